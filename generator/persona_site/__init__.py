@@ -1,0 +1,3 @@
+"""persona-site: buyer personas that update themselves from tagged call transcripts."""
+
+__version__ = "0.1.0"

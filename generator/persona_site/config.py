@@ -1,0 +1,141 @@
+"""persona-site.toml: parse_config(text) and load_config(root). Spec section 2."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import zoneinfo
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from .model import Diagnostic, error, warning
+from .suggest import did_you_mean
+
+CONFIG_NAME = "persona-site.toml"
+DEFAULT_TAGS = {"pain": "Pain", "objection": "Objection", "criteria": "Decision criteria"}
+ATTRIBUTIONS = ("role", "role-company", "name")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+@dataclass(frozen=True)
+class Config:
+    """The site's settings; every key has a default (spec section 2)."""
+
+    title: str = "Buyer personas"
+    """Site title."""
+    base_url: str = "/"
+    """Where the site is served: a path or a full URL, always ending in '/'."""
+    quotes_per_role: int = 20
+    """Quotes on a role page."""
+    stale_after_days: int = 90
+    """A persona with no quote newer than this is flagged stale."""
+    attribution: str = "role-company"
+    """What a published quote names: 'role', 'role-company' or 'name'."""
+    publish_transcripts: bool = False
+    """Also render each transcript as a page and link quotes to it."""
+    timezone: str = "UTC"
+    """Zone for dates without one and for 'N days ago'."""
+    theme: str = "default"
+    """A folder under themes/, or the built-in theme."""
+    tags: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_TAGS))
+    """The tag vocabulary: slug -> label."""
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    def with_base_url(self, base_url: str) -> "Config":
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values["base_url"] = normalize_base_url(base_url)
+        return Config(**values)
+
+
+_TYPES: dict[str, type] = {
+    "title": str,
+    "base_url": str,
+    "quotes_per_role": int,
+    "stale_after_days": int,
+    "attribution": str,
+    "publish_transcripts": bool,
+    "timezone": str,
+    "theme": str,
+    "tags": dict,
+}
+_TYPE_NAMES = {str: "a string", int: "a whole number", bool: "true or false", dict: "a table"}
+
+
+def normalize_base_url(url: str) -> str:
+    """'/personas' -> '/personas/'; 'https://x.io' -> 'https://x.io/'."""
+    url = url.strip() or "/"
+    if not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", url) and not url.startswith("/"):
+        url = "/" + url
+    return url if url.endswith("/") else url + "/"
+
+
+def _line_of(text: str, key: str) -> int:
+    match = re.search(rf"^\s*\"?{re.escape(key)}\"?\s*=", text, re.MULTILINE)
+    return text.count("\n", 0, match.start()) + 1 if match else 1
+
+
+def parse_config(text: str, path: str = CONFIG_NAME) -> tuple[Config, list[Diagnostic]]:
+    """Parse the TOML text of a config file; errors are returned, not raised."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = int(m.group(1)) if (m := re.search(r"line (\d+)", str(exc))) else 1
+        return Config(), [error(path, line, f"this is not valid TOML: {exc}")]
+    diagnostics: list[Diagnostic] = []
+    values: dict[str, object] = {}
+    for key, value in raw.items():
+        line = _line_of(text, key)
+        expected = _TYPES.get(key)
+        if expected is None:
+            diagnostics.append(warning(path, line, f"unknown key '{key}' is ignored{did_you_mean(key, _TYPES)}"))
+        elif type(value) is not expected:  # bool is an int subclass: compare exactly
+            diagnostics.append(error(path, line, f"'{key}' must be {_TYPE_NAMES[expected]}, not {value!r}"))
+        else:
+            values[key] = value
+    diagnostics += _validate(values, text, path)
+    if any(d.is_error for d in diagnostics):
+        return Config(), diagnostics
+    if "base_url" in values:
+        values["base_url"] = normalize_base_url(values["base_url"])  # type: ignore[arg-type]
+    return Config(**values), diagnostics  # type: ignore[arg-type]
+
+
+def _validate(values: dict[str, object], text: str, path: str) -> list[Diagnostic]:
+    problems = []
+    for key in ("quotes_per_role", "stale_after_days"):
+        if key in values and values[key] < 1:  # type: ignore[operator]
+            problems.append(error(path, _line_of(text, key), f"'{key}' must be 1 or more"))
+    if values.get("attribution", "role") not in ATTRIBUTIONS:
+        choices = ", ".join(f"'{a}'" for a in ATTRIBUTIONS)
+        problems.append(error(path, _line_of(text, "attribution"), f"'attribution' must be one of {choices}"))
+    if "timezone" in values:
+        try:
+            zoneinfo.ZoneInfo(values["timezone"])  # type: ignore[arg-type]
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            zones = zoneinfo.available_timezones()
+            hint = did_you_mean(values["timezone"], zones)  # type: ignore[arg-type]
+            problems.append(error(path, _line_of(text, "timezone"), f"unknown timezone '{values['timezone']}'{hint}"))
+    for slug, label in dict(values.get("tags", {})).items():  # type: ignore[call-overload]
+        line = _line_of(text, slug)
+        if not _SLUG.match(slug) or slug in ("index", "feed.xml", "quotes.json"):
+            problems.append(error(path, line, f"tag '{slug}' must be lower-case letters, digits and '-'"))
+        elif not isinstance(label, str):
+            problems.append(error(path, line, f"the label of tag '{slug}' must be a string"))
+    if values.get("tags") == {}:
+        problems.append(error(path, _line_of(text, "tags"), "[tags] must name at least one tag"))
+    return problems
+
+
+def load_config(root: Path) -> tuple[Config, list[Diagnostic]]:
+    """Read persona-site.toml under root; a missing file means every default."""
+    file = root / CONFIG_NAME
+    if not file.is_file():
+        return Config(), []
+    try:
+        text = file.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return Config(), [error(CONFIG_NAME, 1, "this file is not UTF-8 text; save it as UTF-8")]
+    return parse_config(text)

@@ -1,0 +1,157 @@
+"""Front matter: split by python-frontmatter, loaded by a strict, safe YAML loader.
+
+python-frontmatter's defaults drop a BOM'd front matter, return {} for a list,
+raise TypeError on non-string keys and strip the body (which shifts line
+numbers); PyYAML's defaults turn `No` into False, `1.10` into 1.1 and expand
+alias bombs. We keep python-frontmatter's splitting and replace the rest:
+see SECURITY.md, items 1-7.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import frontmatter
+import yaml
+
+_HANDLER = frontmatter.YAMLHandler()
+_NULL = "tag:yaml.org,2002:null"
+# Only null is resolved implicitly: names, companies and dates stay the text written.
+_RESOLVERS = {
+    first: [(tag, rx) for tag, rx in resolvers if tag == _NULL]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_RESOLVERS = {k: v for k, v in _RESOLVERS.items() if v}
+
+
+class _StrictConstructor(yaml.constructor.SafeConstructor):
+    def construct_mapping(self, node, deep=False):  # type: ignore[override]
+        if not isinstance(node, yaml.MappingNode):
+            raise yaml.constructor.ConstructorError(None, None, "expected a mapping", node.start_mark)
+        mapping: dict = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise yaml.constructor.ConstructorError(None, None, "merge keys (<<) are not allowed", key_node.start_mark)
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, str):
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"a key must be text, not {key!r}", key_node.start_mark
+                )
+            if key in mapping:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key '{key}' is written twice", key_node.start_mark
+                )
+            mapping[key] = self.construct_object(value_node, deep=deep)
+        return mapping
+
+
+_StrictConstructor.add_constructor("tag:yaml.org,2002:map", lambda c, n: c.construct_mapping(n, deep=True))
+
+
+class _Loader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer,
+              _StrictConstructor, yaml.resolver.Resolver):
+    yaml_implicit_resolvers = _RESOLVERS
+
+    def __init__(self, stream: str) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        _StrictConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
+
+    def compose_node(self, parent, index):  # type: ignore[override]
+        # Aliases are refused outright: an alias bomb is a few hundred bytes.
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "anchors and aliases (*name) are not allowed", event.start_mark)
+        return super().compose_node(parent, index)
+
+
+_CParser = getattr(yaml, "CParser", None)
+if _CParser is not None:
+    class _FastLoader(_CParser, _StrictConstructor, yaml.resolver.Resolver):  # type: ignore[misc, valid-type]
+        """libyaml-backed; used only when the text cannot hold an alias."""
+
+        yaml_implicit_resolvers = _RESOLVERS
+
+        def __init__(self, stream: str) -> None:
+            _CParser.__init__(self, stream)
+            _StrictConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+else:  # pragma: no cover - libyaml missing
+    _FastLoader = _Loader  # type: ignore[misc]
+
+
+@dataclass(frozen=True)
+class FrontMatter:
+    """The parts of a Markdown file with front matter."""
+
+    meta: dict
+    """The front matter mapping ({} when the file has none)."""
+    key_lines: dict
+    """1-based file line of each top-level key, and of each nested key as 'key.sub'."""
+    body: str
+    """Everything after the closing '---', unstripped."""
+    body_line: int
+    """Number of file lines before the body's first line (add map[0] + 1 for a 1-based line)."""
+
+
+class FrontMatterError(Exception):
+    """Front matter that cannot be used; carries the 1-based line."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def split_front_matter(text: str) -> FrontMatter:
+    """Split and load front matter; raises FrontMatterError with a line."""
+    text = text.removeprefix("\ufeff")
+    if not _HANDLER.detect(text):
+        return FrontMatter({}, {}, text, 0)
+    try:
+        fm, body = _HANDLER.split(text)
+    except ValueError:
+        raise FrontMatterError(1, "the front matter is not closed: add a line '---' after it") from None
+    body_line = text.count("\n", 0, len(text) - len(body))
+    loader_class = _Loader if ("&" in fm or "*" in fm) else _FastLoader
+    loader = loader_class(fm)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return FrontMatter({}, {}, body, body_line)
+        if not isinstance(node, yaml.MappingNode):
+            raise FrontMatterError(node.start_mark.line + 1, "the front matter must be 'key: value' lines (a YAML mapping)")
+        key_lines = _key_lines(node)
+        meta = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        raise FrontMatterError(line, f"the front matter is not valid YAML: {exc.problem or exc}") from None
+    except yaml.YAMLError as exc:
+        raise FrontMatterError(1, f"the front matter is not valid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+    return FrontMatter(meta, key_lines, body, body_line)
+
+
+def _key_lines(node: yaml.MappingNode) -> dict[str, int]:
+    lines: dict[str, int] = {}
+    for key_node, value_node in node.value:
+        if isinstance(key_node, yaml.ScalarNode):
+            lines.setdefault(key_node.value, key_node.start_mark.line + 1)
+            if isinstance(value_node, yaml.MappingNode):
+                for sub_key, _ in value_node.value:
+                    if isinstance(sub_key, yaml.ScalarNode):
+                        lines.setdefault(f"{key_node.value}.{sub_key.value}", sub_key.start_mark.line + 1)
+    return lines
+
+
+_WS = re.compile(r"\s+")
+
+
+def fold(name: str) -> str:
+    """Case-insensitive, whitespace-folded form for comparing names."""
+    return _WS.sub(" ", name).strip().casefold()

@@ -1,0 +1,140 @@
+"""The plain data that flows through the pipeline: frozen, filled in once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem found in the content, with the place to fix it."""
+
+    path: str
+    """Path relative to the source folder, with forward slashes."""
+    line: int
+    """1-based line in the source file (0 when the problem has no line)."""
+    severity: str
+    """'error' or 'warning'."""
+    message: str
+    """What is wrong and how to fix it."""
+
+    def __str__(self) -> str:
+        place = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{place}: {self.severity}: {self.message}"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+
+def error(path: str, line: int, message: str) -> Diagnostic:
+    return Diagnostic(path, line, "error", message)
+
+
+def warning(path: str, line: int, message: str) -> Diagnostic:
+    return Diagnostic(path, line, "warning", message)
+
+
+@dataclass(frozen=True)
+class Persona:
+    """A buyer role, read from content/personas/<role>.md."""
+
+    slug: str
+    """The role slug: the file stem."""
+    title: str
+    """Display name, e.g. 'Head of Revenue Operations'."""
+    summary: str
+    """One sentence under the title; may be empty."""
+    aliases: tuple[str, ...]
+    """Further role slugs that mean this persona."""
+    match_titles: tuple[str, ...]
+    """Job-title words that `import` maps to this role."""
+    facts: tuple[tuple[str, object], ...]
+    """Every other front matter key, in file order, shown as the persona's facts."""
+    sketch_html: str
+    """The Markdown body rendered to HTML (raw HTML escaped)."""
+    path: str
+    """Source path relative to the content repository."""
+
+
+@dataclass(frozen=True)
+class Participant:
+    """A speaker named in a transcript's front matter."""
+
+    name: str
+    """The name as written in the front matter."""
+    role: str
+    """The canonical role slug, 'internal', or 'unknown'."""
+    title: str | None
+    """Their real job title, when given."""
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A tagged span in a speaker turn."""
+
+    id: str
+    """Stable id: explicit `{#id}` or 'q-' + a hash of transcript and words."""
+    role: str
+    """Canonical persona slug of the speaker."""
+    tags: tuple[str, ...]
+    """Tag slugs from the vocabulary, in the order written."""
+    text: str
+    """Plain text: Markdown stripped, whitespace folded."""
+    html: str
+    """Inline HTML rendering of the words."""
+    date: dt.datetime
+    """The transcript's date as an aware date-time (midnight for a plain date)."""
+    date_only: bool
+    """True when the transcript gave a plain date (no time of day)."""
+    company: str | None
+    """The transcript's company."""
+    speaker: str
+    """The speaker's name (published only with attribution = 'name')."""
+    speaker_title: str | None
+    """The speaker's job title from the participants, if any."""
+    transcript: str
+    """Source path of the transcript, relative to the content repository."""
+    line: int
+    """1-based line of the quote in the transcript file."""
+    timestamp: str | None
+    """Recording timestamp of the turn, as hh:mm:ss."""
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """One call or interview, read from content/transcripts/**/*.md."""
+
+    path: str
+    """Source path relative to the content repository."""
+    title: str
+    """The front matter title, or one made from the file name."""
+    date: dt.datetime
+    """Aware date-time of the call (midnight in the site's zone for a plain date)."""
+    date_only: bool
+    """True when only a day is known."""
+    company: str | None
+    """The buyer's company."""
+    recording: str | None
+    """Link to the recording (http or https only)."""
+    participants: tuple[Participant, ...]
+    """Everyone named in the front matter."""
+    meta: tuple[tuple[str, object], ...] = ()
+    """Other front matter keys, kept for templates."""
+    quotes: tuple[Quote, ...] = ()
+    """The tagged quotes, in file order."""
+    body_html: str | None = None
+    """Full rendering of the body, only when transcripts are published."""
+
+
+@dataclass(frozen=True)
+class Site:
+    """Everything read from a content repository: the input of rendering."""
+
+    personas: tuple[Persona, ...]
+    """Every persona, sorted by title."""
+    transcripts: tuple[Transcript, ...]
+    """Every transcript, sorted by path."""
+    diagnostics: tuple[Diagnostic, ...] = field(default=())
+    """Every problem found while reading."""

@@ -1,0 +1,227 @@
+"""Rendering: the archive and personas in, outputs (path -> bytes) out. Writes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import jinja2
+
+from .archive import Archive
+from .config import Config
+from .model import Persona, Quote, Site, Transcript
+
+BUILTIN_THEME = Path(__file__).parent / "themes" / "default"
+if not BUILTIN_THEME.is_dir():  # running from a source checkout (editable install)
+    BUILTIN_THEME = Path(__file__).resolve().parents[2] / "themes" / "default"
+
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Where templates and static files come from: the user's theme first, then the built-in one."""
+
+    folders: tuple[Path, ...]
+    """Theme folders, the first one wins file by file."""
+
+    @classmethod
+    def for_site(cls, source: Path, name: str) -> "Theme":
+        user = source / "themes" / name
+        return cls((user, BUILTIN_THEME) if user.is_dir() else (BUILTIN_THEME,))
+
+    def static_files(self) -> dict[str, bytes]:
+        files: dict[str, bytes] = {}
+        for folder in reversed(self.folders):
+            static = folder / "static"
+            if static.is_dir():
+                for path in sorted(static.rglob("*")):
+                    if path.is_file() and not path.is_symlink():
+                        files[path.relative_to(static).as_posix()] = path.read_bytes()
+        return files
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How recently a persona was heard from."""
+
+    last_heard: dt.datetime | None
+    days_ago: int | None
+    recent: int
+    stale: bool
+
+
+@dataclass
+class RenderContext:
+    """Everything a page needs besides its own data."""
+
+    config: Config
+    now: dt.datetime
+    personas: dict[str, Persona]
+    published: set[str] = field(default_factory=set)
+    live_reload: str = ""
+    build_info: dict = field(default_factory=dict)
+
+    def url(self, path: str = "") -> str:
+        return self.config.base_url + path.lstrip("/")
+
+
+def make_environment(theme: Theme) -> jinja2.Environment:
+    loader = jinja2.FileSystemLoader([str(folder / "templates") for folder in theme.folders])
+    # autoescape=True for every template whatever its extension: feeds too (SECURITY.md, item 13).
+    env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
+                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["xmlsafe"] = lambda text: _XML_FORBIDDEN.sub("", str(text))
+    env.filters["tojson"] = _tojson
+    return env
+
+
+def _tojson(value: object) -> "jinja2.utils.markupsafe.Markup":
+    text = json.dumps(value, ensure_ascii=False)
+    for bad, good in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("'", "\\u0027"),
+                      ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(bad, good)
+    return jinja2.utils.markupsafe.Markup(text)
+
+
+def freshness(archive: Archive, role: str, now: dt.datetime, config: Config) -> Freshness:
+    newest = archive.latest(role=role, limit=1)
+    recent = archive.count(role=role, since=now - dt.timedelta(days=30))
+    if not newest:
+        return Freshness(None, None, recent, True)
+    days = (now.date() - newest[0].date.astimezone(now.tzinfo).date()).days
+    return Freshness(newest[0].date, days, recent, days > config.stale_after_days)
+
+
+def date_text(quote_or_transcript: Quote | Transcript, zone: dt.tzinfo) -> str:
+    """The date as the spec's JSON writes it: YYYY-MM-DD, or an ISO date-time where one was given."""
+    if quote_or_transcript.date_only:
+        return quote_or_transcript.date.date().isoformat()
+    return quote_or_transcript.date.isoformat()
+
+
+def quote_json(quote: Quote, config: Config) -> dict:
+    """A quote in JSON (spec section 6), honouring `attribution`."""
+    return {
+        "id": quote.id,
+        "role": quote.role,
+        "tags": list(quote.tags),
+        "text": quote.text,
+        "html": quote.html,
+        "date": date_text(quote, config.zone),
+        "company": None if config.attribution == "role" else quote.company,
+        "speaker": quote.speaker if config.attribution == "name" else None,
+        "title": quote.speaker_title,
+        "transcript": quote.transcript,
+        "line": quote.line,
+        "timestamp": quote.timestamp,
+    }
+
+
+def quotes_document(quotes: list[Quote], config: Config, now: dt.datetime, extra: dict | None = None) -> bytes:
+    """The `*.json` object: generated, count, quotes (spec section 6)."""
+    doc = {"generated": now.isoformat(timespec="seconds"), **(extra or {}),
+           "count": len(quotes), "quotes": [quote_json(q, config) for q in quotes]}
+    return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode()
+
+
+def transcript_url_path(doc_path: str) -> str:
+    """transcripts/2026/acme.md -> transcripts/2026/acme/"""
+    return str(PurePosixPath(doc_path).with_suffix("")) + "/"
+
+
+class Renderer:
+    """Turns one site into outputs; holds the Jinja environment between builds."""
+
+    def __init__(self, theme: Theme) -> None:
+        self.theme = theme
+        self.env = make_environment(theme)
+
+    def render(self, site: Site, archive: Archive, ctx: RenderContext) -> dict[str, bytes]:
+        config = ctx.config
+        outputs: dict[str, bytes] = {}
+        static = self.theme.static_files()
+        for name, data in static.items():
+            outputs[f"assets/{name}"] = data
+        version = hashlib.sha256(b"".join(static[k] for k in sorted(static))).hexdigest()[:8]
+        personas = sorted(site.personas, key=lambda p: p.title.casefold())
+        fresh = {p.slug: freshness(archive, p.slug, ctx.now, config) for p in personas}
+        common = {
+            "site": config, "now": ctx.now, "url": ctx.url, "tags": config.tags, "asset_version": version,
+            "all_personas": personas, "persona_by_slug": ctx.personas, "live_reload": ctx.live_reload,
+            "build": ctx.build_info, "quote_view": lambda q: self._quote_view(q, ctx),
+        }
+
+        def page(path: str, template: str, **values: object) -> None:
+            html = self.env.get_template(template).render(**common, page_path=path, **values)
+            outputs[path] = html.encode()
+
+        latest = {p.slug: archive.latest(role=p.slug, limit=1) for p in personas}
+        page("index.html", "index.html", personas=personas, fresh=fresh, latest=latest,
+             recent_quotes=archive.latest(limit=6), total=len(archive))
+        for persona in personas:
+            base = f"personas/{persona.slug}/"
+            quotes = archive.latest(role=persona.slug, limit=config.quotes_per_role)
+            counts = {tag: archive.count(role=persona.slug, tag=tag) for tag in config.tags}
+            page(base + "index.html", "persona.html", persona=persona, quotes=quotes, fresh=fresh[persona.slug],
+                 tag_counts=counts, total=archive.count(role=persona.slug), current_tag=None)
+            for tag in config.tags:
+                page(f"{base}{tag}/index.html", "persona.html", persona=persona, fresh=fresh[persona.slug],
+                     quotes=archive.latest(role=persona.slug, tag=tag, limit=config.quotes_per_role),
+                     tag_counts=counts, total=archive.count(role=persona.slug), current_tag=tag)
+            every = archive.latest(role=persona.slug)
+            outputs[base + "quotes.json"] = quotes_document(every, config, ctx.now, ctx.build_info.get("json"))
+            outputs[base + "feed.xml"] = self._feed(persona, every[: config.quotes_per_role], ctx, common)
+        tag_counts = {tag: archive.count(tag=tag) for tag in config.tags}
+        page("tags/index.html", "tags.html", tag_counts=tag_counts)
+        for tag, label in config.tags.items():
+            page(f"tags/{tag}/index.html", "tag.html", tag=tag, label=label,
+                 quotes=archive.latest(tag=tag, limit=config.quotes_per_role), total=tag_counts[tag])
+        if config.publish_transcripts:
+            for transcript in site.transcripts:
+                page(transcript_url_path(transcript.path) + "index.html", "transcript.html", transcript=transcript)
+        outputs["quotes.json"] = quotes_document(archive.latest(), config, ctx.now, ctx.build_info.get("json"))
+        page("404.html", "404.html")
+        return outputs
+
+    def _quote_view(self, quote: Quote, ctx: RenderContext) -> dict:
+        config = ctx.config
+        persona = ctx.personas.get(quote.role)
+        role_title = persona.title if persona else quote.role
+        who = [role_title]
+        if config.attribution == "name":
+            who = [quote.speaker + (f", {quote.speaker_title}" if quote.speaker_title else ""), role_title]
+        if config.attribution != "role" and quote.company:
+            who.append(quote.company)
+        local = quote.date.astimezone(config.zone)
+        link = None
+        if config.publish_transcripts and quote.transcript in ctx.published:
+            link = ctx.url(transcript_url_path(quote.transcript)) + f"#{quote.id}"
+        return {
+            "quote": quote, "role_title": role_title, "who": " · ".join(who),
+            "date_iso": date_text(quote, config.zone), "date_display": f"{local.day} {local:%b %Y}",
+            "transcript_url": link, "role_url": ctx.url(f"personas/{quote.role}/"),
+        }
+
+    def _feed(self, persona: Persona, quotes: list[Quote], ctx: RenderContext, common: dict) -> bytes:
+        config = ctx.config
+        absolute = "://" in config.base_url
+
+        def entry_id(quote: Quote) -> str:
+            if absolute:
+                return ctx.url(f"personas/{persona.slug}/") + f"#{quote.id}"
+            return uuid.uuid5(uuid.NAMESPACE_URL, f"persona-site:{config.title}:{quote.id}").urn
+
+        feed_id = (ctx.url(f"personas/{persona.slug}/") if absolute
+                   else uuid.uuid5(uuid.NAMESPACE_URL, f"persona-site:{config.title}:{persona.slug}").urn)
+        updated = quotes[0].date if quotes else ctx.now
+        xml = self.env.get_template("feed.xml").render(
+            **common, persona=persona, quotes=quotes, feed_id=feed_id, entry_id=entry_id,
+            updated=updated.isoformat(timespec="seconds"),
+        )
+        return xml.encode()
