@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import html
 import json
 import re
 import uuid
@@ -74,10 +75,12 @@ class RenderContext:
 def make_environment(theme: Theme) -> jinja2.Environment:
     loader = jinja2.FileSystemLoader([str(folder / "templates") for folder in theme.folders])
     # autoescape=True for every template whatever its extension: feeds too (SECURITY.md, item 13).
-    env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
+    env = jinja2.Environment(loader=loader, autoescape=True,
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["xmlsafe"] = lambda text: _XML_FORBIDDEN.sub("", str(text))
     env.filters["tojson"] = _tojson
+    # Plain text going into an HTML fragment that is itself escaped into XML: escape twice.
+    env.filters["htmltext"] = lambda text: html.escape(str(text), quote=False)
     return env
 
 

@@ -1,0 +1,195 @@
+"""build: read -> extract -> archive -> render. Writing is output.py's job."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+
+from .archive import Archive
+from .config import CONFIG_NAME, Config, load_config, parse_config
+from .content import ContentFiles, decode, read_work_tree
+from .model import Diagnostic, Persona, Site, Transcript, error, warning
+from .reader import Undated, read_persona, read_transcript
+from .render import Renderer, RenderContext, Theme
+from .suggest import did_you_mean
+
+
+@dataclass
+class BuildResult:
+    """What one build produced: outputs to write (when there are no errors) and every problem."""
+
+    config: Config
+    diagnostics: list[Diagnostic]
+    site: Site | None = None
+    archive: Archive | None = None
+    outputs: dict[str, bytes] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.is_error for d in self.diagnostics)
+
+    def failed(self, strict: bool) -> bool:
+        return not self.ok or (strict and bool(self.diagnostics))
+
+
+def build_time(config: Config) -> dt.datetime:
+    """Now, in the site's zone; SOURCE_DATE_EPOCH pins it for reproducible builds."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), config.zone)
+    return dt.datetime.now(config.zone).replace(microsecond=0)
+
+
+class Builder:
+    """Builds a content repository; keeps parsed transcripts between builds (keyed by content hash)."""
+
+    def __init__(self, source: Path, *, base_url: str | None = None, live_reload: str = "") -> None:
+        self.source = source
+        self.base_url = base_url
+        self.live_reload = live_reload
+        self._cache: dict[tuple, tuple[Transcript | None, list[Diagnostic]]] = {}
+
+    def load(self) -> ContentFiles:
+        return read_work_tree(self.source)
+
+    def build(self, files: ContentFiles | None = None, *, render: bool = True) -> BuildResult:
+        files = files or self.load()
+        config, problems = self._config(files)
+        if any(d.is_error for d in problems):
+            return BuildResult(config, problems)
+        personas = self._personas(files, problems)
+        roles = _roles(personas, problems)
+        transcripts = self._transcripts(files, config, roles, problems)
+        site = Site(tuple(sorted(personas, key=lambda p: p.slug)), tuple(transcripts))
+        archive = Archive(q for t in transcripts for q in t.quotes)
+        now = build_time(config)
+        problems += _site_checks(site, archive, config, now)
+        result = BuildResult(config, _sorted(problems), site, archive)
+        if result.ok and render:
+            ctx = RenderContext(config, now, {p.slug: p for p in personas},
+                                published={t.path for t in transcripts}, live_reload=self.live_reload)
+            theme = Theme.for_site(self.source, config.theme)
+            try:
+                result.outputs = Renderer(theme).render(site, archive, ctx)
+            except jinja2.TemplateError as exc:
+                result.diagnostics.append(_template_problem(exc, theme))
+        return result
+
+    def _config(self, files: ContentFiles) -> tuple[Config, list[Diagnostic]]:
+        problems = list(files.diagnostics)
+        config, found = Config(), []
+        if files.config is not None:
+            text, bad = decode(CONFIG_NAME, files.config)
+            config, found = parse_config(text.removeprefix("\ufeff"), CONFIG_NAME) if text is not None else (Config(), [bad])
+        problems += found
+        if self.base_url:
+            config = config.with_base_url(self.base_url)
+        return config, problems
+
+    def _personas(self, files: ContentFiles, problems: list[Diagnostic]) -> list[Persona]:
+        personas = []
+        for path, data in files.personas.items():
+            text, bad = decode(path, data)
+            if bad:
+                problems.append(bad)
+                continue
+            persona, found = read_persona(path, text)
+            problems += found
+            if persona:
+                personas.append(persona)
+        if not files.personas:
+            problems.append(error("content/personas", 0, "there are no personas: add one file per buyer role, e.g. content/personas/cfo.md"))
+        return personas
+
+    def _transcripts(self, files: ContentFiles, config: Config, roles: dict[str, str],
+                     problems: list[Diagnostic]) -> list[Transcript]:
+        context = (tuple(config.tags), tuple(sorted(roles.items())), config.timezone, config.publish_transcripts)
+        transcripts, cache = [], {}
+        for path, data in files.transcripts.items():
+            undated = self._undated(files, path)
+            key = (hashlib.sha256(data).digest(), path, context, undated)
+            if key not in self._cache:
+                self._cache[key] = self._read_transcript(path, data, config, roles, undated)
+            cache[key] = transcript_and_problems = self._cache[key]
+            transcript, found = transcript_and_problems
+            problems += found
+            if transcript:
+                transcripts.append(transcript)
+        self._cache = cache  # a renamed or deleted file drops out here
+        return sorted(transcripts, key=lambda t: t.path)
+
+    @staticmethod
+    def _undated(files: ContentFiles, path: str) -> Undated:
+        if path in files.added:
+            return Undated(files.added[path], None)
+        why = "this transcript is not committed to git yet" if files.is_git else "this folder is not a git repository"
+        return Undated(files.mtimes.get(path, dt.datetime.now(dt.timezone.utc)),
+                       f"no 'date' in the front matter and {why}: using the file's modification time; add 'date: YYYY-MM-DD'")
+
+    @staticmethod
+    def _read_transcript(path: str, data: bytes, config: Config, roles: dict[str, str],
+                         undated: Undated) -> tuple[Transcript | None, list[Diagnostic]]:
+        text, bad = decode(path, data)
+        if bad:
+            return None, [bad]
+        return read_transcript(path, text, tags=config.tags, roles=roles, zone=config.zone,
+                               undated=undated, render_body=config.publish_transcripts)
+
+
+def _roles(personas: list[Persona], problems: list[Diagnostic]) -> dict[str, str]:
+    """Every slug and alias -> its persona's slug; an alias claimed twice is an error."""
+    roles = {p.slug: p.slug for p in personas}
+    for persona in personas:
+        for alias in persona.aliases:
+            if alias in roles and roles[alias] != persona.slug:
+                problems.append(error(f"content/{persona.path}", 1,
+                                      f"the alias '{alias}' already means the persona '{roles[alias]}'"))
+            elif alias in ("internal", "unknown"):
+                problems.append(error(f"content/{persona.path}", 1, f"'{alias}' is a reserved role and cannot be an alias"))
+            else:
+                roles[alias] = persona.slug
+    return roles
+
+
+def _site_checks(site: Site, archive: Archive, config: Config, now: dt.datetime) -> list[Diagnostic]:
+    problems = []
+    explicit = Counter(q.id for t in site.transcripts for q in t.quotes)
+    for quote in (q for t in site.transcripts for q in t.quotes):
+        if explicit[quote.id] > 1:
+            others = [f"content/{q.transcript}:{q.line}" for q in archive.latest() if q.id == quote.id and q is not quote]
+            problems.append(error(f"content/{quote.transcript}", quote.line,
+                                  f"the quote id '{quote.id}' is used again at {', '.join(others)}: ids must be unique"))
+    for persona in site.personas:
+        newest = archive.latest(role=persona.slug, limit=1)
+        where = f"content/{persona.path}"
+        if not newest:
+            problems.append(warning(where, 1, f"no transcript quotes '{persona.slug}' yet: tag a quote by someone with this role"))
+        elif (now - newest[0].date).days > config.stale_after_days:
+            days = (now - newest[0].date).days
+            problems.append(warning(where, 1, f"stale: the last quote from '{persona.slug}' is {days} days old "
+                                              f"(stale after {config.stale_after_days}); time for a new conversation"))
+    return problems
+
+
+def _sorted(problems: list[Diagnostic]) -> list[Diagnostic]:
+    return sorted(dict.fromkeys(problems), key=lambda d: (d.path, d.line, d.severity != "error"))
+
+
+def resolve_role(role: str, personas: tuple[Persona, ...]) -> tuple[str | None, str]:
+    """A slug or alias -> the persona slug, or (None, did-you-mean text)."""
+    names = {p.slug: p.slug for p in personas}
+    names.update({a: p.slug for p in personas for a in p.aliases})
+    return names.get(role), did_you_mean(role, names)
+
+
+def _template_problem(exc: jinja2.TemplateError, theme: Theme) -> Diagnostic:
+    """A theme bug as a diagnostic pointing at the template, not a traceback."""
+    name = getattr(exc, "filename", None) or getattr(exc, "name", None) or "theme"
+    line = getattr(exc, "lineno", None) or 0
+    return error(str(name), line, f"the theme template failed: {exc.message or exc}")

@@ -1,0 +1,221 @@
+"""The command line: thin click commands over the pipeline. Only this module knows click."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import os
+import re
+import shutil
+import sys
+import textwrap
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .build import Builder, BuildResult, build_time, resolve_role
+from .model import Diagnostic
+from .output import OutputRefused, write_site
+from .render import quote_json, quotes_document
+
+source_option = click.option(
+    "--source", "-s", "source", type=click.Path(file_okay=False, path_type=Path), default=".",
+    show_default=True, help="The content repository (the folder with content/ and persona-site.toml).",
+)
+strict_option = click.option("--strict/--no-strict", default=False, help="Treat warnings as errors.")
+
+
+def print_diagnostics(diagnostics: list[Diagnostic]) -> None:
+    """Every problem as path:line: severity: message, plus GitHub annotations in Actions."""
+    github = os.environ.get("GITHUB_ACTIONS") == "true"
+    for d in diagnostics:
+        color = "red" if d.is_error else "yellow"
+        click.echo(click.style(str(d), fg=color), err=True)
+        if github:
+            message = d.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+            line = f",line={d.line}" if d.line else ""
+            click.echo(f"::{d.severity} file={d.path}{line}::{message}")
+    errors = sum(d.is_error for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    if diagnostics:
+        parts = [f"{n} {word}{'' if n == 1 else 's'}" for n, word in ((errors, "error"), (warnings, "warning")) if n]
+        click.echo(", ".join(parts), err=True)
+
+
+def _check_source(source: Path) -> None:
+    if not source.is_dir():
+        raise click.UsageError(f"there is no folder {source}")
+    if not (source / "content").is_dir():
+        raise click.UsageError(f"{source} has no content/ folder: run this in your persona repository, "
+                               "pass --source DIR, or start one with 'persona-site init DIR'")
+
+
+def _build(source: Path, base_url: str | None = None, render: bool = True) -> BuildResult:
+    _check_source(source)
+    return Builder(source, base_url=base_url).build(render=render)
+
+
+@click.group(context_settings={"help_option_names": ["--help", "-h"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="persona-site")
+def main() -> None:
+    """Buyer personas that update themselves from tagged call transcripts.
+
+    Commit transcripts to content/transcripts/, tag what matters with
+    [words]{.pain}, and build a site with one page per buyer role.
+
+    Example:
+
+        persona-site build && persona-site serve
+    """
+
+
+@main.command()
+@source_option
+@strict_option
+@click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
+              help="Where to write the site.  [default: SOURCE/site]")
+@click.option("--base-url", default=None, help="Override base_url, e.g. /personas/ or https://example.com/personas/.")
+def build(source: Path, strict: bool, out: Path | None, base_url: str | None) -> None:
+    """Build the site into site/ (or --out).
+
+    The previous site stays as it was unless the build succeeds.
+
+    Example:
+
+        persona-site build --strict --base-url /team-personas/
+    """
+    result = _build(source, base_url)
+    print_diagnostics(result.diagnostics)
+    if result.failed(strict):
+        click.echo("The build failed; the previous site is unchanged.", err=True)
+        sys.exit(1)
+    out = out if out is not None else source / "site"
+    try:
+        write_site(result.outputs, out, source)
+    except OutputRefused as exc:
+        raise click.UsageError(str(exc)) from None
+    pages = sum(1 for name in result.outputs if name.endswith(".html"))
+    click.echo(f"Built {pages} pages from {len(result.site.transcripts)} transcripts, "
+               f"{len(result.archive)} quotes and {len(result.site.personas)} personas into {out}", err=True)
+
+
+@main.command()
+@source_option
+@strict_option
+def check(source: Path, strict: bool) -> None:
+    """Check the content for problems; writes nothing.
+
+    Example:
+
+        persona-site check --strict
+    """
+    result = _build(source, render=False)
+    print_diagnostics(result.diagnostics)
+    if result.failed(strict):
+        sys.exit(1)
+    click.echo(f"No problems in {len(result.site.transcripts)} transcripts and {len(result.site.personas)} personas.", err=True)
+
+
+def parse_since(value: str, now: dt.datetime) -> dt.datetime:
+    """'30d', '2w' or 'YYYY-MM-DD' -> the earliest date-time to include."""
+    if match := re.fullmatch(r"(\d+)\s*([dw])", value.strip().lower()):
+        days = int(match[1]) * (7 if match[2] == "w" else 1)
+        return now - dt.timedelta(days=days)
+    try:
+        day = dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise click.BadParameter("use a number of days like 30d, weeks like 2w, or a date like 2026-10-01") from None
+    return dt.datetime(day.year, day.month, day.day, tzinfo=now.tzinfo)
+
+
+@main.command()
+@source_option
+@click.option("--role", "-r", help="A persona slug or alias, e.g. head-of-revops.")
+@click.option("--tag", "-t", help="A tag, e.g. pain.")
+@click.option("--since", help="Only quotes from the last N days (30d), weeks (2w), or since a date (2026-10-01).")
+@click.option("--limit", "-n", type=click.IntRange(min=1), default=None, help="At most this many quotes.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
+def quotes(source: Path, role: str | None, tag: str | None, since: str | None, limit: int | None, fmt: str) -> None:
+    """Print the latest quotes, newest first.
+
+    Example: what is the head of RevOps saying this month?
+
+        persona-site quotes --role head-of-revops --since 30d
+    """
+    result = _build(source, render=False)
+    if result.site is None:
+        print_diagnostics(result.diagnostics)
+        sys.exit(1)
+    config = result.config
+    if role is not None:
+        slug, hint = resolve_role(role, result.site.personas)
+        if slug is None:
+            raise click.BadParameter(f"no persona '{role}'{hint}", param_hint="--role")
+        role = slug
+    if tag is not None and tag not in config.tags:
+        from .suggest import did_you_mean
+
+        raise click.BadParameter(f"no tag '{tag}'{did_you_mean(tag, config.tags)}", param_hint="--tag")
+    now = build_time(config)
+    cutoff = parse_since(since, now) if since else None
+    found = result.archive.latest(role=role, tag=tag, since=cutoff, limit=limit)
+    if fmt == "json":
+        click.echo(quotes_document(found, config, now).decode(), nl=False)
+    elif fmt == "csv":
+        click.echo(_csv(found, config), nl=False)
+    else:
+        _print_text(found, result)
+    if result.diagnostics:
+        print_diagnostics(result.diagnostics)
+    if not result.ok:
+        sys.exit(1)
+
+
+def _csv(found: list, config) -> str:
+    buffer = io.StringIO()
+    columns = ["id", "date", "role", "tags", "company", "speaker", "title", "text", "transcript", "line", "timestamp"]
+    writer = csv.DictWriter(buffer, columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for quote in found:
+        row = quote_json(quote, config)
+        row["tags"] = " ".join(row["tags"])
+        writer.writerow(row)
+    return buffer.getvalue()
+
+
+def _print_text(found: list, result: BuildResult) -> None:
+    if not found:
+        click.echo("No quotes match.", err=True)
+        return
+    titles = {p.slug: p.title for p in result.site.personas}
+    width = min(shutil.get_terminal_size((88, 20)).columns, 100)
+    for quote in found:
+        data = quote_json(quote, result.config)
+        who = " · ".join(x for x in (titles.get(quote.role, quote.role), data["speaker"], data["company"]) if x)
+        tags = " ".join(f"[{t}]" for t in quote.tags)
+        click.echo(click.style(f"{data['date'][:10]}  {who}", bold=True) + "  " + click.style(tags, fg="cyan"))
+        for line in textwrap.wrap(f"“{quote.text}”", width=width - 2):
+            click.echo(f"  {line}")
+        click.echo(click.style(f"  content/{quote.transcript}:{quote.line}", dim=True))
+        click.echo()
+
+
+def _register_optional_commands() -> None:
+    """Commands that live in their own modules."""
+    for module, name in (("serve", "serve"), ("init", "init"), ("importer", "import_command")):
+        try:
+            mod = __import__(f"persona_site.{module}", fromlist=[name])
+        except ModuleNotFoundError as exc:
+            if exc.name != f"persona_site.{module}":
+                raise
+            continue
+        main.add_command(getattr(mod, name))
+
+
+_register_optional_commands()
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

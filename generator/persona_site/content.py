@@ -1,0 +1,94 @@
+"""Gather the files of a content repository: from the work tree (or, later, a git revision)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import gitmeta
+from .config import CONFIG_NAME
+from .model import Diagnostic, error
+
+MAX_FILE_BYTES = 5 * 1024 * 1024  # SECURITY.md, item 10: bounded time and memory per file
+PERSONAS = "content/personas"
+TRANSCRIPTS = "content/transcripts"
+
+
+@dataclass(frozen=True)
+class ContentFiles:
+    """The raw bytes of every file the build reads, by path relative to the source."""
+
+    config: bytes | None
+    """persona-site.toml, if there is one."""
+    personas: dict[str, bytes]
+    """content/personas/*.md"""
+    transcripts: dict[str, bytes]
+    """content/transcripts/**/*.md"""
+    added: dict[str, dt.datetime]
+    """Author date of the commit that added each transcript (from git)."""
+    mtimes: dict[str, dt.datetime]
+    """Modification time of each transcript not known to git."""
+    is_git: bool
+    """Whether the source is a git repository."""
+    diagnostics: tuple[Diagnostic, ...] = field(default=())
+    """Files that could not be read."""
+
+
+def _is_hidden(rel: Path) -> bool:
+    return any(part.startswith(".") for part in rel.parts)
+
+
+def _markdown_files(source: Path, folder: str, pattern: str, problems: list[Diagnostic]) -> dict[str, Path]:
+    base = source / folder
+    if not base.is_dir():
+        return {}
+    root = source.resolve()
+    found: dict[str, Path] = {}
+    for path in sorted(base.glob(pattern)):
+        rel = path.relative_to(source)
+        if _is_hidden(rel.relative_to(folder)) or not path.is_file():
+            continue
+        if path.is_symlink() or any(p.is_symlink() for p in path.parents if p != source and source in p.parents):
+            if not path.resolve().is_relative_to(root):
+                problems.append(error(rel.as_posix(), 0, "this is a link to a file outside the repository: copy the file in instead"))
+                continue
+        found[rel.as_posix()] = path
+    return found
+
+
+def _read(paths: dict[str, Path], problems: list[Diagnostic]) -> dict[str, bytes]:
+    data: dict[str, bytes] = {}
+    for rel, path in paths.items():
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            problems.append(error(rel, 0, f"this file is {size / 1e6:.1f} MB; the limit is 5 MB: split it"))
+            continue
+        data[rel] = path.read_bytes()
+    return data
+
+
+def read_work_tree(source: Path) -> ContentFiles:
+    """Every file the build needs, as it is on disk, plus dates from git history."""
+    problems: list[Diagnostic] = []
+    config_path = source / CONFIG_NAME
+    config = config_path.read_bytes() if config_path.is_file() else None
+    personas = _read(_markdown_files(source, PERSONAS, "*.md", problems), problems)
+    transcript_paths = _markdown_files(source, TRANSCRIPTS, "**/*.md", problems)
+    transcripts = _read(transcript_paths, problems)
+    is_git = gitmeta.is_repository(source)
+    added = gitmeta.added_dates(source) if is_git else {}
+    mtimes = {
+        rel: dt.datetime.fromtimestamp(transcript_paths[rel].stat().st_mtime, dt.timezone.utc)
+        for rel in transcripts if rel not in added
+    }
+    return ContentFiles(config, personas, transcripts, added, mtimes, is_git, tuple(problems))
+
+
+def decode(path: str, data: bytes) -> tuple[str | None, Diagnostic | None]:
+    """UTF-8 text (a BOM is fine), or an error naming the line of the first bad byte."""
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return None, error(path, line, "this file is not UTF-8 text: open it in your editor and save it as UTF-8")
