@@ -14,7 +14,7 @@ import jinja2
 from .archive import Archive
 from .config import CONFIG_NAME, Config, load_config, parse_config
 from .content import ContentFiles, decode, read_work_tree
-from .model import Diagnostic, Persona, Site, Transcript, error, warning
+from .model import Diagnostic, Participant, Persona, Site, Transcript, error, warning
 from .reader import Undated, read_persona, read_transcript
 from .render import Renderer, RenderContext, Theme
 from .suggest import did_you_mean
@@ -65,7 +65,8 @@ class Builder:
             return BuildResult(config, problems)
         personas = self._personas(files, problems)
         roles = _roles(personas, problems)
-        transcripts = self._transcripts(files, config, roles, problems)
+        titles = {p.slug: p.title for p in personas}
+        transcripts = self._transcripts(files, config, roles, titles, problems)
         site = Site(tuple(sorted(personas, key=lambda p: p.slug)), tuple(transcripts))
         archive = Archive(q for t in transcripts for q in t.quotes)
         now = build_time(config)
@@ -107,15 +108,16 @@ class Builder:
             problems.append(error("content/personas", 0, "there are no personas: add one file per buyer role, e.g. content/personas/cfo.md"))
         return personas
 
-    def _transcripts(self, files: ContentFiles, config: Config, roles: dict[str, str],
+    def _transcripts(self, files: ContentFiles, config: Config, roles: dict[str, str], titles: dict[str, str],
                      problems: list[Diagnostic]) -> list[Transcript]:
-        context = (tuple(config.tags), tuple(sorted(roles.items())), config.timezone, config.publish_transcripts)
+        context = (tuple(config.tags), tuple(sorted(roles.items())), config.timezone, config.publish_transcripts,
+                   config.attribution, tuple(sorted(titles.items())))
         transcripts, cache = [], {}
         for path, data in files.transcripts.items():
             undated = self._undated(files, path)
             key = (hashlib.sha256(data).digest(), path, context, undated)
             if key not in self._cache:
-                self._cache[key] = self._read_transcript(path, data, config, roles, undated)
+                self._cache[key] = self._read_transcript(path, data, config, roles, titles, undated)
             cache[key] = transcript_and_problems = self._cache[key]
             transcript, found = transcript_and_problems
             problems += found
@@ -133,13 +135,24 @@ class Builder:
                        f"no 'date' in the front matter and {why}: using the file's modification time; add 'date: YYYY-MM-DD'")
 
     @staticmethod
-    def _read_transcript(path: str, data: bytes, config: Config, roles: dict[str, str],
+    def _read_transcript(path: str, data: bytes, config: Config, roles: dict[str, str], titles: dict[str, str],
                          undated: Undated) -> tuple[Transcript | None, list[Diagnostic]]:
         text, bad = decode(path, data)
         if bad:
             return None, [bad]
-        return read_transcript(path, text, tags=config.tags, roles=roles, zone=config.zone,
-                               undated=undated, render_body=config.publish_transcripts)
+
+        def speaker_label(who: Participant | None) -> str:
+            # Published transcripts name speakers only as `attribution` allows (spec section 2).
+            if who is None:
+                return "Speaker"
+            if config.attribution == "name":
+                return who.name
+            if who.role == "internal":
+                return "Our team"
+            return who.title or titles.get(who.role) or "Speaker"
+
+        return read_transcript(path, text, tags=config.tags, roles=roles, zone=config.zone, undated=undated,
+                               render_body=config.publish_transcripts, speaker_label=speaker_label)
 
 
 def _roles(personas: list[Persona], problems: list[Diagnostic]) -> dict[str, str]:

@@ -26,7 +26,7 @@ def block_markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "maxNesting": MAX_NESTING})
     md.enable(["table", "strikethrough"])
     md.use(attrs_plugin, spans=True)
-    md.core.ruler.disable(["inline", "text_join"])
+    md.core.ruler.disable(["inline"])
     return md
 
 

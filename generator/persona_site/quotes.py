@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from markdown_it.token import Token
@@ -73,10 +74,13 @@ def extract_quotes(
     participants: tuple[Participant, ...],
     tags: dict[str, str],
     render_body: bool = False,
+    speaker_label: Callable[[Participant | None], str] | None = None,
 ) -> Extraction:
     """Find the tagged quotes of a body; with render_body, also render it with anchors.
 
     path names the file in diagnostics; doc names the transcript in quote ids.
+    speaker_label gives the published name of a speaker (None: a label that is
+    not a participant), so a rendered body honours `attribution`.
     """
     by_name = {fold(p.name): p for p in participants}
     result = Extraction()
@@ -97,11 +101,16 @@ def extract_quotes(
             found = _label(token.content, by_name, path, line, result.diagnostics)
             if found is not None:
                 turn = found
+                if render_body and speaker_label is not None:
+                    _relabel(token, found, speaker_label)
         if "]{" not in token.content:
             continue
         if not render_body:
             token.children = []
             md.inline.parse(token.content, md, env, token.children)
+            for child in token.children:  # what the core rule text_join does for a full parse
+                if child.type == "text_special":
+                    child.type = "text"
         _collect(token, line, turn, path, doc, tags, seen_ids, result)
     if render_body:
         result.body_html = md.renderer.render(tokens, md.options, env)
@@ -128,6 +137,13 @@ def _label(content: str, by_name: dict[str, Participant], path: str, line: int,
     hint = did_you_mean(name, [p.name for p in by_name.values()])
     diagnostics.append(warning(path, line, f"speaker '{name}' is not in the participants{hint}"))
     return _Turn(None, name, timestamp, line)
+
+
+def _relabel(token: Token, turn: _Turn, speaker_label: Callable[[Participant | None], str]) -> None:
+    for child in token.children or []:
+        if child.type == "text" and turn.label in child.content:
+            child.content = child.content.replace(turn.label, speaker_label(turn.speaker), 1)
+            return
 
 
 def _collect(token: Token, line: int, turn: _Turn | None, path: str, doc: str, tags: dict[str, str],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -103,6 +103,7 @@ def read_transcript(
     zone: zoneinfo.ZoneInfo,
     undated: Undated | None,
     render_body: bool = False,
+    speaker_label: Callable[[Participant | None], str] | None = None,
 ) -> tuple[Transcript | None, list[Diagnostic]]:
     """Read one transcript and extract its quotes.
 
@@ -128,7 +129,7 @@ def read_transcript(
     date = _transcript_date(path, meta, lines, zone, undated, problems)
     participants = _participants(path, meta.get("participants"), lines, roles, problems)
     found = extract_quotes(fm.body, path=path, doc=doc, line_offset=fm.body_line, participants=participants,
-                           tags=tags, render_body=render_body)
+                           tags=tags, render_body=render_body, speaker_label=speaker_label)
     problems += found.diagnostics
     if date is None or any(d.is_error for d in problems):
         return None, problems
