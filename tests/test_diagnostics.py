@@ -1,0 +1,170 @@
+"""Spec section 5: every error and warning, all at once, path:line, exit codes, the previous site kept."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+GOOD = "**Dana Whitfield:** [A fine quote.]{.pain}\n\n**Priya Raman:** [Another.]{.criteria}\n"
+
+
+def tree_hash(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+ERRORS = {
+    "front matter is a list": (
+        "---\n- a\n- b\n---\nBody\n", 2, "must be 'key: value' lines"),
+    "bad date": (
+        "---\ntitle: x\ndate: 2026-02-30\n---\nBody\n", 3, "'2026-02-30' is not a valid date"),
+    "unknown tag": (
+        None, 11, "unknown tag '.pian'; did you mean 'pain'?"),
+    "unknown role": (
+        "---\ndate: 2026-10-01\nparticipants:\n  Dana: head-of-revop\n---\n", 4,
+        "no persona defines the role 'head-of-revop'; did you mean 'head-of-revops'?"),
+    "quote outside a turn": (
+        "---\ndate: 2026-10-01\n---\n\n[Floating words.]{.pain}\n", 5, "outside a speaker turn"),
+    "quote by internal": (
+        None, 13, "'Sam Ortiz' is on our side"),
+    "quote by unknown": (
+        "---\ndate: 2026-10-01\nparticipants:\n  Lee Park: unknown\n---\n**Lee Park:** [Hm.]{.pain}\n", 6,
+        "assign a role to Lee Park in the front matter"),
+    "unknown label before a quote": (
+        None, 15, "follows speaker 'Dana Whitfeld', who is not in the participants"),
+    "not utf-8": (
+        b"---\ntitle: caf\xe9\n---\n", 2, "not UTF-8"),
+}
+BODIES = {
+    "unknown tag": "**Dana Whitfield:** [Ouch.]{.pian}\n",
+    "quote by internal": "**Dana Whitfield:** Hi.\n\n**Sam Ortiz:** [We rock.]{.pain}\n",
+    "unknown label before a quote": "**Dana Whitfield:** Hi.\n\nBye.\n\n**Dana Whitfeld:** [Typo.]{.pain}\n",
+}
+
+
+def _write_case(repo, name: str, text) -> Path:
+    path = repo.root / "content/transcripts/bad.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if text is None:
+        from conftest import transcript
+        text = transcript(BODIES[name])
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    return path
+
+
+@pytest.mark.parametrize("name", list(ERRORS))
+def test_each_error_names_file_and_line_exits_1_and_keeps_the_previous_site(repo, name):
+    repo.transcript("good.md", GOOD)
+    assert repo.run("build").exit_code == 0
+    before = tree_hash(repo.root / "site")
+    text, line, message = ERRORS[name]
+    _write_case(repo, name, text)
+    result = repo.run("build")
+    assert result.exit_code == 1
+    assert f"content/transcripts/bad.md:{line}: error: " in result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+    assert tree_hash(repo.root / "site") == before
+    assert repo.run("check").exit_code == 1
+
+
+def test_duplicate_explicit_ids_name_both_places(repo):
+    repo.transcript("a.md", "**Dana Whitfield:** [One.]{#q-same .pain}\n")
+    repo.transcript("b.md", "**Dana Whitfield:** [Two.]{#q-same .pain}\n")
+    result = repo.run("check")
+    assert result.exit_code == 1
+    assert "content/transcripts/a.md:11: error: the quote id 'q-same' is used again at content/transcripts/b.md:11" in result.stderr
+
+
+def test_all_problems_are_reported_at_once(repo):
+    repo.transcript("a.md", "**Dana Whitfield:** [One.]{.pian}\n")
+    repo.transcript("b.md", "**Sam Ortiz:** [Two.]{.pain}\n")
+    repo.write("content/transcripts/c.md", "---\ndate: nope\n---\n")
+    result = repo.run("check")
+    assert result.exit_code == 1
+    for place in ("a.md:11: error", "b.md:11: error", "c.md:2: error"):
+        assert place in result.stderr
+    assert "3 errors" in result.stderr
+
+
+def test_unknown_config_key_warns_with_suggestion(repo):
+    repo.transcript("good.md", GOOD)
+    repo.write("persona-site.toml", 'title = "X"\nquotes_per_rol = 5\n')
+    result = repo.run("build")
+    assert result.exit_code == 0
+    assert "persona-site.toml:2: warning: unknown key 'quotes_per_rol' is ignored; did you mean 'quotes_per_role'?" in result.stderr
+    assert repo.run("build", "--strict").exit_code == 1
+
+
+def test_wrong_config_type_is_an_error(repo):
+    repo.transcript("good.md", GOOD)
+    repo.write("persona-site.toml", 'quotes_per_role = "twenty"\n')
+    result = repo.run("build")
+    assert result.exit_code == 1
+    assert "persona-site.toml:1: error: 'quotes_per_role' must be a whole number" in result.stderr
+
+
+def test_persona_without_quotes_warns(repo):
+    repo.transcript("good.md", "**Dana Whitfield:** [Only revops.]{.pain}\n")
+    result = repo.run("check")
+    assert result.exit_code == 0
+    assert "content/personas/vp-sales.md:1: warning: no transcript quotes 'vp-sales' yet" in result.stderr
+    assert repo.run("check", "--strict").exit_code == 1
+
+
+def test_stale_persona_warns(repo):
+    repo.transcript("old.md", GOOD, date="2026-01-01")
+    result = repo.run("check")
+    assert "content/personas/head-of-revops.md:1: warning: stale: the last quote from 'head-of-revops' is 334 days old" in result.stderr
+
+
+def test_uncommitted_transcript_without_date_warns_and_uses_mtime(repo):
+    path = repo.transcript("nodate.md", GOOD, date=None)
+    when = 1790000000  # 2026-09-21
+    os.utime(path, (when, when))
+    result = repo.run("quotes", "--format", "json")
+    assert "content/transcripts/nodate.md:1: warning: no 'date' in the front matter" in result.stderr
+    assert '"date": "2026-09-21"' in result.stdout
+
+
+def test_speaker_label_matching_no_participant_warns(repo):
+    repo.transcript("a.md", GOOD + "\n**Jordan Lee:** Just listening.\n")
+    result = repo.run("check")
+    assert result.exit_code == 0
+    assert "content/transcripts/a.md:15: warning: speaker 'Jordan Lee' is not in the participants" in result.stderr
+
+
+def test_github_actions_annotations(repo):
+    repo.transcript("a.md", "**Dana Whitfield:** [One.]{.pian}\n")
+    result = repo.run("check", env={"GITHUB_ACTIONS": "true"})
+    assert "::error file=content/transcripts/a.md,line=11::unknown tag '.pian'" in result.stdout
+
+
+def test_usage_errors_exit_2(repo):
+    repo.transcript("good.md", GOOD)
+    assert repo.run("build", "--nope").exit_code == 2
+    assert repo.run("quotes", "--role", "head-of-revop").exit_code == 2
+    assert "did you mean 'head-of-revops'?" in repo.run("quotes", "--role", "head-of-revop").stderr
+    assert repo.run("quotes", "--since", "last tuesday").exit_code == 2
+    assert repo.run("quotes", "--format", "xml").exit_code == 2
+
+
+def test_missing_content_folder_is_a_usage_error(tmp_path):
+    from click.testing import CliRunner
+
+    from persona_site.cli import main
+    result = CliRunner().invoke(main, ["build", "-s", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "has no content/ folder" in result.stderr
+
+
+def test_theme_template_error_is_a_diagnostic(repo):
+    repo.transcript("good.md", GOOD)
+    repo.write("themes/default/templates/404.html", "{% if %}")
+    result = repo.run("build")
+    assert result.exit_code == 1
+    assert "404.html:1: error: the theme template failed" in result.stderr
+    assert "Traceback" not in result.output
