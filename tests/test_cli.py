@@ -1,0 +1,118 @@
+"""The command line (spec section 7): help, version, quotes in every format, output safety."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from persona_site import __version__
+from persona_site.cli import main
+
+GOOD = "**Dana Whitfield:** [Recent pain.]{.pain}\n\n**Priya Raman:** [Recent criteria.]{.criteria}\n"
+
+
+def test_version():
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0 and __version__ in result.output
+
+
+@pytest.mark.parametrize("command", sorted(main.commands))
+def test_every_command_has_help_with_an_example_and_source(command):
+    result = CliRunner().invoke(main, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Example" in result.output
+    assert "--source" in result.output and "-s," in result.output
+
+
+@pytest.fixture
+def history(repo):
+    repo.transcript("2026/new.md", GOOD, date="2026-11-20")
+    repo.transcript("2026/mid.md", "**Dana Whitfield:** [Mid objection.]{.objection}\n", date="2026-10-01")
+    repo.transcript("2025/old.md", "**Dana Whitfield:** [Old pain.]{.pain}\n", date="2025-03-01")
+    return repo
+
+
+def texts(result) -> list[str]:
+    return [q["text"] for q in json.loads(result.stdout)["quotes"]]
+
+
+def test_quotes_since_days_and_date(history):
+    # now is pinned to 2026-12-01
+    assert texts(history.run("quotes", "--since", "30d", "--format", "json")) == ["Recent pain.", "Recent criteria."]
+    assert texts(history.run("quotes", "--since", "2026-10-01", "--format", "json")) == [
+        "Recent pain.", "Recent criteria.", "Mid objection."]
+
+
+def test_quotes_role_accepts_an_alias_and_tag_filters(history):
+    result = history.run("quotes", "--role", "revops-lead", "--tag", "pain", "--format", "json")
+    assert texts(result) == ["Recent pain.", "Old pain."]
+    assert texts(history.run("quotes", "--limit", "1", "--format", "json")) == ["Recent pain."]
+
+
+def test_quotes_json_is_the_quotes_json_object(history):
+    history.run("build")
+    built = json.loads((history.root / "site/quotes.json").read_text())
+    printed = json.loads(history.run("quotes", "--format", "json").stdout)
+    assert printed == built
+
+
+def test_quotes_csv(history):
+    rows = list(csv.DictReader(io.StringIO(history.run("quotes", "--format", "csv").stdout)))
+    assert [r["text"] for r in rows] == ["Recent pain.", "Recent criteria.", "Mid objection.", "Old pain."]
+    assert rows[0]["role"] == "head-of-revops" and rows[0]["tags"] == "pain" and rows[0]["date"] == "2026-11-20"
+    assert rows[0]["speaker"] == ""
+
+
+def test_quotes_text_is_readable(history):
+    out = history.run("quotes", "--role", "head-of-revops", "--since", "30d").stdout
+    assert "2026-11-20  Head of Revenue Operations · Acme Corp  [pain]" in out
+    assert "“Recent pain.”" in out
+    assert "content/transcripts/2026/new.md:11" in out
+
+
+def test_build_out_and_base_url(history, tmp_path):
+    out = tmp_path / "public"
+    result = history.run("build", "--out", str(out), "--base-url", "/x/")
+    assert result.exit_code == 0
+    assert 'href="/x/personas/' in (out / "index.html").read_text()
+
+
+@pytest.mark.parametrize("target", [".", "content", "content/site", ".."])
+def test_build_refuses_an_out_that_would_delete_work(history, target):
+    before = sorted(p.as_posix() for p in history.root.rglob("*"))
+    result = history.run("build", "--out", str(history.root / target))
+    assert result.exit_code == 2
+    assert "refusing" in result.stderr
+    assert sorted(p.as_posix() for p in history.root.rglob("*")) == before
+
+
+def test_build_refuses_a_non_empty_folder_it_did_not_make(history, tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("precious")
+    result = history.run("build", "--out", str(out))
+    assert result.exit_code == 2
+    assert (out / "notes.txt").read_text() == "precious"
+    assert not (out / "index.html").exists()
+
+
+def test_rebuild_keeps_files_the_user_added_and_drops_old_pages(history):
+    assert history.run("build").exit_code == 0
+    site = history.root / "site"
+    (site / "CNAME").write_text("personas.example.com\n")
+    (history.root / "content/personas/vp-sales.md").unlink()
+    for name in ("2026/new.md", "2026/mid.md", "2025/old.md"):
+        history.transcript(name, "**Dana Whitfield:** [Pain.]{.pain}\n", participants="  Dana Whitfield: head-of-revops\n")
+    assert history.run("build").exit_code == 0
+    assert (site / "CNAME").read_text() == "personas.example.com\n"
+    assert not (site / "personas/vp-sales").exists()
+    assert not list(history.root.glob(".persona-site-*"))
+
+
+def test_check_writes_nothing(history):
+    assert history.run("check").exit_code == 0
+    assert not (history.root / "site").exists()
