@@ -1,0 +1,124 @@
+"""Caption files: WebVTT (Zoom, Microsoft Teams, Google Meet) and SRT (Otter).
+
+The three VTT dialects name the speaker differently: Zoom writes `Name: text`
+in the cue, Teams a voice span `<v Name>text</v>` (cue ids like `GUID/12-0`),
+and Google Meet a `(Name)` line, with `-` and blank lines between speakers
+inside one cue (not legal WebVTT, so a blank line does not end a cue here: the
+next timing line does).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+from ..frontmatter_yaml import fold
+from .call import UNKNOWN_SPEAKER, Call, Cue, ExportError, merge_cues, parse_clock, split_label, trusted_speakers
+
+_TIMING = re.compile(r"^\s*(?P<start>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})\s+-->\s+\S+")
+_VOICE = re.compile(r"<v(?:\.[^\s>]*)?(?:\s+(?P<name>[^>]*))?>", re.IGNORECASE)
+_MEET_NAME = re.compile(r"^\((?P<name>[^()]{1,80})\)$")
+_TAG = re.compile(r"</?[a-zA-Z][^>]*>|<\d[\d:.]*>|\{\\[^}]*\}")
+_BLOCK = re.compile(r"^(NOTE|STYLE|REGION)(\s|$)")
+
+
+@dataclass(frozen=True)
+class _RawCue:
+    start: int | None
+    lines: tuple[str, ...]
+
+
+def parse_vtt(text: str) -> Call:
+    """A WebVTT file from Zoom, Teams or Google Meet."""
+    return _parse(text, "VTT")
+
+
+def parse_srt(text: str) -> Call:
+    """An SRT file, e.g. Otter's export with 'Include speaker names'."""
+    return _parse(text, "SRT")
+
+
+def _parse(text: str, kind: str) -> Call:
+    raw = _cues(text)
+    if not raw:
+        raise ExportError(f"this {kind} file has no cues (no '00:00:01.000 --> 00:00:04.000' lines)")
+    # Google Meet opens every cue with '(Name)'; elsewhere '(laughs)' is speech.
+    meet = 2 * sum(bool(c.lines and _MEET_NAME.match(c.lines[0].strip())) for c in raw) >= len(raw)
+    segments = [seg for cue in raw for seg in _segments(cue, meet)]
+    labelled = [(start, split_label(line)) for start, name, line in segments if name is None]
+    trusted = trusted_speakers(label[0] for _, label in labelled if label)
+    cues, current, named = [], None, 0
+    for start, name, line in segments:
+        if name is None and (label := split_label(line)) and fold(label[0]) in trusted:
+            name, line = label
+        if name is not None:
+            current, named = name, named + 1
+        cues.append(Cue(current or UNKNOWN_SPEAKER, start, line))
+    notes = () if named else (f"this {kind} file names no speakers, so every line is '{UNKNOWN_SPEAKER}': "
+                              "export it again with speaker names turned on",)
+    return Call(merge_cues(cues), notes=notes)
+
+
+def _cues(text: str) -> list[_RawCue]:
+    lines = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    timings = [i for i, line in enumerate(lines) if _TIMING.match(line)]
+    cues = []
+    for n, at in enumerate(timings):
+        end = timings[n + 1] if n + 1 < len(timings) else len(lines)
+        if end < len(lines) and _is_cue_id(lines, end - 1):
+            end -= 1
+        body = _without_blocks(lines[at + 1:end])
+        cues.append(_RawCue(parse_clock(_TIMING.match(lines[at])["start"]), tuple(body)))
+    return cues
+
+
+def _is_cue_id(lines: list[str], i: int) -> bool:
+    """A cue id ('12', 'GUID/12-0') sits alone on the line after a blank line, right before its timing."""
+    return i >= 0 and bool(lines[i].strip()) and (i == 0 or not lines[i - 1].strip())
+
+
+def _without_blocks(lines: list[str]) -> list[str]:
+    """Drop NOTE, STYLE and REGION blocks (they run to the next blank line)."""
+    kept, skipping, after_blank = [], False, True
+    for line in lines:
+        if not line.strip():
+            skipping, after_blank = False, True
+            continue
+        if after_blank and _BLOCK.match(line):
+            skipping = True
+        if not skipping:
+            kept.append(line)
+        after_blank = False
+    return kept
+
+
+def _segments(cue: _RawCue, meet: bool) -> list[tuple[int | None, str | None, str]]:
+    """(start, speaker or None, text) for each piece of the cue; None: the label, if any, is in the text."""
+    body = "\n".join(cue.lines)
+    if _VOICE.search(body):
+        return _voices(cue.start, body)
+    found, speaker = [], None
+    for line in cue.lines:
+        line = line.strip()
+        if meet and (match := _MEET_NAME.match(line)) is not None:
+            speaker = match["name"].strip()
+        elif line and line != "-":
+            found.append((cue.start, speaker, _plain(line)))
+    return found
+
+
+def _voices(start: int | None, body: str) -> list[tuple[int | None, str | None, str]]:
+    found = []
+    marks = list(_VOICE.finditer(body))
+    if body[:marks[0].start()].strip():
+        found.append((start, None, _plain(body[:marks[0].start()])))
+    for n, mark in enumerate(marks):
+        end = marks[n + 1].start() if n + 1 < len(marks) else len(body)
+        found.append((start, (mark["name"] or "").strip() or UNKNOWN_SPEAKER, _plain(body[mark.end():end])))
+    return found
+
+
+def _plain(text: str) -> str:
+    """Cue text without markup (<c.yellow>, <i>, <00:00:01.000>, {\\an8}) and with entities decoded."""
+    return html.unescape(_TAG.sub("", text)).replace("\n", " ").strip()
