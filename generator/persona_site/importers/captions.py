@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from ..frontmatter_yaml import fold
 from .call import UNKNOWN_SPEAKER, Call, Cue, ExportError, merge_cues, parse_clock, split_label, trusted_speakers
 
-_TIMING = re.compile(r"^\s*(?P<start>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})\s+-->\s+\S+")
+TIMING = re.compile(r"^\s*(?P<start>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})\s+-->\s+\S+")
 _VOICE = re.compile(r"<v(?:\.[^\s>]*)?(?:\s+(?P<name>[^>]*))?>", re.IGNORECASE)
 _MEET_NAME = re.compile(r"^\((?P<name>[^()]{1,80})\)$")
 _TAG = re.compile(r"</?[a-zA-Z][^>]*>|<\d[\d:.]*>|\{\\[^}]*\}")
@@ -62,14 +62,14 @@ def _parse(text: str, kind: str) -> Call:
 
 def _cues(text: str) -> list[_RawCue]:
     lines = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    timings = [i for i, line in enumerate(lines) if _TIMING.match(line)]
+    timings = [i for i, line in enumerate(lines) if TIMING.match(line)]
     cues = []
     for n, at in enumerate(timings):
         end = timings[n + 1] if n + 1 < len(timings) else len(lines)
         if end < len(lines) and _is_cue_id(lines, end - 1):
             end -= 1
         body = _without_blocks(lines[at + 1:end])
-        cues.append(_RawCue(parse_clock(_TIMING.match(lines[at])["start"]), tuple(body)))
+        cues.append(_RawCue(parse_clock(TIMING.match(lines[at])["start"]), tuple(body)))
     return cues
 
 

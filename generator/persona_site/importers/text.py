@@ -23,14 +23,16 @@ def is_otter_header(line: str) -> bool:
 
 def parse_otter(text: str) -> Call:
     """Otter's .txt export: blocks of a 'Name  M:SS' header line and the speech below it."""
+    lines = _lines(text)
+    trusted = trusted_speakers(m["name"].strip() for line in lines if (m := _OTTER_HEADER.match(line)))
     cues: list[Cue] = []
     after_blank = True
-    for line in _lines(text):
+    for line in lines:
         if not line or _OTTER_FOOTER.match(line):
             after_blank = True
             continue
         header = _OTTER_HEADER.match(line) if after_blank else None
-        if header:
+        if header and fold(header["name"].strip()) in trusted:
             cues.append(Cue(header["name"].strip(), parse_clock(header["time"]), ""))
         elif cues:
             last = cues[-1]
