@@ -93,6 +93,7 @@ def test_quotes_json_has_the_spec_shape_and_order(built):
         "html": "We spend the last four days of every quarter reconciling pipeline in spreadsheets.",
         "date": "2026-10-14", "company": "Acme Corp", "speaker": None, "title": None,
         "transcript": "transcripts/2026/acme.md", "line": 14, "timestamp": "00:04:12",
+        "added_in": None,
     }
     assert re.fullmatch(r"q-[0-9a-f]{10}", first["id"])
     assert [q["date"] for q in data["quotes"]] == ["2026-10-14", "2026-10-14", "2025-06-01"]

@@ -6,14 +6,15 @@ import datetime as dt
 import hashlib
 import os
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import jinja2
 
 from .archive import Archive
 from .config import CONFIG_NAME, Config, load_config, parse_config
-from .content import ContentFiles, decode, read_work_tree
+from . import gitmeta
+from .content import ContentFiles, decode, read_revision, read_work_tree
 from .model import Diagnostic, Participant, Persona, Site, Transcript, error, warning
 from .reader import Undated, read_persona, read_transcript
 from .render import Renderer, RenderContext, Theme
@@ -29,6 +30,8 @@ class BuildResult:
     site: Site | None = None
     archive: Archive | None = None
     outputs: dict[str, bytes] = field(default_factory=dict)
+    provenance: dict = field(default_factory=dict)
+    """The commit built from: commit (short), commit_date, dirty, json (extra keys for quotes.json)."""
 
     @property
     def ok(self) -> bool:
@@ -49,14 +52,27 @@ def build_time(config: Config) -> dt.datetime:
 class Builder:
     """Builds a content repository; keeps parsed transcripts between builds (keyed by content hash)."""
 
-    def __init__(self, source: Path, *, base_url: str | None = None, live_reload: str = "") -> None:
+    def __init__(self, source: Path, *, base_url: str | None = None, live_reload: str = "",
+                 rev: str | None = None) -> None:
         self.source = source
         self.base_url = base_url
         self.live_reload = live_reload
+        self.rev = rev
         self._cache: dict[tuple, tuple[Transcript | None, list[Diagnostic]]] = {}
+        self._history: tuple[str, dict] = ("", {})
+        self._renderer: tuple[tuple, Renderer | None] = ((), None)
 
     def load(self) -> ContentFiles:
-        return read_work_tree(self.source)
+        """The files to build: the work tree, or the revision given (gitmeta.GitError if it is bad)."""
+        return read_revision(self.source, self.rev) if self.rev else read_work_tree(self.source)
+
+    def _renderer_for(self, theme: Theme) -> Renderer:
+        """One Jinja environment across builds (it reloads edited templates itself; serve's rebuilds
+        are twice as fast); a new one when the theme's template files come or go."""
+        key = (theme, tuple(sorted(str(p) for folder in theme.folders for p in (folder / "templates").rglob("*"))))
+        if self._renderer[0] != key:
+            self._renderer = (key, Renderer(theme))
+        return self._renderer[1]
 
     def build(self, files: ContentFiles | None = None, *, render: bool = True) -> BuildResult:
         files = files or self.load()
@@ -67,19 +83,52 @@ class Builder:
         roles = _roles(personas, problems)
         titles = {p.slug: p.title for p in personas}
         transcripts = self._transcripts(files, config, roles, titles, problems)
+        provenance = self._provenance(files)
+        transcripts = self._with_history(transcripts, files, provenance.get("commit"))
         site = Site(tuple(sorted(personas, key=lambda p: p.slug)), tuple(transcripts))
         archive = Archive(q for t in transcripts for q in t.quotes)
         now = build_time(config)
         problems += _site_checks(site, archive, config, now)
-        result = BuildResult(config, _sorted(problems), site, archive)
+        result = BuildResult(config, _sorted(problems), site, archive, provenance=provenance)
         if result.ok and render:
             ctx = RenderContext(config, now, {p.slug: p for p in personas},
-                                published={t.path for t in transcripts}, live_reload=self.live_reload)
+                                published={t.path for t in transcripts}, live_reload=self.live_reload,
+                                build_info=provenance)
             theme = Theme.for_site(self.source, config.theme)
             try:
-                result.outputs = Renderer(theme).render(site, archive, ctx)
+                result.outputs = self._renderer_for(theme).render(site, archive, ctx)
             except jinja2.TemplateError as exc:
                 result.diagnostics.append(_template_problem(exc, theme))
+        return result
+
+    def _provenance(self, files: ContentFiles) -> dict:
+        """The commit the site is built from, for page footers and quotes.json (issue 4)."""
+        if not files.is_git:
+            return {}
+        head = gitmeta.head_info(self.source, files.revision or "HEAD")
+        if not head:
+            return {"dirty": True}
+        dirty = files.revision is None and gitmeta.is_dirty(self.source)
+        return {"commit": head["short"], "commit_date": head["date"], "dirty": dirty,
+                "json": {"commit": head["commit"]}}
+
+    def _with_history(self, transcripts: list[Transcript], files: ContentFiles, head: str | None) -> list[Transcript]:
+        """Attach to each quote the commit that first added its line: one `git log -p`, cached per HEAD."""
+        if not head:
+            return transcripts
+        if self._history[0] != head:
+            self._history = (head, gitmeta.line_history(self.source, files.revision or "HEAD"))
+        history = self._history[1]
+        result = []
+        for transcript in transcripts:
+            lines = history.get(f"content/{transcript.path}")
+            if not lines or not transcript.quotes:
+                result.append(transcript)
+                continue
+            text = files.transcripts[f"content/{transcript.path}"].decode("utf-8").removeprefix("\ufeff").splitlines()
+            quotes = tuple(replace(q, added_in=lines.get(text[q.line - 1]) if q.line <= len(text) else None)
+                           for q in transcript.quotes)
+            result.append(replace(transcript, quotes=quotes))
         return result
 
     def _config(self, files: ContentFiles) -> tuple[Config, list[Diagnostic]]:

@@ -17,6 +17,7 @@ import click
 
 from . import __version__
 from .build import Builder, BuildResult, build_time, resolve_role
+from .gitmeta import GitError
 from .model import Diagnostic
 from .output import OutputRefused, write_site
 from .render import quote_json, quotes_document
@@ -26,6 +27,8 @@ source_option = click.option(
     show_default=True, help="The content repository (the folder with content/ and persona-site.toml).",
 )
 strict_option = click.option("--strict/--no-strict", default=False, help="Treat warnings as errors.")
+rev_option = click.option("--rev", default=None, metavar="REV",
+                          help="Use the content as it was at a git commit, branch or tag (e.g. HEAD~3, v2026-q3).")
 
 
 def print_diagnostics(diagnostics: list[Diagnostic]) -> None:
@@ -53,9 +56,16 @@ def _check_source(source: Path) -> None:
                                "pass --source DIR, or start one with 'persona-site init DIR'")
 
 
-def _build(source: Path, base_url: str | None = None, render: bool = True) -> BuildResult:
-    _check_source(source)
-    return Builder(source, base_url=base_url).build(render=render)
+def _build(source: Path, base_url: str | None = None, render: bool = True, rev: str | None = None) -> BuildResult:
+    if rev is None:
+        _check_source(source)
+    builder = Builder(source, base_url=base_url, rev=rev)
+    try:
+        files = builder.load()
+    except GitError as exc:
+        click.echo(click.style(f"error: {exc}", fg="red"), err=True)
+        sys.exit(1)
+    return builder.build(files, render=render)
 
 
 @click.group(context_settings={"help_option_names": ["--help", "-h"], "max_content_width": 100})
@@ -78,7 +88,8 @@ def main() -> None:
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
               help="Where to write the site.  [default: SOURCE/site]")
 @click.option("--base-url", default=None, help="Override base_url, e.g. /personas/ or https://example.com/personas/.")
-def build(source: Path, strict: bool, out: Path | None, base_url: str | None) -> None:
+@rev_option
+def build(source: Path, strict: bool, out: Path | None, base_url: str | None, rev: str | None) -> None:
     """Build the site into site/ (or --out).
 
     The previous site stays as it was unless the build succeeds.
@@ -87,7 +98,7 @@ def build(source: Path, strict: bool, out: Path | None, base_url: str | None) ->
 
         persona-site build --strict --base-url /team-personas/
     """
-    result = _build(source, base_url)
+    result = _build(source, base_url, rev=rev)
     print_diagnostics(result.diagnostics)
     if result.failed(strict):
         click.echo("The build failed; the previous site is unchanged.", err=True)
@@ -105,14 +116,15 @@ def build(source: Path, strict: bool, out: Path | None, base_url: str | None) ->
 @main.command()
 @source_option
 @strict_option
-def check(source: Path, strict: bool) -> None:
+@rev_option
+def check(source: Path, strict: bool, rev: str | None) -> None:
     """Check the content for problems; writes nothing.
 
     Example:
 
         persona-site check --strict
     """
-    result = _build(source, render=False)
+    result = _build(source, render=False, rev=rev)
     print_diagnostics(result.diagnostics)
     if result.failed(strict):
         sys.exit(1)
@@ -138,14 +150,20 @@ def parse_since(value: str, now: dt.datetime) -> dt.datetime:
 @click.option("--since", help="Only quotes from the last N days (30d), weeks (2w), or since a date (2026-10-01).")
 @click.option("--limit", "-n", type=click.IntRange(min=1), default=None, help="At most this many quotes.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
-def quotes(source: Path, role: str | None, tag: str | None, since: str | None, limit: int | None, fmt: str) -> None:
+@rev_option
+def quotes(source: Path, role: str | None, tag: str | None, since: str | None, limit: int | None, fmt: str,
+           rev: str | None) -> None:
     """Print the latest quotes, newest first.
 
     Example: what is the head of RevOps saying this month?
 
         persona-site quotes --role head-of-revops --since 30d
+
+    And what was the CFO saying at the end of last quarter?
+
+        persona-site quotes --role cfo --rev v2026-q3
     """
-    result = _build(source, render=False)
+    result = _build(source, render=False, rev=rev)
     if result.site is None:
         print_diagnostics(result.diagnostics)
         sys.exit(1)
@@ -163,7 +181,7 @@ def quotes(source: Path, role: str | None, tag: str | None, since: str | None, l
     cutoff = parse_since(since, now) if since else None
     found = result.archive.latest(role=role, tag=tag, since=cutoff, limit=limit)
     if fmt == "json":
-        click.echo(quotes_document(found, config, now).decode(), nl=False)
+        click.echo(quotes_document(found, config, now, result.provenance.get("json")).decode(), nl=False)
     elif fmt == "csv":
         click.echo(_csv(found, config), nl=False)
     else:

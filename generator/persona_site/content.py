@@ -33,6 +33,8 @@ class ContentFiles:
     """Whether the source is a git repository."""
     diagnostics: tuple[Diagnostic, ...] = field(default=())
     """Files that could not be read."""
+    revision: str | None = None
+    """The commit the files were read from (--rev), or None for the work tree."""
 
 
 def _is_hidden(rel: Path) -> bool:
@@ -83,6 +85,27 @@ def read_work_tree(source: Path) -> ContentFiles:
         for rel in transcripts if rel not in added
     }
     return ContentFiles(config, personas, transcripts, added, mtimes, is_git, tuple(problems))
+
+
+def read_revision(source: Path, rev: str) -> ContentFiles:
+    """Every file the build needs as it is at a git revision; the work tree is never touched.
+
+    Raises gitmeta.GitError for a bad revision or a folder that is not a repository.
+    """
+    if not gitmeta.is_repository(source):
+        raise gitmeta.GitError(f"--rev needs a git repository, and {source} is not one")
+    sha = gitmeta.resolve(source, rev)
+    files = gitmeta.read_tree(source, sha, (CONFIG_NAME, PERSONAS, TRANSCRIPTS))
+    problems = [error(rel, 0, f"this file is {len(data) / 1e6:.1f} MB; the limit is 5 MB: split it")
+                for rel, data in files.items() if len(data) > MAX_FILE_BYTES]
+    markdown = {rel: data for rel, data in files.items() if rel.endswith(".md") and len(data) <= MAX_FILE_BYTES
+                and not _is_hidden(Path(rel))}
+    personas = {rel: data for rel, data in markdown.items()
+                if rel.startswith(PERSONAS + "/") and rel.count("/") == 2}
+    transcripts = {rel: data for rel, data in markdown.items() if rel.startswith(TRANSCRIPTS + "/")}
+    added = gitmeta.added_dates(source, sha)
+    return ContentFiles(files.get(CONFIG_NAME), personas, dict(sorted(transcripts.items())), added, {}, True,
+                        tuple(problems), revision=sha)
 
 
 def decode(path: str, data: bytes) -> tuple[str | None, Diagnostic | None]:

@@ -100,6 +100,8 @@ class Quote:
     """1-based line of the quote in the transcript file."""
     timestamp: str | None
     """Recording timestamp of the turn, as hh:mm:ss."""
+    added_in: tuple[str, str] | None = None
+    """(sha, ISO date) of the commit that first added the quote's line; None when uncommitted."""
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ BUILTIN_THEME = Path(__file__).parent / "themes" / "default"
 if not BUILTIN_THEME.is_dir():  # running from a source checkout (editable install)
     BUILTIN_THEME = Path(__file__).resolve().parents[2] / "themes" / "default"
 
+NEW_DAYS = 14  # a quote committed this recently is marked new on its persona page
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -101,6 +102,10 @@ def freshness(archive: Archive, role: str, now: dt.datetime, config: Config) -> 
     return Freshness(newest[0].date, days, recent, days > config.stale_after_days)
 
 
+def _days_between(iso: str, now: dt.datetime) -> int:
+    return (now - dt.datetime.fromisoformat(iso)).days
+
+
 def date_text(quote_or_transcript: Quote | Transcript, zone: dt.tzinfo) -> str:
     """The date as the spec's JSON writes it: YYYY-MM-DD, or an ISO date-time where one was given."""
     if quote_or_transcript.date_only:
@@ -123,6 +128,7 @@ def quote_json(quote: Quote, config: Config) -> dict:
         "transcript": quote.transcript,
         "line": quote.line,
         "timestamp": quote.timestamp,
+        "added_in": {"commit": quote.added_in[0], "date": quote.added_in[1]} if quote.added_in else None,
     }
 
 
@@ -209,6 +215,7 @@ class Renderer:
             "quote": quote, "role_title": role_title, "who": " · ".join(who),
             "date_iso": date_text(quote, config.zone), "date_display": f"{local.day} {local:%b %Y}",
             "transcript_url": link, "role_url": ctx.url(f"personas/{quote.role}/"),
+            "is_new": bool(quote.added_in) and _days_between(quote.added_in[1], ctx.now) <= NEW_DAYS,
         }
 
     def _feed(self, persona: Persona, quotes: list[Quote], ctx: RenderContext, common: dict) -> bytes:

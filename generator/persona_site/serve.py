@@ -1,0 +1,564 @@
+"""`persona-site serve`: a local preview that rebuilds on save and reloads the browser.
+
+Where the preview lives: in memory. Each good build becomes one frozen `Snapshot`
+(every output, by path), and the server swaps a single reference to it. A request
+reads that reference once and answers from it, so every response is wholly the
+old build or wholly the new one, and a build with errors never replaces the last
+good snapshot. Serving from the output folder instead would mean answering from a
+folder that `write_site` replaces with two renames (there is an instant with no
+folder at all), and would write the live-reload script into the site/ you publish.
+Answering from a dict also means no request can reach a file outside the site:
+there is no file system path to escape, only keys to look up (`..`, `%2e%2e`,
+backslashes, absolute paths and symlinks all miss). site/ is left as it was.
+
+The server receives a rebuild callable and nothing else (`LiveSite.rebuild`, as
+MkDocs' LiveReloadServer); the watcher (watch.py) yields batches of changes.
+Live reload is Server-Sent Events from the same server: a page carries the
+version of the build it came from, and reloads when the server's version differs
+(after a rebuild, or a restart of the server).
+"""
+
+from __future__ import annotations
+
+import errno
+import ipaddress
+import json
+import select
+import socket
+import threading
+import time
+import traceback
+import webbrowser
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from html import escape
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path, PurePosixPath
+from secrets import token_hex
+from types import MappingProxyType
+from urllib.parse import quote, unquote, urlsplit
+
+import click
+from markupsafe import Markup
+
+from .build import Builder, BuildResult
+from .cli import _check_source, print_diagnostics, source_option
+from .config import Config, load_config
+from .model import Diagnostic, error
+from .watch import Watcher
+
+EVENTS = "__persona-site/events"
+"""The live-reload stream, under the site's base path (outputs never start with '__')."""
+
+_KEEPALIVE_SECONDS = 15
+_TYPES = {
+    ".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8", ".json": "application/json",
+    ".xml": "application/xml", ".txt": "text/plain; charset=utf-8", ".svg": "image/svg+xml",
+    ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
+    ".webp": "image/webp", ".ico": "image/x-icon", ".woff2": "font/woff2", ".woff": "font/woff",
+}
+
+
+class ServeError(Exception):
+    """The preview cannot start: a busy port, an address this machine does not have."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the server answers from: one complete build, replaced whole and never edited."""
+
+    outputs: Mapping[str, bytes]
+    """The last good build's files by path under the base path; empty until a build succeeds."""
+    version: str
+    """The token its pages carry, so that a page can tell it is out of date."""
+    base_path: str
+    """The URL path the site lives under, decoded: '/' or '/personas/'."""
+    errors: tuple[Diagnostic, ...] = ()
+    """The latest build's errors, shown over every page until fixed; empty when it succeeded."""
+
+
+class LiveSite:
+    """The site being previewed: rebuilds on request, hands out whole snapshots, wakes whoever waits."""
+
+    def __init__(self, source: Path, *, live_reload: bool = True) -> None:
+        self.source = source
+        self.live_reload = live_reload
+        self.builds = 0
+        """How many builds ran, good or not."""
+        self.listeners = 0
+        """Open live-reload streams (a hidden tab closes its stream)."""
+        self._builder = Builder(source)
+        self._nonce = token_hex(4)  # differs after a restart, so open pages reload
+        self._snapshot = Snapshot(MappingProxyType({}), "", "/")
+        self._changed = threading.Condition()
+        self._closed = False
+
+    @property
+    def current(self) -> Snapshot:
+        return self._snapshot
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def rebuild(self) -> BuildResult:
+        """Build; a good build replaces the snapshot, a bad one only adds its errors to the last good one."""
+        self.builds += 1
+        version, base_path = f"{self._nonce}-{self.builds}", _base_path(self.source)
+        self._builder.base_url = base_path
+        self._builder.live_reload = live_reload_script(version, base_path) if self.live_reload else ""
+        result = self._build()
+        if result.ok:
+            self._publish(Snapshot(MappingProxyType(result.outputs), version, base_path))
+        else:
+            self._publish(replace(self._snapshot, errors=tuple(d for d in result.diagnostics if d.is_error)))
+        return result
+
+    def wait(self, seen: Snapshot | None, timeout: float) -> Snapshot:
+        """The snapshot after `seen`, or `seen` again after timeout (or when closed)."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._snapshot is not seen or self._closed, timeout)
+            return self._snapshot
+
+    @contextmanager
+    def listening(self) -> Iterator[None]:
+        with self._changed:
+            self.listeners += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self.listeners -= 1
+
+    def close(self) -> None:
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+
+    def _build(self) -> BuildResult:
+        try:
+            return self._builder.build()
+        except Exception as exc:  # noqa: BLE001 -- a bug in one build must not end the preview
+            traceback.print_exc()
+            problem = error("persona-site", 0, f"the build crashed ({type(exc).__name__}: {exc}); "
+                                               "this is a bug in persona-site, please report it")
+            return BuildResult(Config(), [problem])
+
+    def _publish(self, snapshot: Snapshot) -> None:
+        with self._changed:
+            self._snapshot = snapshot
+            self._changed.notify_all()
+
+
+def _base_path(source: Path) -> str:
+    """The path part of base_url: a full URL (https://example.com/personas/) previews at /personas/."""
+    config, _ = load_config(source)
+    return unquote(urlsplit(config.base_url).path) or "/"
+
+
+def _js(value: str) -> str:
+    return json.dumps(value).replace("<", "\\u003c")
+
+
+_SCRIPT = """<script>/* persona-site serve: live reload; never in a built site */
+(function () {
+  "use strict";
+  var version = %(version)s, url = %(url)s, source = null, timer = null;
+  function show(errors) {
+    var old = document.getElementById("persona-site-errors");
+    if (old) old.remove();
+    if (!errors.length) return;
+    var box = document.createElement("aside"), list = document.createElement("ul");
+    var title = document.createElement("strong"), hide = document.createElement("button");
+    box.id = "persona-site-errors";
+    box.setAttribute("role", "alert");
+    box.style.cssText = "position:fixed;z-index:2147483647;left:1rem;right:1rem;bottom:1rem;max-height:60vh;" +
+      "overflow:auto;margin:0;padding:1rem 1.25rem;background:#2b0b0b;color:#fff;border:2px solid #e5484d;" +
+      "border-radius:8px;font:14px/1.5 ui-monospace,Menlo,Consolas,monospace;text-align:left";
+    title.textContent = "The site did not rebuild. Fix " + (errors.length === 1 ? "this error" :
+      "these " + errors.length + " errors") + " and save; until then you see the last good version.";
+    list.style.cssText = "margin:.5rem 0 0;padding-left:1.25rem";
+    errors.forEach(function (e) {
+      var item = document.createElement("li");
+      item.textContent = e.path + (e.line ? ":" + e.line : "") + ": " + e.message;
+      list.appendChild(item);
+    });
+    hide.type = "button";
+    hide.textContent = "Hide";
+    hide.style.cssText = "float:right;margin-left:1rem;font:inherit;cursor:pointer";
+    hide.onclick = function () { box.remove(); };
+    box.appendChild(hide);
+    box.appendChild(title);
+    box.appendChild(list);
+    document.body.appendChild(box);
+  }
+  function disconnect() {
+    if (source) source.close();
+    source = null;
+  }
+  function connect() {
+    if (source || document.hidden) return;
+    source = new EventSource(url);
+    source.addEventListener("state", function (event) {
+      var state = JSON.parse(event.data);
+      if (state.version && state.version !== version) {
+        disconnect();
+        location.reload();
+      } else {
+        show(state.errors);
+      }
+    });
+    source.onerror = function () {
+      // The browser retries by itself, unless it gave up: then try again later.
+      if (source && source.readyState === EventSource.CLOSED) {
+        source = null;
+        clearTimeout(timer);
+        timer = setTimeout(connect, 1000);
+      }
+    };
+  }
+  // A hidden tab holds no connection (mkdocs#3389); it catches up when shown again.
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden) disconnect(); else connect();
+  });
+  window.addEventListener("pagehide", disconnect);
+  window.addEventListener("pageshow", function (event) { if (event.persisted) connect(); });
+  connect();
+})();
+</script>"""
+
+
+def live_reload_script(version: str, base_path: str) -> Markup:
+    """The script a page carries in serve mode: reload on a new build, show errors over the page."""
+    return Markup(_SCRIPT % {"version": _js(version), "url": _js(quote(base_path) + EVENTS)})
+
+
+def _placeholder(snapshot: Snapshot) -> bytes:
+    """The page for every request until the first good build: its errors, and the live-reload script."""
+    items = "".join(f"<li>{escape(str(d))}</li>" for d in snapshot.errors)
+    return (f"<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Not built yet</title>"
+            f"<body><h1>The site has not built yet</h1><p>Fix these errors and save; this page reloads.</p>"
+            f"<ul>{items}</ul>{live_reload_script('', snapshot.base_path)}</body></html>").encode()
+
+
+def route(snapshot: Snapshot, path: str) -> tuple[int, str]:
+    """A decoded request path -> (200, output name), (302, where to go) or (404, '')."""
+    base = snapshot.base_path
+    if not path.startswith(base):
+        return (302, quote(base)) if path in ("/", base.rstrip("/")) else (404, "")
+    name = path[len(base):]
+    # The outputs are dict keys, so nothing can escape; refuse tricks anyway rather than guess.
+    if "\\" in name or "\0" in name or name.startswith("/") or {".", ".."} & set(name.split("/")):
+        return 404, ""
+    if name == "" or name.endswith("/"):
+        name += "index.html"
+    if name in snapshot.outputs:
+        return 200, name
+    if f"{name}/index.html" in snapshot.outputs:
+        return 302, quote(path) + "/"
+    return 404, ""
+
+
+def content_type(name: str) -> str:
+    if PurePosixPath(name).name == "feed.xml":
+        return "application/atom+xml"
+    return _TYPES.get(PurePosixPath(name).suffix.lower(), "application/octet-stream")
+
+
+@dataclass(frozen=True)
+class HostCheck:
+    """Which Host headers name this server: a DNS-rebinding page arrives under a foreign name."""
+
+    names: frozenset[str]
+    """Names that always pass: localhost, loopback addresses, the --host given."""
+    any_ip: bool
+    """Bound to every address (0.0.0.0): any IP address, or this machine's name, reaches us."""
+
+    @classmethod
+    def for_host(cls, host: str) -> HostCheck:
+        names = {"localhost", "127.0.0.1", "::1", host.lower().strip("[]")}
+        wildcard = host in ("", "0.0.0.0", "::")
+        if wildcard:
+            names.add(socket.gethostname().lower())
+        return cls(frozenset(names), wildcard)
+
+    def allows(self, header: str | None) -> bool:
+        if header is None:
+            return True  # an HTTP/1.0 client; browsers always send Host
+        try:
+            name = (urlsplit(f"//{header}").hostname or "").rstrip(".")
+        except ValueError:
+            return False
+        if name in self.names or name.endswith(".localhost"):
+            return True
+        return self.any_ip and _is_ip(name)
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def is_loopback(host: str) -> bool:
+    return host.lower() == "localhost" or (_is_ip(host.strip("[]")) and ipaddress.ip_address(host.strip("[]")).is_loopback)
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], site: LiveSite) -> None:
+        self.address_family = socket.getaddrinfo(address[0], address[1], type=socket.SOCK_STREAM)[0][0]
+        self.site = site
+        self.host_check = HostCheck.for_host(address[0])
+        super().__init__(address, _Handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _HTTPServer
+    server_version = "persona-site"
+
+    def do_GET(self) -> None:  # noqa: N802 -- http.server's naming
+        self._respond(body=True)
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self._respond(body=False)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        """Quiet: the terminal is for build results."""
+
+    def _respond(self, body: bool) -> None:
+        if not self.server.host_check.allows(self.headers.get("Host")):
+            message = b"This preview only answers to localhost (or the --host it was started with).\n"
+            return self._send(403, message, "text/plain; charset=utf-8", body)
+        path = unquote(urlsplit(self.path).path)
+        if path.endswith("/" + EVENTS) and body:
+            return self._events()
+        snapshot = self.server.site.current  # read once: this response is all one build
+        if not snapshot.outputs:
+            return self._send(503, _placeholder(snapshot), _TYPES[".html"], body)
+        status, target = route(snapshot, path)
+        if status == 302:
+            return self._send(302, b"", "text/plain", body, {"Location": target})
+        if status == 404:
+            page = snapshot.outputs.get("404.html", b"Not found\n")
+            return self._send(404, page, content_type("404.html" if "404.html" in snapshot.outputs else ".txt"), body)
+        return self._send(200, snapshot.outputs[target], content_type(target), body)
+
+    def _send(self, status: int, data: bytes, kind: str, body: bool, extra: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        for name, value in {"Content-Type": kind, "Content-Length": str(len(data)), "Cache-Control": "no-store",
+                            "X-Content-Type-Options": "nosniff", **(extra or {})}.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if body:
+            self.wfile.write(data)
+
+    def _events(self) -> None:
+        """Server-Sent Events: the current state now, then after every build, until the client goes."""
+        site = self.server.site
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        seen, quiet_since = None, time.monotonic()
+        try:
+            self.wfile.write(b"retry: 1000\n\n")
+            with site.listening():
+                while not site.closed:
+                    snapshot = site.wait(seen, timeout=1.0)
+                    if snapshot is not seen:
+                        seen, quiet_since = snapshot, time.monotonic()
+                        self.wfile.write(_state_event(snapshot))
+                    elif self._client_gone():
+                        return
+                    elif time.monotonic() - quiet_since > _KEEPALIVE_SECONDS:
+                        quiet_since = time.monotonic()
+                        self.wfile.write(b": still here\n\n")
+        except OSError:  # the browser went away mid-write
+            return
+
+    def _client_gone(self) -> bool:
+        """An EventSource sends nothing after its request: readable means closed."""
+        readable, _, _ = select.select([self.connection], [], [], 0)
+        if not readable:
+            return False
+        try:
+            return self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
+
+
+def _state_event(snapshot: Snapshot) -> bytes:
+    errors = [{"path": d.path, "line": d.line, "message": d.message} for d in snapshot.errors]
+    data = json.dumps({"version": snapshot.version, "errors": errors})
+    return f"event: state\ndata: {data}\n\n".encode()
+
+
+def _bind(host: str, port: int, site: LiveSite, next_free: bool, report: Callable[[str], None]) -> _HTTPServer:
+    try:
+        return _HTTPServer((host, port), site)
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise ServeError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
+    free = next((p for p in range(port + 1, min(port + 50, 65536)) if _port_is_free(host, p)), None)
+    if not next_free or free is None:
+        hint = f": try --port {free}" if free else ""
+        raise ServeError(f"port {port} is already in use (another preview, perhaps){hint}")
+    report(f"Port {port} is in use; using {free} instead.")
+    return _HTTPServer((host, free), site)
+
+
+def _port_is_free(host: str, port: int) -> bool:
+    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+OnBuild = Callable[[BuildResult, "set[str]", float], None]
+
+
+class PreviewServer:
+    """The HTTP server, the site it serves, and (with watch) the watcher that rebuilds it on change."""
+
+    def __init__(self, source: Path, *, host: str = "127.0.0.1", port: int = 8000, watch: bool = True,
+                 poll: bool = False, next_free_port: bool = False,
+                 on_build: OnBuild = lambda result, changed, seconds: None,
+                 report: Callable[[str], None] = print) -> None:
+        self.site = LiveSite(source, live_reload=watch)
+        self.host, self.port, self.next_free_port = host, port, next_free_port
+        self.on_build, self.report = on_build, report
+        self.watcher = Watcher(source, poll=poll, report=report) if watch else None
+        self._server: _HTTPServer | None = None
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> BuildResult:
+        """Listen, build once, then serve (and watch) in background threads."""
+        self._server = _bind(self.host, self.port, self.site, self.next_free_port, self.report)
+        if self.watcher:
+            self.watcher.start()  # before the first build: a save during it is not lost
+        first = self.site.rebuild()
+        self._threads.append(threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2},
+                                              name="persona-site-http", daemon=True))
+        if self.watcher:
+            self._threads.append(threading.Thread(target=self._rebuild_on_change, name="persona-site-watch", daemon=True))
+        for thread in self._threads:
+            thread.start()
+        return first
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        shown = "127.0.0.1" if host == "0.0.0.0" else "[::1]" if host == "::" else f"[{host}]" if ":" in host else host
+        return f"http://{shown}:{port}{quote(self.site.current.base_path)}"
+
+    def close(self) -> None:
+        self.site.close()
+        if self.watcher:
+            self.watcher.stop()
+        if self._server:
+            if self._threads:
+                self._server.shutdown()
+            self._server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> PreviewServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _rebuild_on_change(self) -> None:
+        assert self.watcher is not None
+        for changed in self.watcher.batches():
+            try:
+                started = time.perf_counter()
+                result = self.site.rebuild()
+                self.on_build(result, changed, time.perf_counter() - started)
+            except Exception:  # noqa: BLE001 -- keep watching whatever a report does
+                self.report("persona-site hit a bug while rebuilding; still watching.\n" + traceback.format_exc())
+
+
+def _terminal_reporter() -> OnBuild:
+    """Prints each rebuild; warnings only when they change, errors every time (the site is stuck until fixed)."""
+    shown: list[Diagnostic] = []
+
+    def on_build(result: BuildResult, changed: set[str], seconds: float) -> None:
+        what = next(iter(changed)) if len(changed) == 1 else f"{len(changed)} files"
+        if not result.ok:
+            print_diagnostics(result.diagnostics)
+            click.echo(click.style(f"The site did not rebuild ({what} changed); still serving the last good "
+                                   "version. The browser shows the errors until you fix them.", fg="red"), err=True)
+        else:
+            if result.diagnostics != shown:
+                print_diagnostics(result.diagnostics)
+            click.echo(f"Rebuilt in {seconds * 1000:.0f} ms ({what} changed).", err=True)
+        shown[:] = result.diagnostics
+
+    return on_build
+
+
+def _say(message: str) -> None:
+    click.echo(message, err=True)
+
+
+@click.command()
+@source_option
+@click.option("--watch/--no-watch", default=True, show_default=True,
+              help="Rebuild when content, persona-site.toml or the theme change, and reload the browser.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="The address to listen on. 0.0.0.0 lets other computers on your network see the preview.")
+@click.option("--port", "-p", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="The port to listen on (0: any free port).")
+@click.option("--poll/--no-poll", default=False, show_default=True,
+              help="Look for changes by polling: for network drives, Docker volumes and WSL.")
+@click.option("--open/--no-open", "open_browser", default=False, show_default=True,
+              help="Open the preview in your web browser.")
+@click.pass_context
+def serve(ctx: click.Context, source: Path, watch: bool, host: str, port: int, poll: bool, open_browser: bool) -> None:
+    """Preview the site while you write: it rebuilds when you save and the browser reloads.
+
+    The preview is served from memory: site/ is not touched. Press Ctrl-C to stop.
+
+    Example:
+
+        persona-site serve --open
+    """
+    _check_source(source)
+    default_port = ctx.get_parameter_source("port") == click.core.ParameterSource.DEFAULT
+    preview = PreviewServer(source, host=host, port=port, watch=watch, poll=poll, next_free_port=default_port,
+                            on_build=_terminal_reporter(), report=_say)
+    try:
+        first = preview.start()
+        print_diagnostics(first.diagnostics)
+        if not first.ok:
+            click.echo(click.style("The site has errors: fix them and save; the preview updates by itself.", fg="red"), err=True)
+        click.echo(f"Serving {source} at {preview.url}")
+        if not is_loopback(host):
+            click.echo(click.style(f"Warning: --host {host} makes this preview visible to other computers on your "
+                                   "network, unpublished transcripts included.", fg="yellow"), err=True)
+        if watch:
+            click.echo("Watching content/, themes/ and persona-site.toml; pages reload when you save. "
+                       "Press Ctrl-C to stop.", err=True)
+        if open_browser:
+            webbrowser.open(preview.url)
+        while True:
+            time.sleep(3600)
+    except ServeError as exc:
+        raise click.ClickException(str(exc)) from None
+    except KeyboardInterrupt:
+        click.echo("\nStopped.", err=True)
+    finally:
+        preview.close()
