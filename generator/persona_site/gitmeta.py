@@ -64,7 +64,7 @@ def added_dates(root: Path, rev: str = "HEAD") -> dict[str, dt.datetime]:
 def resolve(root: Path, rev: str) -> str:
     """The full sha of a revision (tag, branch, sha, HEAD~3), or GitError with git's reason."""
     if rev.startswith("-"):
-        raise GitError(f"'{rev}' is not a revision")
+        raise GitError(f"'{rev}' is not a commit, branch or tag")
     try:
         return _git(root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}").decode().strip()
     except GitError:
@@ -110,7 +110,7 @@ def head_info(root: Path, rev: str = "HEAD") -> dict:
 def is_dirty(root: Path) -> bool:
     """Whether the content, config or theme has uncommitted changes."""
     try:
-        out = _git(root, "status", "--porcelain", "--untracked-files=normal", "--", "content", "themes",
+        out = _git(root, "--no-optional-locks", "status", "--porcelain", "--untracked-files=normal", "--", "content", "themes",
                    "persona-site.toml")
     except GitError:
         return False

@@ -200,7 +200,8 @@ def _read_inputs(files: tuple[Path, ...], fmt: str, run: _Run) -> tuple[list[tup
 def _import_call(file: Path, call: Call, run: _Run) -> None:
     where, options = str(file), run.options
     file_day, file_title = from_file_name(file)
-    day = options.day or _local_day(call.started, run.config.zone) or _local_day(file_day, run.config.zone)
+    # A recorder's own time stamp keeps its own calendar day; Zoom's GMT file name is read in the site's zone.
+    day = options.day or _day_of(call.started) or _day_of(file_day, run.config.zone)
     if day is None and run.ask:
         day = run.ask.day(file)
     if day is None:
@@ -225,9 +226,9 @@ def _import_call(file: Path, call: Call, run: _Run) -> None:
     _save(where, transcript_path(day, company, title), render(doc), run)
 
 
-def _local_day(value: dt.datetime | dt.date | None, zone: zoneinfo.ZoneInfo) -> dt.date | None:
+def _day_of(value: dt.datetime | dt.date | None, zone: zoneinfo.ZoneInfo | None = None) -> dt.date | None:
     if isinstance(value, dt.datetime):
-        return (value.astimezone(zone) if value.tzinfo else value).date()
+        return (value.astimezone(zone) if zone and value.tzinfo else value).date()
     return value
 
 

@@ -1,0 +1,148 @@
+"""Git: dates of undated transcripts, --rev from git objects, build provenance. Real repositories."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from persona_site import gitmeta
+
+QUOTE = "**Dana Whitfield:** [First words.]{.pain}\n"
+
+
+def quotes(repo, *args):
+    result = repo.run("quotes", "--format", "json", *args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_undated_transcript_takes_the_date_of_the_commit_that_added_it(repo):
+    repo.transcript("a/undated.md", QUOTE, date=None)
+    repo.commit_all("add", date="2026-03-04T10:00:00+00:00")
+    repo.git("mv", "content/transcripts/a/undated.md", "content/transcripts/moved.md")
+    repo.commit_all("move", date="2026-05-06T10:00:00+00:00")
+    result = repo.run("quotes", "--format", "json")
+    assert "modification time" not in result.stderr
+    [quote] = json.loads(result.stdout)["quotes"]
+    assert quote["date"] == "2026-03-04" and quote["transcript"] == "transcripts/moved.md"
+
+
+def test_uncommitted_undated_transcript_warns(repo):
+    repo.commit_all("personas", date="2026-03-04T10:00:00+00:00")
+    repo.transcript("new.md", QUOTE, date=None)
+    result = repo.run("check")
+    assert "content/transcripts/new.md:1: warning: no 'date' in the front matter and this transcript is not committed to git yet" in result.stderr
+
+
+def test_not_a_repository_warns(repo):
+    repo.transcript("new.md", QUOTE, date=None)
+    assert "this folder is not a git repository" in repo.run("check").stderr
+
+
+def test_git_dates_take_one_process_whatever_the_number_of_files(repo, monkeypatch):
+    for n in range(30):
+        repo.transcript(f"t{n:02d}.md", QUOTE, date=None)
+    repo.commit_all("many", date="2026-03-04T10:00:00+00:00")
+    calls = []
+    real = subprocess.run
+
+    def counting(args, *a, **k):
+        calls.append(args)
+        return real(args, *a, **k)
+
+    monkeypatch.setattr(gitmeta.subprocess, "run", counting)
+    data = quotes(repo)
+    assert data["count"] == 30
+    assert len(calls) <= 6, calls  # is-repo, log (dates), log -1, status, log -p: never one per file
+
+
+@pytest.fixture
+def history(repo):
+    """Two commits and a tag, with known dates."""
+    repo.transcript("2026/first.md", QUOTE, date="2026-06-01")
+    repo.commit_all("first", date="2026-06-02T09:00:00+00:00")
+    repo.git("tag", "v2026-q2")
+    repo.transcript("2026/first.md", QUOTE + "\n**Priya Raman:** [Added later.]{.criteria}\n", date="2026-06-01")
+    repo.transcript("2026/second.md", "**Dana Whitfield:** [Second call.]{.objection}\n", date=None)
+    repo.commit_all("second", date="2026-11-25T09:00:00+00:00")
+    return repo
+
+
+def test_rev_reproduces_an_old_state_exactly(history):
+    old = quotes(history, "--rev", "v2026-q2")
+    assert [q["text"] for q in old["quotes"]] == ["First words."]
+    assert old["commit"] == history.git("rev-parse", "v2026-q2").strip()
+    assert [q["text"] for q in quotes(history, "--rev", "HEAD~1")["quotes"]] == ["First words."]
+    now = quotes(history, "--rev", "main")
+    assert sorted(q["text"] for q in now["quotes"]) == ["Added later.", "First words.", "Second call."]
+
+
+def test_rev_ignores_uncommitted_changes_and_never_touches_the_work_tree(history):
+    history.transcript("2026/draft.md", "**Dana Whitfield:** [Draft.]{.pain}\n")
+    (history.root / "content/transcripts/2026/second.md").write_text("garbage that would not parse: [x]{.nope}")
+    status_before = history.git("status", "--porcelain")
+    index = history.root / ".git/index"
+    index_mtime = index.stat().st_mtime_ns
+    texts = [q["text"] for q in quotes(history, "--rev", "HEAD")["quotes"]]
+    assert sorted(texts) == ["Added later.", "First words.", "Second call."]
+    assert index.stat().st_mtime_ns == index_mtime
+    assert history.git("status", "--porcelain") == status_before
+    assert "garbage" in (history.root / "content/transcripts/2026/second.md").read_text()
+
+
+def test_rev_dates_undated_files_from_history_up_to_that_revision(history):
+    data = quotes(history, "--rev", "HEAD")
+    second = next(q for q in data["quotes"] if q["text"] == "Second call.")
+    assert second["date"] == "2026-11-25"
+
+
+def test_build_and_check_take_rev(history, tmp_path):
+    result = history.run("build", "--rev", "v2026-q2", "--out", str(tmp_path / "old"))
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "old/quotes.json").read_text())["count"] == 1
+    assert history.run("check", "--rev", "v2026-q2").exit_code == 0
+
+
+@pytest.mark.parametrize("rev", ["nope", "HEAD~10", "--output=x"])
+def test_bad_revision_is_a_clear_error(history, rev):
+    result = history.run("quotes", "--rev", rev)
+    assert result.exit_code == 1
+    assert "is not a commit, branch or tag" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_rev_outside_git_is_a_clear_error(repo):
+    result = repo.run("check", "--rev", "HEAD")
+    assert result.exit_code == 1
+    assert "--rev needs a git repository" in result.stderr
+
+
+def test_provenance_in_footer_json_and_added_in(history):
+    head = history.git("rev-parse", "HEAD").strip()
+    first = history.git("rev-parse", "v2026-q2").strip()
+    assert history.run("build").exit_code == 0
+    site = history.root / "site"
+    page = (site / "personas/head-of-revops/index.html").read_text()
+    assert f"from commit <code>{head[:7]}</code>" in page
+    assert "with uncommitted changes" not in page
+    data = json.loads((site / "quotes.json").read_text())
+    assert data["commit"] == head
+    added = {q["text"]: q["added_in"] for q in data["quotes"]}
+    assert added["First words."] == {"commit": first, "date": "2026-06-02T09:00:00+00:00"}
+    assert added["Added later."] == {"commit": head, "date": "2026-11-25T09:00:00+00:00"}
+    # now is pinned to 2026-12-01: added 6 days ago is new, added in June is not
+    vp = (site / "personas/vp-sales/index.html").read_text()
+    assert 'badge-new' in vp
+    assert page.count('badge-new') == 1  # "Second call." is new, "First words." is not
+
+
+def test_dirty_work_tree_is_marked(history):
+    history.transcript("2026/draft.md", "**Dana Whitfield:** [Draft.]{.pain}\n")
+    assert history.run("build").exit_code == 0
+    page = (history.root / "site/index.html").read_text()
+    assert "with uncommitted changes" in page
+    draft = next(q for q in json.loads((history.root / "site/quotes.json").read_text())["quotes"] if q["text"] == "Draft.")
+    assert draft["added_in"] is None
