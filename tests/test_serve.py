@@ -33,6 +33,19 @@ def running(source: Path):
         yield r
 
 
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory):
+    """One server for the refusal tests; its theme has a file that links out of the site."""
+    root = tmp_path_factory.mktemp("guarded")
+    source = make_repo(root / "repo")
+    (root / "secret.txt").write_text("top secret")
+    static = source / "themes" / "default" / "static"
+    static.mkdir(parents=True)
+    (static / "secret.txt").symlink_to(root / "secret.txt")
+    with serving(source, watch=False) as r:
+        yield r
+
+
 def settled(running, count: int) -> bool:
     """True once `count` rebuilds happened and no other follows within a short quiet spell."""
     wait_until(lambda: len(running.rebuilds) >= count, what=f"{count} rebuild(s)")
@@ -79,13 +92,8 @@ def test_no_watch_serves_without_live_reload(source):
     "/etc/passwd", "/content/personas/vp-sales.md", "/persona-site.toml", "/personas/./vp-sales/",
     "/%252e%252e/persona-site.toml", "/assets/secret.txt", "/assets/%00style.css",
 ])
-def test_traversal_attempts_get_404(running, source, target, tmp_path):
-    secret = tmp_path / "secret.txt"
-    secret.write_text("top secret")
-    static = source / "themes" / "default" / "static"
-    static.mkdir(parents=True, exist_ok=True)
-    (static / "secret.txt").symlink_to(secret)  # a theme file that links out of the site
-    response = running.get(target)
+def test_traversal_attempts_get_404(guarded, target):
+    response = guarded.get(target)
     assert response.status == 404, target
     assert b"top secret" not in response.body and b"title =" not in response.body
 
@@ -104,9 +112,9 @@ def test_host_check_on_every_address_accepts_addresses_not_names():
     assert not check.allows("attacker.example")
 
 
-def test_a_foreign_host_header_is_refused(running):
-    assert running.get(REVOPS, host="attacker.example").status == 403
-    assert running.get(REVOPS, host=f"localhost:{running.port}").status == 200
+def test_a_foreign_host_header_is_refused(guarded):
+    assert guarded.get(REVOPS, host="attacker.example").status == 403
+    assert guarded.get(REVOPS, host=f"localhost:{guarded.port}").status == 200
 
 
 # --- watching and rebuilding -----------------------------------------------------------------
@@ -280,7 +288,7 @@ def test_a_busy_port_names_a_free_one(source):
 
 
 def test_ctrl_c_stops_cleanly(source):
-    process = subprocess.Popen([sys.executable, "-m", "persona_site.cli", "serve", "-s", str(source), "--port", "0"],
+    process = subprocess.Popen([sys.executable, "-c", "from persona_site.cli import main; main()", "serve", "-s", str(source), "--port", "0"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = process.stdout.readline()

@@ -96,7 +96,7 @@ def clean_text(text: str) -> str:
 
 def clean_name(name: str) -> str:
     """A speaker name that works as a `**Name:**` label and a YAML key."""
-    name = clean_text(name.replace("*", "").replace("`", ""))
+    name = clean_text(re.sub(r"[*`\[\]]", "", name))
     return name[:MAX_NAME].strip() or UNKNOWN_SPEAKER
 
 
