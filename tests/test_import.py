@@ -27,7 +27,7 @@ from persona_site.importers.call import UNKNOWN_SPEAKER, Call, Party, Turn, clea
 from persona_site.importers.captions import parse_srt, parse_vtt
 from persona_site.importers.document import (Speaker, Transcript, escape_markdown, render, slugify,
                                              transcript_path, yaml_scalar)
-from persona_site.importers.gong import parse_gong
+from persona_site.importers.gong import parse_gong, read_gong_calls
 from persona_site.importers.roles import assign_roles, match_title
 from persona_site.importers.text import parse_otter, parse_text
 from persona_site.model import Participant, Persona
@@ -189,18 +189,16 @@ def test_no_date_is_an_error_not_today(site: Path):
     assert written(site) == []
 
 
-def test_bad_date_option_is_a_usage_error(site: Path):
-    result = run_import(site, fixture("otter-srt/acme-pricing.srt"), "--date", "14/10/2026")
-    assert result.exit_code == 2 and "is not a date" in result.stderr
-
-
-def test_role_must_name_a_persona(site: Path):
-    result = run_import(site, fixture("otter-srt/acme-pricing.srt"), "--date", "2026-10-26",
-                        "--role", "Jamal Wright=vp-sale")
-    assert result.exit_code == 2
-    assert "no persona 'vp-sale'; did you mean 'vp-sales'?" in result.stderr
-    bad = run_import(site, fixture("otter-srt/acme-pricing.srt"), "--role", "Jamal Wright")
-    assert bad.exit_code == 2 and "NAME=ROLE" in bad.stderr
+@pytest.mark.parametrize(("args", "message"), [
+    (["--date", "14/10/2026"], "'14/10/2026' is not a date: write YYYY-MM-DD"),
+    (["--date", "2026-10-26", "--role", "Jamal Wright=vp-sale"], "no persona 'vp-sale'; did you mean 'vp-sales'?"),
+    (["--role", "Jamal Wright"], "write NAME=ROLE"),
+    (["--format", "docx"], "'docx' is not one of"),
+])
+def test_usage_errors_exit_2(site: Path, args: list[str], message: str):
+    result = run_import(site, fixture("otter-srt/acme-pricing.srt"), *args)
+    assert result.exit_code == 2 and message in result.stderr, result.stderr
+    assert written(site) == []
 
 
 def test_role_for_nobody_is_a_warning(site: Path):
@@ -276,6 +274,7 @@ def test_import_needs_a_content_repository(tmp_path: Path):
     ("gong/call-details.json", "gong-parties"),
     ("gong-embedded/quillfield-gong.json", "gong"),
     ("text/acme-notes.txt", "text"),
+    ("meet-doc/Acme Corp renewal - Transcript.txt", "text"),
     ("cp1252/mueller-call.txt", "text"),
 ])
 def test_format_is_told_from_the_content(rel: str, fmt: str, tmp_path: Path):
@@ -285,6 +284,10 @@ def test_format_is_told_from_the_content(rel: str, fmt: str, tmp_path: Path):
     renamed = tmp_path / "export.dat"  # not from the extension
     renamed.write_bytes(data)
     assert detect_format(decode_export(renamed.read_bytes())[0]) == fmt
+
+
+def test_text_opening_with_a_timestamp_is_not_json():
+    assert detect_format("[00:01:02] Ana: Hi.\n[00:01:05] Bo: Hello.\n") == "text"
 
 
 def test_windows_1252_is_decoded_with_a_warning():
@@ -391,12 +394,17 @@ def test_plain_text_labels_clock_lines_and_continuations():
         Turn("Sam Ortiz", None, "Great. Next steps: I'll send the SCIM timeline by Friday."),
     )
     assert parse_text("[00:01:02] Ana: Hi.\n").turns == (Turn("Ana", 62, "Hi."),)
+    assert call.notes == ("skipped 1 line(s) before the first 'Name:' line",)
+
+
+def test_google_meet_transcript_document_heading_and_closing_lines():
+    call = parse_text((FIXTURES / "meet-doc/Acme Corp renewal - Transcript.txt").read_text("utf-8"))
+    assert (call.title, call.started, call.notes) == ("Acme Corp renewal", dt.date(2026, 11, 2), ())
+    assert call.turns[-1] == Turn("Laura Chen", None, "Then I want those seats priced as viewers.")
 
 
 def test_gong_sentences_parties_and_metadata():
     details = (FIXTURES / "gong/call-details.json").read_text("utf-8")
-    from persona_site.importers.gong import read_gong_calls
-
     [call] = parse_gong((FIXTURES / "gong/call-transcript.json").read_text("utf-8"),
                         read_gong_calls(json.loads(details)))
     assert call.title == "Northwind Traders | Forecasting discovery"

@@ -21,6 +21,8 @@ from persona_site.watch import IGNORED, changed_path
 ACME = "content/transcripts/2026/acme.md"
 REVOPS = "personas/head-of-revops/"
 
+pytestmark = pytest.mark.filterwarnings("ignore:Callback with id:RuntimeWarning")  # watchdog's own race on new folders
+
 
 @pytest.fixture
 def source(tmp_path: Path) -> Path:
@@ -35,14 +37,8 @@ def running(source: Path):
 
 @pytest.fixture(scope="module")
 def guarded(tmp_path_factory):
-    """One server for the refusal tests; its theme has a file that links out of the site."""
-    root = tmp_path_factory.mktemp("guarded")
-    source = make_repo(root / "repo")
-    (root / "secret.txt").write_text("top secret")
-    static = source / "themes" / "default" / "static"
-    static.mkdir(parents=True)
-    (static / "secret.txt").symlink_to(root / "secret.txt")
-    with serving(source, watch=False) as r:
+    """One server for the refusal tests."""
+    with serving(make_repo(tmp_path_factory.mktemp("guarded") / "repo"), watch=False) as r:
         yield r
 
 
@@ -90,12 +86,22 @@ def test_no_watch_serves_without_live_reload(source):
     "/../persona-site.toml", "/%2e%2e/%2e%2e/etc/passwd", "/personas/%2E%2E/%2e%2e/persona-site.toml",
     "/..%2f..%2fetc%2fpasswd", "/..\\..\\etc\\passwd", "/%5c..%5cpersona-site.toml", "//etc/passwd",
     "/etc/passwd", "/content/personas/vp-sales.md", "/persona-site.toml", "/personas/./vp-sales/",
-    "/%252e%252e/persona-site.toml", "/assets/secret.txt", "/assets/%00style.css",
+    "/%252e%252e/persona-site.toml", "/assets/%00style.css", "/assets/../../persona-site.toml",
 ])
 def test_traversal_attempts_get_404(guarded, target):
     response = guarded.get(target)
     assert response.status == 404, target
-    assert b"top secret" not in response.body and b"title =" not in response.body
+    assert b"title =" not in response.body and b"Page not found" in response.body
+
+
+def test_a_theme_file_linking_out_of_the_repository_is_never_served(running, source, tmp_path):
+    (tmp_path / "secret.txt").write_text("top secret")
+    write(source, "themes/default/static/style-extra.css", "p {}")
+    (source / "themes/default/static/secret.txt").symlink_to(tmp_path / "secret.txt")
+    wait_until(lambda: running.preview.site.current.errors, what="the build to refuse the link")
+    for target in ("assets/secret.txt", "assets/style-extra.css"):
+        response = running.get(target)
+        assert response.status == 404 and b"top secret" not in response.body
 
 
 @pytest.mark.parametrize("host, allowed", [
@@ -292,7 +298,7 @@ def test_ctrl_c_stops_cleanly(source):
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = process.stdout.readline()
-        assert line.startswith(f"Serving {source} at http://127.0.0.1:"), line
+        assert line.startswith(f"Serving {source.resolve()} at http://127.0.0.1:"), line
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=10)
     finally:

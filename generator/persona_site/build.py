@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -17,7 +18,7 @@ from . import gitmeta
 from .content import ContentFiles, decode, read_revision, read_work_tree
 from .model import Diagnostic, Participant, Persona, Site, Transcript, error, warning
 from .reader import Undated, read_persona, read_transcript
-from .render import Renderer, RenderContext, Theme
+from .render import Renderer, RenderContext, Theme, transcript_url_path
 from .suggest import did_you_mean
 
 
@@ -89,6 +90,8 @@ class Builder:
         archive = Archive(q for t in transcripts for q in t.quotes)
         now = build_time(config)
         problems += _site_checks(site, archive, config, now)
+        if files.revision is None:
+            problems += theme_links(self.source)
         result = BuildResult(config, _sorted(problems), site, archive, provenance=provenance)
         if result.ok and render:
             ctx = RenderContext(config, now, {p.slug: p for p in personas},
@@ -220,7 +223,7 @@ def _roles(personas: list[Persona], problems: list[Diagnostic]) -> dict[str, str
 
 
 def _site_checks(site: Site, archive: Archive, config: Config, now: dt.datetime) -> list[Diagnostic]:
-    problems = []
+    problems = _output_collisions(site) if config.publish_transcripts else []
     explicit = Counter(q.id for t in site.transcripts for q in t.quotes)
     for quote in (q for t in site.transcripts for q in t.quotes):
         if explicit[quote.id] > 1:
@@ -236,6 +239,35 @@ def _site_checks(site: Site, archive: Archive, config: Config, now: dt.datetime)
             days = (now - newest[0].date).days
             problems.append(warning(where, 1, f"stale: the last quote from '{persona.slug}' is {days} days old "
                                               f"(stale after {config.stale_after_days}); time for a new conversation"))
+    return problems
+
+
+def _output_collisions(site: Site) -> list[Diagnostic]:
+    """Acme.md and acme.md, or NFC and NFD café.md, would be one page on many disks: say so."""
+    seen: dict[str, str] = {}
+    problems = []
+    for transcript in site.transcripts:
+        key = unicodedata.normalize("NFC", transcript_url_path(transcript.path)).casefold()
+        if key in seen:
+            problems.append(error(f"content/{transcript.path}", 1,
+                                  f"this transcript and content/{seen[key]} would publish to the same page "
+                                  f"({transcript_url_path(transcript.path)}): rename one"))
+        else:
+            seen[key] = transcript.path
+    return problems
+
+
+def theme_links(source: Path) -> list[Diagnostic]:
+    """A link in a theme or in content/ that leads outside the repository (SECURITY.md, item 9)."""
+    root = source.resolve()
+    problems = []
+    for folder in ("themes", "content"):
+        for dirpath, dirnames, filenames in os.walk(source / folder):
+            for name in dirnames + filenames:
+                path = Path(dirpath) / name
+                if path.is_symlink() and not path.resolve().is_relative_to(root):
+                    problems.append(error(path.relative_to(source).as_posix(), 0,
+                                          "this is a link to something outside the repository: copy it in instead"))
     return problems
 
 

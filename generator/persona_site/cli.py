@@ -234,6 +234,3 @@ def _register_optional_commands() -> None:
 
 
 _register_optional_commands()
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -125,7 +125,7 @@ def split_front_matter(text: str) -> FrontMatter:
         if not isinstance(node, yaml.MappingNode):
             raise FrontMatterError(node.start_mark.line + 1, "the front matter must be 'key: value' lines (a YAML mapping)")
         key_lines = _key_lines(node)
-        meta = loader.construct_document(node)
+        meta = _without_surrogates(loader.construct_document(node))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
@@ -135,6 +135,20 @@ def split_front_matter(text: str) -> FrontMatter:
     finally:
         loader.dispose()
     return FrontMatter(meta, key_lines, body, body_line)
+
+
+def _without_surrogates(value):
+    """YAML's "\\ud800\\udc00" escapes give two surrogates: join pairs, refuse lone ones."""
+    if isinstance(value, str):
+        try:
+            return value.encode("utf-16", "surrogatepass").decode("utf-16")
+        except UnicodeDecodeError:
+            raise FrontMatterError(1, "the front matter has an invalid \\u escape (a lone surrogate)") from None
+    if isinstance(value, dict):
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_surrogates(v) for v in value]
+    return value
 
 
 def _key_lines(node: yaml.MappingNode) -> dict[str, int]:

@@ -10,7 +10,7 @@ import datetime as dt
 import sys
 import zoneinfo
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import click
 
@@ -96,6 +96,14 @@ def import_command(ctx: click.Context, files: tuple[Path, ...], source: Path, fm
                        frozenset(fold(name) for name in internal), suffix, dry_run)
     config, _ = load_config(source)
     run = _Run(source, personas, config, options, _Asker(personas) if _stdin_is_terminal(ctx) else None)
+    _import_all(files, fmt, run)
+    _check_names([("--role", value.rpartition("=")[0]) for value in roles] + [("--internal", n) for n in internal], run)
+    print_diagnostics(run.diagnostics)
+    if any(d.is_error for d in run.diagnostics):
+        sys.exit(1)
+
+
+def _import_all(files: tuple[Path, ...], fmt: str, run: _Run) -> None:
     inputs, details = _read_inputs(files, fmt, run)
     for file, text, kind in inputs:
         try:
@@ -105,14 +113,14 @@ def import_command(ctx: click.Context, files: tuple[Path, ...], source: Path, fm
             continue
         for call in calls:
             _import_call(file, call, run)
-    named = [("--role", value.rpartition("=")[0]) for value in roles] + [("--internal", name) for name in internal]
+
+
+def _check_names(named: list[tuple[str, str]], run: _Run) -> None:
+    """A --role or --internal name that nobody in the imports has is most likely a typo."""
     for option, name in named:
-        if fold(name) not in run.speakers:
-            run.diagnostics.append(warning(f"{option} {name}", 0, "nobody by this name speaks in the imported files: "
-                                                                  "check the spelling"))
-    print_diagnostics(run.diagnostics)
-    if any(d.is_error for d in run.diagnostics):
-        sys.exit(1)
+        if run.speakers and fold(name) not in run.speakers:
+            run.diagnostics.append(warning(f"{option} {name}", 0,
+                                           "nobody by this name speaks in the imported files: check the spelling"))
 
 
 def _stdin_is_terminal(ctx: click.Context) -> bool:
@@ -169,7 +177,8 @@ def _given_roles(values: tuple[str, ...], personas: tuple[Persona, ...]) -> dict
     return given
 
 
-def _read_inputs(files: tuple[Path, ...], fmt: str, run: _Run) -> tuple[list[tuple[Path, str, str]], dict[str, GongCall]]:
+def _read_inputs(files: tuple[Path, ...], fmt: str,
+                 run: _Run) -> tuple[list[tuple[Path, str, str]], dict[str, GongCall]]:
     """(file, text, format) of each transcript export; Gong call details given as files of their own."""
     inputs, details, detail_files = [], {}, []
     for file in files:
@@ -181,7 +190,7 @@ def _read_inputs(files: tuple[Path, ...], fmt: str, run: _Run) -> tuple[list[tup
             if note:
                 run.diagnostics.append(warning(str(file), 0, note))
             kind = detect_format(text) if fmt == "auto" else fmt
-            if kind == "gong" and fmt == "gong" and kind_of(load_json(text)) == "gong-parties":
+            if fmt == "gong" and kind_of(load_json(text)) == "gong-parties":
                 kind = "gong-parties"
         except ExportError as exc:
             run.diagnostics.append(error(str(file), 0, str(exc)))
@@ -192,8 +201,8 @@ def _read_inputs(files: tuple[Path, ...], fmt: str, run: _Run) -> tuple[list[tup
         else:
             inputs.append((file, text, kind))
     if detail_files and not any(kind == "gong" for _, _, kind in inputs):
-        run.diagnostics.append(error(", ".join(detail_files), 0, "Gong call details (parties) without a Gong transcript: "
-                                               "import them together with the transcript JSON"))
+        run.diagnostics.append(error(", ".join(detail_files), 0, "Gong call details (parties) without a Gong "
+                                                                 "transcript: import them together with the transcript JSON"))
     return inputs, details
 
 
@@ -207,8 +216,8 @@ def _import_call(file: Path, call: Call, run: _Run) -> None:
     if day is None:
         run.diagnostics.append(error(where, 0, "the export does not say when the call was: pass --date YYYY-MM-DD"))
         return
-    company = options.company or call.company
-    title = options.title or call.title or file_title or (f"{company} call" if company else "Call")
+    company = options.company or clean_text(call.company or "") or None
+    title = options.title or clean_text(call.title or file_title or "") or (f"{company} call" if company else "Call")
     roles, notes = assign_roles(call, run.personas, options.roles, options.internal)
     titles = {p.name: p.title for p in call.parties}
     for name, role in roles.items():
@@ -232,19 +241,15 @@ def _day_of(value: dt.datetime | dt.date | None, zone: zoneinfo.ZoneInfo | None 
     return value
 
 
-def _save(where: str, rel, text: str, run: _Run) -> None:
+def _save(where: str, rel: PurePosixPath, text: str, run: _Run) -> None:
     """Write the transcript under a free name (rel, rel-2, ...) and print its path."""
     problem = _reads_back(str(rel), text, run)
     if problem:
         run.diagnostics.append(error(where, 0, f"import made a transcript that does not read back ({problem}): "
                                                "please report this as a bug"))
         return
-    for n in range(1, 1000):
+    for n in range(1, 1000 if run.options.suffix else 2):
         path = run.source / (rel if n == 1 else numbered(rel, n))
-        if n > 1 and not run.options.suffix:
-            run.diagnostics.append(error(where, 0, f"{run.source / rel} already exists: pass another --title, "
-                                                   "or leave out --no-suffix to add a number"))
-            return
         if run.options.dry_run:
             if path.exists() or path in run.planned:
                 continue
@@ -258,6 +263,8 @@ def _save(where: str, rel, text: str, run: _Run) -> None:
             continue
         click.echo(str(path))
         return
+    hint = "pass another --title" + ("" if run.options.suffix else ", or leave out --no-suffix to add a number")
+    run.diagnostics.append(error(where, 0, f"{run.source / rel} already exists: {hint}"))
 
 
 def _reads_back(rel: str, text: str, run: _Run) -> str | None:
@@ -276,13 +283,14 @@ class _Asker:
 
     def day(self, file: Path) -> dt.date:
         return click.prompt(f"{file} does not say when the call was. Date (YYYY-MM-DD)",
-                            value_proc=lambda value: _parse_day(value.strip()))
+                            value_proc=lambda value: _parse_day(value.strip()), err=True)
 
     def role(self, name: str, title: str | None, file: Path) -> str:
         if not self.menu_shown:
             self._menu()
         who = f"{name} ({title})" if title else name
-        return click.prompt(f"Role of {who} in {file.name}", default="unknown", value_proc=self._answer)
+        return click.prompt(f"Role of {who} in {file.name}", default="unknown", value_proc=self._answer,
+                            err=True)
 
     def _menu(self) -> None:
         self.menu_shown = True

@@ -38,12 +38,13 @@ class Theme:
         return cls((user, BUILTIN_THEME) if user.is_dir() else (BUILTIN_THEME,))
 
     def static_files(self) -> dict[str, bytes]:
+        """Every static file, the user's theme first; never a link out of its theme folder."""
         files: dict[str, bytes] = {}
         for folder in reversed(self.folders):
             static = folder / "static"
             if static.is_dir():
                 for path in sorted(static.rglob("*")):
-                    if path.is_file() and not path.is_symlink():
+                    if path.is_file() and path.resolve().is_relative_to(folder.resolve()):
                         files[path.relative_to(static).as_posix()] = path.read_bytes()
         return files
 

@@ -28,6 +28,7 @@ import socket
 import threading
 import time
 import traceback
+import warnings
 import webbrowser
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -52,6 +53,7 @@ EVENTS = "__persona-site/events"
 """The live-reload stream, under the site's base path (outputs never start with '__')."""
 
 _KEEPALIVE_SECONDS = 15
+_WILDCARDS = ("", "0.0.0.0", "::")
 _TYPES = {
     ".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
     ".js": "text/javascript; charset=utf-8", ".json": "application/json",
@@ -279,7 +281,7 @@ class HostCheck:
     @classmethod
     def for_host(cls, host: str) -> HostCheck:
         names = {"localhost", "127.0.0.1", "::1", host.lower().strip("[]")}
-        wildcard = host in ("", "0.0.0.0", "::")
+        wildcard = host in _WILDCARDS
         if wildcard:
             names.add(socket.gethostname().lower())
         return cls(frozenset(names), wildcard)
@@ -344,9 +346,8 @@ class _Handler(BaseHTTPRequestHandler):
         status, target = route(snapshot, path)
         if status == 302:
             return self._send(302, b"", "text/plain", body, {"Location": target})
-        if status == 404:
-            page = snapshot.outputs.get("404.html", b"Not found\n")
-            return self._send(404, page, content_type("404.html" if "404.html" in snapshot.outputs else ".txt"), body)
+        if status == 404:  # the theme's 404 page (the renderer always makes one)
+            return self._send(404, snapshot.outputs.get("404.html", b"Not found"), _TYPES[".html"], body)
         return self._send(200, snapshot.outputs[target], content_type(target), body)
 
     def _send(self, status: int, data: bytes, kind: str, body: bool, extra: dict[str, str] | None = None) -> None:
@@ -424,6 +425,10 @@ def _port_is_free(host: str, port: int) -> bool:
     return True
 
 
+def _url(host: str, port: int, source: Path) -> str:
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}{quote(_base_path(source))}"
+
+
 OnBuild = Callable[[BuildResult, "set[str]", float], None]
 
 
@@ -457,10 +462,17 @@ class PreviewServer:
 
     @property
     def url(self) -> str:
+        """Where to open the preview on this computer."""
         assert self._server is not None
         host, port = self._server.server_address[:2]
-        shown = "127.0.0.1" if host == "0.0.0.0" else "[::1]" if host == "::" else f"[{host}]" if ":" in host else host
-        return f"http://{shown}:{port}{quote(self.site.current.base_path)}"
+        return _url("::1" if host == "::" else "127.0.0.1" if host in _WILDCARDS else host, port, self.site.source)
+
+    @property
+    def network_url(self) -> str:
+        """Where another computer opens it: by this computer's name when listening on every address."""
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        return _url(socket.gethostname() if host in _WILDCARDS else host, port, self.site.source)
 
     def close(self) -> None:
         self.site.close()
@@ -537,6 +549,8 @@ def serve(ctx: click.Context, source: Path, watch: bool, host: str, port: int, p
         persona-site serve --open
     """
     _check_source(source)
+    # watchdog warns of its own harmless race when nested folders appear at once; not the writer's concern.
+    warnings.filterwarnings("ignore", message="Callback with id", category=RuntimeWarning)
     default_port = ctx.get_parameter_source("port") == click.core.ParameterSource.DEFAULT
     preview = PreviewServer(source, host=host, port=port, watch=watch, poll=poll, next_free_port=default_port,
                             on_build=_terminal_reporter(), report=_say)
@@ -544,11 +558,13 @@ def serve(ctx: click.Context, source: Path, watch: bool, host: str, port: int, p
         first = preview.start()
         print_diagnostics(first.diagnostics)
         if not first.ok:
-            click.echo(click.style("The site has errors: fix them and save; the preview updates by itself.", fg="red"), err=True)
-        click.echo(f"Serving {source} at {preview.url}")
+            then = "save; the preview updates by itself" if watch else "start the preview again"
+            click.echo(click.style(f"The site has errors: fix them and {then}.", fg="red"), err=True)
+        click.echo(f"Serving {source.resolve()} at {preview.url}")
         if not is_loopback(host):
             click.echo(click.style(f"Warning: --host {host} makes this preview visible to other computers on your "
-                                   "network, unpublished transcripts included.", fg="yellow"), err=True)
+                                   f"network ({preview.network_url}), unpublished transcripts included.",
+                                   fg="yellow"), err=True)
         if watch:
             click.echo("Watching content/, themes/ and persona-site.toml; pages reload when you save. "
                        "Press Ctrl-C to stop.", err=True)

@@ -9,7 +9,8 @@ from collections.abc import Mapping
 
 from .call import Call, ExportError, Party, Turn
 from .captions import parse_srt, parse_vtt
-from .detect import FORMATS, decode_export, detect_format, from_file_name
+from .detect import FORMATS, decode_export, detect_format
+from .naming import from_file_name
 from .gong import GongCall, load_json, parse_gong, read_gong_calls
 from .text import parse_otter, parse_text
 

@@ -12,7 +12,8 @@ from ..frontmatter_yaml import fold
 UNKNOWN_SPEAKER = "Unknown Speaker"
 MAX_NAME = 80  # a longer label is not read as a speaker turn (quotes.py)
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
+# Control, zero-width and non-characters: none belongs in a name or a quote, and YAML refuses some.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
 _WS = re.compile(r"\s+")
 # 'Name: text' as Zoom, Otter's SRT and plain text write it. A name is a few words, not a sentence.
 _LABEL = re.compile(r"^(?P<name>[^\s:\[\](){}<>*#][^:\n]{0,79}?):[ \t]+(?P<text>\S.*)$")
@@ -37,7 +38,7 @@ class Cue:
     start: int | None
     """Seconds from the start of the recording, when the export gives them."""
     text: str
-    """Plain text: markup stripped, whitespace folded."""
+    """Plain text, markup stripped."""
 
 
 @dataclass(frozen=True)

@@ -46,8 +46,7 @@ def _parse(text: str, kind: str) -> Call:
     # Google Meet opens every cue with '(Name)'; elsewhere '(laughs)' is speech.
     meet = 2 * sum(bool(c.lines and _MEET_NAME.match(c.lines[0].strip())) for c in raw) >= len(raw)
     segments = [seg for cue in raw for seg in _segments(cue, meet)]
-    labelled = [(start, split_label(line)) for start, name, line in segments if name is None]
-    trusted = trusted_speakers(label[0] for _, label in labelled if label)
+    trusted = trusted_speakers(label[0] for _, name, line in segments if name is None and (label := split_label(line)))
     cues, current, named = [], None, 0
     for start, name, line in segments:
         if name is None and (label := split_label(line)) and fold(label[0]) in trusted:

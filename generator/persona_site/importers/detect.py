@@ -1,23 +1,14 @@
-"""From the bytes of an export to its text, its format and what its file name says."""
+"""From the bytes of an export to its text and its format."""
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-from pathlib import PurePath
-
 from ..content import decode
-from .call import ExportError, split_label
+from .call import ExportError
 from .captions import TIMING
 from .gong import kind_of, load_json
-from .text import is_otter_header
+from .text import is_labelled_line, is_otter_header
 
 FORMATS = ("vtt", "srt", "otter", "gong", "text")
-
-_OTTER_NAME = re.compile(r"^(?P<d>\d{8})[ _](?P<t>\d{4})\s*-\s*(?P<title>.+)$")  # '20261014 1530 - Acme call'
-_ZOOM_NAME = re.compile(r"GMT(?P<d>\d{8})-(?P<t>\d{6})")  # 'GMT20261014-150000_Recording.transcript'
-_DAY = re.compile(r"(?<!\d)(?P<y>20\d{2})-?(?P<m>[01]\d)-?(?P<d>[0-3]\d)(?!\d)")
-_NOISE = {"recording", "transcript", "captions", "caption", "subtitles", "audio", "gmt"}
 
 
 def decode_export(data: bytes) -> tuple[str, str | None]:
@@ -43,7 +34,7 @@ def detect_format(text: str) -> str:
         raise ExportError("the file is empty")
     if stripped.startswith("WEBVTT"):
         return "vtt"
-    if stripped[0] in "{[":
+    if stripped[0] == "{":  # Gong's documents are objects; '[00:01:02] Dana: ...' is text
         kind = kind_of(load_json(stripped))
         if kind is None:
             raise ExportError("this JSON is not a Gong transcript: expected a 'callTranscripts' list")
@@ -55,30 +46,6 @@ def detect_format(text: str) -> str:
     first = next(line for line in lines if line)
     if is_otter_header(first):
         return "otter"
-    if any(split_label(line) for line in lines[:50]):
+    if any(is_labelled_line(line) for line in lines[:50]):
         return "text"
     raise ExportError("cannot tell what kind of export this is: pass --format vtt, srt, otter, gong or text")
-
-
-def from_file_name(path: PurePath) -> tuple[dt.datetime | dt.date | None, str | None]:
-    """The call's date (and title) from names like Otter's '20261014 1530 - Acme call.txt' or Zoom's 'GMT20261014-150000_...'."""
-    stem = path.stem
-    if match := _OTTER_NAME.match(stem):
-        return _day(match["d"]), match["title"].strip() or None
-    if match := _ZOOM_NAME.search(stem):
-        when = dt.datetime.strptime(match["d"] + match["t"], "%Y%m%d%H%M%S").replace(tzinfo=dt.timezone.utc)
-        return when, None
-    match = _DAY.search(stem)
-    day = _day(match["y"] + match["m"] + match["d"]) if match else None
-    rest = _DAY.sub(" ", stem) if day else stem
-    words = [w for w in re.split(r"[\s_.]+" if " " in rest.strip() else r"[-_.]+", rest) if w.strip("-")]
-    words = [w for w in words if w.casefold() not in _NOISE]
-    title = " ".join(words).strip(" -") if any(c.isalpha() for w in words for c in w) else None
-    return day, (title[:1].upper() + title[1:]) if title else None
-
-
-def _day(digits: str) -> dt.date | None:
-    try:
-        return dt.datetime.strptime(digits, "%Y%m%d").date()
-    except ValueError:
-        return None

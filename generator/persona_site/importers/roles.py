@@ -18,7 +18,7 @@ def is_placeholder(name: str) -> bool:
 
 
 def match_title(title: str, personas: Collection[Persona]) -> tuple[str | None, str | None]:
-    """The persona one of whose match_titles is in the job title (the longest phrase wins); plus a note when it is a tie."""
+    """The persona with a match_titles phrase in the job title (the longest phrase wins); a note on a tie."""
     best: dict[str, int] = {}
     for persona in personas:
         for phrase in persona.match_titles:

@@ -6,10 +6,15 @@ import re
 
 from ..frontmatter_yaml import fold
 from .call import Call, Cue, ExportError, merge_cues, parse_clock, split_label, trusted_speakers
+from .naming import date_and_title
 
 # Otter: 'Dana Whitfield  0:04' or 'Dana Whitfield 1:02:13' on its own line, the speech below it.
 _OTTER_HEADER = re.compile(r"^(?P<name>\S.{0,79}?)[ \t]+(?P<time>(?:\d{1,2}:)?\d{1,2}:\d{2})$")
 _OTTER_FOOTER = re.compile(r"^Transcribed by https?://otter\.ai\S*$", re.IGNORECASE)
+# A Google Meet transcript downloaded from Docs: 'Acme sync (2026-10-22 10:02 GMT-7) - Transcript' on top,
+# a line '00:05:00' every few minutes, and a closing line or two that nobody said.
+_HEADING = re.compile(r"^.+?\s[-–—]\s*Transcript$", re.IGNORECASE)
+_TRAILER = re.compile(r"^(Meeting ended after \d|This editable transcript was computer generated)", re.IGNORECASE)
 _STAMP_PREFIX = re.compile(r"^\[(?P<time>(?:\d{1,2}:)?\d{1,2}:\d{2})\]\s*")
 
 
@@ -19,6 +24,11 @@ def _lines(text: str) -> list[str]:
 
 def is_otter_header(line: str) -> bool:
     return bool(_OTTER_HEADER.match(line.strip())) and split_label(line) is None
+
+
+def is_labelled_line(line: str) -> bool:
+    """'Dana: Hello.' or '[00:01:02] Dana: Hello.'"""
+    return split_label(_unstamped(line.strip())[1]) is not None
 
 
 def parse_otter(text: str) -> Call:
@@ -45,7 +55,9 @@ def parse_otter(text: str) -> Call:
 
 def parse_text(text: str) -> Call:
     """Plain text: 'Name: text' lines; other lines continue the turn; a line '00:05:00' times the next turn."""
-    lines = _lines(text)
+    lines = [line for line in _lines(text) if not _TRAILER.match(line)]
+    heading = next((line for line in lines if _HEADING.match(line)), None)
+    day, title = date_and_title(heading) if heading else (None, None)
     trusted = trusted_speakers(label[0] for line in lines if (label := split_label(_unstamped(line)[1])))
     cues: list[Cue] = []
     clock: int | None = None
@@ -62,12 +74,13 @@ def parse_text(text: str) -> Call:
         elif cues:
             last = cues[-1]
             cues[-1] = Cue(last.speaker, last.start, f"{last.text} {line}")
-        elif line:
+        elif line and line != heading:
             skipped += 1
     if not cues:
         raise ExportError("this text file has no 'Name: what they said' lines")
-    notes = (f"skipped {skipped} line(s) before the first 'Name:' line",) if skipped else ()
-    return Call(merge_cues(cues), notes=notes)
+    # Above a Meet transcript's first turn are its heading and attendees: nothing lost there.
+    notes = (f"skipped {skipped} line(s) before the first 'Name:' line",) if skipped and not heading else ()
+    return Call(merge_cues(cues), title=title, started=day, notes=notes)
 
 
 def _unstamped(line: str) -> tuple[int | None, str]:
