@@ -69,7 +69,10 @@ class _Loader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml
         return super().compose_node(parent, index)
 
 
-_CParser = getattr(yaml, "CParser", None)
+try:
+    from yaml.cyaml import CParser as _CParser  # libyaml: C-accelerated loading when installed
+except ImportError:  # pragma: no cover
+    _CParser = None
 if _CParser is not None:
     class _FastLoader(_CParser, _StrictConstructor, yaml.resolver.Resolver):  # type: ignore[misc, valid-type]
         """libyaml-backed; used only when the text cannot hold an alias."""
@@ -116,8 +119,7 @@ def split_front_matter(text: str) -> FrontMatter:
     except ValueError:
         raise FrontMatterError(1, "the front matter is not closed: add a line '---' after it") from None
     body_line = text.count("\n", 0, len(text) - len(body))
-    loader_class = _Loader if ("&" in fm or "*" in fm) else _FastLoader
-    loader = loader_class(fm)
+    loader = _Loader(fm) if ("&" in fm or "*" in fm) and _has_alias(fm) else _FastLoader(fm)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -135,6 +137,22 @@ def split_front_matter(text: str) -> FrontMatter:
     finally:
         loader.dispose()
     return FrontMatter(meta, key_lines, body, body_line)
+
+
+def _has_alias(fm: str) -> bool:
+    """A cheap libyaml pass over the events: the strict (slower) loader only where an alias may be."""
+    if _CParser is None:  # pragma: no cover
+        return True
+    parser = _CParser(fm)
+    try:
+        while parser.check_event():
+            if isinstance(parser.get_event(), yaml.AliasEvent):
+                return True
+    except yaml.YAMLError:
+        return True  # let the strict loader report it
+    finally:
+        parser.dispose()
+    return False
 
 
 def _without_surrogates(value):

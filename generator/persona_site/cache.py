@@ -1,0 +1,65 @@
+"""The persistent cache: parsed transcripts keyed by content hash, and what git said, per HEAD.
+
+Kept in a git-ignored folder of the content repository (`.persona-cache/`). It is
+an optimisation only: a missing, corrupt, or other-version cache is ignored and
+rebuilt, never trusted. Writes are atomic (temp file + rename), so two builds at
+once each leave a whole file behind, never a torn one.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+from pathlib import Path
+
+from . import __version__
+
+FORMAT = 1
+VERSION = f"{__version__}/{FORMAT}"
+DEFAULT_FOLDER = ".persona-cache"
+FILE = "build.pickle"
+
+
+def cache_folder(source: Path) -> Path | None:
+    """Where the cache lives: $PERSONA_SITE_CACHE (empty or 'off' disables it), else SOURCE/.persona-cache."""
+    configured = os.environ.get("PERSONA_SITE_CACHE")
+    if configured is not None:
+        return None if configured.strip() in ("", "off", "0") else Path(configured)
+    return source / DEFAULT_FOLDER
+
+
+def load(folder: Path | None) -> dict:
+    """The cached state, or {} when there is none we can trust."""
+    if folder is None:
+        return {}
+    try:
+        with open(folder / FILE, "rb") as handle:
+            state = pickle.load(handle)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError, TypeError,
+            IndexError, KeyError, MemoryError):
+        return {}
+    if not isinstance(state, dict) or state.get("version") != VERSION:
+        return {}
+    return state
+
+
+def save(folder: Path | None, state: dict) -> None:
+    """Write the state atomically; a cache that cannot be written is simply skipped."""
+    if folder is None:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        ignore = folder / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("*\n")
+        handle, temp = tempfile.mkstemp(prefix=".build-", suffix=".tmp", dir=folder)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                pickle.dump({**state, "version": VERSION}, out, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temp, folder / FILE)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        pass
