@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -16,7 +17,7 @@ from serve_helpers import make_repo, serving, transcript, wait_until, write
 
 from persona_site.cli import main
 from persona_site.serve import EVENTS, HostCheck, PreviewServer, ServeError, serve
-from persona_site.watch import IGNORED, changed_path
+from persona_site.watch import changed_path
 
 ACME = "content/transcripts/2026/acme.md"
 REVOPS = "personas/head-of-revops/"
@@ -167,7 +168,6 @@ def test_editor_artefacts_are_not_changes(tmp_path, name):
 ])
 def test_what_counts_as_a_change(tmp_path, rel, expected):
     assert changed_path(tmp_path, str(tmp_path / rel)) == expected
-    assert "*.swp" in IGNORED
 
 
 def test_an_atomic_save_is_seen_through_its_destination(running, source):
@@ -176,6 +176,15 @@ def test_an_atomic_save_is_seen_through_its_destination(running, source):
     os.replace(temp, source / ACME)
     running.wait_for_text(REVOPS, "Saved the atomic way.")
     assert running.rebuilds[-1] == {ACME}
+
+
+@pytest.mark.skipif(not shutil.which("vim"), reason="vim is not installed")
+def test_a_real_vim_save_is_one_rebuild_of_that_file(running, source):
+    # backupcopy=no: vim renames the file to acme.md~, writes a new acme.md, deletes the backup (after a 4913 probe).
+    subprocess.run(["vim", "-u", "NONE", "-N", "-es", "-c", "set writebackup nobackup backupcopy=no swapfile",
+                    "-c", "%s/Quarter end/Month end/", "-c", "wq", str(source / ACME)], check=True, timeout=30)
+    running.wait_for_text(REVOPS, "Month end is a scramble.")
+    assert settled(running, 1) and running.rebuilds == [{ACME}]
 
 
 def test_new_folders_renames_and_deletes(running, source):

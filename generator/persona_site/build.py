@@ -14,7 +14,7 @@ import jinja2
 
 from .archive import Archive
 from .config import CONFIG_NAME, Config, load_config, parse_config
-from . import gitmeta
+from . import cache, gitmeta
 from .content import ContentFiles, decode, read_revision, read_work_tree
 from .model import Diagnostic, Participant, Persona, Site, Transcript, error, warning
 from .reader import Undated, read_persona, read_transcript
@@ -54,13 +54,18 @@ class Builder:
     """Builds a content repository; keeps parsed transcripts between builds (keyed by content hash)."""
 
     def __init__(self, source: Path, *, base_url: str | None = None, live_reload: str = "",
-                 rev: str | None = None) -> None:
+                 rev: str | None = None, cache_dir: Path | None | str = "auto", save_cache: bool = True) -> None:
         self.source = source
         self.base_url = base_url
         self.live_reload = live_reload
         self.rev = rev
-        self._cache: dict[tuple, tuple[Transcript | None, list[Diagnostic]]] = {}
-        self._history: tuple[str, dict] = ("", {})
+        self._cache_folder = cache.cache_folder(source) if cache_dir == "auto" else cache_dir
+        self._save_cache = save_cache
+        state = cache.load(self._cache_folder)
+        self._cache: dict[tuple, tuple[Transcript | None, list[Diagnostic]]] = state.get("transcripts", {})
+        self._history: gitmeta.History | None = state.get("git")
+        self._saved = (len(self._cache), self._history)
+        self._fresh_entries = 0
         self._renderer: tuple[tuple, Renderer | None] = ((), None)
 
     def load(self) -> ContentFiles:
@@ -83,9 +88,10 @@ class Builder:
         personas = self._personas(files, problems)
         roles = _roles(personas, problems)
         titles = {p.slug: p.title for p in personas}
-        transcripts = self._transcripts(files, config, roles, titles, problems)
         provenance = self._provenance(files)
-        transcripts = self._with_history(transcripts, files, provenance.get("commit"))
+        history = self._git_history(provenance.get("full"))
+        transcripts = self._transcripts(files, history, config, roles, titles, problems)
+        transcripts = self._with_history(transcripts, files, history)
         site = Site(tuple(sorted(personas, key=lambda p: p.slug)), tuple(transcripts))
         archive = Archive(q for t in transcripts for q in t.quotes)
         now = build_time(config)
@@ -93,6 +99,7 @@ class Builder:
         if files.revision is None:
             problems += theme_links(self.source)
         result = BuildResult(config, _sorted(problems), site, archive, provenance=provenance)
+        self._persist()
         if result.ok and render:
             ctx = RenderContext(config, now, {p.slug: p for p in personas},
                                 published={t.path for t in transcripts}, live_reload=self.live_reload,
@@ -104,6 +111,13 @@ class Builder:
                 result.diagnostics.append(_template_problem(exc, theme))
         return result
 
+    def _persist(self) -> None:
+        """Save parsed transcripts and git history for the next process, when anything changed."""
+        now = (len(self._cache), self._history)
+        if self._save_cache and (now != self._saved or self._fresh_entries):
+            cache.save(self._cache_folder, {"transcripts": self._cache, "git": self._history})
+            self._saved = now
+
     def _provenance(self, files: ContentFiles) -> dict:
         """The commit the site is built from, for page footers and quotes.json (issue 4)."""
         if not files.is_git:
@@ -112,19 +126,25 @@ class Builder:
         if not head:
             return {"dirty": True}
         dirty = files.revision is None and gitmeta.is_dirty(self.source)
-        return {"commit": head["short"], "commit_date": head["date"], "dirty": dirty,
+        return {"commit": head["short"], "full": head["commit"], "commit_date": head["date"], "dirty": dirty,
                 "json": {"commit": head["commit"]}}
 
-    def _with_history(self, transcripts: list[Transcript], files: ContentFiles, head: str | None) -> list[Transcript]:
-        """Attach to each quote the commit that first added its line: one `git log -p`, cached per HEAD."""
-        if not head:
+    def _git_history(self, head: str | None) -> gitmeta.History | None:
+        """Dates and line provenance from git: one `git log -p`, incremental from the last build's."""
+        if head is None:
+            return None
+        self._history = gitmeta.history(self.source, head, self._history)
+        return self._history
+
+    @staticmethod
+    def _with_history(transcripts: list[Transcript], files: ContentFiles,
+                      history: gitmeta.History | None) -> list[Transcript]:
+        """Attach to each quote the commit that first added its line."""
+        if history is None:
             return transcripts
-        if self._history[0] != head:
-            self._history = (head, gitmeta.line_history(self.source, files.revision or "HEAD"))
-        history = self._history[1]
         result = []
         for transcript in transcripts:
-            lines = history.get(f"content/{transcript.path}")
+            lines = history.lines.get(f"content/{transcript.path}")
             if not lines or not transcript.quotes:
                 result.append(transcript)
                 continue
@@ -160,28 +180,30 @@ class Builder:
             problems.append(error("content/personas", 0, "there are no personas: add one file per buyer role, e.g. content/personas/cfo.md"))
         return personas
 
-    def _transcripts(self, files: ContentFiles, config: Config, roles: dict[str, str], titles: dict[str, str],
-                     problems: list[Diagnostic]) -> list[Transcript]:
+    def _transcripts(self, files: ContentFiles, history: gitmeta.History | None, config: Config,
+                     roles: dict[str, str], titles: dict[str, str], problems: list[Diagnostic]) -> list[Transcript]:
         context = (tuple(config.tags), tuple(sorted(roles.items())), config.timezone, config.publish_transcripts,
                    config.attribution, tuple(sorted(titles.items())))
-        transcripts, cache = [], {}
+        transcripts, kept = [], {}
+        self._fresh_entries = 0
         for path, data in files.transcripts.items():
-            undated = self._undated(files, path)
+            undated = self._undated(files, history, path)
             key = (hashlib.sha256(data).digest(), path, context, undated)
             if key not in self._cache:
                 self._cache[key] = self._read_transcript(path, data, config, roles, titles, undated)
-            cache[key] = transcript_and_problems = self._cache[key]
+                self._fresh_entries += 1
+            kept[key] = transcript_and_problems = self._cache[key]
             transcript, found = transcript_and_problems
             problems += found
             if transcript:
                 transcripts.append(transcript)
-        self._cache = cache  # a renamed or deleted file drops out here
+        self._cache = kept  # a renamed or deleted file drops out here
         return sorted(transcripts, key=lambda t: t.path)
 
     @staticmethod
-    def _undated(files: ContentFiles, path: str) -> Undated:
-        if path in files.added:
-            return Undated(files.added[path], None)
+    def _undated(files: ContentFiles, history: gitmeta.History | None, path: str) -> Undated:
+        if history is not None and path in history.added:
+            return Undated(history.added[path], None)
         why = "this transcript is not committed to git yet" if files.is_git else "this folder is not a git repository"
         return Undated(files.mtimes.get(path, dt.datetime.now(dt.timezone.utc)),
                        f"no 'date' in the front matter and {why}: using the file's modification time; add 'date: YYYY-MM-DD'")

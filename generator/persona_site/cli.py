@@ -19,7 +19,7 @@ from . import __version__
 from .build import Builder, BuildResult, build_time, resolve_role
 from .gitmeta import GitError
 from .model import Diagnostic
-from .output import OutputRefused, write_site
+from .output import OutputRefused, check_output, write_site
 from .render import quote_json, quotes_document
 
 source_option = click.option(
@@ -57,9 +57,10 @@ def _check_source(source: Path) -> None:
 
 
 def _build(source: Path, base_url: str | None = None, render: bool = True, rev: str | None = None) -> BuildResult:
+    """Build (or only read, without render); check and quotes read the cache but never write it."""
     if rev is None:
         _check_source(source)
-    builder = Builder(source, base_url=base_url, rev=rev)
+    builder = Builder(source, base_url=base_url, rev=rev, save_cache=render)
     try:
         files = builder.load()
     except GitError as exc:
@@ -98,16 +99,17 @@ def build(source: Path, strict: bool, out: Path | None, base_url: str | None, re
 
         persona-site build --strict --base-url /team-personas/
     """
+    out = out if out is not None else source / "site"
+    try:
+        check_output(out, source)
+    except OutputRefused as exc:
+        raise click.UsageError(str(exc)) from None
     result = _build(source, base_url, rev=rev)
     print_diagnostics(result.diagnostics)
     if result.failed(strict):
         click.echo("The build failed; the previous site is unchanged.", err=True)
         sys.exit(1)
-    out = out if out is not None else source / "site"
-    try:
-        write_site(result.outputs, out, source)
-    except OutputRefused as exc:
-        raise click.UsageError(str(exc)) from None
+    write_site(result.outputs, out, source)
     pages = sum(1 for name in result.outputs if name.endswith(".html"))
     click.echo(f"Built {pages} pages from {len(result.site.transcripts)} transcripts, "
                f"{len(result.archive)} quotes and {len(result.site.personas)} personas into {out}", err=True)

@@ -25,10 +25,8 @@ class ContentFiles:
     """content/personas/*.md"""
     transcripts: dict[str, bytes]
     """content/transcripts/**/*.md"""
-    added: dict[str, dt.datetime]
-    """Author date of the commit that added each transcript (from git)."""
     mtimes: dict[str, dt.datetime]
-    """Modification time of each transcript not known to git."""
+    """Modification time of each transcript (for those git does not date)."""
     is_git: bool
     """Whether the source is a git repository."""
     diagnostics: tuple[Diagnostic, ...] = field(default=())
@@ -76,13 +74,9 @@ def read_work_tree(source: Path) -> ContentFiles:
     personas = _read(_markdown_files(source, PERSONAS, "*.md", problems), problems)
     transcript_paths = _markdown_files(source, TRANSCRIPTS, "**/*.md", problems)
     transcripts = _read(transcript_paths, problems)
-    is_git = gitmeta.is_repository(source)
-    added = gitmeta.added_dates(source) if is_git else {}
-    mtimes = {
-        rel: dt.datetime.fromtimestamp(transcript_paths[rel].stat().st_mtime, dt.timezone.utc)
-        for rel in transcripts if rel not in added
-    }
-    return ContentFiles(config, personas, transcripts, added, mtimes, is_git, tuple(problems))
+    mtimes = {rel: dt.datetime.fromtimestamp(transcript_paths[rel].stat().st_mtime, dt.timezone.utc)
+              for rel in transcripts}
+    return ContentFiles(config, personas, transcripts, mtimes, gitmeta.is_repository(source), tuple(problems))
 
 
 def read_revision(source: Path, rev: str) -> ContentFiles:
@@ -101,8 +95,7 @@ def read_revision(source: Path, rev: str) -> ContentFiles:
     personas = {rel: data for rel, data in markdown.items()
                 if rel.startswith(PERSONAS + "/") and rel.count("/") == 2}
     transcripts = {rel: data for rel, data in markdown.items() if rel.startswith(TRANSCRIPTS + "/")}
-    added = gitmeta.added_dates(source, sha)
-    return ContentFiles(files.get(CONFIG_NAME), personas, dict(sorted(transcripts.items())), added, {}, True,
+    return ContentFiles(files.get(CONFIG_NAME), personas, dict(sorted(transcripts.items())), {}, True,
                         tuple(problems), revision=sha)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 TRANSCRIPTS = "content/transcripts"
@@ -29,36 +30,6 @@ def is_repository(root: Path) -> bool:
         return _git(root, "rev-parse", "--is-inside-work-tree").strip() == b"true"
     except GitError:
         return False
-
-
-def added_dates(root: Path, rev: str = "HEAD") -> dict[str, dt.datetime]:
-    """Author date of the commit that added each transcript, by path relative to root.
-
-    One `git log` for all files (never one process per file); a rename keeps the
-    date of the original add. Empty when root is not a repository or has no commits.
-    """
-    try:
-        out = _git(root, "log", "--reverse", "-M", "--name-status", "--relative",
-                   "--format=%x00%aI", rev, "--", TRANSCRIPTS)
-    except GitError:
-        return {}
-    dates: dict[str, dt.datetime] = {}
-    when: dt.datetime | None = None
-    for raw in out.decode("utf-8", "replace").splitlines():
-        if raw.startswith("\0"):
-            when = dt.datetime.fromisoformat(raw[1:].strip())
-            continue
-        parts = raw.split("\t")
-        if len(parts) < 2 or when is None:
-            continue
-        status = parts[0][:1]
-        if status == "A":
-            dates[parts[1]] = when
-        elif status == "R" and len(parts) == 3:
-            dates[parts[2]] = dates.pop(parts[1], when)
-        elif status == "D":
-            dates.pop(parts[1], None)
-    return dates
 
 
 def resolve(root: Path, rev: str) -> str:
@@ -117,37 +88,84 @@ def is_dirty(root: Path) -> bool:
     return bool(out.strip())
 
 
-def line_history(root: Path, rev: str = "HEAD") -> dict[str, dict[str, tuple[str, str]]]:
-    """For each transcript, each line's text -> (sha, date) of the commit that first added it.
+@dataclass
+class History:
+    """What the history of content/transcripts says, up to one commit."""
 
-    One `git log -p` over the transcripts' history, whatever the number of files.
+    head: str
+    """Full sha of the commit this history ends at."""
+    added: dict[str, dt.datetime]
+    """Author date of the commit that added each transcript, by path relative to the source."""
+    lines: dict[str, dict[str, tuple[str, str]]]
+    """For each transcript, each line's text -> (sha, ISO author date) of the commit that first added it."""
+
+
+def history(root: Path, head: str, previous: History | None = None) -> History:
+    """One `git log -p` over the transcripts, whatever their number; incremental from `previous`.
+
+    A rename keeps the date of the original add; a line keeps the commit that first added it.
     """
+    if previous is not None and previous.head == head:
+        return previous
+    start = History(head, {}, {})
+    span = head
+    if previous is not None and _is_ancestor(root, previous.head, head):
+        start = History(head, dict(previous.added), dict(previous.lines))
+        span = f"{previous.head}..{head}"
     try:
         out = _git(root, "log", "--reverse", "-p", "-M", "--unified=0", "--no-color", "--relative",
-                   "--format=%x00%H %aI", rev, "--", TRANSCRIPTS)
+                   "--format=%x00%H %aI", span, "--", TRANSCRIPTS)
     except GitError:
-        return {}
-    history: dict[str, dict[str, tuple[str, str]]] = {}
-    commit: tuple[str, str] | None = None
-    current: dict[str, tuple[str, str]] | None = None
-    rename_from = None
-    for raw in out.decode("utf-8", "replace").split("\n"):
-        if raw.startswith("\0"):
+        return start
+    _apply_log(out.decode("utf-8", "replace"), start)
+    return start
+
+
+def _is_ancestor(root: Path, old: str, new: str) -> bool:
+    try:
+        _git(root, "merge-base", "--is-ancestor", old, new)
+        return True
+    except GitError:
+        return False
+
+
+def _apply_log(log: str, into: History) -> None:
+    added, lines = into.added, into.lines
+    commit = ("", "")
+    when: dt.datetime | None = None
+    current: dict | None = None
+    new_file = False
+    old_path = rename_from = None
+    for raw in log.split("\n"):
+        head = raw[:1]
+        if head == "+" and not raw.startswith("+++ ") and current is not None:
+            current.setdefault(raw[1:].rstrip("\r"), commit)
+        elif head in ("-", "@", " ") and not raw.startswith("--- "):
+            continue
+        elif raw.startswith("\0"):
             sha, _, date = raw[1:].partition(" ")
             commit = (sha, date.strip())
-            continue
-        if raw.startswith("+++ "):
-            target = raw[4:]
-            current = history.setdefault(target[2:], {}) if target.startswith("b/") else None
-        elif raw.startswith("+") and current is not None and commit:
-            current.setdefault(raw[1:].rstrip("\r"), commit)
+            when = dt.datetime.fromisoformat(commit[1])
         elif raw.startswith("diff --git "):
-            current = None
+            current, new_file, old_path, rename_from = None, False, None, None
+        elif raw.startswith("new file mode"):
+            new_file = True
+        elif raw.startswith("--- "):
+            old_path = raw[6:] if raw.startswith("--- a/") else None
+        elif raw.startswith("+++ "):
+            if raw.startswith("+++ b/"):
+                path = raw[6:]
+                if new_file and when is not None:
+                    added[path] = when
+                current = lines[path] = dict(lines.get(path, {}))
+            elif old_path:  # deleted
+                added.pop(old_path, None)
+                lines.pop(old_path, None)
+                current = None
         elif raw.startswith("rename from "):
             rename_from = raw[len("rename from "):]
         elif raw.startswith("rename to ") and rename_from is not None:
-            history[raw[len("rename to "):]] = history.pop(rename_from, {})
-            rename_from = None
-        elif raw.startswith("deleted file mode"):
-            pass
-    return history
+            target = raw[len("rename to "):]
+            if rename_from in added:
+                added[target] = added.pop(rename_from)
+            lines[target] = lines.pop(rename_from, {})

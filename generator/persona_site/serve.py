@@ -25,6 +25,7 @@ import ipaddress
 import json
 import select
 import socket
+import sys
 import threading
 import time
 import traceback
@@ -76,7 +77,7 @@ class Snapshot:
     version: str
     """The token its pages carry, so that a page can tell it is out of date."""
     base_path: str
-    """The URL path the site lives under, decoded: '/' or '/personas/'."""
+    """The URL path the site lives under, as its links write it: '/' or '/personas/'."""
     errors: tuple[Diagnostic, ...] = ()
     """The latest build's errors, shown over every page until fixed; empty when it succeeded."""
 
@@ -157,7 +158,7 @@ class LiveSite:
 def _base_path(source: Path) -> str:
     """The path part of base_url: a full URL (https://example.com/personas/) previews at /personas/."""
     config, _ = load_config(source)
-    return unquote(urlsplit(config.base_url).path) or "/"
+    return urlsplit(config.base_url).path or "/"
 
 
 def _js(value: str) -> str:
@@ -234,7 +235,7 @@ _SCRIPT = """<script>/* persona-site serve: live reload; never in a built site *
 
 def live_reload_script(version: str, base_path: str) -> Markup:
     """The script a page carries in serve mode: reload on a new build, show errors over the page."""
-    return Markup(_SCRIPT % {"version": _js(version), "url": _js(quote(base_path) + EVENTS)})
+    return Markup(_SCRIPT % {"version": _js(version), "url": _js(base_path + EVENTS)})
 
 
 def _placeholder(snapshot: Snapshot) -> bytes:
@@ -247,9 +248,9 @@ def _placeholder(snapshot: Snapshot) -> bytes:
 
 def route(snapshot: Snapshot, path: str) -> tuple[int, str]:
     """A decoded request path -> (200, output name), (302, where to go) or (404, '')."""
-    base = snapshot.base_path
+    base = unquote(snapshot.base_path)
     if not path.startswith(base):
-        return (302, quote(base)) if path in ("/", base.rstrip("/")) else (404, "")
+        return (302, snapshot.base_path) if path in ("/", base.rstrip("/")) else (404, "")
     name = path[len(base):]
     # The outputs are dict keys, so nothing can escape; refuse tricks anyway rather than guess.
     if "\\" in name or "\0" in name or name.startswith("/") or {".", ".."} & set(name.split("/")):
@@ -307,7 +308,8 @@ def _is_ip(name: str) -> bool:
 
 
 def is_loopback(host: str) -> bool:
-    return host.lower() == "localhost" or (_is_ip(host.strip("[]")) and ipaddress.ip_address(host.strip("[]")).is_loopback)
+    host = host.strip("[]")
+    return host.lower() == "localhost" or (_is_ip(host) and ipaddress.ip_address(host).is_loopback)
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -318,6 +320,11 @@ class _HTTPServer(ThreadingHTTPServer):
         self.site = site
         self.host_check = HostCheck.for_host(address[0])
         super().__init__(address, _Handler)
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A browser that cancels a request (it reloaded, it navigated away) is not worth a traceback."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -426,10 +433,11 @@ def _port_is_free(host: str, port: int) -> bool:
 
 
 def _url(host: str, port: int, source: Path) -> str:
-    return f"http://{f'[{host}]' if ':' in host else host}:{port}{quote(_base_path(source))}"
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}{_base_path(source)}"
 
 
-OnBuild = Callable[[BuildResult, "set[str]", float], None]
+OnBuild = Callable[[BuildResult, set[str], float], None]
+"""Told of each rebuild: its result, the paths that changed, and how long it took in seconds."""
 
 
 class PreviewServer:
@@ -566,8 +574,8 @@ def serve(ctx: click.Context, source: Path, watch: bool, host: str, port: int, p
                                    f"network ({preview.network_url}), unpublished transcripts included.",
                                    fg="yellow"), err=True)
         if watch:
-            click.echo("Watching content/, themes/ and persona-site.toml; pages reload when you save. "
-                       "Press Ctrl-C to stop.", err=True)
+            click.echo("Watching content/, themes/ and persona-site.toml: pages reload when you save.", err=True)
+        click.echo("Press Ctrl-C to stop.", err=True)
         if open_browser:
             webbrowser.open(preview.url)
         while True:

@@ -17,7 +17,7 @@ from pathlib import Path, PurePath
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
-from watchdog.observers.api import BaseObserver, ObservedWatch
+from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
 from .config import CONFIG_NAME
@@ -135,10 +135,10 @@ class Watcher:
     def _ensure_watches(self) -> None:
         """Watch the source folder, content/ and themes/ if they exist and are not watched by a live emitter."""
         wanted = {str(self.source): False, **{str(self.source / f): True for f in WATCHED_FOLDERS}}
-        live: dict[str, ObservedWatch] = {}
+        live = set()
         for emitter in list(self._observer.emitters):
             if emitter.is_alive():
-                live[emitter.watch.path] = emitter.watch
+                live.add(emitter.watch.path)
                 continue
             self._observer.unschedule(emitter.watch)
             if os.path.isdir(emitter.watch.path):

