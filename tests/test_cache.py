@@ -1,0 +1,124 @@
+"""The persistent cache never changes a byte of output: every cached build equals a cold build."""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import threading
+from pathlib import Path
+
+import pytest
+
+from persona_site import cache
+from persona_site.build import Builder
+from persona_site.output import write_site
+
+GOOD = "**Dana Whitfield:** [A fine quote.]{.pain}\n\n**Priya Raman:** [Another.]{.criteria}\n"
+
+
+def tree(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def assert_same_as_cold(repo, monkeypatch, tmp_path) -> None:
+    warm = repo.run("build")
+    assert warm.exit_code == 0, warm.output
+    monkeypatch.setenv("PERSONA_SITE_CACHE", "off")
+    cold_out = tmp_path / "cold"
+    assert repo.run("build", "--out", str(cold_out)).exit_code == 0
+    monkeypatch.delenv("PERSONA_SITE_CACHE")
+    assert tree(repo.root / "site") == tree(cold_out)
+
+
+@pytest.fixture
+def cached(repo):
+    repo.transcript("2026/a.md", GOOD)
+    repo.transcript("2026/b.md", "**Dana Whitfield:** [Bee.]{.objection}\n", date="2026-09-01")
+    repo.commit_all("start", date="2026-10-20T10:00:00+00:00")
+    assert repo.run("build").exit_code == 0
+    assert (repo.root / cache.DEFAULT_FOLDER / cache.FILE).is_file()
+    return repo
+
+
+def test_edited_transcript(cached, monkeypatch, tmp_path):
+    cached.transcript("2026/a.md", GOOD.replace("A fine quote.", "An edited quote."))
+    assert_same_as_cold(cached, monkeypatch, tmp_path)
+    assert "An edited quote." in (cached.root / "site/quotes.json").read_text()
+
+
+def test_renamed_and_deleted_transcripts(cached, monkeypatch, tmp_path):
+    (cached.root / "content/transcripts/2026/a.md").rename(cached.root / "content/transcripts/renamed.md")
+    (cached.root / "content/transcripts/2026/b.md").unlink()
+    assert_same_as_cold(cached, monkeypatch, tmp_path)
+    assert "Bee." not in (cached.root / "site/quotes.json").read_text()
+
+
+def test_changed_config_and_theme(cached, monkeypatch, tmp_path):
+    cached.write("persona-site.toml", 'attribution = "name"\npublish_transcripts = true\n[tags]\npain = "Ouch"\n'
+                 'objection = "No"\ncriteria = "Must"\n')
+    cached.write("themes/default/templates/404.html", "gone")
+    assert_same_as_cold(cached, monkeypatch, tmp_path)
+    assert "Dana Whitfield" in (cached.root / "site/quotes.json").read_text()
+
+
+def test_new_commit_updates_dates_and_provenance(cached, monkeypatch, tmp_path):
+    cached.transcript("2026/c.md", "**Dana Whitfield:** [Undated.]{.pain}\n", date=None)
+    cached.commit_all("more", date="2026-11-20T10:00:00+00:00")
+    assert_same_as_cold(cached, monkeypatch, tmp_path)
+    assert '"date": "2026-11-20"' in (cached.root / "site/quotes.json").read_text()
+
+
+def test_cache_from_another_version_is_ignored(cached, monkeypatch, tmp_path):
+    path = cached.root / cache.DEFAULT_FOLDER / cache.FILE
+    state = pickle.loads(path.read_bytes())
+    state["version"] = "0.0.0/0"
+    for key in state["transcripts"]:
+        state["transcripts"][key] = (None, [])  # poison: would drop every quote if trusted
+    path.write_bytes(pickle.dumps(state))
+    assert_same_as_cold(cached, monkeypatch, tmp_path)
+    assert "A fine quote." in (cached.root / "site/quotes.json").read_text()
+
+
+@pytest.mark.parametrize("garbage", [b"", b"not a pickle", pickle.dumps(["a list"]), b"\x80\x05\x95"])
+def test_corrupt_cache_is_ignored(cached, monkeypatch, tmp_path, garbage):
+    (cached.root / cache.DEFAULT_FOLDER / cache.FILE).write_bytes(garbage)
+    assert_same_as_cold(cached, monkeypatch, tmp_path)
+
+
+def test_two_builds_at_once(cached, monkeypatch, tmp_path):
+    cached.transcript("2026/a.md", GOOD.replace("A fine quote.", "Concurrent."))
+    results = []
+
+    def one(out: Path) -> None:
+        result = Builder(cached.root).build()
+        write_site(result.outputs, out, cached.root)
+        results.append(out)
+
+    threads = [threading.Thread(target=one, args=(tmp_path / f"out{n}",)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 2
+    assert tree(results[0]) == tree(results[1])
+    assert cache.load(cached.root / cache.DEFAULT_FOLDER)  # whole, readable
+    assert_same_as_cold(cached, monkeypatch, tmp_path)
+
+
+def test_check_and_quotes_write_no_cache(repo):
+    repo.transcript("a.md", GOOD)
+    assert repo.run("check").exit_code == 0
+    assert repo.run("quotes").exit_code == 0
+    assert not (repo.root / cache.DEFAULT_FOLDER).exists()
+
+
+def test_a_valid_cache_is_really_used(cached):
+    """Guards the tests above: with a same-version cache the build does read it."""
+    path = cached.root / cache.DEFAULT_FOLDER / cache.FILE
+    state = pickle.loads(path.read_bytes())
+    for key, (transcript, problems) in state["transcripts"].items():
+        state["transcripts"][key] = (None, problems)
+    path.write_bytes(pickle.dumps(state))
+    assert cached.run("build").exit_code == 0
+    assert '"count": 0' in (cached.root / "site/quotes.json").read_text()
