@@ -20,7 +20,7 @@ def test_version():
     assert result.exit_code == 0 and __version__ in result.output
 
 
-@pytest.mark.parametrize("command", sorted(main.commands))
+@pytest.mark.parametrize("command", main.list_commands(None))
 def test_every_command_has_help_with_an_example_and_source(command):
     result = CliRunner().invoke(main, [command, "--help"])
     assert result.exit_code == 0
@@ -116,3 +116,20 @@ def test_rebuild_keeps_files_the_user_added_and_drops_old_pages(history):
 def test_check_writes_nothing(history):
     assert history.run("check").exit_code == 0
     assert not (history.root / "site").exists()
+
+
+def test_build_prints_a_one_line_summary_and_no_bar_off_a_terminal(history):
+    result = history.run("build")
+    assert result.exit_code == 0
+    lines = [line for line in result.stderr.splitlines() if "transcripts" in line]
+    assert len(lines) == 1
+    assert lines[0].startswith("3 transcripts, 4 quotes, 2 personas, ")
+    assert "\r" not in result.stderr and "[#" not in result.stderr
+
+
+def test_quiet_prints_only_problems(history):
+    history.transcript("2026/bad.md", "**Nobody Here:** Hello.\n")
+    result = history.run("build", "--quiet")
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert all(": warning: " in line or line.endswith("warning") for line in result.stderr.splitlines())

@@ -317,6 +317,7 @@ def test_failure_on_the_nth_page_keeps_the_previous_site(repo, monkeypatch):
     assert repo.run("build").exit_code == 0
     site = repo.root / "site"
     before = tree_hash(site)
+    repo.write("persona-site.toml", 'title = "Every page changes"\n')
     outputs = Builder(repo.root).build().outputs
     calls = {"n": 0}
     real = Path.write_bytes
@@ -340,6 +341,7 @@ def test_sigkill_mid_write_keeps_the_previous_site_and_the_next_build_cleans_up(
     assert repo.run("build").exit_code == 0
     site = repo.root / "site"
     before = tree_hash(site)
+    repo.write("persona-site.toml", 'title = "Every page changes"\n')
     script = f"""
 import os, signal
 from pathlib import Path

@@ -7,6 +7,7 @@ import hashlib
 import os
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -54,13 +55,15 @@ class Builder:
     """Builds a content repository; keeps parsed transcripts between builds (keyed by content hash)."""
 
     def __init__(self, source: Path, *, base_url: str | None = None, live_reload: str = "",
-                 rev: str | None = None, cache_dir: Path | None | str = "auto", save_cache: bool = True) -> None:
+                 rev: str | None = None, cache_dir: Path | None | str = "auto", save_cache: bool = True,
+                 progress: Callable[[str, int, int], None] | None = None) -> None:
         self.source = source
         self.base_url = base_url
         self.live_reload = live_reload
         self.rev = rev
         self._cache_folder = cache.cache_folder(source) if cache_dir == "auto" else cache_dir
         self._save_cache = save_cache
+        self._progress = progress
         state = cache.load(self._cache_folder)
         self._cache: dict[tuple, tuple[Transcript | None, list[Diagnostic]]] = state.get("transcripts", {})
         self._history: gitmeta.History | None = state.get("git")
@@ -186,7 +189,10 @@ class Builder:
                    config.attribution, tuple(sorted(titles.items())))
         transcripts, kept = [], {}
         self._fresh_entries = 0
-        for path, data in files.transcripts.items():
+        total = len(files.transcripts)
+        for done, (path, data) in enumerate(files.transcripts.items(), 1):
+            if self._progress and done % 50 == 0 or done == total and self._progress:
+                self._progress("Reading transcripts", done, total)
             undated = self._undated(files, history, path)
             key = (hashlib.sha256(data).digest(), path, context, undated)
             if key not in self._cache:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib
 import datetime as dt
 import io
 import json
@@ -11,6 +12,7 @@ import re
 import shutil
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import click
@@ -56,11 +58,34 @@ def _check_source(source: Path) -> None:
                                "pass --source DIR, or start one with 'persona-site init DIR'")
 
 
-def _build(source: Path, base_url: str | None = None, render: bool = True, rev: str | None = None) -> BuildResult:
+class Progress:
+    """A progress bar on a terminal, shown only once a build has taken about a second; never in CI logs."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.start = time.monotonic()
+        self.shown = False
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled or (not self.shown and time.monotonic() - self.start < 1.0):
+            return
+        self.shown = True
+        width = 30
+        filled = width * done // max(total, 1)
+        click.echo(f"\r{stage:<22} [{'#' * filled}{'-' * (width - filled)}] {done:,}/{total:,}", nl=False, err=True)
+        if done == total:
+            click.echo("\r\033[K", nl=False, err=True)
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.start
+
+
+def _build(source: Path, base_url: str | None = None, render: bool = True, rev: str | None = None,
+           progress: Progress | None = None) -> BuildResult:
     """Build (or only read, without render); check and quotes read the cache but never write it."""
     if rev is None:
         _check_source(source)
-    builder = Builder(source, base_url=base_url, rev=rev, save_cache=render)
+    builder = Builder(source, base_url=base_url, rev=rev, save_cache=render, progress=progress)
     try:
         files = builder.load()
     except GitError as exc:
@@ -69,7 +94,23 @@ def _build(source: Path, base_url: str | None = None, render: bool = True, rev: 
     return builder.build(files, render=render)
 
 
-@click.group(context_settings={"help_option_names": ["--help", "-h"], "max_content_width": 100})
+class _Commands(click.Group):
+    """Commands that live in their own modules load when used, so they may import this one."""
+
+    lazy = {"serve": ("persona_site.serve", "serve"), "init": ("persona_site.init", "init"),
+            "import": ("persona_site.importer", "import_command")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy:
+            module, attribute = self.lazy[name]
+            return getattr(importlib.import_module(module), attribute)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["--help", "-h"], "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="persona-site")
 def main() -> None:
     """Buyer personas that update themselves from tagged call transcripts.
@@ -90,7 +131,8 @@ def main() -> None:
               help="Where to write the site.  [default: SOURCE/site]")
 @click.option("--base-url", default=None, help="Override base_url, e.g. /personas/ or https://example.com/personas/.")
 @rev_option
-def build(source: Path, strict: bool, out: Path | None, base_url: str | None, rev: str | None) -> None:
+@click.option("--quiet/--no-quiet", "-q", default=False, help="Print only problems: no progress, no summary.")
+def build(source: Path, strict: bool, out: Path | None, base_url: str | None, rev: str | None, quiet: bool) -> None:
     """Build the site into site/ (or --out).
 
     The previous site stays as it was unless the build succeeds.
@@ -104,15 +146,22 @@ def build(source: Path, strict: bool, out: Path | None, base_url: str | None, re
         check_output(out, source)
     except OutputRefused as exc:
         raise click.UsageError(str(exc)) from None
-    result = _build(source, base_url, rev=rev)
+    progress = Progress(not quiet)
+    result = _build(source, base_url, rev=rev, progress=progress)
     print_diagnostics(result.diagnostics)
     if result.failed(strict):
         click.echo("The build failed; the previous site is unchanged.", err=True)
         sys.exit(1)
-    write_site(result.outputs, out, source)
-    pages = sum(1 for name in result.outputs if name.endswith(".html"))
-    click.echo(f"Built {pages} pages from {len(result.site.transcripts)} transcripts, "
-               f"{len(result.archive)} quotes and {len(result.site.personas)} personas into {out}", err=True)
+    write_site(result.outputs, out, source, lambda done, total: progress("Writing pages", done, total))
+    if not quiet:
+        pages = sum(1 for name in result.outputs if name.endswith(".html"))
+        click.echo(f"{_count(len(result.site.transcripts), 'transcript')}, {_count(len(result.archive), 'quote')}, "
+                   f"{_count(len(result.site.personas), 'persona')}, {_count(pages, 'page')} "
+                   f"in {progress.elapsed():.1f} s: {out}", err=True)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 @main.command()
@@ -223,16 +272,4 @@ def _print_text(found: list, result: BuildResult) -> None:
         click.echo()
 
 
-def _register_optional_commands() -> None:
-    """Commands that live in their own modules."""
-    for module, name in (("serve", "serve"), ("init", "init"), ("importer", "import_command")):
-        try:
-            mod = __import__(f"persona_site.{module}", fromlist=[name])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"persona_site.{module}":
-                raise
-            continue
-        main.add_command(getattr(mod, name))
 
-
-_register_optional_commands()

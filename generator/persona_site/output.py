@@ -6,10 +6,12 @@ whole, so a failed or killed build leaves the previous site byte for byte.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 MARKER = ".persona-site-output"
@@ -51,25 +53,56 @@ def _clean_leftovers(parent: Path, name: str) -> None:
             shutil.rmtree(stale, ignore_errors=True)
 
 
-def write_site(outputs: dict[str, bytes], out: Path, source: Path) -> None:
-    """Write every output, then swap the new folder in for the old one."""
+def write_site(outputs: dict[str, bytes], out: Path, source: Path,
+               progress: Callable[[int, int], None] | None = None) -> int:
+    """Write every output, then swap the new folder in for the old one; returns files written.
+
+    Files whose bytes did not change are hard-linked from the previous site rather
+    than written again, and a build that changes nothing writes nothing at all.
+    """
     check_output(out, source)
+    digests = {rel: hashlib.sha256(data).hexdigest() for rel, data in outputs.items()}
+    previous = _manifest_digests(out)
+    if previous == digests and all((out / rel).is_file() for rel in digests):
+        return 0
     parent = out.absolute().parent
     parent.mkdir(parents=True, exist_ok=True)
     _clean_leftovers(parent, out.name)
     temp = Path(tempfile.mkdtemp(prefix=f"{_TEMP_PREFIXES[0]}{out.name}-", dir=parent))
+    written = 0
     try:
-        for rel, data in outputs.items():
+        for done, (rel, data) in enumerate(outputs.items(), 1):
             target = temp / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+            if previous.get(rel) != digests[rel] or not _link(out / rel, target):
+                target.write_bytes(data)
+                written += 1
+            if progress:
+                progress(done, len(outputs))
         _keep_user_files(out, temp, set(outputs))
-        (temp / MARKER).write_text(json.dumps({"files": sorted(outputs)}, indent=0) + "\n", "utf-8")
+        (temp / MARKER).write_text(json.dumps({"files": digests}, indent=0, sort_keys=True) + "\n", "utf-8")
         os.chmod(temp, 0o755)
         _swap(temp, out, parent)
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise
+    return written
+
+
+def _link(existing: Path, target: Path) -> bool:
+    try:
+        os.link(existing, target)
+        return True
+    except OSError:
+        return False
+
+
+def _manifest_digests(out: Path) -> dict[str, str]:
+    try:
+        files = json.loads((out / MARKER).read_text("utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return files if isinstance(files, dict) else {}
 
 
 def _keep_user_files(out: Path, temp: Path, written: set[str]) -> None:
