@@ -78,6 +78,8 @@ def test_publish_workflow_has_what_pages_needs():
     assert uses["actions/checkout"]["with"]["fetch-depth"] == 0
     assert uses["actions/setup-python"]["with"]["cache"] == "pip"
     assert uses["actions/upload-pages-artifact"]["with"]["path"] == "site"
+    assert uses["actions/cache"]["with"]["path"] == ".persona-cache"
+    assert "steps.tool.outputs.version" in uses["actions/cache"]["with"]["key"]
     build = next(s["run"] for s in steps if "persona-site build" in s.get("run", ""))
     assert "--strict" in build and "steps.pages.outputs.base_url" in build
     assert flow["jobs"]["deploy"]["needs"] == "build"
@@ -132,13 +134,15 @@ def test_publish_run_steps_build_a_fresh_clone(tmp_path):
     shim.write_text(f"#!{env_dir / 'bin' / 'python'}\nfrom persona_site.cli import main\nmain()\n")
     shim.chmod(0o755)
     path = f"{env_dir / 'bin'}:{os.environ['PATH']}"
-    env = {**os.environ, "PATH": path, "GITHUB_ACTIONS": "true", "PIP_NO_INDEX": "1"}
+    outputs = tmp_path / "github_output"
+    env = {**os.environ, "PATH": path, "GITHUB_ACTIONS": "true", "PIP_NO_INDEX": "1", "GITHUB_OUTPUT": str(outputs)}
     for command in _run_steps(clone / ".github/workflows/publish.yml"):
         if "pip install" in command:
             command = command.replace("python -m pip", f"{sys.executable} -m pip")
         done = subprocess.run(["bash", "-eo", "pipefail", "-c", command], cwd=clone, env=env,
                               capture_output=True, text=True)
         assert done.returncode == 0, (command, done.stdout, done.stderr)
+    assert outputs.read_text().startswith("version=0.")
     index = (clone / "site" / "index.html").read_text()
     assert 'href="https://octo-org.github.io/team-personas/personas/head-of-revops/"' in index
 

@@ -1,0 +1,106 @@
+"""Profile one cold `persona-site build` with py-spy and print where the time goes (issue 5).
+
+    python benchmarks/profile.py DIR [--publish] [--top 25]
+
+DIR is a corpus from make_corpus.py. Its cache and output are deleted first,
+publish_transcripts is set as --publish says, and the build runs under
+`py-spy record --idle --function` (a sampling profiler: no tracing overhead;
+--idle keeps the time spent waiting for git). The samples are then summed per
+function (module/file and name, all lines together) and printed as two
+Markdown tables: by total time (the function and all it calls) and by own time
+(samples where it is the innermost frame).
+
+Needs py-spy (`pip install py-spy`). Run persona-site from elsewhere with
+--python and PYTHONPATH, e.g. a `git archive` snapshot of generator/ and themes/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from make_corpus import load_corpus, set_publish
+
+# Frames every sample has (Python's start-up, click's dispatch): left out of the tables.
+_ENTRY = re.compile(r"^(<frozen runpy>|click/|persona_site/__main__\.py)")
+# A py-spy raw frame: "name (path/to/file.py:line)"; the line is the function's first with --function.
+_FRAME = re.compile(r"^(?P<name>.*) \((?P<file>.*?)(?::\d+)?\)$")
+
+
+def _function(frame: str) -> str:
+    """'extract_quotes (/x/site-packages/persona_site/quotes.py:68)' -> 'persona_site/quotes.py: extract_quotes'."""
+    match = _FRAME.match(frame)
+    if not match:
+        return frame
+    file = re.sub(r"^.*/(?:site-packages|lib/python3\.\d+|generator)/", "", match["file"])
+    return f"{file}: {match['name']}"
+
+
+def summarize(raw: str) -> tuple[int, Counter, Counter]:
+    """(samples, total samples per function, own samples per function) of py-spy's raw output."""
+    total: Counter = Counter()
+    own: Counter = Counter()
+    samples = 0
+    for line in raw.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        frames = [_function(f) for f in stack.split(";")]
+        samples += int(count)
+        own[frames[-1]] += int(count)
+        for function in set(frames):  # a recursive function counts once per sample
+            total[function] += int(count)
+    return samples, total, own
+
+
+def report(samples: int, total: Counter, own: Counter, top: int) -> str:
+    lines = []
+    for title, counts in (("total (with callees)", total), ("own (innermost frame)", own)):
+        lines += [f"| % {title} | function |", "|---:|---|"]
+        shown = [(name, n) for name, n in counts.most_common() if not _ENTRY.match(name)][:top]
+        lines += [f"| {100 * n / samples:.1f} | `{name}` |" for name, n in shown]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="Example: python benchmarks/profile.py /tmp/persona-site-bench/corpus-10000-seed1")
+    parser.add_argument("dir", type=Path, metavar="DIR", help="a corpus made by make_corpus.py")
+    parser.add_argument("--publish", action=argparse.BooleanOptionalAction, default=False,
+                        help="publish_transcripts on or off (default: off)")
+    parser.add_argument("--top", type=int, default=25, help="rows per table (default: 25)")
+    parser.add_argument("--rate", type=int, default=250, help="samples per second (default: 250)")
+    parser.add_argument("--python", default=sys.executable, help="the Python that runs persona-site (default: this one)")
+    parser.add_argument("--raw", type=Path, help="also keep py-spy's raw samples in this file")
+    args = parser.parse_args(argv)
+    corpus = load_corpus(args.dir)
+    if corpus is None:
+        parser.error(f"{args.dir} is not a corpus made by make_corpus.py")
+    if not shutil.which("py-spy"):
+        parser.error("py-spy is not installed: pip install py-spy")
+    set_publish(corpus.root, args.publish)
+    for folder in (corpus.root / ".persona-cache", corpus.root / "site"):
+        shutil.rmtree(folder, ignore_errors=True)
+    with tempfile.TemporaryDirectory() as temp:
+        raw_file = args.raw or Path(temp) / "samples.txt"
+        subprocess.run(["py-spy", "record", "--idle", "--function", "--rate", str(args.rate), "--format", "raw",
+                        "--output", str(raw_file), "--", args.python, "-m", "persona_site", "build",
+                        "--source", str(corpus.root), "--out", str(corpus.root / "site")], check=True)
+        samples, total, own = summarize(raw_file.read_text("utf-8"))
+    set_publish(corpus.root, False)
+    print(f"{samples} samples at {args.rate}/s (about {samples / args.rate:.1f} s), "
+          f"publish_transcripts {'on' if args.publish else 'off'}, N={corpus.count:,}\n")
+    print(report(samples, total, own, args.top))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
