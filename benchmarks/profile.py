@@ -17,6 +17,7 @@ Needs py-spy (`pip install py-spy`). Run persona-site from elsewhere with
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -93,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         raw_file = args.raw or Path(temp) / "samples.txt"
         subprocess.run(["py-spy", "record", "--idle", "--function", "--rate", str(args.rate), "--format", "raw",
                         "--output", str(raw_file), "--", args.python, "-m", "persona_site", "build",
-                        "--source", str(corpus.root), "--out", str(corpus.root / "site")], check=True)
+                        "--source", str(corpus.root), "--out", str(corpus.root / "site")], check=True,
+                       env={name: value for name, value in os.environ.items() if name != "PERSONA_SITE_CACHE"})
         samples, total, own = summarize(raw_file.read_text("utf-8"))
     set_publish(corpus.root, False)
     print(f"{samples} samples at {args.rate}/s (about {samples / args.rate:.1f} s), "

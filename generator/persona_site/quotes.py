@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 
 from .frontmatter_yaml import fold
@@ -75,6 +76,7 @@ def extract_quotes(
     tags: dict[str, str],
     render_body: bool = False,
     speaker_label: Callable[[Participant | None], str] | None = None,
+    fast: bool = True,
 ) -> Extraction:
     """Find the tagged quotes of a body; with render_body, also render it with anchors.
 
@@ -84,6 +86,11 @@ def extract_quotes(
     """
     by_name = {fold(p.name): p for p in participants}
     result = Extraction()
+    if fast and not render_body:
+        paragraphs = simple_paragraphs(body)
+        if paragraphs is not None:
+            _extract_simple(paragraphs, by_name, path, doc, line_offset, tags, result)
+            return result
     md = markdown() if render_body else block_markdown()
     env: dict = {}
     tokens = md.parse(body, env)
@@ -115,6 +122,76 @@ def extract_quotes(
     if render_body:
         result.body_html = md.renderer.render(tokens, md.options, env)
     return result
+
+
+# --- The fast path (issue 5): most transcripts are nothing but paragraphs. -------------------------
+# When no line of a body can start a block other than a paragraph, its paragraphs are its runs of
+# non-blank lines, exactly as markdown-it would find them; and when a paragraph's only brackets are
+# simple `[words]{.tag}` spans and timestamps, with no character that starts inline markup, the spans
+# are exactly what the attrs plugin would find. Anything else goes to markdown-it itself.
+# tests/test_fastpath.py checks the two paths agree.
+_BLOCK_START = re.compile(
+    r"^(?: {4}| {0,3}\t| {0,3}(?:[*+-](?:[ \t]|$)|\d{1,9}[.)](?:[ \t]|$)|#{1,6}(?:[ \t]|$)|`{3}|~{3}|>|=+[ \t]*$"
+    r"|-+[ \t]*$|[*_-](?:[ \t]*[*_-]){2,}[ \t]*$|\[[^\]]*\]:|\|))", re.MULTILINE)
+_PARAGRAPH = re.compile(r"(?:^[ \t]*\S[^\n]*(?:\n|\Z))+", re.MULTILINE)
+_SIMPLE_SPAN = re.compile(r"\[([^\[\]\n]*)\]\{([^{}\n]*)\}")
+_ANY_TIMESTAMP = re.compile(r"\[(?:\d{1,2}:)?\d{1,2}:\d{2}\](?!\{)")
+_INLINE_MARKUP = re.compile(r"[`\\<&*_~]|!\[|\]\(")
+_ATTR = re.compile(r"^(?:\.[\w-]+|#[\w-]+)$")
+
+
+def simple_paragraphs(body: str) -> list[tuple[int, str]] | None:
+    """(0-based line, content) of each paragraph, or None when the body needs markdown-it's block parser."""
+    body = body.replace("\r\n", "\n").replace("\r", "\n")
+    if "\0" in body or _BLOCK_START.search(body):
+        return None
+    paragraphs = []
+    line, position = 0, 0
+    for match in _PARAGRAPH.finditer(body):
+        line += body.count("\n", position, match.start())
+        position = match.start()
+        paragraphs.append((line, match.group().strip()))
+    return paragraphs
+
+
+def simple_spans(content: str) -> list[tuple[int, str, list[str], str | None]] | None:
+    """(line within the paragraph, words, classes, id) of each span, or None when markdown-it must decide."""
+    spans = []
+    for match in _SIMPLE_SPAN.finditer(content):
+        words, attrs = match.group(1), match.group(2).split()
+        if not attrs or not all(_ATTR.match(a) for a in attrs) or _INLINE_MARKUP.search(words):
+            return None
+        classes = [a[1:] for a in attrs if a[0] == "."]
+        ids = [a[1:] for a in attrs if a[0] == "#"]
+        if classes:
+            spans.append((content.count("\n", 0, match.start()), words, classes, ids[-1] if ids else None))
+    rest = _ANY_TIMESTAMP.sub("", _SIMPLE_SPAN.sub("", content))
+    if any(c in rest for c in "[]{") or _INLINE_MARKUP.search(content.replace("**", "", 2) if content.startswith("**") else content):
+        return None
+    return spans
+
+
+def _extract_simple(paragraphs: list[tuple[int, str]], by_name: dict[str, Participant], path: str, doc: str,
+                    line_offset: int, tags: dict[str, str], result: Extraction) -> None:
+    turn: _Turn | None = None
+    seen_ids: dict[str, int] = {}
+    md = markdown()
+    for first, content in paragraphs:
+        line = line_offset + first + 1
+        found = _label(content, by_name, path, line, result.diagnostics)
+        if found is not None:
+            turn = found
+        if "]{" not in content:
+            continue
+        spans = simple_spans(content)
+        if spans is None:
+            token = Token("inline", "", 0, content=content, children=[])
+            md.inline.parse(content, md, {}, token.children)
+            _collect(token, line, turn, path, doc, tags, seen_ids, result)
+            continue
+        for offset, words, classes, explicit in spans:
+            _add_quote(classes, explicit, words, escapeHtml(words), line + offset, turn, path, doc, tags, seen_ids,
+                       result)
 
 
 def _label(content: str, by_name: dict[str, Participant], path: str, line: int,
@@ -175,33 +252,44 @@ def _quote(children: list[Token], start: int, end: int, line: int, turn: _Turn |
            tags: dict[str, str], seen_ids: dict[str, int], result: Extraction) -> None:
     span = children[start]
     words = children[start + 1:end]
-    problems = result.diagnostics
-    text = _WS.sub(" ", "".join(_plain(t) for t in words)).strip()
+    text = "".join(_plain(t) for t in words)
+    html = markdown().renderer.renderInline(words, markdown().options, {})
     written = str(span.attrs.get("class", "")).split()
+    found = _add_quote(written, span.attrs.get("id"), text, html, line, turn, path, doc, tags, seen_ids, result)
+    if found is not None:
+        span.tag = children[end].tag = "mark"
+        span.attrs = {"id": found.id, "class": "quote", "data-quote-id": found.id, "data-tags": " ".join(found.tags)}
+
+
+def _add_quote(written: list[str], explicit: object, text: str, html: str, line: int, turn: _Turn | None,
+               path: str, doc: str, tags: dict[str, str], seen_ids: dict[str, int],
+               result: Extraction) -> RawQuote | None:
+    """Check a span's tags and speaker; record it as a quote, or the problems with it."""
+    problems = result.diagnostics
+    text = _WS.sub(" ", text).strip()
     bad = [t for t in written if t not in tags]
     for tag in bad:
         known = ", ".join(sorted(tags))
         problems.append(error(path, line, f"unknown tag '.{tag}'{did_you_mean(tag, tags)} (tags: {known})"))
     if turn is None:
         problems.append(error(path, line, "this tagged quote is outside a speaker turn: start the paragraph with '**Name:**'"))
-        return
+        return None
     if turn.speaker is None:
         problems.append(error(path, line, f"this tagged quote follows speaker '{turn.label}', who is not in the participants: "
                                           "add them to 'participants' with their role"))
-        return
+        return None
     if turn.speaker.role == "internal":
         problems.append(error(path, line, f"'{turn.speaker.name}' is on our side (role 'internal'); "
                                           "only buyers are quoted: remove the tag"))
-        return
+        return None
     if turn.speaker.role == "unknown":
         problems.append(error(path, line, f"assign a role to {turn.speaker.name} in the front matter "
                                           "(their role is 'unknown', so their words cannot be quoted)"))
-        return
+        return None
     if bad or not text:
         if not text:
             problems.append(error(path, line, "this tagged quote has no words"))
-        return
-    explicit = span.attrs.get("id")
+        return None
     if explicit:
         qid = str(explicit)
     else:
@@ -209,11 +297,10 @@ def _quote(children: list[Token], start: int, end: int, line: int, turn: _Turn |
         seen_ids[qid] = seen_ids.get(qid, 0) + 1
         if seen_ids[qid] > 1:
             qid = f"{qid}-{seen_ids[qid]}"
-    html = markdown().renderer.renderInline(words, markdown().options, {}).strip()
-    tag_list = tuple(dict.fromkeys(written))
-    span.tag = children[end].tag = "mark"
-    span.attrs = {"id": qid, "class": "quote", "data-quote-id": qid, "data-tags": " ".join(tag_list)}
-    result.quotes.append(RawQuote(qid, bool(explicit), tag_list, text, html, turn.speaker, line, turn.timestamp))
+    quote = RawQuote(qid, bool(explicit), tuple(dict.fromkeys(written)), text, html.strip(), turn.speaker, line,
+                     turn.timestamp)
+    result.quotes.append(quote)
+    return quote
 
 
 def _plain(token: Token) -> str:

@@ -1,0 +1,70 @@
+"""The fast path for plain transcripts finds exactly what markdown-it finds (issue 5)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from persona_site.config import DEFAULT_TAGS
+from persona_site.frontmatter_yaml import split_front_matter
+from persona_site.model import Participant
+from persona_site.quotes import extract_quotes, simple_paragraphs
+
+ROOT = Path(__file__).resolve().parents[1]
+PEOPLE = (Participant("Dana Whitfield", "head-of-revops", None), Participant("Sam Ortiz", "internal", None),
+          Participant("Lee Park", "unknown", None))
+
+
+def both(body: str):
+    kwargs = dict(path="content/transcripts/x.md", doc="transcripts/x.md", line_offset=7, participants=PEOPLE,
+                  tags=DEFAULT_TAGS)
+    fast = extract_quotes(body, **kwargs)
+    slow = extract_quotes(body, fast=False, **kwargs)
+    return fast, slow
+
+
+def assert_same(body: str) -> None:
+    fast, slow = both(body)
+    assert fast.quotes == slow.quotes
+    assert sorted(map(str, fast.diagnostics)) == sorted(map(str, slow.diagnostics))
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "content/transcripts").rglob("*.md")), ids=lambda p: p.name)
+def test_sample_transcripts_agree(path):
+    fm = split_front_matter(path.read_text("utf-8"))
+    participants = tuple(Participant(name, "head-of-revops", None) for name in fm.meta.get("participants", {}))
+    kwargs = dict(path="p", doc="d", line_offset=fm.body_line, participants=participants, tags=DEFAULT_TAGS)
+    fast = extract_quotes(fm.body, **kwargs)
+    assert fast.quotes == extract_quotes(fm.body, fast=False, **kwargs).quotes
+    assert fast.quotes
+
+
+def test_most_sample_transcripts_take_the_fast_path():
+    bodies = [split_front_matter(p.read_text("utf-8")).body for p in (ROOT / "content/transcripts").rglob("*.md")]
+    fast = sum(simple_paragraphs(b) is not None for b in bodies)
+    assert fast >= len(bodies) // 2
+
+
+def test_fixture_cases_agree():
+    text = (Path(__file__).parent / "fixtures/extract/turns.md").read_text()
+    for match in re.finditer(r"^# ([^\n]+)\n\.\n(.*?)^\.\n", text, re.MULTILINE | re.DOTALL):
+        assert_same(match[2])
+
+
+PIECES = ["**Dana Whitfield:** ", "Dana Whitfield: ", "**Sam Ortiz:** ", "**Lee Park:** ", "**Nobody:** ", "[00:01:02] ",
+          "[12:30]", "[words]{.pain}", "[two tags]{.objection .criteria}", "[with id]{#q-x .pain}", "[idonly]{#q-y}",
+          "[bad]{.pian}", "[key]{lang=fr}", "[*emph*]{.pain}", "[`code`]{.pain}", "[a & b]{.pain}", "[x](http://e.x)",
+          "![i](j)", "[", "]", "{", "}", "]{", "{.pain}", "*", "**", "_", "`", "\\", "<b>", "&amp;", "!", "~~",
+          "\n", "\n\n", "\n\n\n", "   ", "    ", "\t", "# ", "## H\n", "- ", "1. ", "> ", "---\n", "***\n", "===",
+          "| a |", "[r]: /u\n", "```\n", "~~~\n", "text ", "more words. ", "Next steps: ", "\r\n", "[[n]]{.pain}",
+          "[a [b]{.pain} c]{.objection}", " [sp ace ]{.pain} ", "[x]\n{.pain}"]
+
+
+@settings(max_examples=int(__import__("os").environ.get("FASTPATH_EXAMPLES", "400")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(PIECES), max_size=40).map("".join))
+def test_random_bodies_agree(body):
+    assert_same(body)
