@@ -146,3 +146,15 @@ def test_dirty_work_tree_is_marked(history):
     assert "with uncommitted changes" in page
     draft = next(q for q in json.loads((history.root / "site/quotes.json").read_text())["quotes"] if q["text"] == "Draft.")
     assert draft["added_in"] is None
+
+
+def test_added_in_follows_edits_renames_and_uncommitted_lines(history):
+    second_commit = history.git("rev-parse", "HEAD").strip()
+    (history.root / "content/transcripts/2026/first.md").rename(history.root / "content/transcripts/first-moved.md")
+    history.commit_all("move", date="2026-11-26T09:00:00+00:00")
+    path = history.root / "content/transcripts/first-moved.md"
+    path.write_text(path.read_text().replace("[Added later.]", "[Edited, not committed.]"))
+    added = {q["text"]: q["added_in"] for q in quotes(history)["quotes"]}
+    assert added["First words."]["commit"] == history.git("rev-parse", "v2026-q2").strip()
+    assert added["Second call."]["commit"] == second_commit
+    assert added["Edited, not committed."] is None

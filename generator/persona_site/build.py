@@ -94,7 +94,8 @@ class Builder:
         provenance = self._provenance(files)
         history = self._git_history(provenance.get("full"))
         transcripts = self._transcripts(files, history, config, roles, titles, problems)
-        transcripts = self._with_history(transcripts, files, history)
+        edited = [p for p in provenance.get("dirty_paths", ()) if history and p in history.added]
+        transcripts = self._with_history(transcripts, files, history, gitmeta.uncommitted_lines(self.source, edited))
         site = Site(tuple(sorted(personas, key=lambda p: p.slug)), tuple(transcripts))
         archive = Archive(q for t in transcripts for q in t.quotes)
         now = build_time(config)
@@ -128,9 +129,9 @@ class Builder:
         head = gitmeta.head_info(self.source, files.revision or "HEAD")
         if not head:
             return {"dirty": True}
-        dirty = files.revision is None and gitmeta.is_dirty(self.source)
-        return {"commit": head["short"], "full": head["commit"], "commit_date": head["date"], "dirty": dirty,
-                "json": {"commit": head["commit"]}}
+        dirty = sorted(gitmeta.dirty_paths(self.source)) if files.revision is None else []
+        return {"commit": head["short"], "full": head["commit"], "commit_date": head["date"], "dirty": bool(dirty),
+                "dirty_paths": dirty, "json": {"commit": head["commit"]}}
 
     def _git_history(self, head: str | None) -> gitmeta.History | None:
         """Dates and line provenance from git: one `git log -p`, incremental from the last build's."""
@@ -140,19 +141,21 @@ class Builder:
         return self._history
 
     @staticmethod
-    def _with_history(transcripts: list[Transcript], files: ContentFiles,
-                      history: gitmeta.History | None) -> list[Transcript]:
-        """Attach to each quote the commit that first added its line."""
+    def _with_history(transcripts: list[Transcript], files: ContentFiles, history: gitmeta.History | None,
+                      uncommitted: dict[str, set[str]]) -> list[Transcript]:
+        """Attach to each quote the commit that first added its line (None for a line not committed yet)."""
         if history is None:
             return transcripts
         result = []
         for transcript in transcripts:
-            lines = history.lines.get(f"content/{transcript.path}")
-            if not lines or not transcript.quotes:
+            source_path = f"content/{transcript.path}"
+            if not transcript.quotes or source_path not in history.added:
                 result.append(transcript)
                 continue
             text = files.transcripts[f"content/{transcript.path}"].decode("utf-8").removeprefix("\ufeff").splitlines()
-            quotes = tuple(replace(q, added_in=lines.get(text[q.line - 1]) if q.line <= len(text) else None)
+            new = uncommitted.get(source_path, set())
+            quotes = tuple(replace(q, added_in=history.line_commit(source_path, text[q.line - 1])
+                                   if q.line <= len(text) and text[q.line - 1] not in new else None)
                            for q in transcript.quotes)
             result.append(replace(transcript, quotes=quotes))
         return result
@@ -208,8 +211,9 @@ class Builder:
 
     @staticmethod
     def _undated(files: ContentFiles, history: gitmeta.History | None, path: str) -> Undated:
-        if history is not None and path in history.added:
-            return Undated(history.added[path], None)
+        added = history.added_date(path) if history is not None else None
+        if added is not None:
+            return Undated(added, None)
         why = "this transcript is not committed to git yet" if files.is_git else "this folder is not a git repository"
         return Undated(files.mtimes.get(path, dt.datetime.now(dt.timezone.utc)),
                        f"no 'date' in the front matter and {why}: using the file's modification time; add 'date: YYYY-MM-DD'")

@@ -78,14 +78,32 @@ def head_info(root: Path, rev: str = "HEAD") -> dict:
     return {"commit": sha, "short": short, "date": date[:10]}
 
 
-def is_dirty(root: Path) -> bool:
-    """Whether the content, config or theme has uncommitted changes."""
+def dirty_paths(root: Path) -> set[str]:
+    """Paths (relative to root) of content, config and theme files with uncommitted changes."""
     try:
-        out = _git(root, "--no-optional-locks", "status", "--porcelain", "--untracked-files=normal", "--", "content", "themes",
-                   "persona-site.toml")
+        out = _git(root, "--no-optional-locks", "status", "--porcelain", "-z", "--untracked-files=normal",
+                   "--", "content", "themes", "persona-site.toml")
     except GitError:
-        return False
-    return bool(out.strip())
+        return set()
+    return {entry[3:].decode("utf-8", "replace") for entry in out.split(b"\0") if len(entry) > 3}
+
+
+def uncommitted_lines(root: Path, paths: list[str]) -> dict[str, set[str]]:
+    """Lines added in the work tree since HEAD, per file: one `git diff` for all of them."""
+    if not paths:
+        return {}
+    try:
+        out = _git(root, "diff", "HEAD", "--unified=0", "--no-color", "--relative", "--", *paths)
+    except GitError:
+        return {}
+    added: dict[str, set[str]] = {}
+    current: set[str] | None = None
+    for raw in out.decode("utf-8", "replace").split("\n"):
+        if raw.startswith("+++ "):
+            current = added.setdefault(raw[6:], set()) if raw.startswith("+++ b/") else None
+        elif raw.startswith("+") and current is not None:
+            current.add(raw[1:].rstrip("\r"))
+    return added
 
 
 @dataclass
@@ -94,31 +112,45 @@ class History:
 
     head: str
     """Full sha of the commit this history ends at."""
-    added: dict[str, dt.datetime]
-    """Author date of the commit that added each transcript, by path relative to the source."""
+    added: dict[str, tuple[str, str]]
+    """(sha, ISO author date) of the commit that added each transcript, by path relative to the source."""
     lines: dict[str, dict[str, tuple[str, str]]]
-    """For each transcript, each line's text -> (sha, ISO author date) of the commit that first added it."""
+    """For transcripts changed after they were added: line text -> (sha, ISO author date) of its first commit."""
+
+    def added_date(self, path: str) -> dt.datetime | None:
+        """Author date of the commit that added the transcript."""
+        commit = self.added.get(path)
+        return dt.datetime.fromisoformat(commit[1]) if commit else None
+
+    def line_commit(self, path: str, text: str) -> tuple[str, str] | None:
+        """The commit that first added this line of a transcript."""
+        return self.lines.get(path, {}).get(text) or self.added.get(path)
 
 
 def history(root: Path, head: str, previous: History | None = None) -> History:
-    """One `git log -p` over the transcripts, whatever their number; incremental from `previous`.
+    """Two `git log` passes over the transcripts, whatever their number; incremental from `previous`.
 
-    A rename keeps the date of the original add; a line keeps the commit that first added it.
+    The first lists which commit added, renamed or deleted each file; the second reads
+    patches only for commits that changed a file after adding it. A rename keeps the
+    original add; a line keeps the commit that first added it.
     """
     if previous is not None and previous.head == head:
         return previous
-    start = History(head, {}, {})
+    into = History(head, {}, {})
     span = head
     if previous is not None and _is_ancestor(root, previous.head, head):
-        start = History(head, dict(previous.added), dict(previous.lines))
+        into = History(head, dict(previous.added), dict(previous.lines))
         span = f"{previous.head}..{head}"
     try:
-        out = _git(root, "log", "--reverse", "-p", "-M", "--unified=0", "--no-color", "--relative",
-                   "--format=%x00%H %aI", span, "--", TRANSCRIPTS)
+        files = _git(root, "log", "--reverse", "-M", "--name-status", "--relative", "--no-color",
+                     "--format=%x00%H %aI", span, "--", TRANSCRIPTS)
+        _apply_files(files.decode("utf-8", "replace"), into)
+        patches = _git(root, "log", "--reverse", "-p", "-M", "--diff-filter=MRD", "--unified=0", "--no-color",
+                       "--relative", "--format=%x00%H %aI", span, "--", TRANSCRIPTS)
+        _apply_patches(patches.decode("utf-8", "replace"), into)
     except GitError:
-        return start
-    _apply_log(out.decode("utf-8", "replace"), start)
-    return start
+        pass
+    return into
 
 
 def _is_ancestor(root: Path, old: str, new: str) -> bool:
@@ -129,43 +161,53 @@ def _is_ancestor(root: Path, old: str, new: str) -> bool:
         return False
 
 
-def _apply_log(log: str, into: History) -> None:
-    added, lines = into.added, into.lines
+def _apply_files(log: str, into: History) -> None:
     commit = ("", "")
-    when: dt.datetime | None = None
-    current: dict | None = None
-    new_file = False
+    for raw in log.split("\n"):
+        if raw.startswith("\0"):
+            sha, _, date = raw[1:].partition(" ")
+            commit = (sha, date.strip())
+            continue
+        parts = raw.split("\t")
+        if len(parts) < 2:
+            continue
+        status = parts[0][:1]
+        if status == "A":
+            into.added[parts[1]] = commit
+        elif status == "R" and len(parts) == 3:
+            into.added[parts[2]] = into.added.pop(parts[1], commit)
+        elif status == "D":
+            into.added.pop(parts[1], None)
+
+
+def _apply_patches(log: str, into: History) -> None:
+    lines = into.lines
+    commit = ("", "")
+    first_seen: dict[str, tuple[str, str]] | None = None
     old_path = rename_from = None
     for raw in log.split("\n"):
         head = raw[:1]
-        if head == "+" and not raw.startswith("+++ ") and current is not None:
-            current.setdefault(raw[1:].rstrip("\r"), commit)
-        elif head in ("-", "@", " ") and not raw.startswith("--- "):
-            continue
+        if head in ("+", "-") and first_seen is not None and not raw.startswith(("+++ ", "--- ")):
+            # A line removed before it was ever added came with the file's first commit.
+            text = raw[1:].rstrip("\r")
+            if head == "+":
+                first_seen.setdefault(text, commit)
+            elif text not in first_seen and old_path in into.added:
+                first_seen[text] = into.added[old_path]
         elif raw.startswith("\0"):
             sha, _, date = raw[1:].partition(" ")
             commit = (sha, date.strip())
-            when = dt.datetime.fromisoformat(commit[1])
         elif raw.startswith("diff --git "):
-            current, new_file, old_path, rename_from = None, False, None, None
-        elif raw.startswith("new file mode"):
-            new_file = True
+            first_seen, old_path, rename_from = None, None, None
         elif raw.startswith("--- "):
             old_path = raw[6:] if raw.startswith("--- a/") else None
-        elif raw.startswith("+++ "):
-            if raw.startswith("+++ b/"):
-                path = raw[6:]
-                if new_file and when is not None:
-                    added[path] = when
-                current = lines[path] = dict(lines.get(path, {}))
-            elif old_path:  # deleted
-                added.pop(old_path, None)
-                lines.pop(old_path, None)
-                current = None
+        elif raw.startswith("+++ b/"):
+            path = raw[6:]
+            old_path = old_path or path
+            first_seen = lines[path] = dict(lines.get(path, {}))
+        elif raw.startswith("+++ /dev/null") and old_path:
+            lines.pop(old_path, None)
         elif raw.startswith("rename from "):
             rename_from = raw[len("rename from "):]
         elif raw.startswith("rename to ") and rename_from is not None:
-            target = raw[len("rename to "):]
-            if rename_from in added:
-                added[target] = added.pop(rename_from)
-            lines[target] = lines.pop(rename_from, {})
+            lines[raw[len("rename to "):]] = lines.pop(rename_from, {})

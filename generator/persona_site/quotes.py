@@ -113,11 +113,7 @@ def extract_quotes(
         if "]{" not in token.content:
             continue
         if not render_body:
-            token.children = []
-            md.inline.parse(token.content, md, env, token.children)
-            for child in token.children:  # what the core rule text_join does for a full parse
-                if child.type == "text_special":
-                    child.type = "text"
+            token.children = _parse_inline(token.content, env)
         _collect(token, line, turn, path, doc, tags, seen_ids, result)
     if render_body:
         result.body_html = md.renderer.render(tokens, md.options, env)
@@ -175,7 +171,6 @@ def _extract_simple(paragraphs: list[tuple[int, str]], by_name: dict[str, Partic
                     line_offset: int, tags: dict[str, str], result: Extraction) -> None:
     turn: _Turn | None = None
     seen_ids: dict[str, int] = {}
-    md = markdown()
     for first, content in paragraphs:
         line = line_offset + first + 1
         found = _label(content, by_name, path, line, result.diagnostics)
@@ -185,13 +180,23 @@ def _extract_simple(paragraphs: list[tuple[int, str]], by_name: dict[str, Partic
             continue
         spans = simple_spans(content)
         if spans is None:
-            token = Token("inline", "", 0, content=content, children=[])
-            md.inline.parse(content, md, {}, token.children)
+            token = Token("inline", "", 0, content=content, children=_parse_inline(content, {}))
             _collect(token, line, turn, path, doc, tags, seen_ids, result)
             continue
         for offset, words, classes, explicit in spans:
             _add_quote(classes, explicit, words, escapeHtml(words), line + offset, turn, path, doc, tags, seen_ids,
                        result)
+
+
+def _parse_inline(content: str, env: dict) -> list[Token]:
+    """Inline tokens of one paragraph, as a full parse would leave them."""
+    md = markdown()
+    children: list[Token] = []
+    md.inline.parse(content, md, env, children)
+    for child in children:  # what the core rule text_join does for a full parse
+        if child.type == "text_special":
+            child.type = "text"
+    return children
 
 
 def _label(content: str, by_name: dict[str, Participant], path: str, line: int,

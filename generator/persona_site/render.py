@@ -133,11 +133,24 @@ def quote_json(quote: Quote, config: Config) -> dict:
     }
 
 
-def quotes_document(quotes: list[Quote], config: Config, now: dt.datetime, extra: dict | None = None) -> bytes:
-    """The `*.json` object: generated, count, quotes (spec section 6)."""
-    doc = {"generated": now.isoformat(timespec="seconds"), **(extra or {}),
-           "count": len(quotes), "quotes": [quote_json(q, config) for q in quotes]}
-    return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode()
+def quotes_document(quotes: list[Quote], config: Config, now: dt.datetime, extra: dict | None = None,
+                    encoded: dict[str, str] | None = None) -> bytes:
+    """The `*.json` object: generated, count, quotes (spec section 6), one quote per line.
+
+    `encoded` memoizes each quote's JSON across the documents of one build.
+    """
+    encoded = {} if encoded is None else encoded
+    head = {"generated": now.isoformat(timespec="seconds"), **(extra or {}), "count": len(quotes)}
+    lines = ["{"] + [f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}," for k, v in head.items()]
+    items = []
+    for quote in quotes:
+        text = encoded.get(quote.id)
+        if text is None:
+            text = encoded[quote.id] = json.dumps(quote_json(quote, config), ensure_ascii=False)
+        items.append(text)
+    body = ",\n    ".join(items)
+    lines.append(f'  "quotes": [\n    {body}\n  ]' if items else '  "quotes": []')
+    return ("\n".join(lines) + "\n}\n").encode()
 
 
 def transcript_url_path(doc_path: str) -> str:
@@ -172,6 +185,7 @@ class Renderer:
             outputs[path] = html.encode()
 
         latest = {p.slug: archive.latest(role=p.slug, limit=1) for p in personas}
+        encoded: dict[str, str] = {}
         page("index.html", "index.html", personas=personas, fresh=fresh, latest=latest,
              recent_quotes=archive.latest(limit=6), total=len(archive))
         for persona in personas:
@@ -185,7 +199,7 @@ class Renderer:
                      quotes=archive.latest(role=persona.slug, tag=tag, limit=config.quotes_per_role),
                      tag_counts=counts, total=archive.count(role=persona.slug), current_tag=tag)
             every = archive.latest(role=persona.slug)
-            outputs[base + "quotes.json"] = quotes_document(every, config, ctx.now, ctx.build_info.get("json"))
+            outputs[base + "quotes.json"] = quotes_document(every, config, ctx.now, ctx.build_info.get("json"), encoded)
             outputs[base + "feed.xml"] = self._feed(persona, every[: config.quotes_per_role], ctx, common)
         tag_counts = {tag: archive.count(tag=tag) for tag in config.tags}
         page("tags/index.html", "tags.html", tag_counts=tag_counts)
@@ -195,7 +209,7 @@ class Renderer:
         if config.publish_transcripts:
             for transcript in site.transcripts:
                 page(transcript_url_path(transcript.path) + "index.html", "transcript.html", transcript=transcript)
-        outputs["quotes.json"] = quotes_document(archive.latest(), config, ctx.now, ctx.build_info.get("json"))
+        outputs["quotes.json"] = quotes_document(archive.latest(), config, ctx.now, ctx.build_info.get("json"), encoded)
         page("404.html", "404.html")
         return outputs
 
