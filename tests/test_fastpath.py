@@ -61,7 +61,9 @@ PIECES = ["**Dana Whitfield:** ", "Dana Whitfield: ", "**Sam Ortiz:** ", "**Lee 
           "![i](j)", "[", "]", "{", "}", "]{", "{.pain}", "*", "**", "_", "`", "\\", "<b>", "&amp;", "!", "~~",
           "\n", "\n\n", "\n\n\n", "   ", "    ", "\t", "# ", "## H\n", "- ", "1. ", "> ", "---\n", "***\n", "===",
           "| a |", "[r]: /u\n", "```\n", "~~~\n", "text ", "more words. ", "Next steps: ", "\r\n", "[[n]]{.pain}",
-          "[a [b]{.pain} c]{.objection}", " [sp ace ]{.pain} ", "[x]\n{.pain}", "[a\\]b]{.pain}", "[`x`]{.pain} `y`"]
+          "[a [b]{.pain} c]{.objection}", " [sp ace ]{.pain} ", "[x]\n{.pain}", "[a\\]b]{.pain}", "[`x`]{.pain} `y`",
+          "``", "[l](http://x.y/z)", "[l](u \"t\")", "[[q]{.pain}](u)", "R&D ", "&copy;", "_all_", "*b*",
+          "[q *x* y]{.criteria}", "[q ~~s~~]{.pain}", "[&amp; q]{.pain}", "`a [b]{.pain}`", "[q]{.pain}`", "{x}"]
 
 
 @settings(max_examples=int(__import__("os").environ.get("FASTPATH_EXAMPLES", "400")), deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -132,7 +132,10 @@ _BLOCK_START = re.compile(
 _PARAGRAPH = re.compile(r"(?:^[ \t]*\S[^\n]*(?:\n|\Z))+", re.MULTILINE)
 _SIMPLE_SPAN = re.compile(r"\[([^\[\]\n]*)\]\{([^{}\n]*)\}")
 _ANY_TIMESTAMP = re.compile(r"\[(?:\d{1,2}:)?\d{1,2}:\d{2}\](?!\{)")
-_INLINE_MARKUP = re.compile(r"[`\\<&*_~]|!\[|\]\(")
+_STRUCTURE = re.compile(r"[\\<]|!\[")  # escapes, autolinks, images: markdown-it decides
+_SIMPLE_LINK = re.compile(r"\[[^\[\]\n]*\]\([^()\s<>]*\)")
+_BACKTICKS = re.compile(r"`+")
+_WORD_MARKUP = re.compile(r"[`&*_~]")
 _ATTR = re.compile(r"^(?:\.[\w-]+|#[\w-]+)$")
 
 
@@ -151,20 +154,57 @@ def simple_paragraphs(body: str) -> list[tuple[int, str]] | None:
 
 
 def simple_spans(content: str) -> list[tuple[int, str, list[str], str | None]] | None:
-    """(line within the paragraph, words, classes, id) of each span, or None when markdown-it must decide."""
+    """(line within the paragraph, words, classes, id) of each span, or None when markdown-it must decide.
+
+    Code spans bind tighter than brackets, so they are found first (CommonMark's rule:
+    a run of n backticks closes at the next run of exactly n); emphasis, entities and
+    simple links around a span cannot change it.
+    """
+    if _STRUCTURE.search(content):
+        return None
+    code = _code_spans(content) if "`" in content else []
+    if any("\n" in content[start:end] for start, end in code):
+        return None  # markdown-it's line count ignores newlines inside code spans: let it decide
     spans = []
     for match in _SIMPLE_SPAN.finditer(content):
+        if any(start < match.end() and match.start() < end for start, end in code):
+            return None
         words, attrs = match.group(1), match.group(2).split()
-        if not attrs or not all(_ATTR.match(a) for a in attrs) or _INLINE_MARKUP.search(words):
+        if not attrs or not all(_ATTR.match(a) for a in attrs):
             return None
         classes = [a[1:] for a in attrs if a[0] == "."]
         ids = [a[1:] for a in attrs if a[0] == "#"]
         if classes:
             spans.append((content.count("\n", 0, match.start()), words, classes, ids[-1] if ids else None))
-    rest = _ANY_TIMESTAMP.sub("", _SIMPLE_SPAN.sub("", content))
-    if any(c in rest for c in "[]{") or _INLINE_MARKUP.search(content.replace("**", "", 2) if content.startswith("**") else content):
+    rest = content
+    for start, end in reversed(code):
+        rest = rest[:start] + " " + rest[end:]
+    rest = _ANY_TIMESTAMP.sub("", _SIMPLE_LINK.sub("", _SIMPLE_SPAN.sub("", rest)))
+    if any(c in rest for c in "[]{"):
         return None
     return spans
+
+
+def _code_spans(content: str) -> list[tuple[int, int]]:
+    runs = [(m.start(), m.end()) for m in _BACKTICKS.finditer(content)]
+    spans, index = [], 0
+    while index < len(runs):
+        start, end = runs[index]
+        closer = next((j for j in range(index + 1, len(runs)) if runs[j][1] - runs[j][0] == end - start), None)
+        if closer is None:
+            index += 1
+            continue
+        spans.append((start, runs[closer][1]))
+        index = closer + 1
+    return spans
+
+
+def _words(words: str) -> tuple[str, str]:
+    """Plain text and HTML of a span's words."""
+    if not _WORD_MARKUP.search(words):
+        return words, escapeHtml(words)
+    children = _parse_inline(words, {})
+    return "".join(_plain(t) for t in children), markdown().renderer.renderInline(children, markdown().options, {})
 
 
 def _extract_simple(paragraphs: list[tuple[int, str]], by_name: dict[str, Participant], path: str, doc: str,
@@ -184,8 +224,8 @@ def _extract_simple(paragraphs: list[tuple[int, str]], by_name: dict[str, Partic
             _collect(token, line, turn, path, doc, tags, seen_ids, result)
             continue
         for offset, words, classes, explicit in spans:
-            _add_quote(classes, explicit, words, escapeHtml(words), line + offset, turn, path, doc, tags, seen_ids,
-                       result)
+            text, html = _words(words)
+            _add_quote(classes, explicit, text, html, line + offset, turn, path, doc, tags, seen_ids, result)
 
 
 def _parse_inline(content: str, env: dict) -> list[Token]:
