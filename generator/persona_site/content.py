@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,20 +40,29 @@ def _is_hidden(rel: Path) -> bool:
     return any(part.startswith(".") for part in rel.parts)
 
 
-def _markdown_files(source: Path, folder: str, pattern: str, problems: list[Diagnostic]) -> dict[str, Path]:
+def _markdown_files(source: Path, folder: str, recursive: bool) -> dict[str, Path]:
+    """Markdown files under source/folder, skipping hidden names and links that leave the repository."""
     base = source / folder
     if not base.is_dir():
         return {}
     root = source.resolve()
     found: dict[str, Path] = {}
-    for path in sorted(base.glob(pattern)):
-        rel = path.relative_to(source)
-        if _is_hidden(rel.relative_to(folder)) or not path.is_file():
-            continue
-        if not path.resolve().is_relative_to(root):
-            continue  # reported once by build.theme_links
-        found[rel.as_posix()] = path
-    return found
+    pending = [(base, folder)]
+    while pending:
+        directory, rel_dir = pending.pop()
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                rel = f"{rel_dir}/{entry.name}"
+                if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(root):
+                    continue  # reported once by build.theme_links
+                if entry.is_dir():
+                    if recursive:
+                        pending.append((Path(entry.path), rel))
+                elif entry.name.endswith(".md") and entry.is_file():
+                    found[rel] = Path(entry.path)
+    return dict(sorted(found.items()))
 
 
 def _read(paths: dict[str, Path], problems: list[Diagnostic]) -> dict[str, bytes]:
@@ -71,8 +81,8 @@ def read_work_tree(source: Path) -> ContentFiles:
     problems: list[Diagnostic] = []
     config_path = source / CONFIG_NAME
     config = config_path.read_bytes() if config_path.is_file() else None
-    personas = _read(_markdown_files(source, PERSONAS, "*.md", problems), problems)
-    transcript_paths = _markdown_files(source, TRANSCRIPTS, "**/*.md", problems)
+    personas = _read(_markdown_files(source, PERSONAS, recursive=False), problems)
+    transcript_paths = _markdown_files(source, TRANSCRIPTS, recursive=True)
     transcripts = _read(transcript_paths, problems)
     mtimes = {rel: dt.datetime.fromtimestamp(transcript_paths[rel].stat().st_mtime, dt.timezone.utc)
               for rel in transcripts}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 from markdown_it.common.utils import escapeHtml
@@ -129,6 +130,7 @@ def extract_quotes(
 _BLOCK_START = re.compile(
     r"^(?: {4}| {0,3}\t| {0,3}(?:[*+-](?:[ \t]|$)|\d{1,9}[.)](?:[ \t]|$)|#{1,6}(?:[ \t]|$)|`{3}|~{3}|>|=+[ \t]*$"
     r"|-+[ \t]*$|[*_-](?:[ \t]*[*_-]){2,}[ \t]*$|\[[^\]]*\]:|\|))", re.MULTILINE)
+_BLANK_WITH_SPACES = re.compile(r"^[ \t]+$", re.MULTILINE)
 _PARAGRAPH = re.compile(r"(?:^[ \t]*\S[^\n]*(?:\n|\Z))+", re.MULTILINE)
 _SIMPLE_SPAN = re.compile(r"\[([^\[\]\n]*)\]\{([^{}\n]*)\}")
 _ANY_TIMESTAMP = re.compile(r"\[(?:\d{1,2}:)?\d{1,2}:\d{2}\](?!\{)")
@@ -145,11 +147,19 @@ def simple_paragraphs(body: str) -> list[tuple[int, str]] | None:
     if "\0" in body or _BLOCK_START.search(body):
         return None
     paragraphs = []
-    line, position = 0, 0
-    for match in _PARAGRAPH.finditer(body):
-        line += body.count("\n", position, match.start())
-        position = match.start()
-        paragraphs.append((line, match.group().strip()))
+    if _BLANK_WITH_SPACES.search(body):  # blank lines holding spaces: let the regex find the runs
+        line, position = 0, 0
+        for match in _PARAGRAPH.finditer(body):
+            line += body.count("\n", position, match.start())
+            position = match.start()
+            paragraphs.append((line, match.group().strip()))
+        return paragraphs
+    line = 0
+    for chunk in body.split("\n\n"):
+        stripped = chunk.strip("\n")
+        if stripped:
+            paragraphs.append((line + len(chunk) - len(chunk.lstrip("\n")), stripped.strip()))
+        line += chunk.count("\n") + 2
     return paragraphs
 
 
@@ -241,6 +251,8 @@ def _parse_inline(content: str, env: dict) -> list[Token]:
 
 def _label(content: str, by_name: dict[str, Participant], path: str, line: int,
            diagnostics: list[Diagnostic]) -> _Turn | None:
+    if ":" not in content[:90]:
+        return None  # both label forms end with a colon within their first 84 characters
     bold = _BOLD_LABEL.match(content)
     match = bold or _PLAIN_LABEL.match(content)
     if match is None:
@@ -251,7 +263,7 @@ def _label(content: str, by_name: dict[str, Participant], path: str, line: int,
     timestamp = None
     if stamp:
         timestamp = f"{int(stamp['h'] or 0):02d}:{int(stamp['m']):02d}:{stamp['s']}"
-    speaker = by_name.get(fold(name))
+    speaker = by_name.get(_fold(name))
     if speaker is not None:
         return _Turn(speaker, name, timestamp, line)
     if not bold and (not _NAME_LIKE.match(name) or fold(name) in _NOT_NAMES):
@@ -259,6 +271,9 @@ def _label(content: str, by_name: dict[str, Participant], path: str, line: int,
     hint = did_you_mean(name, [p.name for p in by_name.values()])
     diagnostics.append(warning(path, line, f"speaker '{name}' is not in the participants{hint}"))
     return _Turn(None, name, timestamp, line)
+
+
+_fold = lru_cache(maxsize=1024)(fold)  # the same few names, thousands of times
 
 
 def _relabel(token: Token, turn: _Turn, speaker_label: Callable[[Participant | None], str]) -> None:
