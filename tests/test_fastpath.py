@@ -70,3 +70,30 @@ PIECES = ["**Dana Whitfield:** ", "Dana Whitfield: ", "**Sam Ortiz:** ", "**Lee 
 @given(st.lists(st.sampled_from(PIECES), max_size=40).map("".join))
 def test_random_bodies_agree(body):
     assert_same(body)
+
+
+def speaker_label(who):
+    return "Speaker" if who is None else f"{who.role} <title>"
+
+
+def assert_same_rendering(body: str) -> None:
+    kwargs = dict(path="content/transcripts/x.md", doc="transcripts/x.md", line_offset=7, participants=PEOPLE,
+                  tags=DEFAULT_TAGS, render_body=True, speaker_label=speaker_label)
+    fast = extract_quotes(body, **kwargs)
+    slow = extract_quotes(body, fast=False, **kwargs)
+    assert fast.body_html == slow.body_html
+    assert fast.quotes == slow.quotes
+    assert sorted(map(str, fast.diagnostics)) == sorted(map(str, slow.diagnostics))
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "content/transcripts").rglob("*.md")), ids=lambda p: p.name)
+def test_sample_transcripts_render_the_same(path):
+    fm = split_front_matter(path.read_text("utf-8"))
+    assert_same_rendering(fm.body)
+
+
+@settings(max_examples=int(__import__("os").environ.get("FASTPATH_EXAMPLES", "400")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(PIECES + ["  \n", " \n", "x  \ny"]), max_size=40).map("".join))
+def test_random_bodies_render_the_same(body):
+    assert_same_rendering(body)

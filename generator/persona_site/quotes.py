@@ -87,10 +87,11 @@ def extract_quotes(
     """
     by_name = {fold(p.name): p for p in participants}
     result = Extraction()
-    if fast and not render_body:
+    if fast:
         paragraphs = simple_paragraphs(body)
         if paragraphs is not None:
-            _extract_simple(paragraphs, by_name, path, doc, line_offset, tags, result)
+            _extract_simple(paragraphs, by_name, path, doc, line_offset, tags, result,
+                            speaker_label if render_body else None, render_body)
             return result
     md = markdown() if render_body else block_markdown()
     env: dict = {}
@@ -218,24 +219,100 @@ def _words(words: str) -> tuple[str, str]:
 
 
 def _extract_simple(paragraphs: list[tuple[int, str]], by_name: dict[str, Participant], path: str, doc: str,
-                    line_offset: int, tags: dict[str, str], result: Extraction) -> None:
+                    line_offset: int, tags: dict[str, str], result: Extraction,
+                    speaker_label: Callable[[Participant | None], str] | None, render: bool) -> None:
     turn: _Turn | None = None
     seen_ids: dict[str, int] = {}
+    html: list[str] = []
     for first, content in paragraphs:
         line = line_offset + first + 1
         found = _label(content, by_name, path, line, result.diagnostics)
         if found is not None:
             turn = found
-        if "]{" not in content:
-            continue
-        spans = simple_spans(content)
-        if spans is None:
+        spans = simple_spans(content) if "]{" in content else []
+        if render:
+            inline = None if spans is None else _plain_html(content, spans, found, speaker_label, line, turn, path,
+                                                            doc, tags, seen_ids, result)
+            if inline is None:
+                inline = _markdown_it_paragraph(content, found, speaker_label, line, turn, path, doc, tags,
+                                                seen_ids, result)
+            html.append(f"<p>{inline}</p>\n")
+        elif spans is None:
             token = Token("inline", "", 0, content=content, children=_parse_inline(content, {}))
             _collect(token, line, turn, path, doc, tags, seen_ids, result)
+        else:
+            for offset, words, classes, explicit in spans:
+                text, words_html = _words(words)
+                _add_quote(classes, explicit, text, words_html, line + offset, turn, path, doc, tags, seen_ids,
+                           result)
+    if render:
+        result.body_html = "".join(html)
+
+
+def _markdown_it_paragraph(content: str, found: _Turn | None, speaker_label, line: int, turn: _Turn | None,
+                           path: str, doc: str, tags: dict[str, str], seen_ids: dict[str, int],
+                           result: Extraction) -> str:
+    token = Token("inline", "", 0, content=content, children=_parse_inline(content, {}))
+    if found is not None and speaker_label is not None:
+        _relabel(token, found, speaker_label)
+    if "]{" in content:
+        _collect(token, line, turn, path, doc, tags, seen_ids, result)
+    return markdown().renderer.renderInline(token.children, markdown().options, {})
+
+
+_PLAIN_BOLD_LABEL = re.compile(r"\*\*(?=\S)([^*\n`\\<&_~\[\]{}]{1,80}?:)\*\*(?=[ \t]|$)")
+_NOT_PLAIN = re.compile(r"[`\\<&*_~\[\]{}]")
+_LINE_BREAK = re.compile(r"( *)\n[ \t]*")
+
+
+def _plain_text(text: str) -> str | None:
+    """HTML of text with no inline markup (as markdown-it renders it), or None if it has markup."""
+    if _NOT_PLAIN.search(_ANY_TIMESTAMP.sub("", text)):
+        return None
+    return _LINE_BREAK.sub(lambda m: "<br />\n" if len(m.group(1)) >= 2 else "\n", escapeHtml(text))
+
+
+def _plain_html(content: str, spans: list, found: _Turn | None, speaker_label, line: int, turn: _Turn | None,
+                path: str, doc: str, tags: dict[str, str], seen_ids: dict[str, int], result: Extraction) -> str | None:
+    """A paragraph of plain text, a bold label and simple spans, rendered without markdown-it; else None."""
+    parts = []
+    position = 0
+    label = _PLAIN_BOLD_LABEL.match(content)
+    if label:
+        strong = label.group(1)
+        if found is not None and speaker_label is not None:
+            strong = strong.replace(found.label, speaker_label(found.speaker), 1)
+        parts.append(f"<strong>{escapeHtml(strong)}</strong>")
+        position = label.end()
+    elif found is not None and speaker_label is not None:
+        content = content.replace(found.label, speaker_label(found.speaker), 1)
+    matches = list(_SIMPLE_SPAN.finditer(content, position))
+    if len(matches) != sum(1 for m in matches if m.group(2).strip()) or len(matches) != len(spans):
+        return None
+    pending = []
+    for match, (offset, words, classes, explicit) in zip(matches, spans):
+        text = _plain_text(content[position:match.start()])
+        if text is None or _WORD_MARKUP.search(words):
+            return None
+        pending.append((text, offset, words, classes, explicit))
+        position = match.end()
+    tail = _plain_text(content[position:])
+    speaker = turn.speaker if turn is not None else None
+    if tail is None or pending and (speaker is None or speaker.role in ("internal", "unknown")):
+        return None  # markdown-it renders (and reports) what is not a clean quote
+    if any(not words.strip() or any(c not in tags for c in classes) for _, _, words, classes, _ in pending):
+        return None
+    for text, offset, words, classes, explicit in pending:
+        quote = _add_quote(classes, explicit, words, escapeHtml(words), line + offset, turn, path, doc, tags,
+                           seen_ids, result)
+        parts.append(text)
+        if quote is None:
+            parts.append(escapeHtml(words))
             continue
-        for offset, words, classes, explicit in spans:
-            text, html = _words(words)
-            _add_quote(classes, explicit, text, html, line + offset, turn, path, doc, tags, seen_ids, result)
+        parts.append(f'<mark id="{escapeHtml(quote.id)}" class="quote" data-quote-id="{escapeHtml(quote.id)}" '
+                     f'data-tags="{escapeHtml(" ".join(quote.tags))}">{escapeHtml(words)}</mark>')
+    parts.append(tail)
+    return "".join(parts)
 
 
 def _parse_inline(content: str, env: dict) -> list[Token]:
