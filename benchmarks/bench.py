@@ -234,32 +234,30 @@ def _peak(runs: list[Run]) -> float:
 
 
 def table(rows: list[Row], goal_size: int) -> tuple[str, list[str]]:
-    """The Markdown table, and the goals that failed."""
+    """The Markdown table (each size's scenarios, then its peak RSS over all runs), and the goals that failed."""
     lines = ["| N | scenario | persona-site s | Hugo s | ratio | persona-site MiB | Hugo MiB | goal | met |",
              "|---:|---|---:|---:|---:|---:|---:|---|---|"]
     failed = []
-    for row in rows:
-        ours, hugo = _median(row.ours), _median(row.hugo)
-        goal, met = "", ""
-        if row.scenario in GOALS:
-            goal, test = GOALS[row.scenario]
-            if row.size == goal_size:
-                met = "yes" if test(ours, hugo) else "**no**"
-                if met != "yes":
-                    failed.append(f"{row.scenario} at N={row.size:,}: {goal}")
-        lines.append(f"| {row.size:,} | {row.scenario} | {ours:.2f} | {hugo:.2f} | {ours / hugo:.2f}× | "
-                     f"{_peak(row.ours):.0f} | {_peak(row.hugo):.0f} | {goal} | {met} |")
+
+    def judge(size: int, what: str, goal: str, holds: bool) -> str:
+        if size != goal_size:
+            return ""
+        if not holds:
+            failed.append(f"{what} at N={size:,}: {goal}")
+        return "yes" if holds else "**no**"
+
     for size in sorted({r.size for r in rows}):
         runs = [r for r in rows if r.size == size]
-        ours = max(_peak(r.ours) for r in runs)
-        hugo = max(_peak(r.hugo) for r in runs)
-        met = ""
-        if size == goal_size:
-            met = "yes" if ours < RSS_GOAL_MIB else "**no**"
-            if met != "yes":
-                failed.append(f"peak RSS at N={size:,}: < {RSS_GOAL_MIB} MiB")
-        lines.append(f"| {size:,} | peak RSS, any run | | | {ours / hugo:.2f}× | {ours:.0f} | {hugo:.0f} | "
-                     f"< {RSS_GOAL_MIB} MiB | {met} |")
+        for row in runs:
+            ours, hugo = _median(row.ours), _median(row.hugo)
+            goal, test = GOALS.get(row.scenario, ("", None))
+            met = judge(size, row.scenario, goal, test(ours, hugo)) if test else ""
+            lines.append(f"| {size:,} | {row.scenario} | {ours:.2f} | {hugo:.2f} | {ours / hugo:.2f}× | "
+                         f"{_peak(row.ours):.0f} | {_peak(row.hugo):.0f} | {goal} | {met} |")
+        ours, hugo = max(_peak(r.ours) for r in runs), max(_peak(r.hugo) for r in runs)
+        goal = f"< {RSS_GOAL_MIB} MiB"
+        met = judge(size, "peak RSS", goal, ours < RSS_GOAL_MIB)
+        lines.append(f"| {size:,} | peak RSS, any run | | | {ours / hugo:.2f}× | {ours:.0f} | {hugo:.0f} | {goal} | {met} |")
     return "\n".join(lines), failed
 
 

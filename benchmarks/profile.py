@@ -24,12 +24,15 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from make_corpus import load_corpus, set_publish
 
 # Frames every sample has (Python's start-up, click's dispatch): left out of the tables.
 _ENTRY = re.compile(r"^(<frozen runpy>|click/|persona_site/__main__\.py)")
+# Where a pool worker's own work starts (concurrent.futures or multiprocessing.Pool).
+_WORKER = re.compile(r"^(concurrent/futures/process\.py: _process_worker|multiprocessing/pool\.py: worker)$")
 # A py-spy raw frame: "name (path/to/file.py:line)"; the line is the function's first with --function.
 _FRAME = re.compile(r"^(?P<name>.*) \((?P<file>.*?)(?::\d+)?\)$")
 
@@ -43,29 +46,53 @@ def _function(frame: str) -> str:
     return f"{file}: {match['name']}"
 
 
-def summarize(raw: str) -> tuple[int, Counter, Counter]:
-    """(samples, total samples per function, own samples per function) of py-spy's raw output."""
-    total: Counter = Counter()
-    own: Counter = Counter()
-    samples = 0
+@dataclass
+class Profile:
+    """Samples of one kind of process: the main one (its main thread: the wall time) or the pool's workers."""
+
+    samples: int = 0
+    total: Counter = field(default_factory=Counter)
+    """Samples per function, with its callees."""
+    own: Counter = field(default_factory=Counter)
+    """Samples per function as the innermost frame."""
+
+
+def summarize(raw: str) -> tuple[dict[str, Profile], int]:
+    """py-spy's raw output -> {'main': Profile, 'workers': Profile}, and the samples of helper threads left out.
+
+    With --subprocesses every stack starts with `process PID:"command"` frames, one
+    per level: one for the main process, two for a worker. Helper threads of the
+    main process (a process pool's bookkeeping, idle) are left out.
+    """
+    profiles = {"main": Profile(), "workers": Profile()}
+    helpers = 0
     for line in raw.splitlines():
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
             continue
-        frames = [_function(f) for f in stack.split(";")]
-        samples += int(count)
-        own[frames[-1]] += int(count)
+        frames = stack.split(";")
+        depth = sum(1 for f in frames if f.startswith("process "))
+        frames = [_function(f) for f in frames[depth:]]
+        if not frames or not frames[0].startswith("<frozen runpy>"):
+            helpers += int(count)
+            continue
+        if depth > 1:  # a forked worker carries its parent's stack: start at the pool's worker loop
+            starts = [i for i, f in enumerate(frames) if _WORKER.match(f)]
+            frames = (frames[starts[-1] + 1:] or frames[-1:]) if starts else frames
+        profile = profiles["workers" if depth > 1 else "main"]
+        profile.samples += int(count)
+        profile.own[frames[-1]] += int(count)
         for function in set(frames):  # a recursive function counts once per sample
-            total[function] += int(count)
-    return samples, total, own
+            profile.total[function] += int(count)
+    return profiles, helpers
 
 
-def report(samples: int, total: Counter, own: Counter, top: int) -> str:
+def report(profile: Profile, top: int) -> str:
     lines = []
-    for title, counts in (("total (with callees)", total), ("own (innermost frame)", own)):
+    for title, counts in (("total (with callees)", profile.total), ("own (innermost frame)", profile.own)):
         lines += [f"| % {title} | function |", "|---:|---|"]
         shown = [(name, n) for name, n in counts.most_common() if not _ENTRY.match(name)][:top]
-        lines += [f"| {100 * n / samples:.1f} | `{name}` |" for name, n in shown]
+        lines += [f"| {100 * n / profile.samples:.1f} | `{name}` |" for name, n in shown]
         lines.append("")
     return "\n".join(lines)
 
@@ -92,15 +119,19 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(folder, ignore_errors=True)
     with tempfile.TemporaryDirectory() as temp:
         raw_file = args.raw or Path(temp) / "samples.txt"
-        subprocess.run(["py-spy", "record", "--idle", "--function", "--rate", str(args.rate), "--format", "raw",
+        subprocess.run(["py-spy", "record", "--idle", "--function", "--subprocesses", "--rate", str(args.rate), "--format", "raw",
                         "--output", str(raw_file), "--", args.python, "-m", "persona_site", "build",
                         "--source", str(corpus.root), "--out", str(corpus.root / "site")], check=True,
                        env={name: value for name, value in os.environ.items() if name != "PERSONA_SITE_CACHE"})
-        samples, total, own = summarize(raw_file.read_text("utf-8"))
+        profiles, helpers = summarize(raw_file.read_text("utf-8"))
     set_publish(corpus.root, False)
-    print(f"{samples} samples at {args.rate}/s (about {samples / args.rate:.1f} s), "
-          f"publish_transcripts {'on' if args.publish else 'off'}, N={corpus.count:,}\n")
-    print(report(samples, total, own, args.top))
+    print(f"Cold build, publish_transcripts {'on' if args.publish else 'off'}, N={corpus.count:,}, "
+          f"{args.rate} samples/s ({helpers} samples of idle helper threads left out)\n")
+    for role, profile in profiles.items():
+        if profile.samples:
+            what = "wall time" if role == "main" else "CPU and wait time summed over the workers"
+            print(f"### {role}: {profile.samples} samples, about {profile.samples / args.rate:.1f} s of {what}\n")
+            print(report(profile, args.top))
     return 0
 
 
