@@ -9,6 +9,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import settings
+
+# Property tests: enough examples in CI to matter; `pytest --hypothesis-profile=long` locally.
+settings.register_profile("ci", max_examples=150, deadline=None)
+settings.register_profile("long", max_examples=3000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 from persona_site.cli import main
 

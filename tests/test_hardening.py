@@ -367,11 +367,6 @@ write_site(outputs, Path({str(site)!r}), Path({str(repo.root)!r}))
 
 
 # 24. Any text anywhere: diagnostics or a site, never an exception, never a script from content.
-PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
-settings.register_profile("ci", max_examples=150, deadline=None,
-                          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-settings.register_profile("long", max_examples=3000, deadline=None,
-                          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 texts = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=200)
 markdownish = st.lists(st.sampled_from(["[", "]", "{.pain}", "{#x .pain}", "**", ":", "\n", "\n\n", "<script>",
@@ -380,7 +375,7 @@ markdownish = st.lists(st.sampled_from(["[", "]", "{.pain}", "{#x .pain}", "**",
                        max_size=30).map("".join)
 
 
-@settings(settings.get_profile(PROFILE))
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], deadline=None)
 @given(body=markdownish, value=texts, quote=texts)
 def test_any_text_builds_or_reports_never_raises(tmp_path_factory, body, value, quote):
     from conftest import PERSONAS, Repo, write
