@@ -104,9 +104,11 @@ Lee Park: [02:10] [We need *field-level* mapping to our `Opportunity` object bef
 '''
 
 GITIGNORE = '''\
-# persona-site output and caches
-site/
+# persona-site output, caches, and the temporary folders of a build in progress
+/site/
 .persona-cache/
+.persona-site-tmp-*
+.persona-site-old-*
 '''
 
 REQUIREMENTS = f'''\
