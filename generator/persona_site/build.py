@@ -19,7 +19,7 @@ import jinja2
 from .archive import Archive
 from .config import CONFIG_NAME, Config, load_config, parse_config
 from . import cache, gitmeta
-from .content import ContentFiles, decode, read_revision, read_work_tree
+from .content import LINK_OUT, ContentFiles, decode, read_revision, read_work_tree
 from .model import Diagnostic, Participant, Persona, Site, Transcript, error, warning
 from .reader import Undated, read_persona, read_transcript
 from .render import Renderer, RenderContext, Theme, transcript_url_path
@@ -339,16 +339,14 @@ def _output_collisions(site: Site) -> list[Diagnostic]:
 
 
 def theme_links(source: Path) -> list[Diagnostic]:
-    """A link in a theme or in content/ that leads outside the repository (SECURITY.md, item 9)."""
+    """A link in a theme that leads outside the repository (SECURITY.md, item 9; content/ is checked as it is read)."""
     root = source.resolve()
     problems = []
-    for folder in ("themes", "content"):
-        for dirpath, dirnames, filenames in os.walk(source / folder):
-            for name in dirnames + filenames:
-                path = Path(dirpath) / name
-                if path.is_symlink() and not path.resolve().is_relative_to(root):
-                    problems.append(error(path.relative_to(source).as_posix(), 0,
-                                          "this is a link to something outside the repository: copy it in instead"))
+    for dirpath, dirnames, filenames in os.walk(source / "themes"):
+        for name in dirnames + filenames:
+            path = Path(dirpath) / name
+            if path.is_symlink() and not path.resolve().is_relative_to(root):
+                problems.append(error(path.relative_to(source).as_posix(), 0, LINK_OUT))
     return problems
 
 

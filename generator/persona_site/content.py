@@ -12,6 +12,7 @@ from .config import CONFIG_NAME
 from .model import Diagnostic, error
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # SECURITY.md, item 10: bounded time and memory per file
+LINK_OUT = "this is a link to something outside the repository: copy it in instead"
 PERSONAS = "content/personas"
 TRANSCRIPTS = "content/transcripts"
 
@@ -40,7 +41,7 @@ def _is_hidden(rel: Path) -> bool:
     return any(part.startswith(".") for part in rel.parts)
 
 
-def _markdown_files(source: Path, folder: str, recursive: bool) -> dict[str, Path]:
+def _markdown_files(source: Path, folder: str, recursive: bool, problems: list[Diagnostic]) -> dict[str, Path]:
     """Markdown files under source/folder, skipping hidden names and links that leave the repository."""
     base = source / folder
     if not base.is_dir():
@@ -56,7 +57,8 @@ def _markdown_files(source: Path, folder: str, recursive: bool) -> dict[str, Pat
                     continue
                 rel = f"{rel_dir}/{entry.name}"
                 if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(root):
-                    continue  # reported once by build.theme_links
+                    problems.append(error(rel, 0, LINK_OUT))
+                    continue
                 if entry.is_dir():
                     if recursive:
                         pending.append((Path(entry.path), rel))
@@ -81,8 +83,8 @@ def read_work_tree(source: Path) -> ContentFiles:
     problems: list[Diagnostic] = []
     config_path = source / CONFIG_NAME
     config = config_path.read_bytes() if config_path.is_file() else None
-    personas = _read(_markdown_files(source, PERSONAS, recursive=False), problems)
-    transcript_paths = _markdown_files(source, TRANSCRIPTS, recursive=True)
+    personas = _read(_markdown_files(source, PERSONAS, False, problems), problems)
+    transcript_paths = _markdown_files(source, TRANSCRIPTS, True, problems)
     transcripts = _read(transcript_paths, problems)
     mtimes = {rel: dt.datetime.fromtimestamp(transcript_paths[rel].stat().st_mtime, dt.timezone.utc)
               for rel in transcripts}
