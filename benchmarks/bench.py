@@ -9,7 +9,11 @@ scenario and prints a Markdown table of medians, ratios and peak memory:
     cold, publish off    no cache, no output: persona-site.toml publish_transcripts = false
     cold, publish on     the same with publish_transcripts = true
     no-change rebuild    build again with nothing changed (publish off)
-    one-file rebuild     change one quote's words in one transcript, build again (publish off)
+    one-file rebuild     change one quote's words in one transcript (not committed),
+                         build again (publish off)
+
+ratio is persona-site's median over Hugo's; the peak RSS row of a size is the
+largest of all its runs.
 
 Cold means: for persona-site, SOURCE/.persona-cache and the output folder are
 deleted before each run; for Hugo, public/, resources/ and its --cacheDir.
@@ -41,7 +45,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from make_corpus import Corpus, load_corpus, make_corpus, remove_corpus, set_publish
+from make_corpus import VERSION, Corpus, load_corpus, make_corpus, remove_corpus, set_publish
 
 MIB = 1024 * 1024
 # The cache is measured where it lives by default, SOURCE/.persona-cache, which cold runs delete.
@@ -135,7 +139,8 @@ def find_hugo() -> str | None:
 def find_persona_site() -> str | None:
     """The console script beside this Python (a pyenv shim on PATH would add its own start-up)."""
     beside = Path(sys.executable).parent / "persona-site"
-    return str(beside) if beside.is_file() else shutil.which("persona-site")
+    found = str(beside) if beside.is_file() else shutil.which("persona-site")
+    return shlex.quote(found) if found else None  # --persona-site is a command line
 
 
 class ProbeEdit:
@@ -163,10 +168,10 @@ class ProbeEdit:
 
 
 def corpus_for(size: int, seed: int, work: Path) -> Corpus:
-    """Reuse the corpus of an earlier run when it is intact (same N and seed, nothing uncommitted), else make it."""
+    """Reuse the corpus of an earlier run when it is intact (same N, seed and version, nothing uncommitted), else make it."""
     root = work / f"corpus-{size}-seed{seed}"
     found = load_corpus(root)
-    if found and found.count == size and found.seed == seed and not _git_changes(root):
+    if found and (found.count, found.seed, found.version) == (size, seed, VERSION) and not _git_changes(root):
         return found
     if root.exists():
         remove_corpus(root)

@@ -1,14 +1,17 @@
 """Profile one cold `persona-site build` with py-spy and print where the time goes (issue 5).
 
-    python benchmarks/profile.py DIR [--publish] [--top 25]
+    python benchmarks/profile.py DIR [--publish] [--rebuild] [--top 25]
 
-DIR is a corpus from make_corpus.py. Its cache and output are deleted first,
-publish_transcripts is set as --publish says, and the build runs under
-`py-spy record --idle --function` (a sampling profiler: no tracing overhead;
---idle keeps the time spent waiting for git). The samples are then summed per
-function (module/file and name, all lines together) and printed as two
-Markdown tables: by total time (the function and all it calls) and by own time
-(samples where it is the innermost frame).
+DIR is a corpus from make_corpus.py. Its cache and output are deleted and
+publish_transcripts is set as --publish says; with --rebuild one build then
+runs unprofiled, so that the profiled one is a no-change rebuild. The build runs
+under `py-spy record --idle --function --subprocesses` (a sampling profiler: no
+tracing overhead; --idle keeps the time spent waiting for git or for workers).
+The samples are summed per function (file and name, all lines together),
+separately for the main process's main thread (the wall time a user waits) and
+for the process pool's workers (their time added up), each as two Markdown
+tables: by total time (the function and all it calls; import and pool plumbing
+left out) and by own time (samples where it is the innermost frame).
 
 Needs py-spy (`pip install py-spy`). Run persona-site from elsewhere with
 --python and PYTHONPATH, e.g. a `git archive` snapshot of generator/ and themes/.
@@ -31,6 +34,8 @@ from make_corpus import load_corpus, set_publish
 
 # Frames every sample has (Python's start-up, click's dispatch): left out of the tables.
 _ENTRY = re.compile(r"^(<frozen runpy>|click/|persona_site/__main__\.py)")
+# Plumbing that only wraps the work (imports, the pool's dispatch): left out of the totals, kept in own time.
+_PLUMBING = re.compile(r"^(<frozen importlib|concurrent/futures/|threading\.py|multiprocessing/)")
 # Where a pool worker's own work starts (concurrent.futures or multiprocessing.Pool).
 _WORKER = re.compile(r"^(concurrent/futures/process\.py: _process_worker|multiprocessing/pool\.py: worker)$")
 # A py-spy raw frame: "name (path/to/file.py:line)"; the line is the function's first with --function.
@@ -89,9 +94,10 @@ def summarize(raw: str) -> tuple[dict[str, Profile], int]:
 
 def report(profile: Profile, top: int) -> str:
     lines = []
-    for title, counts in (("total (with callees)", profile.total), ("own (innermost frame)", profile.own)):
+    for title, counts, hide in (("total (with callees)", profile.total, (_ENTRY, _PLUMBING)),
+                                ("own (innermost frame)", profile.own, (_ENTRY,))):
         lines += [f"| % {title} | function |", "|---:|---|"]
-        shown = [(name, n) for name, n in counts.most_common() if not _ENTRY.match(name)][:top]
+        shown = [(name, n) for name, n in counts.most_common() if not any(h.match(name) for h in hide)][:top]
         lines += [f"| {100 * n / profile.samples:.1f} | `{name}` |" for name, n in shown]
         lines.append("")
     return "\n".join(lines)
@@ -104,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("dir", type=Path, metavar="DIR", help="a corpus made by make_corpus.py")
     parser.add_argument("--publish", action=argparse.BooleanOptionalAction, default=False,
                         help="publish_transcripts on or off (default: off)")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="profile a no-change rebuild instead: one build first (not profiled), then the same again")
     parser.add_argument("--top", type=int, default=25, help="rows per table (default: 25)")
     parser.add_argument("--rate", type=int, default=250, help="samples per second (default: 250)")
     parser.add_argument("--python", default=sys.executable, help="the Python that runs persona-site (default: this one)")
@@ -115,18 +123,21 @@ def main(argv: list[str] | None = None) -> int:
     if not shutil.which("py-spy"):
         parser.error("py-spy is not installed: pip install py-spy")
     set_publish(corpus.root, args.publish)
+    build = [args.python, "-m", "persona_site", "build", "--source", str(corpus.root), "--out", str(corpus.root / "site")]
+    env = {name: value for name, value in os.environ.items() if name != "PERSONA_SITE_CACHE"}
     for folder in (corpus.root / ".persona-cache", corpus.root / "site"):
         shutil.rmtree(folder, ignore_errors=True)
+    if args.rebuild:
+        subprocess.run(build, check=True, stdout=sys.stderr, env=env)
     with tempfile.TemporaryDirectory() as temp:
         raw_file = args.raw or Path(temp) / "samples.txt"
-        subprocess.run(["py-spy", "record", "--idle", "--function", "--subprocesses", "--rate", str(args.rate), "--format", "raw",
-                        "--output", str(raw_file), "--", args.python, "-m", "persona_site", "build",
-                        "--source", str(corpus.root), "--out", str(corpus.root / "site")], check=True,
-                       env={name: value for name, value in os.environ.items() if name != "PERSONA_SITE_CACHE"})
+        subprocess.run(["py-spy", "record", "--idle", "--function", "--subprocesses", "--rate", str(args.rate),
+                        "--format", "raw", "--output", str(raw_file), "--", *build],
+                       check=True, stdout=sys.stderr, env=env)
         profiles, helpers = summarize(raw_file.read_text("utf-8"))
     set_publish(corpus.root, False)
-    print(f"Cold build, publish_transcripts {'on' if args.publish else 'off'}, N={corpus.count:,}, "
-          f"{args.rate} samples/s ({helpers} samples of idle helper threads left out)\n")
+    print(f"{'No-change rebuild' if args.rebuild else 'Cold build'}, publish_transcripts {'on' if args.publish else 'off'}, "
+          f"N={corpus.count:,}, {args.rate} samples/s ({helpers} samples of idle helper threads left out)\n")
     for role, profile in profiles.items():
         if profile.samples:
             what = "wall time" if role == "main" else "CPU and wait time summed over the workers"
