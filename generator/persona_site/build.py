@@ -99,11 +99,13 @@ class Builder:
         transcripts = self._transcripts(files, history, config, roles, titles, problems)
         edited = [p for p in provenance.get("dirty_paths", ()) if history and p in history.added]
         transcripts = self._with_history(transcripts, files, history, gitmeta.uncommitted_lines(self.source, edited))
+        revision = files.revision
+        del files  # the raw bytes of every file: tens of MiB that rendering does not need
         site = Site(tuple(sorted(personas, key=lambda p: p.slug)), tuple(transcripts))
         archive = Archive(q for t in transcripts for q in t.quotes)
         now = build_time(config)
         problems += _site_checks(site, archive, config, now)
-        if files.revision is None:
+        if revision is None:
             problems += theme_links(self.source)
         result = BuildResult(config, _sorted(problems), site, archive, provenance=provenance)
         self._persist()

@@ -14,15 +14,19 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from . import __version__
-from .build import Builder, BuildResult, build_time, resolve_role
+from . import __version__, cache, uptodate
 from .gitmeta import GitError
 from .model import Diagnostic
 from .output import OutputRefused, check_output, write_site
-from .render import quote_json, quotes_document
+
+if TYPE_CHECKING:
+    from .build import BuildResult
+# The pipeline (jinja2, markdown-it, PyYAML) is imported inside the commands that need it,
+# so `persona-site --help` and a no-change `build` start in a blink.
 
 source_option = click.option(
     "--source", "-s", "source", type=click.Path(file_okay=False, path_type=Path), default=".",
@@ -83,15 +87,16 @@ class Progress:
 def _build(source: Path, base_url: str | None = None, render: bool = True, rev: str | None = None,
            progress: Progress | None = None) -> BuildResult:
     """Build (or only read, without render); check and quotes read the cache but never write it."""
+    from .build import Builder
+
     if rev is None:
         _check_source(source)
     builder = Builder(source, base_url=base_url, rev=rev, save_cache=render, progress=progress)
     try:
-        files = builder.load()
+        return builder.build(render=render)
     except GitError as exc:
         click.echo(click.style(f"error: {exc}", fg="red"), err=True)
         sys.exit(1)
-    return builder.build(files, render=render)
 
 
 class _Commands(click.Group):
@@ -147,17 +152,31 @@ def build(source: Path, strict: bool, out: Path | None, base_url: str | None, re
     except OutputRefused as exc:
         raise click.UsageError(str(exc)) from None
     progress = Progress(not quiet)
+    folder, options = cache.cache_folder(source), {"base_url": base_url, "rev": rev}
+    fingerprint = uptodate.fingerprint(source, out, options) if rev is None else None
+    stamp = uptodate.check(folder, fingerprint, out) if fingerprint else None
+    if stamp is not None:  # nothing a build reads has changed since the last one
+        diagnostics = [Diagnostic(*d) for d in stamp["diagnostics"]]
+        print_diagnostics(diagnostics)
+        if strict and diagnostics:
+            click.echo("The build failed; the previous site is unchanged.", err=True)
+            sys.exit(1)
+        if not quiet:
+            click.echo(f"Nothing changed since the last build ({stamp['summary']}); {out} is up to date.", err=True)
+        return
     result = _build(source, base_url, rev=rev, progress=progress)
     print_diagnostics(result.diagnostics)
     if result.failed(strict):
         click.echo("The build failed; the previous site is unchanged.", err=True)
         sys.exit(1)
     write_site(result.outputs, out, source, lambda done, total: progress("Writing pages", done, total))
+    pages = sum(1 for name in result.outputs if name.endswith(".html"))
+    summary = (f"{_count(len(result.site.transcripts), 'transcript')}, {_count(len(result.archive), 'quote')}, "
+               f"{_count(len(result.site.personas), 'persona')}, {_count(pages, 'page')}")
+    if fingerprint:
+        uptodate.record(folder, fingerprint, out, [list(vars(d).values()) for d in result.diagnostics], summary)
     if not quiet:
-        pages = sum(1 for name in result.outputs if name.endswith(".html"))
-        click.echo(f"{_count(len(result.site.transcripts), 'transcript')}, {_count(len(result.archive), 'quote')}, "
-                   f"{_count(len(result.site.personas), 'persona')}, {_count(pages, 'page')} "
-                   f"in {progress.elapsed():.1f} s: {out}", err=True)
+        click.echo(f"{summary} in {progress.elapsed():.1f} s: {out}", err=True)
 
 
 def _count(n: int, word: str) -> str:
@@ -214,6 +233,10 @@ def quotes(source: Path, role: str | None, tag: str | None, since: str | None, l
 
         persona-site quotes --role cfo --rev v2026-q3
     """
+    from .build import build_time, resolve_role
+    from .render import quotes_document
+    from .suggest import did_you_mean
+
     result = _build(source, render=False, rev=rev)
     if result.site is None:
         print_diagnostics(result.diagnostics)
@@ -225,8 +248,6 @@ def quotes(source: Path, role: str | None, tag: str | None, since: str | None, l
             raise click.BadParameter(f"no persona '{role}'{hint}", param_hint="--role")
         role = slug
     if tag is not None and tag not in config.tags:
-        from .suggest import did_you_mean
-
         raise click.BadParameter(f"no tag '{tag}'{did_you_mean(tag, config.tags)}", param_hint="--tag")
     now = build_time(config)
     cutoff = parse_since(since, now) if since else None
@@ -244,6 +265,8 @@ def quotes(source: Path, role: str | None, tag: str | None, since: str | None, l
 
 
 def _csv(found: list, config) -> str:
+    from .render import quote_json
+
     buffer = io.StringIO()
     columns = ["id", "date", "role", "tags", "company", "speaker", "title", "text", "transcript", "line", "timestamp"]
     writer = csv.DictWriter(buffer, columns, extrasaction="ignore", lineterminator="\n")
@@ -256,6 +279,8 @@ def _csv(found: list, config) -> str:
 
 
 def _print_text(found: list, result: BuildResult) -> None:
+    from .render import quote_json
+
     if not found:
         click.echo("No quotes match.", err=True)
         return

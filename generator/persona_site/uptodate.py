@@ -1,0 +1,108 @@
+"""Is the site already up to date? A make-style check that lets a no-change `build` finish in a blink.
+
+The fingerprint covers everything a build reads: the stat (size, mtime, ctime,
+inode) of every file under content/ and themes/ and of persona-site.toml, the
+git HEAD, the options, the tool version, SOURCE_DATE_EPOCH, and today's date in
+the site's time zone ("N days ago" changes at midnight). Any difference means a
+real build, which then goes through the content-hash cache; a CI checkout, whose
+files all have new stats, always builds. Imports here stay light on purpose.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import subprocess
+import tomllib
+import zoneinfo
+from pathlib import Path
+
+from . import __version__
+
+STAMP = "last-build.json"
+WATCHED = ("content", "themes")
+
+
+def _walk(folder: Path, into: list[str]) -> None:
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in sorted(entries, key=lambda e: e.name):
+        info = entry.stat(follow_symlinks=False)
+        into.append(f"{entry.path}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0{info.st_ino}")
+        if entry.is_dir(follow_symlinks=False):
+            _walk(Path(entry.path), into)
+
+
+def _today(source: Path) -> str:
+    try:
+        raw = tomllib.loads((source / "persona-site.toml").read_text("utf-8-sig"))
+        zone = zoneinfo.ZoneInfo(str(raw.get("timezone", "UTC")))
+    except FileNotFoundError:
+        zone = zoneinfo.ZoneInfo("UTC")
+    except (OSError, ValueError, tomllib.TOMLDecodeError, zoneinfo.ZoneInfoNotFoundError):
+        return ""
+    return dt.datetime.now(zone).date().isoformat()
+
+
+def _head(source: Path) -> str:
+    try:
+        done = subprocess.run(["git", "-C", str(source), "rev-parse", "HEAD"], capture_output=True, check=False)
+    except FileNotFoundError:
+        return ""
+    return done.stdout.decode().strip()
+
+
+def fingerprint(source: Path, out: Path, options: dict) -> str:
+    """A digest of everything a build of `source` into `out` depends on."""
+    parts = [__version__, json.dumps(options, sort_keys=True), str(out.resolve()), _today(source), _head(source),
+             os.environ.get("SOURCE_DATE_EPOCH", ""), os.environ.get("PERSONA_SITE_CACHE", "")]
+    config = source / "persona-site.toml"
+    if config.exists():
+        info = config.stat()
+        parts.append(f"{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0{info.st_ino}")
+    for name in WATCHED:
+        _walk(source / name, parts)
+    return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _marker_stat(out: Path) -> str:
+    from .output import MARKER  # light module
+
+    try:
+        info = (out / MARKER).stat()
+    except OSError:
+        return ""
+    return f"{info.st_size}\0{info.st_mtime_ns}\0{info.st_ino}"
+
+
+def check(folder: Path | None, fingerprint: str, out: Path) -> dict | None:
+    """The last build's record (its diagnostics and summary) if nothing changed since, else None."""
+    if folder is None:
+        return None
+    try:
+        stamp = json.loads((folder / STAMP).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(stamp, dict) or stamp.get("fingerprint") != fingerprint:
+        return None
+    if not stamp.get("marker") or stamp.get("marker") != _marker_stat(out):
+        return None  # the site was changed or removed since
+    return stamp
+
+
+def record(folder: Path | None, fingerprint: str, out: Path, diagnostics: list[list], summary: str) -> None:
+    """Remember a successful build, by the fingerprint taken before it started, so the next may be skipped."""
+    if folder is None:
+        return
+    stamp = {"fingerprint": fingerprint, "marker": _marker_stat(out), "diagnostics": diagnostics, "summary": summary}
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        temp = folder / f".{STAMP}.{os.getpid()}"
+        temp.write_text(json.dumps(stamp), "utf-8")
+        os.replace(temp, folder / STAMP)
+    except OSError:
+        pass

@@ -1,0 +1,73 @@
+"""A build whose inputs did not change since the last one is skipped, and only then."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from persona_site.output import MARKER
+
+GOOD = "**Dana Whitfield:** [A fine quote.]{.pain}\n\n**Priya Raman:** [Another.]{.criteria}\n"
+
+
+@pytest.fixture
+def built(repo):
+    repo.transcript("2026/a.md", GOOD)
+    repo.commit_all("start", date="2026-10-20T10:00:00+00:00")
+    first = repo.run("build")
+    assert first.exit_code == 0 and "up to date" not in first.stderr
+    return repo
+
+
+def marker_mtime(repo) -> int:
+    return (repo.root / "site" / MARKER).stat().st_mtime_ns
+
+
+def test_an_identical_build_is_skipped_and_touches_nothing(built):
+    before = marker_mtime(built)
+    again = built.run("build")
+    assert again.exit_code == 0
+    assert "Nothing changed since the last build (1 transcript, 2 quotes, 2 personas" in again.stderr
+    assert marker_mtime(built) == before
+
+
+@pytest.mark.parametrize("change", ["edit", "new file", "config", "theme", "commit", "base url", "day", "site removed"])
+def test_any_change_builds_for_real(built, monkeypatch, change):
+    args = ["build"]
+    if change == "edit":
+        built.transcript("2026/a.md", GOOD.replace("A fine quote.", "Edited."))
+    elif change == "new file":
+        built.transcript("2026/b.md", GOOD.replace("A fine quote.", "New."))
+    elif change == "config":
+        built.write("persona-site.toml", 'title = "Renamed"\n')
+    elif change == "theme":
+        built.write("themes/default/templates/404.html", "gone")
+    elif change == "commit":
+        built.git("commit", "--allow-empty", "-qm", "empty", date="2026-11-01T10:00:00+00:00")
+    elif change == "base url":
+        args += ["--base-url", "/other/"]
+    elif change == "day":
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", "1796169600")  # a day later
+    elif change == "site removed":
+        shutil.rmtree(built.root / "site")
+    result = built.run(*args)
+    assert result.exit_code == 0, result.output
+    assert "up to date" not in result.stderr
+    assert (built.root / "site/index.html").is_file()
+
+
+def test_a_skipped_build_repeats_the_warnings_and_strict_still_fails(repo):
+    repo.transcript("2026/a.md", "**Dana Whitfield:** [Only revops.]{.pain}\n")
+    assert repo.run("build").exit_code == 0
+    again = repo.run("build")
+    assert "up to date" in again.stderr
+    assert "content/personas/vp-sales.md:1: warning: no transcript quotes 'vp-sales' yet" in again.stderr
+    strict = repo.run("build", "--strict")
+    assert strict.exit_code == 1
+
+
+def test_no_cache_means_no_skipping(built, monkeypatch):
+    monkeypatch.setenv("PERSONA_SITE_CACHE", "off")
+    assert built.run("build").exit_code == 0
+    assert "up to date" not in built.run("build").stderr
