@@ -71,3 +71,13 @@ def test_no_cache_means_no_skipping(built, monkeypatch):
     monkeypatch.setenv("PERSONA_SITE_CACHE", "off")
     assert built.run("build").exit_code == 0
     assert "up to date" not in built.run("build").stderr
+
+
+def test_a_change_to_persona_site_itself_rebuilds(built, monkeypatch, tmp_path):
+    from persona_site import uptodate
+    before = uptodate.fingerprint(built.root, built.root / "site", {})
+    theme_file = tmp_path / "fake-package" / "themes" / "default" / "templates" / "x.html"
+    theme_file.parent.mkdir(parents=True)
+    theme_file.write_text("x")
+    monkeypatch.setattr(uptodate, "__file__", str(tmp_path / "fake-package" / "uptodate.py"))
+    assert uptodate.fingerprint(built.root, built.root / "site", {}) != before

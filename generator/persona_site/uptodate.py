@@ -31,6 +31,8 @@ def _walk(folder: Path, into: list[str]) -> None:
     except OSError:
         return
     for entry in sorted(entries, key=lambda e: e.name):
+        if entry.name == "__pycache__":
+            continue
         info = entry.stat(follow_symlinks=False)
         into.append(f"{entry.path}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0{info.st_ino}")
         if entry.is_dir(follow_symlinks=False):
@@ -66,6 +68,11 @@ def fingerprint(source: Path, out: Path, options: dict) -> str:
         parts.append(f"{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0{info.st_ino}")
     for name in WATCHED:
         _walk(source / name, parts)
+    # persona-site itself: a new version or an edited built-in theme must rebuild.
+    package = Path(__file__).parent
+    _walk(package, parts)
+    theme = package / "themes" if (package / "themes").is_dir() else package.parents[1] / "themes"
+    _walk(theme, parts)
     return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
 
 
