@@ -250,6 +250,16 @@ def test_no_script_no_handlers_no_javascript_urls_anywhere(hostile):
         assert audit.problems == [], page
 
 
+def test_json_files_carry_markup_only_as_escapes(hostile):
+    assert hostile.run("build").exit_code == 0
+    for name in ("quotes.json", "personas/head-of-revops/quotes.json"):
+        raw = (hostile.root / "site" / name).read_text()
+        assert "<script" not in raw and "</script" not in raw and "<img" not in raw
+        quote = json.loads(raw)["quotes"][0]
+        assert "<script>alert(1)</script>" in quote["text"]  # the words themselves survive, escaped in transit
+        assert "<script>" not in quote["html"]
+
+
 def test_every_template_escapes_every_field(hostile):
     assert hostile.run("build").exit_code == 0
     for page in (hostile.root / "site").rglob("*"):

@@ -87,11 +87,8 @@ def make_environment(theme: Theme) -> jinja2.Environment:
 
 
 def _tojson(value: object) -> "jinja2.utils.markupsafe.Markup":
-    text = json.dumps(value, ensure_ascii=False)
-    for bad, good in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("'", "\\u0027"),
-                      ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
-        text = text.replace(bad, good)
-    return jinja2.utils.markupsafe.Markup(text)
+    """JSON for a <script> or an attribute: nothing in it can close the element (SECURITY.md, item 14)."""
+    return jinja2.utils.markupsafe.Markup(_html_safe_json(json.dumps(value, ensure_ascii=False)).replace("'", "\\u0027"))
 
 
 def freshness(archive: Archive, role: str, now: dt.datetime, config: Config) -> Freshness:
@@ -133,6 +130,14 @@ def quote_json(quote: Quote, config: Config) -> dict:
     }
 
 
+def _html_safe_json(text: str) -> str:
+    """The same JSON value with <, >, & and U+2028/9 escaped: safe even if someone embeds it in a page."""
+    for bad, good in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
+                      ("\u2029", "\\u2029")):
+        text = text.replace(bad, good)
+    return text
+
+
 def quotes_document(quotes: list[Quote], config: Config, now: dt.datetime, extra: dict | None = None,
                     encoded: dict[str, str] | None = None) -> bytes:
     """The `*.json` object: generated, count, quotes (spec section 6), one quote per line.
@@ -146,7 +151,7 @@ def quotes_document(quotes: list[Quote], config: Config, now: dt.datetime, extra
     for quote in quotes:
         text = encoded.get(quote.id)
         if text is None:
-            text = encoded[quote.id] = json.dumps(quote_json(quote, config), ensure_ascii=False)
+            text = encoded[quote.id] = _html_safe_json(json.dumps(quote_json(quote, config), ensure_ascii=False))
         items.append(text)
     body = ",\n    ".join(items)
     lines.append(f'  "quotes": [\n    {body}\n  ]' if items else '  "quotes": []')
