@@ -130,3 +130,19 @@ def test_pages_have_landmarks_and_one_h1(browser, site_url):
         assert page.locator("nav[aria-label]").count() >= 1
         assert page.evaluate("document.documentElement.lang") == "en"
     page.close()
+
+
+def test_last_heard_counts_from_the_day_the_page_is_read(browser, site_url):
+    page = browser.new_page()
+    page.goto(site_url)
+    built = page.locator("time[data-days]").first
+    days = int(built.get_attribute("data-days"))
+    page.close()
+    later = browser.new_page()
+    later.add_init_script("(() => { const real = Date; const shift = 10 * 86400000;"
+                          " class Later extends real { constructor(...a) { super(...(a.length ? a : [real.now() + shift])); } }"
+                          " Later.now = () => real.now() + shift; Later.UTC = real.UTC; window.Date = Later; })()")
+    later.goto(site_url)
+    text = later.locator("time[data-days]").first.inner_text()
+    assert text.endswith("days ago") and int(text.split()[0]) >= days + 10
+    later.close()

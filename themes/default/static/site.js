@@ -36,3 +36,18 @@
     }
   }
 })();
+
+// "Last heard N days ago" was true when the site was built; a page opened days later says so.
+(function () {
+  "use strict";
+  var times = document.querySelectorAll("time[data-days]");
+  var today = new Date();
+  var todayUtc = Date.UTC(today.getFullYear(), today.getMonth(), today.getDate());
+  Array.prototype.forEach.call(times, function (time) {
+    var parts = (time.getAttribute("datetime") || "").split("-").map(Number);
+    if (parts.length !== 3) return;
+    var days = Math.round((todayUtc - Date.UTC(parts[0], parts[1] - 1, parts[2])) / 86400000);
+    if (!(days > Number(time.getAttribute("data-days")))) return;  // only ever later than the build
+    time.textContent = days === 1 ? "yesterday" : days + " days ago";
+  });
+})();
