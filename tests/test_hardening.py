@@ -29,7 +29,7 @@ GOOD = "**Dana Whitfield:** [A fine quote.]{.pain}\n\n**Priya Raman:** [Another.
 
 def tree_hash(folder: Path) -> dict[str, str]:
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != ".persona-site-output"}  # bookkeeping: mtimes
 
 
 # 1. A UTF-8 BOM builds exactly like the file without one.

@@ -169,7 +169,10 @@ def build(source: Path, strict: bool, out: Path | None, base_url: str | None, re
     if result.failed(strict):
         click.echo("The build failed; the previous site is unchanged.", err=True)
         sys.exit(1)
-    write_site(result.outputs, out, source, lambda done, total: progress("Writing pages", done, total))
+    try:
+        write_site(result.outputs, out, source, lambda done, total: progress("Writing pages", done, total))
+    except OutputRefused as exc:
+        raise click.UsageError(str(exc)) from None
     pages = sum(1 for name in result.outputs if name.endswith(".html"))
     summary = (f"{_count(len(result.site.transcripts), 'transcript')}, {_count(len(result.archive), 'quote')}, "
                f"{_count(len(result.site.personas), 'persona')}, {_count(pages, 'page')}")

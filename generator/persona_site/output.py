@@ -6,12 +6,14 @@ whole, so a failed or killed build leaves the previous site byte for byte.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 MARKER = ".persona-site-output"
@@ -39,53 +41,96 @@ def check_output(out: Path, source: Path) -> None:
                             "empty it or choose another --out")
 
 
-def _manifest(out: Path) -> set[str]:
+def _manifest(out: Path) -> dict[str, list]:
+    """What the previous build wrote: relative path -> [sha256, size, mtime_ns] (older manifests: sha256 only)."""
     try:
-        return set(json.loads((out / MARKER).read_text("utf-8"))["files"])
+        files = json.loads((out / MARKER).read_text("utf-8"))["files"]
     except (OSError, ValueError, KeyError, TypeError):
-        return set()
+        return {}
+    if not isinstance(files, dict):
+        return {}
+    return {rel: entry if isinstance(entry, list) else [entry, -1, -1] for rel, entry in files.items()}
 
 
-def _clean_leftovers(parent: Path, name: str) -> None:
-    """Temporary folders of a build that was killed mid-write."""
-    for prefix in _TEMP_PREFIXES:
-        for stale in parent.glob(f"{prefix}{name}-*"):
-            shutil.rmtree(stale, ignore_errors=True)
+def _unchanged_on_disk(out: Path, rel: str, entry: list) -> bool:
+    """Whether a file of the previous site is still exactly as that build wrote it."""
+    try:
+        info = (out / rel).stat(follow_symlinks=False)
+    except OSError:
+        return False
+    return [info.st_size, info.st_mtime_ns] == entry[1:3]
+
+
+def site_intact(out: Path) -> bool:
+    """Every file the last build wrote is still there, untouched (a stat per file)."""
+    files = _manifest(out)
+    return bool(files) and all(_unchanged_on_disk(out, rel, entry) for rel, entry in files.items())
+
+
+def _clean_leftovers(parent: Path, name: str, out: Path) -> None:
+    """Folders of a build that was killed mid-write; the previous site comes back if it was moved aside."""
+    old = sorted(parent.glob(f"{_TEMP_PREFIXES[1]}{name}.*"), key=lambda p: p.stat().st_mtime)
+    if old and not out.exists():
+        os.replace(old.pop(), out)
+    for stale in [*parent.glob(f"{_TEMP_PREFIXES[0]}{name}.*"), *old]:
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+@contextmanager
+def _locked(parent: Path, name: str) -> Iterator[None]:
+    """One build at a time per folder of outputs: two at once must not swap each other's folders away.
+
+    The lock is held on the parent folder itself, so no lock file is left behind.
+    """
+    handle = os.open(parent, os.O_RDONLY)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # releases the lock
 
 
 def write_site(outputs: dict[str, bytes], out: Path, source: Path,
                progress: Callable[[int, int], None] | None = None) -> int:
     """Write every output, then swap the new folder in for the old one; returns files written.
 
-    Files whose bytes did not change are hard-linked from the previous site rather
-    than written again, and a build that changes nothing writes nothing at all.
+    Files whose bytes did not change, and that nobody edited since, are hard-linked
+    from the previous site rather than written again; a build that changes nothing
+    writes nothing at all. A symlinked output folder is written where it points.
     """
+    out = out.resolve() if out.is_symlink() else out.absolute()
     check_output(out, source)
-    digests = {rel: hashlib.sha256(data).hexdigest() for rel, data in outputs.items()}
-    previous = _manifest_digests(out)
-    if previous == digests and all((out / rel).is_file() for rel in digests):
-        return 0
-    parent = out.absolute().parent
+    parent = out.parent
     parent.mkdir(parents=True, exist_ok=True)
-    _clean_leftovers(parent, out.name)
-    temp = Path(tempfile.mkdtemp(prefix=f"{_TEMP_PREFIXES[0]}{out.name}-", dir=parent))
-    written = 0
-    try:
-        for done, (rel, data) in enumerate(outputs.items(), 1):
-            target = temp / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if previous.get(rel) != digests[rel] or not _link(out / rel, target):
-                target.write_bytes(data)
-                written += 1
-            if progress:
-                progress(done, len(outputs))
-        _keep_user_files(out, temp, set(outputs))
-        (temp / MARKER).write_text(json.dumps({"files": digests}, indent=0, sort_keys=True) + "\n", "utf-8")
-        os.chmod(temp, 0o755)
-        _swap(temp, out, parent)
-    except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
-        raise
+    with _locked(parent, out.name):
+        _clean_leftovers(parent, out.name, out)
+        digests = {rel: hashlib.sha256(data).hexdigest() for rel, data in outputs.items()}
+        previous = _manifest(out)
+        reusable = {rel for rel, entry in previous.items()
+                    if rel in digests and entry[0] == digests[rel] and _unchanged_on_disk(out, rel, entry)}
+        if reusable == set(digests) and set(previous) == set(digests):
+            return 0
+        temp = Path(tempfile.mkdtemp(prefix=f"{_TEMP_PREFIXES[0]}{out.name}.", dir=parent))
+        written = 0
+        try:
+            manifest = {}
+            for done, (rel, data) in enumerate(outputs.items(), 1):
+                target = temp / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if rel not in reusable or not _link(out / rel, target):
+                    target.write_bytes(data)
+                    written += 1
+                info = target.stat()
+                manifest[rel] = [digests[rel], info.st_size, info.st_mtime_ns]
+                if progress:
+                    progress(done, len(outputs))
+            _keep_user_files(out, temp, set(outputs), set(previous))
+            (temp / MARKER).write_text(json.dumps({"files": manifest}, indent=0, sort_keys=True) + "\n", "utf-8")
+            os.chmod(temp, 0o755)
+            _swap(temp, out, parent)
+        except BaseException:
+            shutil.rmtree(temp, ignore_errors=True)
+            raise
     return written
 
 
@@ -97,35 +142,40 @@ def _link(existing: Path, target: Path) -> bool:
         return False
 
 
-def _manifest_digests(out: Path) -> dict[str, str]:
-    try:
-        files = json.loads((out / MARKER).read_text("utf-8"))["files"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
-    return files if isinstance(files, dict) else {}
-
-
-def _keep_user_files(out: Path, temp: Path, written: set[str]) -> None:
-    """Files the user put in the output (CNAME, .git, .nojekyll) move to the new site, never deleted."""
+def _keep_user_files(out: Path, temp: Path, written: set[str], ours: set[str]) -> None:
+    """Files and folders the user put in the output (CNAME, .git, .nojekyll) move to the new site, never deleted."""
     if not out.is_dir():
         return
-    ours = _manifest(out) | {MARKER}
-    for path in sorted(out.rglob("*")):
-        rel = path.relative_to(out).as_posix()
-        if rel in ours or rel in written or (path.is_dir() and not path.is_symlink()):
-            continue
-        target = temp / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, target, follow_symlinks=False)
+    ours = ours | {MARKER}
+    our_folders = {rel.rsplit("/", 1)[0] for rel in ours | written if "/" in rel}
+    our_folders |= {"/".join(f.split("/")[:i]) for f in list(our_folders) for i in range(1, f.count("/") + 1)}
+    for dirpath, dirnames, filenames in os.walk(out):
+        base = Path(dirpath).relative_to(out).as_posix()
+        base = "" if base == "." else base + "/"
+        for name in list(dirnames):
+            rel = base + name
+            if rel not in our_folders:  # the user's own folder (.git, downloads/): kept whole
+                shutil.copytree(out / rel, temp / rel, symlinks=True, dirs_exist_ok=True)
+                dirnames.remove(name)
+        for name in filenames:
+            rel = base + name
+            if rel in ours or rel in written:
+                continue
+            (temp / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(out / rel, temp / rel, follow_symlinks=False)
 
 
 def _swap(temp: Path, out: Path, parent: Path) -> None:
     if not out.exists():
         os.replace(temp, out)
         return
-    old = Path(tempfile.mkdtemp(prefix=f"{_TEMP_PREFIXES[1]}{out.name}-", dir=parent))
+    old = Path(tempfile.mkdtemp(prefix=f"{_TEMP_PREFIXES[1]}{out.name}.", dir=parent))
     os.rmdir(old)
-    os.replace(out, old)
+    try:
+        os.replace(out, old)
+    except OSError as exc:  # a mount point (a Docker volume) cannot be moved aside
+        raise OutputRefused(f"cannot replace {out} ({exc.strerror}): if it is a mount point, "
+                            f"build into a folder inside it, e.g. --out {out / 'site'}") from None
     try:
         os.replace(temp, out)
     except BaseException:

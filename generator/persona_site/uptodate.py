@@ -97,7 +97,11 @@ def check(folder: Path | None, fingerprint: str, out: Path) -> dict | None:
     if not isinstance(stamp, dict) or stamp.get("fingerprint") != fingerprint:
         return None
     if not stamp.get("marker") or stamp.get("marker") != _marker_stat(out):
-        return None  # the site was changed or removed since
+        return None  # the site was rebuilt or removed since
+    from .output import site_intact
+
+    if not site_intact(out):
+        return None  # a page was edited or deleted since
     return stamp
 
 

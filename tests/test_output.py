@@ -1,0 +1,119 @@
+"""Writing the site: what a rebuild must never lose, keep stale, or crash on (review findings)."""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from persona_site import output
+from persona_site.build import Builder
+from persona_site.output import write_site
+
+GOOD = "**Dana Whitfield:** [A fine quote.]{.pain}\n\n**Priya Raman:** [Another.]{.criteria}\n"
+
+
+@pytest.fixture
+def built(repo):
+    repo.transcript("2026/a.md", GOOD)
+    assert repo.run("build").exit_code == 0
+    return repo
+
+
+def test_an_output_file_edited_by_hand_is_rewritten_on_the_next_build(built):
+    css = built.root / "site/assets/style.css"
+    original = css.read_bytes()
+    with open(css, "ab") as handle:
+        handle.write(b"/* HACKED */")
+    built.transcript("2026/b.md", GOOD.replace("A fine quote.", "New."))
+    assert built.run("build").exit_code == 0
+    assert css.read_bytes() == original
+
+
+def test_a_deleted_page_is_not_up_to_date(built):
+    (built.root / "site/index.html").unlink()
+    result = built.run("build")
+    assert "up to date" not in result.stderr
+    assert (built.root / "site/index.html").is_file()
+
+
+def test_a_symlinked_out_folder_is_written_where_it_points(built, tmp_path):
+    target = tmp_path / "www"
+    link = tmp_path / "link"
+    link.symlink_to(target, target_is_directory=True)
+    built.write("persona-site.toml", 'title = "NEW TITLE"\n')
+    for _ in range(2):
+        assert built.run("build", "--out", str(link)).exit_code == 0
+    assert link.is_symlink()
+    assert "NEW TITLE" in (target / "index.html").read_text()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".persona-site")] == []
+
+
+def test_an_out_folder_that_cannot_be_moved_is_a_clean_error(built, monkeypatch):
+    real = os.replace
+
+    def busy(src, dst):
+        if str(src).endswith("/site"):
+            raise OSError(errno.EBUSY, "Device or resource busy")
+        return real(src, dst)
+
+    monkeypatch.setattr(output.os, "replace", busy)
+    built.write("persona-site.toml", 'title = "Changed"\n')
+    result = built.run("build")
+    assert result.exit_code == 2
+    assert "cannot replace" in result.stderr and "mount point" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_a_site_moved_aside_by_a_killed_build_comes_back(built):
+    site = built.root / "site"
+    (site / "CNAME").write_text("x.example\n")
+    os.replace(site, built.root / ".persona-site-old-site.abc123")
+    built.write("persona-site.toml", 'title = "Changed"\n')
+    assert built.run("build").exit_code == 0
+    assert (site / "CNAME").read_text() == "x.example\n"
+
+
+def test_leftovers_of_another_output_folder_are_left_alone(built):
+    other = built.root / ".persona-site-tmp-site-preview.abc123"
+    other.mkdir()
+    built.write("persona-site.toml", 'title = "Changed"\n')
+    assert built.run("build").exit_code == 0
+    assert other.is_dir()
+
+
+def test_user_folders_survive_whole_even_empty_ones(built):
+    site = built.root / "site"
+    subprocess.run(["git", "init", "-q"], cwd=site, check=True)
+    built.write("persona-site.toml", 'title = "Changed"\n')
+    assert built.run("build").exit_code == 0
+    assert (site / ".git/objects").is_dir() and (site / ".git/refs").is_dir()
+    top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=site, capture_output=True, text=True).stdout
+    assert top.strip() == str(site)
+
+
+def test_two_builds_at_once_keep_user_files(built):
+    site = built.root / "site"
+    (site / "CNAME").write_text("x.example\n")
+    errors = []
+
+    def one(n: int) -> None:
+        try:
+            result = Builder(built.root, base_url=f"/b{n}/", cache_dir=None).build()
+            write_site(result.outputs, site, built.root)
+        except Exception as exc:  # noqa: BLE001 -- collected and asserted below
+            errors.append(exc)
+
+    for _ in range(3):
+        threads = [threading.Thread(target=one, args=(n,)) for n in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert errors == []
+    assert (site / "CNAME").read_text() == "x.example\n"
+    assert (site / "index.html").is_file()
