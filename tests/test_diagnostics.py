@@ -168,3 +168,12 @@ def test_theme_template_error_is_a_diagnostic(repo):
     assert result.exit_code == 1
     assert "404.html:1: error: the theme template failed" in result.stderr
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("theme", ["/tmp/outside", "../elsewhere", "a/b"])
+def test_theme_must_be_a_folder_name(repo, theme):
+    repo.transcript("good.md", GOOD)
+    repo.write("persona-site.toml", f'theme = "{theme}"\n')
+    result = repo.run("check")
+    assert result.exit_code == 1
+    assert "persona-site.toml:1: error: 'theme' must be the name of a folder under themes/" in result.stderr

@@ -49,6 +49,17 @@ def test_most_sample_transcripts_take_the_fast_path():
     assert fast >= len(bodies) // 2
 
 
+@pytest.mark.parametrize("body", [
+    "**Dana Whitfield:** a | [x]{.pain}\n--- | ---\n",  # a table without a leading pipe
+    "Metric | Q3\n--- | ---\nWin rate | 21%\n\n**Dana Whitfield:** [ok]{.pain}\n",
+    "**Sam Ortiz:** hi\n\u00a0\nDana Whitfield: [words]{.pain}\n \n",  # a line holding only a no-break space
+    "**Dana Whitfield:** [00:04:12](https://example.com/rec?t=252) [It hurts.]{.pain}\n",  # a timestamp link
+])
+def test_review_findings_agree(body):
+    assert_same(body)
+    assert_same_rendering(body)
+
+
 def test_fixture_cases_agree():
     text = (Path(__file__).parent / "fixtures/extract/turns.md").read_text()
     for match in re.finditer(r"^# ([^\n]+)\n\.\n(.*?)^\.\n", text, re.MULTILINE | re.DOTALL):
@@ -63,7 +74,7 @@ PIECES = ["**Dana Whitfield:** ", "Dana Whitfield: ", "**Sam Ortiz:** ", "**Lee 
           "| a |", "[r]: /u\n", "```\n", "~~~\n", "text ", "more words. ", "Next steps: ", "\r\n", "[[n]]{.pain}",
           "[a [b]{.pain} c]{.objection}", " [sp ace ]{.pain} ", "[x]\n{.pain}", "[a\\]b]{.pain}", "[`x`]{.pain} `y`",
           "``", "[l](http://x.y/z)", "[l](u \"t\")", "[[q]{.pain}](u)", "R&D ", "&copy;", "_all_", "*b*",
-          "[q *x* y]{.criteria}", "[q ~~s~~]{.pain}", "[&amp; q]{.pain}", "`a [b]{.pain}`", "[q]{.pain}`", "{x}"]
+          "[q *x* y]{.criteria}", "[00:01:02](http://r.e/c)", "\u00a0", "\u3000\n", "a | b\n--- | ---\n", "[q ~~s~~]{.pain}", "[&amp; q]{.pain}", "`a [b]{.pain}`", "[q]{.pain}`", "{x}"]
 
 
 @settings(max_examples=int(__import__("os").environ.get("FASTPATH_EXAMPLES", "400")), deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -81,3 +81,18 @@ def test_a_change_to_persona_site_itself_rebuilds(built, monkeypatch, tmp_path):
     theme_file.write_text("x")
     monkeypatch.setattr(uptodate, "__file__", str(tmp_path / "fake-package" / "uptodate.py"))
     assert uptodate.fingerprint(built.root, built.root / "site", {}) != before
+
+
+def test_a_linked_transcript_edited_at_its_target_rebuilds(repo, tmp_path):
+    shared = repo.root / "shared"
+    shared.mkdir()
+    target = shared / "t.md"
+    from conftest import transcript
+    target.write_text(transcript(GOOD))
+    (repo.root / "content/transcripts").mkdir(parents=True)
+    (repo.root / "content/transcripts/t.md").symlink_to(target)
+    assert repo.run("build").exit_code == 0
+    target.write_text(transcript(GOOD.replace("A fine quote.", "ZZUNIQUE quote.")))
+    result = repo.run("build")
+    assert "up to date" not in result.stderr
+    assert "ZZUNIQUE" in (repo.root / "site/quotes.json").read_text()

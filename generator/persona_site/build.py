@@ -318,8 +318,7 @@ def _site_checks(site: Site, archive: Archive, config: Config, now: dt.datetime)
         where = f"content/{persona.path}"
         if not newest:
             problems.append(warning(where, 1, f"no transcript quotes '{persona.slug}' yet: tag a quote by someone with this role"))
-        elif (now - newest[0].date).days > config.stale_after_days:
-            days = (now - newest[0].date).days
+        elif (days := (now.date() - newest[0].date.astimezone(now.tzinfo).date()).days) > config.stale_after_days:
             problems.append(warning(where, 1, f"stale: the last quote from '{persona.slug}' is {days} days old "
                                               f"(stale after {config.stale_after_days}); time for a new conversation"))
     return problems

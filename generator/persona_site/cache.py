@@ -16,7 +16,13 @@ from pathlib import Path
 from . import __version__
 
 FORMAT = 1
-VERSION = f"{__version__}/{FORMAT}"
+def _version() -> str:
+    from .uptodate import dependency_versions  # a library upgrade can change what a parse gives
+
+    return f"{__version__}/{FORMAT}/{dependency_versions()}"
+
+
+VERSION = _version()
 DEFAULT_FOLDER = ".persona-cache"
 FILE = "build.pickle"
 

@@ -15,6 +15,7 @@ CONFIG_NAME = "persona-site.toml"
 DEFAULT_TAGS = {"pain": "Pain", "objection": "Objection", "criteria": "Decision criteria"}
 ATTRIBUTIONS = ("role", "role-company", "name")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_THEME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")  # one folder under themes/: never a path out of it
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,10 @@ def _validate(values: dict[str, object], text: str, path: str) -> list[Diagnosti
             zones = zoneinfo.available_timezones()
             hint = did_you_mean(values["timezone"], zones)  # type: ignore[arg-type]
             problems.append(error(path, _line_of(text, "timezone"), f"unknown timezone '{values['timezone']}'{hint}"))
+    theme = values.get("theme", "default")
+    if not _THEME.match(str(theme)):
+        problems.append(error(path, _line_of(text, "theme"),
+                              f"'theme' must be the name of a folder under themes/ (letters, digits and '-'), not '{theme}'"))
     for slug, label in dict(values.get("tags", {})).items():  # type: ignore[call-overload]
         line = _line_of(text, slug)
         if not _SLUG.match(slug) or slug in ("index", "feed.xml", "quotes.json"):

@@ -132,9 +132,9 @@ _BLOCK_START = re.compile(
     r"^(?: {4}| {0,3}\t| {0,3}(?:[*+-](?:[ \t]|$)|\d{1,9}[.)](?:[ \t]|$)|#{1,6}(?:[ \t]|$)|`{3}|~{3}|>|=+[ \t]*$"
     r"|-+[ \t]*$|[*_-](?:[ \t]*[*_-]){2,}[ \t]*$|\[[^\]]*\]:|\|))", re.MULTILINE)
 _BLANK_WITH_SPACES = re.compile(r"^[ \t]+$", re.MULTILINE)
-_PARAGRAPH = re.compile(r"(?:^[ \t]*\S[^\n]*(?:\n|\Z))+", re.MULTILINE)
+_PARAGRAPH = re.compile(r"(?:^[ \t]*[^ \t\n][^\n]*(?:\n|\Z))+", re.MULTILINE)  # only space and tab are blank
 _SIMPLE_SPAN = re.compile(r"\[([^\[\]\n]*)\]\{([^{}\n]*)\}")
-_ANY_TIMESTAMP = re.compile(r"\[(?:\d{1,2}:)?\d{1,2}:\d{2}\](?!\{)")
+_ANY_TIMESTAMP = re.compile(r"\[(?:\d{1,2}:)?\d{1,2}:\d{2}\](?![{(\[])")  # not a span, a link or a reference
 _STRUCTURE = re.compile(r"[\\<]|!\[")  # escapes, autolinks, images: markdown-it decides
 _SIMPLE_LINK = re.compile(r"\[[^\[\]\n]*\]\([^()\s<>]*\)")
 _BACKTICKS = re.compile(r"`+")
@@ -145,7 +145,7 @@ _ATTR = re.compile(r"^(?:\.[\w-]+|#[\w-]+)$")
 def simple_paragraphs(body: str) -> list[tuple[int, str]] | None:
     """(0-based line, content) of each paragraph, or None when the body needs markdown-it's block parser."""
     body = body.replace("\r\n", "\n").replace("\r", "\n")
-    if "\0" in body or _BLOCK_START.search(body):
+    if "\0" in body or "|" in body or _BLOCK_START.search(body):  # a pipe may be a table row
         return None
     paragraphs = []
     if _BLANK_WITH_SPACES.search(body):  # blank lines holding spaces: let the regex find the runs

@@ -101,7 +101,8 @@ def freshness(archive: Archive, role: str, now: dt.datetime, config: Config) -> 
 
 
 def _days_between(iso: str, now: dt.datetime) -> int:
-    return (now - dt.datetime.fromisoformat(iso)).days
+    """Calendar days in the site's zone, as every other "N days ago" (they change only at midnight)."""
+    return (now.date() - dt.datetime.fromisoformat(iso).astimezone(now.tzinfo).date()).days
 
 
 def date_text(quote_or_transcript: Quote | Transcript, zone: dt.tzinfo) -> str:

@@ -25,18 +25,40 @@ STAMP = "last-build.json"
 WATCHED = ("content", "themes")
 
 
-def _walk(folder: Path, into: list[str]) -> None:
+def _walk(folder: Path, into: list[str], seen: set | None = None) -> None:
+    """Stat every file under folder, following links as the build does (once per real folder)."""
+    seen = set() if seen is None else seen
     try:
+        real = folder.resolve()
+        if real in seen:
+            return
+        seen.add(real)
         entries = list(os.scandir(folder))
     except OSError:
         return
     for entry in sorted(entries, key=lambda e: e.name):
         if entry.name == "__pycache__":
             continue
-        info = entry.stat(follow_symlinks=False)
+        try:
+            info = entry.stat()
+        except OSError:
+            continue
         into.append(f"{entry.path}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0{info.st_ino}")
-        if entry.is_dir(follow_symlinks=False):
-            _walk(Path(entry.path), into)
+        if entry.is_dir():
+            _walk(Path(entry.path), into, seen)
+
+
+def dependency_versions() -> str:
+    """The libraries whose upgrade can change the output."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = []
+    for name in ("jinja2", "markdown-it-py", "mdit-py-plugins", "pyyaml", "python-frontmatter"):
+        try:
+            found.append(f"{name}={version(name)}")
+        except PackageNotFoundError:
+            found.append(f"{name}=?")
+    return " ".join(found)
 
 
 def _today(source: Path) -> str:
@@ -60,7 +82,7 @@ def _head(source: Path) -> str:
 
 def fingerprint(source: Path, out: Path, options: dict) -> str:
     """A digest of everything a build of `source` into `out` depends on."""
-    parts = [__version__, json.dumps(options, sort_keys=True), str(out.resolve()), _today(source), _head(source),
+    parts = [__version__, dependency_versions(), json.dumps(options, sort_keys=True), str(out.resolve()), _today(source), _head(source),
              os.environ.get("SOURCE_DATE_EPOCH", ""), os.environ.get("PERSONA_SITE_CACHE", "")]
     config = source / "persona-site.toml"
     if config.exists():
