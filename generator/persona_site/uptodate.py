@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import struct
 import subprocess
 import tomllib
 import zoneinfo
@@ -22,28 +23,30 @@ from pathlib import Path
 from . import __version__
 
 STAMP = "last-build.json"
+_STAT = struct.Struct("<qqqQ")
 WATCHED = ("content", "themes")
 
 
-def _walk(folder: Path, into: list[str], seen: set | None = None) -> None:
-    """Stat every file under folder, following links as the build does (once per real folder)."""
+def _walk(folder: Path, into: "hashlib._Hash", seen: set | None = None) -> None:
+    """Hash the stat of every file under folder, following links as the build does (once per real folder)."""
     seen = set() if seen is None else seen
     try:
         real = folder.resolve()
         if real in seen:
             return
         seen.add(real)
-        entries = list(os.scandir(folder))
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError:
         return
-    for entry in sorted(entries, key=lambda e: e.name):
+    for entry in entries:
         if entry.name == "__pycache__":
             continue
         try:
             info = entry.stat()
         except OSError:
             continue
-        into.append(f"{entry.path}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0{info.st_ino}")
+        into.update(entry.path.encode("utf-8", "surrogateescape"))
+        into.update(_STAT.pack(info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino))
         if entry.is_dir():
             _walk(Path(entry.path), into, seen)
 
@@ -87,20 +90,22 @@ def _head(source: Path) -> str:
 
 def fingerprint(source: Path, out: Path, options: dict) -> str:
     """A digest of everything a build of `source` into `out` depends on."""
-    parts = [__version__, dependency_versions(), json.dumps(options, sort_keys=True), str(out.resolve()), _today(source), _head(source),
-             os.environ.get("SOURCE_DATE_EPOCH", ""), os.environ.get("PERSONA_SITE_CACHE", "")]
+    parts = [__version__, dependency_versions(), json.dumps(options, sort_keys=True), str(out.resolve()),
+             _today(source), _head(source), os.environ.get("SOURCE_DATE_EPOCH", ""),
+             os.environ.get("PERSONA_SITE_CACHE", "")]
+    digest = hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape"))
     config = source / "persona-site.toml"
     if config.exists():
         info = config.stat()
-        parts.append(f"{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0{info.st_ino}")
+        digest.update(_STAT.pack(info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino))
     for name in WATCHED:
-        _walk(source / name, parts)
+        _walk(source / name, digest)
     # persona-site itself: a new version or an edited built-in theme must rebuild.
     package = Path(__file__).parent
-    _walk(package, parts)
+    _walk(package, digest)
     theme = package / "themes" if (package / "themes").is_dir() else package.parents[1] / "themes"
-    _walk(theme, parts)
-    return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
+    _walk(theme, digest)
+    return digest.hexdigest()
 
 
 def _marker_stat(out: Path) -> str:
