@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import textwrap
@@ -46,6 +47,12 @@ PERSONAS = {
 def _pinned_time(monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", NOW_EPOCH)
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+
+
+def site_files(folder: Path) -> dict[str, str]:
+    """sha256 of every file of a built site, by path; the marker is bookkeeping (it records mtimes)."""
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != ".persona-site-output"}
 
 
 def write(root: Path, rel: str, text: str) -> Path:

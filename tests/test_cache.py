@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import pickle
 import threading
 from pathlib import Path
 
 import pytest
+from conftest import site_files
 
 from persona_site import cache, uptodate
 from persona_site.build import Builder
@@ -16,9 +16,6 @@ from persona_site.output import write_site
 GOOD = "**Dana Whitfield:** [A fine quote.]{.pain}\n\n**Priya Raman:** [Another.]{.criteria}\n"
 
 
-def tree(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != ".persona-site-output"}  # bookkeeping: mtimes
 
 
 def assert_same_as_cold(repo, monkeypatch, tmp_path) -> None:
@@ -28,7 +25,7 @@ def assert_same_as_cold(repo, monkeypatch, tmp_path) -> None:
     cold_out = tmp_path / "cold"
     assert repo.run("build", "--out", str(cold_out)).exit_code == 0
     monkeypatch.delenv("PERSONA_SITE_CACHE")
-    assert tree(repo.root / "site") == tree(cold_out)
+    assert site_files(repo.root / "site") == site_files(cold_out)
 
 
 @pytest.fixture
@@ -101,7 +98,7 @@ def test_two_builds_at_once(cached, monkeypatch, tmp_path):
     for t in threads:
         t.join()
     assert len(results) == 2
-    assert tree(results[0]) == tree(results[1])
+    assert site_files(results[0]) == site_files(results[1])
     assert cache.load(cached.root / cache.DEFAULT_FOLDER)  # whole, readable
     assert_same_as_cold(cached, monkeypatch, tmp_path)
 

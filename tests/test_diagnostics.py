@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
 import pytest
+from conftest import site_files
 
 GOOD = "**Dana Whitfield:** [A fine quote.]{.pain}\n\n**Priya Raman:** [Another.]{.criteria}\n"
 
 
-def tree_hash(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != ".persona-site-output"}  # bookkeeping: mtimes
 
 
 ERRORS = {
@@ -59,7 +56,7 @@ def _write_case(repo, name: str, text) -> Path:
 def test_each_error_names_file_and_line_exits_1_and_keeps_the_previous_site(repo, name):
     repo.transcript("good.md", GOOD)
     assert repo.run("build").exit_code == 0
-    before = tree_hash(repo.root / "site")
+    before = site_files(repo.root / "site")
     text, line, message = ERRORS[name]
     _write_case(repo, name, text)
     result = repo.run("build")
@@ -67,7 +64,7 @@ def test_each_error_names_file_and_line_exits_1_and_keeps_the_previous_site(repo
     assert f"content/transcripts/bad.md:{line}: error: " in result.stderr
     assert message in result.stderr
     assert "Traceback" not in result.output
-    assert tree_hash(repo.root / "site") == before
+    assert site_files(repo.root / "site") == before
     assert repo.run("check").exit_code == 1
 
 

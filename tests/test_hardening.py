@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 import unicodedata
 from html.parser import HTMLParser
@@ -16,6 +14,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+from conftest import site_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,9 +26,6 @@ from persona_site.render import _tojson
 GOOD = "**Dana Whitfield:** [A fine quote.]{.pain}\n\n**Priya Raman:** [Another.]{.criteria}\n"
 
 
-def tree_hash(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != ".persona-site-output"}  # bookkeeping: mtimes
 
 
 # 1. A UTF-8 BOM builds exactly like the file without one.
@@ -38,7 +34,7 @@ def test_bom_builds_exactly_like_no_bom(repo, tmp_path):
     assert repo.run("build", "--out", str(tmp_path / "plain")).exit_code == 0
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
     assert repo.run("build", "--out", str(tmp_path / "bom")).exit_code == 0
-    assert tree_hash(tmp_path / "plain") == tree_hash(tmp_path / "bom")
+    assert site_files(tmp_path / "plain") == site_files(tmp_path / "bom")
 
 
 # 2. Front matter that is a list or a scalar is an error with a line.
@@ -118,7 +114,7 @@ def test_dates_do_not_shift_under_the_machines_timezone(repo, tmp_path, zone):
         env = {**os.environ, "TZ": tz, "SOURCE_DATE_EPOCH": "1796083200"}
         subprocess.run([sys.executable, "-m", "persona_site", "build", "-s", str(repo.root), "--out", str(out)],
                        env=env, check=True, capture_output=True)
-        outs[tz] = tree_hash(out)
+        outs[tz] = site_files(out)
     assert outs["UTC"] == outs[zone]
     assert "14 Oct 2026" in (tmp_path / zone.replace("/", "-") / "index.html").read_text()
 
@@ -326,7 +322,7 @@ def test_failure_on_the_nth_page_keeps_the_previous_site(repo, monkeypatch):
     repo.transcript("a.md", GOOD)
     assert repo.run("build").exit_code == 0
     site = repo.root / "site"
-    before = tree_hash(site)
+    before = site_files(site)
     repo.write("persona-site.toml", 'title = "Every page changes"\n')
     outputs = Builder(repo.root).build().outputs
     calls = {"n": 0}
@@ -342,7 +338,7 @@ def test_failure_on_the_nth_page_keeps_the_previous_site(repo, monkeypatch):
     with pytest.raises(OSError):
         write_site(outputs, site, repo.root)
     monkeypatch.undo()
-    assert tree_hash(site) == before
+    assert site_files(site) == before
     assert [p.name for p in repo.root.iterdir() if p.name.startswith(".persona-site")] == []
 
 
@@ -350,7 +346,7 @@ def test_sigkill_mid_write_keeps_the_previous_site_and_the_next_build_cleans_up(
     repo.transcript("a.md", GOOD)
     assert repo.run("build").exit_code == 0
     site = repo.root / "site"
-    before = tree_hash(site)
+    before = site_files(site)
     repo.write("persona-site.toml", 'title = "Every page changes"\n')
     script = f"""
 import os, signal
@@ -370,7 +366,7 @@ write_site(outputs, Path({str(site)!r}), Path({str(repo.root)!r}))
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True)
     assert done.returncode == -signal.SIGKILL
-    assert tree_hash(site) == before
+    assert site_files(site) == before
     assert [p for p in repo.root.iterdir() if p.name.startswith(".persona-site-tmp")]
     assert repo.run("build").exit_code == 0
     assert [p for p in repo.root.iterdir() if p.name.startswith(".persona-site-")] == []
@@ -388,7 +384,7 @@ markdownish = st.lists(st.sampled_from(["[", "]", "{.pain}", "{#x .pain}", "**",
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], deadline=None)
 @given(body=markdownish, value=texts, quote=texts)
 def test_any_text_builds_or_reports_never_raises(tmp_path_factory, body, value, quote):
-    from conftest import PERSONAS, Repo, write
+    from conftest import PERSONAS, write
     root = tmp_path_factory.mktemp("prop")
     for slug, text in PERSONAS.items():
         write(root, f"content/personas/{slug}.md", text)

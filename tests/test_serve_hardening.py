@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 
 import pytest
 from serve_helpers import make_repo, serving, transcript, wait_until, write

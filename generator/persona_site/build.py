@@ -17,12 +17,12 @@ from pathlib import Path
 import jinja2
 
 from .archive import Archive
-from .config import CONFIG_NAME, Config, load_config, parse_config
+from .config import CONFIG_NAME, Config, parse_config
 from . import cache, gitmeta
 from .content import LINK_OUT, ContentFiles, decode, read_revision, read_work_tree
 from .model import Diagnostic, Participant, Persona, Site, Transcript, error, warning
-from .reader import Undated, read_persona, read_transcript
-from .render import Renderer, RenderContext, Theme, transcript_url_path
+from .reader import Undated, read_personas, read_transcript
+from .render import Renderer, RenderContext, Theme, freshness, transcript_url_path
 from .suggest import did_you_mean
 
 
@@ -181,16 +181,8 @@ class Builder:
         return config, problems
 
     def _personas(self, files: ContentFiles, problems: list[Diagnostic]) -> list[Persona]:
-        personas = []
-        for path, data in files.personas.items():
-            text, bad = decode(path, data)
-            if bad:
-                problems.append(bad)
-                continue
-            persona, found = read_persona(path, text)
-            problems += found
-            if persona:
-                personas.append(persona)
+        personas, found = read_personas(files.personas)
+        problems += found
         if not files.personas:
             problems.append(error("content/personas", 0, "there are no personas: add one file per buyer role, e.g. content/personas/cfo.md"))
         return personas
@@ -314,12 +306,12 @@ def _site_checks(site: Site, archive: Archive, config: Config, now: dt.datetime)
             problems.append(error(f"content/{quote.transcript}", quote.line,
                                   f"the quote id '{quote.id}' is used again at {', '.join(others)}: ids must be unique"))
     for persona in site.personas:
-        newest = archive.latest(role=persona.slug, limit=1)
+        fresh = freshness(archive, persona.slug, now, config)  # the index's stale flag and this warning agree
         where = f"content/{persona.path}"
-        if not newest:
+        if fresh.last_heard is None:
             problems.append(warning(where, 1, f"no transcript quotes '{persona.slug}' yet: tag a quote by someone with this role"))
-        elif (days := (now.date() - newest[0].date.astimezone(now.tzinfo).date()).days) > config.stale_after_days:
-            problems.append(warning(where, 1, f"stale: the last quote from '{persona.slug}' is {days} days old "
+        elif fresh.stale:
+            problems.append(warning(where, 1, f"stale: the last quote from '{persona.slug}' is {fresh.days_ago} days old "
                                               f"(stale after {config.stale_after_days}); time for a new conversation"))
     return problems
 
@@ -357,8 +349,7 @@ def _sorted(problems: list[Diagnostic]) -> list[Diagnostic]:
 
 def resolve_role(role: str, personas: tuple[Persona, ...]) -> tuple[str | None, str]:
     """A slug or alias -> the persona slug, or (None, did-you-mean text)."""
-    names = {p.slug: p.slug for p in personas}
-    names.update({a: p.slug for p in personas for a in p.aliases})
+    names = _roles(list(personas), [])
     return names.get(role), did_you_mean(role, names)
 
 

@@ -59,13 +59,18 @@ def save(folder: Path | None, state: dict) -> None:
         ignore = folder / ".gitignore"
         if not ignore.exists():
             ignore.write_text("*\n")
-        handle, temp = tempfile.mkstemp(prefix=".build-", suffix=".tmp", dir=folder)
-        try:
-            with os.fdopen(handle, "wb") as out:
-                pickle.dump({**state, "version": VERSION}, out, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temp, folder / FILE)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        write_atomic(folder / FILE, pickle.dumps({**state, "version": VERSION}, protocol=pickle.HIGHEST_PROTOCOL))
     except OSError:
         pass
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside path, then rename: readers see the old file or the new, never half."""
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

@@ -78,12 +78,17 @@ def _read(paths: dict[str, Path], problems: list[Diagnostic]) -> dict[str, bytes
     return data
 
 
+def read_persona_files(source: Path) -> tuple[dict[str, bytes], list[Diagnostic]]:
+    """The bytes of content/personas/*.md, and the files that could not be read."""
+    problems: list[Diagnostic] = []
+    return _read(_markdown_files(source, PERSONAS, False, problems), problems), problems
+
+
 def read_work_tree(source: Path) -> ContentFiles:
     """Every file the build needs, as it is on disk, plus dates from git history."""
-    problems: list[Diagnostic] = []
     config_path = source / CONFIG_NAME
     config = config_path.read_bytes() if config_path.is_file() else None
-    personas = _read(_markdown_files(source, PERSONAS, False, problems), problems)
+    personas, problems = read_persona_files(source)
     transcript_paths = _markdown_files(source, TRANSCRIPTS, True, problems)
     transcripts = _read(transcript_paths, problems)
     mtimes = {rel: dt.datetime.fromtimestamp(transcript_paths[rel].stat().st_mtime, dt.timezone.utc)

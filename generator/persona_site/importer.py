@@ -16,7 +16,7 @@ import click
 
 from .build import resolve_role
 from .config import Config, load_config
-from .content import MAX_FILE_BYTES, PERSONAS, decode
+from .content import MAX_FILE_BYTES, read_persona_files
 from .frontmatter_yaml import fold
 from .importers import FORMATS, Call, ExportError, decode_export, detect_format, from_file_name, parse_export
 from .importers.call import clean_text
@@ -25,7 +25,7 @@ from .importers.gong import GongCall, kind_of, load_json, read_gong_calls
 from .importers.roles import assign_roles
 from .importers.write import write_new
 from .model import Diagnostic, Persona, error, warning
-from .reader import SPECIAL_ROLES, parse_date, read_persona, read_transcript
+from .reader import SPECIAL_ROLES, parse_date, read_personas, read_transcript
 from .suggest import did_you_mean
 
 
@@ -131,14 +131,8 @@ def _stdin_is_terminal(ctx: click.Context) -> bool:
 
 def _read_personas(source: Path) -> tuple[Persona, ...]:
     """Every persona that reads cleanly; `persona-site check` reports the others."""
-    found = []
-    for path in sorted((source / PERSONAS).glob("*.md")):
-        rel = f"{PERSONAS}/{path.name}"
-        text, _ = decode(rel, path.read_bytes())
-        persona, _ = read_persona(rel, text) if text is not None else (None, [])
-        if persona:
-            found.append(persona)
-    return tuple(found)
+    files, _ = read_persona_files(source)
+    return tuple(read_personas(files)[0])
 
 
 def _clean(value: str | None) -> str | None:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from .content import decode
 from .frontmatter_yaml import FrontMatter, FrontMatterError, split_front_matter
 from .markdown import render
 from .model import Diagnostic, Participant, Persona, Quote, Transcript, error
@@ -77,6 +78,21 @@ def read_persona(path: str, text: str) -> tuple[Persona | None, list[Diagnostic]
     persona = Persona(slug, str(title).strip(), str(summary).strip(), lists["aliases"] or (),
                       lists["match_titles"] or (), facts, render(fm.body), path.removeprefix("content/"))
     return persona, problems
+
+
+def read_personas(files: dict[str, bytes]) -> tuple[list[Persona], list[Diagnostic]]:
+    """Every persona of content/personas/*.md (path -> bytes) that reads cleanly, and the problems."""
+    personas, problems = [], []
+    for path, data in files.items():
+        text, bad = decode(path, data)
+        if bad:
+            problems.append(bad)
+            continue
+        persona, found = read_persona(path, text)
+        problems += found
+        if persona:
+            personas.append(persona)
+    return personas, problems
 
 
 def parse_date(value: object, zone: zoneinfo.ZoneInfo) -> tuple[dt.datetime, bool] | None:

@@ -96,13 +96,13 @@ def freshness(archive: Archive, role: str, now: dt.datetime, config: Config) -> 
     recent = archive.count(role=role, since=now - dt.timedelta(days=30))
     if not newest:
         return Freshness(None, None, recent, True)
-    days = (now.date() - newest[0].date.astimezone(now.tzinfo).date()).days
+    days = days_ago(newest[0].date, now)
     return Freshness(newest[0].date, days, recent, days > config.stale_after_days)
 
 
-def _days_between(iso: str, now: dt.datetime) -> int:
-    """Calendar days in the site's zone, as every other "N days ago" (they change only at midnight)."""
-    return (now.date() - dt.datetime.fromisoformat(iso).astimezone(now.tzinfo).date()).days
+def days_ago(when: dt.datetime, now: dt.datetime) -> int:
+    """Calendar days in the site's zone: every "N days ago" changes only at midnight."""
+    return (now.date() - when.astimezone(now.tzinfo).date()).days
 
 
 def date_text(quote_or_transcript: Quote | Transcript, zone: dt.tzinfo) -> str:
@@ -236,7 +236,7 @@ class Renderer:
             "quote": quote, "role_title": role_title, "who": " · ".join(who),
             "date_iso": date_text(quote, config.zone), "date_display": f"{local.day} {local:%b %Y}",
             "transcript_url": link, "role_url": ctx.url(f"personas/{quote.role}/"),
-            "is_new": bool(quote.added_in) and _days_between(quote.added_in[1], ctx.now) <= NEW_DAYS,
+            "is_new": bool(quote.added_in) and days_ago(dt.datetime.fromisoformat(quote.added_in[1]), ctx.now) <= NEW_DAYS,
         }
 
     def _feed(self, persona: Persona, quotes: list[Quote], ctx: RenderContext, common: dict) -> bytes:

@@ -142,10 +142,10 @@ def record(folder: Path | None, fingerprint: str, out: Path, diagnostics: list[l
     if folder is None:
         return
     stamp = {"fingerprint": fingerprint, "marker": _marker_stat(out), "diagnostics": diagnostics, "summary": summary}
+    from .cache import write_atomic
+
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        temp = folder / f".{STAMP}.{os.getpid()}"
-        temp.write_text(json.dumps(stamp), "utf-8")
-        os.replace(temp, folder / STAMP)
+        write_atomic(folder / STAMP, json.dumps(stamp).encode())
     except OSError:
         pass
