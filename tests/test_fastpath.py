@@ -54,6 +54,8 @@ def test_most_sample_transcripts_take_the_fast_path():
     "Metric | Q3\n--- | ---\nWin rate | 21%\n\n**Dana Whitfield:** [ok]{.pain}\n",
     "**Sam Ortiz:** hi\n\u00a0\nDana Whitfield: [words]{.pain}\n \n",  # a line holding only a no-break space
     "**Dana Whitfield:** [00:04:12](https://example.com/rec?t=252) [It hurts.]{.pain}\n",  # a timestamp link
+    "Dana Whitfield: \n\n[words]{.pain}",  # a plain label with nothing after it is not a turn
+    "**Dana Whitfield:** a\n  \n[words]{.pain}",  # a blank line holding spaces ends a paragraph
 ])
 def test_review_findings_agree(body):
     assert_same(body)
@@ -108,3 +110,12 @@ def test_sample_transcripts_render_the_same(path):
 @given(st.lists(st.sampled_from(PIECES + ["  \n", " \n", "x  \ny"]), max_size=40).map("".join))
 def test_random_bodies_render_the_same(body):
     assert_same_rendering(body)
+
+
+@settings(max_examples=int(__import__("os").environ.get("FASTPATH_EXAMPLES", "400")) * 10, deadline=None)
+@given(st.lists(st.sampled_from(list(" \t*+-_=#`~>[]:|1.)aZé\n") + ["**", "[x]:", "***", "* *", "1."]),
+                max_size=12).map("".join))
+def test_the_cheap_block_search_finds_every_line_the_full_one_finds(lines):
+    from persona_site.quotes import _BLOCK_START, _MAYBE_BLOCK
+    lines = "\n" + lines
+    assert not _BLOCK_START.search(lines) or _MAYBE_BLOCK.search(lines)

@@ -176,7 +176,7 @@ def build(source: Path, strict: bool, out: Path | None, base_url: str | None, re
     summary = (f"{_count(len(result.site.transcripts), 'transcript')}, {_count(len(result.archive), 'quote')}, "
                f"{_count(len(result.site.personas), 'persona')}, {_count(pages, 'page')}")
     if fingerprint:
-        uptodate.record(folder, fingerprint, out, [list(vars(d).values()) for d in result.diagnostics], summary)
+        uptodate.record(folder, fingerprint, out, [list(d) for d in result.diagnostics], summary)
     if not quiet:
         click.echo(f"{summary} in {progress.elapsed():.1f} s: {out}", err=True)
 

@@ -1,13 +1,20 @@
-"""The plain data that flows through the pipeline: frozen, filled in once."""
+"""The plain data that flows through the pipeline: frozen, filled in once.
+
+Quotes, transcripts, participants and diagnostics are named tuples rather than
+frozen dataclasses: the build cache holds tens of thousands of them, and a named
+tuple loads from a pickle five times faster than a dataclass, whose state goes
+through a dict per object (benchmarks/README.md, issue 5). Both are immutable and
+read by attribute; change one with `_replace`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Diagnostic:
+class Diagnostic(NamedTuple):
     """One problem found in the content, with the place to fix it."""
 
     path: str
@@ -58,8 +65,7 @@ class Persona:
     """Source path relative to the content repository."""
 
 
-@dataclass(frozen=True)
-class Participant:
+class Participant(NamedTuple):
     """A speaker named in a transcript's front matter."""
 
     name: str
@@ -70,8 +76,7 @@ class Participant:
     """Their real job title, when given."""
 
 
-@dataclass(frozen=True)
-class Quote:
+class Quote(NamedTuple):
     """A tagged span in a speaker turn."""
 
     id: str
@@ -104,8 +109,7 @@ class Quote:
     """(sha, ISO date) of the commit that first added the quote's line; None when uncommitted."""
 
 
-@dataclass(frozen=True)
-class Transcript:
+class Transcript(NamedTuple):
     """One call or interview, read from content/transcripts/**/*.md."""
 
     path: str

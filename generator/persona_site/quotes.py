@@ -58,7 +58,6 @@ class _Turn:
     speaker: Participant | None  # None: an unknown label
     label: str
     timestamp: str | None
-    line: int
 
 
 def quote_id(transcript: str, text: str) -> str:
@@ -88,6 +87,8 @@ def extract_quotes(
     by_name = {fold(p.name): p for p in participants}
     result = Extraction()
     if fast:
+        if not render_body and _scan_simple(body, by_name, path, doc, line_offset, tags, result):
+            return result
         paragraphs = simple_paragraphs(body)
         if paragraphs is not None:
             _extract_simple(paragraphs, by_name, path, doc, line_offset, tags, result,
@@ -128,9 +129,12 @@ def extract_quotes(
 # simple `[words]{.tag}` spans and timestamps, with no character that starts inline markup, the spans
 # are exactly what the attrs plugin would find. Anything else goes to markdown-it itself.
 # tests/test_fastpath.py checks the two paths agree.
-_BLOCK_START = re.compile(
-    r"^(?: {4}| {0,3}\t| {0,3}(?:[*+-](?:[ \t]|$)|\d{1,9}[.)](?:[ \t]|$)|#{1,6}(?:[ \t]|$)|`{3}|~{3}|>|=+[ \t]*$"
+_BLOCK_START = re.compile(  # searched in "\n" + body: a literal first character lets re skip ahead fast
+    r"\n(?: {4}| {0,3}\t| {0,3}(?:[*+-](?:[ \t]|$)|\d{1,9}[.)](?:[ \t]|$)|#{1,6}(?:[ \t]|$)|`{3}|~{3}|>|=+[ \t]*$"
     r"|-+[ \t]*$|[*_-](?:[ \t]*[*_-]){2,}[ \t]*$|\[[^\]]*\]:|\|))", re.MULTILINE)
+# Every line that _BLOCK_START can match starts with one of these; most transcript lines start with a letter
+# or a bold label, so this cheaper search usually settles it.
+_MAYBE_BLOCK = re.compile(r"\n(?:[^*A-Za-z\n\[]|\*(?:[ \t_-]|$|\*[ \t]*(?:[*_-]|$))|\[[^\]]*\]:)", re.MULTILINE)
 _BLANK_WITH_SPACES = re.compile(r"^[ \t]+$", re.MULTILINE)
 _PARAGRAPH = re.compile(r"(?:^[ \t]*[^ \t\n][^\n]*(?:\n|\Z))+", re.MULTILINE)  # only space and tab are blank
 _SIMPLE_SPAN = re.compile(r"\[([^\[\]\n]*)\]\{([^{}\n]*)\}")
@@ -144,8 +148,8 @@ _ATTR = re.compile(r"^(?:\.[\w-]+|#[\w-]+)$")
 
 def simple_paragraphs(body: str) -> list[tuple[int, str]] | None:
     """(0-based line, content) of each paragraph, or None when the body needs markdown-it's block parser."""
-    body = body.replace("\r\n", "\n").replace("\r", "\n")
-    if "\0" in body or "|" in body or _BLOCK_START.search(body):  # a pipe may be a table row
+    body = _simple_body(body)
+    if body is None:
         return None
     paragraphs = []
     if _BLANK_WITH_SPACES.search(body):  # blank lines holding spaces: let the regex find the runs
@@ -162,6 +166,119 @@ def simple_paragraphs(body: str) -> list[tuple[int, str]] | None:
             paragraphs.append((line + len(chunk) - len(chunk.lstrip("\n")), stripped.strip()))
         line += chunk.count("\n") + 2
     return paragraphs
+
+
+def _simple_body(body: str) -> str | None:
+    """The body with plain newlines, or None when a line could start a block other than a paragraph."""
+    if "\r" in body:
+        body = body.replace("\r\n", "\n").replace("\r", "\n")
+    if "\0" in body or "|" in body:  # a pipe may be a table row
+        return None
+    lines = "\n" + body
+    if _MAYBE_BLOCK.search(lines) and _BLOCK_START.search(lines):
+        return None
+    return body
+
+
+# A label at a paragraph start: _BOLD_LABEL or _PLAIN_LABEL (the timestamp after it is read only when a
+# quote needs it). The names' repeats are greedy here: a name holds no '*' (bold) or no ':' (plain), so
+# greedy and lazy end at the same place, greedy sooner.
+_TURN_START = re.compile(
+    r"\n\n(?:\*\*([^*\n]{1,80})(?::\*\*|\*\*:)|([^\s:*\[\]`#>][^:\n*\[\]`]{0,79}):[ \t]+)")
+_TIMESTAMP_AFTER = re.compile(r"[ \t]*\[(?:(\d{1,2}):)?(\d{1,2}):(\d{2})\]")
+# A paragraph opening with white space, blank lines in a row, or a blank line holding spaces: _PARAGRAPH's case.
+_ODD_PARAGRAPH = re.compile(r"\n\n(?:\s|\Z)|\n[ \t]+\n")
+_PROSE, _UNKNOWN = "prose", "unknown"
+
+
+def _scan_simple(body: str, by_name: dict[str, Participant], path: str, doc: str, line_offset: int,
+                 tags: dict[str, str], result: Extraction) -> bool:
+    """Quotes of a plain body without a Python step per paragraph; False (nothing done) when it is not plain.
+
+    The same answers as simple_paragraphs + _extract_simple (tests/test_fastpath.py). One regex lists the
+    labels; when every one names a participant or is prose, no label needs a warning, and only the
+    paragraphs holding a `]{` are visited, each looking back for its turn (benchmarks/README.md, item 3).
+    """
+    plain = _simple_body(body)
+    if plain is None:
+        return False
+    lead = len(plain) - len(plain.lstrip("\n"))
+    text = "\n\n" + plain[lead:].rstrip()
+    if _ODD_PARAGRAPH.search(text):
+        return False
+    speakers: dict[tuple, object] = {}
+    for label in set(_TURN_START.findall(text)):
+        speakers[label] = _speaker(label, by_name)
+        if speakers[label] is _UNKNOWN:
+            _warn_unknown(text, by_name, path, line_offset + lead - 1, result.diagnostics)
+            break
+    seen_ids: dict[str, int] = {}
+    line, counted = lead, 2
+    position = text.find("]{")
+    while position != -1:
+        start = text.rfind("\n\n", 0, position)
+        end = text.find("\n\n", position)
+        end = len(text) if end == -1 else end
+        line += text.count("\n", counted, start + 2)
+        counted = start + 2
+        content = text[start + 2:end].strip()
+        _quotes_of_paragraph(content, simple_spans(content), line_offset + line + 1,
+                             _turn_before(text, start, speakers, by_name), path, doc, tags, seen_ids, result)
+        position = text.find("]{", end)
+    return True
+
+
+def _speaker(label: tuple[str, str], by_name: dict[str, Participant]) -> Participant | str:
+    """What _label makes of a label's name: the participant, _PROSE ("Next steps:") or _UNKNOWN."""
+    bold, plain = label
+    name = (bold or plain).strip()
+    speaker = by_name.get(_fold(name))
+    if speaker is not None:
+        return speaker
+    if not bold and (not _NAME_LIKE.match(name) or fold(name) in _NOT_NAMES):
+        return _PROSE
+    return _UNKNOWN
+
+
+def _turn_before(text: str, start: int, speakers: dict[tuple, object], by_name: dict[str, Participant]) -> _Turn | None:
+    """The turn a paragraph (text[start] is the "\n\n" before it) belongs to: its label or the last one before."""
+    while start != -1:
+        turn = _label_turn(text, _TURN_START.match(text, start), speakers, by_name)
+        if turn is not None:
+            return turn
+        start = text.rfind("\n\n", 0, start)
+    return None
+
+
+def _label_turn(text: str, match: re.Match | None, speakers: dict[tuple, object],
+                by_name: dict[str, Participant]) -> _Turn | None:
+    """The turn a label match starts, or None when it is not one (prose, or a plain name with nothing after)."""
+    if match is None:
+        return None
+    label = match.groups()
+    speaker = speakers.get(label) or _speaker(label, by_name)
+    if speaker is _PROSE:
+        return None
+    if not label[0]:
+        end = text.find("\n\n", match.end())
+        if not text[match.end(2) + 1:end if end != -1 else None].strip():
+            return None  # "Name:" alone: the stripped paragraph has no space after the colon
+    stamp = _TIMESTAMP_AFTER.match(text, match.end())
+    timestamp = f"{int(stamp[1] or 0):02d}:{int(stamp[2]):02d}:{stamp[3]}" if stamp else None
+    return _Turn(None if speaker is _UNKNOWN else speaker, (label[0] or label[1]).strip(), timestamp)
+
+
+def _warn_unknown(text: str, by_name: dict[str, Participant], path: str, first_line: int,
+                  diagnostics: list[Diagnostic]) -> None:
+    """_label's warning for each label naming someone who is not a participant (first_line: text's line 0)."""
+    line, counted = first_line, 0
+    for match in _TURN_START.finditer(text):
+        turn = _label_turn(text, match, {}, by_name)
+        if turn is not None and turn.speaker is None:
+            line += text.count("\n", counted, match.start() + 2)
+            counted = match.start() + 2
+            hint = did_you_mean(turn.label, [p.name for p in by_name.values()])
+            diagnostics.append(warning(path, line, f"speaker '{turn.label}' is not in the participants{hint}"))
 
 
 def simple_spans(content: str) -> list[tuple[int, str, list[str], str | None]] | None:
@@ -237,16 +354,22 @@ def _extract_simple(paragraphs: list[tuple[int, str]], by_name: dict[str, Partic
                 inline = _markdown_it_paragraph(content, found, speaker_label, line, turn, path, doc, tags,
                                                 seen_ids, result)
             html.append(f"<p>{inline}</p>\n")
-        elif spans is None:
-            token = Token("inline", "", 0, content=content, children=_parse_inline(content, {}))
-            _collect(token, line, turn, path, doc, tags, seen_ids, result)
         else:
-            for offset, words, classes, explicit in spans:
-                text, words_html = _words(words)
-                _add_quote(classes, explicit, text, words_html, line + offset, turn, path, doc, tags, seen_ids,
-                           result)
+            _quotes_of_paragraph(content, spans, line, turn, path, doc, tags, seen_ids, result)
     if render:
         result.body_html = "".join(html)
+
+
+def _quotes_of_paragraph(content: str, spans: list | None, line: int, turn: _Turn | None, path: str, doc: str,
+                         tags: dict[str, str], seen_ids: dict[str, int], result: Extraction) -> None:
+    """The quotes of one paragraph: from its simple spans, or from markdown-it when spans is None."""
+    if spans is None:
+        token = Token("inline", "", 0, content=content, children=_parse_inline(content, {}))
+        _collect(token, line, turn, path, doc, tags, seen_ids, result)
+        return
+    for offset, words, classes, explicit in spans:
+        text, words_html = _words(words)
+        _add_quote(classes, explicit, text, words_html, line + offset, turn, path, doc, tags, seen_ids, result)
 
 
 def _markdown_it_paragraph(content: str, found: _Turn | None, speaker_label, line: int, turn: _Turn | None,
@@ -342,12 +465,12 @@ def _label(content: str, by_name: dict[str, Participant], path: str, line: int,
         timestamp = f"{int(stamp['h'] or 0):02d}:{int(stamp['m']):02d}:{stamp['s']}"
     speaker = by_name.get(_fold(name))
     if speaker is not None:
-        return _Turn(speaker, name, timestamp, line)
+        return _Turn(speaker, name, timestamp)
     if not bold and (not _NAME_LIKE.match(name) or fold(name) in _NOT_NAMES):
         return None  # "Next steps: ..." is prose, not a turn
     hint = did_you_mean(name, [p.name for p in by_name.values()])
     diagnostics.append(warning(path, line, f"speaker '{name}' is not in the participants{hint}"))
-    return _Turn(None, name, timestamp, line)
+    return _Turn(None, name, timestamp)
 
 
 _fold = lru_cache(maxsize=1024)(fold)  # the same few names, thousands of times
