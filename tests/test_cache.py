@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -114,9 +116,48 @@ def test_a_valid_cache_is_really_used(cached):
     """Guards the tests above: with a same-version cache the build does read it."""
     path = cached.root / cache.DEFAULT_FOLDER / cache.FILE
     state = pickle.loads(path.read_bytes())
-    for key, (transcript, problems) in state["transcripts"].items():
-        state["transcripts"][key] = (None, problems)
+    for key, (transcript, problems, encoded) in state["transcripts"].items():
+        state["transcripts"][key] = (None, problems, ())
     path.write_bytes(pickle.dumps(state))
     (path.parent / uptodate.STAMP).unlink()  # else the build is skipped as up to date
     assert cached.run("build").exit_code == 0
     assert '"count": 0' in (cached.root / "site/quotes.json").read_text()
+
+
+@pytest.fixture
+def large(repo):
+    """Enough transcripts for the process pool and the cache saved in the background (POOL_MIN_FILES)."""
+    from persona_site.build import POOL_MIN_FILES
+
+    for n in range(POOL_MIN_FILES + 20):
+        repo.transcript(f"2026/call-{n:03d}.md", GOOD.replace("A fine quote.", f"Quote number {n:03d}."))
+    repo.commit_all("many", date="2026-10-20T10:00:00+00:00")
+    an_hour_ago = time.time_ns() - 3600 * 10**9  # older than RACY_NS, so the build remembers their stats
+    for path in (repo.root / "content/transcripts").rglob("*.md"):
+        os.utime(path, ns=(an_hour_ago, an_hour_ago))
+    assert repo.run("build").exit_code == 0
+    assert (repo.root / cache.DEFAULT_FOLDER / cache.FILE).is_file()  # saved before the command returned
+    return repo
+
+
+def test_large_repository_edits_renames_and_deletes(large, monkeypatch, tmp_path):
+    large.transcript("2026/call-007.md", GOOD.replace("A fine quote.", "An edited quote."))
+    (large.root / "content/transcripts/2026/call-008.md").rename(large.root / "content/transcripts/moved.md")
+    (large.root / "content/transcripts/2026/call-009.md").unlink()
+    assert_same_as_cold(large, monkeypatch, tmp_path)
+    text = (large.root / "site/quotes.json").read_text()
+    assert "An edited quote." in text and "Quote number 009." not in text and "moved.md" in text
+
+
+def test_an_edit_that_keeps_size_and_modification_time_is_seen(large, monkeypatch, tmp_path):
+    """A file is skipped unread only when its whole stat is unchanged; ctime and inode tell this edit."""
+    path = large.root / "content/transcripts/2026/call-010.md"
+    path.write_text(path.read_text().replace("Quote number 010.", "Quote number 998."))  # uncommitted from now on
+    os.utime(path, ns=(time.time_ns() - 3600 * 10**9,) * 2)
+    assert large.run("build").exit_code == 0
+    before = path.stat()
+    path.write_text(path.read_text().replace("Quote number 998.", "Quote number 999."))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size and path.stat().st_mtime_ns == before.st_mtime_ns
+    assert_same_as_cold(large, monkeypatch, tmp_path)
+    assert "Quote number 999." in (large.root / "site/quotes.json").read_text()

@@ -22,7 +22,15 @@ class Archive:
     """The queryable collection of quotes."""
 
     def __init__(self, quotes: Iterable[Quote]) -> None:
-        self._all: list[Quote] = sorted(quotes, key=spec_order)
+        stamps: dict[int, float] = {}  # a transcript's quotes share one date: convert it once, not per quote
+
+        def order(quote: Quote) -> tuple[float, str, int]:
+            stamp = stamps.get(id(quote.date))
+            if stamp is None:
+                stamp = stamps[id(quote.date)] = -quote.date.timestamp()
+            return (stamp, quote.transcript, quote.line)
+
+        self._all: list[Quote] = sorted(quotes, key=order)
         self._by_role: dict[str, list[Quote]] = defaultdict(list)
         self._by_tag: dict[str, list[Quote]] = defaultdict(list)
         self._by_role_tag: dict[tuple[str, str], list[Quote]] = defaultdict(list)

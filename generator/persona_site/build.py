@@ -7,6 +7,7 @@ import hashlib
 import multiprocessing
 import os
 import threading
+import time
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
@@ -19,10 +20,10 @@ import jinja2
 from .archive import Archive
 from .config import CONFIG_NAME, Config, parse_config
 from . import cache, gitmeta
-from .content import LINK_OUT, ContentFiles, decode, read_revision, read_work_tree
+from .content import LINK_OUT, MAX_FILE_BYTES, ContentFiles, decode, read_file, read_revision, read_work_tree, too_large
 from .model import Diagnostic, Participant, Persona, Site, Transcript, error, warning
 from .reader import Undated, read_personas, read_transcript
-from .render import Renderer, RenderContext, Theme, freshness, transcript_url_path
+from .render import Renderer, RenderContext, Theme, encode_quote, freshness, transcript_url_path
 from .suggest import did_you_mean
 
 
@@ -68,10 +69,13 @@ class Builder:
         self._save_cache = save_cache
         self._progress = progress
         state = cache.load(self._cache_folder)
-        self._cache: dict[tuple, tuple[Transcript | None, list[Diagnostic]]] = state.get("transcripts", {})
+        self._cache: dict[tuple, tuple[Transcript | None, list[Diagnostic], tuple[str, ...]]] = state.get("transcripts", {})
+        """Cache key (Job.key) -> the parse: transcript, diagnostics, each quote's JSON line."""
+        self._stats: dict[str, tuple] = state.get("stats", {})
+        """Path -> (Stat, content hash) as last read: a file with the same stat is not read again."""
         self._history: gitmeta.History | None = state.get("git")
-        self._saved = (len(self._cache), self._history)
-        self._fresh_entries = 0
+        self._saved = (set(self._cache), self._stats, self._history)
+        self._saving: multiprocessing.process.BaseProcess | None = None
         self._renderer: tuple[tuple, Renderer | None] = ((), None)
 
     def load(self) -> ContentFiles:
@@ -87,6 +91,7 @@ class Builder:
         return self._renderer[1]
 
     def build(self, files: ContentFiles | None = None, *, render: bool = True) -> BuildResult:
+        self.finish()
         files = files or self.load()
         config, problems = self._config(files)
         if any(d.is_error for d in problems):
@@ -96,11 +101,13 @@ class Builder:
         titles = {p.slug: p.title for p in personas}
         provenance = self._provenance(files)
         history = self._git_history(provenance.get("full"))
-        transcripts = self._transcripts(files, history, config, roles, titles, problems)
-        edited = [p for p in provenance.get("dirty_paths", ()) if history and p in history.added]
-        transcripts = self._with_history(transcripts, files, history, gitmeta.uncommitted_lines(self.source, edited))
+        dirty = set(provenance.get("dirty_paths", ()))
+        transcripts, encoded = self._transcripts(files, history, dirty, config, roles, titles, problems)
+        edited = [p for p in dirty if history and p in history.added]
+        transcripts = self._with_history(transcripts, files, history, gitmeta.uncommitted_lines(self.source, edited),
+                                         encoded)
         revision = files.revision
-        del files  # the raw bytes of every file: tens of MiB that rendering does not need
+        del files  # a revision's raw bytes: tens of MiB that rendering does not need
         site = Site(tuple(sorted(personas, key=lambda p: p.slug)), tuple(transcripts))
         archive = Archive(q for t in transcripts for q in t.quotes)
         now = build_time(config)
@@ -115,17 +122,31 @@ class Builder:
                                 build_info=provenance)
             theme = Theme.for_site(self.source, config.theme)
             try:
-                result.outputs = self._renderer_for(theme).render(site, archive, ctx)
+                result.outputs = self._renderer_for(theme).render(site, archive, ctx, encoded)
             except jinja2.TemplateError as exc:
                 result.diagnostics.append(_template_problem(exc, theme))
         return result
 
+    def finish(self) -> None:
+        """Wait until the cache of the last build is saved."""
+        if self._saving is not None:
+            self._saving.join()
+            self._saving = None
+
     def _persist(self) -> None:
         """Save parsed transcripts and git history for the next process, when anything changed."""
-        now = (len(self._cache), self._history)
-        if self._save_cache and (now != self._saved or self._fresh_entries):
-            cache.save(self._cache_folder, {"transcripts": self._cache, "git": self._history})
-            self._saved = now
+        now = (self._cache.keys(), self._stats, self._history)
+        if self._save_cache and now != self._saved:
+            state = {"transcripts": self._cache, "stats": self._stats, "git": self._history}
+            if len(self._cache) >= POOL_MIN_FILES and threading.active_count() == 1:
+                # Pickling 10,000 transcripts takes as long as rendering them: a forked copy of this process
+                # saves while this one renders (multiprocessing waits for it when the command exits).
+                self._saving = multiprocessing.get_context("fork").Process(target=cache.save,
+                                                                           args=(self._cache_folder, state))
+                self._saving.start()
+            else:
+                cache.save(self._cache_folder, state)
+            self._saved = (set(self._cache), self._stats, self._history)
 
     def _provenance(self, files: ContentFiles) -> dict:
         """The commit the site is built from, for page footers and quotes.json (issue 4)."""
@@ -145,26 +166,26 @@ class Builder:
         self._history = gitmeta.history(self.source, head, self._history)
         return self._history
 
-    @staticmethod
-    def _with_history(transcripts: list[Transcript], files: ContentFiles, history: gitmeta.History | None,
-                      uncommitted: dict[str, set[str]]) -> list[Transcript]:
-        """Attach to each quote the commit that first added its line (None for a line not committed yet)."""
+    def _with_history(self, transcripts: list[Transcript], files: ContentFiles, history: gitmeta.History | None,
+                      uncommitted: dict[str, set[str]], encoded: dict[str, str]) -> list[Transcript]:
+        """Quotes of transcripts edited since git added them: the commit that first added each quote's line
+        (None for a line not committed yet). The others got their commit as they were read (_added)."""
         if history is None:
             return transcripts
         result = []
         for transcript in transcripts:
             source_path = f"content/{transcript.path}"
-            added = history.added.get(source_path)
-            if not transcript.quotes or added is None:
+            edited = source_path in history.lines or source_path in uncommitted
+            if not transcript.quotes or source_path not in history.added or not edited:
                 result.append(transcript)
                 continue
-            if source_path in history.lines or source_path in uncommitted:  # edited since it was added
-                text = files.transcripts[source_path].decode("utf-8").removeprefix("\ufeff").splitlines()
-                new = uncommitted.get(source_path, set())
-                found = [history.line_commit(source_path, text[q.line - 1])
-                         if q.line <= len(text) and text[q.line - 1] not in new else None for q in transcript.quotes]
-            else:
-                found = [added] * len(transcript.quotes)
+            data = files.transcripts.get(source_path) or read_file(self.source, source_path)
+            text = data.decode("utf-8").removeprefix("\ufeff").splitlines()
+            new = uncommitted.get(source_path, set())
+            found = [history.line_commit(source_path, text[q.line - 1])
+                     if q.line <= len(text) and text[q.line - 1] not in new else None for q in transcript.quotes]
+            for quote in transcript.quotes:
+                encoded.pop(quote.id, None)
             quotes = tuple(q._replace(added_in=commit) for q, commit in zip(transcript.quotes, found))
             result.append(transcript._replace(quotes=quotes))
         return result
@@ -187,28 +208,49 @@ class Builder:
             problems.append(error("content/personas", 0, "there are no personas: add one file per buyer role, e.g. content/personas/cfo.md"))
         return personas
 
-    def _transcripts(self, files: ContentFiles, history: gitmeta.History | None, config: Config,
-                     roles: dict[str, str], titles: dict[str, str], problems: list[Diagnostic]) -> list[Transcript]:
-        context = (tuple(config.tags), tuple(sorted(roles.items())), config.timezone, config.publish_transcripts,
-                   config.attribution, tuple(sorted(titles.items())))
-        transcripts, kept, jobs = [], {}, []
+    def _transcripts(self, files: ContentFiles, history: gitmeta.History | None, dirty: set[str], config: Config,
+                     roles: dict[str, str], titles: dict[str, str],
+                     problems: list[Diagnostic]) -> tuple[list[Transcript], dict[str, str]]:
+        """Every transcript that reads cleanly, and each quote's JSON; only new or changed files are parsed.
+
+        A file whose stat is unchanged since the last build is not even read (its content hash is
+        remembered); the hash, never the stat, is the cache key, so a fresh CI checkout reuses the cache.
+        """
+        context = hashlib.sha256(repr((tuple(config.tags), sorted(roles.items()), config.timezone,
+                                       config.publish_transcripts, config.attribution, sorted(titles.items()))).encode()).digest()
+        started = time.time_ns()
+        kept, jobs, stats = {}, [], {}
         for path, data in files.transcripts.items():
-            undated = self._undated(files, history, path)
-            key = (hashlib.sha256(data).digest(), path, context, undated)
-            if key in self._cache:
+            job = Job(path, data, self._undated(files, history, path), _added(history, path, dirty), context)
+            stat = files.stats.get(path)
+            digest = _digest(data) if data is not None else self._stats.get(path, (None, None))[1] \
+                if self._stats.get(path, (None,))[0] == stat else None
+            key = job.key(digest)
+            if digest is not None and key in self._cache:
                 kept[key] = self._cache[key]
+                if stat is not None:
+                    stats[path] = (stat, digest)
             else:
-                jobs.append((key, path, data, undated))
-        self._fresh_entries = len(jobs)
-        for job, parsed in zip(jobs, parse_transcripts(jobs, config, roles, titles, self._progress)):
-            kept[job[0]] = parsed
+                jobs.append(job)
+        for job, (digest, parsed) in zip(jobs, parse_transcripts(jobs, config, roles, titles, set(self._cache),
+                                                                  self._source_for_jobs(), self._progress)):
+            key = job.key(digest)
+            kept[key] = self._cache[key] if parsed is None else parsed  # None: cached bytes (a checkout, a touch)
+            stat = files.stats.get(job.path)
+            if stat is not None and digest is not None and stat.mtime_ns < started - RACY_NS:
+                stats[job.path] = (stat, digest)
+        self._cache, self._stats = kept, stats  # a renamed or deleted file drops out here
+        transcripts, encoded = [], {}
         for key in sorted(kept, key=lambda k: k[1]):
-            transcript, found = kept[key]
+            transcript, found, fragments = kept[key]
             problems += found
             if transcript:
                 transcripts.append(transcript)
-        self._cache = kept  # a renamed or deleted file drops out here
-        return sorted(transcripts, key=lambda t: t.path)
+                encoded.update(zip((q.id for q in transcript.quotes), fragments))
+        return transcripts, encoded
+
+    def _source_for_jobs(self) -> Path | None:
+        return None if self.rev else self.source
 
     @staticmethod
     def _undated(files: ContentFiles, history: gitmeta.History | None, path: str) -> Undated:
@@ -216,9 +258,45 @@ class Builder:
         if added is not None:
             return Undated(added, None)
         why = "this transcript is not committed to git yet" if files.is_git else "this folder is not a git repository"
-        return Undated(files.mtimes.get(path, dt.datetime.now(dt.timezone.utc)),
+        stat = files.stats.get(path)
+        return Undated(stat.mtime if stat else dt.datetime.now(dt.timezone.utc),
                        f"no 'date' in the front matter and {why}: using the file's modification time; add 'date: YYYY-MM-DD'")
 
+
+RACY_NS = 2_000_000_000
+"""A file changed this close to a build may change again within the same mtime tick: hash it next time
+(git's "racily clean" entries)."""
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=20).digest()
+
+
+def _added(history: gitmeta.History | None, path: str, dirty: set[str]) -> tuple[str, str] | None:
+    """The commit that added a transcript, when every quote in it dates from then (it was not edited since)."""
+    if history is None or path in history.lines or path in dirty:
+        return None
+    return history.added.get(path)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One transcript to read and parse, with everything its result depends on besides its bytes."""
+
+    path: str
+    """Path relative to the source."""
+    data: bytes | None
+    """The bytes (from a revision), or None to read the file from the work tree."""
+    undated: Undated
+    """The date to use when the front matter has none."""
+    added: tuple[str, str] | None
+    """The commit that added the file, for every quote's added_in; None when _with_history decides."""
+    context: bytes
+    """A hash of the config and personas the parse depends on."""
+
+    def key(self, digest: bytes | None) -> tuple:
+        """The cache key: the bytes' hash and everything else the result depends on."""
+        return (digest, self.path, self.context, self.undated.date.timestamp(), self.undated.warning, self.added)
 
 
 POOL_MIN_FILES = 300
@@ -226,18 +304,24 @@ POOL_MIN_FILES = 300
 _worker_context: tuple = ()
 
 
-def parse_transcripts(jobs: list[tuple], config: Config, roles: dict[str, str], titles: dict[str, str],
+
+
+def parse_transcripts(jobs: list[Job], config: Config, roles: dict[str, str], titles: dict[str, str],
+                      cached: set[tuple], source: Path | None,
                       progress: Callable[[str, int, int], None] | None = None) -> list[tuple]:
-    """Parse (key, path, data, undated) jobs: on every core for a large repository, in-process for a small one."""
+    """(digest, (transcript, diagnostics, quote JSON) or None when cached) per job: on every core for a large
+    repository, in-process for a small one. Workers read their own files, so nothing big crosses a pipe."""
+    context = (config, roles, titles, cached, source)
     cores = os.cpu_count() or 1
     if len(jobs) < POOL_MIN_FILES or cores < 2 or threading.active_count() > 1:
         # Threads (the dev server's) and fork do not mix; serve's rebuilds are small anyway.
-        return [read_one(path, data, undated, config, roles, titles) for _, path, data, undated in jobs]
+        return [_parse_job(job, *context) for job in jobs]
     size = max(50, len(jobs) // (cores * 8))
-    chunks = [[(path, data, undated) for _, path, data, undated in jobs[i:i + size]] for i in range(0, len(jobs), size)]
+    chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
     results: list[tuple] = []
+    # Forked workers inherit the context (the cache's keys included) without pickling it.
     with ProcessPoolExecutor(max_workers=cores, mp_context=multiprocessing.get_context("fork"),
-                             initializer=_init_worker, initargs=(config, roles, titles)) as pool:
+                             initializer=_init_worker, initargs=context) as pool:
         for chunk in pool.map(_parse_chunk, chunks):
             results.extend(chunk)
             if progress:
@@ -245,13 +329,34 @@ def parse_transcripts(jobs: list[tuple], config: Config, roles: dict[str, str], 
     return results
 
 
-def _init_worker(config: Config, roles: dict[str, str], titles: dict[str, str]) -> None:
+def _init_worker(*context) -> None:
     global _worker_context
-    _worker_context = (config, roles, titles)
+    _worker_context = context
 
 
-def _parse_chunk(chunk: list[tuple]) -> list[tuple]:
-    return [read_one(path, data, undated, *_worker_context) for path, data, undated in chunk]
+def _parse_chunk(chunk: list[Job]) -> list[tuple]:
+    return [_parse_job(job, *_worker_context) for job in chunk]
+
+
+def _parse_job(job: Job, config: Config, roles: dict[str, str], titles: dict[str, str], cached: set[tuple],
+               source: Path | None) -> tuple:
+    data = job.data
+    if data is None:
+        try:
+            data = read_file(source, job.path)
+        except OSError as exc:
+            return None, (None, [error(job.path, 0, f"this file could not be read: {exc.strerror or exc}")], ())
+    digest = _digest(data)
+    if job.key(digest) in cached:
+        return digest, None
+    if len(data) > MAX_FILE_BYTES:
+        return digest, (None, [too_large(job.path, len(data))], ())
+    transcript, problems = read_one(job.path, data, job.undated, config, roles, titles)
+    if transcript is None:
+        return digest, (None, problems, ())
+    if job.added is not None:
+        transcript = transcript._replace(quotes=tuple(q._replace(added_in=job.added) for q in transcript.quotes))
+    return digest, (transcript, problems, tuple(encode_quote(q, config) for q in transcript.quotes))
 
 
 def read_one(path: str, data: bytes, undated: Undated, config: Config, roles: dict[str, str],

@@ -92,7 +92,7 @@ def _build(source: Path, base_url: str | None = None, render: bool = True, rev: 
         _check_source(source)
     builder = Builder(source, base_url=base_url, rev=rev, save_cache=render, progress=progress)
     try:
-        return builder.build(render=render)
+        return builder.build(render=render)  # its cache may still be saving: multiprocessing waits at exit
     except GitError as exc:
         click.echo(click.style(f"error: {exc}", fg="red"), err=True)
         sys.exit(1)

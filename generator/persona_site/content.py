@@ -6,6 +6,7 @@ import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from . import gitmeta
 from .config import CONFIG_NAME
@@ -17,6 +18,19 @@ PERSONAS = "content/personas"
 TRANSCRIPTS = "content/transcripts"
 
 
+class Stat(NamedTuple):
+    """What git's index keeps to tell a changed file without reading it."""
+
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    inode: int
+
+    @property
+    def mtime(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.mtime_ns / 1e9, dt.timezone.utc)
+
+
 @dataclass(frozen=True)
 class ContentFiles:
     """The raw bytes of every file the build reads, by path relative to the source."""
@@ -25,10 +39,11 @@ class ContentFiles:
     """persona-site.toml, if there is one."""
     personas: dict[str, bytes]
     """content/personas/*.md"""
-    transcripts: dict[str, bytes]
-    """content/transcripts/**/*.md"""
-    mtimes: dict[str, dt.datetime]
-    """Modification time of each transcript (for those git does not date)."""
+    transcripts: dict[str, bytes | None]
+    """content/transcripts/**/*.md: the bytes at a revision, or None for a work-tree file read when needed
+    (read_file): a rebuild never reads a file whose stat it has seen before."""
+    stats: dict[str, Stat]
+    """Each work-tree transcript's stat (a revision's files have none)."""
     is_git: bool
     """Whether the source is a git repository."""
     diagnostics: tuple[Diagnostic, ...] = field(default=())
@@ -41,7 +56,7 @@ def _is_hidden(rel: Path) -> bool:
     return any(part.startswith(".") for part in rel.parts)
 
 
-def _markdown_files(source: Path, folder: str, recursive: bool, problems: list[Diagnostic]) -> dict[str, Path]:
+def _markdown_files(source: Path, folder: str, recursive: bool, problems: list[Diagnostic]) -> dict[str, os.DirEntry]:
     """Markdown files under source/folder, skipping hidden names and links that leave the repository."""
     base = source / folder
     if not base.is_dir():
@@ -63,25 +78,40 @@ def _markdown_files(source: Path, folder: str, recursive: bool, problems: list[D
                     if recursive:
                         pending.append((Path(entry.path), rel))
                 elif entry.name.endswith(".md") and entry.is_file():
-                    found[rel] = Path(entry.path)
+                    found[rel] = entry
     return dict(sorted(found.items()))
 
 
-def _read(paths: dict[str, Path], problems: list[Diagnostic]) -> dict[str, bytes]:
-    data: dict[str, bytes] = {}
-    for rel, path in paths.items():
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            problems.append(error(rel, 0, f"this file is {size / 1e6:.1f} MB; the limit is 5 MB: split it"))
-            continue
-        data[rel] = path.read_bytes()
-    return data
+def _stats(entries: dict[str, os.DirEntry], problems: list[Diagnostic]) -> dict[str, Stat]:
+    """The stat of each file within the size limit (SECURITY.md, item 10); a problem for each one over it."""
+    stats = {}
+    for rel, entry in entries.items():
+        info = entry.stat()
+        if info.st_size > MAX_FILE_BYTES:
+            problems.append(too_large(rel, info.st_size))
+        else:
+            stats[rel] = Stat(info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+    return stats
+
+
+def too_large(rel: str, size: int) -> Diagnostic:
+    return error(rel, 0, f"this file is {size / 1e6:.1f} MB; the limit is 5 MB: split it")
+
+
+def read_file(source: Path, rel: str) -> bytes:
+    """One content file's bytes (a rebuild reads only the files whose stat changed)."""
+    with open(source / rel, "rb") as handle:
+        return handle.read(MAX_FILE_BYTES + 1)
+
+
+def _read(source: Path, entries: dict[str, os.DirEntry], problems: list[Diagnostic]) -> dict[str, bytes]:
+    return {rel: read_file(source, rel) for rel in _stats(entries, problems)}
 
 
 def read_persona_files(source: Path) -> tuple[dict[str, bytes], list[Diagnostic]]:
     """The bytes of content/personas/*.md, and the files that could not be read."""
     problems: list[Diagnostic] = []
-    return _read(_markdown_files(source, PERSONAS, False, problems), problems), problems
+    return _read(source, _markdown_files(source, PERSONAS, False, problems), problems), problems
 
 
 def read_work_tree(source: Path) -> ContentFiles:
@@ -89,11 +119,8 @@ def read_work_tree(source: Path) -> ContentFiles:
     config_path = source / CONFIG_NAME
     config = config_path.read_bytes() if config_path.is_file() else None
     personas, problems = read_persona_files(source)
-    transcript_paths = _markdown_files(source, TRANSCRIPTS, True, problems)
-    transcripts = _read(transcript_paths, problems)
-    mtimes = {rel: dt.datetime.fromtimestamp(transcript_paths[rel].stat().st_mtime, dt.timezone.utc)
-              for rel in transcripts}
-    return ContentFiles(config, personas, transcripts, mtimes, gitmeta.is_repository(source), tuple(problems))
+    stats = _stats(_markdown_files(source, TRANSCRIPTS, True, problems), problems)
+    return ContentFiles(config, personas, dict.fromkeys(stats), stats, gitmeta.is_repository(source), tuple(problems))
 
 
 def read_revision(source: Path, rev: str) -> ContentFiles:
@@ -105,8 +132,7 @@ def read_revision(source: Path, rev: str) -> ContentFiles:
         raise gitmeta.GitError(f"--rev needs a git repository, and {source} is not one")
     sha = gitmeta.resolve(source, rev)
     files = gitmeta.read_tree(source, sha, (CONFIG_NAME, PERSONAS, TRANSCRIPTS))
-    problems = [error(rel, 0, f"this file is {len(data) / 1e6:.1f} MB; the limit is 5 MB: split it")
-                for rel, data in files.items() if len(data) > MAX_FILE_BYTES]
+    problems = [too_large(rel, len(data)) for rel, data in files.items() if len(data) > MAX_FILE_BYTES]
     markdown = {rel: data for rel, data in files.items() if rel.endswith(".md") and len(data) <= MAX_FILE_BYTES
                 and not _is_hidden(Path(rel))}
     personas = {rel: data for rel, data in markdown.items()

@@ -131,6 +131,11 @@ def quote_json(quote: Quote, config: Config) -> dict:
     }
 
 
+def encode_quote(quote: Quote, config: Config) -> str:
+    """One quote's line in a `*.json` file."""
+    return _html_safe_json(json.dumps(quote_json(quote, config), ensure_ascii=False))
+
+
 def _html_safe_json(text: str) -> str:
     """The same JSON value with <, >, & and U+2028/9 escaped: safe even if someone embeds it in a page."""
     for bad, good in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
@@ -152,7 +157,7 @@ def quotes_document(quotes: list[Quote], config: Config, now: dt.datetime, extra
     for quote in quotes:
         text = encoded.get(quote.id)
         if text is None:
-            text = encoded[quote.id] = _html_safe_json(json.dumps(quote_json(quote, config), ensure_ascii=False))
+            text = encoded[quote.id] = encode_quote(quote, config)
         items.append(text)
     body = ",\n    ".join(items)
     lines.append(f'  "quotes": [\n    {body}\n  ]' if items else '  "quotes": []')
@@ -171,7 +176,9 @@ class Renderer:
         self.theme = theme
         self.env = make_environment(theme)
 
-    def render(self, site: Site, archive: Archive, ctx: RenderContext) -> dict[str, bytes]:
+    def render(self, site: Site, archive: Archive, ctx: RenderContext,
+               encoded: dict[str, str] | None = None) -> dict[str, bytes]:
+        """Every output; `encoded` holds quotes' JSON lines already made (by the workers that read them)."""
         config = ctx.config
         outputs: dict[str, bytes] = {}
         static = self.theme.static_files()
@@ -191,7 +198,7 @@ class Renderer:
             outputs[path] = html.encode()
 
         latest = {p.slug: archive.latest(role=p.slug, limit=1) for p in personas}
-        encoded: dict[str, str] = {}
+        encoded = {} if encoded is None else encoded
         page("index.html", "index.html", personas=personas, fresh=fresh, latest=latest,
              recent_quotes=archive.latest(limit=6), total=len(archive))
         for persona in personas:
