@@ -161,3 +161,12 @@ def test_an_edit_that_keeps_size_and_modification_time_is_seen(large, monkeypatc
     assert path.stat().st_size == before.st_size and path.stat().st_mtime_ns == before.st_mtime_ns
     assert_same_as_cold(large, monkeypatch, tmp_path)
     assert "Quote number 999." in (large.root / "site/quotes.json").read_text()
+
+
+def test_published_pages_rendered_by_the_workers_equal_those_rendered_from_the_cache(large, monkeypatch, tmp_path):
+    large.write("persona-site.toml", "publish_transcripts = true\n")
+    assert large.run("build").exit_code == 0  # every page rendered by the worker that read its transcript
+    large.transcript("2026/call-001.md", GOOD.replace("A fine quote.", "Edited once more."))
+    assert_same_as_cold(large, monkeypatch, tmp_path)  # 1 parsed, the other pages rendered from the cache
+    page = (large.root / "site/transcripts/2026/call-001/index.html").read_text()
+    assert "Edited once more." in page

@@ -326,15 +326,15 @@ def test_failure_on_the_nth_page_keeps_the_previous_site(repo, monkeypatch):
     repo.write("persona-site.toml", 'title = "Every page changes"\n')
     outputs = Builder(repo.root).build().outputs
     calls = {"n": 0}
-    real = Path.write_bytes
+    real = os.write
 
-    def failing(self, data):
+    def failing(handle, data):
         calls["n"] += 1
         if calls["n"] == 10:
             raise OSError(28, "No space left on device")
-        return real(self, data)
+        return real(handle, data)
 
-    monkeypatch.setattr(Path, "write_bytes", failing)
+    monkeypatch.setattr(os, "write", failing)
     with pytest.raises(OSError):
         write_site(outputs, site, repo.root)
     monkeypatch.undo()
@@ -354,14 +354,14 @@ from pathlib import Path
 from persona_site.build import Builder
 from persona_site.output import write_site
 outputs = Builder(Path({str(repo.root)!r})).build().outputs
-real = Path.write_bytes
+real = os.write
 count = [0]
-def dying(self, data):
+def dying(handle, data):
     count[0] += 1
     if count[0] == 5:
         os.kill(os.getpid(), signal.SIGKILL)
-    return real(self, data)
-Path.write_bytes = dying
+    return real(handle, data)
+os.write = dying
 write_site(outputs, Path({str(site)!r}), Path({str(repo.root)!r}))
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True)

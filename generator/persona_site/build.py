@@ -102,7 +102,15 @@ class Builder:
         provenance = self._provenance(files)
         history = self._git_history(provenance.get("full"))
         dirty = set(provenance.get("dirty_paths", ()))
-        transcripts, encoded = self._transcripts(files, history, dirty, config, roles, titles, problems)
+        now = build_time(config)
+        theme = Theme.for_site(self.source, config.theme)
+        ctx = RenderContext(config, now, {p.slug: p for p in personas}, live_reload=self.live_reload,
+                            build_info=provenance)
+        page = None
+        if render and config.publish_transcripts and not any(d.is_error for d in problems):
+            renderer = self._renderer_for(theme)
+            page = lambda transcript: renderer.transcript_page(transcript, ctx)  # noqa: E731
+        transcripts, encoded, pages = self._transcripts(files, history, dirty, config, roles, titles, problems, page)
         edited = [p for p in dirty if history and p in history.added]
         transcripts = self._with_history(transcripts, files, history, gitmeta.uncommitted_lines(self.source, edited),
                                          encoded)
@@ -110,19 +118,15 @@ class Builder:
         del files  # a revision's raw bytes: tens of MiB that rendering does not need
         site = Site(tuple(sorted(personas, key=lambda p: p.slug)), tuple(transcripts))
         archive = Archive(q for t in transcripts for q in t.quotes)
-        now = build_time(config)
         problems += _site_checks(site, archive, config, now)
         if revision is None:
             problems += theme_links(self.source)
         result = BuildResult(config, _sorted(problems), site, archive, provenance=provenance)
         self._persist()
         if result.ok and render:
-            ctx = RenderContext(config, now, {p.slug: p for p in personas},
-                                published={t.path for t in transcripts}, live_reload=self.live_reload,
-                                build_info=provenance)
-            theme = Theme.for_site(self.source, config.theme)
+            ctx.published = {t.path for t in transcripts}
             try:
-                result.outputs = self._renderer_for(theme).render(site, archive, ctx, encoded)
+                result.outputs = self._renderer_for(theme).render(site, archive, ctx, encoded, pages)
             except jinja2.TemplateError as exc:
                 result.diagnostics.append(_template_problem(exc, theme))
         return result
@@ -209,9 +213,10 @@ class Builder:
         return personas
 
     def _transcripts(self, files: ContentFiles, history: gitmeta.History | None, dirty: set[str], config: Config,
-                     roles: dict[str, str], titles: dict[str, str],
-                     problems: list[Diagnostic]) -> tuple[list[Transcript], dict[str, str]]:
-        """Every transcript that reads cleanly, and each quote's JSON; only new or changed files are parsed.
+                     roles: dict[str, str], titles: dict[str, str], problems: list[Diagnostic],
+                     page: Callable[[Transcript], bytes] | None) -> tuple[list[Transcript], dict[str, str], dict]:
+        """Every transcript that reads cleanly, each quote's JSON, and the published pages rendered as the
+        files were parsed (by `page`, in the worker that read them); only new or changed files are parsed.
 
         A file whose stat is unchanged since the last build is not even read (its content hash is
         remembered); the hash, never the stat, is the cache key, so a fresh CI checkout reuses the cache.
@@ -232,9 +237,12 @@ class Builder:
                     stats[path] = (stat, digest)
             else:
                 jobs.append(job)
-        for job, (digest, parsed) in zip(jobs, parse_transcripts(jobs, config, roles, titles, set(self._cache),
-                                                                  self._source_for_jobs(), self._progress)):
+        pages = {}
+        for job, (digest, parsed, html) in zip(jobs, parse_transcripts(jobs, config, roles, titles, set(self._cache),
+                                                                        self._source_for_jobs(), page, self._progress)):
             key = job.key(digest)
+            if html is not None:
+                pages[job.path.removeprefix("content/")] = html
             kept[key] = self._cache[key] if parsed is None else parsed  # None: cached bytes (a checkout, a touch)
             stat = files.stats.get(job.path)
             if stat is not None and digest is not None and stat.mtime_ns < started - RACY_NS:
@@ -247,7 +255,7 @@ class Builder:
             if transcript:
                 transcripts.append(transcript)
                 encoded.update(zip((q.id for q in transcript.quotes), fragments))
-        return transcripts, encoded
+        return transcripts, encoded, pages
 
     def _source_for_jobs(self) -> Path | None:
         return None if self.rev else self.source
@@ -307,11 +315,11 @@ _worker_context: tuple = ()
 
 
 def parse_transcripts(jobs: list[Job], config: Config, roles: dict[str, str], titles: dict[str, str],
-                      cached: set[tuple], source: Path | None,
+                      cached: set[tuple], source: Path | None, page: Callable[[Transcript], bytes] | None = None,
                       progress: Callable[[str, int, int], None] | None = None) -> list[tuple]:
-    """(digest, (transcript, diagnostics, quote JSON) or None when cached) per job: on every core for a large
-    repository, in-process for a small one. Workers read their own files, so nothing big crosses a pipe."""
-    context = (config, roles, titles, cached, source)
+    """(digest, (transcript, diagnostics, quote JSON) or None when cached, page or None) per job: on every core
+    for a large repository, in-process for a small one. Workers read their own files and render their pages."""
+    context = (config, roles, titles, cached, source, page)
     cores = os.cpu_count() or 1
     if len(jobs) < POOL_MIN_FILES or cores < 2 or threading.active_count() > 1:
         # Threads (the dev server's) and fork do not mix; serve's rebuilds are small anyway.
@@ -339,24 +347,33 @@ def _parse_chunk(chunk: list[Job]) -> list[tuple]:
 
 
 def _parse_job(job: Job, config: Config, roles: dict[str, str], titles: dict[str, str], cached: set[tuple],
-               source: Path | None) -> tuple:
+               source: Path | None, page: Callable[[Transcript], bytes] | None) -> tuple:
     data = job.data
     if data is None:
         try:
             data = read_file(source, job.path)
         except OSError as exc:
-            return None, (None, [error(job.path, 0, f"this file could not be read: {exc.strerror or exc}")], ())
+            return None, (None, [error(job.path, 0, f"this file could not be read: {exc.strerror or exc}")], ()), None
     digest = _digest(data)
     if job.key(digest) in cached:
-        return digest, None
+        return digest, None, None
     if len(data) > MAX_FILE_BYTES:
-        return digest, (None, [too_large(job.path, len(data))], ())
+        return digest, (None, [too_large(job.path, len(data))], ()), None
     transcript, problems = read_one(job.path, data, job.undated, config, roles, titles)
     if transcript is None:
-        return digest, (None, problems, ())
+        return digest, (None, problems, ()), None
     if job.added is not None:
         transcript = transcript._replace(quotes=tuple(q._replace(added_in=job.added) for q in transcript.quotes))
-    return digest, (transcript, problems, tuple(encode_quote(q, config) for q in transcript.quotes))
+    return digest, (transcript, problems, tuple(encode_quote(q, config) for q in transcript.quotes)), _page(page, transcript)
+
+
+def _page(page: Callable[[Transcript], bytes] | None, transcript: Transcript) -> bytes | None:
+    """The transcript's published page; None when not published, or when the theme fails (the main
+    process renders it again and reports the template's problem)."""
+    try:
+        return page(transcript) if page else None
+    except jinja2.TemplateError:
+        return None
 
 
 def read_one(path: str, data: bytes, undated: Undated, config: Config, roles: dict[str, str],

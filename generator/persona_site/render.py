@@ -175,23 +175,40 @@ class Renderer:
     def __init__(self, theme: Theme) -> None:
         self.theme = theme
         self.env = make_environment(theme)
+        self._page_context: tuple[RenderContext | None, dict] = (None, {})
 
-    def render(self, site: Site, archive: Archive, ctx: RenderContext,
-               encoded: dict[str, str] | None = None) -> dict[str, bytes]:
-        """Every output; `encoded` holds quotes' JSON lines already made (by the workers that read them)."""
-        config = ctx.config
-        outputs: dict[str, bytes] = {}
+    def _common(self, ctx: RenderContext) -> tuple[dict, dict[str, bytes]]:
+        """What every page gets, and the static files (their hash versions the asset URLs)."""
         static = self.theme.static_files()
-        for name, data in static.items():
-            outputs[f"assets/{name}"] = data
         version = hashlib.sha256(b"".join(static[k] for k in sorted(static))).hexdigest()[:8]
-        personas = sorted(site.personas, key=lambda p: p.title.casefold())
-        fresh = {p.slug: freshness(archive, p.slug, ctx.now, config) for p in personas}
         common = {
-            "site": config, "now": ctx.now, "url": ctx.url, "tags": config.tags, "asset_version": version,
-            "all_personas": personas, "persona_by_slug": ctx.personas, "live_reload": ctx.live_reload,
+            "site": ctx.config, "now": ctx.now, "url": ctx.url, "tags": ctx.config.tags, "asset_version": version,
+            "all_personas": sorted(ctx.personas.values(), key=lambda p: p.title.casefold()),
+            "persona_by_slug": ctx.personas, "live_reload": ctx.live_reload,
             "build": ctx.build_info, "quote_view": lambda q: self._quote_view(q, ctx),
         }
+        return common, static
+
+    def transcript_page(self, transcript: Transcript, ctx: RenderContext) -> bytes:
+        """A published transcript's page (the workers that read transcripts render them as they go)."""
+        if self._page_context[0] is not ctx:
+            self._page_context = (ctx, self._common(ctx)[0])
+        path = transcript_url_path(transcript.path) + "index.html"
+        return self.env.get_template("transcript.html").render(**self._page_context[1], page_path=path,
+                                                                transcript=transcript).encode()
+
+    def render(self, site: Site, archive: Archive, ctx: RenderContext, encoded: dict[str, str] | None = None,
+               pages: dict[str, bytes] | None = None) -> dict[str, bytes]:
+        """Every output; `encoded` holds quotes' JSON lines and `pages` transcripts' pages already made
+        (by the workers that read them)."""
+        config = ctx.config
+        outputs: dict[str, bytes] = {}
+        common, static = self._common(ctx)
+        for name, data in static.items():
+            outputs[f"assets/{name}"] = data
+        personas = common["all_personas"]
+        fresh = {p.slug: freshness(archive, p.slug, ctx.now, config) for p in personas}
+        pages = pages or {}
 
         def page(path: str, template: str, **values: object) -> None:
             html = self.env.get_template(template).render(**common, page_path=path, **values)
@@ -221,7 +238,11 @@ class Renderer:
                  quotes=archive.latest(tag=tag, limit=config.quotes_per_role), total=tag_counts[tag])
         if config.publish_transcripts:
             for transcript in site.transcripts:
-                page(transcript_url_path(transcript.path) + "index.html", "transcript.html", transcript=transcript)
+                path = transcript_url_path(transcript.path) + "index.html"
+                if transcript.path in pages:
+                    outputs[path] = pages[transcript.path]
+                else:
+                    page(path, "transcript.html", transcript=transcript)
         outputs["quotes.json"] = quotes_document(archive.latest(), config, ctx.now, ctx.build_info.get("json"), encoded)
         page("404.html", "404.html")
         return outputs
