@@ -42,7 +42,8 @@ def check_output(out: Path, source: Path) -> None:
 
 
 def _manifest(out: Path) -> dict[str, list]:
-    """What the previous build wrote: relative path -> [sha256, size, mtime_ns] (older manifests: sha256 only)."""
+    """What the previous build wrote: relative path -> [digest, size, mtime_ns] (older manifests: digest only;
+    a digest of another kind never matches, so those files are written again once)."""
     try:
         files = json.loads((out / MARKER).read_text("utf-8"))["files"]
     except (OSError, ValueError, KeyError, TypeError):
@@ -50,6 +51,11 @@ def _manifest(out: Path) -> dict[str, list]:
     if not isinstance(files, dict):
         return {}
     return {rel: entry if isinstance(entry, list) else [entry, -1, -1] for rel, entry in files.items()}
+
+
+def _digest(data: bytes) -> str:
+    """blake2b: twice as fast as sha256 without SHA CPU instructions, and 150 MB of pages go through it."""
+    return "b2:" + hashlib.blake2b(data, digest_size=20).hexdigest()
 
 
 def _unchanged_on_disk(out: Path, rel: str, entry: list) -> bool:
@@ -104,7 +110,7 @@ def write_site(outputs: dict[str, bytes], out: Path, source: Path,
     parent.mkdir(parents=True, exist_ok=True)
     with _locked(parent, out.name):
         _clean_leftovers(parent, out.name, out)
-        digests = {rel: hashlib.sha256(data).hexdigest() for rel, data in outputs.items()}
+        digests = {rel: _digest(data) for rel, data in outputs.items()}
         previous = _manifest(out)
         reusable = {rel for rel, entry in previous.items()
                     if rel in digests and entry[0] == digests[rel] and _unchanged_on_disk(out, rel, entry)}

@@ -288,11 +288,34 @@ def simple_spans(content: str) -> list[tuple[int, str, list[str], str | None]] |
     a run of n backticks closes at the next run of exactly n); emphasis, entities and
     simple links around a span cannot change it.
     """
+    if _ONLY_SPANS_AND_TIMESTAMPS.match(content):  # the usual paragraph: the checks below all pass
+        return _spans_of(content, [])
     if _STRUCTURE.search(content):
         return None
     code = _code_spans(content) if "`" in content else []
     if any("\n" in content[start:end] for start, end in code):
         return None  # markdown-it's line count ignores newlines inside code spans: let it decide
+    spans = _spans_of(content, code)
+    if spans is None:
+        return None
+    rest = content
+    for start, end in reversed(code):
+        rest = rest[:start] + " " + rest[end:]
+    rest = _ANY_TIMESTAMP.sub("", _SIMPLE_LINK.sub("", _SIMPLE_SPAN.sub("", rest)))
+    if any(c in rest for c in "[]{"):
+        return None
+    return spans
+
+
+# Brackets only in `[words]{attributes}` spans and [hh:mm:ss] timestamps, and none of `\<!{}` elsewhere.
+_PLAIN_RUN = r"[^\[\]{}\\<`!]*"
+_ONLY_SPANS_AND_TIMESTAMPS = re.compile(
+    rf"{_PLAIN_RUN}(?:(?:\[(?:\d{{1,2}}:)?\d{{1,2}}:\d{{2}}\](?![{{(\[])|\[[^\[\]{{}}\\<`!\n]*\]\{{[^{{}}\n]*\}})"
+    rf"{_PLAIN_RUN})*\Z")
+
+
+def _spans_of(content: str, code: list[tuple[int, int]]) -> list[tuple[int, str, list[str], str | None]] | None:
+    """simple_spans' answer from the spans _SIMPLE_SPAN finds; None when one overlaps code or has odd attributes."""
     spans = []
     for match in _SIMPLE_SPAN.finditer(content):
         if any(start < match.end() and match.start() < end for start, end in code):
@@ -304,12 +327,6 @@ def simple_spans(content: str) -> list[tuple[int, str, list[str], str | None]] |
         ids = [a[1:] for a in attrs if a[0] == "#"]
         if classes:
             spans.append((content.count("\n", 0, match.start()), words, classes, ids[-1] if ids else None))
-    rest = content
-    for start, end in reversed(code):
-        rest = rest[:start] + " " + rest[end:]
-    rest = _ANY_TIMESTAMP.sub("", _SIMPLE_LINK.sub("", _SIMPLE_SPAN.sub("", rest)))
-    if any(c in rest for c in "[]{"):
-        return None
     return spans
 
 
