@@ -9,6 +9,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -218,3 +220,26 @@ def test_build_output_has_no_live_reload_and_no_external_assets(built):
         for url in parse(page).urls:
             assert not url.startswith("//")
             assert not re.match(r"https?://", url) or "example" in url
+
+
+@settings(max_examples=300, deadline=None)
+@given(words=st.text(), company=st.none() | st.text(), title=st.none() | st.text(), line=st.integers(1, 10**6),
+       stamp=st.none() | st.text(max_size=8), added=st.none() | st.tuples(st.text(), st.text()),
+       tags=st.lists(st.text(min_size=1), max_size=3), date_only=st.booleans(),
+       attribution=st.sampled_from(["role", "role-company", "name"]))
+def test_a_quote_line_in_json_is_exactly_what_json_dumps_gives(words, company, title, line, stamp, added, tags,
+                                                              date_only, attribution):
+    """encode_quote writes each quote's JSON by hand (issue 5): it must be json.dumps to the byte."""
+    import datetime as dt
+
+    from persona_site.config import Config
+    from persona_site.model import Quote
+    from persona_site.render import _html_safe_json, encode_quote, quote_json
+
+    config = Config(attribution=attribution)
+    when = dt.datetime(2026, 10, 14, 9, 30, tzinfo=config.zone)
+    quote = Quote("q-" + words[:5], "cfo", tuple(tags), words, f"<em>{words}</em>", when, date_only, company,
+                  words[::-1], title, "transcripts/a.md", line, stamp, added)
+    expected = _html_safe_json(json.dumps(quote_json(quote, config), ensure_ascii=False))
+    assert encode_quote(quote, config) == expected
+    assert json.loads(expected) == quote_json(quote, config)

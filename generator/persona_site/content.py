@@ -100,8 +100,14 @@ def too_large(rel: str, size: int) -> Diagnostic:
 
 def read_file(source: Path, rel: str) -> bytes:
     """One content file's bytes (a rebuild reads only the files whose stat changed)."""
-    with open(source / rel, "rb") as handle:
-        return handle.read(MAX_FILE_BYTES + 1)
+    handle = os.open(f"{source}/{rel}", os.O_RDONLY)  # no buffered file object: most files take one read
+    try:
+        chunks = [os.read(handle, MAX_FILE_BYTES + 1)]
+        while chunks[-1] and sum(map(len, chunks)) <= MAX_FILE_BYTES:
+            chunks.append(os.read(handle, MAX_FILE_BYTES + 1))
+        return b"".join(chunks)
+    finally:
+        os.close(handle)
 
 
 def _read(source: Path, entries: dict[str, os.DirEntry], problems: list[Diagnostic]) -> dict[str, bytes]:
