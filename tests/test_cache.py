@@ -68,20 +68,32 @@ def test_new_commit_updates_dates_and_provenance(cached, monkeypatch, tmp_path):
     assert '"date": "2026-11-20"' in (cached.root / "site/quotes.json").read_text()
 
 
-def test_cache_from_another_version_is_ignored(cached, monkeypatch, tmp_path):
-    path = cached.root / cache.DEFAULT_FOLDER / cache.FILE
-    state = pickle.loads(path.read_bytes())
-    state["version"] = "0.0.0/0"
-    for key in state["transcripts"]:
-        state["transcripts"][key] = (None, [])  # poison: would drop every quote if trusted
-    path.write_bytes(pickle.dumps(state))
+def poison(folder: Path, version: str | None = None) -> None:
+    """Every cached transcript replaced by nothing: trusted, this cache would drop every quote."""
+    for path in folder.glob("transcripts-*.pickle"):
+        state = pickle.loads(path.read_bytes())
+        state["transcripts"] = {key: (None, [], ()) for key in state["transcripts"]}
+        state["version"] = version or state["version"]
+        path.write_bytes(pickle.dumps(state))
+    (folder / uptodate.STAMP).unlink(missing_ok=True)  # else the build is skipped as up to date
+
+
+@pytest.mark.parametrize("where", [cache.FILE, "transcripts-*.pickle"])
+def test_cache_from_another_version_is_ignored(cached, monkeypatch, tmp_path, where):
+    folder = cached.root / cache.DEFAULT_FOLDER
+    poison(folder, "0.0.0/0" if where != cache.FILE else None)
+    if where == cache.FILE:
+        state = pickle.loads((folder / cache.FILE).read_bytes())
+        (folder / cache.FILE).write_bytes(pickle.dumps({**state, "version": "0.0.0/0"}))
     assert_same_as_cold(cached, monkeypatch, tmp_path)
     assert "A fine quote." in (cached.root / "site/quotes.json").read_text()
 
 
 @pytest.mark.parametrize("garbage", [b"", b"not a pickle", pickle.dumps(["a list"]), b"\x80\x05\x95"])
-def test_corrupt_cache_is_ignored(cached, monkeypatch, tmp_path, garbage):
-    (cached.root / cache.DEFAULT_FOLDER / cache.FILE).write_bytes(garbage)
+@pytest.mark.parametrize("where", [cache.FILE, "transcripts-*.pickle"])
+def test_corrupt_cache_is_ignored(cached, monkeypatch, tmp_path, garbage, where):
+    for path in (cached.root / cache.DEFAULT_FOLDER).glob(where):
+        path.write_bytes(garbage)
     assert_same_as_cold(cached, monkeypatch, tmp_path)
 
 
@@ -114,12 +126,7 @@ def test_check_and_quotes_write_no_cache(repo):
 
 def test_a_valid_cache_is_really_used(cached):
     """Guards the tests above: with a same-version cache the build does read it."""
-    path = cached.root / cache.DEFAULT_FOLDER / cache.FILE
-    state = pickle.loads(path.read_bytes())
-    for key, (transcript, problems, encoded) in state["transcripts"].items():
-        state["transcripts"][key] = (None, problems, ())
-    path.write_bytes(pickle.dumps(state))
-    (path.parent / uptodate.STAMP).unlink()  # else the build is skipped as up to date
+    poison(cached.root / cache.DEFAULT_FOLDER)
     assert cached.run("build").exit_code == 0
     assert '"count": 0' in (cached.root / "site/quotes.json").read_text()
 
@@ -136,7 +143,7 @@ def large(repo):
     for path in (repo.root / "content/transcripts").rglob("*.md"):
         os.utime(path, ns=(an_hour_ago, an_hour_ago))
     assert repo.run("build").exit_code == 0
-    assert (repo.root / cache.DEFAULT_FOLDER / cache.FILE).is_file()  # saved before the command returned
+    assert len(cache.load(repo.root / cache.DEFAULT_FOLDER)["transcripts"]) == POOL_MIN_FILES + 20  # saved by now
     return repo
 
 
@@ -170,3 +177,13 @@ def test_published_pages_rendered_by_the_workers_equal_those_rendered_from_the_c
     assert_same_as_cold(large, monkeypatch, tmp_path)  # 1 parsed, the other pages rendered from the cache
     page = (large.root / "site/transcripts/2026/call-001/index.html").read_text()
     assert "Edited once more." in page
+
+
+def test_a_one_file_change_rewrites_one_shard_of_the_cache(large):
+    folder = large.root / cache.DEFAULT_FOLDER
+    before = {path.name: path.stat().st_mtime_ns for path in folder.glob("transcripts-*.pickle")}
+    large.transcript("2026/call-003.md", GOOD.replace("A fine quote.", "Changed."))
+    assert large.run("build").exit_code == 0
+    after = {path.name: path.stat().st_mtime_ns for path in folder.glob("transcripts-*.pickle")}
+    assert len(before) == cache.SHARDS and set(after) == set(before)
+    assert 1 <= sum(after[name] != before[name] for name in before) <= 2  # the old entry's shard, the new one's

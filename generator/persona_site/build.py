@@ -142,14 +142,17 @@ class Builder:
         now = (self._cache.keys(), self._stats, self._history)
         if self._save_cache and now != self._saved:
             state = {"transcripts": self._cache, "stats": self._stats, "git": self._history}
-            if len(self._cache) >= POOL_MIN_FILES and threading.active_count() == 1:
+            changed = {cache.shard_of(key) for key in self._cache.keys() ^ self._saved[0]}
+            unchanged = set(range(cache.SHARDS)) - changed
+            to_write = len(self._cache) * len(changed) // cache.SHARDS  # about that many entries to pickle
+            if to_write >= POOL_MIN_FILES and threading.active_count() == 1:
                 # Pickling 10,000 transcripts takes as long as rendering them: a forked copy of this process
                 # saves while this one renders (multiprocessing waits for it when the command exits).
                 self._saving = multiprocessing.get_context("fork").Process(target=cache.save,
-                                                                           args=(self._cache_folder, state))
+                                                                           args=(self._cache_folder, state, unchanged))
                 self._saving.start()
             else:
-                cache.save(self._cache_folder, state)
+                cache.save(self._cache_folder, state, unchanged)
             self._saved = (set(self._cache), self._stats, self._history)
 
     def _provenance(self, files: ContentFiles) -> dict:

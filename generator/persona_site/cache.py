@@ -35,12 +35,24 @@ def cache_folder(source: Path) -> Path | None:
     return source / DEFAULT_FOLDER
 
 
-def load(folder: Path | None) -> dict:
-    """The cached state, or {} when there is none we can trust."""
-    if folder is None:
-        return {}
+SHARDS = 16
+"""Parsed transcripts are split over this many files by content hash, so a build that changed a few
+transcripts rewrites a few small files, not all of them (benchmarks/README.md, issue 5)."""
+
+
+def shard_of(key: tuple) -> int:
+    """The file a cache entry lives in: by the first byte of its content hash (key[0])."""
+    return key[0][0] % SHARDS if key[0] else 0
+
+
+def _shard(folder: Path, number: int) -> Path:
+    return folder / f"transcripts-{number:02d}.pickle"
+
+
+def _read(path: Path) -> dict:
+    """A cache file's state, or {} when it is missing, unreadable or from another version."""
     try:
-        with open(folder / FILE, "rb") as handle:
+        with open(path, "rb") as handle:
             state = pickle.load(handle)
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError, TypeError,
             IndexError, KeyError, MemoryError):
@@ -50,8 +62,24 @@ def load(folder: Path | None) -> dict:
     return state
 
 
-def save(folder: Path | None, state: dict) -> None:
-    """Write the state atomically; a cache that cannot be written is simply skipped."""
+def load(folder: Path | None) -> dict:
+    """The cached state, or {} when there is none we can trust; a bad shard only loses its entries."""
+    if folder is None:
+        return {}
+    state = _read(folder / FILE)
+    if not state:
+        return {}
+    transcripts: dict = {}
+    for number in range(SHARDS):
+        part = _read(_shard(folder, number)).get("transcripts")
+        if isinstance(part, dict):
+            transcripts.update(part)
+    return {**state, "transcripts": transcripts}
+
+
+def save(folder: Path | None, state: dict, unchanged: set[int] | frozenset[int] = frozenset()) -> None:
+    """Write the state atomically, file by file, except the shards numbered in `unchanged` (their
+    entries are the same as on disk); a cache that cannot be written is simply skipped."""
     if folder is None:
         return
     try:
@@ -59,9 +87,20 @@ def save(folder: Path | None, state: dict) -> None:
         ignore = folder / ".gitignore"
         if not ignore.exists():
             ignore.write_text("*\n")
-        write_atomic(folder / FILE, pickle.dumps({**state, "version": VERSION}, protocol=pickle.HIGHEST_PROTOCOL))
+        shards: list[dict] = [{} for _ in range(SHARDS)]
+        for key, entry in state.get("transcripts", {}).items():
+            shards[shard_of(key)][key] = entry
+        for number, part in enumerate(shards):
+            if number not in unchanged:
+                write_atomic(_shard(folder, number), _pickle({"version": VERSION, "transcripts": part}))
+        rest = {name: value for name, value in state.items() if name != "transcripts"}
+        write_atomic(folder / FILE, _pickle({**rest, "version": VERSION}))
     except OSError:
         pass
+
+
+def _pickle(state: dict) -> bytes:
+    return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def write_atomic(path: Path, data: bytes) -> None:
