@@ -14,6 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import jinja2
 
@@ -229,7 +230,7 @@ class Builder:
         started = time.time_ns()
         kept, jobs, stats = {}, [], {}
         for path, data in files.transcripts.items():
-            job = Job(path, data, self._undated(files, history, path), _added(history, path, dirty), context)
+            job = Job.make(path, data, self._undated(files, history, path), _added(history, path, dirty), context)
             stat = files.stats.get(path)
             digest = _digest(data) if data is not None else self._stats.get(path, (None, None))[1] \
                 if self._stats.get(path, (None,))[0] == stat else None
@@ -290,8 +291,7 @@ def _added(history: gitmeta.History | None, path: str, dirty: set[str]) -> tuple
     return history.added.get(path)
 
 
-@dataclass(frozen=True)
-class Job:
+class Job(NamedTuple):
     """One transcript to read and parse, with everything its result depends on besides its bytes."""
 
     path: str
@@ -302,12 +302,18 @@ class Job:
     """The date to use when the front matter has none."""
     added: tuple[str, str] | None
     """The commit that added the file, for every quote's added_in; None when _with_history decides."""
-    context: bytes
-    """A hash of the config and personas the parse depends on."""
+    inputs: tuple
+    """What the result depends on besides the bytes: path, a hash of the config and personas, the undated
+    date and its warning, added. Made once: the key is looked up 20,000 times in a 10,000-file build."""
+
+    @classmethod
+    def make(cls, path: str, data: bytes | None, undated: Undated, added: tuple[str, str] | None,
+             context: bytes) -> "Job":
+        return cls(path, data, undated, added, (path, context, undated.date.timestamp(), undated.warning, added))
 
     def key(self, digest: bytes | None) -> tuple:
         """The cache key: the bytes' hash and everything else the result depends on."""
-        return (digest, self.path, self.context, self.undated.date.timestamp(), self.undated.warning, self.added)
+        return (digest, *self.inputs)
 
 
 POOL_MIN_FILES = 300
