@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import multiprocessing
 import os
 import platform
 import shlex
@@ -277,7 +278,24 @@ def machine(ours: list[str], hugo: str) -> str:
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     return (f"- {os.cpu_count()} CPUs ({cpu}), {ram:.1f} GiB RAM, Python {platform.python_version()}, "
             f"{platform.system()} {platform.release()}\n- {versions[0]}\n- {versions[1]}\n"
-            f"- load average before the run: {load}")
+            f"- load average before the run: {load}\n- {parallelism()}")
+
+
+def _spin(seconds: float) -> int:
+    """Count loop turns for `seconds` of wall time: how much CPU this process got."""
+    end, turns = time.perf_counter() + seconds, 0
+    while time.perf_counter() < end:
+        turns += 1
+    return turns
+
+
+def parallelism(seconds: float = 1.0) -> str:
+    """How much faster two busy processes go than one: a 2-vCPU VM can give much less than 2x
+    (shared physical cores, steal time), and both tools build on all cores."""
+    alone = _spin(seconds)
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        both = sum(pool.map(_spin, [seconds, seconds]))
+    return f"two busy processes did {both / alone:.2f}x the work of one in the same time (2.00x on two free cores)"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -88,7 +88,8 @@ class Builder:
         are twice as fast); a new one when the theme's template files come or go."""
         key = (theme, tuple(sorted(str(p) for folder in theme.folders for p in (folder / "templates").rglob("*"))))
         if self._renderer[0] != key:
-            self._renderer = (key, Renderer(theme))
+            compiled = self._cache_folder / "templates" if self._cache_folder and self._save_cache else None
+            self._renderer = (key, Renderer(theme, compiled))
         return self._renderer[1]
 
     def build(self, files: ContentFiles | None = None, *, render: bool = True) -> BuildResult:

@@ -74,10 +74,19 @@ class RenderContext:
         return self.config.base_url + path.lstrip("/")
 
 
-def make_environment(theme: Theme) -> jinja2.Environment:
+def make_environment(theme: Theme, compiled: Path | None = None) -> jinja2.Environment:
+    """The theme's templates; `compiled` keeps them compiled between runs (Jinja's bytecode cache, keyed by
+    each template's source: compiling took half of a small rebuild)."""
     loader = jinja2.FileSystemLoader([str(folder / "templates") for folder in theme.folders])
+    bytecode = None
+    if compiled is not None:
+        try:
+            compiled.mkdir(parents=True, exist_ok=True)
+            bytecode = jinja2.FileSystemBytecodeCache(str(compiled))
+        except OSError:
+            pass  # a cache we cannot write is no cache
     # autoescape=True for every template whatever its extension: feeds too (SECURITY.md, item 13).
-    env = jinja2.Environment(loader=loader, autoescape=True,
+    env = jinja2.Environment(loader=loader, autoescape=True, bytecode_cache=bytecode,
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["xmlsafe"] = lambda text: _XML_FORBIDDEN.sub("", str(text))
     env.filters["tojson"] = _tojson
@@ -189,9 +198,9 @@ def transcript_url_path(doc_path: str) -> str:
 class Renderer:
     """Turns one site into outputs; holds the Jinja environment between builds."""
 
-    def __init__(self, theme: Theme) -> None:
+    def __init__(self, theme: Theme, compiled: Path | None = None) -> None:
         self.theme = theme
-        self.env = make_environment(theme)
+        self.env = make_environment(theme, compiled)
         self._page_context: tuple[RenderContext | None, dict] = (None, {})
 
     def _common(self, ctx: RenderContext) -> tuple[dict, dict[str, bytes]]:
