@@ -219,120 +219,158 @@ def _key_lines(node: yaml.MappingNode) -> dict[str, int]:
 # Loading costs 150-250 µs a file, most of it libyaml composing nodes and the Python constructor:
 # 2 s of CPU for 10,000 transcripts, more than the whole build may take. Nearly all front matter is
 # a few `key: text` lines and one block of `Name: role` or `Name: {role: r, title: "t"}` lines, so
-# simple_load reads that subset with one regex pass and gives exactly what _load gives; anything
-# else, or anything that might be an error, returns None and goes to _load, which stays the only
-# place errors come from. tests/test_frontmatter_fast.py checks the two agree.
+# simple_load reads that subset with str methods (and a regex for the flow mappings) and gives
+# exactly what _load gives; anything else, or anything that might be an error, returns None and
+# goes to _load, which stays the only place errors come from. tests/test_frontmatter_fast.py
+# checks the two agree.
+#
+# In YAML's block context a plain scalar may hold any printable character: it ends only at ': '
+# (a mapping value), at ' #' (a comment) or at the end of its line if the next line is not
+# indented deeper (else it goes on). So a line is split at its first ': ', and what remains to
+# check is a handful of characters: the first one of a key or value, and a ':' at the end.
 
 # First characters that make YAML read something other than a plain scalar (or may, depending on
 # what follows them: conservative).
-_INDICATORS = r"""\-?:,\[\]{}#&*!|>'"%@`"""
+_INDICATORS = "-?:,[]{}#&*!|>'\"%@`"
+_INDICATOR = frozenset(_INDICATORS)
 # Only null is resolved implicitly (_RESOLVERS): the plain scalars it matches.
 _NULLS = frozenset(("", "~", "null", "Null", "NULL"))
-# In no scalar: controls, C1 controls (U+0085 is a YAML line break) and the backslash (an escape
-# in "..."); '\n' is among the controls, so nothing runs past its line.
-_NOT = r"\x00-\x1f\x7f-\x9f\\"
-# Block keys stop at ':' '#' and, to be safe, at the flow indicators. In a flow mapping any of
-# ',[]{}' ends a plain scalar, so none is allowed inside one, nor ':' or '#'; keys take no quotes.
-_STOPS = _NOT + r":#,\[\]{}"
-_FLOW_KEY_STOPS = _STOPS + "'\""
-
-
-def _plain(stops: str, last: str = "") -> str:
-    """A one-line plain scalar: no indicator first, none of `stops` after, no space (nor `last`) last."""
-    return rf"[^ {_NOT}{_INDICATORS}](?:[^{stops}]*[^ {stops}{last}])?"
-
-
-def _key(stops: str) -> str:
-    """A plain key: not null (an error as a key), not '...' (a document end), and short (libyaml
-    refuses a simple key over 1024 characters)."""
-    return rf"(?!(?:~|null|Null|NULL) *[:,}}]|\.\.\.)[^ {_NOT}{_INDICATORS}](?:[^{stops}]{{0,198}}[^ {stops}])?"
-
-
-def _flow_value(group: str) -> str:
-    return rf"""{group}"[^"{_NOT}]*"|'[^'{_NOT}]*'|{_plain(_STOPS)})"""
-
-
-# `key`, `key: plain`, `key: "text"` or `key: 'text'` in a flow mapping.
-_FLOW_ENTRY = rf"{_key(_FLOW_KEY_STOPS)}(?:: +{_flow_value('(?:')})?"
-# The entries of a flow mapping _LINES matched, each with the '{' or ',' before it: (key, value).
-_FLOW_ITEMS = re.compile(rf"[{{,] *({_key(_FLOW_KEY_STOPS)})(?:: +{_flow_value('(')})?")
-# One line and its '\n', as (indent, key, value as written, other): a `key: value` line (a plain
-# value ending in ':' would start a mapping); a blank line (all empty); anything else (other). The
-# last alternative takes any line, so findall skips none: one row a line, in order.
-_LINES = re.compile(
-    rf"""(?:( *)({_key(_STOPS)}):(?: +({_plain(_NOT, ":")}|"[^"{_NOT}]*"|'[^'{_NOT}]*'"""
-    rf"""|\{{ *{_FLOW_ENTRY}(?: *, *{_FLOW_ENTRY})* *\}}))? *| *|(.*[^\n]))\n""")
+# libyaml refuses a simple key over 1024 characters; far below that, to be safe.
+_MAX_KEY = 200
+# Bytes YAML refuses (controls; '\n' aside) and the backslash, an escape in "...".
+_CONTROLS = bytes(range(32)).replace(b"\n", b"") + b"\x7f\\"
 
 
 def simple_load(fm: str) -> tuple[dict, dict[str, int]] | None:
     """meta and key_lines as _load gives them, for front matter in the simple subset; else None.
 
-    fm is what _split gives: it starts with the '\n' that ends the opening '---' line (line 1 of
-    the file) and ends with a '\n'. The loop runs for every line of every file, so it is written
+    fm is what _split gives: it starts with the '\\n' that ends the opening '---' line (line 1 of
+    the file) and ends with a '\\n'. The loop runs for every line of every file, so it is written
     out in one piece, with no call for the common lines.
     """
-    if fm[:1] != "\n" or fm[-1:] != "\n" or not (fm.isascii() or fm.replace("\n", "").isprintable()):
-        return None  # isprintable() is False for U+0085, U+2028, U+2029, the BOM, no-break spaces...
+    if not _plain_text(fm):
+        return None
     meta: dict = {}
     key_lines: dict[str, int] = {}
     block: dict | None = None  # the mapping under the last top-level key written with no value
-    parent = prefix = indent = ""
-    number = 1
-    for spaces, key, written, other in _LINES.findall(fm, 1):
-        number += 1
-        if not key:
-            if other:
-                return None
+    parent = prefix = ""
+    indent = 0  # of the open block's lines, once one is seen
+    for number, line in enumerate(fm[1:-1].split("\n"), 2):
+        key, colon, written = line.partition(": ")
+        if colon:
+            written = written.strip(" ")
+        elif line[-1:] == ":":
+            key = line[:-1]
+        elif line.strip(" "):
+            return None  # not a `key: value` line
+        else:
             continue  # a blank line separates nothing in a mapping
         if not written:
             value = None
-        elif (first := written[0]) == '"' or first == "'":
-            value = written[1:-1]
-        elif first == "{":
-            value = _flow_mapping(written)
-            if value is None:
-                return None
-        elif ": " in written or " #" in written:
-            return None  # a mapping value or a comment
-        else:  # plain; len() first, as hashing a long value costs more than the test
-            value = None if len(written) < 5 and written in _NULLS else written
-        if spaces:
+        elif (first := written[0]) in _INDICATOR:
+            if first == "{":
+                value = _flow_mapping(written)
+                if value is None:
+                    return None
+            elif (first != '"' and first != "'") or written[-1] != first or written.count(first) != 2:
+                return None  # not a plain scalar; or an escaped quote, or text after the closing one
+            else:
+                value = written[1:-1]
+        elif written[-1] == ":" or ": " in written:
+            return None  # a mapping in a mapping value
+        elif len(written) < 5 and written in _NULLS:  # len() first: hashing a long value costs more
+            value = None
+        else:
+            value = written
+        if key[:1] == " ":
             # An entry of the open block, at the block's one indentation; anywhere else an
             # indented line would go on with a scalar or open a deeper mapping (or be an error).
-            if block is None or key in block or (indent and spaces != indent):
+            spaces = len(key)
+            key = key.lstrip(" ")
+            spaces -= len(key)
+            if block is None or not _plain_key(key) or key in block or (indent and spaces != indent):
                 return None
             block[key] = value
             meta[parent], indent = block, spaces
             key_lines.setdefault(prefix + key, number)
             continue
-        if key in meta:
+        if not _plain_key(key) or key in meta:
             return None
         meta[key] = value
         key_lines.setdefault(key, number)
-        if written:
-            block = None
-            if first == "{":
-                for sub in value:
-                    key_lines.setdefault(f"{key}.{sub}", number)
-        else:
-            block, parent, prefix, indent = {}, key, key + ".", ""
+        if not written:
+            block, parent, prefix, indent = {}, key, key + ".", 0
+            continue
+        block = None
+        if first == "{":
+            for sub in value:
+                key_lines.setdefault(f"{key}.{sub}", number)
     return meta, key_lines
 
 
+def _plain_key(key: str) -> bool:
+    """A key written plain (up to the first ': '), that is text (a null key is an error)."""
+    return bool(key) and key[0] not in _INDICATOR and key[-1] != " " and len(key) <= _MAX_KEY and key not in _NULLS
+
+
+def _plain_text(fm: str) -> bool:
+    """The frame _split gives, no comment (nor ' #' in a quoted value: rare, so not worth telling
+    apart), no document end, and no character YAML refuses or treats apart.
+
+    isprintable() is False for the line breaks YAML counts (U+0085, U+2028, U+2029), controls,
+    the BOM, surrogates, unassigned code points, and no-break and other Unicode spaces.
+    """
+    if fm[:1] != "\n" or fm[-1:] != "\n" or " #" in fm or "\n..." in fm:
+        return False
+    if fm.isascii():
+        data = fm.encode("ascii")
+        return len(data.translate(None, _CONTROLS)) == len(data)
+    return "\\" not in fm and fm.replace("\n", "").isprintable()
+
+
+# A one-line flow mapping `{k: v, k: "v", k}`. In a flow mapping any of ',[]{}' ends a plain
+# scalar, so none is allowed inside one here, nor ':' or '#'; keys take no quotes.
+_STOPS = r":#,\[\]{}"
+_FLOW_KEY = (rf"(?!(?:~|null|Null|NULL) *[:,}}])[^ {re.escape(_INDICATORS)}]"  # null: an error as a key
+             rf"""(?:[^{_STOPS}'"]{{0,{_MAX_KEY - 2}}}[^ {_STOPS}'"])?""")
+_FLOW_VALUE = rf"""(?:"[^"]*"|'[^']*'|[^ {re.escape(_INDICATORS)}](?:[^{_STOPS}]*[^ {_STOPS}])?)"""
+
+
+def _entry(group: str) -> str:
+    """`key`, `key: plain`, `key: "text"` or `key: 'text'`; group '(' captures key and value."""
+    return rf"{group}{_FLOW_KEY})(?:: +{group}{_FLOW_VALUE}))?"
+
+
+# The first three entries as (key, value as written), the rest as written: few have more.
+_FLOW = re.compile(rf"\{{ *{_entry('(')}(?: *, *{_entry('(')})?(?: *, *{_entry('(')})?"
+                   rf"((?: *, *{_entry('(?:')})*) *\}}")
+# Entries past the third, each with the ',' before it.
+_FLOW_ITEMS = re.compile(rf", *{_entry('(')}")
+
+
 def _flow_mapping(flow: str) -> dict | None:
-    """A one-line flow mapping '{k: v, k: "v", k}' that _LINES matched, as a dict; None if a key
-    is written twice."""
-    mapping: dict = {}
-    for key, value in _FLOW_ITEMS.findall(flow):
+    """A one-line flow mapping as a dict; None if it is not of the simple kind, or writes a key twice."""
+    m = _FLOW.fullmatch(flow)
+    if m is None:
+        return None
+    k1, v1, k2, v2, k3, v3, rest = m.groups()
+    mapping = {k1: _flow_scalar(v1)}
+    for key, value in ((k2, v2), (k3, v3), *(_FLOW_ITEMS.findall(rest) if rest else ())):
+        if key is None:
+            continue  # fewer than three entries
         if key in mapping:
             return None
-        if not value:
-            mapping[key] = None
-        elif value[0] == '"' or value[0] == "'":
-            mapping[key] = value[1:-1]
-        else:  # plain, with no ':' or '#' in it (_FLOW_ITEMS)
-            mapping[key] = None if len(value) < 5 and value in _NULLS else value
+        mapping[key] = _flow_scalar(value)
     return mapping
+
+
+def _flow_scalar(value: str | None):
+    """A flow mapping's value as written: nothing (None or ''), quoted, or plain."""
+    if not value:
+        return None
+    if value[0] == '"' or value[0] == "'":
+        return value[1:-1]
+    return None if len(value) < 5 and value in _NULLS else value
 
 
 _WS = re.compile(r"\s+")
