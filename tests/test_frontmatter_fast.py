@@ -247,6 +247,23 @@ def test_splitting_agrees(text):
     assert_agree(text)
 
 
+BOUNDARY_PIECES = ["-", "---", "----", "\n", "---\n", "\n---\n", " ", "\t", "\r", "\u00a0", "\u2028", "\x85", "\x1c",
+                   "\x0c", "a", "a: b", ":"]
+
+
+@many
+@given(st.lists(st.sampled_from(BOUNDARY_PIECES), max_size=16).map("".join))
+def test_split_finds_python_frontmatters_boundaries(text):
+    try:
+        expected = _HANDLER.split(text) if _HANDLER.detect(text) else None
+    except ValueError:
+        expected = "not closed"
+    try:
+        assert _split(text) == expected
+    except ValueError:
+        assert expected == "not closed"
+
+
 def test_a_lone_surrogate_fails_the_same_way():
     # Not from a file (they are decoded strictly), but the same either way.
     assert_agree("---\na: \udc80\n---\n")
