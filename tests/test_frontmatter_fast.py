@@ -99,7 +99,7 @@ def unique(draw, noise: int, used: set, key: str) -> str:
 def flow_mappings(draw, noise: int) -> str:
     entries: list[str] = []
     used: set[str] = set()
-    for _ in range(draw(st.integers(1 if noise < 20 else 0, 4))):
+    for _ in range(draw(st.integers(1 if noise < 20 else 0, 6))):  # past three: _FLOW_ITEMS
         key = unique(draw, noise, used, pick(draw, noise, FLOW_KEYS, BAD_FLOW_KEYS))
         if draw(st.integers(0, 3)) == 0:
             entries.append(key)
@@ -220,6 +220,8 @@ def test_random_lines_agree(text):
     "a: \u00a0b\n", "a: b\u00a0\n", "a: x\u2028y\n", "a: x\x85y\n", "a: \ufeffx\n", "a: 😀\n", "😀: a\n",
     "a:\tb\n", "a: b\t\n", "\ta: b\n", "a: b\r\n", "a: b\\c\n", "a: \"b\\\"c\"\n",
     "a: x\n" + "k" * 200 + ": v\n", "a: x\n" + "k" * 1100 + ": v\n",
+    "a::\n", "a:b:\n", "a::\n  x: 1\n", "a:: b: c\n", "a ::\n", "a: b ::\n", "a: x:y\n", "a: :x\n", "a: x :y\n",
+    "a: {b: 1, c: 2, d: 3, e: 4, f: \"5, 6\", g}\n", "a: {b: 1, c: 2, d: 3, d: 4}\n", "a: {b, c, d, e: 'x, y'}\n",
     "a:\n  " + "k" * 1100 + ": v\n",
     "", "\n", "   \n", "# only a comment\n",
 ])

@@ -246,7 +246,7 @@ def simple_load(fm: str) -> tuple[dict, dict[str, int]] | None:
 
     fm is what _split gives: it starts with the '\\n' that ends the opening '---' line (line 1 of
     the file) and ends with a '\\n'. The loop runs for every line of every file, so it is written
-    out in one piece, with no call for the common lines.
+    out in one piece.
     """
     if not _plain_text(fm):
         return None
