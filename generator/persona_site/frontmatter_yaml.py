@@ -7,7 +7,7 @@ alias bombs. We keep python-frontmatter's splitting and replace the rest:
 see SECURITY.md, items 1-7.
 
 Front matter of the usual simple kind takes a fast path (simple_load, and _split
-for python-frontmatter's boundaries) that gives the same result in a sixth of the
+for python-frontmatter's boundaries) that gives the same result in a fifth of the
 time; the loader stays the only source of errors (benchmarks/README.md, issue 5).
 """
 
