@@ -412,3 +412,22 @@ def test_installed_dependencies_are_past_known_cves(package, minimum):
     pyproject = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text().lower()
     floor = ".".join(map(str, minimum))
     assert f'"{package}>={floor}' in pyproject or package == "markdown-it-py"
+
+
+def test_a_control_character_beside_an_anchor_is_a_clean_error_not_a_crash(repo):
+    """The pure-Python loader (taken when an alias may be there) refused the character as it was made,
+    outside the error handling: a traceback instead of a diagnostic (found by the fast path's helper)."""
+    repo.write("content/transcripts/a.md", "---\ntitle: Acme\ndate: 2026-10-14\ncompany: &x Acme\x7f\n---\n\n" + GOOD)
+    result = repo.run("build")
+    assert result.exit_code == 1
+    assert "content/transcripts/a.md:4: error: the front matter holds a character YAML does not allow" in result.output
+
+
+def test_blank_lines_after_the_opening_dashes_keep_the_lines_right(repo):
+    """The opening '---' pattern took one blank line after it, so every key was reported a line early."""
+    assert split_front_matter("---\n\n\ntitle: Acme\ndate: x\n---\n").key_lines == {"title": 4, "date": 5}
+    repo.write("content/transcripts/a.md", "---\n\ndate: 2026-10-14\ncompany: A\ncompany: B\n---\n\n" + GOOD)
+    result = repo.run("build")
+    assert result.exit_code == 1
+    assert "content/transcripts/a.md:5: error: the front matter is not valid YAML: the key 'company' is written twice" \
+        in result.output

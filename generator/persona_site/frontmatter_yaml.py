@@ -129,8 +129,16 @@ def split_front_matter(text: str, *, fast: bool = True) -> FrontMatter:
         return FrontMatter({}, {}, text, 0)
     fm, body = parts
     body_line = text.count("\n", 0, len(text) - len(body))
-    loaded = simple_load(fm) if fast else None
-    meta, key_lines = loaded if loaded is not None else _load(fm)
+    # Lines are counted from the front matter's own first line; the opening boundary's pattern ends with
+    # \s*, so it also takes the blank lines after '---' but one: add those back.
+    skipped = text.count("\n", 0, _BOUNDARY.match(text).end())
+    try:
+        loaded = simple_load(fm) if fast else None
+        meta, key_lines = loaded if loaded is not None else _load(fm)
+    except FrontMatterError as exc:
+        raise FrontMatterError(exc.line + skipped, str(exc)) from None
+    if skipped:
+        key_lines = {key: line + skipped for key, line in key_lines.items()}
     return FrontMatter(meta, key_lines, body, body_line)
 
 
@@ -157,8 +165,9 @@ def _split(text: str) -> tuple[str, str] | None:
 
 def _load(fm: str) -> tuple[dict, dict[str, int]]:
     """The YAML loader: the source of truth, and the only place front matter errors come from."""
-    loader = _Loader(fm) if ("&" in fm or "*" in fm) and _has_alias(fm) else _FastLoader(fm)
-    try:
+    loader = None
+    try:  # the pure-Python loader checks every character as it is made: inside the try (SECURITY.md, item 24)
+        loader = _Loader(fm) if ("&" in fm or "*" in fm) and _has_alias(fm) else _FastLoader(fm)
         node = loader.get_single_node()
         if node is None:
             return {}, {}
@@ -170,10 +179,15 @@ def _load(fm: str) -> tuple[dict, dict[str, int]]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         raise FrontMatterError(line, f"the front matter is not valid YAML: {exc.problem or exc}") from None
+    except yaml.reader.ReaderError as exc:
+        raise FrontMatterError(fm.count("\n", 0, max(exc.position, 0)) + 1,
+                               f"the front matter holds a character YAML does not allow (code {exc.character!r}): "
+                               "delete it or put the value in quotes") from None
     except yaml.YAMLError as exc:
         raise FrontMatterError(1, f"the front matter is not valid YAML: {exc}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return meta, key_lines
 
 
