@@ -21,7 +21,7 @@ import jinja2
 from .archive import Archive
 from .config import CONFIG_NAME, Config, parse_config
 from . import cache, gitmeta
-from .content import LINK_OUT, MAX_FILE_BYTES, ContentFiles, decode, read_file, read_revision, read_work_tree, too_large
+from .content import LINK_OUT, MAX_FILE_BYTES, ContentFiles, Stat, decode, read_file, read_revision, read_work_tree, too_large
 from .model import Diagnostic, Participant, Persona, Site, Transcript, error, warning
 from .reader import Undated, read_personas, read_transcript
 from .render import Renderer, RenderContext, Theme, encode_quote, freshness, transcript_url_path
@@ -233,8 +233,7 @@ class Builder:
         for path, data in files.transcripts.items():
             job = Job.make(path, data, self._undated(files, history, path), _added(history, path, dirty), context)
             stat = files.stats.get(path)
-            digest = _digest(data) if data is not None else self._stats.get(path, (None, None))[1] \
-                if self._stats.get(path, (None,))[0] == stat else None
+            digest = self._known_digest(path, data, stat)
             key = job.key(digest)
             if digest is not None and key in self._cache:
                 kept[key] = self._cache[key]
@@ -261,6 +260,14 @@ class Builder:
                 transcripts.append(transcript)
                 encoded.update(zip((q.id for q in transcript.quotes), fragments))
         return transcripts, encoded, pages
+
+    def _known_digest(self, path: str, data: bytes | None, stat: Stat | None) -> bytes | None:
+        """The content hash without reading the file: of the bytes given (a revision), or the one remembered
+        for this exact stat; None when only reading the file can tell."""
+        if data is not None:
+            return _digest(data)
+        remembered = self._stats.get(path)
+        return remembered[1] if remembered is not None and remembered[0] == stat else None
 
     def _source_for_jobs(self) -> Path | None:
         return None if self.rev else self.source
