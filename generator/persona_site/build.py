@@ -10,7 +10,7 @@ import threading
 import time
 import unicodedata
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -242,8 +242,9 @@ class Builder:
             else:
                 jobs.append(job)
         pages = {}
-        for job, (digest, parsed, html) in zip(jobs, parse_transcripts(jobs, config, roles, titles, set(self._cache),
-                                                                        self._source_for_jobs(), page, self._progress)):
+        for job, (digest, parsed, html) in zip(jobs, parse_transcripts(jobs, config, roles, titles, self._cache.keys(),
+                                                                        None if self.rev else self.source, page,
+                                                                        self._progress)):
             key = job.key(digest)
             if html is not None:
                 pages[job.path.removeprefix("content/")] = html
@@ -268,9 +269,6 @@ class Builder:
             return _digest(data)
         remembered = self._stats.get(path)
         return remembered[1] if remembered is not None and remembered[0] == stat else None
-
-    def _source_for_jobs(self) -> Path | None:
-        return None if self.rev else self.source
 
     @staticmethod
     def _undated(files: ContentFiles, history: gitmeta.History | None, path: str) -> Undated:
@@ -329,10 +327,8 @@ POOL_MIN_FILES = 300
 _worker_context: tuple = ()
 
 
-
-
 def parse_transcripts(jobs: list[Job], config: Config, roles: dict[str, str], titles: dict[str, str],
-                      cached: set[tuple], source: Path | None, page: Callable[[Transcript], bytes] | None = None,
+                      cached: Collection[tuple], source: Path | None, page: Callable[[Transcript], bytes] | None = None,
                       progress: Callable[[str, int, int], None] | None = None) -> list[tuple]:
     """(digest, (transcript, diagnostics, quote JSON) or None when cached, page or None) per job: on every core
     for a large repository, in-process for a small one. Workers read their own files and render their pages."""
@@ -363,7 +359,7 @@ def _parse_chunk(chunk: list[Job]) -> list[tuple]:
     return [_parse_job(job, *_worker_context) for job in chunk]
 
 
-def _parse_job(job: Job, config: Config, roles: dict[str, str], titles: dict[str, str], cached: set[tuple],
+def _parse_job(job: Job, config: Config, roles: dict[str, str], titles: dict[str, str], cached: Collection[tuple],
                source: Path | None, page: Callable[[Transcript], bytes] | None) -> tuple:
     data = job.data
     if data is None:

@@ -16,6 +16,8 @@ from pathlib import Path
 from . import __version__
 
 FORMAT = 1
+
+
 def _version() -> str:
     from .uptodate import dependency_versions  # a library upgrade can change what a parse gives
 

@@ -62,7 +62,7 @@ def _markdown_files(source: Path, folder: str, recursive: bool, problems: list[D
     if not base.is_dir():
         return {}
     root = source.resolve()
-    found: dict[str, Path] = {}
+    found: dict[str, os.DirEntry] = {}
     pending = [(base, folder)]
     while pending:
         directory, rel_dir = pending.pop()

@@ -83,7 +83,7 @@ def _clean_leftovers(parent: Path, name: str, out: Path) -> None:
 
 
 @contextmanager
-def _locked(parent: Path, name: str) -> Iterator[None]:
+def _locked(parent: Path) -> Iterator[None]:
     """One build at a time per folder of outputs: two at once must not swap each other's folders away.
 
     The lock is held on the parent folder itself, so no lock file is left behind.
@@ -108,7 +108,7 @@ def write_site(outputs: dict[str, bytes], out: Path, source: Path,
     check_output(out, source)
     parent = out.parent
     parent.mkdir(parents=True, exist_ok=True)
-    with _locked(parent, out.name):
+    with _locked(parent):
         _clean_leftovers(parent, out.name, out)
         digests = {rel: _digest(data) for rel, data in outputs.items()}
         previous = _manifest(out)

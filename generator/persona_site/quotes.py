@@ -22,7 +22,9 @@ from .suggest import did_you_mean
 
 _BOLD_LABEL = re.compile(r"^\*\*(?P<name>[^*\n]{1,80}?)(?::\*\*|\*\*:)[ \t]*")
 _PLAIN_LABEL = re.compile(r"^(?P<name>[^\s:*\[\]`#>][^:\n*\[\]`]{0,79}?):[ \t]+")
-_TIMESTAMP = re.compile(r"^\[(?:(?P<h>\d{1,2}):)?(?P<m>\d{1,2}):(?P<s>\d{2})\][ \t]*")
+# A turn's [hh:mm:ss] right after its label; _ANY_STAMP is any timestamp that is not a span, link or reference.
+_TIMESTAMP = re.compile(r"[ \t]*\[(?:(?P<h>\d{1,2}):)?(?P<m>\d{1,2}):(?P<s>\d{2})\]")
+_ANY_STAMP = r"\[(?:\d{1,2}:)?\d{1,2}:\d{2}\](?![{(\[])"
 _NAME_LIKE = re.compile(r"^[A-Z][\w'.-]*(?: [A-Z][\w'.-]*){0,3}$")
 # Words that open a note rather than a turn ("Note: ..."), so never warned about.
 _NOT_NAMES = {"note", "notes", "summary", "context", "agenda", "update", "action items", "next steps",
@@ -138,7 +140,7 @@ _MAYBE_BLOCK = re.compile(r"\n(?:[^*A-Za-z\n\[]|\*(?:[ \t_-]|$|\*[ \t]*(?:[*_-]|
 _BLANK_WITH_SPACES = re.compile(r"^[ \t]+$", re.MULTILINE)
 _PARAGRAPH = re.compile(r"(?:^[ \t]*[^ \t\n][^\n]*(?:\n|\Z))+", re.MULTILINE)  # only space and tab are blank
 _SIMPLE_SPAN = re.compile(r"\[([^\[\]\n]*)\]\{([^{}\n]*)\}")
-_ANY_TIMESTAMP = re.compile(r"\[(?:\d{1,2}:)?\d{1,2}:\d{2}\](?![{(\[])")  # not a span, a link or a reference
+_ANY_TIMESTAMP = re.compile(_ANY_STAMP)
 _STRUCTURE = re.compile(r"[\\<]|!\[")  # escapes, autolinks, images: markdown-it decides
 _SIMPLE_LINK = re.compile(r"\[[^\[\]\n]*\]\([^()\s<>]*\)")
 _BACKTICKS = re.compile(r"`+")
@@ -185,7 +187,6 @@ def _simple_body(body: str) -> str | None:
 # greedy and lazy end at the same place, greedy sooner.
 _TURN_START = re.compile(
     r"\n\n(?:\*\*([^*\n]{1,80})(?::\*\*|\*\*:)|([^\s:*\[\]`#>][^:\n*\[\]`]{0,79}):[ \t]+)")
-_TIMESTAMP_AFTER = re.compile(r"[ \t]*\[(?:(\d{1,2}):)?(\d{1,2}):(\d{2})\]")
 # A paragraph opening with white space, blank lines in a row, or a blank line holding spaces: _PARAGRAPH's case.
 _ODD_PARAGRAPH = re.compile(r"\n\n(?:\s|\Z)|\n[ \t]+\n")
 _PROSE, _UNKNOWN = "prose", "unknown"
@@ -208,7 +209,7 @@ def _scan_simple(body: str, by_name: dict[str, Participant], path: str, doc: str
         return False
     speakers: dict[tuple, object] = {}
     for label in set(_TURN_START.findall(text)):
-        speakers[label] = _speaker(label, by_name)
+        speakers[label] = _speaker((label[0] or label[1]).strip(), bool(label[0]), by_name)
         if speakers[label] is _UNKNOWN:
             _warn_unknown(text, by_name, path, line_offset + lead - 1, result.diagnostics)
             break
@@ -228,16 +229,24 @@ def _scan_simple(body: str, by_name: dict[str, Participant], path: str, doc: str
     return True
 
 
-def _speaker(label: tuple[str, str], by_name: dict[str, Participant]) -> Participant | str:
-    """What _label makes of a label's name: the participant, _PROSE ("Next steps:") or _UNKNOWN."""
-    bold, plain = label
-    name = (bold or plain).strip()
+def _speaker(name: str, bold: bool, by_name: dict[str, Participant]) -> Participant | str:
+    """Who a label names: the participant, _PROSE ("Next steps:" is not a turn) or _UNKNOWN."""
     speaker = by_name.get(_fold(name))
     if speaker is not None:
         return speaker
     if not bold and (not _NAME_LIKE.match(name) or fold(name) in _NOT_NAMES):
         return _PROSE
     return _UNKNOWN
+
+
+def _unknown_speaker(path: str, line: int, name: str, by_name: dict[str, Participant]) -> Diagnostic:
+    hint = did_you_mean(name, [p.name for p in by_name.values()])
+    return warning(path, line, f"speaker '{name}' is not in the participants{hint}")
+
+
+def _hhmmss(stamp: re.Match | None) -> str | None:
+    """A _TIMESTAMP match as hh:mm:ss."""
+    return f"{int(stamp['h'] or 0):02d}:{int(stamp['m']):02d}:{stamp['s']}" if stamp else None
 
 
 def _turn_before(text: str, start: int, speakers: dict[tuple, object], by_name: dict[str, Participant]) -> _Turn | None:
@@ -256,16 +265,15 @@ def _label_turn(text: str, match: re.Match | None, speakers: dict[tuple, object]
     if match is None:
         return None
     label = match.groups()
-    speaker = speakers.get(label) or _speaker(label, by_name)
+    name = (label[0] or label[1]).strip()
+    speaker = speakers.get(label) or _speaker(name, bool(label[0]), by_name)
     if speaker is _PROSE:
         return None
     if not label[0]:
         end = text.find("\n\n", match.end())
         if not text[match.end(2) + 1:end if end != -1 else None].strip():
             return None  # "Name:" alone: the stripped paragraph has no space after the colon
-    stamp = _TIMESTAMP_AFTER.match(text, match.end())
-    timestamp = f"{int(stamp[1] or 0):02d}:{int(stamp[2]):02d}:{stamp[3]}" if stamp else None
-    return _Turn(None if speaker is _UNKNOWN else speaker, (label[0] or label[1]).strip(), timestamp)
+    return _Turn(None if speaker is _UNKNOWN else speaker, name, _hhmmss(_TIMESTAMP.match(text, match.end())))
 
 
 def _warn_unknown(text: str, by_name: dict[str, Participant], path: str, first_line: int,
@@ -277,8 +285,7 @@ def _warn_unknown(text: str, by_name: dict[str, Participant], path: str, first_l
         if turn is not None and turn.speaker is None:
             line += text.count("\n", counted, match.start() + 2)
             counted = match.start() + 2
-            hint = did_you_mean(turn.label, [p.name for p in by_name.values()])
-            diagnostics.append(warning(path, line, f"speaker '{turn.label}' is not in the participants{hint}"))
+            diagnostics.append(_unknown_speaker(path, line, turn.label, by_name))
 
 
 def simple_spans(content: str) -> list[tuple[int, str, list[str], str | None]] | None:
@@ -310,8 +317,7 @@ def simple_spans(content: str) -> list[tuple[int, str, list[str], str | None]] |
 # Brackets only in `[words]{attributes}` spans and [hh:mm:ss] timestamps, and none of `\<!{}` elsewhere.
 _PLAIN_RUN = r"[^\[\]{}\\<`!]*"
 _ONLY_SPANS_AND_TIMESTAMPS = re.compile(
-    rf"{_PLAIN_RUN}(?:(?:\[(?:\d{{1,2}}:)?\d{{1,2}}:\d{{2}}\](?![{{(\[])|\[[^\[\]{{}}\\<`!\n]*\]\{{[^{{}}\n]*\}})"
-    rf"{_PLAIN_RUN})*\Z")
+    rf"{_PLAIN_RUN}(?:(?:{_ANY_STAMP}|\[[^\[\]{{}}\\<`!\n]*\]\{{[^{{}}\n]*\}}){_PLAIN_RUN})*\Z")
 
 
 def _spans_of(content: str, code: list[tuple[int, int]]) -> list[tuple[int, str, list[str], str | None]] | None:
@@ -475,19 +481,13 @@ def _label(content: str, by_name: dict[str, Participant], path: str, line: int,
     if match is None:
         return None
     name = match.group("name").strip()
-    rest = content[match.end():]
-    stamp = _TIMESTAMP.match(rest)
-    timestamp = None
-    if stamp:
-        timestamp = f"{int(stamp['h'] or 0):02d}:{int(stamp['m']):02d}:{stamp['s']}"
-    speaker = by_name.get(_fold(name))
-    if speaker is not None:
-        return _Turn(speaker, name, timestamp)
-    if not bold and (not _NAME_LIKE.match(name) or fold(name) in _NOT_NAMES):
-        return None  # "Next steps: ..." is prose, not a turn
-    hint = did_you_mean(name, [p.name for p in by_name.values()])
-    diagnostics.append(warning(path, line, f"speaker '{name}' is not in the participants{hint}"))
-    return _Turn(None, name, timestamp)
+    speaker = _speaker(name, bold is not None, by_name)
+    if speaker is _PROSE:
+        return None
+    if speaker is _UNKNOWN:
+        diagnostics.append(_unknown_speaker(path, line, name, by_name))
+        speaker = None
+    return _Turn(speaker, name, _hhmmss(_TIMESTAMP.match(content, match.end())))
 
 
 _fold = lru_cache(maxsize=1024)(fold)  # the same few names, thousands of times
