@@ -13,6 +13,7 @@ from conftest import site_files
 
 from persona_site import cache, uptodate
 from persona_site.build import Builder
+from persona_site.model import Parsed
 from persona_site.output import write_site
 
 GOOD = "**Dana Whitfield:** [A fine quote.]{.pain}\n\n**Priya Raman:** [Another.]{.criteria}\n"
@@ -72,7 +73,7 @@ def poison(folder: Path, version: str | None = None) -> None:
     """Every cached transcript replaced by nothing: trusted, this cache would drop every quote."""
     for path in folder.glob("transcripts-*.pickle"):
         state = pickle.loads(path.read_bytes())
-        state["transcripts"] = {key: (None, [], ()) for key in state["transcripts"]}
+        state["transcripts"] = {key: Parsed(None, (), ()) for key in state["transcripts"]}
         state["version"] = version or state["version"]
         path.write_bytes(pickle.dumps(state))
     (folder / uptodate.STAMP).unlink(missing_ok=True)  # else the build is skipped as up to date

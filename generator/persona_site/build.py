@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import multiprocessing
 import os
+import pickle
 import threading
 import time
 import unicodedata
@@ -22,9 +23,9 @@ from .archive import Archive
 from .config import CONFIG_NAME, Config, parse_config
 from . import cache, gitmeta
 from .content import LINK_OUT, MAX_FILE_BYTES, ContentFiles, Stat, decode, read_file, read_revision, read_work_tree, too_large
-from .model import Diagnostic, Participant, Persona, Site, Transcript, error, warning
+from .model import Diagnostic, Parsed, Participant, Persona, QuoteRef, Site, Transcript, Transcripts, error, warning
 from .reader import Undated, read_personas, read_transcript
-from .render import Renderer, RenderContext, Theme, encode_quote, freshness, transcript_url_path
+from .render import Renderer, RenderContext, Theme, freshness, quote_refs, transcript_url_path
 from .suggest import did_you_mean
 
 
@@ -70,8 +71,8 @@ class Builder:
         self._save_cache = save_cache
         self._progress = progress
         state = cache.load(self._cache_folder)
-        self._cache: dict[tuple, tuple[Transcript | None, list[Diagnostic], tuple[str, ...]]] = state.get("transcripts", {})
-        """Cache key (Job.key) -> the parse: transcript, diagnostics, each quote's JSON line."""
+        self._cache: dict[tuple, Parsed] = state.get("transcripts", {})
+        """Cache key (Job.key) -> what reading that file gave."""
         self._stats: dict[str, tuple] = state.get("stats", {})
         """Path -> (Stat, content hash) as last read: a file with the same stat is not read again."""
         self._history: gitmeta.History | None = state.get("git")
@@ -112,23 +113,23 @@ class Builder:
         if render and config.publish_transcripts and not any(d.is_error for d in problems):
             renderer = self._renderer_for(theme)
             page = lambda transcript: renderer.transcript_page(transcript, ctx)  # noqa: E731
-        transcripts, encoded, pages = self._transcripts(files, history, dirty, config, roles, titles, problems, page)
+        parsed, pages = self._transcripts(files, history, dirty, config, roles, titles, problems, page)
         edited = [p for p in dirty if history and p in history.added]
-        transcripts = self._with_history(transcripts, files, history, gitmeta.uncommitted_lines(self.source, edited),
-                                         encoded)
+        parsed = self._with_history(parsed, files, history, gitmeta.uncommitted_lines(self.source, edited), config)
         revision = files.revision
         del files  # a revision's raw bytes: tens of MiB that rendering does not need
-        site = Site(tuple(sorted(personas, key=lambda p: p.slug)), tuple(transcripts))
-        archive = Archive(q for t in transcripts for q in t.quotes)
+        transcripts = Transcripts({path: found.transcript for path, found in parsed.items()})
+        site = Site(tuple(sorted(personas, key=lambda p: p.slug)), transcripts)
+        archive = Archive((ref for found in parsed.values() for ref in found.quotes), transcripts.quote)
         problems += _site_checks(site, archive, config, now)
         if revision is None:
             problems += theme_links(self.source)
         result = BuildResult(config, _sorted(problems), site, archive, provenance=provenance)
         self._persist()
         if result.ok and render:
-            ctx.published = {t.path for t in transcripts}
+            ctx.published = set(transcripts.paths)
             try:
-                result.outputs = self._renderer_for(theme).render(site, archive, ctx, encoded, pages)
+                result.outputs = self._renderer_for(theme).render(site, archive, ctx, pages)
             except jinja2.TemplateError as exc:
                 result.diagnostics.append(_template_problem(exc, theme))
         return result
@@ -175,29 +176,26 @@ class Builder:
         self._history = gitmeta.history(self.source, head, self._history)
         return self._history
 
-    def _with_history(self, transcripts: list[Transcript], files: ContentFiles, history: gitmeta.History | None,
-                      uncommitted: dict[str, set[str]], encoded: dict[str, str]) -> list[Transcript]:
+    def _with_history(self, parsed: dict[str, Parsed], files: ContentFiles, history: gitmeta.History | None,
+                      uncommitted: dict[str, set[str]], config: Config) -> dict[str, Parsed]:
         """Quotes of transcripts edited since git added them: the commit that first added each quote's line
         (None for a line not committed yet). The others got their commit as they were read (_added)."""
         if history is None:
-            return transcripts
-        result = []
-        for transcript in transcripts:
-            source_path = f"content/{transcript.path}"
+            return parsed
+        for path, found in parsed.items():
+            source_path = f"content/{path}"
             edited = source_path in history.lines or source_path in uncommitted
-            if not transcript.quotes or source_path not in history.added or not edited:
-                result.append(transcript)
+            if not found.quotes or source_path not in history.added or not edited:
                 continue
+            transcript = pickle.loads(found.transcript)
             data = files.transcripts.get(source_path) or read_file(self.source, source_path)
             text = data.decode("utf-8").removeprefix("\ufeff").splitlines()
             new = uncommitted.get(source_path, set())
-            found = [history.line_commit(source_path, text[q.line - 1])
-                     if q.line <= len(text) and text[q.line - 1] not in new else None for q in transcript.quotes]
-            for quote in transcript.quotes:
-                encoded.pop(quote.id, None)
-            quotes = tuple(q._replace(added_in=commit) for q, commit in zip(transcript.quotes, found))
-            result.append(transcript._replace(quotes=quotes))
-        return result
+            commits = [history.line_commit(source_path, text[q.line - 1])
+                       if q.line <= len(text) and text[q.line - 1] not in new else None for q in transcript.quotes]
+            quotes = tuple(q._replace(added_in=commit) for q, commit in zip(transcript.quotes, commits))
+            parsed[path] = parsed_of(transcript._replace(quotes=quotes), found.diagnostics, config)
+        return parsed
 
     def _config(self, files: ContentFiles) -> tuple[Config, list[Diagnostic]]:
         problems = list(files.diagnostics)
@@ -219,9 +217,10 @@ class Builder:
 
     def _transcripts(self, files: ContentFiles, history: gitmeta.History | None, dirty: set[str], config: Config,
                      roles: dict[str, str], titles: dict[str, str], problems: list[Diagnostic],
-                     page: Callable[[Transcript], bytes] | None) -> tuple[list[Transcript], dict[str, str], dict]:
-        """Every transcript that reads cleanly, each quote's JSON, and the published pages rendered as the
-        files were parsed (by `page`, in the worker that read them); only new or changed files are parsed.
+                     page: Callable[[Transcript], bytes] | None) -> tuple[dict[str, Parsed], dict[str, bytes]]:
+        """What reading each transcript gave, by path relative to content/ (those that read cleanly), and the
+        published pages rendered as the files were parsed (by `page`, in the worker that read them); only new
+        or changed files are parsed.
 
         A file whose stat is unchanged since the last build is not even read (its content hash is
         remembered); the hash, never the stat, is the cache key, so a fresh CI checkout reuses the cache.
@@ -242,25 +241,24 @@ class Builder:
             else:
                 jobs.append(job)
         pages = {}
-        for job, (digest, parsed, html) in zip(jobs, parse_transcripts(jobs, config, roles, titles, self._cache.keys(),
-                                                                        None if self.rev else self.source, page,
-                                                                        self._progress)):
+        for job, (digest, found, html) in zip(jobs, parse_transcripts(jobs, config, roles, titles, self._cache.keys(),
+                                                                       None if self.rev else self.source, page,
+                                                                       self._progress)):
             key = job.key(digest)
             if html is not None:
                 pages[job.path.removeprefix("content/")] = html
-            kept[key] = self._cache[key] if parsed is None else parsed  # None: cached bytes (a checkout, a touch)
+            kept[key] = self._cache[key] if found is None else found  # None: cached bytes (a checkout, a touch)
             stat = files.stats.get(job.path)
             if stat is not None and digest is not None and stat.mtime_ns < started - RACY_NS:
                 stats[job.path] = (stat, digest)
         self._cache, self._stats = kept, stats  # a renamed or deleted file drops out here
-        transcripts, encoded = [], {}
+        parsed = {}
         for key in sorted(kept, key=lambda k: k[1]):
-            transcript, found, fragments = kept[key]
-            problems += found
-            if transcript:
-                transcripts.append(transcript)
-                encoded.update(zip((q.id for q in transcript.quotes), fragments))
-        return transcripts, encoded, pages
+            found = kept[key]
+            problems += found.diagnostics
+            if found.transcript is not None:
+                parsed[key[1].removeprefix("content/")] = found
+        return parsed, pages
 
     def _known_digest(self, path: str, data: bytes | None, stat: Stat | None) -> bytes | None:
         """The content hash without reading the file: of the bytes given (a revision), or the one remembered
@@ -366,18 +364,27 @@ def _parse_job(job: Job, config: Config, roles: dict[str, str], titles: dict[str
         try:
             data = read_file(source, job.path)
         except OSError as exc:
-            return None, (None, [error(job.path, 0, f"this file could not be read: {exc.strerror or exc}")], ()), None
+            return None, _unread(error(job.path, 0, f"this file could not be read: {exc.strerror or exc}")), None
     digest = _digest(data)
     if job.key(digest) in cached:
         return digest, None, None
     if len(data) > MAX_FILE_BYTES:
-        return digest, (None, [too_large(job.path, len(data))], ()), None
+        return digest, _unread(too_large(job.path, len(data))), None
     transcript, problems = read_one(job.path, data, job.undated, config, roles, titles)
     if transcript is None:
-        return digest, (None, problems, ()), None
+        return digest, Parsed(None, tuple(problems), ()), None
     if job.added is not None:
         transcript = transcript._replace(quotes=tuple(q._replace(added_in=job.added) for q in transcript.quotes))
-    return digest, (transcript, problems, tuple(encode_quote(q, config) for q in transcript.quotes)), _page(page, transcript)
+    return digest, parsed_of(transcript, problems, config), _page(page, transcript)
+
+
+def _unread(problem: Diagnostic) -> Parsed:
+    return Parsed(None, (problem,), ())
+
+
+def parsed_of(transcript: Transcript, problems: list[Diagnostic] | tuple[Diagnostic, ...], config: Config) -> Parsed:
+    """A transcript as the cache keeps it: pickled whole, its quotes as refs with their JSON."""
+    return Parsed(pickle.dumps(transcript, pickle.HIGHEST_PROTOCOL), tuple(problems), quote_refs(transcript, config))
 
 
 def _page(page: Callable[[Transcript], bytes] | None, transcript: Transcript) -> bytes | None:
@@ -427,12 +434,12 @@ def _roles(personas: list[Persona], problems: list[Diagnostic]) -> dict[str, str
 
 def _site_checks(site: Site, archive: Archive, config: Config, now: dt.datetime) -> list[Diagnostic]:
     problems = _output_collisions(site) if config.publish_transcripts else []
-    explicit = Counter(q.id for t in site.transcripts for q in t.quotes)
-    for quote in (q for t in site.transcripts for q in t.quotes):
-        if explicit[quote.id] > 1:
-            others = [f"content/{q.transcript}:{q.line}" for q in archive.latest() if q.id == quote.id and q is not quote]
-            problems.append(error(f"content/{quote.transcript}", quote.line,
-                                  f"the quote id '{quote.id}' is used again at {', '.join(others)}: ids must be unique"))
+    refs = archive.refs()
+    uses = Counter(ref.id for ref in refs)
+    for ref in sorted(ref for ref in refs if uses[ref.id] > 1):
+        others = [f"content/{r.transcript}:{r.line}" for r in refs if r.id == ref.id and r is not ref]
+        problems.append(error(f"content/{ref.transcript}", ref.line,
+                              f"the quote id '{ref.id}' is used again at {', '.join(others)}: ids must be unique"))
     for persona in site.personas:
         fresh = freshness(archive, persona.slug, now, config)  # the index's stale flag and this warning agree
         where = f"content/{persona.path}"
@@ -448,14 +455,13 @@ def _output_collisions(site: Site) -> list[Diagnostic]:
     """Acme.md and acme.md, or NFC and NFD café.md, would be one page on many disks: say so."""
     seen: dict[str, str] = {}
     problems = []
-    for transcript in site.transcripts:
-        key = unicodedata.normalize("NFC", transcript_url_path(transcript.path)).casefold()
+    for path in site.transcripts.paths:
+        key = unicodedata.normalize("NFC", transcript_url_path(path)).casefold()
         if key in seen:
-            problems.append(error(f"content/{transcript.path}", 1,
-                                  f"this transcript and content/{seen[key]} would publish to the same page "
-                                  f"({transcript_url_path(transcript.path)}): rename one"))
+            problems.append(error(f"content/{path}", 1, f"this transcript and content/{seen[key]} would publish "
+                                                        f"to the same page ({transcript_url_path(path)}): rename one"))
         else:
-            seen[key] = transcript.path
+            seen[key] = path
     return problems
 
 

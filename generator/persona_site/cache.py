@@ -14,8 +14,9 @@ import tempfile
 from pathlib import Path
 
 from . import __version__
+from .model import Parsed
 
-FORMAT = 1
+FORMAT = 2  # 2: entries are model.Parsed (pickled transcripts, quote refs)
 
 
 def _version() -> str:
@@ -75,7 +76,7 @@ def load(folder: Path | None) -> dict:
     for number in range(SHARDS):
         part = _read(_shard(folder, number)).get("transcripts")
         if isinstance(part, dict):
-            transcripts.update(part)
+            transcripts.update((key, entry) for key, entry in part.items() if type(entry) is Parsed)
     return {**state, "transcripts": transcripts}
 
 

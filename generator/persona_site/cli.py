@@ -253,13 +253,13 @@ def quotes(source: Path, role: str | None, tag: str | None, since: str | None, l
         raise click.BadParameter(f"no tag '{tag}'{did_you_mean(tag, config.tags)}", param_hint="--tag")
     now = build_time(config)
     cutoff = parse_since(since, now) if since else None
-    found = result.archive.latest(role=role, tag=tag, since=cutoff, limit=limit)
+    found = result.archive.refs(role=role, tag=tag, since=cutoff, limit=limit)
     if fmt == "json":
-        click.echo(quotes_document(found, config, now, result.provenance.get("json")).decode(), nl=False)
+        click.echo(quotes_document(found, now, result.provenance.get("json")).decode(), nl=False)
     elif fmt == "csv":
-        click.echo(_csv(found, config), nl=False)
+        click.echo(_csv([result.archive.load(ref) for ref in found], config), nl=False)
     else:
-        _print_text(found, result)
+        _print_text([result.archive.load(ref) for ref in found], result)
     if result.diagnostics:
         print_diagnostics(result.diagnostics)
     if not result.ok:

@@ -10,6 +10,8 @@ read by attribute; change one with `_replace`.
 from __future__ import annotations
 
 import datetime as dt
+import pickle
+from collections.abc import Iterator, KeysView
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -134,13 +136,69 @@ class Transcript(NamedTuple):
     """Full rendering of the body, only when transcripts are published."""
 
 
+class QuoteRef(NamedTuple):
+    """What the archive needs of a quote without loading its transcript: its place in spec order, what
+    filters it, and its line in the `*.json` files. Sorting refs sorts quotes in spec order."""
+
+    order: float
+    """Minus the date's timestamp: newest first."""
+    transcript: str
+    """Source path of the transcript (relative to content/), then..."""
+    line: int
+    """...the line, then..."""
+    index: int
+    """...the quote's place in its transcript (two quotes on one line keep their order)."""
+    id: str
+    role: str
+    tags: tuple[str, ...]
+    json: bytes
+    """The quote as one line of JSON (spec section 6), UTF-8."""
+
+
+class Parsed(NamedTuple):
+    """What reading one transcript file gave, as the build cache keeps it."""
+
+    transcript: bytes | None
+    """The Transcript, pickled: unpickled only when a page shows it (None: the file did not read)."""
+    diagnostics: tuple[Diagnostic, ...]
+    quotes: tuple[QuoteRef, ...]
+
+
 @dataclass(frozen=True)
 class Site:
     """Everything read from a content repository: the input of rendering."""
 
     personas: tuple[Persona, ...]
     """Every persona, sorted by title."""
-    transcripts: tuple[Transcript, ...]
-    """Every transcript, sorted by path."""
+    transcripts: "Transcripts"
+    """Every transcript, by path."""
     diagnostics: tuple[Diagnostic, ...] = field(default=())
     """Every problem found while reading."""
+
+
+class Transcripts:
+    """Every transcript of a build, by path, each unpickled only when something asks for it: a rebuild
+    of 10,000 transcripts shows a few hundred quotes on its pages and needs only their transcripts."""
+
+    def __init__(self, stored: dict[str, bytes | Transcript]) -> None:
+        self._stored = stored
+        """Path -> the transcript, or its pickle until it is first asked for."""
+
+    def __len__(self) -> int:
+        return len(self._stored)
+
+    def __iter__(self) -> Iterator[Transcript]:
+        return (self.get(path) for path in self._stored)
+
+    @property
+    def paths(self) -> KeysView[str]:
+        return self._stored.keys()
+
+    def get(self, path: str) -> Transcript:
+        found = self._stored[path]
+        if isinstance(found, bytes):
+            found = self._stored[path] = pickle.loads(found)
+        return found
+
+    def quote(self, ref: QuoteRef) -> Quote:
+        return self.get(ref.transcript).quotes[ref.index]

@@ -15,7 +15,7 @@ import jinja2
 
 from .archive import Archive
 from .config import Config
-from .model import Persona, Quote, Site, Transcript
+from .model import Persona, Quote, QuoteRef, Site, Transcript
 
 BUILTIN_THEME = Path(__file__).parent / "themes" / "default"
 if not BUILTIN_THEME.is_dir():  # running from a source checkout (editable install)
@@ -170,24 +170,21 @@ def _html_safe_json(text: str) -> str:
     return text
 
 
-def quotes_document(quotes: list[Quote], config: Config, now: dt.datetime, extra: dict | None = None,
-                    encoded: dict[str, str] | None = None) -> bytes:
-    """The `*.json` object: generated, count, quotes (spec section 6), one quote per line.
+def quote_refs(transcript: Transcript, config: Config) -> tuple[QuoteRef, ...]:
+    """What the archive keeps of each quote of a transcript (its JSON line made once, as it is read)."""
+    order = -transcript.date.timestamp()
+    return tuple(QuoteRef(order, q.transcript, q.line, index, q.id, q.role, q.tags, encode_quote(q, config).encode())
+                 for index, q in enumerate(transcript.quotes))
 
-    `encoded` memoizes each quote's JSON across the documents of one build.
-    """
-    encoded = {} if encoded is None else encoded
-    head = {"generated": now.isoformat(timespec="seconds"), **(extra or {}), "count": len(quotes)}
+
+def quotes_document(refs: list[QuoteRef], now: dt.datetime, extra: dict | None = None) -> bytes:
+    """The `*.json` object: generated, count, quotes (spec section 6), one quote per line."""
+    head = {"generated": now.isoformat(timespec="seconds"), **(extra or {}), "count": len(refs)}
     lines = ["{"] + [f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}," for k, v in head.items()]
-    items = []
-    for quote in quotes:
-        text = encoded.get(quote.id)
-        if text is None:
-            text = encoded[quote.id] = encode_quote(quote, config)
-        items.append(text)
-    body = ",\n    ".join(items)
-    lines.append(f'  "quotes": [\n    {body}\n  ]' if items else '  "quotes": []')
-    return ("\n".join(lines) + "\n}\n").encode()
+    if not refs:
+        return ("\n".join(lines) + '\n  "quotes": []\n}\n').encode()
+    body = b",\n    ".join([ref.json for ref in refs])
+    return b"".join([("\n".join(lines) + '\n  "quotes": [\n    ').encode(), body, b"\n  ]\n}\n"])
 
 
 def transcript_url_path(doc_path: str) -> str:
@@ -223,10 +220,9 @@ class Renderer:
         return self.env.get_template("transcript.html").render(**self._page_context[1], page_path=path,
                                                                 transcript=transcript).encode()
 
-    def render(self, site: Site, archive: Archive, ctx: RenderContext, encoded: dict[str, str] | None = None,
+    def render(self, site: Site, archive: Archive, ctx: RenderContext,
                pages: dict[str, bytes] | None = None) -> dict[str, bytes]:
-        """Every output; `encoded` holds quotes' JSON lines and `pages` transcripts' pages already made
-        (by the workers that read them)."""
+        """Every output; `pages` holds transcripts' pages already made (by the workers that read them)."""
         config = ctx.config
         outputs: dict[str, bytes] = {}
         common, static = self._common(ctx)
@@ -241,7 +237,7 @@ class Renderer:
             outputs[path] = html.encode()
 
         latest = {p.slug: archive.latest(role=p.slug, limit=1) for p in personas}
-        encoded = {} if encoded is None else encoded
+        extra = ctx.build_info.get("json")
         page("index.html", "index.html", personas=personas, fresh=fresh, latest=latest,
              recent_quotes=archive.latest(limit=6), total=len(archive))
         for persona in personas:
@@ -254,22 +250,21 @@ class Renderer:
                 page(f"{base}{tag}/index.html", "persona.html", persona=persona, fresh=fresh[persona.slug],
                      quotes=archive.latest(role=persona.slug, tag=tag, limit=config.quotes_per_role),
                      tag_counts=counts, total=archive.count(role=persona.slug), current_tag=tag)
-            every = archive.latest(role=persona.slug)
-            outputs[base + "quotes.json"] = quotes_document(every, config, ctx.now, ctx.build_info.get("json"), encoded)
-            outputs[base + "feed.xml"] = self._feed(persona, every[: config.quotes_per_role], ctx, common)
+            outputs[base + "quotes.json"] = quotes_document(archive.refs(role=persona.slug), ctx.now, extra)
+            outputs[base + "feed.xml"] = self._feed(persona, quotes, ctx, common)
         tag_counts = {tag: archive.count(tag=tag) for tag in config.tags}
         page("tags/index.html", "tags.html", tag_counts=tag_counts)
         for tag, label in config.tags.items():
             page(f"tags/{tag}/index.html", "tag.html", tag=tag, label=label,
                  quotes=archive.latest(tag=tag, limit=config.quotes_per_role), total=tag_counts[tag])
         if config.publish_transcripts:
-            for transcript in site.transcripts:
-                path = transcript_url_path(transcript.path) + "index.html"
-                if transcript.path in pages:
-                    outputs[path] = pages[transcript.path]
+            for source in site.transcripts.paths:
+                path = transcript_url_path(source) + "index.html"
+                if source in pages:
+                    outputs[path] = pages[source]
                 else:
-                    page(path, "transcript.html", transcript=transcript)
-        outputs["quotes.json"] = quotes_document(archive.latest(), config, ctx.now, ctx.build_info.get("json"), encoded)
+                    page(path, "transcript.html", transcript=site.transcripts.get(source))
+        outputs["quotes.json"] = quotes_document(archive.refs(), ctx.now, extra)
         page("404.html", "404.html")
         return outputs
 
