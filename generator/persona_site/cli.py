@@ -24,6 +24,7 @@ from .output import OutputRefused, check_output, write_site
 
 if TYPE_CHECKING:
     from .build import BuildResult
+    from .content import ContentFiles
 # The pipeline (jinja2, markdown-it, PyYAML) is imported inside the commands that need it,
 # so `persona-site --help` and a no-change `build` start in a blink.
 
@@ -84,15 +85,16 @@ class Progress:
 
 
 def _build(source: Path, base_url: str | None = None, render: bool = True, rev: str | None = None,
-           progress: Progress | None = None) -> BuildResult:
-    """Build (or only read, without render); check and quotes read the cache but never write it."""
+           progress: Progress | None = None, files: ContentFiles | None = None) -> BuildResult:
+    """Build (or only read, without render) the files given, else those of the work tree or `rev`; check and
+    quotes read the cache but never write it."""
     from .build import Builder
 
     if rev is None:
         _check_source(source)
     builder = Builder(source, base_url=base_url, rev=rev, save_cache=render, progress=progress)
     try:
-        return builder.build(render=render)  # its cache may still be saving: multiprocessing waits at exit
+        return builder.build(files, render=render)  # its cache may still be saving: multiprocessing waits at exit
     except GitError as exc:
         click.echo(click.style(f"error: {exc}", fg="red"), err=True)
         sys.exit(1)
@@ -152,7 +154,13 @@ def build(source: Path, strict: bool, out: Path | None, base_url: str | None, re
         raise click.UsageError(str(exc)) from None
     progress = Progress(not quiet)
     folder, options = cache.cache_folder(source), {"base_url": base_url, "rev": rev}
-    fingerprint = uptodate.fingerprint(source, out, options) if rev is None else None
+    files = None
+    if rev is None:
+        from .content import read_work_tree
+
+        _check_source(source)
+        files = read_work_tree(source)  # walked once: for the fingerprint, then for the build
+    fingerprint = uptodate.fingerprint(source, out, options, files) if files else None
     stamp = uptodate.check(folder, fingerprint, out) if fingerprint else None
     if stamp is not None:  # nothing a build reads has changed since the last one
         diagnostics = [Diagnostic(*d) for d in stamp["diagnostics"]]
@@ -163,7 +171,7 @@ def build(source: Path, strict: bool, out: Path | None, base_url: str | None, re
         if not quiet:
             click.echo(f"Nothing changed since the last build ({stamp['summary']}); {out} is up to date.", err=True)
         return
-    result = _build(source, base_url, rev=rev, progress=progress)
+    result = _build(source, base_url, rev=rev, progress=progress, files=files)
     print_diagnostics(result.diagnostics)
     if result.failed(strict):
         click.echo("The build failed; the previous site is unchanged.", err=True)

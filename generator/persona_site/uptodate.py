@@ -19,12 +19,15 @@ import subprocess
 import tomllib
 import zoneinfo
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 
+if TYPE_CHECKING:
+    from .content import ContentFiles
+
 STAMP = "last-build.json"
 _STAT = struct.Struct("<qqqQ")
-WATCHED = ("content", "themes")
 
 
 def _walk(folder: Path, into: "hashlib._Hash", seen: set | None = None) -> None:
@@ -88,24 +91,36 @@ def _head(source: Path) -> str:
     return done.stdout.decode().strip()
 
 
-def fingerprint(source: Path, out: Path, options: dict) -> str:
-    """A digest of everything a build of `source` into `out` depends on."""
+def fingerprint(source: Path, out: Path, options: dict, files: "ContentFiles | None" = None) -> str:
+    """A digest of everything a build of `source` into `out` depends on; with `files`, the content as the
+    build reads it (the stat of each transcript, the bytes of the rest), so content/ is walked only once."""
     parts = [__version__, dependency_versions(), json.dumps(options, sort_keys=True), str(out.resolve()),
              _today(source), _head(source), os.environ.get("SOURCE_DATE_EPOCH", ""),
              os.environ.get("PERSONA_SITE_CACHE", "")]
     digest = hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape"))
-    config = source / "persona-site.toml"
-    if config.exists():
-        info = config.stat()
-        digest.update(_STAT.pack(info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino))
-    for name in WATCHED:
-        _walk(source / name, digest)
+    if files is None:
+        config = source / "persona-site.toml"
+        if config.exists():
+            info = config.stat()
+            digest.update(_STAT.pack(info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino))
+        _walk(source / "content", digest)
+    else:
+        _content(files, digest)
+    _walk(source / "themes", digest)
     # persona-site itself: a new version or an edited built-in theme must rebuild.
     package = Path(__file__).parent
     _walk(package, digest)
     theme = package / "themes" if (package / "themes").is_dir() else package.parents[1] / "themes"
     _walk(theme, digest)
     return digest.hexdigest()
+
+
+def _content(files: "ContentFiles", into: "hashlib._Hash") -> None:
+    """Hash what a build reads of the work tree, as read_work_tree found it."""
+    into.update(repr((files.config, sorted(files.personas.items()), files.diagnostics, files.is_git)).encode())
+    for path, stat in files.stats.items():
+        into.update(path.encode("utf-8", "surrogateescape"))
+        into.update(_STAT.pack(*stat))
 
 
 def _marker_stat(out: Path) -> str:
