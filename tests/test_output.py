@@ -116,3 +116,34 @@ def test_two_builds_at_once_keep_user_files(built):
     assert errors == []
     assert (site / "CNAME").read_text() == "x.example\n"
     assert (site / "index.html").is_file()
+
+
+def test_unchanged_files_are_kept_and_a_change_of_the_same_size_is_written(tmp_path):
+    source, out = tmp_path / "repo", tmp_path / "repo/site"
+    (source / "content").mkdir(parents=True)
+    big = b"x" * (3 * output._COMPARE_SIZE + 5)  # compared in several reads
+    first = {"index.html": b"<p>one</p>", "quotes.json": big, "a/page.html": b"same"}
+    assert write_site(first, out, source) == 3
+    kept = (out / "a/page.html").stat().st_ino
+    changed_late = big[:-1] + b"y"  # same size, last byte differs
+    assert write_site({**first, "index.html": b"<p>two</p>", "quotes.json": changed_late}, out, source) == 2
+    assert (out / "index.html").read_bytes() == b"<p>two</p>"
+    assert (out / "quotes.json").read_bytes() == changed_late
+    assert (out / "a/page.html").stat().st_ino == kept  # linked from the previous site, not written
+    marker = (out / output.MARKER).stat().st_mtime_ns
+    assert write_site({**first, "index.html": b"<p>two</p>", "quotes.json": changed_late}, out, source) == 0
+    assert (out / output.MARKER).stat().st_mtime_ns == marker  # nothing changed: nothing touched
+
+
+def test_an_output_swapped_for_a_link_to_a_file_outside_is_written_not_linked(tmp_path):
+    source, out = tmp_path / "repo", tmp_path / "repo/site"
+    (source / "content").mkdir(parents=True)
+    write_site({"index.html": b"page", "other.html": b"x"}, out, source)
+    outside = tmp_path / "secret.html"
+    outside.write_bytes(b"page")  # the very bytes the next build writes
+    (out / "index.html").unlink()
+    (out / "index.html").symlink_to(outside)
+    write_site({"index.html": b"page", "other.html": b"y"}, out, source)
+    page = out / "index.html"
+    assert not page.is_symlink() and page.stat().st_ino != outside.stat().st_ino
+    assert page.read_bytes() == b"page"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -71,6 +72,7 @@ class Builder:
         self._save_cache = save_cache
         self._progress = progress
         state = cache.load(self._cache_folder)
+        gc.freeze()  # what was loaded lives on: the collector need not scan it again (it is freed all the same)
         self._cache: dict[tuple, Parsed] = state.get("transcripts", {})
         """Cache key (Job.key) -> what reading that file gave."""
         self._stats: dict[str, tuple] = state.get("stats", {})

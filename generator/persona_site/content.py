@@ -98,13 +98,17 @@ def too_large(rel: str, size: int) -> Diagnostic:
     return error(rel, 0, f"this file is {size / 1e6:.1f} MB; the limit is 5 MB: split it")
 
 
+_READ_SIZE = 256 * 1024
+
+
 def read_file(source: Path, rel: str) -> bytes:
     """One content file's bytes (a rebuild reads only the files whose stat changed)."""
     handle = os.open(f"{source}/{rel}", os.O_RDONLY)  # no buffered file object: most files take one read
     try:
-        chunks = [os.read(handle, MAX_FILE_BYTES + 1)]
+        # Reads of 256 KiB: a read of 5 MiB allocates (and maps) 5 MiB for every file, however small.
+        chunks = [os.read(handle, _READ_SIZE)]
         while chunks[-1] and sum(map(len, chunks)) <= MAX_FILE_BYTES:
-            chunks.append(os.read(handle, MAX_FILE_BYTES + 1))
+            chunks.append(os.read(handle, _READ_SIZE))
         return b"".join(chunks)
     finally:
         os.close(handle)

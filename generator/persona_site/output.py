@@ -7,7 +7,6 @@ whole, so a failed or killed build leaves the previous site byte for byte.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -42,20 +41,15 @@ def check_output(out: Path, source: Path) -> None:
 
 
 def _manifest(out: Path) -> dict[str, list]:
-    """What the previous build wrote: relative path -> [digest, size, mtime_ns] (older manifests: digest only;
-    a digest of another kind never matches, so those files are written again once)."""
+    """What the previous build wrote: relative path -> [size, mtime_ns] as it left each file (older manifests
+    also held a digest first; an entry of another shape never matches, so that file is written again once)."""
     try:
         files = json.loads((out / MARKER).read_text("utf-8"))["files"]
     except (OSError, ValueError, KeyError, TypeError):
         return {}
     if not isinstance(files, dict):
         return {}
-    return {rel: entry if isinstance(entry, list) else [entry, -1, -1] for rel, entry in files.items()}
-
-
-def _digest(data: bytes) -> str:
-    """blake2b: twice as fast as sha256 without SHA CPU instructions, and 150 MB of pages go through it."""
-    return "b2:" + hashlib.blake2b(data, digest_size=20).hexdigest()
+    return {rel: entry[-2:] if isinstance(entry, list) else [-1, -1] for rel, entry in files.items()}
 
 
 def _unchanged_on_disk(out: Path, rel: str, entry: list) -> bool:
@@ -64,7 +58,32 @@ def _unchanged_on_disk(out: Path, rel: str, entry: list) -> bool:
         info = (out / rel).stat(follow_symlinks=False)
     except OSError:
         return False
-    return [info.st_size, info.st_mtime_ns] == entry[1:3]
+    return [info.st_size, info.st_mtime_ns] == entry
+
+
+_COMPARE_SIZE = 1 << 20
+
+
+def _same_bytes(path: Path, data: bytes) -> bool:
+    """Whether the file holds exactly `data`: read and compared a MiB at a time, stopping at the first
+    difference (a JSON file differs in its first lines, its "generated" time, and is not read further).
+    Faster than hashing every output, and no digest of the old file is needed."""
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        if os.fstat(handle).st_size != len(data):
+            return False
+        view = memoryview(data)
+        for start in range(0, len(data), _COMPARE_SIZE):
+            if os.read(handle, _COMPARE_SIZE) != view[start:start + _COMPARE_SIZE]:
+                return False
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(handle)
 
 
 def site_intact(out: Path) -> bool:
@@ -110,11 +129,10 @@ def write_site(outputs: dict[str, bytes], out: Path, source: Path,
     parent.mkdir(parents=True, exist_ok=True)
     with _locked(parent):
         _clean_leftovers(parent, out.name, out)
-        digests = {rel: _digest(data) for rel, data in outputs.items()}
         previous = _manifest(out)
-        reusable = {rel for rel, entry in previous.items()
-                    if rel in digests and entry[0] == digests[rel] and _unchanged_on_disk(out, rel, entry)}
-        if reusable == set(digests) and set(previous) == set(digests):
+        reusable = {rel for rel, entry in previous.items() if rel in outputs and _unchanged_on_disk(out, rel, entry)
+                    and _same_bytes(out / rel, outputs[rel])}
+        if len(reusable) == len(outputs) and set(previous) == reusable:
             return 0
         temp = Path(tempfile.mkdtemp(prefix=f"{_TEMP_PREFIXES[0]}{out.name}.", dir=parent))
         written = 0
@@ -132,7 +150,7 @@ def write_site(outputs: dict[str, bytes], out: Path, source: Path,
                 else:
                     info = _write(target, data)
                     written += 1
-                manifest[rel] = [digests[rel], info.st_size, info.st_mtime_ns]
+                manifest[rel] = [info.st_size, info.st_mtime_ns]
                 if progress:
                     progress(done, len(outputs))
             _keep_user_files(out, temp, set(outputs), set(previous))
