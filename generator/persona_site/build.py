@@ -111,11 +111,12 @@ class Builder:
         theme = Theme.for_site(self.source, config.theme)
         ctx = RenderContext(config, now, {p.slug: p for p in personas}, live_reload=self.live_reload,
                             build_info=provenance)
-        page = None
-        if render and config.publish_transcripts and not any(d.is_error for d in problems):
-            renderer = self._renderer_for(theme)
+        page, renderer = None, self._renderer_for(theme) if render else None
+        if renderer and config.publish_transcripts and not any(d.is_error for d in problems):
+            renderer.compile("transcript.html")  # once, before the workers that render these pages fork
             page = lambda transcript: renderer.transcript_page(transcript, ctx)  # noqa: E731
-        parsed, pages = self._transcripts(files, history, dirty, config, roles, titles, problems, page)
+        parsed, pages = self._transcripts(files, history, dirty, config, roles, titles, problems, page,
+                                          renderer.compile if renderer else None)
         edited = [p for p in dirty if history and p in history.added]
         parsed = self._with_history(parsed, files, history, gitmeta.uncommitted_lines(self.source, edited), config)
         revision = files.revision
@@ -219,7 +220,8 @@ class Builder:
 
     def _transcripts(self, files: ContentFiles, history: gitmeta.History | None, dirty: set[str], config: Config,
                      roles: dict[str, str], titles: dict[str, str], problems: list[Diagnostic],
-                     page: Callable[[Transcript], bytes] | None) -> tuple[dict[str, Parsed], dict[str, bytes]]:
+                     page: Callable[[Transcript], bytes] | None,
+                     meanwhile: Callable[[], None] | None = None) -> tuple[dict[str, Parsed], dict[str, bytes]]:
         """What reading each transcript gave, by path relative to content/ (those that read cleanly), and the
         published pages rendered as the files were parsed (by `page`, in the worker that read them); only new
         or changed files are parsed.
@@ -245,7 +247,7 @@ class Builder:
         pages = {}
         for job, (digest, found, html) in zip(jobs, parse_transcripts(jobs, config, roles, titles, self._cache.keys(),
                                                                        None if self.rev else self.source, page,
-                                                                       self._progress)):
+                                                                       self._progress, meanwhile)):
             key = job.key(digest)
             if html is not None:
                 pages[job.path.removeprefix("content/")] = html
@@ -329,13 +331,17 @@ _worker_context: tuple = ()
 
 def parse_transcripts(jobs: list[Job], config: Config, roles: dict[str, str], titles: dict[str, str],
                       cached: Collection[tuple], source: Path | None, page: Callable[[Transcript], bytes] | None = None,
-                      progress: Callable[[str, int, int], None] | None = None) -> list[tuple]:
-    """(digest, (transcript, diagnostics, quote JSON) or None when cached, page or None) per job: on every core
-    for a large repository, in-process for a small one. Workers read their own files and render their pages."""
+                      progress: Callable[[str, int, int], None] | None = None,
+                      meanwhile: Callable[[], None] | None = None) -> list[tuple]:
+    """(digest, Parsed or None when cached, page or None) per job: on every core for a large repository,
+    in-process for a small one. Workers read their own files and render their pages; the main process
+    runs `meanwhile` as they do."""
     context = (config, roles, titles, cached, source, page)
     cores = os.cpu_count() or 1
     if len(jobs) < POOL_MIN_FILES or cores < 2 or threading.active_count() > 1:
         # Threads (the dev server's) and fork do not mix; serve's rebuilds are small anyway.
+        if meanwhile:
+            meanwhile()
         return [_parse_job(job, *context) for job in jobs]
     size = max(50, len(jobs) // (cores * 8))
     chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
@@ -343,7 +349,10 @@ def parse_transcripts(jobs: list[Job], config: Config, roles: dict[str, str], ti
     # Forked workers inherit the context (the cache's keys included) without pickling it.
     with ProcessPoolExecutor(max_workers=cores, mp_context=multiprocessing.get_context("fork"),
                              initializer=_init_worker, initargs=context) as pool:
-        for chunk in pool.map(_parse_chunk, chunks):
+        parsing = pool.map(_parse_chunk, chunks)
+        if meanwhile:
+            meanwhile()
+        for chunk in parsing:
             results.extend(chunk)
             if progress:
                 progress("Reading transcripts", len(results), len(jobs))

@@ -215,6 +215,15 @@ class Renderer:
         }
         return common, static
 
+    def compile(self, name: str | None = None) -> None:
+        """Load one template (or every one) now, while there is time: the main process compiles them as the
+        workers parse. A broken template is reported when a page renders with it."""
+        for template in [name] if name else self.env.list_templates():
+            try:
+                self.env.get_template(template)
+            except jinja2.TemplateError:
+                pass
+
     def transcript_page(self, transcript: Transcript, ctx: RenderContext) -> bytes:
         """A published transcript's page (the workers that read transcripts render them as they go)."""
         if self._page_context[0] is not ctx:
