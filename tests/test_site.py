@@ -243,3 +243,16 @@ def test_a_quote_line_in_json_is_exactly_what_json_dumps_gives(words, company, t
     expected = _html_safe_json(json.dumps(quote_json(quote, config), ensure_ascii=False))
     assert encode_quote(quote, config) == expected
     assert json.loads(expected) == quote_json(quote, config)
+
+
+@given(st.lists(st.text(st.characters(blacklist_characters="/\0", blacklist_categories=("Cs",)), min_size=1),
+                min_size=1, max_size=4))
+def test_a_transcript_page_path_drops_the_md_suffix_as_pathlib_does(segments):
+    from pathlib import PurePosixPath
+
+    from persona_site.render import transcript_url_path
+
+    path = "/".join(segments) + ".md"
+    if any(part in (".", "..") for part in segments[:-1]):
+        return  # pathlib folds these away; no transcript path holds them
+    assert transcript_url_path(path) == str(PurePosixPath(path).with_suffix("")) + "/"

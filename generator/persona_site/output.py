@@ -140,10 +140,7 @@ def write_site(outputs: dict[str, bytes], out: Path, source: Path,
             manifest = {}
             folders = {""}
             for done, (rel, data) in enumerate(outputs.items(), 1):
-                folder = rel.rpartition("/")[0]
-                if folder not in folders:  # once per folder: 10,000 pages share a few hundred
-                    os.makedirs(temp / folder, exist_ok=True)
-                    folders.add(folder)
+                _make_folder(temp, rel.rpartition("/")[0], folders)
                 target = f"{temp}/{rel}"
                 if rel in reusable and _link(out / rel, target):
                     info = os.stat(target)
@@ -154,13 +151,25 @@ def write_site(outputs: dict[str, bytes], out: Path, source: Path,
                 if progress:
                     progress(done, len(outputs))
             _keep_user_files(out, temp, set(outputs), set(previous))
-            (temp / MARKER).write_text(json.dumps({"files": manifest}, indent=0, sort_keys=True) + "\n", "utf-8")
+            (temp / MARKER).write_text(json.dumps({"files": manifest}, sort_keys=True) + "\n", "utf-8")  # C encoder
             os.chmod(temp, 0o755)
             _swap(temp, out, parent)
         except BaseException:
             shutil.rmtree(temp, ignore_errors=True)
             raise
     return written
+
+
+def _make_folder(root: Path, folder: str, made: set[str]) -> None:
+    """Make root/folder and its parents, each once (a published site has a folder per transcript)."""
+    if folder in made:
+        return
+    _make_folder(root, folder.rpartition("/")[0], made)
+    try:
+        os.mkdir(f"{root}/{folder}")
+    except FileExistsError:  # the same folder by another name, on a disk that ignores case
+        pass
+    made.add(folder)
 
 
 def _write(target: str, data: bytes) -> os.stat_result:
