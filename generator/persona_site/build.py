@@ -383,19 +383,19 @@ def _parse_job(job: Job, config: Config, roles: dict[str, str], titles: dict[str
         return digest, _unread(too_large(job.path, len(data))), None
     transcript, problems = read_one(job.path, data, job.undated, config, roles, titles)
     if transcript is None:
-        return digest, Parsed(None, tuple(problems), ()), None
+        return digest, Parsed((None, tuple(problems), ())), None
     if job.added is not None:
         transcript = transcript._replace(quotes=tuple(q._replace(added_in=job.added) for q in transcript.quotes))
     return digest, parsed_of(transcript, problems, config), _page(page, transcript)
 
 
 def _unread(problem: Diagnostic) -> Parsed:
-    return Parsed(None, (problem,), ())
+    return Parsed((None, (problem,), ()))
 
 
 def parsed_of(transcript: Transcript, problems: list[Diagnostic] | tuple[Diagnostic, ...], config: Config) -> Parsed:
     """A transcript as the cache keeps it: pickled whole, its quotes as refs with their JSON."""
-    return Parsed(pickle.dumps(transcript, pickle.HIGHEST_PROTOCOL), tuple(problems), quote_refs(transcript, config))
+    return Parsed((pickle.dumps(transcript, pickle.HIGHEST_PROTOCOL), tuple(problems), quote_refs(transcript, config)))
 
 
 def _page(page: Callable[[Transcript], bytes] | None, transcript: Transcript) -> bytes | None:

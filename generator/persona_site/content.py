@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from . import gitmeta
 from .config import CONFIG_NAME
-from .model import Diagnostic, error
+from .model import Diagnostic, error, loaded_in_c
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # SECURITY.md, item 10: bounded time and memory per file
 LINK_OUT = "this is a link to something outside the repository: copy it in instead"
@@ -18,6 +18,7 @@ PERSONAS = "content/personas"
 TRANSCRIPTS = "content/transcripts"
 
 
+@loaded_in_c
 class Stat(NamedTuple):
     """What git's index keeps to tell a changed file without reading it."""
 
@@ -90,7 +91,7 @@ def _stats(entries: dict[str, os.DirEntry], problems: list[Diagnostic]) -> dict[
         if info.st_size > MAX_FILE_BYTES:
             problems.append(too_large(rel, info.st_size))
         else:
-            stats[rel] = Stat(info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+            stats[rel] = Stat((info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino))
     return stats
 
 

@@ -173,7 +173,7 @@ def _html_safe_json(text: str) -> str:
 def quote_refs(transcript: Transcript, config: Config) -> tuple[QuoteRef, ...]:
     """What the archive keeps of each quote of a transcript (its JSON line made once, as it is read)."""
     order = -transcript.date.timestamp()
-    return tuple(QuoteRef(order, q.transcript, q.line, index, q.id, q.role, q.tags, encode_quote(q, config).encode())
+    return tuple(QuoteRef((order, q.transcript, q.line, index, q.id, q.role, q.tags, encode_quote(q, config).encode()))
                  for index, q in enumerate(transcript.quotes))
 
 
