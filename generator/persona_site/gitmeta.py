@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 TRANSCRIPTS = "content/transcripts"
@@ -120,11 +121,14 @@ class History:
     def added_date(self, path: str) -> dt.datetime | None:
         """Author date of the commit that added the transcript."""
         commit = self.added.get(path)
-        return dt.datetime.fromisoformat(commit[1]) if commit else None
+        return _date(commit[1]) if commit else None
 
     def line_commit(self, path: str, text: str) -> tuple[str, str] | None:
         """The commit that first added this line of a transcript."""
         return self.lines.get(path, {}).get(text) or self.added.get(path)
+
+
+_date = lru_cache(maxsize=4096)(dt.datetime.fromisoformat)  # a commit adds many files: read its date once
 
 
 def history(root: Path, head: str, previous: History | None = None) -> History:
