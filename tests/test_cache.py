@@ -90,6 +90,18 @@ def test_cache_from_another_version_is_ignored(cached, monkeypatch, tmp_path, wh
     assert "A fine quote." in (cached.root / "site/quotes.json").read_text()
 
 
+def test_entries_of_another_shape_in_a_current_cache_are_ignored(cached, monkeypatch, tmp_path):
+    """A cache file of this version whose entries are not what this version writes (a bug, a hand edit)."""
+    folder = cached.root / cache.DEFAULT_FOLDER
+    for path in folder.glob("transcripts-*.pickle"):
+        state = pickle.loads(path.read_bytes())
+        state["transcripts"] = {key: (None, [], ()) for key in state["transcripts"]}
+        path.write_bytes(pickle.dumps(state))
+    (folder / uptodate.STAMP).unlink(missing_ok=True)
+    assert_same_as_cold(cached, monkeypatch, tmp_path)
+    assert "A fine quote." in (cached.root / "site/quotes.json").read_text()
+
+
 @pytest.mark.parametrize("garbage", [b"", b"not a pickle", pickle.dumps(["a list"]), b"\x80\x05\x95"])
 @pytest.mark.parametrize("where", [cache.FILE, "transcripts-*.pickle"])
 def test_corrupt_cache_is_ignored(cached, monkeypatch, tmp_path, garbage, where):
