@@ -185,8 +185,9 @@ def _simple_body(body: str) -> str | None:
 # A label at a paragraph start: _BOLD_LABEL or _PLAIN_LABEL (the timestamp after it is read only when a
 # quote needs it). The names' repeats are greedy here: a name holds no '*' (bold) or no ':' (plain), so
 # greedy and lazy end at the same place, greedy sooner.
-_TURN_START = re.compile(
-    r"\n\n(?:\*\*([^*\n]{1,80})(?::\*\*|\*\*:)|([^\s:*\[\]`#>][^:\n*\[\]`]{0,79}):[ \t]+)")
+_BOLD_NAME = r"\*\*([^*\n]{1,80})(?::\*\*|\*\*:)"
+_PLAIN_NAME = r"([^\s:*\[\]`#>][^:\n*\[\]`]{0,79}):"
+_TURN_START = re.compile(rf"\n\n(?:{_BOLD_NAME}|{_PLAIN_NAME}[ \t]+)")
 # A paragraph opening with white space, blank lines in a row, or a blank line holding spaces: _PARAGRAPH's case.
 _ODD_PARAGRAPH = re.compile(r"\n\n(?:\s|\Z)|\n[ \t]+\n")
 _PROSE, _UNKNOWN = "prose", "unknown"
@@ -200,19 +201,13 @@ def _scan_simple(body: str, by_name: dict[str, Participant], path: str, doc: str
     labels; when every one names a participant or is prose, no label needs a warning, and only the
     paragraphs holding a `]{` are visited, each looking back for its turn (benchmarks/README.md, item 3).
     """
-    plain = _simple_body(body)
-    if plain is None:
+    simple = _simple_text(body)
+    if simple is None:
         return False
-    lead = len(plain) - len(plain.lstrip("\n"))
-    text = "\n\n" + plain[lead:].rstrip()
-    if _ODD_PARAGRAPH.search(text):
-        return False
-    speakers: dict[tuple, object] = {}
-    for label in set(_TURN_START.findall(text)):
-        speakers[label] = _speaker((label[0] or label[1]).strip(), bool(label[0]), by_name)
-        if speakers[label] is _UNKNOWN:
-            _warn_unknown(text, by_name, path, line_offset + lead - 1, result.diagnostics)
-            break
+    lead, text = simple
+    speakers = _speakers(text, by_name)
+    if _UNKNOWN in speakers.values():
+        _warn_unknown(text, by_name, path, line_offset + lead - 1, result.diagnostics)
     seen_ids: dict[str, int] = {}
     line, counted = lead, 2
     position = text.find("]{")
@@ -227,6 +222,25 @@ def _scan_simple(body: str, by_name: dict[str, Participant], path: str, doc: str
                              _turn_before(text, start, speakers, by_name), path, doc, tags, seen_ids, result)
         position = text.find("]{", end)
     return True
+
+
+def _simple_text(body: str) -> tuple[int, str] | None:
+    """(blank lines before it, "\n\n" + each paragraph) of a body whose paragraphs are split by single blank lines.
+
+    None when simple_paragraphs would not simply split it (or would give it to markdown-it).
+    """
+    plain = _simple_body(body)
+    if plain is None:
+        return None
+    lead = len(plain) - len(plain.lstrip("\n"))
+    text = "\n\n" + plain[lead:].rstrip()
+    return None if _ODD_PARAGRAPH.search(text) else (lead, text)
+
+
+def _speakers(text: str, by_name: dict[str, Participant]) -> dict[tuple[str, str], Participant | str]:
+    """Who each label of a _simple_text names, keyed by _TURN_START's groups: each label is looked up once."""
+    return {label: _speaker((label[0] or label[1]).strip(), bool(label[0]), by_name)
+            for label in set(_TURN_START.findall(text))}
 
 
 def _speaker(name: str, bold: bool, by_name: dict[str, Participant]) -> Participant | str:
@@ -326,14 +340,21 @@ def _spans_of(content: str, code: list[tuple[int, int]]) -> list[tuple[int, str,
     for match in _SIMPLE_SPAN.finditer(content):
         if any(start < match.end() and match.start() < end for start, end in code):
             return None
-        words, attrs = match.group(1), match.group(2).split()
-        if not attrs or not all(_ATTR.match(a) for a in attrs):
+        attrs = _span_attrs(match.group(2))
+        if attrs is None:
             return None
-        classes = [a[1:] for a in attrs if a[0] == "."]
-        ids = [a[1:] for a in attrs if a[0] == "#"]
-        if classes:
-            spans.append((content.count("\n", 0, match.start()), words, classes, ids[-1] if ids else None))
+        if attrs[0]:
+            spans.append((content.count("\n", 0, match.start()), match.group(1), *attrs))
     return spans
+
+
+def _span_attrs(written: str) -> tuple[list[str], str | None] | None:
+    """(classes, id) of a span's attributes; None when they are not all `.class` and `#id`."""
+    attrs = written.split()
+    if not attrs or not all(_ATTR.match(a) for a in attrs):
+        return None
+    ids = [a[1:] for a in attrs if a[0] == "#"]
+    return [a[1:] for a in attrs if a[0] == "."], ids[-1] if ids else None
 
 
 def _code_spans(content: str) -> list[tuple[int, int]]:
@@ -366,21 +387,33 @@ def _extract_simple(paragraphs: list[tuple[int, str]], by_name: dict[str, Partic
     html: list[str] = []
     for first, content in paragraphs:
         line = line_offset + first + 1
+        if render:
+            turn, paragraph = _render_paragraph(content, line, turn, by_name, path, doc, tags, seen_ids, result,
+                                                speaker_label)
+            html.append(paragraph)
+            continue
         found = _label(content, by_name, path, line, result.diagnostics)
         if found is not None:
             turn = found
         spans = simple_spans(content) if "]{" in content else []
-        if render:
-            inline = None if spans is None else _plain_html(content, spans, found, speaker_label, line, turn, path,
-                                                            doc, tags, seen_ids, result)
-            if inline is None:
-                inline = _markdown_it_paragraph(content, found, speaker_label, line, turn, path, doc, tags,
-                                                seen_ids, result)
-            html.append(f"<p>{inline}</p>\n")
-        else:
-            _quotes_of_paragraph(content, spans, line, turn, path, doc, tags, seen_ids, result)
+        _quotes_of_paragraph(content, spans, line, turn, path, doc, tags, seen_ids, result)
     if render:
         result.body_html = "".join(html)
+
+
+def _render_paragraph(content: str, line: int, turn: _Turn | None, by_name: dict[str, Participant], path: str,
+                      doc: str, tags: dict[str, str], seen_ids: dict[str, int], result: Extraction,
+                      speaker_label: Callable[[Participant | None], str] | None) -> tuple[_Turn | None, str]:
+    """The turn after one paragraph, and its HTML: _plain_html's, or markdown-it's when that gives up."""
+    found = _label(content, by_name, path, line, result.diagnostics)
+    if found is not None:
+        turn = found
+    spans = simple_spans(content) if "]{" in content else []
+    inline = None if spans is None else _plain_html(content, spans, found, speaker_label, line, turn, path, doc,
+                                                    tags, seen_ids, result)
+    if inline is None:
+        inline = _markdown_it_paragraph(content, found, speaker_label, line, turn, path, doc, tags, seen_ids, result)
+    return turn, f"<p>{inline}</p>\n"
 
 
 def _quotes_of_paragraph(content: str, spans: list | None, line: int, turn: _Turn | None, path: str, doc: str,
@@ -443,22 +476,27 @@ def _plain_html(content: str, spans: list, found: _Turn | None, speaker_label, l
         pending.append((text, offset, words, classes, explicit))
         position = match.end()
     tail = _plain_text(content[position:])
-    speaker = turn.speaker if turn is not None else None
-    if tail is None or pending and (speaker is None or speaker.role in ("internal", "unknown")):
+    if tail is None or not all(_clean_quote(words, classes, turn, tags) for _, _, words, classes, _ in pending):
         return None  # markdown-it renders (and reports) what is not a clean quote
-    if any(not words.strip() or any(c not in tags for c in classes) for _, _, words, classes, _ in pending):
-        return None
     for text, offset, words, classes, explicit in pending:
         quote = _add_quote(classes, explicit, words, escapeHtml(words), line + offset, turn, path, doc, tags,
                            seen_ids, result)
-        parts.append(text)
-        if quote is None:
-            parts.append(escapeHtml(words))
-            continue
-        parts.append(f'<mark id="{escapeHtml(quote.id)}" class="quote" data-quote-id="{escapeHtml(quote.id)}" '
-                     f'data-tags="{escapeHtml(" ".join(quote.tags))}">{escapeHtml(words)}</mark>')
+        parts += [text, _mark(quote, words)]
     parts.append(tail)
     return "".join(parts)
+
+
+def _clean_quote(words: str, classes: list[str], turn: _Turn | None, tags: dict[str, str]) -> bool:
+    """Whether _add_quote takes a span as a quote with nothing to report."""
+    speaker = turn.speaker if turn is not None else None
+    return bool(classes and words.strip() and speaker is not None and speaker.role not in ("internal", "unknown")
+                and all(c in tags for c in classes))
+
+
+def _mark(quote: RawQuote, words: str) -> str:
+    """A quote's words as the anchor its published transcript is linked at."""
+    return (f'<mark id="{escapeHtml(quote.id)}" class="quote" data-quote-id="{escapeHtml(quote.id)}" '
+            f'data-tags="{escapeHtml(" ".join(quote.tags))}">{escapeHtml(words)}</mark>')
 
 
 def _parse_inline(content: str, env: dict) -> list[Token]:
