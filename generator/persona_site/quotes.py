@@ -24,7 +24,8 @@ _BOLD_LABEL = re.compile(r"^\*\*(?P<name>[^*\n]{1,80}?)(?::\*\*|\*\*:)[ \t]*")
 _PLAIN_LABEL = re.compile(r"^(?P<name>[^\s:*\[\]`#>][^:\n*\[\]`]{0,79}?):[ \t]+")
 # A turn's [hh:mm:ss] right after its label; _ANY_STAMP is any timestamp that is not a span, link or reference.
 _TIMESTAMP = re.compile(r"[ \t]*\[(?:(?P<h>\d{1,2}):)?(?P<m>\d{1,2}):(?P<s>\d{2})\]")
-_ANY_STAMP = r"\[(?:\d{1,2}:)?\d{1,2}:\d{2}\](?![{(\[])"
+_STAMP_REST = r"(?:\d{1,2}:)?\d{1,2}:\d{2}\](?![{(\[])"
+_ANY_STAMP = r"\[" + _STAMP_REST
 _NAME_LIKE = re.compile(r"^[A-Z][\w'.-]*(?: [A-Z][\w'.-]*){0,3}$")
 # Words that open a note rather than a turn ("Note: ..."), so never warned about.
 _NOT_NAMES = {"note", "notes", "summary", "context", "agenda", "update", "action items", "next steps",
@@ -89,6 +90,8 @@ def extract_quotes(
     by_name = {fold(p.name): p for p in participants}
     result = Extraction()
     if fast:
+        if render_body and _render_simple(body, by_name, path, doc, line_offset, tags, result, speaker_label):
+            return result
         if not render_body and _scan_simple(body, by_name, path, doc, line_offset, tags, result):
             return result
         paragraphs = simple_paragraphs(body)
@@ -186,7 +189,7 @@ def _simple_body(body: str) -> str | None:
 # quote needs it). The names' repeats are greedy here: a name holds no '*' (bold) or no ':' (plain), so
 # greedy and lazy end at the same place, greedy sooner.
 _BOLD_NAME = r"\*\*([^*\n]{1,80})(?::\*\*|\*\*:)"
-_PLAIN_NAME = r"([^\s:*\[\]`#>][^:\n*\[\]`]{0,79}):"
+_PLAIN_NAME = r"([^\s:*\[\]`#>][^:\n*\[\]`]{0,79}+):"  # possessive: a shorter name cannot end at a colon
 _TURN_START = re.compile(rf"\n\n(?:{_BOLD_NAME}|{_PLAIN_NAME}[ \t]+)")
 # A paragraph opening with white space, blank lines in a row, or a blank line holding spaces: _PARAGRAPH's case.
 _ODD_PARAGRAPH = re.compile(r"\n\n(?:\s|\Z)|\n[ \t]+\n")
@@ -388,9 +391,9 @@ def _extract_simple(paragraphs: list[tuple[int, str]], by_name: dict[str, Partic
     for first, content in paragraphs:
         line = line_offset + first + 1
         if render:
-            turn, paragraph = _render_paragraph(content, line, turn, by_name, path, doc, tags, seen_ids, result,
-                                                speaker_label)
-            html.append(paragraph)
+            turn, inline = _render_paragraph(content, line, turn, by_name, path, doc, tags, seen_ids, result,
+                                             speaker_label)
+            html.append(f"<p>{inline}</p>\n")
             continue
         found = _label(content, by_name, path, line, result.diagnostics)
         if found is not None:
@@ -404,7 +407,7 @@ def _extract_simple(paragraphs: list[tuple[int, str]], by_name: dict[str, Partic
 def _render_paragraph(content: str, line: int, turn: _Turn | None, by_name: dict[str, Participant], path: str,
                       doc: str, tags: dict[str, str], seen_ids: dict[str, int], result: Extraction,
                       speaker_label: Callable[[Participant | None], str] | None) -> tuple[_Turn | None, str]:
-    """The turn after one paragraph, and its HTML: _plain_html's, or markdown-it's when that gives up."""
+    """The turn after one paragraph, and its inline HTML: _plain_html's, or markdown-it's when that gives up."""
     found = _label(content, by_name, path, line, result.diagnostics)
     if found is not None:
         turn = found
@@ -413,7 +416,7 @@ def _render_paragraph(content: str, line: int, turn: _Turn | None, by_name: dict
                                                     tags, seen_ids, result)
     if inline is None:
         inline = _markdown_it_paragraph(content, found, speaker_label, line, turn, path, doc, tags, seen_ids, result)
-    return turn, f"<p>{inline}</p>\n"
+    return turn, inline
 
 
 def _quotes_of_paragraph(content: str, spans: list | None, line: int, turn: _Turn | None, path: str, doc: str,
@@ -497,6 +500,148 @@ def _mark(quote: RawQuote, words: str) -> str:
     """A quote's words as the anchor its published transcript is linked at."""
     return (f'<mark id="{escapeHtml(quote.id)}" class="quote" data-quote-id="{escapeHtml(quote.id)}" '
             f'data-tags="{escapeHtml(" ".join(quote.tags))}">{escapeHtml(words)}</mark>')
+
+
+# --- Rendering bodies in one pass (benchmarks/README.md, "Rendering bodies in one pass") -----------------------
+# _plain_html renders a paragraph with several regex calls of its own; here the plain paragraphs of a body get
+# the same HTML from a few calls over the whole body. A paragraph is plain when, its leading bold label, its
+# spans and its timestamps set aside, no character is left that starts inline markup, it does not end in white
+# space, and each of its spans is a clean quote: then _plain_html would render it, and the calls below do what
+# it does. Every other paragraph goes to _render_paragraph (and so, if need be, to markdown-it).
+_BOLD_ASIDE = re.compile(r"\*\*(?<=\n\n\*\*)(?=\S)[^*\n`\\<&_~\[\]{}]{1,80}?:\*\*(?=[ \t])")  # _PLAIN_BOLD_LABEL's
+_SET_ASIDE = re.compile(rf"\[(?<!!\[)(?:[^\[\]{{}}\n`\\<&*_~]*\]\{{[^{{}}\n]*\}}|{_STAMP_REST})")  # "![": an image?
+_MARKUP = "`\\<&*_~[]{}"  # _NOT_PLAIN's characters
+_ENDS_IN_SPACE = re.compile(r"\n\n(?<=\s\n\n)")
+_HARD_BREAK = re.compile(r"  +\n[ \t]*")  # _LINE_BREAK's two cases
+_SOFT_BREAK = re.compile(r" \n[ \t]*|\n[ \t]+")
+_ESCAPED = '&<>"'  # what escapeHtml changes
+
+
+def _render_simple(body: str, by_name: dict[str, Participant], path: str, doc: str, line_offset: int,
+                   tags: dict[str, str], result: Extraction,
+                   speaker_label: Callable[[Participant | None], str] | None) -> bool:
+    """Render a plain body in a few passes over the whole of it; False (nothing done) when it is not plain.
+
+    The same Extraction as simple_paragraphs + _extract_simple (tests/test_fastpath.py). Labels are replaced in
+    the escaped body, so a participant's name must escape to itself; _relabels says what else is not plain.
+    """
+    simple = _simple_text(body)
+    if simple is None or any(c in name for name in by_name for c in _ESCAPED):
+        return False
+    lead, text = simple
+    speakers = _speakers(text, by_name)
+    relabels = _relabels(speakers, speaker_label)
+    if relabels is None:
+        return False
+    paragraphs = text.split("\n\n")
+    odd = _odd_paragraphs(text, paragraphs)
+    spans = _clean_spans(text, paragraphs, odd, speakers, by_name, tags, line_offset + lead - 1)
+    html = _plain_paragraphs(text, *relabels)
+    pending, seen_ids = iter(spans), {}
+
+    def mark(match: re.Match) -> str:
+        words, classes, explicit, turn, line = next(pending)[1:]
+        quote = _add_quote(classes, explicit, words, escapeHtml(words), line, turn, path, doc, tags, seen_ids, result)
+        return _mark(quote, words)
+
+    for index in sorted(odd.union(span[0] for span in spans)):  # in order: quote ids count the ones before
+        if index not in odd:
+            html[index] = _SIMPLE_SPAN.sub(mark, html[index])
+            continue
+        start = _start(paragraphs, index)
+        turn = _turn_before(text, text.rfind("\n\n", 0, start - 2), speakers, by_name)
+        html[index] = _render_paragraph(paragraphs[index].strip(), line_offset + lead + text.count("\n", 2, start) + 1,
+                                        turn, by_name, path, doc, tags, seen_ids, result, speaker_label)[1]
+    result.body_html = "<p>" + "</p>\n<p>".join(html[1:]) + "</p>\n"
+    return True
+
+
+def _relabels(speakers: dict[tuple[str, str], Participant | str],
+              speaker_label: Callable[[Participant | None], str] | None) -> tuple[dict[str, str], dict[str, str]] | None:
+    """What each label naming a participant becomes: bold ("\n\n**Name:**") and plain ("\n\nName:") ones.
+
+    None when the body is not plain: a label names someone who is not a participant (_label warns), or a
+    published name would be changed by the line-break rules (it holds a line break or starts with white space),
+    read as a span (it holds "]{"), or relabelled again (it is another label of the body).
+    """
+    bold, plain = {}, {}
+    for (strong, written), speaker in speakers.items():
+        if speaker is _UNKNOWN:
+            return None
+        if speaker is _PROSE:
+            continue
+        name = (strong or written).strip()
+        published = name if speaker_label is None else speaker_label(speaker)
+        if "\n" in published or published[:1] in (" ", "\t") or "]{" in published:
+            return None
+        if strong and _PLAIN_BOLD_LABEL.match(f"**{strong}:** "):  # other bold labels stay in odd paragraphs
+            bold[f"\n\n**{strong}:**"] = f"\n\n<strong>{escapeHtml((strong + ':').replace(name, published, 1))}</strong>"
+        elif written:
+            plain[f"\n\n{written}:"] = f"\n\n{escapeHtml(published)}{written[len(name):]}:"
+    if any(new in plain and new != old for old, new in plain.items()):
+        return None
+    return bold, plain
+
+
+def _odd_paragraphs(text: str, paragraphs: list[str]) -> set[int]:
+    """The paragraphs of a _simple_text (indices in paragraphs, its split at "\n\n") that are not plain."""
+    left = _SET_ASIDE.sub("x", _BOLD_ASIDE.sub("x", text))  # "x": no paragraph gains or loses a "\n\n"
+    odd = set()
+    for char in _MARKUP:  # a str.find for each is several times faster than one regex search for them all
+        position = left.find(char)
+        while position != -1:
+            odd.add(left.count("\n\n", 0, position))
+            end = left.find("\n\n", position)
+            position = -1 if end == -1 else left.find(char, end)
+    if _ENDS_IN_SPACE.search(text):
+        odd.update(i for i, paragraph in enumerate(paragraphs) if paragraph[-1:].isspace())
+    return odd
+
+
+def _clean_spans(text: str, paragraphs: list[str], odd: set[int], speakers: dict[tuple[str, str], Participant | str],
+                 by_name: dict[str, Participant], tags: dict[str, str], first_line: int) -> list[tuple]:
+    """(paragraph, words, classes, id, turn, line) of the spans outside odd paragraphs; a paragraph with a span
+    that is not a clean quote is added to odd. first_line: the line of text[0]."""
+    spans = []
+    for index in [i for i, paragraph in enumerate(paragraphs) if "]{" in paragraph and i not in odd]:
+        start = _start(paragraphs, index)
+        turn = _turn_before(text, start - 2, speakers, by_name)
+        line = first_line + text.count("\n", 0, start)
+        found = []
+        for match in _SIMPLE_SPAN.finditer(paragraphs[index]):
+            attrs = _span_attrs(match[2])
+            if attrs is None or not _clean_quote(match[1], attrs[0], turn, tags):
+                odd.add(index)
+                break
+            found.append((index, match[1], *attrs, turn, line + paragraphs[index].count("\n", 0, match.start())))
+        else:
+            spans += found
+    return spans
+
+
+def _start(paragraphs: list[str], index: int) -> int:
+    """Where paragraphs[index] starts in the text they were split from at "\n\n"."""
+    return sum(map(len, paragraphs[:index])) + 2 * index
+
+
+def _plain_paragraphs(text: str, bold: dict[str, str], plain: dict[str, str]) -> list[str]:
+    """Each paragraph of a _simple_text as HTML, spans aside, as _plain_html renders it if it is plain.
+
+    A plain label is one when a space or tab follows it, as _PLAIN_LABEL needs: a plain paragraph goes on after
+    it, since it does not end in white space. Line breaks keep the "\n\n" between paragraphs.
+    """
+    html = escapeHtml(text) if any(c in text for c in _ESCAPED) else text
+    tab = "\t" in text
+    for label, strong in bold.items():
+        html = html.replace(label, strong)
+    for label, published in plain.items():
+        html = html.replace(label + " ", published + " ")
+        if tab:
+            html = html.replace(label + "\t", published + "\t")
+    paragraphs = html.split("\n\n")
+    if html.count("\n") > 2 * (len(paragraphs) - 1):  # a line inside a paragraph
+        paragraphs = _SOFT_BREAK.sub("\n", _HARD_BREAK.sub("<br />\n", html)).split("\n\n")
+    return paragraphs
 
 
 def _parse_inline(content: str, env: dict) -> list[Token]:
