@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 from persona_site.config import DEFAULT_TAGS
 from persona_site.frontmatter_yaml import split_front_matter
 from persona_site.model import Participant
-from persona_site.quotes import extract_quotes, simple_paragraphs
+from persona_site import quotes
+from persona_site.frontmatter_yaml import fold
+from persona_site.quotes import Extraction, extract_quotes, simple_paragraphs
 
 ROOT = Path(__file__).resolve().parents[1]
 PEOPLE = (Participant("Dana Whitfield", "head-of-revops", None), Participant("Sam Ortiz", "internal", None),
@@ -89,14 +91,20 @@ def speaker_label(who):
     return "Speaker" if who is None else f"{who.role} <title>"
 
 
-def assert_same_rendering(body: str) -> None:
-    kwargs = dict(path="content/transcripts/x.md", doc="transcripts/x.md", line_offset=7, participants=PEOPLE,
-                  tags=DEFAULT_TAGS, render_body=True, speaker_label=speaker_label)
+def assert_same_rendering(body: str, label=speaker_label, people=PEOPLE) -> None:
+    kwargs = dict(path="content/transcripts/x.md", doc="transcripts/x.md", line_offset=7, participants=people,
+                  tags=DEFAULT_TAGS, render_body=True, speaker_label=label)
     fast = extract_quotes(body, **kwargs)
     slow = extract_quotes(body, fast=False, **kwargs)
     assert fast.body_html == slow.body_html
     assert fast.quotes == slow.quotes
     assert sorted(map(str, fast.diagnostics)) == sorted(map(str, slow.diagnostics))
+    paragraphs = simple_paragraphs(body)
+    if paragraphs is not None:  # the whole-body renderer gives exactly what the per-paragraph one gives
+        one_at_a_time = Extraction()
+        quotes._extract_simple(paragraphs, {fold(p.name): p for p in people}, kwargs["path"], kwargs["doc"], 7,
+                               DEFAULT_TAGS, one_at_a_time, label, True)
+        assert fast == one_at_a_time
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "content/transcripts").rglob("*.md")), ids=lambda p: p.name)
@@ -119,3 +127,46 @@ def test_the_cheap_block_search_finds_every_line_the_full_one_finds(lines):
     from persona_site.quotes import _BLOCK_START, _MAYBE_BLOCK
     lines = "\n" + lines
     assert not _BLOCK_START.search(lines) or _MAYBE_BLOCK.search(lines)
+
+
+ONE_PASS = ["**Dana Whitfield:** [00:01:02] [It hurts.]{.pain} More.\n\nDana Whitfield: and [this]{#q-1 .criteria}.\n\n"
+            "**Sam Ortiz:** Why?\n\nSam Ortiz: line one  \nline two\n  three \nfour\n\nDana Whitfield:\tso [it]{.pain}",
+            "**Dana Whitfield:**\t[tab]{.pain}\n\nDana Whitfield: *emph* [here]{.pain}\n\n[after]{.objection} odd",
+            "Dana Whitfield: \u00a0\n\n**Dana Whitfield:** [a]{.pain}\u00a0\n\nDana Whitfield: [b]{.pain}  \n\n[c]{.pain}"]
+
+
+@pytest.mark.parametrize("label", [
+    lambda who: "",  # an empty published name
+    lambda who: "Speaker" if who is None or who.name != "Sam Ortiz" else "Dana Whitfield",  # another label of the body
+    lambda who: "[x]{.pain}",  # a published name that reads as a span
+    lambda who: "R&D *lead* <b>",
+    lambda who: " Head",  # starts with white space
+    lambda who: "VP\nSales",
+], ids=["empty", "another-label", "span", "markup", "leading-space", "newline"])
+@pytest.mark.parametrize("body", ONE_PASS)
+def test_published_names_render_the_same(label, body):
+    assert_same_rendering(body, label)
+
+
+@pytest.mark.parametrize("name", ['Dana "DW" Whitfield', "Dana & Whitfield", "Dana <Whitfield>", "Dana_Whitfield"])
+def test_participants_whose_names_escape_render_the_same(name):
+    people = (Participant(name, "head-of-revops", None), *PEOPLE[1:])
+    for body in ONE_PASS:
+        assert_same_rendering(body.replace("Dana Whitfield", name), people=people)
+
+
+def test_most_sample_transcripts_render_in_one_pass(monkeypatch):
+    """The whole-body renderer stays in use: it takes most sample bodies and leaves few paragraphs to the per-paragraph one."""
+    alone = []
+    one_at_a_time = quotes._render_paragraph
+    monkeypatch.setattr(quotes, "_render_paragraph", lambda content, *args: alone.append(content) or one_at_a_time(content, *args))
+    taken = paragraphs = 0
+    paths = list((ROOT / "content/transcripts").rglob("*.md"))
+    for path in paths:
+        fm = split_front_matter(path.read_text("utf-8"))
+        by_name = {fold(name): Participant(name, "head-of-revops", None) for name in fm.meta.get("participants", {})}
+        if quotes._render_simple(fm.body, by_name, "p", "d", fm.body_line, DEFAULT_TAGS, Extraction(), speaker_label):
+            taken += 1
+            paragraphs += len(simple_paragraphs(fm.body))
+    assert taken >= len(paths) * 3 // 4
+    assert len(alone) <= paragraphs // 10
