@@ -115,7 +115,8 @@ def test_sample_transcripts_render_the_same(path):
 
 @settings(max_examples=int(__import__("os").environ.get("FASTPATH_EXAMPLES", "400")), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.sampled_from(PIECES + ["  \n", " \n", "x  \ny"]), max_size=40).map("".join))
+@given(st.lists(st.sampled_from(PIECES + ["  \n", " \n", "x  \ny", "**Dana Whitfield:**", "Dana Whitfield:\t", 'a "b" > c ',
+                                          "**Dana Whitfield:**\t", "Dana Whitfield:"]), max_size=40).map("".join))
 def test_random_bodies_render_the_same(body):
     assert_same_rendering(body)
 
@@ -170,3 +171,8 @@ def test_most_sample_transcripts_render_in_one_pass(monkeypatch):
             paragraphs += len(simple_paragraphs(fm.body))
     assert taken >= len(paths) * 3 // 4
     assert len(alone) <= paragraphs // 10
+
+
+@pytest.mark.parametrize("body", ["**Dana Whitfield:** \n\n\xa0", "**Dana Whitfield:** [a]{.pain}\xa0", "a\n\n\u3000 \n"])
+def test_a_last_paragraph_of_white_space_stays_a_paragraph(body):
+    assert_same_rendering(body)

@@ -236,7 +236,7 @@ def _simple_text(body: str) -> tuple[int, str] | None:
     if plain is None:
         return None
     lead = len(plain) - len(plain.lstrip("\n"))
-    text = "\n\n" + plain[lead:].rstrip()
+    text = "\n\n" + plain[lead:].rstrip(" \t\n")  # not "\n\n\xa0": a paragraph for markdown-it
     return None if _ODD_PARAGRAPH.search(text) else (lead, text)
 
 
@@ -593,7 +593,7 @@ def _odd_paragraphs(text: str, paragraphs: list[str]) -> set[int]:
             odd.add(left.count("\n\n", 0, position))
             end = left.find("\n\n", position)
             position = -1 if end == -1 else left.find(char, end)
-    if _ENDS_IN_SPACE.search(text):
+    if _ENDS_IN_SPACE.search(text) or text[-1].isspace():
         odd.update(i for i, paragraph in enumerate(paragraphs) if paragraph[-1:].isspace())
     return odd
 
