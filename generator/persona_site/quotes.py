@@ -30,7 +30,6 @@ _NAME_LIKE = re.compile(r"^[A-Z][\w'.-]*(?: [A-Z][\w'.-]*){0,3}$")
 # Words that open a note rather than a turn ("Note: ..."), so never warned about.
 _NOT_NAMES = {"note", "notes", "summary", "context", "agenda", "update", "action items", "next steps",
               "recap", "attendees", "background", "question", "answer", "q", "a", "tl;dr", "edit", "todo"}
-_WS = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -508,8 +507,10 @@ def _mark(quote: RawQuote, words: str) -> str:
 # spans and its timestamps set aside, no character is left that starts inline markup, it does not end in white
 # space, and each of its spans is a clean quote: then _plain_html would render it, and the calls below do what
 # it does. Every other paragraph goes to _render_paragraph (and so, if need be, to markdown-it).
-_BOLD_ASIDE = re.compile(r"\*\*(?<=\n\n\*\*)(?=\S)[^*\n`\\<&_~\[\]{}]{1,80}?:\*\*(?=[ \t])")  # _PLAIN_BOLD_LABEL's
-_SET_ASIDE = re.compile(rf"\[(?<!!\[)(?:[^\[\]{{}}\n`\\<&*_~]*\]\{{[^{{}}\n]*\}}|{_STAMP_REST})")  # "![": an image?
+# Set aside: a bold label as _PLAIN_BOLD_LABEL finds it, but with a space or tab after (its name holds no '*', so the
+# greedy repeat ends where the lazy one does); a timestamp or a span, not after a '!' (an image?).
+_BOLD_ASIDE = re.compile(r"\*\*(?<=\n\n\*\*)(?=\S)[^*\n`\\<&_~\[\]{}]{1,80}:\*\*(?=[ \t])")
+_SET_ASIDE = re.compile(rf"\[(?<!!\[)(?:{_STAMP_REST}|[^\[\]{{}}\n`\\<&*_~]*\]\{{[^{{}}\n]*\}})")
 _MARKUP = "`\\<&*_~[]{}"  # _NOT_PLAIN's characters
 _ENDS_IN_SPACE = re.compile(r"\n\n(?<=\s\n\n)")
 _HARD_BREAK = re.compile(r"  +\n[ \t]*")  # _LINE_BREAK's two cases
@@ -726,7 +727,7 @@ def _add_quote(written: list[str], explicit: object, text: str, html: str, line:
                result: Extraction) -> RawQuote | None:
     """Check a span's tags and speaker; record it as a quote, or the problems with it."""
     problems = result.diagnostics
-    text = _WS.sub(" ", text).strip()
+    text = " ".join(text.split())  # runs of white space as one space, as re's \s+ and strip() see it, but faster
     bad = [t for t in written if t not in tags]
     for tag in bad:
         known = ", ".join(sorted(tags))
