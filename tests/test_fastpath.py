@@ -130,6 +130,22 @@ def test_the_cheap_block_search_finds_every_line_the_full_one_finds(lines):
     assert not _BLOCK_START.search(lines) or _MAYBE_BLOCK.search(lines)
 
 
+# Mostly plain pieces, so that bodies have runs of plain paragraphs for the whole-body renderer, with some markup.
+PLAIN_PIECES = ["**Dana Whitfield:** ", "Dana Whitfield: ", "**Sam Ortiz:** ", "Sam Ortiz: ", "**Lee Park:** ", "Next steps: ",
+                "[00:01:02] ", "[12:30]", "[words]{.pain}", "[two tags]{.objection .criteria}", "[with id]{#q-x .pain}",
+                "[ sp ace ]{.pain} ", "text ", "more words. ", 'a "q" > b ', "\n", "\n\n", "  \n", " \n", "\t", " ",
+                "\u00a0", "**Dana Whitfield:**", "Dana Whitfield:", "Dana Whitfield:\t", "**Dana Whitfield:**\t"]
+MARKUP_PIECES = ["*", "_", "`x`", "[l](http://x.y/z)", "&amp;", "<b>", "!", "[", "]", "{", "}", "[bad]{.pian}", "[idonly]{#q-y}",
+                 "[key]{lang=fr}", "[*emph*]{.pain}", "**Nobody:** ", "\n\n\n", "\\", "~~"]
+
+
+@settings(max_examples=int(__import__("os").environ.get("FASTPATH_EXAMPLES", "400")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(*[st.sampled_from(PLAIN_PIECES)] * 5, st.sampled_from(MARKUP_PIECES)), max_size=40).map("".join))
+def test_mostly_plain_bodies_render_the_same(body):
+    assert_same_rendering(body)
+
+
 ONE_PASS = ["**Dana Whitfield:** [00:01:02] [It hurts.]{.pain} More.\n\nDana Whitfield: and [this]{#q-1 .criteria}.\n\n"
             "**Sam Ortiz:** Why?\n\nSam Ortiz: line one  \nline two\n  three \nfour\n\nDana Whitfield:\tso [it]{.pain}",
             "**Dana Whitfield:**\t[tab]{.pain}\n\nDana Whitfield: *emph* [here]{.pain}\n\n[after]{.objection} odd",
