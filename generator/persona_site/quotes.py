@@ -86,7 +86,7 @@ def extract_quotes(
     speaker_label gives the published name of a speaker (None: a label that is
     not a participant), so a rendered body honours `attribution`.
     """
-    by_name = {fold(p.name): p for p in participants}
+    by_name = {_fold(p.name): p for p in participants}
     result = Extraction()
     if fast:
         if render_body and _render_simple(body, by_name, path, doc, line_offset, tags, result, speaker_label):
@@ -603,11 +603,12 @@ def _clean_spans(text: str, paragraphs: list[str], odd: set[int], speakers: dict
                  by_name: dict[str, Participant], tags: dict[str, str], first_line: int) -> list[tuple]:
     """(paragraph, words, classes, id, turn, line) of the spans outside odd paragraphs; a paragraph with a span
     that is not a clean quote is added to odd. first_line: the line of text[0]."""
-    spans = []
+    spans, line, counted = [], first_line, 0
     for index in [i for i, paragraph in enumerate(paragraphs) if "]{" in paragraph and i not in odd]:
         start = _start(paragraphs, index)
         turn = _turn_before(text, start - 2, speakers, by_name)
-        line = first_line + text.count("\n", 0, start)
+        line += text.count("\n", counted, start)
+        counted = start
         found = []
         for match in _SIMPLE_SPAN.finditer(paragraphs[index]):
             attrs = _span_attrs(match[2])
