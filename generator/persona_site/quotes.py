@@ -507,11 +507,8 @@ def _mark(quote: RawQuote, words: str) -> str:
 # spans and its timestamps set aside, no character is left that starts inline markup, it does not end in white
 # space, and each of its spans is a clean quote: then _plain_html would render it, and the calls below do what
 # it does. Every other paragraph goes to _render_paragraph (and so, if need be, to markdown-it).
-# Set aside: a bold label as _PLAIN_BOLD_LABEL finds it, but with a space or tab after (its name holds no '*', so the
-# greedy repeat ends where the lazy one does); a timestamp or a span, not after a '!' (an image?).
-_BOLD_ASIDE = re.compile(r"\*\*(?<=\n\n\*\*)(?=\S)[^*\n`\\<&_~\[\]{}]{1,80}:\*\*(?=[ \t])")
-_SET_ASIDE = re.compile(rf"\[(?<!!\[)(?:{_STAMP_REST}|[^\[\]{{}}\n`\\<&*_~]*\]\{{[^{{}}\n]*\}})")
-_MARKUP = "`\\<&*_~[]{}"  # _NOT_PLAIN's characters
+_SET_ASIDE = re.compile(rf"\[(?<!!\[)(?:{_STAMP_REST}|[^\[\]{{}}\n`\\<&*_~]*\]\{{[^{{}}\n]*\}})")  # "![": an image?
+_MARKUP = "`\\<&_~[]{}"  # _NOT_PLAIN's characters; '*' is looked for once bold labels are relabelled
 _ENDS_IN_SPACE = re.compile(r"\n\n(?<=\s\n\n)")
 _HARD_BREAK = re.compile(r"  +\n[ \t]*")  # _LINE_BREAK's two cases
 _SOFT_BREAK = re.compile(r" \n[ \t]*|\n[ \t]+")
@@ -535,9 +532,10 @@ def _render_simple(body: str, by_name: dict[str, Participant], path: str, doc: s
     if relabels is None:
         return False
     paragraphs = text.split("\n\n")
-    odd = _odd_paragraphs(text, paragraphs)
+    relabelled = _relabelled(text, relabels)
+    odd = _holding(_SET_ASIDE.sub("x", text), _MARKUP) | _holding(relabelled, "*") | _ending_in_space(text, paragraphs)
     spans = _clean_spans(text, paragraphs, odd, speakers, by_name, tags, line_offset + lead - 1)
-    html = _plain_paragraphs(text, *relabels)
+    html = _html_paragraphs(relabelled)
     pending, seen_ids = iter(spans), {}
 
     def mark(match: re.Match) -> str:
@@ -558,14 +556,14 @@ def _render_simple(body: str, by_name: dict[str, Participant], path: str, doc: s
 
 
 def _relabels(speakers: dict[tuple[str, str], Participant | str],
-              speaker_label: Callable[[Participant | None], str] | None) -> tuple[dict[str, str], dict[str, str]] | None:
-    """What each label naming a participant becomes: bold ("\n\n**Name:**") and plain ("\n\nName:") ones.
+              speaker_label: Callable[[Participant | None], str] | None) -> dict[str, str] | None:
+    """What each label naming a participant becomes in HTML: a bold "\n\n**Name:**" or a plain "\n\nName:".
 
     None when the body is not plain: a label names someone who is not a participant (_label warns), or a
     published name would be changed by the line-break rules (it holds a line break or starts with white space),
     read as a span (it holds "]{"), or relabelled again (it is another label of the body).
     """
-    bold, plain = {}, {}
+    relabels = {}
     for (strong, written), speaker in speakers.items():
         if speaker is _UNKNOWN:
             return None
@@ -576,27 +574,49 @@ def _relabels(speakers: dict[tuple[str, str], Participant | str],
         if "\n" in published or published[:1] in (" ", "\t") or "]{" in published:
             return None
         if strong and _PLAIN_BOLD_LABEL.match(f"**{strong}:** "):  # other bold labels stay in odd paragraphs
-            bold[f"\n\n**{strong}:**"] = f"\n\n<strong>{escapeHtml((strong + ':').replace(name, published, 1))}</strong>"
+            relabels[f"\n\n**{strong}:**"] = f"\n\n<strong>{escapeHtml((strong + ':').replace(name, published, 1))}</strong>"
         elif written:
-            plain[f"\n\n{written}:"] = f"\n\n{escapeHtml(published)}{written[len(name):]}:"
-    if any(new in plain and new != old for old, new in plain.items()):
+            relabels[f"\n\n{written}:"] = f"\n\n{escapeHtml(published)}{written[len(name):]}:"
+    if any(new in relabels and new != old for old, new in relabels.items()):
         return None
-    return bold, plain
+    return relabels
 
 
-def _odd_paragraphs(text: str, paragraphs: list[str]) -> set[int]:
-    """The paragraphs of a _simple_text (indices in paragraphs, its split at "\n\n") that are not plain."""
-    left = _SET_ASIDE.sub("x", _BOLD_ASIDE.sub("x", text))  # "x": no paragraph gains or loses a "\n\n"
-    odd = set()
-    for char in _MARKUP:  # a str.find for each is several times faster than one regex search for them all
-        position = left.find(char)
+def _relabelled(text: str, relabels: dict[str, str]) -> str:
+    """A _simple_text escaped, its labels relabelled where _PLAIN_BOLD_LABEL and _PLAIN_LABEL find them.
+
+    That is where a space or tab follows (a plain paragraph goes on after its label: it does not end in white space);
+    elsewhere, as at the end of a paragraph, a bold label keeps its '*' for _render_simple to find.
+    """
+    html = escapeHtml(text) if any(c in text for c in _ESCAPED) else text
+    tab = "\t" in text
+    for label, new in relabels.items():
+        html = html.replace(label + " ", new + " ")
+        if tab:
+            html = html.replace(label + "\t", new + "\t")
+    return html
+
+
+def _holding(text: str, chars: str) -> set[int]:
+    """The paragraphs of text (indices in its split at "\n\n") that hold one of chars.
+
+    A str.find for each character is several times faster than one regex search for them all.
+    """
+    found = set()
+    for char in chars:
+        position = text.find(char)
         while position != -1:
-            odd.add(left.count("\n\n", 0, position))
-            end = left.find("\n\n", position)
-            position = -1 if end == -1 else left.find(char, end)
+            found.add(text.count("\n\n", 0, position))
+            end = text.find("\n\n", position)
+            position = -1 if end == -1 else text.find(char, end)
+    return found
+
+
+def _ending_in_space(text: str, paragraphs: list[str]) -> set[int]:
+    """The paragraphs of a _simple_text that end in white space, which markdown-it strips."""
     if _ENDS_IN_SPACE.search(text) or text[-1].isspace():
-        odd.update(i for i, paragraph in enumerate(paragraphs) if paragraph[-1:].isspace())
-    return odd
+        return {i for i, paragraph in enumerate(paragraphs) if paragraph[-1:].isspace()}
+    return set()
 
 
 def _clean_spans(text: str, paragraphs: list[str], odd: set[int], speakers: dict[tuple[str, str], Participant | str],
@@ -626,23 +646,11 @@ def _start(paragraphs: list[str], index: int) -> int:
     return sum(map(len, paragraphs[:index])) + 2 * index
 
 
-def _plain_paragraphs(text: str, bold: dict[str, str], plain: dict[str, str]) -> list[str]:
-    """Each paragraph of a _simple_text as HTML, spans aside, as _plain_html renders it if it is plain.
-
-    A plain label is one when a space or tab follows it, as _PLAIN_LABEL needs: a plain paragraph goes on after
-    it, since it does not end in white space. Line breaks keep the "\n\n" between paragraphs.
-    """
-    html = escapeHtml(text) if any(c in text for c in _ESCAPED) else text
-    tab = "\t" in text
-    for label, strong in bold.items():
-        html = html.replace(label, strong)
-    for label, published in plain.items():
-        html = html.replace(label + " ", published + " ")
-        if tab:
-            html = html.replace(label + "\t", published + "\t")
-    paragraphs = html.split("\n\n")
-    if html.count("\n") > 2 * (len(paragraphs) - 1):  # a line inside a paragraph
-        paragraphs = _SOFT_BREAK.sub("\n", _HARD_BREAK.sub("<br />\n", html)).split("\n\n")
+def _html_paragraphs(relabelled: str) -> list[str]:
+    """The paragraphs of a _relabelled body, split at "\n\n" (which line breaks keep), line breaks as _LINE_BREAK's."""
+    paragraphs = relabelled.split("\n\n")
+    if relabelled.count("\n") > 2 * (len(paragraphs) - 1):  # a line break inside a paragraph
+        paragraphs = _SOFT_BREAK.sub("\n", _HARD_BREAK.sub("<br />\n", relabelled)).split("\n\n")
     return paragraphs
 
 
