@@ -155,11 +155,12 @@ ONE_PASS = ["**Dana Whitfield:** [00:01:02] [It hurts.]{.pain} More.\n\nDana Whi
 @pytest.mark.parametrize("label", [
     lambda who: "",  # an empty published name
     lambda who: "Speaker" if who is None or who.name != "Sam Ortiz" else "Dana Whitfield",  # another label of the body
+    lambda who: "Speaker" if who is None or who.name != "Sam Ortiz" else "Dana Whitfield: and",  # one, and more
     lambda who: "[x]{.pain}",  # a published name that reads as a span
     lambda who: "R&D *lead* <b>",
     lambda who: " Head",  # starts with white space
     lambda who: "VP\nSales",
-], ids=["empty", "another-label", "span", "markup", "leading-space", "newline"])
+], ids=["empty", "another-label", "another-label-and-more", "span", "markup", "leading-space", "newline"])
 @pytest.mark.parametrize("body", ONE_PASS)
 def test_published_names_render_the_same(label, body):
     assert_same_rendering(body, label)

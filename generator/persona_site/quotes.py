@@ -561,7 +561,7 @@ def _relabels(speakers: dict[tuple[str, str], Participant | str],
 
     None when the body is not plain: a label names someone who is not a participant (_label warns), or a
     published name would be changed by the line-break rules (it holds a line break or starts with white space),
-    read as a span (it holds "]{"), or relabelled again (it is another label of the body).
+    read as a span (it holds "]{"), or relabelled again (in a plain label, it holds a colon or is another label).
     """
     relabels = {}
     for (strong, written), speaker in speakers.items():
@@ -576,8 +576,10 @@ def _relabels(speakers: dict[tuple[str, str], Participant | str],
         if strong and _PLAIN_BOLD_LABEL.match(f"**{strong}:** "):  # other bold labels stay in odd paragraphs
             relabels[f"\n\n**{strong}:**"] = f"\n\n<strong>{escapeHtml((strong + ':').replace(name, published, 1))}</strong>"
         elif written:
+            if ":" in published:  # "Name: and" would be found as a label in turn
+                return None
             relabels[f"\n\n{written}:"] = f"\n\n{escapeHtml(published)}{written[len(name):]}:"
-    if any(new in relabels and new != old for old, new in relabels.items()):
+    if any(relabels.get(new, new) != new for new in relabels.values()):
         return None
     return relabels
 
