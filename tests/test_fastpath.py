@@ -9,11 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from persona_site.config import DEFAULT_TAGS
-from persona_site.frontmatter_yaml import split_front_matter
-from persona_site.model import Participant
 from persona_site import quotes
-from persona_site.frontmatter_yaml import fold
+from persona_site.config import DEFAULT_TAGS
+from persona_site.frontmatter_yaml import fold, split_front_matter
+from persona_site.model import Participant
 from persona_site.quotes import Extraction, extract_quotes, simple_paragraphs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -115,8 +114,9 @@ def test_sample_transcripts_render_the_same(path):
 
 @settings(max_examples=int(__import__("os").environ.get("FASTPATH_EXAMPLES", "400")), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.sampled_from(PIECES + ["  \n", " \n", "x  \ny", "**Dana Whitfield:**", "Dana Whitfield:\t", 'a "b" > c ',
-                                          "**Dana Whitfield:**\t", "Dana Whitfield:"]), max_size=40).map("".join))
+@given(st.lists(st.sampled_from(PIECES + ["  \n", " \n", "x  \ny", "**Dana Whitfield:**", "Dana Whitfield:\t",
+                                          'a "b" > c ', "**Dana Whitfield:**\t", "Dana Whitfield:"]),
+                max_size=40).map("".join))
 def test_random_bodies_render_the_same(body):
     assert_same_rendering(body)
 
@@ -131,17 +131,19 @@ def test_the_cheap_block_search_finds_every_line_the_full_one_finds(lines):
 
 
 # Mostly plain pieces, so that bodies have runs of plain paragraphs for the whole-body renderer, with some markup.
-PLAIN_PIECES = ["**Dana Whitfield:** ", "Dana Whitfield: ", "**Sam Ortiz:** ", "Sam Ortiz: ", "**Lee Park:** ", "Next steps: ",
-                "[00:01:02] ", "[12:30]", "[words]{.pain}", "[two tags]{.objection .criteria}", "[with id]{#q-x .pain}",
-                "[ sp ace ]{.pain} ", "text ", "more words. ", 'a "q" > b ', "\n", "\n\n", "  \n", " \n", "\t", " ",
-                "\u00a0", "**Dana Whitfield:**", "Dana Whitfield:", "Dana Whitfield:\t", "**Dana Whitfield:**\t"]
-MARKUP_PIECES = ["*", "_", "`x`", "[l](http://x.y/z)", "&amp;", "<b>", "!", "[", "]", "{", "}", "[bad]{.pian}", "[idonly]{#q-y}",
-                 "[key]{lang=fr}", "[*emph*]{.pain}", "**Nobody:** ", "\n\n\n", "\\", "~~"]
+PLAIN_PIECES = ["**Dana Whitfield:** ", "Dana Whitfield: ", "**Sam Ortiz:** ", "Sam Ortiz: ", "**Lee Park:** ",
+                "Next steps: ", "[00:01:02] ", "[12:30]", "[words]{.pain}", "[two tags]{.objection .criteria}",
+                "[with id]{#q-x .pain}", "[ sp ace ]{.pain} ", "text ", "more words. ", 'a "q" > b ', "\n", "\n\n",
+                "  \n", " \n", "\t", " ", "\u00a0", "**Dana Whitfield:**", "Dana Whitfield:", "Dana Whitfield:\t",
+                "**Dana Whitfield:**\t"]
+MARKUP_PIECES = ["*", "_", "`x`", "[l](http://x.y/z)", "&amp;", "<b>", "!", "[", "]", "{", "}", "[bad]{.pian}",
+                 "[idonly]{#q-y}", "[key]{lang=fr}", "[*emph*]{.pain}", "**Nobody:** ", "\n\n\n", "\\", "~~"]
 
 
 @settings(max_examples=int(__import__("os").environ.get("FASTPATH_EXAMPLES", "400")), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.one_of(*[st.sampled_from(PLAIN_PIECES)] * 5, st.sampled_from(MARKUP_PIECES)), max_size=40).map("".join))
+@given(st.lists(st.one_of(*[st.sampled_from(PLAIN_PIECES)] * 5, st.sampled_from(MARKUP_PIECES)),
+                max_size=40).map("".join))
 def test_mostly_plain_bodies_render_the_same(body):
     assert_same_rendering(body)
 
@@ -149,7 +151,8 @@ def test_mostly_plain_bodies_render_the_same(body):
 ONE_PASS = ["**Dana Whitfield:** [00:01:02] [It hurts.]{.pain} More.\n\nDana Whitfield: and [this]{#q-1 .criteria}.\n\n"
             "**Sam Ortiz:** Why?\n\nSam Ortiz: line one  \nline two\n  three \nfour\n\nDana Whitfield:\tso [it]{.pain}",
             "**Dana Whitfield:**\t[tab]{.pain}\n\nDana Whitfield: *emph* [here]{.pain}\n\n[after]{.objection} odd",
-            "Dana Whitfield: \u00a0\n\n**Dana Whitfield:** [a]{.pain}\u00a0\n\nDana Whitfield: [b]{.pain}  \n\n[c]{.pain}"]
+            "Dana Whitfield: \u00a0\n\n**Dana Whitfield:** [a]{.pain}\u00a0\n\n"
+            "Dana Whitfield: [b]{.pain}  \n\n[c]{.pain}"]
 
 
 @pytest.mark.parametrize("label", [
@@ -174,10 +177,11 @@ def test_participants_whose_names_escape_render_the_same(name):
 
 
 def test_most_sample_transcripts_render_in_one_pass(monkeypatch):
-    """The whole-body renderer stays in use: it takes most sample bodies and leaves few paragraphs to the per-paragraph one."""
+    """The whole-body renderer stays in use: it takes most sample bodies; few of their paragraphs go one at a time."""
     alone = []
     one_at_a_time = quotes._render_paragraph
-    monkeypatch.setattr(quotes, "_render_paragraph", lambda content, *args: alone.append(content) or one_at_a_time(content, *args))
+    monkeypatch.setattr(quotes, "_render_paragraph",
+                        lambda content, *args: alone.append(content) or one_at_a_time(content, *args))
     taken = paragraphs = 0
     paths = list((ROOT / "content/transcripts").rglob("*.md"))
     for path in paths:
@@ -190,6 +194,7 @@ def test_most_sample_transcripts_render_in_one_pass(monkeypatch):
     assert len(alone) <= paragraphs // 10
 
 
-@pytest.mark.parametrize("body", ["**Dana Whitfield:** \n\n\xa0", "**Dana Whitfield:** [a]{.pain}\xa0", "a\n\n\u3000 \n"])
+@pytest.mark.parametrize("body", ["**Dana Whitfield:** \n\n\xa0",  # found by Hypothesis
+                                  "**Dana Whitfield:** [a]{.pain}\xa0", "a\n\n\u3000 \n"])
 def test_a_last_paragraph_of_white_space_stays_a_paragraph(body):
     assert_same_rendering(body)

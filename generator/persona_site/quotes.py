@@ -574,7 +574,8 @@ def _relabels(speakers: dict[tuple[str, str], Participant | str],
         if "\n" in published or published[:1] in (" ", "\t") or "]{" in published:
             return None
         if strong and _PLAIN_BOLD_LABEL.match(f"**{strong}:** "):  # other bold labels stay in odd paragraphs
-            relabels[f"\n\n**{strong}:**"] = f"\n\n<strong>{escapeHtml((strong + ':').replace(name, published, 1))}</strong>"
+            published = escapeHtml(f"{strong}:".replace(name, published, 1))
+            relabels[f"\n\n**{strong}:**"] = f"\n\n<strong>{published}</strong>"
         elif written:
             if ":" in published:  # "Name: and" would be found as a label in turn
                 return None
