@@ -93,8 +93,11 @@ def _build(source: Path, base_url: str | None = None, render: bool = True, rev: 
     if rev is None:
         _check_source(source)
     builder = Builder(source, base_url=base_url, rev=rev, save_cache=render, progress=progress)
+    # The cache may still be saving in a forked process while the site is written: wait for it when the
+    # command ends (a caller in the same process, such as a test, then finds it saved).
+    click.get_current_context().call_on_close(builder.finish)
     try:
-        return builder.build(files, render=render)  # its cache may still be saving: multiprocessing waits at exit
+        return builder.build(files, render=render)
     except GitError as exc:
         click.echo(click.style(f"error: {exc}", fg="red"), err=True)
         sys.exit(1)

@@ -204,7 +204,8 @@ class Renderer:
     def __init__(self, theme: Theme, compiled: Path | None = None) -> None:
         self.theme = theme
         self.env = make_environment(theme, compiled)
-        self._page_context: tuple[RenderContext | None, dict] = (None, {})
+        self._page_context: tuple[RenderContext | None, dict, jinja2.Template | None] = (None, {}, None)
+        """The build transcript pages were last rendered for, what they all get, and their template."""
 
     def _common(self, ctx: RenderContext) -> tuple[dict, dict[str, bytes]]:
         """What every page gets, and the static files (their hash versions the asset URLs)."""
@@ -229,11 +230,10 @@ class Renderer:
 
     def transcript_page(self, transcript: Transcript, ctx: RenderContext) -> bytes:
         """A published transcript's page (the workers that read transcripts render them as they go)."""
-        if self._page_context[0] is not ctx:
-            self._page_context = (ctx, self._common(ctx)[0])
+        if self._page_context[0] is not ctx:  # a new build: templates may have been edited since the last
+            self._page_context = (ctx, self._common(ctx)[0], self.env.get_template("transcript.html"))
         path = transcript_url_path(transcript.path) + "index.html"
-        return self.env.get_template("transcript.html").render(**self._page_context[1], page_path=path,
-                                                                transcript=transcript).encode()
+        return self._page_context[2].render(**self._page_context[1], page_path=path, transcript=transcript).encode()
 
     def render(self, site: Site, archive: Archive, ctx: RenderContext,
                pages: dict[str, bytes] | None = None) -> dict[str, bytes]:
@@ -274,11 +274,9 @@ class Renderer:
                  quotes=archive.latest(tag=tag, limit=config.quotes_per_role), total=tag_counts[tag])
         if config.publish_transcripts:
             for source in site.transcripts.paths:
-                path = transcript_url_path(source) + "index.html"
-                if source in pages:
-                    outputs[path] = pages[source]
-                else:
-                    page(path, "transcript.html", transcript=site.transcripts.get(source))
+                page_html = pages.get(source)
+                outputs[transcript_url_path(source) + "index.html"] = (
+                    page_html if page_html is not None else self.transcript_page(site.transcripts.get(source), ctx))
         outputs["quotes.json"] = quotes_document(archive.refs(), ctx.now, extra)
         page("404.html", "404.html")
         return outputs
