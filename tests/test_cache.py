@@ -200,3 +200,19 @@ def test_a_one_file_change_rewrites_one_shard_of_the_cache(large):
     after = {path.name: path.stat().st_mtime_ns for path in folder.glob("transcripts-*.pickle")}
     assert len(before) == cache.SHARDS and set(after) == set(before)
     assert 1 <= sum(after[name] != before[name] for name in before) <= 2  # the old entry's shard, the new one's
+
+
+def test_a_new_builder_does_not_keep_the_last_ones_garbage(repo):
+    """The collector skips the loaded cache from then on (gc.freeze), once per process: freezing at each new
+    Builder would keep the last build's cyclic garbage (its Renderer and templates) for good."""
+    import gc
+    import weakref
+
+    repo.transcript("2026/a.md", GOOD)
+    first = Builder(repo.root, cache_dir=None)
+    assert first.build().ok
+    renderer = weakref.ref(first._renderer[1])
+    del first
+    Builder(repo.root, cache_dir=None)
+    gc.collect()
+    assert renderer() is None

@@ -144,11 +144,13 @@ def test_colliding_output_paths_are_an_error_naming_both(repo, a, b):
 
 
 # 9. Links out of the repository in content/ or a theme.
+@pytest.mark.parametrize("publish", [False, True])
 @pytest.mark.parametrize("where", ["content/transcripts/leak.md", "themes/default/templates/404.html",
-                                   "themes/default/static/leak.css"])
-def test_symlink_out_of_the_repository_is_an_error_and_nothing_leaks(repo, tmp_path, where):
+                                   "themes/default/templates/transcript.html", "themes/default/static/leak.css"])
+def test_symlink_out_of_the_repository_is_an_error_and_nothing_leaks(repo, tmp_path, where, publish):
     secret = tmp_path / "secret.md"
     secret.write_text("---\ndate: 2026-01-01\n---\nTOP SECRET\n")
+    repo.write("persona-site.toml", f"publish_transcripts = {str(publish).lower()}\n")
     repo.transcript("a.md", GOOD)
     link = repo.root / where
     link.parent.mkdir(parents=True, exist_ok=True)
@@ -157,6 +159,19 @@ def test_symlink_out_of_the_repository_is_an_error_and_nothing_leaks(repo, tmp_p
     assert result.exit_code == 1
     assert f"{where}: error: this is a link to something outside the repository" in result.stderr
     assert not (repo.root / "site").exists()
+    kept = [path for path in (repo.root / ".persona-cache").rglob("*") if path.is_file()]
+    assert not [path for path in kept if b"TOP SECRET" in path.read_bytes()]  # not even a compiled template
+
+
+def test_a_file_in_the_templates_folder_that_is_not_text_is_no_crash(repo):
+    """An editor's swap file or a .DS_Store beside the templates."""
+    repo.transcript("a.md", GOOD)
+    repo.write("themes/default/templates/404.html", "<p>custom</p>")
+    (repo.root / "themes/default/templates/.404.html.swp").write_bytes(b"b0VIM 9.0\x00\x00\xff\xfe\x80\x81")
+    (repo.root / "themes/default/templates/.DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1\xff\xfe")
+    result = repo.run("build")
+    assert result.exit_code == 0, result.output
+    assert (repo.root / "site/404.html").read_text() == "<p>custom</p>"
 
 
 # 10. Pathological Markdown finishes; an oversized file is an error.

@@ -72,7 +72,7 @@ class Builder:
         self._save_cache = save_cache
         self._progress = progress
         state = cache.load(self._cache_folder)
-        gc.freeze()  # what was loaded lives on: the collector need not scan it again (it is freed all the same)
+        _freeze_once()
         self._cache: dict[tuple, Parsed] = state.get("transcripts", {})
         """Cache key (Job.key) -> what reading that file gave."""
         self._stats: dict[str, tuple] = state.get("stats", {})
@@ -109,24 +109,25 @@ class Builder:
         dirty = set(provenance.get("dirty_paths", ()))
         now = build_time(config)
         theme = Theme.for_site(self.source, config.theme)
+        if files.revision is None:
+            problems += theme_links(self.source)  # before a template is read (SECURITY.md, item 9)
         ctx = RenderContext(config, now, {p.slug: p for p in personas}, live_reload=self.live_reload,
                             build_info=provenance)
-        page, renderer = None, self._renderer_for(theme) if render else None
-        if renderer and config.publish_transcripts and not any(d.is_error for d in problems):
-            renderer.compile("transcript.html")  # once, before the workers that render these pages fork
-            page = lambda transcript: renderer.transcript_page(transcript, ctx)  # noqa: E731
+        page = renderer = None
+        if render and not any(d.is_error for d in problems):
+            renderer = self._renderer_for(theme)
+            if config.publish_transcripts:
+                renderer.compile("transcript.html")  # once, before the workers that render these pages fork
+                page = lambda transcript: renderer.transcript_page(transcript, ctx)  # noqa: E731
         parsed, pages = self._transcripts(files, history, dirty, config, roles, titles, problems, page,
                                           renderer.compile if renderer else None)
         edited = [p for p in dirty if history and p in history.added]
         parsed = self._with_history(parsed, files, history, gitmeta.uncommitted_lines(self.source, edited), config)
-        revision = files.revision
         del files  # a revision's raw bytes: tens of MiB that rendering does not need
         transcripts = Transcripts({path: found.transcript for path, found in parsed.items()})
         site = Site(tuple(sorted(personas, key=lambda p: p.slug)), transcripts)
         archive = Archive((ref for found in parsed.values() for ref in found.quotes), transcripts.quote)
         problems += _site_checks(site, archive, config, now)
-        if revision is None:
-            problems += theme_links(self.source)
         result = BuildResult(config, _sorted(problems), site, archive, provenance=provenance)
         self._persist()
         if result.ok and render:
@@ -282,6 +283,18 @@ class Builder:
         return Undated(stat.mtime if stat else dt.datetime.now(dt.timezone.utc),
                        f"no 'date' in the front matter and {why}: using the file's modification time; add 'date: YYYY-MM-DD'")
 
+
+def _freeze_once() -> None:
+    """gc.freeze() after the first cache is loaded: the collector need not scan it again (it is freed all the
+    same). Only once per process: freezing again would keep earlier builds' cyclic garbage (a Renderer and its
+    templates) alive for good."""
+    global _frozen
+    if not _frozen:
+        gc.freeze()
+        _frozen = True
+
+
+_frozen = False
 
 RACY_NS = 2_000_000_000
 """A file changed this close to a build may change again within the same mtime tick: hash it next time

@@ -198,6 +198,10 @@ def transcript_url_path(doc_path: str) -> str:
     return f"{folder}/{stem}/" if folder else f"{stem}/"
 
 
+PAGE_TEMPLATES = ("index.html", "persona.html", "tags.html", "tag.html", "feed.xml", "404.html", "transcript.html")
+"""The templates pages are rendered with (the others are what these include or extend)."""
+
+
 class Renderer:
     """Turns one site into outputs; holds the Jinja environment between builds."""
 
@@ -220,12 +224,12 @@ class Renderer:
         return common, static
 
     def compile(self, name: str | None = None) -> None:
-        """Load one template (or every one) now, while there is time: the main process compiles them as the
-        workers parse. A broken template is reported when a page renders with it."""
-        for template in [name] if name else self.env.list_templates():
+        """Load one template (or every page template) now, while there is time: the main process compiles them
+        as the workers parse. A broken or unreadable template is reported when a page renders with it."""
+        for template in [name] if name else PAGE_TEMPLATES:
             try:
                 self.env.get_template(template)
-            except jinja2.TemplateError:
+            except (jinja2.TemplateError, UnicodeDecodeError, OSError):
                 pass
 
     def transcript_page(self, transcript: Transcript, ctx: RenderContext) -> bytes:
