@@ -75,12 +75,14 @@ def test_no_cache_means_no_skipping(built, monkeypatch):
 
 def test_a_change_to_persona_site_itself_rebuilds(built, monkeypatch, tmp_path):
     from persona_site import uptodate
-    before = uptodate.fingerprint(built.root, built.root / "site", {})
+    from persona_site.content import read_work_tree
+    files = read_work_tree(built.root)
+    before = uptodate.fingerprint(built.root, built.root / "site", {}, files)
     theme_file = tmp_path / "fake-package" / "themes" / "default" / "templates" / "x.html"
     theme_file.parent.mkdir(parents=True)
     theme_file.write_text("x")
     monkeypatch.setattr(uptodate, "__file__", str(tmp_path / "fake-package" / "uptodate.py"))
-    assert uptodate.fingerprint(built.root, built.root / "site", {}) != before
+    assert uptodate.fingerprint(built.root, built.root / "site", {}, files) != before
 
 
 def test_a_linked_transcript_edited_at_its_target_rebuilds(repo, tmp_path):

@@ -267,10 +267,12 @@ def quotes(source: Path, role: str | None, tag: str | None, since: str | None, l
     found = result.archive.refs(role=role, tag=tag, since=cutoff, limit=limit)
     if fmt == "json":
         click.echo(quotes_document(found, now, result.provenance.get("json")).decode(), nl=False)
-    elif fmt == "csv":
-        click.echo(_csv([result.archive.load(ref) for ref in found], config), nl=False)
     else:
-        _print_text([result.archive.load(ref) for ref in found], result)
+        loaded = [result.archive.load(ref) for ref in found]
+        if fmt == "csv":
+            click.echo(_csv(loaded, config), nl=False)
+        else:
+            _print_text(loaded, result)
     if result.diagnostics:
         print_diagnostics(result.diagnostics)
     if not result.ok:

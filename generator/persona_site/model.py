@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import pickle
-from collections.abc import Iterator, KeysView
+from collections.abc import KeysView
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -196,9 +196,6 @@ class Transcripts:
 
     def __len__(self) -> int:
         return len(self._stored)
-
-    def __iter__(self) -> Iterator[Transcript]:
-        return (self.get(path) for path in self._stored)
 
     @property
     def paths(self) -> KeysView[str]:

@@ -1,7 +1,8 @@
 """Is the site already up to date? A make-style check that lets a no-change `build` finish in a blink.
 
-The fingerprint covers everything a build reads: the stat (size, mtime, ctime,
-inode) of every file under content/ and themes/ and of persona-site.toml, the
+The fingerprint covers everything a build reads: the content as read_work_tree
+found it (each transcript's stat: size, mtime, ctime, inode; the bytes of the
+personas and of persona-site.toml), the stat of every file under themes/, the
 git HEAD, the options, the tool version, SOURCE_DATE_EPOCH, and today's date in
 the site's time zone ("N days ago" changes at midnight). Any difference means a
 real build, which then goes through the content-hash cache; a CI checkout, whose
@@ -91,21 +92,14 @@ def _head(source: Path) -> str:
     return done.stdout.decode().strip()
 
 
-def fingerprint(source: Path, out: Path, options: dict, files: "ContentFiles | None" = None) -> str:
-    """A digest of everything a build of `source` into `out` depends on; with `files`, the content as the
-    build reads it (the stat of each transcript, the bytes of the rest), so content/ is walked only once."""
+def fingerprint(source: Path, out: Path, options: dict, files: "ContentFiles") -> str:
+    """A digest of everything a build of `source` into `out` depends on; `files` is the content as the build
+    reads it (the stat of each transcript, the bytes of the rest), so content/ is walked only once."""
     parts = [__version__, dependency_versions(), json.dumps(options, sort_keys=True), str(out.resolve()),
              _today(source), _head(source), os.environ.get("SOURCE_DATE_EPOCH", ""),
              os.environ.get("PERSONA_SITE_CACHE", "")]
     digest = hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape"))
-    if files is None:
-        config = source / "persona-site.toml"
-        if config.exists():
-            info = config.stat()
-            digest.update(_STAT.pack(info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino))
-        _walk(source / "content", digest)
-    else:
-        _content(files, digest)
+    _content(files, digest)
     _walk(source / "themes", digest)
     # persona-site itself: a new version or an edited built-in theme must rebuild.
     package = Path(__file__).parent
