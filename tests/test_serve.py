@@ -270,6 +270,23 @@ def test_every_response_is_one_whole_build(running, source):
     assert len(versions) == 5
 
 
+def test_a_page_the_change_did_not_touch_is_served_with_the_new_version(running, source):
+    """Unchanged pages are not rendered again (their bytes are kept), yet each response names the build it
+    belongs to: else an open page would reload for ever, or never."""
+    def version(text: str) -> str:
+        return text.split('var version = "')[1].split('"')[0]
+
+    with running.events() as events:
+        first = events.next_state()["version"]
+        assert version(running.get("personas/vp-sales/").text) == first
+        write(source, ACME, transcript("Only the Head of RevOps page changes."))
+        second = events.next_state(lambda state: state["version"] != first)["version"]
+    untouched = running.get("personas/vp-sales/").text
+    assert version(untouched) == second and "persona-site-build-" not in untouched
+    assert version(running.get("no/such/page").text) == second  # the 404 page too
+    assert "Only the Head of RevOps page changes." in running.get(REVOPS).text
+
+
 def test_a_stream_closed_by_the_browser_is_released(running):
     with running.events() as events:
         events.next_state()

@@ -9,6 +9,7 @@ need nothing else, and a page loads only the quotes it shows.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -31,6 +32,30 @@ class Archive:
             for tag in ref.tags:
                 self._by_tag[tag].append(ref)
                 self._by_role_tag[ref.role, tag].append(ref)
+
+    def patched(self, remove: Iterable[QuoteRef], add: Iterable[QuoteRef], load: Callable[[QuoteRef], Quote]) -> Archive:
+        """This archive without the refs in `remove` (each one of its own) and with those in `add`: what a new
+        Archive of the same refs would be, made in milliseconds when a rebuild changed a few transcripts."""
+        new = Archive((), load)
+        new._all = self._all[:]
+        new._by_role.update((name, refs[:]) for name, refs in self._by_role.items())
+        new._by_tag.update((name, refs[:]) for name, refs in self._by_tag.items())
+        new._by_role_tag.update((name, refs[:]) for name, refs in self._by_role_tag.items())
+        for ref in remove:
+            for refs in new._lists(ref):
+                del refs[bisect.bisect_left(refs, ref)]
+        for ref in add:
+            for refs in new._lists(ref):
+                bisect.insort(refs, ref)
+        for index in (new._by_role, new._by_tag, new._by_role_tag):
+            for name in [name for name, refs in index.items() if not refs]:
+                del index[name]
+        return new
+
+    def _lists(self, ref: QuoteRef) -> list[list[QuoteRef]]:
+        """Every list a ref belongs in."""
+        return [self._all, self._by_role[ref.role], *(self._by_tag[tag] for tag in ref.tags),
+                *(self._by_role_tag[ref.role, tag] for tag in ref.tags)]
 
     def __len__(self) -> int:
         return len(self._all)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass, field
+import stat as stat_module
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -51,14 +52,18 @@ class ContentFiles:
     """Files that could not be read."""
     revision: str | None = None
     """The commit the files were read from (--rev), or None for the work tree."""
+    links: bool = False
+    """Whether a transcript, or a folder of them, is a link (within the repository)."""
 
 
 def _is_hidden(rel: Path) -> bool:
     return any(part.startswith(".") for part in rel.parts)
 
 
-def _markdown_files(source: Path, folder: str, recursive: bool, problems: list[Diagnostic]) -> dict[str, os.DirEntry]:
-    """Markdown files under source/folder, skipping hidden names and links that leave the repository."""
+def _markdown_files(source: Path, folder: str, recursive: bool, problems: list[Diagnostic],
+                    links: list[str] | None = None) -> dict[str, os.DirEntry]:
+    """Markdown files under source/folder, skipping hidden names and links that leave the repository (the
+    links that stay in it are added to `links`)."""
     base = source / folder
     if not base.is_dir():
         return {}
@@ -72,9 +77,12 @@ def _markdown_files(source: Path, folder: str, recursive: bool, problems: list[D
                 if entry.name.startswith("."):
                     continue
                 rel = f"{rel_dir}/{entry.name}"
-                if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(root):
-                    problems.append(error(rel, 0, LINK_OUT))
-                    continue
+                if entry.is_symlink():
+                    if not Path(entry.path).resolve().is_relative_to(root):
+                        problems.append(error(rel, 0, LINK_OUT))
+                        continue
+                    if links is not None:
+                        links.append(rel)
                 if entry.is_dir():
                     if recursive:
                         pending.append((Path(entry.path), rel))
@@ -130,8 +138,45 @@ def read_work_tree(source: Path) -> ContentFiles:
     config_path = source / CONFIG_NAME
     config = config_path.read_bytes() if config_path.is_file() else None
     personas, problems = read_persona_files(source)
-    stats = _stats(_markdown_files(source, TRANSCRIPTS, True, problems), problems)
-    return ContentFiles(config, personas, dict.fromkeys(stats), stats, gitmeta.is_repository(source), tuple(problems))
+    links: list[str] = []
+    stats = _stats(_markdown_files(source, TRANSCRIPTS, True, problems, links), problems)
+    return ContentFiles(config, personas, dict.fromkeys(stats), stats, gitmeta.is_repository(source), tuple(problems),
+                        links=bool(links))
+
+
+def patch_work_tree(source: Path, files: ContentFiles, changed: set[str]) -> ContentFiles | None:
+    """read_work_tree's answer now, from its answer before and the paths changed since (serve's watcher
+    tells them), without walking 10,000 files; None when only a walk can tell: a folder came or went, there
+    are links, a persona or the config changed, or the last walk found a problem.
+
+    Paths are relative to source; a change under themes/ is no change to the content files.
+    """
+    if files.revision is not None or files.diagnostics or files.links \
+            or any(os.path.islink(f"{source}/{folder}") for folder in ("content", TRANSCRIPTS)):
+        return None
+    stats = dict(files.stats)
+    folders = {rel.rpartition("/")[0] for rel in stats} | {TRANSCRIPTS}
+    added = False
+    for rel in changed:
+        if rel.startswith("themes/"):
+            continue
+        folder, _, name = rel.rpartition("/")
+        if not rel.startswith(TRANSCRIPTS + "/") or not name.endswith(".md") or folder not in folders:
+            return None
+        try:
+            info = os.lstat(f"{source}/{rel}")
+        except FileNotFoundError:
+            stats.pop(rel, None)
+            continue
+        except OSError:
+            return None
+        if not stat_module.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
+            return None  # a link, a folder named *.md, a file over the limit: the walk's rules decide
+        added = added or rel not in stats
+        stats[rel] = Stat((info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino))
+    if added:
+        stats = dict(sorted(stats.items()))
+    return replace(files, transcripts=dict.fromkeys(stats), stats=stats)
 
 
 def read_revision(source: Path, rev: str) -> ContentFiles:

@@ -6,8 +6,10 @@ import datetime as dt
 import hashlib
 import html
 import json
+import pickle
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -177,17 +179,21 @@ def quote_refs(transcript: Transcript, config: Config) -> tuple[QuoteRef, ...]:
                  for index, q in enumerate(transcript.quotes))
 
 
-def quotes_document(refs: list[QuoteRef], now: dt.datetime, extra: dict | None = None) -> bytes:
-    """The `*.json` object: generated, count, quotes (spec section 6), one quote per line."""
+def quotes_document(refs: list[QuoteRef], now: dt.datetime, extra: dict | None = None,
+                    quotes: bytes | None = None) -> bytes:
+    """The `*.json` object: generated, count, quotes (spec section 6), one quote per line; `quotes` is
+    quotes_array(refs) when the caller has it already."""
     head = {"generated": now.isoformat(timespec="seconds"), **(extra or {}), "count": len(refs)}
     lines = ["{"] + [f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}," for k, v in head.items()]
     if not refs:
         return ("\n".join(lines) + '\n  "quotes": []\n}\n').encode()
-    items = [ref.json for ref in refs]
-    # One join, the head and the tail riding on the first and last lines: 34 MB is not copied twice.
-    items[0] = ("\n".join(lines) + '\n  "quotes": [\n    ').encode() + items[0]
-    items[-1] += b"\n  ]\n}\n"
-    return b",\n    ".join(items)
+    start = ("\n".join(lines) + '\n  "quotes": [\n    ').encode()
+    return b"".join((start, quotes_array(refs) if quotes is None else quotes, b"\n  ]\n}\n"))
+
+
+def quotes_array(refs: list[QuoteRef]) -> bytes:
+    """The quotes of a `*.json` object, one a line, between its brackets."""
+    return b",\n    ".join([ref.json for ref in refs])
 
 
 def transcript_url_path(doc_path: str) -> str:
@@ -210,6 +216,9 @@ class Renderer:
         self.env = make_environment(theme, compiled)
         self._page_context: tuple[RenderContext | None, dict, jinja2.Template | None] = (None, {}, None)
         """The build transcript pages were last rendered for, what they all get, and their template."""
+        self._made: dict[str, tuple[object, bytes]] = {}
+        """Output path -> (what it was made from, its bytes), from the last render: a page whose inputs are the
+        same is not rendered again (serve's rebuilds, where one edit changes a page or two)."""
 
     def _common(self, ctx: RenderContext) -> tuple[dict, dict[str, bytes]]:
         """What every page gets, and the static files (their hash versions the asset URLs)."""
@@ -250,10 +259,23 @@ class Renderer:
         personas = common["all_personas"]
         fresh = {p.slug: freshness(archive, p.slug, ctx.now, config) for p in personas}
         pages = pages or {}
+        made, self._made = self._made, {}
+        inputs = self._inputs(ctx, common["asset_version"])
+
+        def remember(path: str, key: object, make: Callable[[], bytes]) -> bytes:
+            last = made.get(path)
+            data = last[1] if last is not None and last[0] == key else make()
+            self._made[path] = (key, data)
+            return data
 
         def page(path: str, template: str, **values: object) -> None:
-            html = self.env.get_template(template).render(**common, page_path=path, **values)
-            outputs[path] = html.encode()
+            key = pickle.dumps((inputs, template, values), pickle.HIGHEST_PROTOCOL)
+            outputs[path] = remember(path, key, lambda: self.env.get_template(template).render(
+                **common, page_path=path, **values).encode())
+
+        def document(path: str, refs: list[QuoteRef]) -> None:
+            quotes = remember(path, refs, lambda: quotes_array(refs))  # equal refs: the same quotes
+            outputs[path] = quotes_document(refs, ctx.now, extra, quotes)
 
         latest = {p.slug: archive.latest(role=p.slug, limit=1) for p in personas}
         extra = ctx.build_info.get("json")
@@ -269,8 +291,9 @@ class Renderer:
                 page(f"{base}{tag}/index.html", "persona.html", persona=persona, fresh=fresh[persona.slug],
                      quotes=archive.latest(role=persona.slug, tag=tag, limit=config.quotes_per_role),
                      tag_counts=counts, total=archive.count(role=persona.slug), current_tag=tag)
-            outputs[base + "quotes.json"] = quotes_document(archive.refs(role=persona.slug), ctx.now, extra)
-            outputs[base + "feed.xml"] = self._feed(persona, quotes, ctx, common)
+            document(base + "quotes.json", archive.refs(role=persona.slug))
+            outputs[base + "feed.xml"] = remember(base + "feed.xml", pickle.dumps((inputs, persona, quotes)),
+                                                  lambda: self._feed(persona, quotes, ctx, common))
         tag_counts = {tag: archive.count(tag=tag) for tag in config.tags}
         page("tags/index.html", "tags.html", tag_counts=tag_counts)
         for tag, label in config.tags.items():
@@ -281,9 +304,18 @@ class Renderer:
                 page_html = pages.get(source)
                 outputs[transcript_url_path(source) + "index.html"] = (
                     page_html if page_html is not None else self.transcript_page(site.transcripts.get(source), ctx))
-        outputs["quotes.json"] = quotes_document(archive.refs(), ctx.now, extra)
+        document("quotes.json", archive.refs())
         page("404.html", "404.html")
         return outputs
+
+    def _inputs(self, ctx: RenderContext, asset_version: str) -> bytes:
+        """All a page is made from besides its own values: the build's context and the theme's templates
+        (included and extended ones too: a dozen small files, read each time)."""
+        templates = [(str(path), path.read_bytes()) for folder in self.theme.folders
+                     for path in sorted((folder / "templates").rglob("*")) if path.is_file()]
+        published = hashlib.sha256("\0".join(sorted(ctx.published)).encode()).digest()
+        return pickle.dumps((templates, asset_version, ctx.config, ctx.now, ctx.personas, published, ctx.live_reload,
+                             ctx.build_info), pickle.HIGHEST_PROTOCOL)
 
     def _quote_view(self, quote: Quote, ctx: RenderContext) -> dict:
         config = ctx.config

@@ -45,6 +45,7 @@ import click
 from markupsafe import Markup
 
 from .build import Builder, BuildResult
+from .content import ContentFiles, patch_work_tree
 from .cli import _check_source, print_diagnostics, source_option
 from .config import Config, load_config
 from .model import Diagnostic, error
@@ -80,6 +81,15 @@ class Snapshot:
     """The URL path the site lives under, as its links write it: '/' or '/personas/'."""
     errors: tuple[Diagnostic, ...] = ()
     """The latest build's errors, shown over every page until fixed; empty when it succeeded."""
+    stamp: str = ""
+    """What the pages carry where their live-reload script names the version (LiveSite._stamp)."""
+
+    def page(self, name: str) -> bytes:
+        """An output as served: a page gets its build's version."""
+        data = self.outputs[name]
+        if self.stamp and name.endswith(".html"):
+            data = data.replace(self.stamp.encode(), self.version.encode())
+        return data
 
 
 class LiveSite:
@@ -92,9 +102,14 @@ class LiveSite:
         """How many builds ran, good or not."""
         self.listeners = 0
         """Open live-reload streams (a hidden tab closes its stream)."""
-        self._builder = Builder(source)
+        self._builder = Builder(source, minute_clock=True)
         self._nonce = token_hex(4)  # differs after a restart, so open pages reload
+        self._stamp = f"persona-site-build-{token_hex(16)}"
+        """What pages carry in place of their build's version; a response puts the version in (so a page that
+        did not change is the same bytes from build to build, and is not rendered again)."""
         self._snapshot = Snapshot(MappingProxyType({}), "", "/")
+        self._files: ContentFiles | None = None
+        """The content files as the last build found them."""
         self._changed = threading.Condition()
         self._closed = False
 
@@ -106,15 +121,18 @@ class LiveSite:
     def closed(self) -> bool:
         return self._closed
 
-    def rebuild(self) -> BuildResult:
-        """Build; a good build replaces the snapshot, a bad one only adds its errors to the last good one."""
+    def rebuild(self, changed: set[str] | None = None) -> BuildResult:
+        """Build; a good build replaces the snapshot, a bad one only adds its errors to the last good one.
+
+        `changed`: the paths (relative to the source) changed since the last build, when the watcher knows
+        them: the content files are then not walked again where those paths tell all (patch_work_tree)."""
         self.builds += 1
         version, base_path = f"{self._nonce}-{self.builds}", _base_path(self.source)
         self._builder.base_url = base_path
-        self._builder.live_reload = live_reload_script(version, base_path) if self.live_reload else ""
-        result = self._build()
+        self._builder.live_reload = live_reload_script(self._stamp, base_path) if self.live_reload else ""
+        result = self._build(changed)
         if result.ok:
-            self._publish(Snapshot(MappingProxyType(result.outputs), version, base_path))
+            self._publish(Snapshot(MappingProxyType(result.outputs), version, base_path, stamp=self._stamp))
         else:
             self._publish(replace(self._snapshot, errors=tuple(d for d in result.diagnostics if d.is_error)))
         return result
@@ -140,9 +158,13 @@ class LiveSite:
             self._closed = True
             self._changed.notify_all()
 
-    def _build(self) -> BuildResult:
+    def _build(self, changed: set[str] | None) -> BuildResult:
         try:
-            return self._builder.build()
+            files = None
+            if changed is not None and self._files is not None:
+                files = patch_work_tree(self.source, self._files, changed)
+            self._files = files or self._builder.load()
+            return self._builder.build(self._files)
         except Exception as exc:  # noqa: BLE001 -- a bug in one build must not end the preview
             traceback.print_exc()
             problem = error("persona-site", 0, f"the build crashed ({type(exc).__name__}: {exc}); "
@@ -354,8 +376,9 @@ class _Handler(BaseHTTPRequestHandler):
         if status == 302:
             return self._send(302, b"", "text/plain", body, {"Location": target})
         if status == 404:  # the theme's 404 page (the renderer always makes one)
-            return self._send(404, snapshot.outputs.get("404.html", b"Not found"), _TYPES[".html"], body)
-        return self._send(200, snapshot.outputs[target], content_type(target), body)
+            page = snapshot.page("404.html") if "404.html" in snapshot.outputs else b"Not found"
+            return self._send(404, page, _TYPES[".html"], body)
+        return self._send(200, snapshot.page(target), content_type(target), body)
 
     def _send(self, status: int, data: bytes, kind: str, body: bool, extra: dict[str, str] | None = None) -> None:
         self.send_response(status)
@@ -505,7 +528,7 @@ class PreviewServer:
         for changed in self.watcher.batches():
             try:
                 started = time.perf_counter()
-                result = self.site.rebuild()
+                result = self.site.rebuild(changed)
                 self.on_build(result, changed, time.perf_counter() - started)
             except Exception:  # noqa: BLE001 -- keep watching whatever a report does
                 self.report("persona-site hit a bug while rebuilding; still watching.\n" + traceback.format_exc())

@@ -1,0 +1,146 @@
+"""A Builder kept across builds (serve's) patches what changed; every build equals a fresh Builder's."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from persona_site.archive import Archive
+from persona_site.build import Builder
+from persona_site.render import BUILTIN_THEME
+
+WORDS = ["pipeline", "forecast", "renewal", "headcount", "audit", "budget", "rollout", "security"]
+TAGS = ["pain", "objection", "criteria"]
+GOOD = "**Dana Whitfield:** [A fine quote.]{.pain}\n\n**Priya Raman:** [Another.]{.criteria}\n"
+
+
+def body(rng: random.Random, n: int) -> str:
+    turns = []
+    for k in range(rng.randint(1, 4)):
+        who = rng.choice(["Dana Whitfield", "Priya Raman"])
+        words = " ".join(rng.choice(WORDS) for _ in range(4))
+        turns.append(f"**Sam Ortiz:** Question {k}?\n\n**{who}:** [The {words} hurts ({n}.{k}).]{{.{rng.choice(TAGS)}}}\n")
+    return "\n".join(turns)
+
+
+def date(rng: random.Random) -> str:
+    return f"2026-{rng.randint(1, 11):02d}-{rng.randint(1, 28):02d}"
+
+
+@pytest.fixture
+def patched_calls(monkeypatch):
+    calls = []
+    real = Archive.patched
+
+    def spy(self, remove, add, load):
+        calls.append((len(remove), len(add)))
+        return real(self, remove, add, load)
+
+    monkeypatch.setattr(Archive, "patched", spy)
+    return calls
+
+
+def test_a_kept_builder_gives_what_a_fresh_one_gives_through_many_edits(repo, patched_calls):
+    rng = random.Random(7)
+    names = [f"2026/call-{n:02d}.md" for n in range(60)]
+    for n, name in enumerate(names):
+        repo.transcript(name, body(rng, n), date=date(rng))
+    repo.commit_all("start", date="2026-11-01T10:00:00+00:00")
+    kept = Builder(repo.root, cache_dir=None)
+    assert kept.build().ok
+
+    for step in range(40):
+        action = rng.choice(["edit", "edit", "redate", "add", "delete", "rename", "duplicate", "commit", "theme"])
+        live = [name for name in names if (repo.root / "content/transcripts" / name).exists()]
+        name = rng.choice(live)
+        path = repo.root / "content/transcripts" / name
+        if action == "edit":
+            repo.transcript(name, body(rng, 100 + step), date=date(rng))
+        elif action == "redate":
+            text = path.read_text()
+            old = text.split("date: ", 1)[1][:10]
+            path.write_text(text.replace(f"date: {old}", f"date: {date(rng)}", 1))
+        elif action == "add":
+            names.append(f"2026/new-{step:02d}.md")
+            repo.transcript(names[-1], body(rng, 200 + step), date=date(rng))
+        elif action == "delete" and len(live) > 40:
+            path.unlink()
+        elif action == "rename":
+            names.append(f"2025/moved-{step:02d}.md")
+            (repo.root / "content/transcripts/2025").mkdir(exist_ok=True)
+            path.rename(repo.root / "content/transcripts" / names[-1])
+        elif action == "duplicate":  # the same explicit id in two transcripts: an error, then fixed
+            other = repo.root / "content/transcripts" / rng.choice(live)
+            for target in (path, other):
+                target.write_text(target.read_text().replace("]{.", "]{#twice .", 1))
+            assert not kept.build().ok
+            for target in (path, other):
+                target.write_text(target.read_text().replace("{#twice .", "{."))
+        elif action == "theme":  # a template every page extends: no page may be kept as it was
+            repo.write("themes/default/templates/base.html",
+                       BUILTIN_THEME.joinpath("templates/base.html").read_text().replace("</footer>", f"{step}</footer>"))
+        else:
+            repo.commit_all(f"step {step}", date=f"2026-11-{2 + step % 20:02d}T10:00:00+00:00")
+        got, fresh = kept.build(), Builder(repo.root, cache_dir=None).build()
+        assert [str(d) for d in got.diagnostics] == [str(d) for d in fresh.diagnostics], (step, action)
+        assert got.outputs.keys() == fresh.outputs.keys(), (step, action)
+        for out in fresh.outputs:
+            assert got.outputs[out] == fresh.outputs[out], (step, action, out)
+    assert len(patched_calls) >= 20  # most builds patched the last archive (the test would not see it otherwise)
+    assert any(removed and added for removed, added in patched_calls)
+
+
+def _walk_equals(repo, files) -> None:
+    from persona_site.content import read_work_tree
+
+    walked = read_work_tree(repo.root)
+    assert list(files.transcripts) == list(walked.transcripts)
+    assert files.stats == walked.stats
+    assert (files.is_git, files.diagnostics, files.config, files.personas) == \
+        (walked.is_git, walked.diagnostics, walked.config, walked.personas)
+
+
+def test_the_file_list_patched_from_the_watchers_paths_equals_a_walk(repo):
+    """serve does not walk 10,000 files after a save: it patches the last list with the paths the watcher
+    gave, and walks only when those cannot tell (patch_work_tree answers None)."""
+    from persona_site.content import patch_work_tree, read_work_tree
+
+    for name in ("2025/a.md", "2025/b.md", "2026/c.md"):
+        repo.transcript(name, GOOD)
+    repo.commit_all("start")
+    files = read_work_tree(repo.root)
+    t = "content/transcripts/"
+    steps = [
+        ("edit", lambda: repo.transcript("2025/a.md", GOOD.replace("fine", "edited")), {t + "2025/a.md"}),
+        ("add beside others", lambda: repo.transcript("2026/d.md", GOOD), {t + "2026/d.md"}),
+        ("delete", lambda: (repo.root / t / "2025/b.md").unlink(), {t + "2025/b.md"}),
+        ("rename", lambda: (repo.root / t / "2026/d.md").rename(repo.root / t / "2025/d.md"),
+         {t + "2026/d.md", t + "2025/d.md"}),
+        ("a theme edit", lambda: repo.write("themes/default/templates/404.html", "gone"),
+         {"themes/default/templates/404.html"}),
+        ("an ignored file", lambda: repo.write(t + "2025/notes.txt", "x"), set()),
+    ]
+    for what, change, changed in steps:
+        change()
+        files = patch_work_tree(repo.root, files, changed)
+        assert files is not None, what
+        _walk_equals(repo, files)
+
+    must_walk = [
+        ("a new folder", lambda: repo.transcript("2027/e.md", GOOD), {t + "2027", t + "2027/e.md"}),
+        ("a file in a folder not seen", lambda: repo.transcript("2024/f.md", GOOD), {t + "2024/f.md"}),
+        ("a persona", lambda: repo.write("content/personas/cfo.md", "---\ntitle: CFO\n---\n"),
+         {"content/personas/cfo.md"}),
+        ("the config", lambda: repo.write("persona-site.toml", 'title = "X"\n'), {"persona-site.toml"}),
+        ("a link", lambda: (repo.root / t / "2025/link.md").symlink_to(repo.root / t / "2025/a.md"),
+         {t + "2025/link.md"}),
+        ("a folder named like a transcript", lambda: (repo.root / t / "2025/odd.md").mkdir(), {t + "2025/odd.md"}),
+    ]
+    for what, change, changed in must_walk:
+        files = read_work_tree(repo.root)
+        change()
+        assert patch_work_tree(repo.root, files, changed) is None, what
+    files = read_work_tree(repo.root)
+    assert files.links
+    assert patch_work_tree(repo.root, files, {t + "2025/a.md"}) is None  # a link may show the file edited
