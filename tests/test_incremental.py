@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import random
+import shutil
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from persona_site.archive import Archive
 from persona_site.build import Builder
-from persona_site.render import BUILTIN_THEME
+from persona_site.model import QuoteRef
+from persona_site.render import BUILTIN_THEME, quotes_document, quotes_head, spliced_document
 
 WORDS = ["pipeline", "forecast", "renewal", "headcount", "audit", "budget", "rollout", "security"]
 TAGS = ["pain", "objection", "criteria"]
@@ -119,7 +125,8 @@ def test_the_file_list_patched_from_the_watchers_paths_equals_a_walk(repo):
          {t + "2026/d.md", t + "2025/d.md"}),
         ("a theme edit", lambda: repo.write("themes/default/templates/404.html", "gone"),
          {"themes/default/templates/404.html"}),
-        ("an ignored file", lambda: repo.write(t + "2025/notes.txt", "x"), set()),
+        ("a file the walk skips", lambda: repo.write(t + "2025/notes.txt", "x"), {t + "2025/notes.txt"}),
+        ("an editor's temporary copy, gone", lambda: None, {t + "2025/.sedX1b2", t + "2025/sedX1b2"}),
     ]
     for what, change, changed in steps:
         change()
@@ -133,10 +140,14 @@ def test_the_file_list_patched_from_the_watchers_paths_equals_a_walk(repo):
         ("a persona", lambda: repo.write("content/personas/cfo.md", "---\ntitle: CFO\n---\n"),
          {"content/personas/cfo.md"}),
         ("the config", lambda: repo.write("persona-site.toml", 'title = "X"\n'), {"persona-site.toml"}),
+        ("a folder named like a transcript", lambda: (repo.root / t / "2025/odd.md").mkdir(), {t + "2025/odd.md"}),
+        ("a new folder, no file yet", lambda: (repo.root / t / "2023").mkdir(), {t + "2023"}),
+        ("a folder gone", lambda: shutil.rmtree(repo.root / t / "2026"), {t + "2026"}),
+        ("a folder of folders gone", lambda: shutil.rmtree(repo.root / t / "2028"), {t + "2028"}),
         ("a link", lambda: (repo.root / t / "2025/link.md").symlink_to(repo.root / t / "2025/a.md"),
          {t + "2025/link.md"}),
-        ("a folder named like a transcript", lambda: (repo.root / t / "2025/odd.md").mkdir(), {t + "2025/odd.md"}),
     ]
+    repo.transcript("2028/q1/deep.md", GOOD)
     for what, change, changed in must_walk:
         files = read_work_tree(repo.root)
         change()
@@ -144,3 +155,27 @@ def test_the_file_list_patched_from_the_watchers_paths_equals_a_walk(repo):
     files = read_work_tree(repo.root)
     assert files.links
     assert patch_work_tree(repo.root, files, {t + "2025/a.md"}) is None  # a link may show the file edited
+
+
+def _ref(n: int, words: str) -> QuoteRef:
+    return QuoteRef((-float(n), f"t/{n}.md", n, 0, f"q-{n}", "cfo", ("pain",), f'{{"id": "q-{n}", "text": "{words}"}}'.encode()))
+
+
+POOL = [_ref(n, "x" * (n % 7)) for n in range(30)]
+EDITED = [_ref(n, "edited " * (n % 3)) for n in range(30)]  # same place in the order, other words
+
+
+@example(old=[3, 5], new=[(3, False), (5, False)])  # the same quotes: none counted twice
+@example(old=[3, 5, 7], new=[(3, False), (7, False)])
+@given(old=st.lists(st.integers(0, 29), unique=True), new=st.lists(st.tuples(st.integers(0, 29), st.booleans()),
+                                                                   unique_by=lambda pick: pick[0]))
+def test_a_spliced_quotes_document_equals_one_made_whole(old, new):
+    """serve splices the last quotes.json (17 MB at 10,000 transcripts) where quotes changed."""
+    now, later = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc), dt.datetime(2026, 11, 2, tzinfo=dt.timezone.utc)
+    old_refs = [POOL[n] for n in sorted(old)]
+    new_refs = [(EDITED if edited else POOL)[n] for n, edited in sorted(new)]
+    old_doc = quotes_document(old_refs, now)
+    made = spliced_document(old_refs, old_doc, len(quotes_head(len(old_refs), now)), new_refs,
+                            quotes_head(len(new_refs), later, {"commit": "abc"}))
+    assert made == quotes_document(new_refs, later, {"commit": "abc"})
+    json.loads(made)

@@ -160,16 +160,25 @@ def patch_work_tree(source: Path, files: ContentFiles, changed: set[str]) -> Con
     for rel in changed:
         if rel.startswith("themes/"):
             continue
-        folder, _, name = rel.rpartition("/")
-        if not rel.startswith(TRANSCRIPTS + "/") or not name.endswith(".md") or folder not in folders:
+        if not rel.startswith(TRANSCRIPTS + "/"):
             return None
         try:
             info = os.lstat(f"{source}/{rel}")
         except FileNotFoundError:
-            stats.pop(rel, None)
-            continue
+            info = None
         except OSError:
             return None
+        if not rel.endswith(".md"):  # a file the walk skips (an editor's temporary copy), unless a folder
+            if info is None and (rel in folders or any(folder.startswith(rel + "/") for folder in folders)):
+                return None
+            if info is not None and not stat_module.S_ISREG(info.st_mode):
+                return None
+            continue
+        if rel.rpartition("/")[0] not in folders:
+            return None
+        if info is None:
+            stats.pop(rel, None)
+            continue
         if not stat_module.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
             return None  # a link, a folder named *.md, a file over the limit: the walk's rules decide
         added = added or rel not in stats

@@ -6,11 +6,13 @@ import datetime as dt
 import hashlib
 import html
 import json
+import operator
 import pickle
 import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import compress, count
 from pathlib import Path
 
 import jinja2
@@ -179,21 +181,49 @@ def quote_refs(transcript: Transcript, config: Config) -> tuple[QuoteRef, ...]:
                  for index, q in enumerate(transcript.quotes))
 
 
-def quotes_document(refs: list[QuoteRef], now: dt.datetime, extra: dict | None = None,
-                    quotes: bytes | None = None) -> bytes:
-    """The `*.json` object: generated, count, quotes (spec section 6), one quote per line; `quotes` is
-    quotes_array(refs) when the caller has it already."""
-    head = {"generated": now.isoformat(timespec="seconds"), **(extra or {}), "count": len(refs)}
+def quotes_document(refs: list[QuoteRef], now: dt.datetime, extra: dict | None = None) -> bytes:
+    """The `*.json` object: generated, count, quotes (spec section 6), one quote per line."""
+    return quotes_head(len(refs), now, extra) + (_quotes_array(refs) + _TAIL if refs else _EMPTY)
+
+
+def quotes_head(count: int, now: dt.datetime, extra: dict | None = None) -> bytes:
+    """A `*.json` object up to its first quote."""
+    head = {"generated": now.isoformat(timespec="seconds"), **(extra or {}), "count": count}
     lines = ["{"] + [f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}," for k, v in head.items()]
-    if not refs:
-        return ("\n".join(lines) + '\n  "quotes": []\n}\n').encode()
-    start = ("\n".join(lines) + '\n  "quotes": [\n    ').encode()
-    return b"".join((start, quotes_array(refs) if quotes is None else quotes, b"\n  ]\n}\n"))
+    return ("\n".join(lines) + '\n  "quotes": ' + ("[\n    " if count else "")).encode()
 
 
-def quotes_array(refs: list[QuoteRef]) -> bytes:
-    """The quotes of a `*.json` object, one a line, between its brackets."""
-    return b",\n    ".join([ref.json for ref in refs])
+_JSON = operator.attrgetter("json")
+_SEPARATOR, _TAIL, _EMPTY = b",\n    ", b"\n  ]\n}\n", b"[]\n}\n"
+
+
+def _quotes_array(refs: list[QuoteRef]) -> bytes:
+    return _SEPARATOR.join(map(_JSON, refs))
+
+
+def spliced_document(old_refs: list[QuoteRef], old: bytes, old_head: int, refs: list[QuoteRef], head: bytes) -> bytes:
+    """quotes_document(refs) made from the document of old_refs (whose head is `old_head` bytes long): the quotes
+    both lists begin and end with are copied, not joined again (one edit in 30,000 quotes: 15 ms, not 60)."""
+    if not old_refs or not refs:
+        return head + (_quotes_array(refs) + _TAIL if refs else _EMPTY)
+    most = min(len(old_refs), len(refs))
+    # In C, not a Python step per quote: the first place the lists differ, then the last (counted from the
+    # end, and never into the quotes counted at the start).
+    first = next(compress(count(), map(operator.is_not, old_refs, refs)), most)
+    last = next(compress(count(), map(operator.is_not, reversed(old_refs[len(old_refs) - most + first:]),
+                                      reversed(refs[len(refs) - most + first:]))), most - first)
+    view = memoryview(old)
+    groups = []
+    if first:
+        groups.append(view[old_head:old_head + sum(map(len, map(_JSON, old_refs[:first])))
+                           + (first - 1) * len(_SEPARATOR)])
+    if len(refs) - last > first:
+        groups.append(_quotes_array(refs[first:len(refs) - last]))
+    if last:
+        end = len(old) - len(_TAIL)
+        groups.append(view[end - sum(map(len, map(_JSON, old_refs[len(old_refs) - last:])))
+                           - (last - 1) * len(_SEPARATOR):end])
+    return b"".join([head, _SEPARATOR.join(groups), _TAIL])
 
 
 def transcript_url_path(doc_path: str) -> str:
@@ -274,8 +304,15 @@ class Renderer:
                 **common, page_path=path, **values).encode())
 
         def document(path: str, refs: list[QuoteRef]) -> None:
-            quotes = remember(path, refs, lambda: quotes_array(refs))  # equal refs: the same quotes
-            outputs[path] = quotes_document(refs, ctx.now, extra, quotes)
+            head = quotes_head(len(refs), ctx.now, extra)
+            last = made.get(path)
+            if last is None:
+                outputs[path] = head + (_quotes_array(refs) + _TAIL if refs else _EMPTY)
+            elif last[0] == (head, refs):
+                outputs[path] = last[1]
+            else:
+                outputs[path] = spliced_document(last[0][1], last[1], len(last[0][0]), refs, head)
+            self._made[path] = ((head, refs), outputs[path])
 
         latest = {p.slug: archive.latest(role=p.slug, limit=1) for p in personas}
         extra = ctx.build_info.get("json")
