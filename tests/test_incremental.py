@@ -179,3 +179,58 @@ def test_a_spliced_quotes_document_equals_one_made_whole(old, new):
                             quotes_head(len(new_refs), later, {"commit": "abc"}))
     assert made == quotes_document(new_refs, later, {"commit": "abc"})
     json.loads(made)
+
+
+def test_serve_makes_json_files_when_asked_and_they_equal_a_fresh_build(repo):
+    """serve's JSON files are made on the first request, spliced from the last one made: whether or not a
+    build's files were asked for, the next ones are right."""
+    from persona_site.render import Deferred
+
+    rng = random.Random(3)
+    for n in range(30):
+        repo.transcript(f"2026/call-{n:02d}.md", body(rng, n), date=date(rng))
+    repo.commit_all("start", date="2026-11-01T10:00:00+00:00")
+    kept = Builder(repo.root, cache_dir=None, preview=True)
+    for step in range(12):
+        result = kept.build()
+        assert isinstance(result.outputs["quotes.json"], Deferred)
+        if step % 3 != 1:  # now and then nobody asks
+            fresh = Builder(repo.root, cache_dir=None, preview=True).build()
+            for name, data in fresh.outputs.items():
+                made = data() if isinstance(data, Deferred) else data
+                served = result.outputs[name]
+                assert (served() if isinstance(served, Deferred) else served) == made, (step, name)
+        name = f"2026/call-{rng.randrange(30):02d}.md"
+        repo.transcript(name, body(rng, 50 + step), date=date(rng))
+
+
+def test_serve_saves_the_cache_after_its_first_build_when_idle_and_when_it_stops(repo, monkeypatch):
+    """A save of 10,000 entries takes 0.2 s: serve does not add it to every rebuild, yet loses nothing."""
+    from serve_helpers import wait_until
+
+    from persona_site import cache, serve
+
+    folder = repo.root / cache.DEFAULT_FOLDER
+
+    def saved() -> set[str]:
+        return {key[1].rpartition("/")[2] for key in cache.load(folder).get("transcripts", {})}
+
+    repo.transcript("2026/a.md", GOOD)
+    repo.commit_all("start")
+    monkeypatch.setattr(serve, "SAVE_WHEN_IDLE", 600.0)
+    site = serve.LiveSite(repo.root)
+    site.rebuild()
+    assert saved() == {"a.md"}  # the first build's, at once: a restart is fast
+    repo.transcript("2026/b.md", GOOD)
+    site.rebuild({"content/transcripts/2026/b.md"})
+    assert saved() == {"a.md"}  # not on every rebuild...
+    site.close()
+    assert saved() == {"a.md", "b.md"}  # ...but when it stops
+
+    monkeypatch.setattr(serve, "SAVE_WHEN_IDLE", 0.2)
+    site = serve.LiveSite(repo.root)
+    site.rebuild()
+    repo.transcript("2026/c.md", GOOD)
+    site.rebuild({"content/transcripts/2026/c.md"})
+    wait_until(lambda: saved() == {"a.md", "b.md", "c.md"}, what="the save once no rebuild came")
+    site.close()

@@ -64,11 +64,12 @@ class Builder:
 
     def __init__(self, source: Path, *, base_url: str | None = None, live_reload: str = "",
                  rev: str | None = None, cache_dir: Path | None | str = "auto", save_cache: bool = True,
-                 progress: Callable[[str, int, int], None] | None = None, minute_clock: bool = False) -> None:
+                 progress: Callable[[str, int, int], None] | None = None, preview: bool = False) -> None:
         self.source = source
-        self.minute_clock = minute_clock
-        """Take the build time to the minute (serve: the footer shows minutes, and a rebuild within the same
-        minute need not render again the pages its changes did not touch)."""
+        self.preview = preview
+        """Build for serve: the build time is taken to the minute (the footer shows minutes, and a rebuild within
+        the same minute need not render again the pages its changes did not touch), and the JSON files are
+        outputs made when first asked for (render.Deferred)."""
         self.base_url = base_url
         self.live_reload = live_reload
         self.rev = rev
@@ -118,7 +119,7 @@ class Builder:
         history = self._git_history(provenance.get("full"))
         dirty = set(provenance.get("dirty_paths", ()))
         now = build_time(config)
-        if self.minute_clock:
+        if self.preview:
             now = now.replace(second=0)
         theme = Theme.for_site(self.source, config.theme)
         if files.revision is None:
@@ -141,11 +142,12 @@ class Builder:
         archive = self._archive(parsed, transcripts.quote)
         problems += _site_checks(site, archive, config, now)
         result = BuildResult(config, _sorted(problems), site, archive, provenance=provenance)
-        self._persist()
+        if not self.preview or not self._saved[0]:  # serve saves its first build's, then when idle (save())
+            self._persist()
         if result.ok and render:
             ctx.published = set(transcripts.paths)
             try:
-                result.outputs = self._renderer_for(theme).render(site, archive, ctx, pages)
+                result.outputs = self._renderer_for(theme).render(site, archive, ctx, pages, defer=self.preview)
             except jinja2.TemplateError as exc:
                 result.diagnostics.append(_template_problem(exc, theme))
         return result
@@ -172,6 +174,12 @@ class Builder:
         if self._saving is not None:
             self._saving.join()
             self._saving = None
+
+    def save(self) -> None:
+        """Save the cache now if the last builds changed it (serve, when idle or stopping)."""
+        self.finish()
+        self._persist()
+        self.finish()
 
     def _persist(self) -> None:
         """Save parsed transcripts and git history for the next process, when anything changed."""

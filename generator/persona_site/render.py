@@ -9,6 +9,7 @@ import json
 import operator
 import pickle
 import re
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -226,6 +227,31 @@ def spliced_document(old_refs: list[QuoteRef], old: bytes, old_head: int, refs: 
     return b"".join([head, _SEPARATOR.join(groups), _TAIL])
 
 
+class Deferred:
+    """A `*.json` output made when first asked for (serve: a file nobody fetches is never made), spliced from
+    an earlier one that was made when there is one."""
+
+    def __init__(self, head: bytes, refs: list[QuoteRef], base: tuple[list[QuoteRef], bytes, int] | None) -> None:
+        self._head, self._refs, self._base = head, refs, base
+        self._data: bytes | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> bytes:
+        with self._lock:
+            if self._data is None:
+                if self._base is None:
+                    self._data = self._head + (_quotes_array(self._refs) + _TAIL if self._refs else _EMPTY)
+                else:
+                    self._data = spliced_document(*self._base, self._refs, self._head)
+                self._base = None
+            return self._data
+
+    def base(self) -> tuple[list[QuoteRef], bytes, int] | None:
+        """What the next document can be spliced from: this one once made, else what this one would be."""
+        with self._lock:
+            return (self._refs, self._data, len(self._head)) if self._data is not None else self._base
+
+
 def transcript_url_path(doc_path: str) -> str:
     """transcripts/2026/acme.md -> transcripts/2026/acme/ (a transcript is always a .md file; string methods,
     as PurePosixPath took half a second for 10,000 published transcripts)."""
@@ -278,9 +304,10 @@ class Renderer:
         path = transcript_url_path(transcript.path) + "index.html"
         return self._page_context[2].render(**self._page_context[1], page_path=path, transcript=transcript).encode()
 
-    def render(self, site: Site, archive: Archive, ctx: RenderContext,
-               pages: dict[str, bytes] | None = None) -> dict[str, bytes]:
-        """Every output; `pages` holds transcripts' pages already made (by the workers that read them)."""
+    def render(self, site: Site, archive: Archive, ctx: RenderContext, pages: dict[str, bytes] | None = None,
+               defer: bool = False) -> dict[str, bytes]:
+        """Every output; `pages` holds transcripts' pages already made (by the workers that read them). With
+        `defer`, the JSON files are Deferred: made when first asked for (serve)."""
         config = ctx.config
         outputs: dict[str, bytes] = {}
         common, static = self._common(ctx)
@@ -306,13 +333,12 @@ class Renderer:
         def document(path: str, refs: list[QuoteRef]) -> None:
             head = quotes_head(len(refs), ctx.now, extra)
             last = made.get(path)
-            if last is None:
-                outputs[path] = head + (_quotes_array(refs) + _TAIL if refs else _EMPTY)
-            elif last[0] == (head, refs):
-                outputs[path] = last[1]
+            if last is not None and last[0] == (head, refs):
+                data = last[1]
             else:
-                outputs[path] = spliced_document(last[0][1], last[1], len(last[0][0]), refs, head)
-            self._made[path] = ((head, refs), outputs[path])
+                data = Deferred(head, refs, last[1].base() if last is not None else None)
+            self._made[path] = ((head, refs), data)
+            outputs[path] = data if defer else data()
 
         latest = {p.slug: archive.latest(role=p.slug, limit=1) for p in personas}
         extra = ctx.build_info.get("json")

@@ -46,6 +46,7 @@ from markupsafe import Markup
 
 from .build import Builder, BuildResult
 from .content import ContentFiles, patch_work_tree
+from .render import Deferred
 from .cli import _check_source, print_diagnostics, source_option
 from .config import Config, load_config
 from .model import Diagnostic, error
@@ -65,6 +66,10 @@ _TYPES = {
 }
 
 
+SAVE_WHEN_IDLE = 5.0
+"""Seconds without a rebuild after which serve saves the cache."""
+
+
 class ServeError(Exception):
     """The preview cannot start: a busy port, an address this machine does not have."""
 
@@ -73,7 +78,7 @@ class ServeError(Exception):
 class Snapshot:
     """What the server answers from: one complete build, replaced whole and never edited."""
 
-    outputs: Mapping[str, bytes]
+    outputs: Mapping[str, bytes | Deferred]
     """The last good build's files by path under the base path; empty until a build succeeds."""
     version: str
     """The token its pages carry, so that a page can tell it is out of date."""
@@ -87,6 +92,8 @@ class Snapshot:
     def page(self, name: str) -> bytes:
         """An output as served: a page gets its build's version."""
         data = self.outputs[name]
+        if isinstance(data, Deferred):
+            data = data()
         if self.stamp and name.endswith(".html"):
             data = data.replace(self.stamp.encode(), self.version.encode())
         return data
@@ -102,12 +109,15 @@ class LiveSite:
         """How many builds ran, good or not."""
         self.listeners = 0
         """Open live-reload streams (a hidden tab closes its stream)."""
-        self._builder = Builder(source, minute_clock=True)
+        self._builder = Builder(source, preview=True)
         self._nonce = token_hex(4)  # differs after a restart, so open pages reload
         self._stamp = f"persona-site-build-{token_hex(16)}"
         """What pages carry in place of their build's version; a response puts the version in (so a page that
         did not change is the same bytes from build to build, and is not rendered again)."""
         self._snapshot = Snapshot(MappingProxyType({}), "", "/")
+        self._building = threading.Lock()
+        """Held by a rebuild, and by a save of the cache: never both at once."""
+        self._idle = threading.Timer(0, lambda: None)
         self._files: ContentFiles | None = None
         """The content files as the last build found them."""
         self._changed = threading.Condition()
@@ -130,7 +140,9 @@ class LiveSite:
         version, base_path = f"{self._nonce}-{self.builds}", _base_path(self.source)
         self._builder.base_url = base_path
         self._builder.live_reload = live_reload_script(self._stamp, base_path) if self.live_reload else ""
-        result = self._build(changed)
+        with self._building:
+            result = self._build(changed)
+        self._save_when_idle()
         if result.ok:
             self._publish(Snapshot(MappingProxyType(result.outputs), version, base_path, stamp=self._stamp))
         else:
@@ -157,6 +169,21 @@ class LiveSite:
         with self._changed:
             self._closed = True
             self._changed.notify_all()
+        self._idle.cancel()
+        self.save_cache()
+
+    def save_cache(self) -> None:
+        """Save what the builds since the last save parsed, for the next start (and the next `build`)."""
+        with self._building:
+            self._builder.save()
+
+    def _save_when_idle(self) -> None:
+        """Save the cache once no rebuild came for a while: a save of 10,000 entries takes 0.2 s, too long to
+        add to every rebuild."""
+        self._idle.cancel()
+        self._idle = threading.Timer(SAVE_WHEN_IDLE, self.save_cache)
+        self._idle.daemon = True
+        self._idle.start()
 
     def _build(self, changed: set[str] | None) -> BuildResult:
         try:
