@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections import defaultdict
+import operator
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 
 from .model import Quote, QuoteRef
@@ -27,6 +28,9 @@ class Archive:
         self._by_role: dict[str, list[QuoteRef]] = defaultdict(list)
         self._by_tag: dict[str, list[QuoteRef]] = defaultdict(list)
         self._by_role_tag: dict[tuple[str, str], list[QuoteRef]] = defaultdict(list)
+        self._ids = Counter(map(_ID, self._all))
+        self.reused_ids = {quote_id for quote_id, uses in self._ids.items() if uses > 1}
+        """The quote ids more than one quote has (an error)."""
         for ref in self._all:
             self._by_role[ref.role].append(ref)
             for tag in ref.tags:
@@ -41,12 +45,19 @@ class Archive:
         new._by_role.update((name, refs[:]) for name, refs in self._by_role.items())
         new._by_tag.update((name, refs[:]) for name, refs in self._by_tag.items())
         new._by_role_tag.update((name, refs[:]) for name, refs in self._by_role_tag.items())
+        new._ids, new.reused_ids = self._ids.copy(), set(self.reused_ids)
         for ref in remove:
             for refs in new._lists(ref):
                 del refs[bisect.bisect_left(refs, ref)]
+            new._ids[ref.id] -= 1
+            if new._ids[ref.id] < 2:
+                new.reused_ids.discard(ref.id)
         for ref in add:
             for refs in new._lists(ref):
                 bisect.insort(refs, ref)
+            new._ids[ref.id] += 1
+            if new._ids[ref.id] > 1:
+                new.reused_ids.add(ref.id)
         for index in (new._by_role, new._by_tag, new._by_role_tag):
             for name in [name for name, refs in index.items() if not refs]:
                 del index[name]
@@ -85,6 +96,9 @@ class Archive:
 
     def roles(self) -> set[str]:
         return set(self._by_role)
+
+
+_ID = operator.attrgetter("id")
 
 
 def _newer_than(pool: list[QuoteRef], since: dt.datetime) -> list[QuoteRef]:

@@ -190,9 +190,13 @@ class Transcripts:
     """Every transcript of a build, by path, each unpickled only when something asks for it: a rebuild
     of 10,000 transcripts shows a few hundred quotes on its pages and needs only their transcripts."""
 
-    def __init__(self, stored: dict[str, bytes | Transcript]) -> None:
+    def __init__(self, stored: dict[str, bytes | Transcript], earlier: "Transcripts | None" = None) -> None:
         self._stored = stored
-        """Path -> the transcript, or its pickle until it is first asked for."""
+        """Path -> the transcript, or its pickle."""
+        self._loaded: dict[str, tuple[bytes, Transcript]] = {}
+        """Path -> (pickle, transcript) for each one asked for."""
+        self._earlier = earlier._loaded if earlier is not None else {}
+        """An earlier build's: a transcript it unpickled from the very same bytes is not unpickled again (serve)."""
 
     def __len__(self) -> int:
         return len(self._stored)
@@ -203,9 +207,13 @@ class Transcripts:
 
     def get(self, path: str) -> Transcript:
         found = self._stored[path]
-        if isinstance(found, bytes):
-            found = self._stored[path] = pickle.loads(found)
-        return found
+        if not isinstance(found, bytes):
+            return found
+        loaded = self._loaded.get(path) or self._earlier.get(path)
+        if loaded is None or loaded[0] is not found:
+            loaded = (found, pickle.loads(found))
+        self._loaded[path] = loaded
+        return loaded[1]
 
     def quote(self, ref: QuoteRef) -> Quote:
         return self.get(ref.transcript).quotes[ref.index]
