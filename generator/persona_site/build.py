@@ -79,8 +79,9 @@ class Builder:
         self._cache: dict[tuple, Parsed] = state.get("transcripts", {})
         """Cache key (Job.key) -> what reading that file gave."""
         self._stats: dict[str, tuple] = state.get("stats", {})
-        """Path -> (Stat, content hash, cache key) as last read: a file with the same stat is not read again."""
-        self._keyed_for: tuple | None = state.get("keyed_for")
+        """Path -> (Stat, content hash, cache key) as last read: a file with the same stat is not read again (the
+        cache keeps (Stat, content hash): the key is known in the process that made it)."""
+        self._keyed_for: tuple | None = None
         """What the keys in _stats were made under (config and personas, git HEAD, ...): reused only under the same."""
         self._history: gitmeta.History | None = state.get("git")
         self._saved = (set(self._cache), self._stats, self._history)
@@ -188,8 +189,9 @@ class Builder:
         """Save parsed transcripts and git history for the next process, when anything changed."""
         now = (self._cache.keys(), self._stats, self._history)
         if self._save_cache and now != self._saved:
-            state = {"transcripts": self._cache, "stats": self._stats, "keyed_for": self._keyed_for,
-                     "git": self._history}
+            # Stats without their keys: 10,000 keys load slower from a file than they are made again.
+            stats = {path: known[:2] for path, known in self._stats.items()}
+            state = {"transcripts": self._cache, "stats": stats, "git": self._history}
             changed = {cache.shard_of(key) for key in self._cache.keys() ^ self._saved[0]}
             unchanged = set(range(cache.SHARDS)) - changed
             to_write = len(self._cache) * len(changed) // cache.SHARDS  # about that many entries to pickle
