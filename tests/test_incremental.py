@@ -47,8 +47,11 @@ def patched_calls(monkeypatch):
     return calls
 
 
-def test_a_kept_builder_gives_what_a_fresh_one_gives_through_many_edits(repo, patched_calls):
+@pytest.mark.parametrize("publish", [False, True])
+def test_a_kept_builder_gives_what_a_fresh_one_gives_through_many_edits(repo, patched_calls, publish):
     rng = random.Random(7)
+    if publish:  # every transcript a page too: serve keeps those whose transcript did not change
+        repo.write("persona-site.toml", "publish_transcripts = true\n")
     names = [f"2026/call-{n:02d}.md" for n in range(60)]
     for n, name in enumerate(names):
         repo.transcript(name, body(rng, n), date=date(rng))

@@ -205,6 +205,10 @@ class Transcripts:
     def paths(self) -> KeysView[str]:
         return self._stored.keys()
 
+    def stored(self, path: str) -> bytes | Transcript:
+        """The transcript as the build has it: its pickle (the same object while the file is unchanged)."""
+        return self._stored[path]
+
     def get(self, path: str) -> Transcript:
         found = self._stored[path]
         if not isinstance(found, bytes):

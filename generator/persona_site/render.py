@@ -382,8 +382,12 @@ class Renderer:
         if config.publish_transcripts:
             for source in site.transcripts.paths:
                 page_html = pages.get(source)
-                outputs[transcript_url_path(source) + "index.html"] = (
-                    page_html if page_html is not None else self.transcript_page(site.transcripts.get(source), ctx))
+                path = transcript_url_path(source) + "index.html"
+                if page_html is not None:
+                    outputs[path] = remember(path, defer and (inputs, site.transcripts.stored(source)), lambda: page_html)
+                else:  # made from the cache; serve keeps the page of a transcript whose pickle is the same
+                    outputs[path] = remember(path, defer and (inputs, site.transcripts.stored(source)),
+                                             lambda: self.transcript_page(site.transcripts.get(source), ctx))
         document("quotes.json", archive.refs())
         page("404.html", "404.html")
         return outputs
