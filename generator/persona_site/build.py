@@ -89,6 +89,8 @@ class Builder:
         self._renderer: tuple[tuple, Renderer | None] = ((), None)
         self._last_archive: tuple[dict[str, Parsed], Archive | None] = ({}, None)
         """The last build's transcripts and archive, for the next build to patch."""
+        self._read = 0
+        """How many files the last build read (their stats were new)."""
         self._scan: _Scan | None = None
         """What the last build's _transcripts found."""
         self._transcripts_seen: Transcripts | None = None
@@ -182,12 +184,17 @@ class Builder:
     def save(self) -> None:
         """Save the cache now if the last builds changed it (serve, when idle or stopping)."""
         self.finish()
-        self._persist()
+        self._persist(always=True)
         self.finish()
 
-    def _persist(self) -> None:
-        """Save parsed transcripts and git history for the next process, when anything changed."""
+    def _persist(self, always: bool = False) -> None:
+        """Save parsed transcripts and git history for the next process, when anything changed: unless
+        `always`, not for a few files (a save takes 0.1-0.2 s at 10,000 transcripts; skipping it costs the
+        next build a read of those few files, and the changes add up until a build saves them)."""
         now = (self._cache.keys(), self._stats, self._history)
+        if not always and self._saved[0] and self._history is self._saved[2] and self._read < SAVE_AFTER \
+                and len(self._cache.keys() ^ self._saved[0]) < SAVE_AFTER:
+            return
         if self._save_cache and now != self._saved:
             # Stats without their keys: 10,000 keys load slower from a file than they are made again.
             stats = {path: known[:2] for path, known in self._stats.items()}
@@ -314,25 +321,33 @@ class Builder:
             paths = files.transcripts
         # keys: path -> its cache key, by path; found: path -> its diagnostics, for those with any.
         jobs = []
+        undated_by_commit: dict[tuple[str, str], tuple[Undated, float]] = {}  # a commit adds many files
         for path in paths:
             data = files.transcripts[path]
             stat = files.stats.get(path)
             known = remembered.get(path)
-            if known is not None and known[0] == stat and known[2][5] == _added(history, path, dirty) \
-                    and known[2] in cache:
+            added = _added(history, path, dirty)
+            if known is not None and known[0] == stat and known[2][5] == added and known[2] in cache:
                 keys[path] = key = known[2]
                 kept[key] = cache[key]
                 stats[path] = known
                 continue
-            job = Job.make(path, data, self._undated(files, history, path), _added(history, path, dirty), context)
+            commit = history.added.get(path) if history is not None else None
+            if commit is None:
+                undated = self._undated(files, history, path)
+                when = undated.date.timestamp()
+            else:
+                undated, when = undated_by_commit.get(commit) or undated_by_commit.setdefault(
+                    commit, (Undated(history.added_date(path), None), history.added_date(path).timestamp()))
             digest = self._known_digest(path, data, stat)
-            keys[path] = key = job.key(digest)
-            if digest is not None and key in cache:
-                kept[key] = cache[key]
+            keys[path] = key = (digest, path, context, when, undated.warning, added)  # Job.key
+            hit = cache.get(key) if digest is not None else None
+            if hit is not None:
+                kept[key] = hit
                 if stat is not None:
                     stats[path] = (stat, digest, key)
             else:
-                jobs.append(job)
+                jobs.append(Job(path, data, undated, added, key[1:]))
         pages = {}
         for job, (digest, done, html) in zip(jobs, parse_transcripts(jobs, config, roles, titles, cache.keys(),
                                                                       None if self.rev else self.source, page,
@@ -353,6 +368,7 @@ class Builder:
         if todo is not None and not todo <= last.keys.keys():  # a new file: back in order by path
             keys, parsed, found = (dict(sorted(d.items())) for d in (keys, parsed, found))
         self._cache, self._stats, self._keyed_for = kept, stats, keyed_for  # a renamed or deleted file drops out
+        self._read = len(jobs)
         self._scan = _Scan(keyed_for, frozenset(dirty), files.stats, keys, parsed, found)
         for diagnostics in found.values():
             problems += diagnostics
@@ -433,17 +449,15 @@ class Job(NamedTuple):
     """The commit that added the file, for every quote's added_in; None when _with_history decides."""
     inputs: tuple
     """What the result depends on besides the bytes: path, a hash of the config and personas, the undated
-    date and its warning, added. Made once: the key is looked up 20,000 times in a 10,000-file build."""
-
-    @classmethod
-    def make(cls, path: str, data: bytes | None, undated: Undated, added: tuple[str, str] | None,
-             context: bytes) -> "Job":
-        return cls(path, data, undated, added, (path, context, undated.date.timestamp(), undated.warning, added))
+    date's timestamp and its warning, added (_transcripts makes them once, with the key)."""
 
     def key(self, digest: bytes | None) -> tuple:
         """The cache key: the bytes' hash and everything else the result depends on."""
         return (digest, *self.inputs)
 
+
+SAVE_AFTER = 20
+"""A build that read fewer files than this, and changed fewer cache entries, leaves the cache as it was."""
 
 POOL_MIN_FILES = 300
 """Below this many files to parse, a process pool costs more than it saves (benchmarks/README.md)."""
