@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
 import json
+import os
 import random
 import shutil
+import time
 
 import pytest
 from hypothesis import example, given
@@ -231,9 +235,123 @@ def test_serve_saves_the_cache_after_its_first_build_when_idle_and_when_it_stops
     assert saved() == {"a.md", "b.md"}  # ...but when it stops
 
     monkeypatch.setattr(serve, "SAVE_WHEN_IDLE", 0.2)
+    repo.transcript("2026/pulled.md", GOOD)  # came while serve was stopped (a git pull)
     site = serve.LiveSite(repo.root)
     site.rebuild()
+    assert saved() == {"a.md", "b.md", "pulled.md"}  # a first build is saved at once, whatever the cache held
     repo.transcript("2026/c.md", GOOD)
     site.rebuild({"content/transcripts/2026/c.md"})
-    wait_until(lambda: saved() == {"a.md", "b.md", "c.md"}, what="the save once no rebuild came")
+    wait_until(lambda: saved() == {"a.md", "b.md", "pulled.md", "c.md"}, what="the save once no rebuild came")
+    site.close()
+
+
+# --- found in review: each test fails without its fix ---------------------------------------------------------
+
+def age(root) -> None:
+    """Content files' times a minute back: out of the 2 s in which a build reads a file again whatever its stat,
+    so that a kept builder takes its shortest path, as it does for a writer's files."""
+    when = time.time() - 60
+    for path in (root / "content").rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            os.utime(path, (when, when))
+
+
+class Serving:
+    """A kept builder fed the watcher's paths, as LiveSite feeds it."""
+
+    def __init__(self, root) -> None:
+        self.root, self.builder, self.files = root, Builder(root, cache_dir=None, preview=True), None
+
+    def build(self, changed: set[str] | None = None):
+        from persona_site.content import patch_work_tree
+
+        patched = patch_work_tree(self.root, self.files, changed) if changed is not None and self.files else None
+        self.files = patched or self.builder.load()
+        return self.builder.build(self.files)
+
+
+def test_a_transcript_that_reads_again_goes_back_in_order(repo):
+    """Which of two colliding pages is named in the error depends on the order: it must be a fresh build's."""
+    repo.write("persona-site.toml", "publish_transcripts = true\n")
+    repo.transcript("2026/acme.md", GOOD)
+    repo.transcript("2026/b.md", GOOD.replace("fine", "bee"))
+    (repo.root / "content/transcripts/2026/Acme.md").write_bytes(b"\xff\xfe not UTF-8")
+    repo.commit_all("start")
+    age(repo.root)
+    kept = Serving(repo.root)
+    kept.build()
+    repo.transcript("2026/Acme.md", GOOD.replace("fine", "other"))
+    age(repo.root)
+    got = kept.build({"content/transcripts/2026/Acme.md"})
+    assert list(got.site.transcripts.paths) == sorted(got.site.transcripts.paths)
+    assert [str(d) for d in got.diagnostics] == [str(d) for d in Builder(repo.root, cache_dir=None).build().diagnostics]
+
+
+def test_line_commits_of_a_transcript_edited_since_added_are_kept_between_builds(repo, monkeypatch, patched_calls):
+    from persona_site import gitmeta
+
+    repo.transcript("2026/a.md", GOOD)
+    repo.transcript("2026/b.md", GOOD.replace("fine", "bee"))
+    repo.commit_all("start", date="2026-10-01T10:00:00+00:00")
+    repo.transcript("2026/a.md", GOOD + "\n**Dana Whitfield:** [Later.]{.pain}\n")
+    repo.commit_all("edit a", date="2026-10-05T10:00:00+00:00")
+    age(repo.root)
+    kept = Serving(repo.root)
+    kept.build()
+    calls = []
+    real = gitmeta.History.line_commit
+    monkeypatch.setattr(gitmeta.History, "line_commit", lambda self, path, text: (calls.append(path), real(self, path, text))[1])
+    for step in range(2):
+        repo.transcript("2026/b.md", GOOD.replace("fine", f"bee {step}"))
+        age(repo.root)
+        patched_calls.clear()
+        kept.build({"content/transcripts/2026/b.md"})
+        assert "content/transcripts/2026/a.md" not in calls  # a.md did not change: its lines' commits neither
+        assert patched_calls == [(2, 2)]  # b.md's two quotes out and in, none of a.md's
+
+
+def test_git_init_while_serving_is_seen_at_the_next_save(repo):
+    repo.transcript("2026/a.md", GOOD)
+    kept = Serving(repo.root)
+    assert kept.build().provenance == {}
+    repo.commit_all("start")
+    repo.transcript("2026/a.md", GOOD.replace("fine", "edited"))
+    got = kept.build({"content/transcripts/2026/a.md"})
+    assert got.provenance.get("commit") and kept.files.is_git
+
+
+def test_hard_links_and_a_folder_named_like_a_transcript_make_serve_walk(repo):
+    from persona_site.content import patch_work_tree, read_work_tree
+
+    t = repo.root / "content/transcripts"
+    repo.transcript("2026/a.md", GOOD)
+    os.link(t / "2026/a.md", t / "2026/b.md")  # an edit of a.md is an edit of b.md, which no watcher names
+    assert patch_work_tree(repo.root, read_work_tree(repo.root), {"content/transcripts/2026/a.md"}) is None
+    (t / "2026/b.md").unlink()
+    repo.transcript("2026/calls.md/x.md", GOOD)
+    files = read_work_tree(repo.root)
+    (t / "2026/calls.md").rename(t / "2026/.calls")
+    assert patch_work_tree(repo.root, files, {"content/transcripts/2026/calls.md"}) is None
+
+
+def test_a_walk_that_fails_leaves_nothing_to_patch(repo, monkeypatch):
+    """A batch whose walk raised (a file gone mid-walk) must not leave the list from before it to be patched."""
+    from persona_site import serve
+
+    repo.transcript("2026/a.md", GOOD)
+    repo.transcript("2026/b.md", GOOD.replace("fine", "bee"))
+    site = serve.LiveSite(repo.root)
+    site.rebuild()
+    repo.write("content/personas/vp-sales.md", "---\ntitle: VP of Sales, renamed\n---\nSketch.\n")
+    real = Builder.load
+
+    def gone_mid_walk(self):
+        monkeypatch.setattr(Builder, "load", real)
+        raise FileNotFoundError(2, "No such file or directory", "content/transcripts/2026/x.md")
+
+    monkeypatch.setattr(Builder, "load", gone_mid_walk)
+    with contextlib.redirect_stderr(io.StringIO()):
+        assert not site.rebuild({"content/personas/vp-sales.md"}).ok
+    repo.transcript("2026/b.md", GOOD.replace("fine", "bee 2"))
+    assert b"VP of Sales, renamed" in site.rebuild({"content/transcripts/2026/b.md"}).outputs["index.html"]
     site.close()

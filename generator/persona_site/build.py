@@ -89,6 +89,8 @@ class Builder:
         self._renderer: tuple[tuple, Renderer | None] = ((), None)
         self._last_archive: tuple[dict[str, Parsed], Archive | None] = ({}, None)
         """The last build's transcripts and archive, for the next build to patch."""
+        self._built = False
+        """Whether this Builder has built once."""
         self._read = 0
         """How many files the last build read (their stats were new)."""
         self._scan: _Scan | None = None
@@ -148,8 +150,9 @@ class Builder:
         archive = self._archive(parsed, transcripts.quote)
         problems += _site_checks(site, archive, config, now)
         result = BuildResult(config, _sorted(problems), site, archive, provenance=provenance)
-        if not self.preview or not self._saved[0]:  # serve saves its first build's, then when idle (save())
-            self._persist()
+        if not self.preview or not self._built:  # serve saves its first build's, then when idle (save())
+            self._persist(always=self.preview)
+        self._built = True
         if result.ok and render:
             ctx.published = set(transcripts.paths)
             try:
@@ -236,6 +239,7 @@ class Builder:
         (None for a line not committed yet). The others got their commit as they were read (_added)."""
         if history is None:
             return parsed
+        parsed = dict(parsed)  # the one read keeps what reading gave (_Scan): the memo below compares with it
         dated = {}
         for source_path in history.lines.keys() | uncommitted.keys():  # the transcripts edited since added
             path = source_path.removeprefix("content/")
@@ -245,7 +249,7 @@ class Builder:
             new = frozenset(uncommitted.get(source_path, ()))
             done = self._dated.get(path)
             if done is not None and done[0] is found and done[1] == (history.head, new):
-                parsed[path] = dated[path] = done[2]  # the same object as last time, so the archive keeps it
+                parsed[path], dated[path] = done[2], done  # the same object as last time: the archive keeps it
                 continue
             transcript = pickle.loads(found.transcript)
             data = files.transcripts.get(source_path) or read_file(self.source, source_path)
@@ -365,8 +369,10 @@ class Builder:
                 found[path] = entry.diagnostics
             if entry.transcript is not None:
                 parsed[path.removeprefix("content/")] = entry
-        if todo is not None and not todo <= last.keys.keys():  # a new file: back in order by path
-            keys, parsed, found = (dict(sorted(d.items())) for d in (keys, parsed, found))
+        if todo is not None and (not todo <= last.keys.keys() or any(  # a new file, or one that reads again now
+                path.removeprefix("content/") in parsed and path.removeprefix("content/") not in last.parsed
+                or path in found and path not in last.problems for path in todo)):
+            keys, parsed, found = (dict(sorted(d.items())) for d in (keys, parsed, found))  # back in order by path
         self._cache, self._stats, self._keyed_for = kept, stats, keyed_for  # a renamed or deleted file drops out
         self._read = len(jobs)
         self._scan = _Scan(keyed_for, frozenset(dirty), files.stats, keys, parsed, found)

@@ -53,7 +53,8 @@ class ContentFiles:
     revision: str | None = None
     """The commit the files were read from (--rev), or None for the work tree."""
     links: bool = False
-    """Whether a transcript, or a folder of them, is a link (within the repository)."""
+    """Whether a transcript, or a folder of them, is a link (within the repository), or has hard links: a change
+    to it may come under another name."""
 
 
 def _is_hidden(rel: Path) -> bool:
@@ -91,11 +92,14 @@ def _markdown_files(source: Path, folder: str, recursive: bool, problems: list[D
     return dict(sorted(found.items()))
 
 
-def _stats(entries: dict[str, os.DirEntry], problems: list[Diagnostic]) -> dict[str, Stat]:
-    """The stat of each file within the size limit (SECURITY.md, item 10); a problem for each one over it."""
+def _stats(entries: dict[str, os.DirEntry], problems: list[Diagnostic], links: list[str] | None = None) -> dict[str, Stat]:
+    """The stat of each file within the size limit (SECURITY.md, item 10); a problem for each one over it. A
+    file with hard links is added to `links`."""
     stats = {}
     for rel, entry in entries.items():
         info = entry.stat()
+        if info.st_nlink > 1 and links is not None:
+            links.append(rel)
         if info.st_size > MAX_FILE_BYTES:
             problems.append(too_large(rel, info.st_size))
         else:
@@ -139,7 +143,7 @@ def read_work_tree(source: Path) -> ContentFiles:
     config = config_path.read_bytes() if config_path.is_file() else None
     personas, problems = read_persona_files(source)
     links: list[str] = []
-    stats = _stats(_markdown_files(source, TRANSCRIPTS, True, problems, links), problems)
+    stats = _stats(_markdown_files(source, TRANSCRIPTS, True, problems, links), problems, links)
     return ContentFiles(config, personas, dict.fromkeys(stats), stats, gitmeta.is_repository(source), tuple(problems),
                         links=bool(links))
 
@@ -152,7 +156,8 @@ def patch_work_tree(source: Path, files: ContentFiles, changed: set[str]) -> Con
     Paths are relative to source; a change under themes/ is no change to the content files.
     """
     if files.revision is not None or files.diagnostics or files.links \
-            or any(os.path.islink(f"{source}/{folder}") for folder in ("content", TRANSCRIPTS)):
+            or any(os.path.islink(f"{source}/{folder}") for folder in ("content", TRANSCRIPTS)) \
+            or (not files.is_git and os.path.exists(f"{source}/.git")):  # `git init` while serving
         return None
     stats = dict(files.stats)
     folders = {rel.rpartition("/")[0] for rel in stats} | {TRANSCRIPTS}
@@ -162,15 +167,17 @@ def patch_work_tree(source: Path, files: ContentFiles, changed: set[str]) -> Con
             continue
         if not rel.startswith(TRANSCRIPTS + "/"):
             return None
+        if any(part.startswith(".") for part in rel.split("/")):
+            continue  # the walk skips hidden names, and all under a hidden folder
         try:
             info = os.lstat(f"{source}/{rel}")
         except FileNotFoundError:
             info = None
         except OSError:
             return None
+        if info is None and (rel in folders or any(folder.startswith(rel + "/") for folder in folders)):
+            return None  # a folder gone (one named *.md too): the files in it with it
         if not rel.endswith(".md"):  # a file the walk skips (an editor's temporary copy), unless a folder
-            if info is None and (rel in folders or any(folder.startswith(rel + "/") for folder in folders)):
-                return None
             if info is not None and not stat_module.S_ISREG(info.st_mode):
                 return None
             continue

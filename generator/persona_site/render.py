@@ -237,6 +237,14 @@ def spliced_document(old_refs: list[QuoteRef], old: bytes, old_head: int, refs: 
     return b"".join([head, _SEPARATOR.join(groups), _TAIL])
 
 
+def _read_or_none(path: Path) -> bytes | None:
+    """A file's bytes; None when it cannot be read (gone since listed, no permission: a page that uses it says so)."""
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
 class Deferred:
     """A `*.json` output made when first asked for (serve: a file nobody fetches is never made), spliced from
     an earlier one that was made when there is one."""
@@ -395,7 +403,7 @@ class Renderer:
     def _inputs(self, ctx: RenderContext, asset_version: str) -> bytes:
         """All a page is made from besides its own values: the build's context and the theme's templates
         (included and extended ones too: a dozen small files, read each time)."""
-        templates = [(str(path), path.read_bytes()) for folder in self.theme.folders
+        templates = [(str(path), _read_or_none(path)) for folder in self.theme.folders
                      for path in sorted((folder / "templates").rglob("*")) if path.is_file()]
         published = hashlib.sha256("\0".join(sorted(ctx.published)).encode()).digest()
         return pickle.dumps((templates, asset_version, ctx.config, ctx.now, ctx.personas, published, ctx.live_reload,

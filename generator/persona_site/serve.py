@@ -187,9 +187,9 @@ class LiveSite:
 
     def _build(self, changed: set[str] | None) -> BuildResult:
         try:
-            files = None
-            if changed is not None and self._files is not None:
-                files = patch_work_tree(self.source, self._files, changed)
+            files, self._files = self._files, None  # a walk that fails leaves nothing to patch the next time
+            if changed is not None and files is not None:
+                files = patch_work_tree(self.source, files, changed)
             self._files = files or self._builder.load()
             return self._builder.build(self._files)
         except Exception as exc:  # noqa: BLE001 -- a bug in one build must not end the preview
