@@ -280,11 +280,13 @@ def test_a_transcript_that_reads_again_goes_back_in_order(repo):
     age(repo.root)
     kept = Serving(repo.root)
     kept.build()
-    repo.transcript("2026/Acme.md", GOOD.replace("fine", "other"))
-    age(repo.root)
-    got = kept.build({"content/transcripts/2026/Acme.md"})
-    assert list(got.site.transcripts.paths) == sorted(got.site.transcripts.paths)
-    assert [str(d) for d in got.diagnostics] == [str(d) for d in Builder(repo.root, cache_dir=None).build().diagnostics]
+    for words in ("other", "edited"):  # reads again, then an edit of a file that read cleanly
+        repo.transcript("2026/Acme.md", GOOD.replace("fine", words))
+        age(repo.root)
+        got = kept.build({"content/transcripts/2026/Acme.md"})
+        assert list(got.site.transcripts.paths) == sorted(got.site.transcripts.paths)
+        fresh = Builder(repo.root, cache_dir=None).build()
+        assert [str(d) for d in got.diagnostics] == [str(d) for d in fresh.diagnostics]
 
 
 def test_line_commits_of_a_transcript_edited_since_added_are_kept_between_builds(repo, monkeypatch, patched_calls):
@@ -328,6 +330,10 @@ def test_hard_links_and_a_folder_named_like_a_transcript_make_serve_walk(repo):
     os.link(t / "2026/a.md", t / "2026/b.md")  # an edit of a.md is an edit of b.md, which no watcher names
     assert patch_work_tree(repo.root, read_work_tree(repo.root), {"content/transcripts/2026/a.md"}) is None
     (t / "2026/b.md").unlink()
+    files = read_work_tree(repo.root)
+    os.link(t / "2026/a.md", t / "2026/c.md")  # made while serving: the watcher names c.md
+    assert patch_work_tree(repo.root, files, {"content/transcripts/2026/c.md"}) is None
+    (t / "2026/c.md").unlink()
     repo.transcript("2026/calls.md/x.md", GOOD)
     files = read_work_tree(repo.root)
     (t / "2026/calls.md").rename(t / "2026/.calls")

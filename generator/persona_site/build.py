@@ -313,12 +313,13 @@ class Builder:
         if todo is not None:
             keys, kept, stats = dict(last.keys), dict(cache), dict(remembered)
             parsed, found = dict(last.parsed), dict(last.problems)
-            for path in todo | gone:
-                key = keys.pop(path, None)
-                kept.pop(key, None)
-                stats.pop(path, None)
+            for path in gone:
+                kept.pop(keys.pop(path), None)
                 parsed.pop(path.removeprefix("content/"), None)
                 found.pop(path, None)
+            for path in todo | gone:  # a file looked at again keeps its place in keys, parsed and found
+                kept.pop(keys.get(path), None)
+                stats.pop(path, None)
             paths = sorted(todo)
         else:
             keys, kept, stats, parsed, found = {}, {}, {}, {}, {}
@@ -363,15 +364,20 @@ class Builder:
             stat = files.stats.get(job.path)
             if stat is not None and digest is not None and stat.mtime_ns < started - RACY_NS:
                 stats[job.path] = (stat, digest, key)
+        unordered = False  # a path new to keys, parsed or found went in at the end
         for path in paths:
-            entry = kept[keys[path]]
+            entry, relative = kept[keys[path]], path.removeprefix("content/")
             if entry.diagnostics:
+                unordered |= path not in found
                 found[path] = entry.diagnostics
+            else:
+                found.pop(path, None)
             if entry.transcript is not None:
-                parsed[path.removeprefix("content/")] = entry
-        if todo is not None and (not todo <= last.keys.keys() or any(  # a new file, or one that reads again now
-                path.removeprefix("content/") in parsed and path.removeprefix("content/") not in last.parsed
-                or path in found and path not in last.problems for path in todo)):
+                unordered |= relative not in parsed
+                parsed[relative] = entry
+            else:
+                parsed.pop(relative, None)
+        if todo is not None and (unordered or not todo <= last.keys.keys()):
             keys, parsed, found = (dict(sorted(d.items())) for d in (keys, parsed, found))  # back in order by path
         self._cache, self._stats, self._keyed_for = kept, stats, keyed_for  # a renamed or deleted file drops out
         self._read = len(jobs)

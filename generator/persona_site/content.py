@@ -186,8 +186,8 @@ def patch_work_tree(source: Path, files: ContentFiles, changed: set[str]) -> Con
         if info is None:
             stats.pop(rel, None)
             continue
-        if not stat_module.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
-            return None  # a link, a folder named *.md, a file over the limit: the walk's rules decide
+        if not stat_module.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES or info.st_nlink > 1:
+            return None  # a link (hard ones too), a folder named *.md, a file over the limit: the walk decides
         added = added or rel not in stats
         stats[rel] = Stat((info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino))
     if added:
