@@ -141,6 +141,9 @@ class Builder:
                 page = lambda transcript: renderer.transcript_page(transcript, ctx)  # noqa: E731
         parsed, pages = self._transcripts(files, history, dirty, config, roles, titles, problems, page,
                                           renderer.compile if renderer else None)
+        if not self.preview or not self._built:  # serve saves its first build's, then when idle (save())
+            self._persist(always=self.preview)  # now: a forked saver then works while this process goes on
+        self._built = True
         edited = [p for p in dirty if history and p in history.added]
         parsed = self._with_history(parsed, files, history, gitmeta.uncommitted_lines(self.source, edited), config)
         del files  # a revision's raw bytes: tens of MiB that rendering does not need
@@ -150,9 +153,6 @@ class Builder:
         archive = self._archive(parsed, transcripts.quote)
         problems += _site_checks(site, archive, config, now)
         result = BuildResult(config, _sorted(problems), site, archive, provenance=provenance)
-        if not self.preview or not self._built:  # serve saves its first build's, then when idle (save())
-            self._persist(always=self.preview)
-        self._built = True
         if result.ok and render:
             ctx.published = set(transcripts.paths)
             try:
