@@ -79,10 +79,7 @@ class Builder:
         self._cache: dict[tuple, Parsed] = state.get("transcripts", {})
         """Cache key (Job.key) -> what reading that file gave."""
         self._stats: dict[str, tuple] = state.get("stats", {})
-        """Path -> (Stat, content hash, cache key) as last read: a file with the same stat is not read again (the
-        cache keeps (Stat, content hash): the key is known in the process that made it)."""
-        self._keyed_for: tuple | None = None
-        """What the keys in _stats were made under (config and personas, git HEAD, ...): reused only under the same."""
+        """Path -> (Stat, content hash) as last read: a file with the same stat is not read again."""
         self._history: gitmeta.History | None = state.get("git")
         self._saved = (set(self._cache), self._stats, self._history)
         self._saving: multiprocessing.process.BaseProcess | None = None
@@ -195,14 +192,13 @@ class Builder:
         `always`, not for a few files (a save takes 0.1-0.2 s at 10,000 transcripts; skipping it costs the
         next build a read of those few files, and the changes add up until a build saves them)."""
         now = (self._cache.keys(), self._stats, self._history)
+        different = self._cache.keys() ^ self._saved[0]
         if not always and self._saved[0] and self._history is self._saved[2] and self._read < SAVE_AFTER \
-                and len(self._cache.keys() ^ self._saved[0]) < SAVE_AFTER:
+                and len(different) < SAVE_AFTER:
             return
         if self._save_cache and now != self._saved:
-            # Stats without their keys: 10,000 keys load slower from a file than they are made again.
-            stats = {path: known[:2] for path, known in self._stats.items()}
-            state = {"transcripts": self._cache, "stats": stats, "git": self._history}
-            changed = {cache.shard_of(key) for key in self._cache.keys() ^ self._saved[0]}
+            state = {"transcripts": self._cache, "stats": self._stats, "git": self._history}
+            changed = {cache.shard_of(key) for key in different}
             unchanged = set(range(cache.SHARDS)) - changed
             to_write = len(self._cache) * len(changed) // cache.SHARDS  # about that many entries to pickle
             if to_write >= POOL_MIN_FILES and threading.active_count() == 1:
@@ -294,10 +290,7 @@ class Builder:
         context = hashlib.sha256(repr((tuple(config.tags), sorted(roles.items()), config.timezone,
                                        config.publish_transcripts, config.attribution, sorted(titles.items()))).encode()).digest()
         started = time.time_ns()
-        # A file with the stat it had last time, under the same config, personas and git history, has the key
-        # it had then: no hash, date or key to make again (a no-change rebuild of 10,000 files).
         keyed_for = (context, history.head if history else None, files.is_git, files.revision)
-        remembered = self._stats if keyed_for == self._keyed_for else {}
         cache = self._cache
         last, todo = self._scan, None
         if last is not None and last.keyed_for == keyed_for and files.revision is None:
@@ -305,13 +298,13 @@ class Builder:
             # set operations in C, not a Python step for each of 10,000 files).
             before = last.stats.get
             todo = ({path for path, stat in files.stats.items() if before(path) is not stat and before(path) != stat}
-                    | (last.keys.keys() - remembered.keys()) | ((dirty ^ last.dirty) & files.stats.keys()))
+                    | (last.keys.keys() - self._stats.keys()) | ((dirty ^ last.dirty) & files.stats.keys()))
             gone = last.keys.keys() - files.stats.keys()
             todo -= gone
             if len(todo) + len(gone) > 10 + len(files.stats) // 20:
                 todo = None
         if todo is not None:
-            keys, kept, stats = dict(last.keys), dict(cache), dict(remembered)
+            keys, kept, stats = dict(last.keys), dict(cache), dict(self._stats)
             parsed, found = dict(last.parsed), dict(last.problems)
             for path in gone:
                 kept.pop(keys.pop(path), None)
@@ -330,27 +323,22 @@ class Builder:
         for path in paths:
             data = files.transcripts[path]
             stat = files.stats.get(path)
-            known = remembered.get(path)
-            added = _added(history, path, dirty)
-            if known is not None and known[0] == stat and known[2][5] == added and known[2] in cache:
-                keys[path] = key = known[2]
-                kept[key] = cache[key]
-                stats[path] = known
-                continue
             commit = history.added.get(path) if history is not None else None
-            if commit is None:
+            memo = undated_by_commit.get(commit) if commit else None
+            if memo is None:  # a committed file's undated date is its commit's
                 undated = self._undated(files, history, path)
-                when = undated.date.timestamp()
-            else:
-                undated, when = undated_by_commit.get(commit) or undated_by_commit.setdefault(
-                    commit, (Undated(history.added_date(path), None), history.added_date(path).timestamp()))
+                memo = (undated, undated.date.timestamp())
+                if commit:
+                    undated_by_commit[commit] = memo
+            undated, when = memo
+            added = _added(history, path, dirty)
             digest = self._known_digest(path, data, stat)
             keys[path] = key = (digest, path, context, when, undated.warning, added)  # Job.key
             hit = cache.get(key) if digest is not None else None
             if hit is not None:
                 kept[key] = hit
                 if stat is not None:
-                    stats[path] = (stat, digest, key)
+                    stats[path] = (stat, digest)
             else:
                 jobs.append(Job(path, data, undated, added, key[1:]))
         pages = {}
@@ -363,7 +351,7 @@ class Builder:
             kept[key] = cache[key] if done is None else done  # None: cached bytes (a checkout, a touch)
             stat = files.stats.get(job.path)
             if stat is not None and digest is not None and stat.mtime_ns < started - RACY_NS:
-                stats[job.path] = (stat, digest, key)
+                stats[job.path] = (stat, digest)
         unordered = False  # a path new to keys, parsed or found went in at the end
         for path in paths:
             entry, relative = kept[keys[path]], path.removeprefix("content/")
@@ -379,7 +367,7 @@ class Builder:
                 parsed.pop(relative, None)
         if todo is not None and (unordered or not todo <= last.keys.keys()):
             keys, parsed, found = (dict(sorted(d.items())) for d in (keys, parsed, found))  # back in order by path
-        self._cache, self._stats, self._keyed_for = kept, stats, keyed_for  # a renamed or deleted file drops out
+        self._cache, self._stats = kept, stats  # a renamed or deleted file drops out
         self._read = len(jobs)
         self._scan = _Scan(keyed_for, frozenset(dirty), files.stats, keys, parsed, found)
         for diagnostics in found.values():

@@ -103,8 +103,12 @@ def _stats(entries: dict[str, os.DirEntry], problems: list[Diagnostic], links: l
         if info.st_size > MAX_FILE_BYTES:
             problems.append(too_large(rel, info.st_size))
         else:
-            stats[rel] = Stat((info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino))
+            stats[rel] = _stat(info)
     return stats
+
+
+def _stat(info: os.stat_result) -> Stat:
+    return Stat((info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino))
 
 
 def too_large(rel: str, size: int) -> Diagnostic:
@@ -167,7 +171,7 @@ def patch_work_tree(source: Path, files: ContentFiles, changed: set[str]) -> Con
             continue
         if not rel.startswith(TRANSCRIPTS + "/"):
             return None
-        if any(part.startswith(".") for part in rel.split("/")):
+        if _is_hidden(Path(rel)):
             continue  # the walk skips hidden names, and all under a hidden folder
         try:
             info = os.lstat(f"{source}/{rel}")
@@ -189,7 +193,7 @@ def patch_work_tree(source: Path, files: ContentFiles, changed: set[str]) -> Con
         if not stat_module.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES or info.st_nlink > 1:
             return None  # a link (hard ones too), a folder named *.md, a file over the limit: the walk decides
         added = added or rel not in stats
-        stats[rel] = Stat((info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino))
+        stats[rel] = _stat(info)
     if added:
         stats = dict(sorted(stats.items()))
     return replace(files, transcripts=dict.fromkeys(stats), stats=stats)

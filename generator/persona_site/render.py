@@ -388,14 +388,10 @@ class Renderer:
             page(f"tags/{tag}/index.html", "tag.html", tag=tag, label=label,
                  quotes=archive.latest(tag=tag, limit=config.quotes_per_role), total=tag_counts[tag])
         if config.publish_transcripts:
-            for source in site.transcripts.paths:
-                page_html = pages.get(source)
+            for source in site.transcripts.paths:  # made by a worker, else from the cache
                 path = transcript_url_path(source) + "index.html"
-                if page_html is not None:
-                    outputs[path] = remember(path, defer and (inputs, site.transcripts.stored(source)), lambda: page_html)
-                else:  # made from the cache; serve keeps the page of a transcript whose pickle is the same
-                    outputs[path] = remember(path, defer and (inputs, site.transcripts.stored(source)),
-                                             lambda: self.transcript_page(site.transcripts.get(source), ctx))
+                outputs[path] = remember(path, defer and (inputs, site.transcripts.stored(source)), lambda: (
+                    pages[source] if source in pages else self.transcript_page(site.transcripts.get(source), ctx)))
         document("quotes.json", archive.refs())
         page("404.html", "404.html")
         return outputs
