@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import pickle
 import threading
 import time
 from pathlib import Path
 
+from zoneinfo import ZoneInfo
+
 import pytest
 from conftest import site_files
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from persona_site import cache, uptodate
 from persona_site.build import Builder
@@ -230,3 +235,33 @@ def test_a_new_builder_does_not_keep_the_last_ones_garbage(repo):
     Builder(repo.root, cache_dir=None)
     gc.collect()
     assert renderer() is None
+
+
+_words = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(date=st.datetimes(timezones=st.sampled_from([ZoneInfo("UTC"), ZoneInfo("Europe/Berlin"),
+                                                    dt.timezone(dt.timedelta(hours=5, minutes=30))]),
+                         allow_imaginary=False),
+       date_only=st.booleans(), company=st.none() | _words, recording=st.none() | _words, body=st.none() | _words,
+       participants=st.lists(st.tuples(_words, _words, st.none() | _words), max_size=3),
+       meta=st.lists(st.tuples(_words, st.none() | _words | st.lists(_words, max_size=2)), max_size=2),
+       quotes=st.lists(st.tuples(_words, st.lists(_words, max_size=2), st.integers(1, 10**6), st.none() | _words,
+                                 st.none() | st.tuples(_words, _words), st.booleans()), max_size=4))
+def test_a_transcript_comes_back_from_its_frozen_form_as_it_was(date, date_only, company, recording, body,
+                                                               participants, meta, quotes):
+    """model.freeze keeps what a transcript's quotes share with it once (issue 5): thaw must give back
+    an equal transcript, its quotes' dates, zones and companies included, whether or not they share them."""
+    from persona_site.model import Participant, Quote, Transcript, freeze, thaw
+
+    made = tuple(Quote(f"q-{i}", "cfo", tuple(tags), words, f"<em>{words}</em>", date if shared else date.replace(year=2000),
+                       date_only, company, words[::-1], title, "transcripts/a.md", line, title, added)
+                 for i, (words, tags, line, title, added, shared) in enumerate(quotes))
+    transcript = Transcript("transcripts/a.md", "A call", date, date_only, company, recording,
+                            tuple(Participant(*p) for p in participants), tuple(map(tuple, meta)), made, body)
+    back = thaw(freeze(transcript))
+    assert back == transcript
+    assert back.date.tzinfo == transcript.date.tzinfo and back.date.fold == transcript.date.fold
+    assert all(q.date.tzinfo == transcript.date.tzinfo for q in back.quotes if q.date == transcript.date)
+    assert all(type(q) is Quote for q in back.quotes) and all(type(p) is Participant for p in back.participants)

@@ -7,7 +7,6 @@ import gc
 import hashlib
 import multiprocessing
 import os
-import pickle
 import threading
 import time
 import unicodedata
@@ -23,7 +22,8 @@ from .archive import Archive
 from .config import CONFIG_NAME, Config, parse_config
 from . import cache, gitmeta
 from .content import LINK_OUT, MAX_FILE_BYTES, ContentFiles, Stat, decode, read_file, read_revision, read_work_tree, too_large
-from .model import Diagnostic, Parsed, Participant, Persona, Quote, QuoteRef, Site, Transcript, Transcripts, error, warning
+from .model import (Diagnostic, Parsed, Participant, Persona, Quote, QuoteRef, Site, Transcript, Transcripts, error,
+                    freeze, thaw, warning)
 from .reader import Undated, read_personas, read_transcript
 from .render import Renderer, RenderContext, Theme, freshness, quote_refs, transcript_url_path
 from .suggest import did_you_mean
@@ -247,7 +247,7 @@ class Builder:
             if done is not None and done[0] is found and done[1] == (history.head, new):
                 parsed[path], dated[path] = done[2], done  # the same object as last time: the archive keeps it
                 continue
-            transcript = pickle.loads(found.transcript)
+            transcript = thaw(found.transcript)
             data = files.transcripts.get(source_path) or read_file(self.source, source_path)
             text = data.decode("utf-8").removeprefix("\ufeff").splitlines()
             commits = [history.line_commit(source_path, text[q.line - 1])
@@ -516,11 +516,9 @@ def _parse_job(job: Job, config: Config, roles: dict[str, str], titles: dict[str
         return digest, None, None
     if len(data) > MAX_FILE_BYTES:
         return digest, _unread(too_large(job.path, len(data))), None
-    transcript, problems = read_one(job.path, data, job.undated, config, roles, titles)
+    transcript, problems = read_one(job.path, data, job.undated, config, roles, titles, job.added)
     if transcript is None:
         return digest, Parsed((None, tuple(problems), ())), None
-    if job.added is not None:
-        transcript = transcript._replace(quotes=tuple(q._replace(added_in=job.added) for q in transcript.quotes))
     return digest, parsed_of(transcript, problems, config), _page(page, transcript)
 
 
@@ -529,8 +527,8 @@ def _unread(problem: Diagnostic) -> Parsed:
 
 
 def parsed_of(transcript: Transcript, problems: list[Diagnostic] | tuple[Diagnostic, ...], config: Config) -> Parsed:
-    """A transcript as the cache keeps it: pickled whole, its quotes as refs with their JSON."""
-    return Parsed((pickle.dumps(transcript, pickle.HIGHEST_PROTOCOL), tuple(problems), quote_refs(transcript, config)))
+    """A transcript as the cache keeps it: frozen (model.freeze), its quotes as refs with their JSON."""
+    return Parsed((freeze(transcript), tuple(problems), quote_refs(transcript, config)))
 
 
 def _page(page: Callable[[Transcript], bytes] | None, transcript: Transcript) -> bytes | None:
@@ -543,8 +541,8 @@ def _page(page: Callable[[Transcript], bytes] | None, transcript: Transcript) ->
 
 
 def read_one(path: str, data: bytes, undated: Undated, config: Config, roles: dict[str, str],
-             titles: dict[str, str]) -> tuple[Transcript | None, list[Diagnostic]]:
-    """Decode and read one transcript file."""
+             titles: dict[str, str], added: tuple[str, str] | None = None) -> tuple[Transcript | None, list[Diagnostic]]:
+    """Decode and read one transcript file; `added`: every quote's commit (Job.added)."""
     text, bad = decode(path, data)
     if bad:
         return None, [bad]
@@ -560,7 +558,7 @@ def read_one(path: str, data: bytes, undated: Undated, config: Config, roles: di
         return who.title or titles.get(who.role) or "Speaker"
 
     return read_transcript(path, text, tags=config.tags, roles=roles, zone=config.zone, undated=undated,
-                           render_body=config.publish_transcripts, speaker_label=speaker_label)
+                           render_body=config.publish_transcripts, speaker_label=speaker_label, added_in=added)
 
 
 def _roles(personas: list[Persona], problems: list[Diagnostic]) -> dict[str, str]:

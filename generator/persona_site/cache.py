@@ -17,7 +17,7 @@ from pathlib import Path
 from . import __version__
 from .model import Parsed
 
-FORMAT = 3  # 3: entries are model.Parsed (pickled transcripts, quote refs), loaded in C
+FORMAT = 4  # 3: entries are model.Parsed (pickled transcripts, quote refs), loaded in C; 4: model.freeze
 
 
 def _version() -> str:

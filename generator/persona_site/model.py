@@ -14,6 +14,7 @@ import pickle
 from collections.abc import KeysView
 from dataclasses import dataclass, field
 from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 
 class Diagnostic(NamedTuple):
@@ -215,9 +216,45 @@ class Transcripts:
             return found
         loaded = self._loaded.get(path) or self._earlier.get(path)
         if loaded is None or loaded[0] is not found:
-            loaded = (found, pickle.loads(found))
+            loaded = (found, thaw(found))
         self._loaded[path] = loaded
         return loaded[1]
 
     def quote(self, ref: QuoteRef) -> Quote:
         return self.get(ref.transcript).quotes[ref.index]
+
+
+def freeze(transcript: Transcript) -> bytes:
+    """A transcript as the cache keeps it and a worker sends it: its fields as plain tuples, pickled.
+
+    A pickle of the named tuples themselves names each class, and a datetime its zone, by import path: for a
+    transcript that costs three times what its text does (benchmarks/README.md, "The fifth round"). The fields
+    each quote shares with its transcript (date, company, path) are kept once. A transcript whose quotes do
+    not share them (none that reading makes) is pickled as it is.
+    """
+    date, company, path = transcript.date, transcript.company, transcript.path
+    zone = date.tzinfo
+    quotes = transcript.quotes
+    if type(zone) is not ZoneInfo or zone.key is None or any(q.date is not date or q.company != company or q.transcript != path
+                                         or q.date_only != transcript.date_only for q in quotes):
+        return pickle.dumps(transcript, pickle.HIGHEST_PROTOCOL)
+    return pickle.dumps((path, transcript.title, (date.year, date.month, date.day, date.hour, date.minute, date.second,
+                                                  date.microsecond, date.fold), zone.key, transcript.date_only, company,
+                         transcript.recording, tuple(map(tuple, transcript.participants)), transcript.meta,
+                         tuple((q.id, q.role, q.tags, q.text, q.html, q.speaker, q.speaker_title, q.line, q.timestamp,
+                                q.added_in) for q in quotes), transcript.body_html), pickle.HIGHEST_PROTOCOL)
+
+
+def thaw(frozen: bytes) -> Transcript:
+    """The transcript `freeze` gave."""
+    found = pickle.loads(frozen)
+    if type(found) is Transcript:
+        return found
+    path, title, parts, zone, date_only, company, recording, participants, meta, quotes, body_html = found
+    year, month, day, hour, minute, second, microsecond, fold = parts
+    date = dt.datetime(year, month, day, hour, minute, second, microsecond, ZoneInfo(zone), fold=fold)
+    return Transcript(path, title, date, date_only, company, recording, tuple(Participant._make(p) for p in participants),
+                      meta, tuple(Quote(qid, role, tags, text, html, date, date_only, company, speaker, title_, path, line,
+                                        timestamp, added_in)
+                                  for qid, role, tags, text, html, speaker, title_, line, timestamp, added_in in quotes),
+                      body_html)

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
@@ -32,9 +33,9 @@ _NOT_NAMES = {"note", "notes", "summary", "context", "agenda", "update", "action
               "recap", "attendees", "background", "question", "answer", "q", "a", "tl;dr", "edit", "todo"}
 
 
-@dataclass(frozen=True)
-class RawQuote:
-    """A quote as found in one transcript, before dates and roles are attached."""
+class RawQuote(NamedTuple):
+    """A quote as found in one transcript, before dates and roles are attached (a named tuple, made for
+    every quote of every file: a frozen dataclass's __init__ costs several times as much)."""
 
     id: str
     explicit_id: bool
@@ -55,8 +56,7 @@ class Extraction:
     body_html: str | None = None
 
 
-@dataclass
-class _Turn:
+class _Turn(NamedTuple):
     speaker: Participant | None  # None: an unknown label
     label: str
     timestamp: str | None
@@ -262,7 +262,12 @@ def _unknown_speaker(path: str, line: int, name: str, by_name: dict[str, Partici
 
 def _hhmmss(stamp: re.Match | None) -> str | None:
     """A _TIMESTAMP match as hh:mm:ss."""
-    return f"{int(stamp['h'] or 0):02d}:{int(stamp['m']):02d}:{stamp['s']}" if stamp else None
+    if stamp is None:
+        return None
+    hours, minutes, seconds = stamp.groups()
+    padded = f"{hours or '0':0>2}:{minutes:0>2}:{seconds}"
+    # \d takes any decimal digit: int() makes one written in another script an ASCII one
+    return padded if padded.isascii() else f"{int(hours or 0):02d}:{int(minutes):02d}:{seconds}"
 
 
 def _turn_before(text: str, start: int, speakers: dict[tuple, object], by_name: dict[str, Participant]) -> _Turn | None:

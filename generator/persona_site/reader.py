@@ -120,12 +120,14 @@ def read_transcript(
     undated: Undated | None,
     render_body: bool = False,
     speaker_label: Callable[[Participant | None], str] | None = None,
+    added_in: tuple[str, str] | None = None,
 ) -> tuple[Transcript | None, list[Diagnostic]]:
     """Read one transcript and extract its quotes.
 
     path is relative to the source folder (for diagnostics); quotes name the
     transcript relative to content/ (spec section 6). roles maps every persona
-    slug and alias to its persona slug.
+    slug and alias to its persona slug. added_in is every quote's commit, when
+    the file is as git added it.
     """
     doc = path.removeprefix("content/")
     fm, problems = _front_matter(path, text)
@@ -153,7 +155,7 @@ def read_transcript(
     title = strings["title"] or _title_from_path(path)
     quotes = tuple(
         Quote(q.id, q.speaker.role, q.tags, q.text, q.html, when, date_only, strings["company"],
-              q.speaker.name, q.speaker.title, doc, q.line, q.timestamp)
+              q.speaker.name, q.speaker.title, doc, q.line, q.timestamp, added_in)
         for q in found.quotes
     )
     meta_rest = tuple((k, v) for k, v in meta.items() if k not in _TRANSCRIPT_KEYS)

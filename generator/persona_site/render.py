@@ -145,14 +145,15 @@ def quote_json(quote: Quote, config: Config) -> dict:
     }
 
 
-def encode_quote(quote: Quote, config: Config) -> str:
+def encode_quote(quote: Quote, config: Config, date: str | None = None) -> str:
     """One quote's line in a `*.json` file: json.dumps(quote_json(...)) written out, three times faster
-    for 30,000 quotes (tests/test_site.py checks they agree)."""
+    for 30,000 quotes (tests/test_site.py checks they agree). `date`: its date in JSON, when known."""
     text = _json_text
     added = quote.added_in
     return _html_safe_json(
         f'{{"id": {text(quote.id)}, "role": {text(quote.role)}, "tags": [{", ".join(map(text, quote.tags))}], '
-        f'"text": {text(quote.text)}, "html": {text(quote.html)}, "date": {text(date_text(quote, config.zone))}, '
+        f'"text": {text(quote.text)}, "html": {text(quote.html)}, '
+        f'"date": {date or text(date_text(quote, config.zone))}, '
         f'"company": {"null" if config.attribution == "role" else _json_or_null(quote.company)}, '
         f'"speaker": {text(quote.speaker) if config.attribution == "name" else "null"}, '
         f'"title": {_json_or_null(quote.speaker_title)}, "transcript": {text(quote.transcript)}, '
@@ -169,16 +170,24 @@ def _json_or_null(value: str | None) -> str:
 
 def _html_safe_json(text: str) -> str:
     """The same JSON value with <, >, & and U+2028/9 escaped: safe even if someone embeds it in a page."""
-    for bad, good in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
-                      ("\u2029", "\\u2029")):
-        text = text.replace(bad, good)
+    if "<" in text:  # a test each, and a replace only when needed: most lines need none
+        text = text.replace("<", "\\u003c")
+    if ">" in text:
+        text = text.replace(">", "\\u003e")
+    if "&" in text:
+        text = text.replace("&", "\\u0026")
+    if not text.isascii():
+        text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
     return text
 
 
 def quote_refs(transcript: Transcript, config: Config) -> tuple[QuoteRef, ...]:
     """What the archive keeps of each quote of a transcript (its JSON line made once, as it is read)."""
     order = -transcript.date.timestamp()
-    return tuple(QuoteRef((order, q.transcript, q.line, index, q.id, q.role, q.tags, encode_quote(q, config).encode()))
+    shared = (transcript.date, transcript.date_only)  # every quote's, as reader.read_transcript makes them
+    date = _json_text(date_text(transcript, config.zone))
+    return tuple(QuoteRef((order, q.transcript, q.line, index, q.id, q.role, q.tags,
+                           encode_quote(q, config, date if (q.date, q.date_only) == shared else None).encode()))
                  for index, q in enumerate(transcript.quotes))
 
 
