@@ -148,6 +148,7 @@ _SIMPLE_LINK = re.compile(r"\[[^\[\]\n]*\]\([^()\s<>]*\)")
 _BACKTICKS = re.compile(r"`+")
 _WORD_MARKUP = re.compile(r"[`&*_~]")
 _ATTR = re.compile(r"^(?:\.[\w-]+|#[\w-]+)$")
+_ONE_CLASS = re.compile(r"\.([\w-]+)")  # fullmatch: one class and nothing else, as _span_attrs reads it
 
 
 def simple_paragraphs(body: str) -> list[tuple[int, str]] | None:
@@ -345,7 +346,7 @@ def _spans_of(content: str, code: list[tuple[int, int]]) -> list[tuple[int, str,
     """simple_spans' answer from the spans _SIMPLE_SPAN finds; None when one overlaps code or has odd attributes."""
     spans = []
     for match in _SIMPLE_SPAN.finditer(content):
-        if any(start < match.end() and match.start() < end for start, end in code):
+        if code and any(start < match.end() and match.start() < end for start, end in code):
             return None
         attrs = _span_attrs(match.group(2))
         if attrs is None:
@@ -357,6 +358,9 @@ def _spans_of(content: str, code: list[tuple[int, int]]) -> list[tuple[int, str,
 
 def _span_attrs(written: str) -> tuple[list[str], str | None] | None:
     """(classes, id) of a span's attributes; None when they are not all `.class` and `#id`."""
+    one = _ONE_CLASS.fullmatch(written)
+    if one is not None:  # the usual `{.pain}`
+        return [one[1]], None
     attrs = written.split()
     if not attrs or not all(_ATTR.match(a) for a in attrs):
         return None
