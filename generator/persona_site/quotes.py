@@ -204,11 +204,11 @@ def _scan_simple(body: str, by_name: dict[str, Participant], path: str, doc: str
     labels; when every one names a participant or is prose, no label needs a warning, and only the
     paragraphs holding a `]{` are visited, each looking back for its turn (benchmarks/README.md, item 3).
     """
-    simple = _simple_text(body)
+    simple = _labelled_text(body)
     if simple is None:
         return False
-    lead, text = simple
-    speakers = _speakers(text, by_name)
+    lead, text, labels = simple
+    speakers = _speakers(labels, by_name)
     if _UNKNOWN in speakers.values():
         _warn_unknown(text, by_name, path, line_offset + lead - 1, result.diagnostics)
     seen_ids: dict[str, int] = {}
@@ -240,10 +240,35 @@ def _simple_text(body: str) -> tuple[int, str] | None:
     return None if _ODD_PARAGRAPH.search(text) else (lead, text)
 
 
-def _speakers(text: str, by_name: dict[str, Participant]) -> dict[tuple[str, str], Participant | str]:
-    """Who each label of a _simple_text names, keyed by _TURN_START's groups: each label is looked up once."""
-    return {label: _speaker((label[0] or label[1]).strip(), bool(label[0]), by_name)
-            for label in set(_TURN_START.findall(text))}
+# _labelled_text's one pass, at each "\n": the first alternative finds what _TURN_START finds, with the same
+# groups, in a lookahead that leaves the label's second "\n" to the second; that one finds what _MAYBE_BLOCK finds
+# (a line that may start a block other than a paragraph; that takes in _ODD_PARAGRAPH's "\n[ \t]+\n") and
+# _ODD_PARAGRAPH's "\n\n" before white space, and its group is never empty. Every alternative starts with the
+# "\n" outside them, so re skips to each one fast.
+_LINE_STARTS = re.compile(
+    rf"\n(?:(?=\n(?:{_BOLD_NAME}|{_PLAIN_NAME}[ \t]+))"
+    r"|([^*A-Za-z\n\[]|\*(?:[ \t_-]|$|\*[ \t]*(?:[*_-]|$))|\[[^\]]*\]:|\n(?:\s|\Z)))", re.MULTILINE)
+
+
+def _labelled_text(body: str) -> tuple[int, str, set[tuple[str, str]]] | None:
+    """_simple_text's (lead, text), and the set of _TURN_START's groups in text; None when it is not plain.
+
+    Usually one regex pass (_LINE_STARTS), not four: only when a line starts otherwise than with a letter, a
+    bold label or a blank line do _simple_text's searches and _TURN_START run to decide.
+    """
+    if "\r" not in body and "\0" not in body and "|" not in body:
+        lead = len(body) - len(body.lstrip("\n"))
+        text = "\n\n" + body[lead:].rstrip(" \t\n")
+        found = set(_LINE_STARTS.findall(text))
+        if not any(odd for _, _, odd in found):
+            return lead, text, {(bold, plain) for bold, plain, _ in found}
+    simple = _simple_text(body)
+    return None if simple is None else (*simple, set(_TURN_START.findall(simple[1])))
+
+
+def _speakers(labels: set[tuple[str, str]], by_name: dict[str, Participant]) -> dict[tuple[str, str], Participant | str]:
+    """Who each label (_TURN_START's groups) names: each is looked up once."""
+    return {label: _speaker((label[0] or label[1]).strip(), bool(label[0]), by_name) for label in labels}
 
 
 def _speaker(name: str, bold: bool, by_name: dict[str, Participant]) -> Participant | str:
@@ -532,11 +557,11 @@ def _render_simple(body: str, by_name: dict[str, Participant], path: str, doc: s
     The same Extraction as simple_paragraphs + _extract_simple (tests/test_fastpath.py). Labels are replaced in
     the escaped body, so a participant's name must escape to itself; _relabels says what else is not plain.
     """
-    simple = _simple_text(body)
+    simple = _labelled_text(body)
     if simple is None or any(c in name for name in by_name for c in _ESCAPED):
         return False
-    lead, text = simple
-    speakers = _speakers(text, by_name)
+    lead, text, labels = simple
+    speakers = _speakers(labels, by_name)
     relabels = _relabels(speakers, speaker_label)
     if relabels is None:
         return False
