@@ -774,7 +774,7 @@ def _add_quote(written: list[str], explicit: object, text: str, html: str, line:
     """Check a span's tags and speaker; record it as a quote, or the problems with it."""
     problems = result.diagnostics
     text = " ".join(text.split())  # runs of white space as one space, as re's \s+ and strip() see it, but faster
-    bad = [t for t in written if t not in tags]
+    bad = () if len(written) == 1 and written[0] in tags else [t for t in written if t not in tags]  # one: usual
     for tag in bad:
         known = ", ".join(sorted(tags))
         problems.append(error(path, line, f"unknown tag '.{tag}'{did_you_mean(tag, tags)} (tags: {known})"))
@@ -801,11 +801,11 @@ def _add_quote(written: list[str], explicit: object, text: str, html: str, line:
         qid = str(explicit)
     else:
         qid = quote_id(doc, text)
-        seen_ids[qid] = seen_ids.get(qid, 0) + 1
-        if seen_ids[qid] > 1:
-            qid = f"{qid}-{seen_ids[qid]}"
-    quote = RawQuote(qid, bool(explicit), tuple(dict.fromkeys(written)), text, html.strip(), turn.speaker, line,
-                     turn.timestamp)
+        seen = seen_ids[qid] = seen_ids.get(qid, 0) + 1
+        if seen > 1:
+            qid = f"{qid}-{seen}"
+    quote = RawQuote(qid, bool(explicit), (written[0],) if len(written) == 1 else tuple(dict.fromkeys(written)), text,
+                     html.strip(), turn.speaker, line, turn.timestamp)
     result.quotes.append(quote)
     return quote
 

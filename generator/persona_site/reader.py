@@ -20,6 +20,7 @@ SPECIAL_ROLES = ("internal", "unknown")
 _PERSONA_KEYS = ("title", "summary", "aliases", "match_titles")
 _TRANSCRIPT_KEYS = ("title", "date", "company", "participants", "recording")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SAFE_URL = re.compile(r"^(https?://[^\s]+|/[^/\s][^\s]*|\./[^\s]*|[A-Za-z0-9_][^\s:]*)$")
 
 
@@ -101,7 +102,7 @@ def parse_date(value: object, zone: zoneinfo.ZoneInfo) -> tuple[dt.datetime, boo
         return None
     value = value.strip()
     try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        if _DAY.fullmatch(value):
             day = dt.date.fromisoformat(value)
             return dt.datetime(day.year, day.month, day.day, tzinfo=zone), True
         when = dt.datetime.fromisoformat(value)

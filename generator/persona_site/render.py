@@ -119,7 +119,7 @@ def days_ago(when: dt.datetime, now: dt.datetime) -> int:
     return (now.date() - when.astimezone(now.tzinfo).date()).days
 
 
-def date_text(quote_or_transcript: Quote | Transcript, zone: dt.tzinfo) -> str:
+def date_text(quote_or_transcript: Quote | Transcript) -> str:
     """The date as the spec's JSON writes it: YYYY-MM-DD, or an ISO date-time where one was given."""
     if quote_or_transcript.date_only:
         return quote_or_transcript.date.date().isoformat()
@@ -134,7 +134,7 @@ def quote_json(quote: Quote, config: Config) -> dict:
         "tags": list(quote.tags),
         "text": quote.text,
         "html": quote.html,
-        "date": date_text(quote, config.zone),
+        "date": date_text(quote),
         "company": None if config.attribution == "role" else quote.company,
         "speaker": quote.speaker if config.attribution == "name" else None,
         "title": quote.speaker_title,
@@ -153,7 +153,7 @@ def encode_quote(quote: Quote, config: Config, date: str | None = None) -> str:
     return _html_safe_json(
         f'{{"id": {text(quote.id)}, "role": {text(quote.role)}, "tags": [{", ".join(map(text, quote.tags))}], '
         f'"text": {text(quote.text)}, "html": {text(quote.html)}, '
-        f'"date": {date or text(date_text(quote, config.zone))}, '
+        f'"date": {date or text(date_text(quote))}, '
         f'"company": {"null" if config.attribution == "role" else _json_or_null(quote.company)}, '
         f'"speaker": {text(quote.speaker) if config.attribution == "name" else "null"}, '
         f'"title": {_json_or_null(quote.speaker_title)}, "transcript": {text(quote.transcript)}, '
@@ -185,7 +185,7 @@ def quote_refs(transcript: Transcript, config: Config) -> tuple[QuoteRef, ...]:
     """What the archive keeps of each quote of a transcript (its JSON line made once, as it is read)."""
     order = -transcript.date.timestamp()
     shared = (transcript.date, transcript.date_only)  # every quote's, as reader.read_transcript makes them
-    date = _json_text(date_text(transcript, config.zone))
+    date = _json_text(date_text(transcript))
     return tuple(QuoteRef((order, q.transcript, q.line, index, q.id, q.role, q.tags,
                            encode_quote(q, config, date if (q.date, q.date_only) == shared else None).encode()))
                  for index, q in enumerate(transcript.quotes))
@@ -429,7 +429,7 @@ class Renderer:
             link = ctx.url(transcript_url_path(quote.transcript)) + f"#{quote.id}"
         return {
             "quote": quote, "role_title": role_title, "who": " · ".join(who),
-            "date_iso": date_text(quote, config.zone), "date_display": f"{local.day} {local:%b %Y}",
+            "date_iso": date_text(quote), "date_display": f"{local.day} {local:%b %Y}",
             "transcript_url": link, "role_url": ctx.url(f"personas/{quote.role}/"),
             "is_new": bool(quote.added_in) and days_ago(dt.datetime.fromisoformat(quote.added_in[1]), ctx.now) <= NEW_DAYS,
         }
