@@ -15,7 +15,6 @@ import tempfile
 from pathlib import Path
 
 from . import __version__
-from .model import Parsed
 
 FORMAT = 4  # 3: entries are model.Parsed (pickled transcripts, quote refs), loaded in C; 4: model.freeze
 
@@ -78,6 +77,8 @@ def load(folder: Path | None) -> dict:
     state = _read(folder / FILE)
     if not state:
         return {}
+    from .model import Parsed  # here: a no-change build imports this module, not the model
+
     transcripts: dict = {}
     for number in range(SHARDS):
         part = _read(_shard(folder, number)).get("transcripts")

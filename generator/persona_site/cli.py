@@ -19,7 +19,7 @@ import click
 
 from . import __version__, cache, uptodate
 from .gitmeta import GitError
-from .model import Diagnostic
+from .basics import Diagnostic
 from .output import OutputRefused, check_output, write_site
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ import zoneinfo
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from .model import Diagnostic, error, warning
+from .basics import Diagnostic, error, warning
 from .suggest import did_you_mean
 
 CONFIG_NAME = "persona-site.toml"

@@ -16,34 +16,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-
-class Diagnostic(NamedTuple):
-    """One problem found in the content, with the place to fix it."""
-
-    path: str
-    """Path relative to the source folder, with forward slashes."""
-    line: int
-    """1-based line in the source file (0 when the problem has no line)."""
-    severity: str
-    """'error' or 'warning'."""
-    message: str
-    """What is wrong and how to fix it."""
-
-    def __str__(self) -> str:
-        place = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{place}: {self.severity}: {self.message}"
-
-    @property
-    def is_error(self) -> bool:
-        return self.severity == "error"
-
-
-def error(path: str, line: int, message: str) -> Diagnostic:
-    return Diagnostic(path, line, "error", message)
-
-
-def warning(path: str, line: int, message: str) -> Diagnostic:
-    return Diagnostic(path, line, "warning", message)
+from .basics import Diagnostic, error, loaded_in_c, warning  # noqa: F401 (the model's names, where they were)
 
 
 @dataclass(frozen=True)
@@ -135,14 +108,6 @@ class Transcript(NamedTuple):
     """The tagged quotes, in file order."""
     body_html: str | None = None
     """Full rendering of the body, only when transcripts are published."""
-
-
-def loaded_in_c(cls: type) -> type:
-    """A named tuple made from one iterable, QuoteRef((order, ...)), that unpickles without a Python call:
-    tuple.__new__ builds it (the cache loads 30,000 of them in half the time)."""
-    cls.__new__ = tuple.__new__
-    cls.__getnewargs__ = lambda self: (tuple(self),)
-    return cls
 
 
 @loaded_in_c
