@@ -1,0 +1,77 @@
+"""Instructions a transcript costs to read, counted by cachegrind: a measure the host's noise cannot move.
+
+    python benchmarks/instructions.py DIR [--files 200]
+    python benchmarks/instructions.py DIR --no-change
+
+DIR is a corpus from make_corpus.py. The first form reads its first N transcripts
+the way a build's worker does (build._parse_job: read, hash, front matter, quotes,
+the frozen transcript and the quotes' JSON lines), once with N files and once with
+none, under `valgrind --tool=cachegrind`, and prints the instructions per file:
+the difference over N. The second counts a whole no-change `persona-site build`
+(one build first makes the site up to date). Wall times on this shared 2-vCPU VM
+move by 30% from one run to the next; instruction counts move by 0.3%. They do
+not see the kernel (reading files, stat), nor cache misses: read them with the
+wall times of bench.py, not instead of them. Needs valgrind (Debian: `apt-get
+install valgrind`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+# What a worker does for each file, without the pool: the corpus's own config and personas.
+_PARSE = """
+import sys
+from pathlib import Path
+from persona_site import build, content
+from persona_site.config import parse_config
+source, count = Path(sys.argv[1]), int(sys.argv[2])
+config, _ = parse_config((source / "persona-site.toml").read_text("utf-8"), "persona-site.toml")
+personas, _ = build.read_personas(content.read_persona_files(source)[0])
+roles = build._roles(personas, [])
+titles = {p.slug: p.title for p in personas}
+paths = list(content.read_work_tree(source).transcripts)[:count]
+added = ("0" * 40, "2024-01-01T00:00:00+00:00")  # as for a file unchanged since git added it
+jobs = [build.Job(path, None, None, added, ()) for path in paths]
+results = [build._parse_job(job, config, roles, titles, set(), source, None) for job in jobs]
+"""
+
+
+def instructions(argv: list[str]) -> int:
+    """The instructions a command ran (user space), as cachegrind counts them."""
+    done = subprocess.run(["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+                           *argv], capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": ""})
+    found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
+    if found is None:
+        raise SystemExit(f"cachegrind gave no count:\n{done.stderr[-2000:]}")
+    return int(found.group(1).replace(",", ""))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("dir", type=Path, help="a corpus made by make_corpus.py")
+    parser.add_argument("--files", type=int, default=200, help="transcripts to read (default: 200)")
+    parser.add_argument("--no-change", action="store_true", help="count a whole no-change build instead")
+    args = parser.parse_args()
+    if shutil.which("valgrind") is None:
+        raise SystemExit("valgrind is not installed (Debian: apt-get install valgrind)")
+    python = os.path.realpath(sys.executable)  # not a pyenv shim: cachegrind would count the shell script
+    if args.no_change:
+        command = [python, "-m", "persona_site", "build", "--quiet", "--source", str(args.dir)]
+        subprocess.run(command, check=True)
+        print(f"{instructions(command) / 1e6:,.0f}M instructions: a no-change build of {args.dir}")
+        return
+    per_file = (instructions([python, "-c", _PARSE, str(args.dir), str(args.files)])
+                - instructions([python, "-c", _PARSE, str(args.dir), "0"])) // args.files
+    print(f"{per_file:,} instructions a transcript ({args.files} of {args.dir})")
+
+
+if __name__ == "__main__":
+    main()
