@@ -57,6 +57,10 @@ def test_most_sample_transcripts_take_the_fast_path():
     "**Dana Whitfield:** [00:04:12](https://example.com/rec?t=252) [It hurts.]{.pain}\n",  # a timestamp link
     "Dana Whitfield: \n\n[words]{.pain}",  # a plain label with nothing after it is not a turn
     "**Dana Whitfield:** a\n  \n[words]{.pain}",  # a blank line holding spaces ends a paragraph
+    # Found by the fifth round's review: characters markdown-it keeps and str.strip() drops, with and without a
+    # last line of white space that _BLOCK_START reads as indented code.
+    "Dana Whitfield: [it hurts]{.pain} so much\x85\n    \n", "Hello\x85\n\t", "Hello\x85", "\x85Hello",
+    "**Dana Whitfield:** [a]{.pain} b\x1c\n\nc\x1f", "**Dana Whitfield:** [a]{.pain}\n    ",
 ])
 def test_review_findings_agree(body):
     assert_same(body)

@@ -174,15 +174,23 @@ def simple_paragraphs(body: str) -> list[tuple[int, str]] | None:
 
 
 def _simple_body(body: str) -> str | None:
-    """The body with plain newlines, or None when a line could start a block other than a paragraph."""
+    """The body with plain newlines, or None when a line could start a block other than a paragraph, or it holds
+    a character markdown-it keeps that str.strip() and str.splitlines() treat as white space or a line end."""
     if "\r" in body:
         body = body.replace("\r\n", "\n").replace("\r", "\n")
-    if "\0" in body or "|" in body:  # a pipe may be a table row
+    if "\0" in body or "|" in body or _has_separator(body):  # a pipe may be a table row
         return None
     lines = "\n" + body
     if _MAYBE_BLOCK.search(lines) and _BLOCK_START.search(lines):
         return None
     return body
+
+
+def _has_separator(body: str) -> bool:
+    """Whether body holds \x1c to \x1f or \x85: markdown-it keeps them at a paragraph's ends, where the fast
+    paths' strip() would drop them, and they end a line for splitlines(). A test for each, in C."""
+    return ("\x1c" in body or "\x1d" in body or "\x1e" in body or "\x1f" in body
+            or (not body.isascii() and "\x85" in body))
 
 
 # A label at a paragraph start: _BOLD_LABEL or _PLAIN_LABEL (the timestamp after it is read only when a
@@ -256,12 +264,13 @@ def _labelled_text(body: str) -> tuple[int, str, set[tuple[str, str]]] | None:
     Usually one regex pass (_LINE_STARTS), not four: only when a line starts otherwise than with a letter, a
     bold label or a blank line do _simple_text's searches and _TURN_START run to decide.
     """
-    if "\r" not in body and "\0" not in body and "|" not in body:
+    if "\r" not in body and "\0" not in body and "|" not in body and not _has_separator(body):
         lead = len(body) - len(body.lstrip("\n"))
-        text = "\n\n" + body[lead:].rstrip(" \t\n")
-        found = set(_LINE_STARTS.findall(text))
-        if not any(odd for _, _, odd in found):
-            return lead, text, {(bold, plain) for bold, plain, _ in found}
+        content = body[lead:].rstrip(" \t\n")
+        tail = body[lead + len(content):]  # white space text leaves out, where _BLOCK_START may see indented code
+        found = set(_LINE_STARTS.findall("\n\n" + content))
+        if "\n " not in tail and "\n\t" not in tail and not any(odd for _, _, odd in found):
+            return lead, "\n\n" + content, {(bold, plain) for bold, plain, _ in found}
     simple = _simple_text(body)
     return None if simple is None else (*simple, set(_TURN_START.findall(simple[1])))
 
