@@ -111,7 +111,7 @@ def _stats(entries: list[tuple[str, os.DirEntry]], problems: list[Diagnostic],
         if info.st_size > MAX_FILE_BYTES:
             problems.append(too_large(rel, info.st_size))
         else:
-            stats[rel] = Stat((info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino))
+            stats[rel] = _stat(info)
     return stats
 
 

@@ -178,7 +178,7 @@ def _simple_body(body: str) -> str | None:
     a character markdown-it keeps that str.strip() and str.splitlines() treat as white space or a line end."""
     if "\r" in body:
         body = body.replace("\r\n", "\n").replace("\r", "\n")
-    if "\0" in body or "|" in body or _has_separator(body):  # a pipe may be a table row
+    if _not_plain(body):
         return None
     lines = "\n" + body
     if _MAYBE_BLOCK.search(lines) and _BLOCK_START.search(lines):
@@ -186,10 +186,11 @@ def _simple_body(body: str) -> str | None:
     return body
 
 
-def _has_separator(body: str) -> bool:
-    """Whether body holds \x1c to \x1f or \x85: markdown-it keeps them at a paragraph's ends, where the fast
-    paths' strip() would drop them, and they end a line for splitlines(). A test for each, in C."""
-    return ("\x1c" in body or "\x1d" in body or "\x1e" in body or "\x1f" in body
+def _not_plain(body: str) -> bool:
+    """Whether body holds a character that keeps it from the fast paths: \0; a pipe (a table row, maybe); \x1c to
+    \x1f or \x85, which markdown-it keeps at a paragraph's ends, where the fast paths' strip() would drop them,
+    and which end a line for splitlines(). A test for each, in C."""
+    return ("\0" in body or "|" in body or "\x1c" in body or "\x1d" in body or "\x1e" in body or "\x1f" in body
             or (not body.isascii() and "\x85" in body))
 
 
@@ -264,7 +265,7 @@ def _labelled_text(body: str) -> tuple[int, str, set[tuple[str, str]]] | None:
     Usually one regex pass (_LINE_STARTS), not four: only when a line starts otherwise than with a letter, a
     bold label or a blank line do _simple_text's searches and _TURN_START run to decide.
     """
-    if "\r" not in body and "\0" not in body and "|" not in body and not _has_separator(body):
+    if "\r" not in body and not _not_plain(body):
         lead = len(body) - len(body.lstrip("\n"))
         content = body[lead:].rstrip(" \t\n")
         tail = body[lead + len(content):]  # white space text leaves out, where _BLOCK_START may see indented code
@@ -813,8 +814,8 @@ def _add_quote(written: list[str], explicit: object, text: str, html: str, line:
         seen = seen_ids[qid] = seen_ids.get(qid, 0) + 1
         if seen > 1:
             qid = f"{qid}-{seen}"
-    quote = RawQuote(qid, bool(explicit), (written[0],) if len(written) == 1 else tuple(dict.fromkeys(written)), text,
-                     html.strip(), turn.speaker, line, turn.timestamp)
+    quote = RawQuote(qid, bool(explicit), tuple(dict.fromkeys(written)), text, html.strip(), turn.speaker, line,
+                     turn.timestamp)
     result.quotes.append(quote)
     return quote
 
