@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -46,16 +48,54 @@ def test_git_dates_take_one_process_whatever_the_number_of_files(repo, monkeypat
         repo.transcript(f"t{n:02d}.md", QUOTE, date=None)
     repo.commit_all("many", date="2026-03-04T10:00:00+00:00")
     calls = []
-    real = subprocess.run
+    real = subprocess.Popen
 
     def counting(args, *a, **k):
         calls.append(args)
         return real(args, *a, **k)
 
-    monkeypatch.setattr(gitmeta.subprocess, "run", counting)
+    monkeypatch.setattr(gitmeta.subprocess, "Popen", counting)  # subprocess.run makes a Popen too
     data = quotes(repo)
     assert data["count"] == 30
     assert len(calls) <= 6, calls  # is-repo, log (dates), log -1, status, log -p: never one per file
+
+
+def _children() -> dict[int, str]:
+    """This process's child processes and their states (Z: exited, never waited for)."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid():
+            found[int(stat.parent.name)] = fields[0]
+    return found
+
+
+def test_git_begun_ahead_answers_as_git_does_and_never_goes_stale(history):
+    root = history.root
+    history.transcript("2026/draft.md", QUOTE)
+    expected = (gitmeta.is_repository(root), gitmeta.head_info(root), gitmeta.dirty_paths(root))
+    with gitmeta.ahead(root):
+        assert (gitmeta.is_repository(root), gitmeta.head_info(root), gitmeta.dirty_paths(root)) == expected
+        assert gitmeta.head_info(root) == expected[1]  # asked twice in one build: the same answer
+    history.commit_all("third", date="2026-11-27T09:00:00+00:00")
+    assert gitmeta.head_info(root)["commit"] == history.git("rev-parse", "HEAD").strip() != expected[1]["commit"]
+    assert gitmeta.dirty_paths(root) == set()
+
+
+def test_a_build_that_stops_early_leaves_no_git_behind(history):
+    before = _children()
+    history.write("persona-site.toml", "title = [broken\n")
+    assert history.run("build").exit_code == 1  # stops at the config: never asks what is uncommitted
+    assert {pid: state for pid, state in _children().items() if pid not in before} == {}
+    history.write("persona-site.toml", 'title = "Fixed"\n')
+    history.commit_all("fix", date="2026-11-27T09:00:00+00:00")
+    assert history.run("build").exit_code == 0
+    page = (root_page := history.root / "site/index.html").read_text()
+    assert f"from commit <code>{history.git('rev-parse', 'HEAD').strip()[:7]}</code>" in page, root_page
+    assert "with uncommitted changes" not in page
 
 
 @pytest.fixture

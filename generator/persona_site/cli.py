@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from . import __version__, cache, uptodate
+from . import __version__, cache, gitmeta, uptodate
 from .gitmeta import GitError
 from .basics import Diagnostic
 from .output import OutputRefused, check_output, write_site
@@ -92,6 +92,8 @@ def _build(source: Path, base_url: str | None = None, render: bool = True, rev: 
 
     if rev is None:
         _check_source(source)
+        if files is None:
+            click.get_current_context().with_resource(gitmeta.ahead(source))  # git works while content/ is walked
     builder = Builder(source, base_url=base_url, rev=rev, save_cache=render, progress=progress)
     # The cache may still be saving in a forked process while the site is written: wait for it when the
     # command ends (a caller in the same process, such as a test, then finds it saved).
@@ -162,6 +164,7 @@ def build(source: Path, strict: bool, out: Path | None, base_url: str | None, re
         from .content import read_work_tree
 
         _check_source(source)
+        click.get_current_context().with_resource(gitmeta.ahead(source))  # git works while content/ is walked
         files = read_work_tree(source)  # walked once: for the fingerprint, then for the build
     fingerprint = uptodate.fingerprint(source, out, options, files) if files else None
     stamp = uptodate.check(folder, fingerprint, out) if fingerprint else None

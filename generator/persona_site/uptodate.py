@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import struct
-import subprocess
 import tomllib
 import zoneinfo
 from array import array
@@ -87,11 +86,9 @@ def _today(source: Path) -> str:
 
 
 def _head(source: Path) -> str:
-    try:
-        done = subprocess.run(["git", "-C", str(source), "rev-parse", "HEAD"], capture_output=True, check=False)
-    except FileNotFoundError:
-        return ""
-    return done.stdout.decode().strip()
+    from .gitmeta import head_info  # light module
+
+    return head_info(source).get("commit", "")
 
 
 def fingerprint(source: Path, out: Path, options: dict, files: "ContentFiles") -> str:
