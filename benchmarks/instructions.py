@@ -2,13 +2,15 @@
 
     python benchmarks/instructions.py DIR [--files 200]
     python benchmarks/instructions.py DIR --no-change
+    python benchmarks/instructions.py DIR --one-file
 
 DIR is a corpus from make_corpus.py. The first form reads its first N transcripts
 the way a build's worker does (build._parse_job: read, hash, front matter, quotes,
 the frozen transcript and the quotes' JSON lines), once with N files and once with
 none, under `valgrind --tool=cachegrind`, and prints the instructions per file:
 the difference over N. The second counts a whole no-change `persona-site build`
-(one build first makes the site up to date). Wall times on this shared 2-vCPU VM
+(one build first makes the site up to date); the third, a build after bench.py's
+one-file change (one quote's words), in the build's own process (not git's). Wall times on this shared 2-vCPU VM
 move by 30% from one run to the next; instruction counts move by 0.3%. They do
 not see the kernel (reading files, stat), nor cache misses: read them with the
 wall times of bench.py, not instead of them. Needs valgrind (Debian: `apt-get
@@ -59,6 +61,7 @@ def main() -> None:
     parser.add_argument("dir", type=Path, help="a corpus made by make_corpus.py")
     parser.add_argument("--files", type=int, default=200, help="transcripts to read (default: 200)")
     parser.add_argument("--no-change", action="store_true", help="count a whole no-change build instead")
+    parser.add_argument("--one-file", action="store_true", help="count a whole build after bench.py's one-file change")
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (Debian: apt-get install valgrind)")
@@ -66,10 +69,24 @@ def main() -> None:
     # Compile and cache the modules' bytecode first: else the first count would include compiling what changed.
     subprocess.run([python, "-c", "import persona_site.build, persona_site.cli"], check=True,
                    env={**os.environ, "PYTHONDONTWRITEBYTECODE": ""})
+    command = [python, "-m", "persona_site", "build", "--quiet", "--source", str(args.dir)]
     if args.no_change:
-        command = [python, "-m", "persona_site", "build", "--quiet", "--source", str(args.dir)]
         subprocess.run(command, check=True)
         print(f"{instructions(command) / 1e6:,.0f}M instructions: a no-change build of {args.dir}")
+        return
+    if args.one_file:
+        from bench import ProbeEdit
+        from make_corpus import load_corpus
+
+        with ProbeEdit(load_corpus(args.dir)) as edit:
+            subprocess.run(command, check=True)
+            counts = []
+            for _ in range(3):
+                edit.change()
+                counts.append(instructions(command))
+        print(f"{sorted(counts)[1] / 1e6:,.0f}M instructions: a one-file rebuild of {args.dir} "
+              f"(median of {', '.join(f'{c / 1e6:,.0f}M' for c in counts)})")
+        subprocess.run(command, check=True)  # the site as the corpus is again
         return
     per_file = (instructions([python, "-c", _PARSE, str(args.dir), str(args.files)])
                 - instructions([python, "-c", _PARSE, str(args.dir), "0"])) // args.files

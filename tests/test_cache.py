@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import pickle
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -50,6 +52,31 @@ def test_edited_transcript(cached, monkeypatch, tmp_path):
     cached.transcript("2026/a.md", GOOD.replace("A fine quote.", "An edited quote."))
     assert_same_as_cold(cached, monkeypatch, tmp_path)
     assert "An edited quote." in (cached.root / "site/quotes.json").read_text()
+
+
+def test_the_next_build_reports_the_problems_of_files_it_did_not_read_again(cached, monkeypatch, tmp_path):
+    def age(rel: str, seconds: int) -> None:  # an edit a while ago: the next build goes by its stat
+        when = time.time_ns() - seconds * 10**9
+        os.utime(cached.root / "content/transcripts" / rel, ns=(when, when))
+
+    cached.transcript("2026/c.md", "**Dana Whitfield:** [Fine.]{.pain}\n\n**Nobody Known:** Who, me?\n")
+    for rel in ("2026/a.md", "2026/b.md", "2026/c.md"):
+        age(rel, 3600)
+    shutil.rmtree(cached.root / cache.DEFAULT_FOLDER)  # a first build saves all it read (later ones, a few files: not)
+    first = cached.run("build")
+    assert first.exit_code == 0, first.output
+    assert "content/transcripts/2026/c.md:13: warning: speaker 'Nobody Known' is not in the participants" in first.stderr
+    for n in range(3):  # each build a new process's, after an edit elsewhere: c.md is not read again
+        cached.transcript("2026/a.md", GOOD.replace("A fine quote.", f"Edit {n}."))
+        age("2026/a.md", 3000 - n)
+        result = cached.run("build")
+        assert result.exit_code == 0, result.output
+        assert result.stderr.count("speaker 'Nobody Known' is not in the participants") == 1, result.stderr
+        texts = [q["text"] for q in json.loads((cached.root / "site/quotes.json").read_text())["quotes"]]
+        assert sorted(texts) == sorted(["Another.", "Bee.", f"Edit {n}.", "Fine."])
+    cached.transcript("2026/c.md", "**Dana Whitfield:** [Fine.]{.pain}\n")
+    assert "Nobody Known" not in cached.run("build").stderr
+    assert_same_as_cold(cached, monkeypatch, tmp_path)
 
 
 def test_renamed_and_deleted_transcripts(cached, monkeypatch, tmp_path):

@@ -90,8 +90,9 @@ class Builder:
         """Whether this Builder has built once."""
         self._read = 0
         """How many files the last build read (their stats were new)."""
-        self._scan: _Scan | None = None
-        """What the last build's _transcripts found."""
+        self._scan: _Scan | None = _Scan.of(state.get("scan"), self._cache)
+        """What the last build's _transcripts found (the cache keeps it: a rebuild by a new process takes the
+        same short way as serve's)."""
         self._transcripts_seen: Transcripts | None = None
         """The last build's transcripts: those its pages unpickled need not be unpickled again."""
         self._dated: dict[str, tuple] = {}
@@ -197,7 +198,8 @@ class Builder:
                 and len(different) < SAVE_AFTER:
             return
         if self._save_cache and now != self._saved:
-            state = {"transcripts": self._cache, "stats": self._stats, "git": self._history}
+            state = {"transcripts": self._cache, "stats": self._stats, "git": self._history,
+                     "scan": self._scan.saved() if self._scan is not None else None}
             changed = {cache.shard_of(key) for key in different}
             unchanged = set(range(cache.SHARDS)) - changed
             to_write = len(self._cache) * len(changed) // cache.SHARDS  # about that many entries to pickle
@@ -406,6 +408,22 @@ class _Scan(NamedTuple):
     """Path relative to content/ -> what reading it gave, by path: the transcripts that read cleanly."""
     problems: dict[str, tuple[Diagnostic, ...]]
     """Path -> its diagnostics, by path, for the files with any."""
+
+    def saved(self) -> tuple:
+        """What the cache keeps: parsed and problems are the cache's entries under keys."""
+        return self.keyed_for, self.dirty, self.stats, self.keys
+
+    @classmethod
+    def of(cls, saved: object, cache: dict[tuple, Parsed]) -> _Scan | None:
+        """The scan the cache kept, with its entries; None when there is none or an entry is gone (a lost shard)."""
+        try:
+            keyed_for, dirty, stats, keys = saved  # type: ignore[misc]
+            entries = [(path, cache[key]) for path, key in keys.items()]
+        except (TypeError, ValueError, KeyError, AttributeError):
+            return None
+        parsed = {path.removeprefix("content/"): entry for path, entry in entries if entry.transcript is not None}
+        problems = {path: entry.diagnostics for path, entry in entries if entry.diagnostics}
+        return cls(keyed_for, dirty, stats, keys, parsed, problems)
 
 
 def _freeze_once() -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import __version__
 
-FORMAT = 4  # 3: entries are model.Parsed (pickled transcripts, quote refs), loaded in C; 4: model.freeze
+FORMAT = 5  # 3: entries are model.Parsed (pickled transcripts, quote refs), loaded in C; 4: model.freeze; 5: the scan
 
 
 def _version() -> str:
