@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -34,6 +37,30 @@ def history(repo):
     repo.transcript("2026/mid.md", "**Dana Whitfield:** [Mid objection.]{.objection}\n", date="2026-10-01")
     repo.transcript("2025/old.md", "**Dana Whitfield:** [Old pain.]{.pain}\n", date="2025-03-01")
     return repo
+
+
+def run_process(repo, *args: str) -> subprocess.CompletedProcess:
+    """The command as a user runs it: its own process, output through pipes (block-buffered)."""
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+    return subprocess.run([sys.executable, "-m", "persona_site", *args, "--source", str(repo.root)],
+                          capture_output=True, text=True, timeout=120, env=env)
+
+
+def test_in_its_own_process_a_command_says_everything_and_exits_with_its_code(history):
+    built = run_process(history, "build")
+    assert built.returncode == 0, built.stderr
+    assert "3 transcripts, 4 quotes, 2 personas" in built.stderr
+    assert (history.root / "site/index.html").is_file()
+    listed = run_process(history, "quotes", "--format", "json")
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout)["quotes"] == json.loads(history.run("quotes", "--format", "json").stdout)["quotes"]
+    assert run_process(history, "quotes", "--role", "nobody").returncode == 2
+    history.write("persona-site.toml", "title = [broken\n")
+    failed = run_process(history, "build")
+    assert failed.returncode == 1
+    assert "persona-site.toml:1: error: this is not valid TOML" in failed.stderr
+    assert "The build failed; the previous site is unchanged." in failed.stderr
+    assert (history.root / "site/index.html").is_file()
 
 
 def texts(result) -> list[str]:

@@ -1,5 +1,5 @@
 """`python -m persona_site` runs the command line."""
 
-from persona_site.cli import main
+from persona_site.cli import run
 
-main(prog_name="persona-site")
+run()

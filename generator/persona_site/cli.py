@@ -99,10 +99,40 @@ def _build(source: Path, base_url: str | None = None, render: bool = True, rev: 
     # command ends (a caller in the same process, such as a test, then finds it saved).
     click.get_current_context().call_on_close(builder.finish)
     try:
-        return builder.build(files, render=render)
+        result = builder.build(files, render=render)
     except GitError as exc:
         click.echo(click.style(f"error: {exc}", fg="red"), err=True)
         sys.exit(1)
+    _kept[:] = (builder, result)  # see run()
+    return result
+
+
+_kept: list = []
+"""The last build's Builder and result: kept until the process ends, for run() to leave them to the OS."""
+
+
+def run() -> None:
+    """The console script (and `python -m persona_site`): the command line, then, after a build, an exit that
+    leaves the build's objects to the operating system rather than freeing them one by one (60 ms for the
+    cache's 30,000 quote refs at 10,000 transcripts, issue 5). Output is flushed first; the exit code is
+    the command's."""
+    try:
+        main(prog_name="persona-site")
+    except SystemExit as exc:
+        if not _kept:
+            raise
+        code = exc.code
+    else:
+        return
+    if code is not None and not isinstance(code, int):
+        click.echo(code, err=True)
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (persona-site quotes | head): nothing more to say
+            pass
+    os._exit(code or 0)
 
 
 class _Commands(click.Group):
