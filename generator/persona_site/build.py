@@ -5,16 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import hashlib
-import multiprocessing
 import os
 import threading
 import time
 import unicodedata
 from collections.abc import Callable, Collection
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import jinja2
 
@@ -27,6 +25,9 @@ from .model import (Diagnostic, Parsed, Participant, Persona, Quote, QuoteRef, S
 from .reader import Undated, read_personas, read_transcript
 from .render import Renderer, RenderContext, Theme, freshness, quote_refs, transcript_url_path
 from .suggest import did_you_mean
+
+if TYPE_CHECKING:
+    import multiprocessing.process
 
 
 @dataclass
@@ -204,6 +205,8 @@ class Builder:
             unchanged = set(range(cache.SHARDS)) - changed
             to_write = len(self._cache) * len(changed) // cache.SHARDS  # about that many entries to pickle
             if to_write >= POOL_MIN_FILES and threading.active_count() == 1:
+                import multiprocessing  # here: a build that saves little, or nothing, never needs it (13 ms)
+
                 # Pickling 10,000 transcripts takes as long as rendering them: a forked copy of this process
                 # saves while this one renders (multiprocessing waits for it when the command exits).
                 self._saving = multiprocessing.get_context("fork").Process(target=cache.save,
@@ -496,6 +499,9 @@ def parse_transcripts(jobs: list[Job], config: Config, roles: dict[str, str], ti
         if meanwhile:
             meanwhile()
         return [_parse_job(job, *context) for job in jobs]
+    import multiprocessing  # here, as in _persist: only a large build starts processes
+    from concurrent.futures import ProcessPoolExecutor
+
     size = max(50, len(jobs) // (cores * 8))
     chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
     results: list[tuple] = []

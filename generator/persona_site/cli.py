@@ -127,6 +127,7 @@ def run() -> None:
     if code is not None and not isinstance(code, int):
         click.echo(code, err=True)
         code = 1
+    _kept[0].finish()  # the cache's forked saver, if still writing (the command's close waited for it already)
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
