@@ -7,6 +7,8 @@ import json
 import os
 import pickle
 import shutil
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -19,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from persona_site import cache, uptodate
-from persona_site.build import Builder
+from persona_site.build import POOL_MIN_FILES, Builder
 from persona_site.model import Parsed
 from persona_site.output import write_site
 
@@ -190,6 +192,20 @@ def large(repo):
     assert repo.run("build").exit_code == 0
     assert len(cache.load(repo.root / cache.DEFAULT_FOLDER)["transcripts"]) == POOL_MIN_FILES + 20  # saved by now
     return repo
+
+
+def test_a_large_first_build_in_its_own_process_equals_a_cold_build_in_this_one(large, monkeypatch, tmp_path):
+    """A process's first build may freeze what its workers sent (gc.freeze, never in this test process, which
+    has built before): the command in its own process, with the pool, gives the same site."""
+    shutil.rmtree(large.root / cache.DEFAULT_FOLDER)
+    shutil.rmtree(large.root / "site")
+    done = subprocess.run([sys.executable, "-m", "persona_site", "build", "--source", str(large.root)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert f"{POOL_MIN_FILES + 20:,} transcripts" in done.stderr
+    monkeypatch.setenv("PERSONA_SITE_CACHE", "off")
+    assert large.run("build", "--out", str(tmp_path / "cold")).exit_code == 0
+    assert site_files(large.root / "site") == site_files(tmp_path / "cold")
 
 
 def test_large_repository_edits_renames_and_deletes(large, monkeypatch, tmp_path):

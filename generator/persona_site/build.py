@@ -75,8 +75,11 @@ class Builder:
         self._cache_folder = cache.cache_folder(source) if cache_dir == "auto" else cache_dir
         self._save_cache = save_cache
         self._progress = progress
-        state = cache.load(self._cache_folder)
-        _freeze_once()
+        self._may_freeze = not _frozen
+        """The first Builder of a process: its first build may freeze what it parsed too (_freeze_once)."""
+        with cache.collector_paused():  # the loaded objects go to gc.freeze's generation without being scanned
+            state = cache.load(self._cache_folder)
+            _freeze_once()
         self._cache: dict[tuple, Parsed] = state.get("transcripts", {})
         """Cache key (Job.key) -> what reading that file gave."""
         self._stats: dict[str, tuple] = state.get("stats", {})
@@ -349,7 +352,8 @@ class Builder:
         pages = {}
         for job, (digest, done, html) in zip(jobs, parse_transcripts(jobs, config, roles, titles, cache.keys(),
                                                                       None if self.rev else self.source, page,
-                                                                      self._progress, meanwhile)):
+                                                                      self._progress, meanwhile,
+                                                                      freeze=self._may_freeze and not self._built)):
             keys[job.path] = key = job.key(digest)
             if html is not None:
                 pages[job.path.removeprefix("content/")] = html
@@ -431,8 +435,8 @@ class _Scan(NamedTuple):
 
 def _freeze_once() -> None:
     """gc.freeze() after the first cache is loaded: the collector need not scan it again (it is freed all the
-    same). Only once per process: freezing again would keep earlier builds' cyclic garbage (a Renderer and its
-    templates) alive for good."""
+    same). Only in a process's first Builder (and its first build: parse_transcripts): freezing later would keep
+    earlier builds' cyclic garbage (a Renderer and its templates) alive for good."""
     global _frozen
     if not _frozen:
         gc.freeze()
@@ -488,10 +492,14 @@ _worker_context: tuple = ()
 def parse_transcripts(jobs: list[Job], config: Config, roles: dict[str, str], titles: dict[str, str],
                       cached: Collection[tuple], source: Path | None, page: Callable[[Transcript], bytes] | None = None,
                       progress: Callable[[str, int, int], None] | None = None,
-                      meanwhile: Callable[[], None] | None = None) -> list[tuple]:
+                      meanwhile: Callable[[], None] | None = None, freeze: bool = False) -> list[tuple]:
     """(digest, Parsed or None when cached, page or None) per job: on every core for a large repository,
     in-process for a small one. Workers read their own files and render their pages; the main process
-    runs `meanwhile` as they do."""
+    runs `meanwhile` as they do.
+
+    The workers' results arrive with the collector paused (plain tuples, no cycles: at 10,000 transcripts its
+    passes over them took 90 ms), and with `freeze` go to gc.freeze's generation, never scanned again (40 ms
+    more)."""
     context = (config, roles, titles, cached, source, page)
     cores = os.cpu_count() or 1
     if len(jobs) < POOL_MIN_FILES or cores < 2 or threading.active_count() > 1:
@@ -511,10 +519,13 @@ def parse_transcripts(jobs: list[Job], config: Config, roles: dict[str, str], ti
         parsing = pool.map(_parse_chunk, chunks)
         if meanwhile:
             meanwhile()
-        for chunk in parsing:
-            results.extend(chunk)
-            if progress:
-                progress("Reading transcripts", len(results), len(jobs))
+        with cache.collector_paused():
+            for chunk in parsing:
+                results.extend(chunk)
+                if progress:
+                    progress("Reading transcripts", len(results), len(jobs))
+            if freeze:
+                gc.freeze()
     return results
 
 

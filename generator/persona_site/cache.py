@@ -12,6 +12,8 @@ import gc
 import os
 import pickle
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__
@@ -54,37 +56,46 @@ def _shard(folder: Path, number: int) -> Path:
 
 def _read(path: Path) -> dict:
     """A cache file's state, or {} when it is missing, unreadable or from another version."""
-    enabled = gc.isenabled()
-    gc.disable()  # no cycles in a cache, and collecting while 100,000 objects arrive doubles the time
     try:
         with open(path, "rb") as handle:
             state = pickle.load(handle)
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError, TypeError,
             IndexError, KeyError, MemoryError):
         return {}
-    finally:
-        if enabled:
-            gc.enable()
     if not isinstance(state, dict) or state.get("version") != VERSION:
         return {}
     return state
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No garbage collection meanwhile: there are no cycles in a cache, and collecting while 100,000 objects
+    arrive, shard after shard, costs a third of a load (83M instructions at 10,000 transcripts)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def load(folder: Path | None) -> dict:
     """The cached state, or {} when there is none we can trust; a bad shard only loses its entries."""
     if folder is None:
         return {}
-    state = _read(folder / FILE)
-    if not state:
-        return {}
     from .model import Parsed  # here: a no-change build imports this module, not the model
 
-    transcripts: dict = {}
-    for number in range(SHARDS):
-        part = _read(_shard(folder, number)).get("transcripts")
-        if isinstance(part, dict):
-            transcripts.update((key, entry) for key, entry in part.items() if type(entry) is Parsed)
-    return {**state, "transcripts": transcripts}
+    with collector_paused():
+        state = _read(folder / FILE)
+        if not state:
+            return {}
+        transcripts: dict = {}
+        for number in range(SHARDS):
+            part = _read(_shard(folder, number)).get("transcripts")
+            if isinstance(part, dict):
+                transcripts.update((key, entry) for key, entry in part.items() if type(entry) is Parsed)
+        return {**state, "transcripts": transcripts}
 
 
 def save(folder: Path | None, state: dict, unchanged: set[int] | frozenset[int] = frozenset()) -> None:
