@@ -55,12 +55,38 @@ def test_in_its_own_process_a_command_says_everything_and_exits_with_its_code(hi
     assert listed.returncode == 0, listed.stderr
     assert json.loads(listed.stdout)["quotes"] == json.loads(history.run("quotes", "--format", "json").stdout)["quotes"]
     assert run_process(history, "quotes", "--role", "nobody").returncode == 2
+    touched = history.root / "content/transcripts/2026/new.md"
+    touched.write_text(touched.read_text() + "\n")  # so the next build builds
+    closed = subprocess.run(["bash", "-c", f'"{sys.executable}" -m persona_site build -q -s "{history.root}" >&-'],
+                            capture_output=True, text=True, timeout=120)
+    assert closed.returncode == 0, closed.stderr  # started with stdout closed (cron): still a success
     history.write("persona-site.toml", "title = [broken\n")
     failed = run_process(history, "build")
     assert failed.returncode == 1
     assert "persona-site.toml:1: error: this is not valid TOML" in failed.stderr
     assert "The build failed; the previous site is unchanged." in failed.stderr
     assert (history.root / "site/index.html").is_file()
+
+
+def test_a_command_run_in_process_keeps_nothing_of_its_build(history, monkeypatch):
+    """A tool or test that calls main() holds no build once it returns (the quick exit is run()'s alone)."""
+    import gc
+    import weakref
+
+    from persona_site import build
+
+    made = []
+    real = build.Builder.__init__
+
+    def init(self, *args, **kwargs):
+        made.append(weakref.ref(self))
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(build.Builder, "__init__", init)
+    assert history.run("build").exit_code == 0
+    assert history.run("quotes", "--format", "json").exit_code == 0
+    gc.collect()
+    assert len(made) == 2 and all(ref() is None for ref in made)
 
 
 def texts(result) -> list[str]:

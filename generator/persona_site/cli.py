@@ -103,12 +103,15 @@ def _build(source: Path, base_url: str | None = None, render: bool = True, rev: 
     except GitError as exc:
         click.echo(click.style(f"error: {exc}", fg="red"), err=True)
         sys.exit(1)
-    _kept[:] = (builder, result)  # see run()
+    if _quick_exit:
+        _kept[:] = (builder, result)  # see run()
     return result
 
 
+_quick_exit = False
+"""Set by run(): the process ends with the command, so a build's objects are kept for the OS to drop."""
 _kept: list = []
-"""The last build's Builder and result: kept until the process ends, for run() to leave them to the OS."""
+"""The last build's Builder and result, kept until the process ends (only under run())."""
 
 
 def run() -> None:
@@ -116,6 +119,8 @@ def run() -> None:
     leaves the build's objects to the operating system rather than freeing them one by one (60 ms for the
     cache's 30,000 quote refs at 10,000 transcripts, issue 5). Output is flushed first; the exit code is
     the command's."""
+    global _quick_exit
+    _quick_exit = True
     try:
         main(prog_name="persona-site")
     except SystemExit as exc:
@@ -130,7 +135,8 @@ def run() -> None:
     _kept[0].finish()  # the cache's forked saver, if still writing (the command's close waited for it already)
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.flush()
+            if stream is not None:  # None: started with the stream closed (cron, `>&-`)
+                stream.flush()
         except (OSError, ValueError):  # a closed pipe (persona-site quotes | head): nothing more to say
             pass
     os._exit(code or 0)
