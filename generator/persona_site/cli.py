@@ -62,6 +62,13 @@ def _check_source(source: Path) -> None:
                                "pass --source DIR, or start one with 'persona-site init DIR'")
 
 
+def _work_tree(source: Path) -> None:
+    """Before a command walks the work tree: the folder is checked, and git begins its answers, which it gives
+    on another core while content/ is walked (gitmeta.ahead; until the command ends)."""
+    _check_source(source)
+    click.get_current_context().with_resource(gitmeta.ahead(source))
+
+
 class Progress:
     """A progress bar on a terminal, shown only once a build has taken about a second; never in CI logs."""
 
@@ -90,10 +97,8 @@ def _build(source: Path, base_url: str | None = None, render: bool = True, rev: 
     quotes read the cache but never write it."""
     from .build import Builder
 
-    if rev is None:
-        _check_source(source)
-        if files is None:
-            click.get_current_context().with_resource(gitmeta.ahead(source))  # git works while content/ is walked
+    if rev is None and files is None:
+        _work_tree(source)
     builder = Builder(source, base_url=base_url, rev=rev, save_cache=render, progress=progress)
     # The cache may still be saving in a forked process while the site is written: wait for it when the
     # command ends (a caller in the same process, such as a test, then finds it saved).
@@ -132,7 +137,6 @@ def run() -> None:
     if code is not None and not isinstance(code, int):
         click.echo(code, err=True)
         code = 1
-    _kept[0].finish()  # the cache's forked saver, if still writing (the command's close waited for it already)
     for stream in (sys.stdout, sys.stderr):
         try:
             if stream is not None:  # None: started with the stream closed (cron, `>&-`)
@@ -200,8 +204,7 @@ def build(source: Path, strict: bool, out: Path | None, base_url: str | None, re
     if rev is None:
         from .content import read_work_tree
 
-        _check_source(source)
-        click.get_current_context().with_resource(gitmeta.ahead(source))  # git works while content/ is walked
+        _work_tree(source)
         files = read_work_tree(source)  # walked once: for the fingerprint, then for the build
     fingerprint = uptodate.fingerprint(source, out, options, files) if files else None
     stamp = uptodate.check(folder, fingerprint, out) if fingerprint else None

@@ -37,8 +37,12 @@ def _git(root: Path, *args: str, input: bytes | None = None) -> bytes:
     return done.stdout
 
 
+def _head_info(rev: str) -> tuple[str, ...]:
+    return ("log", "-1", "--format=%H%x00%h%x00%cI", rev, "--")
+
+
 _IS_REPOSITORY = ("rev-parse", "--is-inside-work-tree")
-_HEAD_INFO = ("log", "-1", "--format=%H%x00%h%x00%cI", "HEAD", "--")
+_HEAD_INFO = _head_info("HEAD")
 _STATUS = ("--no-optional-locks", "status", "--porcelain", "-z", "--untracked-files=normal", "--",
            "content", "themes", "persona-site.toml")
 _started: dict[tuple[str, tuple[str, ...]], subprocess.Popen | subprocess.CompletedProcess] = {}
@@ -118,7 +122,7 @@ def read_tree(root: Path, rev: str, paths: tuple[str, ...]) -> dict[str, bytes]:
 def head_info(root: Path, rev: str = "HEAD") -> dict:
     """The commit a site is built from: sha, short sha, date; {} outside git or before the first commit."""
     try:
-        sha, short, date = _git(root, *_HEAD_INFO[:3], rev, "--").decode().strip().split("\0")
+        sha, short, date = _git(root, *_head_info(rev)).decode().strip().split("\0")
     except (GitError, ValueError):
         return {}
     return {"commit": sha, "short": short, "date": date[:10]}
