@@ -19,7 +19,7 @@ import jinja2
 from .archive import Archive
 from .config import CONFIG_NAME, Config, parse_config
 from . import cache, gitmeta
-from .content import LINK_OUT, MAX_FILE_BYTES, ContentFiles, Stat, decode, read_file, read_revision, read_work_tree, too_large
+from .content import LINK_OUT, MAX_FILE_BYTES, ContentFiles, Stat, decode, read_file, read_revision, too_large
 from .model import (Diagnostic, Parsed, Participant, Persona, Quote, QuoteRef, Site, Transcript, Transcripts, error,
                     freeze, thaw, warning)
 from .reader import Undated, read_personas, read_transcript
@@ -104,7 +104,11 @@ class Builder:
 
     def load(self) -> ContentFiles:
         """The files to build: the work tree, or the revision given (gitmeta.GitError if it is bad)."""
-        return read_revision(self.source, self.rev) if self.rev else read_work_tree(self.source)
+        if self.rev:
+            return read_revision(self.source, self.rev)
+        from .worktree import files  # here: it imports the cache's writer
+
+        return files(self.source, self._cache_folder, save=self._save_cache)
 
     def _renderer_for(self, theme: Theme) -> Renderer:
         """One Jinja environment across builds (it reloads edited templates itself; serve's rebuilds

@@ -104,10 +104,7 @@ def save(folder: Path | None, state: dict, unchanged: set[int] | frozenset[int] 
     if folder is None:
         return
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        ignore = folder / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("*\n")
+        ensure_folder(folder)
         shards: list[dict] = [{} for _ in range(SHARDS)]
         for key, entry in state.get("transcripts", {}).items():
             shards[shard_of(key)][key] = entry
@@ -118,6 +115,14 @@ def save(folder: Path | None, state: dict, unchanged: set[int] | frozenset[int] 
         write_atomic(folder / FILE, _pickle({**rest, "version": VERSION}))
     except OSError:
         pass
+
+
+def ensure_folder(folder: Path) -> None:
+    """The cache folder, made git-ignored when it is new."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("*\n")
 
 
 def _pickle(state: dict) -> bytes:

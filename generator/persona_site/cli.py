@@ -202,10 +202,10 @@ def build(source: Path, strict: bool, out: Path | None, base_url: str | None, re
     folder, options = cache.cache_folder(source), {"base_url": base_url, "rev": rev}
     files = None
     if rev is None:
-        from .content import read_work_tree
+        from .worktree import files as work_tree_files
 
         _work_tree(source)
-        files = read_work_tree(source)  # walked once: for the fingerprint, then for the build
+        files = work_tree_files(source, folder, save=True)  # found once: for the fingerprint, then for the build
     fingerprint = uptodate.fingerprint(source, out, options, files) if files else None
     stamp = uptodate.check(folder, fingerprint, out) if fingerprint else None
     if stamp is not None:  # nothing a build reads has changed since the last one

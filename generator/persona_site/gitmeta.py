@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ def _git(root: Path, *args: str, input: bytes | None = None) -> bytes:
     done = _started.get(key) if input is None else None
     try:
         if done is None:
+            _asked[key] = time.time_ns()
             done = subprocess.run(_command(root, args), input=input, capture_output=True, check=False)
         elif not isinstance(done, subprocess.CompletedProcess):  # begun ahead (see `ahead`): its answer, for the block
             stdout, stderr = done.communicate()
@@ -43,10 +45,15 @@ def _head_info(rev: str) -> tuple[str, ...]:
 
 _IS_REPOSITORY = ("rev-parse", "--is-inside-work-tree")
 _HEAD_INFO = _head_info("HEAD")
-_STATUS = ("--no-optional-locks", "status", "--porcelain", "-z", "--untracked-files=normal", "--",
+_STATUS = ("--no-optional-locks", "status", "--porcelain", "-z", "--untracked-files=all", "--ignored", "--",
            "content", "themes", "persona-site.toml")
+"""Every file git does not vouch for: changed, untracked (one by one, not by folder) and ignored."""
+_TRACKED = ("ls-files", "--stage", "-v", "-z", "--", TRANSCRIPTS)
+"""The transcripts in git's index: tag, mode, blob and path of each (worktree.py)."""
 _started: dict[tuple[str, tuple[str, ...]], subprocess.Popen | subprocess.CompletedProcess] = {}
 """(root, arguments) -> a git command begun ahead, then its answer, for the _git calls that ask it."""
+_asked: dict[tuple[str, tuple[str, ...]], int] = {}
+"""(root, arguments) -> when git was last asked (time.time_ns()): a file changed since may not be in its answer."""
 
 
 @contextmanager
@@ -61,6 +68,7 @@ def ahead(root: Path) -> Iterator[None]:
         if key in _started:  # an enclosing block began it
             continue
         try:
+            _asked[key] = time.time_ns()
             _started[key] = subprocess.Popen(_command(root, args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                              stderr=subprocess.PIPE)
         except OSError:  # no git: each call says so as it always did
@@ -128,13 +136,31 @@ def head_info(root: Path, rev: str = "HEAD") -> dict:
     return {"commit": sha, "short": short, "date": date[:10]}
 
 
+def status(root: Path) -> tuple[list[tuple[bytes, str]], int]:
+    """(state, path) of each content, config and theme file that is changed, untracked (b"??") or ignored
+    (b"!!"), by `git status --porcelain` (a rename gives its new path, and its old one as b"D "); and when git
+    was asked. GitError outside git."""
+    out = _git(root, *_STATUS)
+    entries, fields = [], iter(out.split(b"\0"))
+    for entry in fields:
+        if len(entry) > 3:
+            entries.append((entry[:2], entry[3:].decode("utf-8", "surrogateescape")))
+            if entry[0] in b"RC":  # the path it came from follows
+                entries.append((b"D ", next(fields, b"").decode("utf-8", "surrogateescape")))
+    return entries, _asked.get((str(root), _STATUS), 0)
+
+
+def tracked(root: Path) -> bytes:
+    """`git ls-files --stage -v -z` of the transcripts: "H 100644 <blob> 0\t<path>" for each (GitError outside git)."""
+    return _git(root, *_TRACKED)
+
+
 def dirty_paths(root: Path) -> set[str]:
     """Paths (relative to root) of content, config and theme files with uncommitted changes."""
     try:
-        out = _git(root, *_STATUS)
+        return {path for state, path in status(root)[0] if state != b"!!"}
     except GitError:
         return set()
-    return {entry[3:].decode("utf-8", "replace") for entry in out.split(b"\0") if len(entry) > 3}
 
 
 def uncommitted_lines(root: Path, paths: list[str]) -> dict[str, set[str]]:
