@@ -19,7 +19,7 @@ import jinja2
 from .archive import Archive
 from .config import CONFIG_NAME, Config, parse_config
 from . import cache, gitmeta
-from .content import LINK_OUT, MAX_FILE_BYTES, ContentFiles, Stat, decode, read_file, read_revision, too_large
+from .content import LINK_OUT, MAX_FILE_BYTES, RACY_NS, ContentFiles, Stat, decode, read_file, read_revision, too_large
 from .model import (Diagnostic, Parsed, Participant, Persona, Quote, QuoteRef, Site, Transcript, Transcripts, error,
                     freeze, thaw, warning)
 from .reader import Undated, read_personas, read_transcript
@@ -449,9 +449,6 @@ def _freeze_once() -> None:
 
 _frozen = False
 
-RACY_NS = 2_000_000_000
-"""A file changed this close to a build may change again within the same mtime tick: hash it next time
-(git's "racily clean" entries)."""
 
 
 def _digest(data: bytes) -> bytes:

@@ -17,6 +17,9 @@ MAX_FILE_BYTES = 5 * 1024 * 1024  # SECURITY.md, item 10: bounded time and memor
 LINK_OUT = "this is a link to something outside the repository: copy it in instead"
 PERSONAS = "content/personas"
 TRANSCRIPTS = "content/transcripts"
+RACY_NS = 2_000_000_000
+"""A file changed this close to a look at it may change again within the same mtime tick, or after git looked:
+look at it again next time (git's "racily clean" entries)."""
 
 
 @loaded_in_c

@@ -24,13 +24,10 @@ from typing import NamedTuple
 
 from . import __version__, gitmeta
 from .cache import ensure_folder, write_atomic
-from .content import MAX_FILE_BYTES, TRANSCRIPTS, ContentFiles, Stat, _stat, read_work_tree
+from .content import MAX_FILE_BYTES, RACY_NS, TRANSCRIPTS, ContentFiles, Stat, _stat, read_work_tree
 
 MEMO = "work-tree.pickle"
 FORMAT = 2
-RACY_NS = 2_000_000_000
-"""A file whose stat changed this close to when git was asked may have changed after git looked at it (as
-build.RACY_NS): it is stat-ed again next time."""
 _PREFIX = TRANSCRIPTS + "/"
 _TRUSTED_MODES = (b"H 100644 ", b"H 100755 ")
 """A regular file git checks (tag H): not a link (120000), a submodule (160000), assume-unchanged (h), or
