@@ -118,6 +118,27 @@ def test_edits_adds_deletes_commits_and_checkouts_are_seen_without_a_walk(looks)
     looks.check()
 
 
+def test_a_rename_git_sees_in_the_work_tree_drops_the_old_name(looks):
+    root = looks.repo.root / "content/transcripts/2026"
+    (root / "t0.md").rename(root / "renamed.md")
+    looks.repo.git("add", "-N", "content/transcripts/2026/renamed.md")  # status: " R renamed.md\0t0.md"
+    assert "content/transcripts/2026/t0.md" not in looks.check().stats
+
+
+def test_an_edit_that_keeps_size_and_times_is_seen_whatever_the_repository_says_of_ctime(looks):
+    looks.repo.git("config", "core.trustctime", "false")
+    looks.repo.git("config", "core.checkstat", "minimal")
+    path = looks.repo.root / "content/transcripts/2026/t2.md"
+    age(path, 100)
+    looks.repo.git("update-index", "--refresh")  # git's entry: that older time, not racily clean
+    looks.check()
+    time.sleep(1.1)  # a ctime in another second than git's entry (git may keep whole seconds)
+    info = path.stat()
+    path.write_text(path.read_text().replace("Quote 2", "Quote 7"))
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+    looks.check()
+
+
 def test_an_edit_that_keeps_size_and_modification_time_is_seen(looks):
     path = looks.repo.root / "content/transcripts/2026/t0.md"
     info = path.stat()
@@ -147,11 +168,16 @@ def test_a_file_changed_as_git_was_asked_is_looked_at_again_next_time(looks, mon
 
 
 @pytest.mark.parametrize("case", ["untracked link", "tracked link", "assume-unchanged", "skip-worktree",
-                                  "nested repository", "large file"])
-def test_what_git_cannot_vouch_for_is_walked(looks, case):
+                                  "nested repository", "large file", "linked folder", "folder moved out and linked"])
+def test_what_git_cannot_vouch_for_is_walked(looks, case, tmp_path):
     repo, root = looks.repo, looks.repo.root
     t = root / "content/transcripts/2026"
-    if case.endswith("link"):
+    if case == "linked folder":
+        (t.parent / "alias").symlink_to("2026")  # no .md in its name: git lists it as one untracked file
+    elif case == "folder moved out and linked":
+        shutil.move(t, tmp_path / "elsewhere")
+        t.symlink_to(tmp_path / "elsewhere")  # the walk refuses it (LINK_OUT); git lists its files as deleted
+    elif case.endswith("link"):
         (t / "link.md").symlink_to("t0.md")
         if case == "tracked link":
             repo.commit_all("link")

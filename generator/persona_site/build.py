@@ -19,7 +19,7 @@ import jinja2
 from .archive import Archive
 from .config import CONFIG_NAME, Config, parse_config
 from . import cache, gitmeta
-from .content import LINK_OUT, MAX_FILE_BYTES, RACY_NS, ContentFiles, Stat, decode, read_file, read_revision, too_large
+from .content import LINK_OUT, MAX_FILE_BYTES, RACY_NS, ContentFiles, Stat, decode, read_file, read_revision, read_work_tree, too_large
 from .model import (Diagnostic, Parsed, Participant, Persona, Quote, QuoteRef, Site, Transcript, Transcripts, error,
                     freeze, thaw, warning)
 from .reader import Undated, read_personas, read_transcript
@@ -106,6 +106,8 @@ class Builder:
         """The files to build: the work tree, or the revision given (gitmeta.GitError if it is bad)."""
         if self.rev:
             return read_revision(self.source, self.rev)
+        if self.preview:  # serve: its watcher patches this answer, and must know every hard link (links)
+            return read_work_tree(self.source)
         from .worktree import files  # here: it imports the cache's writer
 
         return files(self.source, self._cache_folder, save=self._save_cache)

@@ -19,7 +19,9 @@ class GitError(Exception):
 
 
 def _command(root: Path, args: tuple[str, ...]) -> list[str]:
-    return ["git", "-c", "core.quotepath=off", "-C", str(root), *args]
+    # git checks every field of a file's stat, whatever the repository says: worktree.py trusts its "unchanged".
+    return ["git", "-c", "core.quotepath=off", "-c", "core.trustctime=true", "-c", "core.checkstat=default",
+            "-C", str(root), *args]
 
 
 def _git(root: Path, *args: str, input: bytes | None = None) -> bytes:
@@ -145,7 +147,8 @@ def status(root: Path) -> tuple[list[tuple[bytes, str]], int]:
     for entry in fields:
         if len(entry) > 3:
             entries.append((entry[:2], entry[3:].decode("utf-8", "surrogateescape")))
-            if entry[0] in b"RC":  # the path it came from follows
+            if entry[0] in b"RC" or entry[1] in b"RC":  # the path it came from follows (a staged or an
+                # intent-to-add rename)
                 entries.append((b"D ", next(fields, b"").decode("utf-8", "surrogateescape")))
     return entries, _asked.get((str(root), _STATUS), 0)
 

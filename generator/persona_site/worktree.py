@@ -130,18 +130,23 @@ def _stats(source: Path, view: _View, tracked: bytes, memo: dict) -> dict[str, S
     else:  # the same blobs: the files found then (by path), and those git did not vouch for then or now
         paths = known if again <= known.keys() else sorted(known.keys() | again)
     stats: dict[str, Stat] = {}
+    real = os.path.realpath(source)
     for path in paths:
         if path in known and path not in again:
             stats[path] = known[path]
-        elif path[-3:] == ".md" and "/." not in path:  # as the walk: no hidden file or folder
+        elif "/." not in path:  # as the walk: no hidden file or folder
             try:
                 info = os.lstat(f"{source}/{path}")
             except FileNotFoundError:
                 continue  # deleted
             except OSError:
                 return None
+            if stat_module.S_ISLNK(info.st_mode) or os.path.realpath(f"{source}/{path}") != f"{real}/{path}":
+                return None  # a link, or a file in a linked folder: the walk follows it, or refuses it
+            if path[-3:] != ".md":
+                continue
             if not stat_module.S_ISREG(info.st_mode) or info.st_nlink > 1 or info.st_size > MAX_FILE_BYTES:
-                return None  # a link, a folder, a hard link, a file too large: the walk tells
+                return None  # a folder, a hard link, a file too large: the walk tells
             stats[path] = _stat(info)
     return stats
 
