@@ -54,7 +54,7 @@ def _shard(folder: Path, number: int) -> Path:
     return folder / f"transcripts-{number:02d}.pickle"
 
 
-def _read(path: Path) -> dict:
+def read_state(path: Path, version: str = VERSION) -> dict:
     """A cache file's state, or {} when it is missing, unreadable or from another version."""
     try:
         with open(path, "rb") as handle:
@@ -62,7 +62,7 @@ def _read(path: Path) -> dict:
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError, TypeError,
             IndexError, KeyError, MemoryError):
         return {}
-    if not isinstance(state, dict) or state.get("version") != VERSION:
+    if not isinstance(state, dict) or state.get("version") != version:
         return {}
     return state
 
@@ -87,12 +87,12 @@ def load(folder: Path | None) -> dict:
     from .model import Parsed  # here: a no-change build imports this module, not the model
 
     with collector_paused():
-        state = _read(folder / FILE)
+        state = read_state(folder / FILE)
         if not state:
             return {}
         transcripts: dict = {}
         for number in range(SHARDS):
-            part = _read(_shard(folder, number)).get("transcripts")
+            part = read_state(_shard(folder, number)).get("transcripts")
             if isinstance(part, dict):
                 transcripts.update((key, entry) for key, entry in part.items() if type(entry) is Parsed)
         return {**state, "transcripts": transcripts}
@@ -110,9 +110,8 @@ def save(folder: Path | None, state: dict, unchanged: set[int] | frozenset[int] 
             shards[shard_of(key)][key] = entry
         for number, part in enumerate(shards):
             if number not in unchanged:
-                write_atomic(_shard(folder, number), _pickle({"version": VERSION, "transcripts": part}))
-        rest = {name: value for name, value in state.items() if name != "transcripts"}
-        write_atomic(folder / FILE, _pickle({**rest, "version": VERSION}))
+                write_state(_shard(folder, number), {"transcripts": part})
+        write_state(folder / FILE, {name: value for name, value in state.items() if name != "transcripts"})
     except OSError:
         pass
 
@@ -125,8 +124,9 @@ def ensure_folder(folder: Path) -> None:
         ignore.write_text("*\n")
 
 
-def _pickle(state: dict) -> bytes:
-    return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+def write_state(path: Path, state: dict, version: str = VERSION) -> None:
+    """A cache file (read_state's), written atomically; OSError when it cannot be."""
+    write_atomic(path, pickle.dumps({**state, "version": version}, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def write_atomic(path: Path, data: bytes) -> None:

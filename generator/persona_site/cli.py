@@ -63,8 +63,8 @@ def _check_source(source: Path) -> None:
 
 
 def _work_tree(source: Path) -> None:
-    """Before a command walks the work tree: the folder is checked, and git begins its answers, which it gives
-    on another core while content/ is walked (gitmeta.ahead; until the command ends)."""
+    """Before a command looks at the work tree: the folder is checked, and git begins its answers, which it
+    gives on another core meanwhile (gitmeta.ahead; until the command ends)."""
     _check_source(source)
     click.get_current_context().with_resource(gitmeta.ahead(source))
 

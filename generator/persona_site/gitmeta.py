@@ -61,8 +61,8 @@ _asked: dict[tuple[str, tuple[str, ...]], int] = {}
 @contextmanager
 def ahead(root: Path) -> Iterator[None]:
     """Begin the git commands a build of the work tree asks (is it a repository, HEAD's commit, what is
-    uncommitted) before the build walks content/: git answers on another core while this process stats
-    10,000 files (issue 5). Inside the block, a _git call with the same arguments takes that answer; after
+    uncommitted) before the build looks at content/: git answers on another core while this process imports
+    and loads the last look (worktree.py), or walks 10,000 files (issue 5). Inside the block, a _git call with the same arguments takes that answer; after
     it, each is waited for if no call asked it, and dropped, so none is ever stale."""
     begun = []
     for args in (_IS_REPOSITORY, _HEAD_INFO, _STATUS):
