@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import http.server
 import shutil
 import threading
@@ -21,11 +22,10 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)")
 
 
-@pytest.fixture(scope="module")
-def site_url(tmp_path_factory):
-    root = tmp_path_factory.mktemp("browser")
+def _served(root: Path, config: str = ""):
     shutil.copytree(ROOT / "content", root / "content")
     repo = Repo(root)
+    repo.write("persona-site.toml", config)
     result = repo.run("build")
     assert result.exit_code == 0, result.output
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root / "site"))
@@ -34,6 +34,17 @@ def site_url(tmp_path_factory):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def site_url(tmp_path_factory):
+    yield from _served(tmp_path_factory.mktemp("browser"))
+
+
+@pytest.fixture(scope="module")
+def published_url(tmp_path_factory):
+    """The sample with its transcripts published."""
+    yield from _served(tmp_path_factory.mktemp("published"), "publish_transcripts = true\n")
 
 
 @pytest.fixture(scope="module")
@@ -63,16 +74,59 @@ def test_tag_filter_works_without_a_server_round_trip(browser, site_url):
     assert cards.count() == 20
     requests = []
     page.on("request", lambda r: requests.append(r.url))
-    page.get_by_role("link", name="Pain").first.click()
+    pain = page.locator(".tag-filter a[data-tag=pain]")
+    pain.click()
     visible = page.locator(".persona-quotes .quote-card:visible")
     assert 0 < visible.count() < 20
     for i in range(visible.count()):
         assert "pain" in visible.nth(i).get_attribute("data-tags").split()
     assert "tagged Pain" in page.locator(".filter-status").inner_text()
+    assert page.locator("#quotes-heading").inner_text() == "Latest pain quotes"
+    # The chosen chip is the current filter, not another page (the page did not change).
+    assert pain.get_attribute("aria-current") == "true"
+    assert page.locator(".tag-filter a[aria-current]").count() == 1
     assert requests == []
     page.get_by_role("link", name="All").first.click()
     assert page.locator(".persona-quotes .quote-card:visible").count() == 20
+    assert page.locator("#quotes-heading").inner_text() == "Latest quotes"
+    assert page.locator(".filter-status").inner_text() == ""
     page.close()
+
+
+def test_tag_filter_is_kept_in_the_address_and_leads_to_older_quotes(browser, site_url):
+    page = browser.new_page()
+    page.goto(site_url + "personas/head-of-revops/")
+    page.locator(".tag-filter a[data-tag=pain]").click()
+    shown = page.locator(".persona-quotes .quote-card:visible").count()
+    assert page.url.endswith("/personas/head-of-revops/#tag=pain")
+    page.reload()  # a reload, or the address shared, keeps the filter
+    assert page.locator(".persona-quotes .quote-card:visible").count() == shown
+    assert page.locator(".tag-filter a[data-tag=pain]").get_attribute("aria-current") == "true"
+    page.go_back()  # Back to the page as it opened
+    assert page.url.endswith("/personas/head-of-revops/")
+    assert page.locator(".persona-quotes .quote-card:visible").count() == 20
+    assert page.locator(".tag-filter a[data-tag='']").get_attribute("aria-current") == "true"
+    page.go_forward()
+    assert page.locator(".persona-quotes .quote-card:visible").count() == shown
+    # The status links to the tag's own page, with every quote of the tag, not only those among the latest 20.
+    total = int(page.locator(".tag-filter a[data-tag=pain] .count").inner_text())
+    more = page.locator(".filter-status a")
+    assert more.inner_text() == f"All {total} pain quotes"
+    more.click()
+    page.wait_for_url("**/personas/head-of-revops/pain/")
+    assert page.locator(".persona-quotes .quote-card").count() == min(total, 20)
+    assert page.locator(".tag-filter a[data-tag=pain]").get_attribute("aria-current") == "page"
+    page.close()
+
+
+def test_tag_chips_open_the_tag_pages_without_javascript(browser, site_url):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(site_url + "personas/head-of-revops/")
+    page.locator(".tag-filter a[data-tag=objection]").click()
+    page.wait_for_url("**/personas/head-of-revops/objection/")
+    assert page.locator("#quotes-heading").inner_text() == "Latest objection quotes"
+    context.close()
 
 
 @pytest.mark.parametrize("path", ["", "personas/cfo/", "tags/pain/"])
@@ -86,6 +140,21 @@ def test_pages_fit_a_phone_without_sideways_scrolling(browser, site_url, path, t
     page.screenshot(path=str(tmp_path / "phone.png"), full_page=False)
     page.close()
 
+
+CONTRAST_OF = """
+([one, two]) => {
+  const lum = (rgb) => {
+    const probe = document.createElement('span');
+    probe.style.color = rgb; document.body.appendChild(probe);
+    const [r, g, b] = getComputedStyle(probe).color.match(/\\d+(\\.\\d+)?/g).slice(0, 3).map(Number).map(v => {
+      v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+    probe.remove();
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const a = lum(one), b = lum(two);
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}
+"""
 
 CONTRAST = """
 (selector) => {
@@ -146,3 +215,44 @@ def test_last_heard_counts_from_the_day_the_page_is_read(browser, site_url):
     text = later.locator("time[data-days]").first.inner_text()
     assert text.endswith("days ago") and int(text.split()[0]) >= days + 10
     later.close()
+
+
+def test_quotes_in_a_published_transcript_stand_out_without_colour(browser, published_url):
+    page = browser.new_page()
+    page.goto(published_url + "personas/head-of-revops/")
+    # A screen reader's list of links tells one "in context" link from the next: each names its quote.
+    link = page.get_by_role("link", name=re.compile(r"^in context \(the quote of Head of Revenue Operations · .+, \d+ \w+ \d{4}\)$"))
+    assert link.count() == page.locator("a", has_text="in context").count() > 1
+    link.first.click()
+    mark = page.locator("mark.quote").first
+    mark.wait_for()
+    style = page.evaluate("""(el) => {
+        const own = getComputedStyle(el), after = getComputedStyle(el, '::after');
+        return {shadow: own.boxShadow, tags: after.content, fontSize: parseFloat(after.fontSize)};
+    }""", mark.element_handle())
+    # An underline in the accent colour besides the tint (WCAG 1.4.1), and the quote's tags in words.
+    assert "inset" in style["shadow"] and "-2px" in style["shadow"]
+    assert style["tags"] == f'"{mark.get_attribute("data-tags")}"'
+    assert style["fontSize"] >= 10
+    colour = "getComputedStyle(document.documentElement).getPropertyValue('{}')".format
+    ratio = page.evaluate(CONTRAST_OF, [page.evaluate(colour("--accent")), page.evaluate(colour("--accent-soft"))])
+    assert ratio >= 3  # the underline against the tint it sits on (WCAG 1.4.11)
+    page.close()
+
+
+def test_the_title_keeps_its_distance_from_the_top_of_a_phone(browser, site_url):
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page.goto(site_url + "personas/head-of-revops/")
+    assert page.evaluate("document.querySelector('.masthead nav').getBoundingClientRect().top "
+                         "> document.querySelector('.brand').getBoundingClientRect().bottom")  # wrapped, as on a phone
+    assert page.evaluate("document.querySelector('.brand').getBoundingClientRect().top") >= 8
+    page.close()
+
+
+def test_a_tag_pages_heading_is_as_large_as_a_heading(browser, site_url):
+    page = browser.new_page()
+    page.goto(site_url + "tags/objection/")
+    heading = page.evaluate("parseFloat(getComputedStyle(document.querySelector('h1 .chip')).fontSize)")
+    lede = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.lede')).fontSize)")
+    assert heading >= 1.5 * lede
+    page.close()

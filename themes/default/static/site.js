@@ -1,38 +1,66 @@
 // persona-site: progressive enhancement only; every page works without it.
 (function () {
   "use strict";
-  // Tag filter on a persona page: filter the listed quotes in place, no server needed.
+  // Tag filter on a persona page: filter the listed quotes in place, no server needed. The chips stay links to the
+  // persona's tag pages (without JavaScript, and with a modifier key, they open them); the choice is kept in the
+  // address (#tag=pain), so reload, Back and a shared link keep it; the status links to the tag's own page, which
+  // lists the quotes older than the latest ones shown here.
   var filter = document.querySelector("[data-filter]");
   var list = document.querySelector(".persona-quotes .quotes");
   if (filter && list) {
     var status = document.querySelector(".filter-status");
+    var heading = document.getElementById("quotes-heading");
+    var allHeading = heading ? heading.textContent : "";
     var cards = Array.prototype.slice.call(list.querySelectorAll("[data-quote-id]"));
     var links = Array.prototype.slice.call(filter.querySelectorAll("a[data-tag]"));
     var onTagPage = links.some(function (a) { return a.getAttribute("data-tag") && a.getAttribute("aria-current"); });
+    var label = function (link) { return link.firstChild.textContent.trim(); };
+    var apply = function (tag) {
+      var chosen = links.filter(function (link) { return link.getAttribute("data-tag") === tag; })[0];
+      if (!chosen) { tag = ""; chosen = links[0]; }
+      var shown = 0;
+      cards.forEach(function (card) {
+        var show = !tag || (card.getAttribute("data-tags") || "").split(" ").indexOf(tag) !== -1;
+        card.hidden = !show;
+        if (show) shown += 1;
+      });
+      links.forEach(function (link) {
+        if (link === chosen) link.setAttribute("aria-current", "true");  // the chosen filter, not another page
+        else link.removeAttribute("aria-current");
+      });
+      if (heading) heading.textContent = tag ? "Latest " + label(chosen).toLowerCase() + " quotes" : allHeading;
+      if (status) {
+        status.textContent = "";
+        if (tag) {
+          var count = chosen.querySelector(".count");
+          var more = document.createElement("a");
+          more.href = chosen.href;
+          more.textContent = "All " + (count ? count.textContent.trim() + " " : "") + label(chosen).toLowerCase() + " quotes";
+          status.appendChild(document.createTextNode(
+            shown + " of the " + cards.length + " latest quotes " + (shown === 1 ? "is" : "are") + " tagged " + label(chosen) + ". "));
+          status.appendChild(more);
+        }
+      }
+    };
+    var fromAddress = function () {
+      var found = /^#tag=([\w-]+)$/.exec(window.location.hash);
+      apply(found ? found[1] : "");
+    };
     if (!onTagPage) {
       links.forEach(function (link) {
         link.addEventListener("click", function (event) {
-          if (event.metaKey || event.ctrlKey || event.shiftKey) return;
+          if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey || event.button !== 0) return;
           event.preventDefault();
           var tag = link.getAttribute("data-tag");
-          var shown = 0;
-          cards.forEach(function (card) {
-            var tags = (card.getAttribute("data-tags") || "").split(" ");
-            var show = !tag || tags.indexOf(tag) !== -1;
-            card.hidden = !show;
-            if (show) shown += 1;
-          });
-          links.forEach(function (other) {
-            if (other === link) other.setAttribute("aria-current", "page");
-            else other.removeAttribute("aria-current");
-          });
-          if (status) {
-            status.textContent = tag
-              ? shown + " of the " + cards.length + " latest quotes are tagged " + link.firstChild.textContent.trim() + ". The tag's own page lists more."
-              : "";
+          var address = window.location.pathname + window.location.search + (tag ? "#tag=" + tag : "");
+          if (address !== window.location.pathname + window.location.search + window.location.hash) {
+            window.history.pushState(null, "", address);
           }
+          apply(tag);
         });
       });
+      window.addEventListener("popstate", fromAddress);
+      if (window.location.hash) fromAddress();
     }
   }
 })();
