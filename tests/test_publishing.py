@@ -16,6 +16,7 @@ import yaml
 from click.testing import CliRunner
 
 from persona_site.cli import main
+from persona_site.init import PLACEHOLDER, requirement
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -123,6 +124,10 @@ def _git(cwd: Path, *args: str) -> None:
 
 def test_publish_run_steps_build_a_fresh_clone(tmp_path):
     origin = init_repo(tmp_path)
+    # The team says where it installs persona-site from (init left a placeholder: this test's copy is a folder);
+    # here, the copy already importable.
+    requirements = origin / "requirements.txt"
+    requirements.write_text(requirements.read_text().replace(PLACEHOLDER, "persona-site"))
     _git(origin, "add", "-A")
     _git(origin, "commit", "-qm", "start")
     clone = tmp_path / "clone"
@@ -195,3 +200,29 @@ def test_init_inside_an_existing_repository_does_not_nest_git(tmp_path):
     result = CliRunner().invoke(main, ["init", str(tmp_path / "personas")])
     assert result.exit_code == 0
     assert not (tmp_path / "personas/.git").exists()
+
+
+def test_init_never_points_ci_at_a_bare_name_on_pypi(tmp_path):
+    # This test's persona-site is installed from a folder, which CI cannot reach: a placeholder, and a warning.
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "my personas")], catch_exceptions=False)
+    assert result.exit_code == 0
+    lines = [line for line in (tmp_path / "my personas/requirements.txt").read_text().splitlines()
+             if line and not line.startswith("#")]
+    assert lines == [PLACEHOLDER]
+    assert "requirements.txt: warning: edit it before you push" in result.stderr
+    assert f"Next: cd '{tmp_path / 'my personas'}' && persona-site serve" in result.output  # pastes as one folder
+    team_readme = (tmp_path / "my personas/README.md").read_text()
+    assert "pypi.org" not in team_readme
+
+
+@pytest.mark.parametrize("direct, line", [
+    ({"url": "https://github.com/acme/persona-site.git", "vcs_info": {"vcs": "git", "commit_id": "0123abc"}},
+     "persona-site @ git+https://github.com/acme/persona-site.git@0123abc"),
+    ({"url": "https://files.example.com/persona_site-0.1.0-py3-none-any.whl", "archive_info": {}},
+     "persona-site @ https://files.example.com/persona_site-0.1.0-py3-none-any.whl"),
+    ({"url": "file:///home/me/persona-site", "dir_info": {"editable": True}}, PLACEHOLDER),
+    ({"url": "file:///home/me/persona-site", "vcs_info": {"vcs": "git", "commit_id": "0123abc"}}, PLACEHOLDER),
+    (None, PLACEHOLDER),  # a package index: pip does not record which
+])
+def test_init_writes_where_this_copy_came_from_when_ci_can_reach_it(direct, line):
+    assert requirement(direct)[0] == line

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -111,19 +113,51 @@ GITIGNORE = '''\
 .persona-site-old-*
 '''
 
-REQUIREMENTS = f'''\
+REQUIREMENTS = '''\
 # Where the publish workflow installs persona-site from.
-# Point this at your team's copy if you install it another way,
-# e.g. persona-site @ git+https://github.com/your-org/persona-site@v{__version__}
-persona-site>={__version__}
+{comment}
+{line}
 '''
+PLACEHOLDER = f"persona-site @ git+https://github.com/YOUR-ORG/persona-site@v{__version__}"
+
+
+def requirement(direct: dict | None) -> tuple[str, str]:
+    """The requirements.txt line that installs this very persona-site in CI, and a comment on it, from how it was
+    installed (pip's direct_url.json, PEP 610): a git URL or an archive's address is written as it is, pinned to the
+    commit; anything CI cannot reach (this computer's folder, a wheel file, a package index whose address pip does
+    not record) gives PLACEHOLDER, to be replaced. Never a bare name: persona-site is not on PyPI, and a bare name
+    would install whatever someone publishes there under it."""
+    url = str((direct or {}).get("url", ""))
+    vcs = (direct or {}).get("vcs_info")
+    if url and not url.startswith("file:"):
+        if isinstance(vcs, dict) and vcs.get("vcs"):
+            ref = vcs.get("commit_id") or vcs.get("requested_revision")
+            return (f"persona-site @ {vcs['vcs']}+{url}" + (f"@{ref}" if ref else ""),
+                    "# The copy `persona-site init` ran from, at its commit.")
+        if "archive_info" in (direct or {}):
+            return f"persona-site @ {url}", "# The copy `persona-site init` ran from."
+    return PLACEHOLDER, ("# EDIT THIS LINE before you push: where your team installs persona-site from, such as\n"
+                         "# its git repository (as below) or a package index your CI is set up for.")
+
+
+def _installed_from() -> dict | None:
+    """This persona-site's direct_url.json (PEP 610), or None."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        text = distribution("persona-site").read_text("direct_url.json")
+        found = json.loads(text) if text else None
+    except (PackageNotFoundError, ValueError, OSError):
+        return None
+    return found if isinstance(found, dict) else None
 
 TEAM_README = '''\
 # Our buyer personas
 
 This repository is our buyer archive: call transcripts with the quotes that
 matter tagged, and one persona per buyer role. Every push to `main` rebuilds
-the persona site with [persona-site](https://pypi.org/project/persona-site/).
+the persona site with persona-site (`requirements.txt` says where it is
+installed from).
 
 ## Add a call
 
@@ -143,14 +177,15 @@ persona-site quotes --role head-of-revops --since 30d
 '''
 
 
-def _files(today: dt.date) -> dict[str, str]:
+def _files(today: dt.date, install: tuple[str, str]) -> dict[str, str]:
+    line, comment = install
     return {
         "persona-site.toml": CONFIG,
         "content/personas/head-of-revops.md": PERSONA,
         f"content/transcripts/{today.year}/{today.isoformat()}-example-co-discovery.md": TRANSCRIPT.format(date=today.isoformat()),
         ".gitignore": GITIGNORE,
         ".github/workflows/publish.yml": PUBLISH_WORKFLOW.read_text("utf-8"),
-        "requirements.txt": REQUIREMENTS,
+        "requirements.txt": REQUIREMENTS.format(line=line, comment=comment),
         "README.md": TEAM_README,
     }
 
@@ -171,7 +206,8 @@ def init(directory: Path, force: bool, source: Path) -> None:
         persona-site init team-personas && cd team-personas && persona-site serve
     """
     target = directory if directory.is_absolute() else source / directory
-    files = _files(dt.date.today())
+    install = requirement(_installed_from())
+    files = _files(dt.date.today(), install)
     existing = [rel for rel in files if (target / rel).exists()]
     if existing and not force:
         for rel in existing:
@@ -186,4 +222,8 @@ def init(directory: Path, force: bool, source: Path) -> None:
     if not gitmeta.is_repository(target):
         subprocess.run(["git", "init", "-q", "-b", "main", str(target)], check=False)
         click.echo(f"started a git repository in {target}")
-    click.echo(f"\nNext: cd {target} && persona-site serve   (then commit and push to publish)")
+    if install[0] == PLACEHOLDER:
+        click.echo(f"{target / 'requirements.txt'}: warning: edit it before you push: say where your team installs "
+                   "persona-site from (this copy came from a folder on this computer or a package index, which the "
+                   "publish workflow cannot know)", err=True)
+    click.echo(f"\nNext: cd {shlex.quote(str(target))} && persona-site serve   (then commit and push to publish)")
