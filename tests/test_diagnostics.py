@@ -174,3 +174,77 @@ def test_theme_must_be_a_folder_name(repo, theme):
     result = repo.run("check")
     assert result.exit_code == 1
     assert "persona-site.toml:1: error: 'theme' must be the name of a folder under themes/" in result.stderr
+
+
+def test_an_error_in_a_file_hides_none_of_the_others(repo):
+    # A quote id used twice is reported though one of its files has another error (the file's good quotes count).
+    repo.transcript("a.md", "**Dana Whitfield:** [First.]{#q-rollout .pain}\n\n**Priya Raman:** [Hers.]{.criteria}\n")
+    repo.transcript("b.md", "**Dana Whitfield:** [Again.]{#q-rollout .objection} and [typo]{.pian}\n")
+    result = repo.run("check")
+    assert result.exit_code == 1
+    assert "content/transcripts/b.md:11: error: unknown tag '.pian'" in result.stderr
+    assert ("content/transcripts/b.md:11: error: the quote id 'q-rollout' is used again at content/transcripts/a.md:11"
+            in result.stderr)
+    assert "3 errors\n" in result.stderr  # the unknown tag, and the id at each of its two places
+
+
+def test_a_file_with_an_error_still_counts_for_its_persona(repo):
+    # vp-sales is quoted only in the file with the error: no false "no quotes yet" warning beside the error.
+    repo.transcript("a.md", "**Dana Whitfield:** [Fine.]{.pain}\n")
+    repo.transcript("b.md", "**Priya Raman:** [Also fine.]{.criteria} and [typo]{.pian}\n")
+    result = repo.run("check")
+    assert result.exit_code == 1
+    assert "unknown tag '.pian'" in result.stderr
+    assert "no transcript quotes 'vp-sales' yet" not in result.stderr
+    assert "1 error\n" in result.stderr
+
+
+def test_a_participant_with_a_misspelt_role_is_still_a_participant(repo):
+    repo.transcript("a.md", "**Dana Whitfield:** [Fine.]{.pain}\n\n**Ann Lee:** [Hers.]{.pain}\n",
+                    participants="  Dana Whitfield: head-of-revops\n  Ann Lee: head-of-revop\n")
+    repo.transcript("b.md", "**Priya Raman:** [Fine.]{.criteria}\n")
+    result = repo.run("check")
+    assert result.exit_code == 1
+    assert ("content/transcripts/a.md:7: error: no persona defines the role 'head-of-revop'; "
+            "did you mean 'head-of-revops'?") in result.stderr
+    assert "not in the participants" not in result.stderr  # she is: only her role is wrong
+    assert "1 error\n" in result.stderr
+
+
+def test_a_bad_setting_hides_no_content_error(repo):
+    repo.transcript("a.md", "**Dana Whitfield:** [Typo.]{.pian}\n\n**Priya Raman:** [Fine.]{.criteria}\n")
+    repo.write("persona-site.toml", 'stale_after_days = "x"\n')
+    result = repo.run("check")
+    assert result.exit_code == 1
+    assert "persona-site.toml:1: error: 'stale_after_days' must be a whole number" in result.stderr
+    assert "content/transcripts/a.md:11: error: unknown tag '.pian'" in result.stderr
+
+
+def test_a_bad_tag_vocabulary_stops_before_the_content(repo):
+    # Every tagged quote would be an error against a vocabulary that is not the one written: only the config's.
+    repo.transcript("a.md", "**Dana Whitfield:** [Fine.]{.risk}\n")
+    repo.write("persona-site.toml", '[tags]\nrisk = "Risk"\nPain = "Pain"\n')
+    result = repo.run("check")
+    assert result.exit_code == 1
+    assert "persona-site.toml:3: error: tag 'Pain' must be lower-case" in result.stderr
+    assert "unknown tag '.risk'" not in result.stderr
+    assert "1 error\n" in result.stderr
+
+
+def test_check_with_warnings_does_not_say_no_problems(repo):
+    repo.transcript("a.md", "**Dana Whitfield:** [Fine.]{.pain} and [lost]{pain}\n\n**Priya Raman:** [Fine.]{.criteria}\n")
+    result = repo.run("check")
+    assert result.exit_code == 0
+    assert "a.md:11: warning: '{pain}' is not a list of tags, so these words are not a quote: write '{.pain}'" in result.stderr
+    assert "No problems" not in result.stderr
+    assert "No errors in 1 transcript and 2 personas; the warnings above are worth a look." in result.stderr
+
+
+def test_strict_shows_and_annotates_warnings_as_the_errors_it_makes_them(repo):
+    repo.transcript("a.md", "**Dana Whitfield:** [Fine.]{.pain}\n")  # vp-sales has no quotes: a warning
+    result = repo.run("check", "--strict", env={"GITHUB_ACTIONS": "true"})
+    assert result.exit_code == 1
+    assert "content/personas/vp-sales.md:1: error: no transcript quotes 'vp-sales' yet" in result.stderr
+    assert "::error file=content/personas/vp-sales.md,line=1::no transcript quotes" in result.stdout
+    assert "--strict makes warnings errors" in result.stderr
+    assert "1 error\n" in result.stderr

@@ -33,9 +33,12 @@ def sample_site(tmp_path_factory) -> Path:
     try:
         result = repo.run("build", "--strict")
         assert result.exit_code == 1, "the sample has one stale persona: --strict must fail"
-        assert "security-reviewer.md:1: warning: stale" in result.stderr
+        # --strict makes the warning an error (spec section 5), and says so.
+        assert "security-reviewer.md:1: error: stale" in result.stderr
+        assert "--strict makes warnings errors" in result.stderr
         result = repo.run("build")
         assert result.exit_code == 0, result.output
+        assert "security-reviewer.md:1: warning: stale" in result.stderr
     finally:
         mp.undo()
     return root / "site"

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import jinja2
 
 from .archive import Archive
-from .config import CONFIG_NAME, Config, parse_config
+from .config import CONFIG_NAME, Config, read_config
 from . import cache, gitmeta
 from .content import LINK_OUT, MAX_FILE_BYTES, RACY_NS, ContentFiles, Stat, decode, read_file, read_revision, read_work_tree, too_large
 from .model import (Diagnostic, Parsed, Participant, Persona, Quote, QuoteRef, Site, Transcript, Transcripts, error,
@@ -124,8 +124,8 @@ class Builder:
     def build(self, files: ContentFiles | None = None, *, render: bool = True) -> BuildResult:
         self.finish()
         files = files or self.load()
-        config, problems = self._config(files)
-        if any(d.is_error for d in problems):
+        config, problems, usable = self._config(files)
+        if not usable:
             return BuildResult(config, problems)
         personas = self._personas(files, problems)
         roles = _roles(personas, problems)
@@ -272,16 +272,19 @@ class Builder:
         self._dated = dated
         return parsed
 
-    def _config(self, files: ContentFiles) -> tuple[Config, list[Diagnostic]]:
+    def _config(self, files: ContentFiles) -> tuple[Config, list[Diagnostic], bool]:
+        """The settings, every problem found so far, and whether the content can be checked with these settings
+        (config.read_config: a bad setting takes its default, a bad tag vocabulary stops the build here)."""
         problems = list(files.diagnostics)
-        config, found = Config(), []
+        config, found, usable = Config(), [], True
         if files.config is not None:
             text, bad = decode(CONFIG_NAME, files.config)
-            config, found = parse_config(text.removeprefix("\ufeff"), CONFIG_NAME) if text is not None else (Config(), [bad])
+            config, found, usable = (read_config(text.removeprefix("\ufeff"), CONFIG_NAME) if text is not None
+                                     else (Config(), [bad], False))
         problems += found
         if self.base_url:
             config = config.with_base_url(self.base_url)
-        return config, problems
+        return config, problems, usable
 
     def _personas(self, files: ContentFiles, problems: list[Diagnostic]) -> list[Persona]:
         personas, found = read_personas(files.personas)

@@ -37,9 +37,13 @@ rev_option = click.option("--rev", default=None, metavar="REV",
                           help="Use the content as it was at a git commit, branch or tag (e.g. HEAD~3, v2026-q3).")
 
 
-def print_diagnostics(diagnostics: list[Diagnostic]) -> None:
-    """Every problem as path:line: severity: message, plus GitHub annotations in Actions."""
+def print_diagnostics(diagnostics: list[Diagnostic], strict: bool = False) -> None:
+    """Every problem as path:line: severity: message, plus GitHub annotations in Actions; with `strict`, warnings
+    are shown, annotated and counted as the errors --strict makes them (spec section 5)."""
     github = os.environ.get("GITHUB_ACTIONS") == "true"
+    made_errors = strict and not all(d.is_error for d in diagnostics)
+    if strict:
+        diagnostics = [d._replace(severity="error") for d in diagnostics]
     for d in diagnostics:
         color = "red" if d.is_error else "yellow"
         click.echo(click.style(str(d), fg=color), err=True)
@@ -50,8 +54,10 @@ def print_diagnostics(diagnostics: list[Diagnostic]) -> None:
     errors = sum(d.is_error for d in diagnostics)
     warnings = len(diagnostics) - errors
     if diagnostics:
-        parts = [f"{n} {word}{'' if n == 1 else 's'}" for n, word in ((errors, "error"), (warnings, "warning")) if n]
+        parts = [_count(n, word) for n, word in ((errors, "error"), (warnings, "warning")) if n]
         click.echo(", ".join(parts), err=True)
+    if made_errors:
+        click.echo("--strict makes warnings errors: fix them, or run without --strict.", err=True)
 
 
 def _check_source(source: Path) -> None:
@@ -210,7 +216,7 @@ def build(source: Path, strict: bool, out: Path | None, base_url: str | None, re
     stamp = uptodate.check(folder, fingerprint, out) if fingerprint else None
     if stamp is not None:  # nothing a build reads has changed since the last one
         diagnostics = [Diagnostic(*d) for d in stamp["diagnostics"]]
-        print_diagnostics(diagnostics)
+        print_diagnostics(diagnostics, strict)
         if strict and diagnostics:
             click.echo("The build failed; the previous site is unchanged.", err=True)
             sys.exit(1)
@@ -218,7 +224,7 @@ def build(source: Path, strict: bool, out: Path | None, base_url: str | None, re
             click.echo(f"Nothing changed since the last build ({stamp['summary']}); {out} is up to date.", err=True)
         return
     result = _build(source, base_url, rev=rev, progress=progress, files=files)
-    print_diagnostics(result.diagnostics)
+    print_diagnostics(result.diagnostics, strict)
     if result.failed(strict):
         click.echo("The build failed; the previous site is unchanged.", err=True)
         sys.exit(1)
@@ -251,10 +257,14 @@ def check(source: Path, strict: bool, rev: str | None) -> None:
         persona-site check --strict
     """
     result = _build(source, render=False, rev=rev)
-    print_diagnostics(result.diagnostics)
+    print_diagnostics(result.diagnostics, strict)
     if result.failed(strict):
         sys.exit(1)
-    click.echo(f"No problems in {len(result.site.transcripts)} transcripts and {len(result.site.personas)} personas.", err=True)
+    counted = f"{_count(len(result.site.transcripts), 'transcript')} and {_count(len(result.site.personas), 'persona')}"
+    if result.diagnostics:  # warnings only (--strict would have failed)
+        click.echo(f"No errors in {counted}; the warnings above are worth a look.", err=True)
+    else:
+        click.echo(f"No problems in {counted}.", err=True)
 
 
 def parse_since(value: str, now: dt.datetime) -> dt.datetime:

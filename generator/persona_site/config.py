@@ -80,11 +80,19 @@ def _line_of(text: str, key: str) -> int:
 
 def parse_config(text: str, path: str = CONFIG_NAME) -> tuple[Config, list[Diagnostic]]:
     """Parse the TOML text of a config file; errors are returned, not raised."""
+    config, diagnostics, _ = read_config(text, path)
+    return config, diagnostics
+
+
+def read_config(text: str, path: str = CONFIG_NAME) -> tuple[Config, list[Diagnostic], bool]:
+    """parse_config's answer, and whether the content can be checked with it: a setting with an error takes its
+    default (every error is reported, and a build with one fails), but with no tag vocabulary but the one written,
+    or none at all when the file is not TOML, every tagged quote would be an error too."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line = int(m.group(1)) if (m := re.search(r"line (\d+)", str(exc))) else 1
-        return Config(), [error(path, line, f"this is not valid TOML: {exc}")]
+        return Config(), [error(path, line, f"this is not valid TOML: {exc}")], False
     diagnostics: list[Diagnostic] = []
     values: dict[str, object] = {}
     for key, value in raw.items():
@@ -94,43 +102,47 @@ def parse_config(text: str, path: str = CONFIG_NAME) -> tuple[Config, list[Diagn
             diagnostics.append(warning(path, line, f"unknown key '{key}' is ignored{did_you_mean(key, _TYPES)}"))
         elif type(value) is not expected:  # bool is an int subclass: compare exactly
             diagnostics.append(error(path, line, f"'{key}' must be {_TYPE_NAMES[expected]}, not {value!r}"))
+            values[key] = None
         else:
             values[key] = value
-    diagnostics += _validate(values, text, path)
-    if any(d.is_error for d in diagnostics):
-        return Config(), diagnostics
-    if "base_url" in values:
+    for key, problem in _validate(values, text, path):
+        diagnostics.append(problem)
+        values[key] = None
+    if "base_url" in values and values["base_url"] is not None:
         values["base_url"] = normalize_base_url(values["base_url"])  # type: ignore[arg-type]
-    return Config(**values), diagnostics  # type: ignore[arg-type]
+    usable = "tags" not in values or values["tags"] is not None
+    return Config(**{key: value for key, value in values.items() if value is not None}), diagnostics, usable  # type: ignore[arg-type]
 
 
-def _validate(values: dict[str, object], text: str, path: str) -> list[Diagnostic]:
+def _validate(values: dict[str, object], text: str, path: str) -> list[tuple[str, Diagnostic]]:
+    """The errors in the values (each a key's, whose value is then not used), given only keys of the right type."""
+    values = {key: value for key, value in values.items() if value is not None}
     problems = []
     for key in ("quotes_per_role", "stale_after_days"):
         if key in values and values[key] < 1:  # type: ignore[operator]
-            problems.append(error(path, _line_of(text, key), f"'{key}' must be 1 or more"))
+            problems.append((key, error(path, _line_of(text, key), f"'{key}' must be 1 or more")))
     if values.get("attribution", "role") not in ATTRIBUTIONS:
         choices = ", ".join(f"'{a}'" for a in ATTRIBUTIONS)
-        problems.append(error(path, _line_of(text, "attribution"), f"'attribution' must be one of {choices}"))
+        problems.append(("attribution", error(path, _line_of(text, "attribution"), f"'attribution' must be one of {choices}")))
     if "timezone" in values:
         try:
             zoneinfo.ZoneInfo(values["timezone"])  # type: ignore[arg-type]
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             zones = zoneinfo.available_timezones()
             hint = did_you_mean(values["timezone"], zones)  # type: ignore[arg-type]
-            problems.append(error(path, _line_of(text, "timezone"), f"unknown timezone '{values['timezone']}'{hint}"))
+            problems.append(("timezone", error(path, _line_of(text, "timezone"), f"unknown timezone '{values['timezone']}'{hint}")))
     theme = values.get("theme", "default")
     if not _THEME.match(str(theme)):
-        problems.append(error(path, _line_of(text, "theme"),
-                              f"'theme' must be the name of a folder under themes/ (letters, digits and '-'), not '{theme}'"))
+        problems.append(("theme", error(path, _line_of(text, "theme"),
+                         f"'theme' must be the name of a folder under themes/ (letters, digits and '-'), not '{theme}'")))
     for slug, label in dict(values.get("tags", {})).items():  # type: ignore[call-overload]
         line = _line_of(text, slug)
         if not _SLUG.match(slug) or slug in ("index", "feed.xml", "quotes.json"):
-            problems.append(error(path, line, f"tag '{slug}' must be lower-case letters, digits and '-'"))
+            problems.append(("tags", error(path, line, f"tag '{slug}' must be lower-case letters, digits and '-'")))
         elif not isinstance(label, str):
-            problems.append(error(path, line, f"the label of tag '{slug}' must be a string"))
+            problems.append(("tags", error(path, line, f"the label of tag '{slug}' must be a string")))
     if values.get("tags") == {}:
-        problems.append(error(path, _line_of(text, "tags"), "[tags] must name at least one tag"))
+        problems.append(("tags", error(path, _line_of(text, "tags"), "[tags] must name at least one tag")))
     return problems
 
 

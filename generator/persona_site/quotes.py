@@ -33,6 +33,11 @@ _NOT_NAMES = {"note", "notes", "summary", "context", "agenda", "update", "action
               "recap", "attendees", "background", "question", "answer", "q", "a", "tl;dr", "edit", "todo"}
 
 
+UNRESOLVED = "?"
+"""The role of a participant whose role no persona defines: reported where it is written; their label still names
+them, and their tagged quotes wait for the fix without errors of their own."""
+
+
 class RawQuote(NamedTuple):
     """A quote as found in one transcript, before dates and roles are attached (a named tuple, made for
     every quote of every file: a frozen dataclass's __init__ costs several times as much)."""
@@ -53,6 +58,11 @@ class Extraction:
 
     quotes: list[RawQuote] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    spans: int = 0
+    """How many tag spans (`[words]{.tag}`) the walk read, quotes or not: misspelt_spans looks closer only at a
+    body with more `]{` than that."""
+    ends: int | None = None
+    """How many `]{` the body holds, when the walk counted them (the fast scan: cheaper than a count of the body)."""
     body_html: str | None = None
 
 
@@ -221,7 +231,7 @@ def _scan_simple(body: str, by_name: dict[str, Participant], path: str, doc: str
     if _UNKNOWN in speakers.values():
         _warn_unknown(text, by_name, path, line_offset + lead - 1, result.diagnostics)
     seen_ids: dict[str, int] = {}
-    line, counted = lead, 2
+    line, counted, ends = lead, 2, 0
     position = text.find("]{")
     while position != -1:
         start = text.rfind("\n\n", 0, position)
@@ -230,9 +240,11 @@ def _scan_simple(body: str, by_name: dict[str, Participant], path: str, doc: str
         line += text.count("\n", counted, start + 2)
         counted = start + 2
         content = text[start + 2:end].strip()
+        ends += content.count("]{")
         _quotes_of_paragraph(content, simple_spans(content), line_offset + line + 1,
                              _turn_before(text, start, speakers, by_name), path, doc, tags, seen_ids, result)
         position = text.find("]{", end)
+    result.ends = ends  # every `]{` is in a paragraph visited: text is the body less white space at its ends
     return True
 
 
@@ -782,6 +794,7 @@ def _add_quote(written: list[str], explicit: object, text: str, html: str, line:
                path: str, doc: str, tags: dict[str, str], seen_ids: dict[str, int],
                result: Extraction) -> RawQuote | None:
     """Check a span's tags and speaker; record it as a quote, or the problems with it."""
+    result.spans += 1
     problems = result.diagnostics
     text = " ".join(text.split())  # runs of white space as one space, as re's \s+ and strip() see it, but faster
     bad = () if len(written) == 1 and written[0] in tags else [t for t in written if t not in tags]  # one: usual
@@ -794,6 +807,8 @@ def _add_quote(written: list[str], explicit: object, text: str, html: str, line:
     if turn.speaker is None:
         problems.append(error(path, line, f"this tagged quote follows speaker '{turn.label}', who is not in the participants: "
                                           "add them to 'participants' with their role"))
+        return None
+    if turn.speaker.role == UNRESOLVED:
         return None
     if turn.speaker.role == "internal":
         problems.append(error(path, line, f"'{turn.speaker.name}' is on our side (role 'internal'); "
@@ -828,3 +843,87 @@ def _plain(token: Token) -> str:
     if token.type == "image":
         return "".join(_plain(c) for c in token.children or [])
     return ""
+
+
+# --- Spans that were surely meant as tagged quotes but are not (a typo must not drop a quote silently) -----------
+_SPAN_END = re.compile(r"\]\{([^{}\n]*)\}")
+_ATTR_TOKENS = re.compile(r"""[\w-]+=(?:"[^"]*"|'[^']*')|\S+""")
+_SPAN_TOKEN = re.compile(r"""\.[\w-]+|#[\w-]+|[\w-]+=(?:"[^"]*"|'[^']*'|[^\s"'{}]+)""")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+_CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
+
+
+def misspelt_spans(body: str, tags: dict[str, str], path: str, line_offset: int) -> list[Diagnostic]:
+    """Warnings for each `]{...}` outside code that names a tag but tags nothing: `{pain}`, `{ Pain }` or
+    `{.pain,.objection}` (not the attribute list the spec's `{.pain .objection}` is), `{#pain}` (an id), or a
+    `]{.pain}` whose `[` is in another paragraph (a quote does not cross paragraphs). Called only for a body
+    with more `]{` than extract_quotes read spans (Extraction.spans, .ends): most have none."""
+    names = {slug.casefold(): slug for slug in tags}
+    names.update((label.strip().casefold(), slug) for slug, label in tags.items() if label.strip().isidentifier())
+    found = []
+    for match in _SPAN_END.finditer(body):
+        attrs = match.group(1)
+        tokens = _ATTR_TOKENS.findall(attrs)
+        if tokens and all(_SPAN_TOKEN.fullmatch(token) for token in tokens):
+            if any(token[0] == "." for token in tokens):
+                if _opened_in_paragraph(body, match.start()):
+                    continue  # a span: a quote, or a problem extract_quotes reports
+                message = (f"']{{{attrs}}}' ends a tagged quote whose '[' is not in the same paragraph: "
+                           "a quote's words must be within one paragraph")
+            else:
+                meant = [names[token[1:].casefold()] for token in tokens if token[1:].casefold() in names]
+                if not meant or not all(token[0] == "#" for token in tokens):
+                    continue
+                message = f"'{{{attrs}}}' gives the words an id, not a tag: write '{{{_classes(meant)}}}' to tag them"
+        else:
+            meant = [names[word.casefold()] for word in re.split(r"[^\w-]+", attrs) if word.casefold() in names]
+            if not meant:
+                continue
+            message = (f"'{{{attrs}}}' is not a list of tags, so these words are not a quote: "
+                       f"write '{{{_classes(meant)}}}' (a dot before each tag, spaces between them)")
+        found.append((match.start(), message))
+    if not found:
+        return []
+    in_code = _code_lines(body)
+    problems = []
+    for at, message in found:
+        line = body.count("\n", 0, at)
+        start = body.rfind("\n", 0, at) + 1
+        end = body.find("\n", at)
+        text = body[start:len(body) if end == -1 else end]
+        if line in in_code or any(code.start() <= at - start < code.end() for code in _CODE_SPAN.finditer(text)):
+            continue
+        problems.append(warning(path, line_offset + line + 1, message))
+    return problems
+
+
+def _classes(slugs: list[str]) -> str:
+    return " ".join(f".{slug}" for slug in dict.fromkeys(slugs))
+
+
+def _opened_in_paragraph(body: str, end: int) -> bool:
+    """Whether the `]` at body[end] closes a `[` of its own paragraph (brackets between counted in pairs)."""
+    start = body.rfind("\n\n", 0, end) + 1  # 0: none
+    for blank in _BLANK_LINE.finditer(body, max(start - 1, 0), end):  # a blank line may hold spaces
+        start = blank.end()
+    segment = body[start:end]
+    if segment.rfind("[") > segment.rfind("]"):
+        return True  # the usual [words]{.tag}
+    depth = 0
+    for char in reversed(segment):
+        if char == "]":
+            depth += 1
+        elif char == "[":
+            if depth == 0:
+                return True
+            depth -= 1
+    return False
+
+
+def _code_lines(body: str) -> set[int]:
+    """The 0-based lines of body inside fenced or indented code blocks."""
+    lines: set[int] = set()
+    for token in block_markdown().parse(body):
+        if token.type in ("fence", "code_block") and token.map:
+            lines.update(range(*token.map))
+    return lines

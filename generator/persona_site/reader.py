@@ -13,7 +13,7 @@ from .content import decode
 from .frontmatter_yaml import FrontMatter, FrontMatterError, split_front_matter
 from .markdown import render
 from .model import Diagnostic, Participant, Persona, Quote, Transcript, error
-from .quotes import extract_quotes
+from .quotes import UNRESOLVED, extract_quotes, misspelt_spans
 from .suggest import did_you_mean
 
 SPECIAL_ROLES = ("internal", "unknown")
@@ -146,12 +146,17 @@ def read_transcript(
         problems.append(error(path, lines["recording"], "'recording' must be an http:// or https:// link"))
         strings["recording"] = None
     date = _transcript_date(path, meta, lines, zone, undated, problems)
-    participants = _participants(path, meta.get("participants"), lines, roles, problems)
-    found = extract_quotes(fm.body, path=path, doc=doc, line_offset=fm.body_line, participants=participants,
+    participants, unresolved = _participants(path, meta.get("participants"), lines, roles, problems)
+    found = extract_quotes(fm.body, path=path, doc=doc, line_offset=fm.body_line,
+                           participants=participants + unresolved if unresolved else participants,
                            tags=tags, render_body=render_body, speaker_label=speaker_label)
     problems += found.diagnostics
-    if date is None or any(d.is_error for d in problems):
+    if found.spans < (fm.body.count("]{") if found.ends is None else found.ends):  # a `]{` that tagged nothing
+        problems += misspelt_spans(fm.body, tags, path, fm.body_line)
+    if date is None:
         return None, problems
+    # With other errors the build fails, but the quotes that did read count for `check`'s other findings (a quote
+    # id used twice, a persona's freshness) and for `quotes`.
     when, date_only = date
     title = strings["title"] or _title_from_path(path)
     quotes = tuple(
@@ -189,14 +194,16 @@ def _transcript_date(path: str, meta: dict, lines: dict, zone: zoneinfo.ZoneInfo
 
 
 def _participants(path: str, value: object, lines: dict, roles: Mapping[str, str],
-                  problems: list[Diagnostic]) -> tuple[Participant, ...]:
+                  problems: list[Diagnostic]) -> tuple[tuple[Participant, ...], tuple[Participant, ...]]:
+    """The participants, and those whose role no persona defines (role UNRESOLVED: reported here; their labels
+    still name them)."""
     if value is None:
-        return ()
+        return (), ()
     if not isinstance(value, dict):
         problems.append(error(path, lines.get("participants", 1),
                               "'participants' must map each name to a role, e.g. 'Dana Whitfield: head-of-revops'"))
-        return ()
-    result = []
+        return (), ()
+    result, unresolved = [], []
     for name, spec in value.items():
         line = lines.get(f"participants.{name}", lines.get("participants", 1))
         title = None
@@ -219,6 +226,7 @@ def _participants(path: str, value: object, lines: dict, roles: Mapping[str, str
         if canonical is None:
             hint = did_you_mean(role, list(roles) + list(SPECIAL_ROLES))
             problems.append(error(path, line, f"no persona defines the role '{role}'{hint}"))
+            unresolved.append(Participant(str(name), UNRESOLVED, None))
             continue
         result.append(Participant(str(name), canonical, title.strip() if title else None))
-    return tuple(result)
+    return tuple(result), tuple(unresolved)
