@@ -248,3 +248,22 @@ def test_strict_shows_and_annotates_warnings_as_the_errors_it_makes_them(repo):
     assert "::error file=content/personas/vp-sales.md,line=1::no transcript quotes" in result.stdout
     assert "--strict makes warnings errors" in result.stderr
     assert "1 error\n" in result.stderr
+
+
+def test_check_finds_the_theme_template_error_a_build_would(repo):
+    repo.transcript("a.md", GOOD)
+    repo.write("persona-site.toml", 'theme = "mine"\n')
+    repo.write("themes/mine/templates/index.html", '{% extends "base.html" %}\n{% block main %}\n{{ site.title }\n{% endblock %}\n')
+    problem = "themes/mine/templates/index.html:3: error: the theme template failed: unexpected '}'"
+    for command in ("check", "build"):
+        result = repo.run(command)
+        assert result.exit_code == 1, command
+        assert problem in result.stderr, command  # the path relative to the source, as every path
+
+
+def test_a_theme_with_no_folder_is_a_warning(repo):
+    repo.transcript("a.md", GOOD)
+    repo.write("persona-site.toml", 'title = "X"\ntheme = "nope"\n')
+    result = repo.run("build")
+    assert result.exit_code == 0  # the built-in theme, as before, but not silently
+    assert "persona-site.toml:2: warning: there is no folder themes/nope, so the built-in theme is used" in result.stderr

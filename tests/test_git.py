@@ -153,6 +153,15 @@ def test_bad_revision_is_a_clear_error(history, rev):
     assert "Traceback" not in result.output
 
 
+def test_rev_before_the_first_commit_says_so(repo):
+    repo.transcript("a.md", "**Dana Whitfield:** [Words.]{.pain}\n")
+    repo.git("init", "-q", "-b", "main")
+    result = repo.run("build", "--rev", "HEAD")
+    assert result.exit_code == 1
+    assert "has no commits yet, so there is no 'HEAD' to build: commit your content first" in result.stderr
+    assert "Traceback" not in result.output
+
+
 def test_rev_outside_git_is_a_clear_error(repo):
     result = repo.run("check", "--rev", "HEAD")
     assert result.exit_code == 1

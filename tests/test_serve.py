@@ -113,6 +113,10 @@ def test_host_check_refuses_foreign_names(host, allowed):
     assert HostCheck.for_host("127.0.0.1").allows(host) is allowed
 
 
+def test_host_check_accepts_this_computers_name_as_the_readme_says():
+    assert HostCheck.for_host("127.0.0.1").allows(f"{socket.gethostname()}:8000")
+
+
 def test_host_check_on_every_address_accepts_addresses_not_names():
     check = HostCheck.for_host("0.0.0.0")
     assert check.allows("192.168.1.20:8000") and check.allows(f"{socket.gethostname()}:8000")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.parse
 import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
@@ -186,6 +187,19 @@ def test_published_transcripts_have_anchors_and_quotes_link_to_them(built):
     assert f'<mark id="{quote_id}" class="quote" data-quote-id="{quote_id}" data-tags="pain">' in html
     persona = (site / "personas/head-of-revops/index.html").read_text()
     assert f'href="/transcripts/2026/acme/#{quote_id}"' in persona
+
+
+def test_links_to_a_transcript_whose_name_has_spaces_or_accents_are_escaped(built):
+    built.transcript("2026/café call #2.md", "**Dana Whitfield:** [Ça coûte trop cher.]{.objection}\n", date="2026-11-01")
+    built.write("persona-site.toml", "publish_transcripts = true\n")
+    site = build(built)
+    persona = (site / "personas/head-of-revops/index.html").read_text()
+    feed = (site / "personas/head-of-revops/feed.xml").read_text()
+    quote = next(q for q in json.loads((site / "quotes.json").read_text())["quotes"] if q["tags"] == ["objection"])
+    href = f"/transcripts/2026/caf%C3%A9%20call%20%232/#{quote['id']}"
+    assert f'href="{href}"' in persona and f'href="{href}"' in feed  # an address, valid in a page and in Atom
+    # ...that leads to the page on disk, as a web server decodes it.
+    assert (site / urllib.parse.unquote(href.split("#")[0]).lstrip("/") / "index.html").is_file()
 
 
 def test_index_shows_freshness(built):

@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, NamedTuple
 import jinja2
 
 from .archive import Archive
-from .config import CONFIG_NAME, Config, read_config
+from .config import CONFIG_NAME, Config, line_of, read_config
 from . import cache, gitmeta
 from .content import LINK_OUT, MAX_FILE_BYTES, RACY_NS, ContentFiles, Stat, decode, read_file, read_revision, read_work_tree, too_large
 from .model import (Diagnostic, Parsed, Participant, Persona, Quote, QuoteRef, Site, Transcript, Transcripts, error,
                     freeze, thaw, warning)
 from .reader import Undated, read_personas, read_transcript
-from .render import Renderer, RenderContext, Theme, freshness, quote_refs, transcript_url_path
+from .render import (BUILTIN_THEME, Renderer, RenderContext, Theme, freshness, make_environment, quote_refs,
+                     transcript_url_path)
 from .suggest import did_you_mean
 
 if TYPE_CHECKING:
@@ -137,8 +138,15 @@ class Builder:
         if self.preview:
             now = now.replace(second=0)
         theme = Theme.for_site(self.source, config.theme)
+        if config.theme != "default" and len(theme.folders) == 1:  # no themes/<name>: the built-in theme alone
+            text = decode(CONFIG_NAME, files.config or b"")[0] or ""
+            problems.append(warning(CONFIG_NAME, line_of(text, "theme"),
+                                    f"there is no folder themes/{config.theme}, so the built-in theme is used: "
+                                    f"make that folder, or set 'theme' to one under themes/"))
         if files.revision is None:
             problems += theme_links(self.source)  # before a template is read (SECURITY.md, item 9)
+        if not render and not any(d.is_error for d in problems if d.path.startswith("themes/")):
+            problems += template_problems(theme)  # check: what a build would find compiling them
         ctx = RenderContext(config, now, {p.slug: p for p in personas}, live_reload=self.live_reload,
                             build_info=provenance)
         page = renderer = None
@@ -672,8 +680,32 @@ def resolve_role(role: str, personas: tuple[Persona, ...]) -> tuple[str | None, 
     return names.get(role), did_you_mean(role, names)
 
 
+def template_problems(theme: Theme) -> list[Diagnostic]:
+    """The syntax errors `check` reports in a theme of the site's own (a build reports them as it renders): each
+    of its templates compiled as a build compiles it, none rendered. The built-in templates are not compiled
+    again: they are tested with the tool (and compiling all of them would add 0.2 s to every check)."""
+    own = [folder / "templates" for folder in theme.folders if folder != BUILTIN_THEME]
+    names = sorted({path.relative_to(folder).as_posix() for folder in own if folder.is_dir()
+                    for path in folder.rglob("*") if path.is_file()})
+    if not names:
+        return []
+    env = make_environment(theme)
+    problems = []
+    for name in names:
+        try:
+            env.get_template(name)
+        except jinja2.TemplateError as exc:
+            problems.append(_template_problem(exc, theme))
+        except (UnicodeDecodeError, OSError) as exc:
+            problems.append(error(name, 0, f"the theme template could not be read: {exc}"))
+    return problems
+
+
 def _template_problem(exc: jinja2.TemplateError, theme: Theme) -> Diagnostic:
     """A theme bug as a diagnostic pointing at the template, not a traceback."""
-    name = getattr(exc, "filename", None) or getattr(exc, "name", None) or "theme"
+    name = str(getattr(exc, "filename", None) or getattr(exc, "name", None) or "theme")
     line = getattr(exc, "lineno", None) or 0
-    return error(str(name), line, f"the theme template failed: {exc.message or exc}")
+    for folder in theme.folders:  # themes/<name>/templates/x.html, relative to the source as every path is
+        if folder != BUILTIN_THEME and Path(name).is_relative_to(folder):
+            name = (Path("themes") / folder.name / Path(name).relative_to(folder)).as_posix()
+    return error(name, line, f"the theme template failed: {exc.message or exc}")

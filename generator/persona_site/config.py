@@ -73,7 +73,7 @@ def normalize_base_url(url: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-def _line_of(text: str, key: str) -> int:
+def line_of(text: str, key: str) -> int:
     match = re.search(rf"^\s*\"?{re.escape(key)}\"?\s*=", text, re.MULTILINE)
     return text.count("\n", 0, match.start()) + 1 if match else 1
 
@@ -96,7 +96,7 @@ def read_config(text: str, path: str = CONFIG_NAME) -> tuple[Config, list[Diagno
     diagnostics: list[Diagnostic] = []
     values: dict[str, object] = {}
     for key, value in raw.items():
-        line = _line_of(text, key)
+        line = line_of(text, key)
         expected = _TYPES.get(key)
         if expected is None:
             diagnostics.append(warning(path, line, f"unknown key '{key}' is ignored{did_you_mean(key, _TYPES)}"))
@@ -120,29 +120,29 @@ def _validate(values: dict[str, object], text: str, path: str) -> list[tuple[str
     problems = []
     for key in ("quotes_per_role", "stale_after_days"):
         if key in values and values[key] < 1:  # type: ignore[operator]
-            problems.append((key, error(path, _line_of(text, key), f"'{key}' must be 1 or more")))
+            problems.append((key, error(path, line_of(text, key), f"'{key}' must be 1 or more")))
     if values.get("attribution", "role") not in ATTRIBUTIONS:
         choices = ", ".join(f"'{a}'" for a in ATTRIBUTIONS)
-        problems.append(("attribution", error(path, _line_of(text, "attribution"), f"'attribution' must be one of {choices}")))
+        problems.append(("attribution", error(path, line_of(text, "attribution"), f"'attribution' must be one of {choices}")))
     if "timezone" in values:
         try:
             zoneinfo.ZoneInfo(values["timezone"])  # type: ignore[arg-type]
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             zones = zoneinfo.available_timezones()
             hint = did_you_mean(values["timezone"], zones)  # type: ignore[arg-type]
-            problems.append(("timezone", error(path, _line_of(text, "timezone"), f"unknown timezone '{values['timezone']}'{hint}")))
+            problems.append(("timezone", error(path, line_of(text, "timezone"), f"unknown timezone '{values['timezone']}'{hint}")))
     theme = values.get("theme", "default")
     if not _THEME.match(str(theme)):
-        problems.append(("theme", error(path, _line_of(text, "theme"),
+        problems.append(("theme", error(path, line_of(text, "theme"),
                          f"'theme' must be the name of a folder under themes/ (letters, digits and '-'), not '{theme}'")))
     for slug, label in dict(values.get("tags", {})).items():  # type: ignore[call-overload]
-        line = _line_of(text, slug)
+        line = line_of(text, slug)
         if not _SLUG.match(slug) or slug in ("index", "feed.xml", "quotes.json"):
             problems.append(("tags", error(path, line, f"tag '{slug}' must be lower-case letters, digits and '-'")))
         elif not isinstance(label, str):
             problems.append(("tags", error(path, line, f"the label of tag '{slug}' must be a string")))
     if values.get("tags") == {}:
-        problems.append(("tags", error(path, _line_of(text, "tags"), "[tags] must name at least one tag")))
+        problems.append(("tags", error(path, line_of(text, "tags"), "[tags] must name at least one tag")))
     return problems
 
 

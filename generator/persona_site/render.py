@@ -10,6 +10,7 @@ import operator
 import pickle
 import re
 import threading
+import urllib.parse
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -426,7 +427,8 @@ class Renderer:
         local = quote.date.astimezone(config.zone)
         link = None
         if config.publish_transcripts and quote.transcript in ctx.published:
-            link = ctx.url(transcript_url_path(quote.transcript)) + f"#{quote.id}"
+            # The file's own name on disk, escaped in the address: a space or 'ü' in a file name is not a URL
+            link = ctx.url(urllib.parse.quote(transcript_url_path(quote.transcript))) + f"#{quote.id}"
         return {
             "quote": quote, "role_title": role_title, "who": " · ".join(who),
             "date_iso": date_text(quote), "date_display": f"{local.day} {local:%b %Y}",

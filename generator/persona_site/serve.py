@@ -324,17 +324,16 @@ class HostCheck:
     """Which Host headers name this server: a DNS-rebinding page arrives under a foreign name."""
 
     names: frozenset[str]
-    """Names that always pass: localhost, loopback addresses, the --host given."""
+    """Names that always pass: localhost, loopback addresses, this machine's name, the --host given."""
     any_ip: bool
     """Bound to every address (0.0.0.0): any IP address, or this machine's name, reaches us."""
 
     @classmethod
     def for_host(cls, host: str) -> HostCheck:
-        names = {"localhost", "127.0.0.1", "::1", host.lower().strip("[]")}
-        wildcard = host in _WILDCARDS
-        if wildcard:
-            names.add(socket.gethostname().lower())
-        return cls(frozenset(names), wildcard)
+        # This machine's own name is no rebinding: an attacker's page arrives under the attacker's domain. On a
+        # loopback address it reaches the preview when the name resolves to it (Debian's 127.0.1.1 does not).
+        names = {"localhost", "127.0.0.1", "::1", socket.gethostname().lower(), host.lower().strip("[]")}
+        return cls(frozenset(names), host in _WILDCARDS)
 
     def allows(self, header: str | None) -> bool:
         if header is None:
