@@ -267,3 +267,13 @@ def test_a_theme_with_no_folder_is_a_warning(repo):
     result = repo.run("build")
     assert result.exit_code == 0  # the built-in theme, as before, but not silently
     assert "persona-site.toml:2: warning: there is no folder themes/nope, so the built-in theme is used" in result.stderr
+
+
+def test_an_alias_claimed_twice_is_reported_at_its_aliases_line(repo):
+    repo.transcript("a.md", GOOD)
+    repo.write("content/personas/cfo.md", "---\ntitle: CFO\nsummary: Money.\naliases: [revops-lead]\n---\nSketch.\n")
+    result = repo.run("check")
+    assert result.exit_code == 1
+    # cfo.md comes first and takes the alias; head-of-revops.md, whose line 4 also claims it, is told so there.
+    assert ("content/personas/head-of-revops.md:4: error: the alias 'revops-lead' already means the persona 'cfo'"
+            in result.stderr)

@@ -6,6 +6,7 @@ import datetime as dt
 import gc
 import hashlib
 import os
+import re
 import threading
 import time
 import unicodedata
@@ -129,7 +130,7 @@ class Builder:
         if not usable:
             return BuildResult(config, problems)
         personas = self._personas(files, problems)
-        roles = _roles(personas, problems)
+        roles = _roles(personas, problems, files.personas)
         titles = {p.slug: p.title for p in personas}
         provenance = self._provenance(files)
         history = self._git_history(provenance.get("full"))
@@ -610,19 +611,27 @@ def read_one(path: str, data: bytes, undated: Undated, config: Config, roles: di
                            render_body=config.publish_transcripts, speaker_label=speaker_label, added_in=added)
 
 
-def _roles(personas: list[Persona], problems: list[Diagnostic]) -> dict[str, str]:
-    """Every slug and alias -> its persona's slug; an alias claimed twice is an error."""
+def _roles(personas: list[Persona], problems: list[Diagnostic], files: dict[str, bytes] | None = None) -> dict[str, str]:
+    """Every slug and alias -> its persona's slug; an alias claimed twice is an error (at its persona's `aliases`
+    line, found in `files`, the personas' bytes by path)."""
     roles = {p.slug: p.slug for p in personas}
     for persona in personas:
+        where = f"content/{persona.path}"
         for alias in persona.aliases:
             if alias in roles and roles[alias] != persona.slug:
-                problems.append(error(f"content/{persona.path}", 1,
+                problems.append(error(where, _aliases_line(files, where),
                                       f"the alias '{alias}' already means the persona '{roles[alias]}'"))
             elif alias in ("internal", "unknown"):
-                problems.append(error(f"content/{persona.path}", 1, f"'{alias}' is a reserved role and cannot be an alias"))
+                problems.append(error(where, _aliases_line(files, where), f"'{alias}' is a reserved role and cannot be an alias"))
             else:
                 roles[alias] = persona.slug
     return roles
+
+
+def _aliases_line(files: dict[str, bytes] | None, path: str) -> int:
+    """The line of a persona file's `aliases:` key; 1 when it cannot be told."""
+    found = re.search(rb"^aliases[ \t]*:", (files or {}).get(path, b""), re.MULTILINE)
+    return files[path].count(b"\n", 0, found.start()) + 1 if found else 1
 
 
 def _site_checks(site: Site, archive: Archive, config: Config, now: dt.datetime) -> list[Diagnostic]:
