@@ -277,3 +277,44 @@ def test_an_alias_claimed_twice_is_reported_at_its_aliases_line(repo):
     # cfo.md comes first and takes the alias; head-of-revops.md, whose line 4 also claims it, is told so there.
     assert ("content/personas/head-of-revops.md:4: error: the alias 'revops-lead' already means the persona 'cfo'"
             in result.stderr)
+
+
+def test_a_quote_across_paragraphs_is_a_warning_with_windows_line_ends_too(repo):
+    path = repo.transcript("a.md", "**Dana Whitfield:** [We spend days\n\nreconciling.]{.pain}\n\n**Priya Raman:** [Fine.]{.criteria}\n")
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    result = repo.run("check")
+    assert "a.md:13: warning: ']{.pain}' ends a tagged quote whose '[' is not in the same paragraph" in result.stderr
+
+
+def test_published_transcripts_with_a_misspelt_role_report_it_without_a_crash(repo):
+    repo.transcript("a.md", "**Dana Whitfield:** [Fine.]{.pain}\n\n**Ann Lee:** [Hers.]{.pain}\n",
+                    participants="  Dana Whitfield: head-of-revops\n  Ann Lee: head-of-revop\n")
+    repo.write("persona-site.toml", "publish_transcripts = true\n")
+    for command in ("check", "build", "quotes"):
+        result = repo.run(command)
+        assert result.exit_code == 1, (command, result.output)
+        assert "no persona defines the role 'head-of-revop'" in result.stderr, command
+        assert "Traceback" not in result.output
+
+
+def test_check_compiles_templates_not_the_other_files_of_a_theme(repo):
+    repo.transcript("a.md", GOOD)
+    repo.write("persona-site.toml", 'theme = "mine"\n')
+    (repo.root / "themes/mine/templates").mkdir(parents=True)
+    (repo.root / "themes/mine/templates/.DS_Store").write_bytes(b"\x00\xff")
+    (repo.root / "themes/mine/templates/notes.txt").write_text("{% if x %}")
+    (repo.root / "themes/mine/templates/broken.html").write_bytes(b"\xff{{ x }}")
+    result = repo.run("check")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("themes/mine/templates/broken.html: error: this template could not be read")
+    assert "DS_Store" not in result.stderr and "notes.txt" not in result.stderr
+
+
+def test_quotes_shows_nothing_while_a_setting_is_wrong(repo):
+    # attribution decides what a quote names: a typo in it must not show what the right value would hide.
+    repo.transcript("a.md", GOOD)
+    repo.write("persona-site.toml", 'attribution = "roles"\n')
+    result = repo.run("quotes")
+    assert result.exit_code == 1
+    assert "persona-site.toml:1: error: 'attribution' must be one of" in result.stderr
+    assert "Acme Corp" not in result.output

@@ -693,21 +693,26 @@ def template_problems(theme: Theme) -> list[Diagnostic]:
     """The syntax errors `check` reports in a theme of the site's own (a build reports them as it renders): each
     of its templates compiled as a build compiles it, none rendered. The built-in templates are not compiled
     again: they are tested with the tool (and compiling all of them would add 0.2 s to every check)."""
-    own = [folder / "templates" for folder in theme.folders if folder != BUILTIN_THEME]
-    names = sorted({path.relative_to(folder).as_posix() for folder in own if folder.is_dir()
-                    for path in folder.rglob("*") if path.is_file()})
-    if not names:
+    own = {path.relative_to(folder / "templates").as_posix(): path for folder in theme.folders if folder != BUILTIN_THEME
+           for path in sorted((folder / "templates").rglob("*"))
+           if path.is_file() and path.suffix in TEMPLATE_SUFFIXES and not path.name.startswith(".")}
+    if not own:
         return []
     env = make_environment(theme)
     problems = []
-    for name in names:
+    for name, path in own.items():
         try:
             env.get_template(name)
         except jinja2.TemplateError as exc:
             problems.append(_template_problem(exc, theme))
         except (UnicodeDecodeError, OSError) as exc:
-            problems.append(error(name, 0, f"the theme template could not be read: {exc}"))
+            problems.append(error(f"themes/{path.parents[len(Path(name).parts)].name}/templates/{name}", 0,
+                                  f"this template could not be read: {exc}"))
     return problems
+
+
+TEMPLATE_SUFFIXES = (".html", ".htm", ".xml", ".j2", ".jinja", ".jinja2")
+"""What check compiles in a theme's templates/ folder: notes, editor files and .DS_Store are no templates."""
 
 
 def _template_problem(exc: jinja2.TemplateError, theme: Theme) -> Diagnostic:

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from . import __version__
 
-FORMAT = 5  # 3: entries are model.Parsed (pickled transcripts, quote refs), loaded in C; 4: model.freeze; 5: the scan
+FORMAT = 6  # 3: entries are model.Parsed (pickled transcripts, quote refs), loaded in C; 4: model.freeze; 5: the scan;
+# 6: a transcript with errors keeps its good quotes, and misspelt tag spans are warned about
 
 
 def _version() -> str:

@@ -20,6 +20,7 @@ import click
 from . import __version__, cache, gitmeta, uptodate
 from .gitmeta import GitError
 from .basics import Diagnostic
+from .config import CONFIG_NAME
 from .output import OutputRefused, check_output, write_site
 
 if TYPE_CHECKING:
@@ -304,8 +305,8 @@ def quotes(source: Path, role: str | None, tag: str | None, since: str | None, l
     from .suggest import did_you_mean
 
     result = _build(source, render=False, rev=rev)
-    if result.site is None:
-        print_diagnostics(result.diagnostics)
+    if result.site is None or any(d.is_error and d.path == CONFIG_NAME for d in result.diagnostics):
+        print_diagnostics(result.diagnostics)  # a setting with an error (such as attribution) decides what is shown
         sys.exit(1)
     config = result.config
     if role is not None:

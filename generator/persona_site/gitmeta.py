@@ -100,8 +100,8 @@ def resolve(root: Path, rev: str) -> str:
         return _git(root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}").decode().strip()
     except GitError:
         if not _has_commits(root):
-            raise GitError(f"{root} has no commits yet, so there is no '{rev}' to build: commit your content first, "
-                           "or leave out --rev to use the files as they are") from None
+            raise GitError(f"the repository in {root.resolve()} has no commits yet, so there is no '{rev}' to build: "
+                           "commit your content first, or leave out --rev to use the files as they are") from None
         raise GitError(f"'{rev}' is not a commit, branch or tag in {root}") from None
 
 

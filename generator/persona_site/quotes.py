@@ -547,8 +547,8 @@ def _plain_html(content: str, spans: list, found: _Turn | None, speaker_label, l
 def _clean_quote(words: str, classes: list[str], turn: _Turn | None, tags: dict[str, str]) -> bool:
     """Whether _add_quote takes a span as a quote with nothing to report."""
     speaker = turn.speaker if turn is not None else None
-    return bool(classes and words.strip() and speaker is not None and speaker.role not in ("internal", "unknown")
-                and all(c in tags for c in classes))
+    return bool(classes and words.strip() and speaker is not None
+                and speaker.role not in ("internal", "unknown", UNRESOLVED) and all(c in tags for c in classes))
 
 
 def _mark(quote: RawQuote, words: str) -> str:
@@ -846,84 +846,73 @@ def _plain(token: Token) -> str:
 
 
 # --- Spans that were surely meant as tagged quotes but are not (a typo must not drop a quote silently) -----------
-_SPAN_END = re.compile(r"\]\{([^{}\n]*)\}")
+_SPAN_END = re.compile(r"(?<!\\)\]\{([^{}\n]*)\}")  # not an escaped \]
 _ATTR_TOKENS = re.compile(r"""[\w-]+=(?:"[^"]*"|'[^']*')|\S+""")
 _SPAN_TOKEN = re.compile(r"""\.[\w-]+|#[\w-]+|[\w-]+=(?:"[^"]*"|'[^']*'|[^\s"'{}]+)""")
-_BLANK_LINE = re.compile(r"\n[ \t]*\n")
-_CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
+_CODE_SPAN = re.compile(r"(?<![\\`])(`+)(?!`).*?(?<!`)\1(?!`)", re.DOTALL)  # CommonMark: an escaped ` opens none
+_BACKSLASH_ESCAPE = re.compile(r"\\[\\`\[\]]")
 
 
 def misspelt_spans(body: str, tags: dict[str, str], path: str, line_offset: int) -> list[Diagnostic]:
     """Warnings for each `]{...}` outside code that names a tag but tags nothing: `{pain}`, `{ Pain }` or
     `{.pain,.objection}` (not the attribute list the spec's `{.pain .objection}` is), `{#pain}` (an id), or a
-    `]{.pain}` whose `[` is in another paragraph (a quote does not cross paragraphs). Called only for a body
-    with more `]{` than extract_quotes read spans (Extraction.spans, .ends): most have none."""
+    `]{.pain}` whose `[` is not in its paragraph (a quote crosses no paragraph, list item or quote block).
+
+    Called only for a body with more `]{` than extract_quotes read spans (Extraction.spans, .ends): most have
+    none. markdown-it's block parser gives the paragraphs (code blocks are none), each looked at in one pass."""
     names = {slug.casefold(): slug for slug in tags}
     names.update((label.strip().casefold(), slug) for slug, label in tags.items() if label.strip().isidentifier())
-    found = []
-    for match in _SPAN_END.finditer(body):
-        attrs = match.group(1)
-        tokens = _ATTR_TOKENS.findall(attrs)
-        if tokens and all(_SPAN_TOKEN.fullmatch(token) for token in tokens):
-            if any(token[0] == "." for token in tokens):
-                if _opened_in_paragraph(body, match.start()):
-                    continue  # a span: a quote, or a problem extract_quotes reports
-                message = (f"']{{{attrs}}}' ends a tagged quote whose '[' is not in the same paragraph: "
-                           "a quote's words must be within one paragraph")
-            else:
-                meant = [names[token[1:].casefold()] for token in tokens if token[1:].casefold() in names]
-                if not meant or not all(token[0] == "#" for token in tokens):
-                    continue
-                message = f"'{{{attrs}}}' gives the words an id, not a tag: write '{{{_classes(meant)}}}' to tag them"
-        else:
-            meant = [names[word.casefold()] for word in re.split(r"[^\w-]+", attrs) if word.casefold() in names]
-            if not meant:
-                continue
-            message = (f"'{{{attrs}}}' is not a list of tags, so these words are not a quote: "
-                       f"write '{{{_classes(meant)}}}' (a dot before each tag, spaces between them)")
-        found.append((match.start(), message))
-    if not found:
-        return []
-    in_code = _code_lines(body)
     problems = []
-    for at, message in found:
-        line = body.count("\n", 0, at)
-        start = body.rfind("\n", 0, at) + 1
-        end = body.find("\n", at)
-        text = body[start:len(body) if end == -1 else end]
-        if line in in_code or any(code.start() <= at - start < code.end() for code in _CODE_SPAN.finditer(text)):
+    for token in block_markdown().parse(body):
+        if token.type != "inline" or "]{" not in token.content or not token.map:
             continue
-        problems.append(warning(path, line_offset + line + 1, message))
+        content = token.content
+        # Code spans and escapes are text: blanked (same length, so positions and lines hold) before brackets count.
+        plain = _BACKSLASH_ESCAPE.sub("  ", _CODE_SPAN.sub(lambda m: _blank(m.group()), content))
+        opened = _opened_brackets(plain)
+        for match in _SPAN_END.finditer(plain):
+            message = _misspelt(match.group(1), match.start() in opened, names)
+            if message is not None:
+                problems.append(warning(path, line_offset + token.map[0] + content.count("\n", 0, match.start()) + 1,
+                                        message))
     return problems
+
+
+def _misspelt(attrs: str, opened: bool, names: dict[str, str]) -> str | None:
+    """What is wrong with a `]{attrs}`, if it surely meant a tag and tags nothing (`opened`: its `]` closes a `[`)."""
+    tokens = _ATTR_TOKENS.findall(attrs)
+    if tokens and all(_SPAN_TOKEN.fullmatch(token) for token in tokens):
+        if any(token[0] == "." for token in tokens):
+            if opened:
+                return None  # a span: a quote, or a problem extract_quotes reports
+            return (f"']{{{attrs}}}' ends a tagged quote whose '[' is not in the same paragraph: "
+                    "a quote's words must be within one paragraph")
+        meant = [names[token[1:].casefold()] for token in tokens if token[1:].casefold() in names]
+        if not meant or not all(token[0] == "#" for token in tokens):
+            return None
+        return f"'{{{attrs}}}' gives the words an id, not a tag: write '{{{_classes(meant)}}}' to tag them"
+    meant = [names[word.casefold()] for word in re.split(r"[^\w-]+", attrs) if word.casefold() in names]
+    if not meant:
+        return None
+    return (f"'{{{attrs}}}' is not a list of tags, so these words are not a quote: "
+            f"write '{{{_classes(meant)}}}' (a dot before each tag, spaces between them)")
+
+
+def _blank(text: str) -> str:
+    return re.sub(r"[^\n]", " ", text)
+
+
+def _opened_brackets(text: str) -> set[int]:
+    """The places of the `]` in text that close a `[` before them (brackets paired as they nest), in one pass."""
+    closing, stack = set(), []
+    for match in re.finditer(r"[\[\]]", text):
+        if match.group() == "[":
+            stack.append(match.start())
+        elif stack:
+            stack.pop()
+            closing.add(match.start())
+    return closing
 
 
 def _classes(slugs: list[str]) -> str:
     return " ".join(f".{slug}" for slug in dict.fromkeys(slugs))
-
-
-def _opened_in_paragraph(body: str, end: int) -> bool:
-    """Whether the `]` at body[end] closes a `[` of its own paragraph (brackets between counted in pairs)."""
-    start = body.rfind("\n\n", 0, end) + 1  # 0: none
-    for blank in _BLANK_LINE.finditer(body, max(start - 1, 0), end):  # a blank line may hold spaces
-        start = blank.end()
-    segment = body[start:end]
-    if segment.rfind("[") > segment.rfind("]"):
-        return True  # the usual [words]{.tag}
-    depth = 0
-    for char in reversed(segment):
-        if char == "]":
-            depth += 1
-        elif char == "[":
-            if depth == 0:
-                return True
-            depth -= 1
-    return False
-
-
-def _code_lines(body: str) -> set[int]:
-    """The 0-based lines of body inside fenced or indented code blocks."""
-    lines: set[int] = set()
-    for token in block_markdown().parse(body):
-        if token.type in ("fence", "code_block") and token.map:
-            lines.update(range(*token.map))
-    return lines

@@ -4,7 +4,7 @@
   // Tag filter on a persona page: filter the listed quotes in place, no server needed. The chips stay links to the
   // persona's tag pages (without JavaScript, and with a modifier key, they open them); the choice is kept in the
   // address (#tag=pain), so reload, Back and a shared link keep it; the status links to the tag's own page, which
-  // lists the quotes older than the latest ones shown here.
+  // lists more of the tag's quotes than the few among the latest ones shown here.
   var filter = document.querySelector("[data-filter]");
   var list = document.querySelector(".persona-quotes .quotes");
   if (filter && list) {
@@ -32,13 +32,18 @@
       if (status) {
         status.textContent = "";
         if (tag) {
-          var count = chosen.querySelector(".count");
-          var more = document.createElement("a");
-          more.href = chosen.href;
-          more.textContent = "All " + (count ? count.textContent.trim() + " " : "") + label(chosen).toLowerCase() + " quotes";
           status.appendChild(document.createTextNode(
-            shown + " of the " + cards.length + " latest quotes " + (shown === 1 ? "is" : "are") + " tagged " + label(chosen) + ". "));
-          status.appendChild(more);
+            shown + " of the " + cards.length + " latest quotes " + (shown === 1 ? "is" : "are") + " tagged " + label(chosen) + "."));
+          // The tag's own page lists as many of the tag's latest quotes as this page lists in all.
+          var count = chosen.querySelector(".count");
+          var there = Math.min(count ? Number(count.textContent) || 0 : 0, cards.length);
+          if (there > shown) {
+            var more = document.createElement("a");
+            more.href = chosen.href;
+            more.textContent = "The latest " + there + " " + label(chosen).toLowerCase() + " quotes";
+            status.appendChild(document.createTextNode(" "));
+            status.appendChild(more);
+          }
         }
       }
     };
