@@ -318,3 +318,25 @@ def test_quotes_shows_nothing_while_a_setting_is_wrong(repo):
     assert result.exit_code == 1
     assert "persona-site.toml:1: error: 'attribution' must be one of" in result.stderr
     assert "Acme Corp" not in result.output
+
+
+def test_a_participant_without_a_role_is_one_error_too(repo):
+    repo.transcript("a.md", "**Dana Whitfield:** [Fine.]{.pain}\n\n**Ann Lee:** [Hers.]{.pain}\n",
+                    participants='  Dana Whitfield: head-of-revops\n  Ann Lee: ""\n')
+    repo.transcript("b.md", "**Priya Raman:** [Fine.]{.criteria}\n")
+    result = repo.run("check")
+    assert result.exit_code == 1
+    assert "content/transcripts/a.md:7: error: give 'Ann Lee' a role" in result.stderr
+    assert "not in the participants" not in result.stderr
+    assert "1 error\n" in result.stderr
+
+
+def test_a_theme_template_not_saved_as_utf8_fails_the_build_with_its_name(repo):
+    repo.transcript("a.md", GOOD)
+    repo.write("persona-site.toml", 'theme = "mine"\n')
+    (repo.root / "themes/mine/templates").mkdir(parents=True)
+    (repo.root / "themes/mine/templates/base.html").write_bytes(b"caf\xe9 {{ x }}")
+    result = repo.run("build")
+    assert result.exit_code == 1
+    assert "themes/mine/templates/base.html: error: this template could not be read" in result.stderr
+    assert not (repo.root / "site").exists()

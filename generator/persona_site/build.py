@@ -176,6 +176,8 @@ class Builder:
                 result.outputs = self._renderer_for(theme).render(site, archive, ctx, pages, defer=self.preview)
             except jinja2.TemplateError as exc:
                 result.diagnostics.append(_template_problem(exc, theme))
+            except (UnicodeDecodeError, OSError) as exc:  # a template not saved as UTF-8, or unreadable: which one
+                result.diagnostics += template_problems(theme) or [error("themes", 0, f"the theme could not be read: {exc}")]
         return result
 
     def _archive(self, parsed: dict[str, Parsed], load: Callable[[QuoteRef], Quote]) -> Archive:
@@ -586,7 +588,7 @@ def _page(page: Callable[[Transcript], bytes] | None, transcript: Transcript) ->
     process renders it again and reports the template's problem)."""
     try:
         return page(transcript) if page else None
-    except jinja2.TemplateError:
+    except (jinja2.TemplateError, UnicodeDecodeError, OSError):
         return None
 
 

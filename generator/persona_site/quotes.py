@@ -849,8 +849,8 @@ def _plain(token: Token) -> str:
 _SPAN_END = re.compile(r"(?<!\\)\]\{([^{}\n]*)\}")  # not an escaped \]
 _ATTR_TOKENS = re.compile(r"""[\w-]+=(?:"[^"]*"|'[^']*')|\S+""")
 _SPAN_TOKEN = re.compile(r"""\.[\w-]+|#[\w-]+|[\w-]+=(?:"[^"]*"|'[^']*'|[^\s"'{}]+)""")
-_CODE_SPAN = re.compile(r"(?<![\\`])(`+)(?!`).*?(?<!`)\1(?!`)", re.DOTALL)  # CommonMark: an escaped ` opens none
-_BACKSLASH_ESCAPE = re.compile(r"\\[\\`\[\]]")
+_CODE_OR_ESCAPE = re.compile(r"[\\`]")
+_BACKTICKS_AT = re.compile(r"`+")
 
 
 def misspelt_spans(body: str, tags: dict[str, str], path: str, line_offset: int) -> list[Diagnostic]:
@@ -867,8 +867,7 @@ def misspelt_spans(body: str, tags: dict[str, str], path: str, line_offset: int)
         if token.type != "inline" or "]{" not in token.content or not token.map:
             continue
         content = token.content
-        # Code spans and escapes are text: blanked (same length, so positions and lines hold) before brackets count.
-        plain = _BACKSLASH_ESCAPE.sub("  ", _CODE_SPAN.sub(lambda m: _blank(m.group()), content))
+        plain = _without_code(content)
         opened = _opened_brackets(plain)
         for match in _SPAN_END.finditer(plain):
             message = _misspelt(match.group(1), match.start() in opened, names)
@@ -898,8 +897,29 @@ def _misspelt(attrs: str, opened: bool, names: dict[str, str]) -> str | None:
             f"write '{{{_classes(meant)}}}' (a dot before each tag, spaces between them)")
 
 
-def _blank(text: str) -> str:
-    return re.sub(r"[^\n]", " ", text)
+def _without_code(content: str) -> str:
+    r"""content with its code spans and backslash escapes of brackets, backticks and backslashes blanked, the same
+    length (places and lines hold), read left to right as CommonMark does: `\\` is a backslash, after which a
+    backtick opens code; an escaped backtick opens none; inside code a backslash is only a backslash."""
+    out, position, end = [], 0, len(content)
+    while (found := _CODE_OR_ESCAPE.search(content, position)) is not None:
+        at = found.start()
+        out.append(content[position:at])
+        if content[at] == "\\":
+            escaped = content[at:at + 2]
+            out.append("  " if escaped[1:] in ("[", "]", "`", "\\") else escaped)
+            position = at + len(escaped)
+            continue
+        run = _BACKTICKS_AT.match(content, at).group()
+        close = re.compile(f"(?<!`){run}(?!`)").search(content, at + len(run))
+        if close is None:  # no run of as many backticks closes it: text
+            out.append(run)
+            position = at + len(run)
+        else:
+            out.append(re.sub(r"[^\n]", " ", content[at:close.end()]))
+            position = close.end()
+    out.append(content[position:end])
+    return "".join(out)
 
 
 def _opened_brackets(text: str) -> set[int]:

@@ -220,6 +220,7 @@ def _participants(path: str, value: object, lines: dict, roles: Mapping[str, str
             spec = spec.get("role")
         if not isinstance(spec, str) or not spec.strip():
             problems.append(error(path, line, f"give '{name}' a role: a persona slug, 'internal' or 'unknown'"))
+            unresolved.append(Participant(str(name), UNRESOLVED, None))
             continue
         role = spec.strip()
         canonical = role if role in SPECIAL_ROLES else roles.get(role)
