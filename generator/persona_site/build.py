@@ -139,11 +139,6 @@ class Builder:
         if self.preview:
             now = now.replace(second=0)
         theme = Theme.for_site(self.source, config.theme)
-        if config.theme != "default" and len(theme.folders) == 1:  # no themes/<name>: the built-in theme alone
-            text = decode(CONFIG_NAME, files.config or b"")[0] or ""
-            problems.append(warning(CONFIG_NAME, line_of(text, "theme"),
-                                    f"there is no folder themes/{config.theme}, so the built-in theme is used: "
-                                    f"make that folder, or set 'theme' to one under themes/"))
         if files.revision is None:
             problems += theme_links(self.source)  # before a template is read (SECURITY.md, item 9)
         if not render and not any(d.is_error for d in problems if d.path.startswith("themes/")):
@@ -292,6 +287,10 @@ class Builder:
             text, bad = decode(CONFIG_NAME, files.config)
             config, found, usable = (read_config(text.removeprefix("\ufeff"), CONFIG_NAME) if text is not None
                                      else (Config(), [bad], False))
+            if usable and config.theme != "default" and not (self.source / "themes" / config.theme).is_dir():
+                found.append(warning(CONFIG_NAME, line_of(text, "theme"),
+                                     f"there is no folder themes/{config.theme}, so the built-in theme is used: "
+                                     f"make that folder, or set 'theme' to one under themes/"))
         problems += found
         if self.base_url:
             config = config.with_base_url(self.base_url)
@@ -632,8 +631,9 @@ def _roles(personas: list[Persona], problems: list[Diagnostic], files: dict[str,
 
 def _aliases_line(files: dict[str, bytes] | None, path: str) -> int:
     """The line of a persona file's `aliases:` key; 1 when it cannot be told."""
-    found = re.search(rb"^aliases[ \t]*:", (files or {}).get(path, b""), re.MULTILINE)
-    return files[path].count(b"\n", 0, found.start()) + 1 if found else 1
+    data = (files or {}).get(path, b"")
+    found = re.search(rb"^aliases[ \t]*:", data, re.MULTILINE)
+    return data.count(b"\n", 0, found.start()) + 1 if found else 1
 
 
 def _site_checks(site: Site, archive: Archive, config: Config, now: dt.datetime) -> list[Diagnostic]:
@@ -708,8 +708,7 @@ def template_problems(theme: Theme) -> list[Diagnostic]:
         except jinja2.TemplateError as exc:
             problems.append(_template_problem(exc, theme))
         except (UnicodeDecodeError, OSError) as exc:
-            problems.append(error(f"themes/{path.parents[len(Path(name).parts)].name}/templates/{name}", 0,
-                                  f"this template could not be read: {exc}"))
+            problems.append(error(_theme_path(theme, str(path)), 0, f"this template could not be read: {exc}"))
     return problems
 
 
@@ -719,9 +718,15 @@ TEMPLATE_SUFFIXES = (".html", ".htm", ".xml", ".j2", ".jinja", ".jinja2")
 
 def _template_problem(exc: jinja2.TemplateError, theme: Theme) -> Diagnostic:
     """A theme bug as a diagnostic pointing at the template, not a traceback."""
-    name = str(getattr(exc, "filename", None) or getattr(exc, "name", None) or "theme")
+    name = _theme_path(theme, str(getattr(exc, "filename", None) or getattr(exc, "name", None) or "theme"))
     line = getattr(exc, "lineno", None) or 0
-    for folder in theme.folders:  # themes/<name>/templates/x.html, relative to the source as every path is
-        if folder != BUILTIN_THEME and Path(name).is_relative_to(folder):
-            name = (Path("themes") / folder.name / Path(name).relative_to(folder)).as_posix()
     return error(name, line, f"the theme template failed: {exc.message or exc}")
+
+
+def _theme_path(theme: Theme, name: str) -> str:
+    """A file of the site's own theme as themes/<name>/templates/x.html, relative to the source as every path is;
+    any other name as it is."""
+    for folder in theme.folders:
+        if folder != BUILTIN_THEME and Path(name).is_relative_to(folder):
+            return (Path("themes") / folder.name / Path(name).relative_to(folder)).as_posix()
+    return name

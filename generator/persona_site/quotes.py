@@ -846,7 +846,7 @@ def _plain(token: Token) -> str:
 
 
 # --- Spans that were surely meant as tagged quotes but are not (a typo must not drop a quote silently) -----------
-_SPAN_END = re.compile(r"(?<!\\)\]\{([^{}\n]*)\}")  # not an escaped \]
+_SPAN_END = re.compile(r"\]\{([^{}\n]*)\}")  # in text whose escaped brackets _without_code blanked
 _ATTR_TOKENS = re.compile(r"""[\w-]+=(?:"[^"]*"|'[^']*')|\S+""")
 _SPAN_TOKEN = re.compile(r"""\.[\w-]+|#[\w-]+|[\w-]+=(?:"[^"]*"|'[^']*'|[^\s"'{}]+)""")
 _CODE_OR_ESCAPE = re.compile(r"[\\`]")
@@ -901,7 +901,7 @@ def _without_code(content: str) -> str:
     r"""content with its code spans and backslash escapes of brackets, backticks and backslashes blanked, the same
     length (places and lines hold), read left to right as CommonMark does: `\\` is a backslash, after which a
     backtick opens code; an escaped backtick opens none; inside code a backslash is only a backslash."""
-    out, position, end = [], 0, len(content)
+    out, position = [], 0
     while (found := _CODE_OR_ESCAPE.search(content, position)) is not None:
         at = found.start()
         out.append(content[position:at])
@@ -918,7 +918,7 @@ def _without_code(content: str) -> str:
         else:
             out.append(re.sub(r"[^\n]", " ", content[at:close.end()]))
             position = close.end()
-    out.append(content[position:end])
+    out.append(content[position:])
     return "".join(out)
 
 
