@@ -111,3 +111,51 @@ def repo(tmp_path: Path) -> Repo:
     for slug, text in PERSONAS.items():
         r.write(f"content/personas/{slug}.md", text)
     return r
+
+
+# --- Building in-process, through the pipeline's one function and an engine -------------------------------------
+
+def build_with(root: Path, engine=None, *, cache_dir="auto", **options):
+    """One build of root (build.build_site): by `engine`, else by a new PersistentEngine, as a command builds;
+    options are build.BuildOptions'. The engine made here is closed after the build (its cache saved)."""
+    from persona_site.build import BuildOptions, build_site
+    from persona_site.incremental import PersistentEngine
+
+    if engine is not None:
+        return build_site(root, BuildOptions(**options), engine)
+    made = PersistentEngine(root, cache_dir=cache_dir)
+    try:
+        return build_site(root, BuildOptions(**options), made)
+    finally:
+        made.close()
+
+
+def cold_build(root: Path, **options):
+    """The reference build (incremental.ColdEngine): every file read, nothing kept."""
+    from persona_site.incremental import ColdEngine
+
+    return build_with(root, ColdEngine(root, options.get("rev")), **options)
+
+
+class Kept:
+    """An engine kept across builds as serve keeps it (watching; the clock pinned to a minute), fed the watcher's
+    paths when a build is given them."""
+
+    def __init__(self, root: Path) -> None:
+        from persona_site.incremental import PersistentEngine
+
+        self.root, self.engine = root, PersistentEngine(root, cache_dir=None, watching=True)
+
+    def build(self, changed: set[str] | None = None):
+        self.engine.expect(changed)
+        return build_with(self.root, self.engine, minute_clock=True)
+
+    @property
+    def files(self):
+        """The content as the last build found it."""
+        return self.engine._files
+
+
+def made(data) -> bytes:
+    """An output's bytes: serve makes its JSON files when first asked for."""
+    return data() if callable(data) else data

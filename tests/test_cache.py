@@ -16,12 +16,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import site_files
+from conftest import build_with, site_files
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from persona_site import cache, uptodate
-from persona_site.build import POOL_MIN_FILES, Builder
+from persona_site.incremental import PersistentEngine, cache, uptodate
+from persona_site.incremental.pool import POOL_MIN_FILES
 from persona_site.model import Parsed
 from persona_site.output import write_site
 
@@ -149,7 +149,7 @@ def test_two_builds_at_once(cached, monkeypatch, tmp_path):
     results = []
 
     def one(out: Path) -> None:
-        result = Builder(cached.root).build()
+        result = build_with(cached.root)
         write_site(result.outputs, out, cached.root)
         results.append(out)
 
@@ -181,8 +181,6 @@ def test_a_valid_cache_is_really_used(cached):
 @pytest.fixture
 def large(repo):
     """Enough transcripts for the process pool and the cache saved in the background (POOL_MIN_FILES)."""
-    from persona_site.build import POOL_MIN_FILES
-
     for n in range(POOL_MIN_FILES + 20):
         repo.transcript(f"2026/call-{n:03d}.md", GOOD.replace("A fine quote.", f"Quote number {n:03d}."))
     repo.commit_all("many", date="2026-10-20T10:00:00+00:00")
@@ -243,7 +241,7 @@ def test_published_pages_rendered_by_the_workers_equal_those_rendered_from_the_c
 def test_small_changes_are_saved_together_and_a_save_rewrites_only_their_shards(large, monkeypatch, tmp_path):
     """A save takes 0.1-0.2 s at 10,000 transcripts: a build that changed a few leaves the cache alone (the next
     reads those few files again); once SAVE_AFTER have changed, a build saves them, in their shards only."""
-    from persona_site.build import SAVE_AFTER
+    from persona_site.incremental.store import SAVE_AFTER
 
     folder = large.root / cache.DEFAULT_FOLDER
 
@@ -271,11 +269,11 @@ def test_a_new_builder_does_not_keep_the_last_ones_garbage(repo):
     import weakref
 
     repo.transcript("2026/a.md", GOOD)
-    first = Builder(repo.root, cache_dir=None)
-    assert first.build().ok
+    first = PersistentEngine(repo.root, cache_dir=None)
+    assert build_with(repo.root, first).ok
     renderer = weakref.ref(first._renderer[1])
     del first
-    Builder(repo.root, cache_dir=None)
+    PersistentEngine(repo.root, cache_dir=None).store
     gc.collect()
     assert renderer() is None
 

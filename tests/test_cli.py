@@ -73,16 +73,16 @@ def test_a_command_run_in_process_keeps_nothing_of_its_build(history, monkeypatc
     import gc
     import weakref
 
-    from persona_site import build
+    from persona_site.incremental import PersistentEngine
 
     made = []
-    real = build.Builder.__init__
+    real = PersistentEngine.__init__
 
     def init(self, *args, **kwargs):
         made.append(weakref.ref(self))
         real(self, *args, **kwargs)
 
-    monkeypatch.setattr(build.Builder, "__init__", init)
+    monkeypatch.setattr(PersistentEngine, "__init__", init)
     assert history.run("build").exit_code == 0
     assert history.run("quotes", "--format", "json").exit_code == 0
     gc.collect()

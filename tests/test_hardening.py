@@ -14,11 +14,10 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
-from conftest import site_files
+from conftest import build_with, site_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from persona_site.build import Builder
 from persona_site.frontmatter_yaml import FrontMatterError, split_front_matter
 from persona_site.output import write_site
 from persona_site.render import _tojson
@@ -339,7 +338,7 @@ def test_failure_on_the_nth_page_keeps_the_previous_site(repo, monkeypatch):
     site = repo.root / "site"
     before = site_files(site)
     repo.write("persona-site.toml", 'title = "Every page changes"\n')
-    outputs = Builder(repo.root).build().outputs
+    outputs = build_with(repo.root).outputs
     calls = {"n": 0}
     real = os.write
 
@@ -366,9 +365,11 @@ def test_sigkill_mid_write_keeps_the_previous_site_and_the_next_build_cleans_up(
     script = f"""
 import os, signal
 from pathlib import Path
-from persona_site.build import Builder
+from persona_site.build import BuildOptions, build_site
+from persona_site.incremental import PersistentEngine
 from persona_site.output import write_site
-outputs = Builder(Path({str(repo.root)!r})).build().outputs
+root = Path({str(repo.root)!r})
+outputs = build_site(root, BuildOptions(), PersistentEngine(root)).outputs
 real = os.write
 count = [0]
 def dying(handle, data):
@@ -409,7 +410,7 @@ def test_any_text_builds_or_reports_never_raises(tmp_path_factory, body, value, 
         f"---\ntitle: {yaml_value}\ndate: 2026-10-01\ncompany: {yaml_value}\nparticipants:\n"
         f"  Dana Whitfield: head-of-revops\n---\n**Dana Whitfield:** [{quote}]{{.pain}} {body}\n", encoding="utf-8")
     (root / "persona-site.toml").write_text("publish_transcripts = true\n")
-    result = Builder(root).build()
+    result = build_with(root)
     if result.ok:
         for name, data in result.outputs.items():
             if name.endswith(".html"):

@@ -1,4 +1,4 @@
-"""A Builder kept across builds (serve's) patches what changed; every build equals a fresh Builder's."""
+"""A PersistentEngine kept across builds (serve's) patches what changed; every build equals the ColdEngine's."""
 
 from __future__ import annotations
 
@@ -16,9 +16,12 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from persona_site.archive import Archive
-from persona_site.build import Builder
+from conftest import Kept, cold_build, made
+
+from persona_site.incremental.render_memo import Deferred, spliced_document
 from persona_site.model import QuoteRef
-from persona_site.render import BUILTIN_THEME, Deferred, quotes_document, quotes_head, spliced_document
+from persona_site.render import quotes_document, quotes_head
+from persona_site.theme import BUILTIN_THEME
 
 WORDS = ["pipeline", "forecast", "renewal", "headcount", "audit", "budget", "rollout", "security"]
 TAGS = ["pain", "objection", "criteria"]
@@ -60,7 +63,7 @@ def test_a_kept_builder_gives_what_a_fresh_one_gives_through_many_edits(repo, pa
     for n, name in enumerate(names):
         repo.transcript(name, body(rng, n), date=date(rng))
     repo.commit_all("start", date="2026-11-01T10:00:00+00:00")
-    kept = Builder(repo.root, cache_dir=None, preview=True)  # as serve keeps it (the clock is pinned to a minute)
+    kept = Kept(repo.root)  # as serve keeps it (the clock is pinned to a minute)
     assert kept.build().ok
 
     for step in range(40):
@@ -95,12 +98,12 @@ def test_a_kept_builder_gives_what_a_fresh_one_gives_through_many_edits(repo, pa
                        BUILTIN_THEME.joinpath("templates/base.html").read_text().replace("</footer>", f"{step}</footer>"))
         else:
             repo.commit_all(f"step {step}", date=f"2026-11-{2 + step % 20:02d}T10:00:00+00:00")
-        got, fresh = kept.build(), Builder(repo.root, cache_dir=None).build()
+        got, fresh = kept.build(), cold_build(repo.root)
         assert [str(d) for d in got.diagnostics] == [str(d) for d in fresh.diagnostics], (step, action)
         assert got.outputs.keys() == fresh.outputs.keys(), (step, action)
         for out in fresh.outputs:
             data = got.outputs[out]
-            assert (data() if isinstance(data, Deferred) else data) == fresh.outputs[out], (step, action, out)
+            assert made(data) == fresh.outputs[out], (step, action, out)
     assert len(patched_calls) >= 20  # most builds patched the last archive (the test would not see it otherwise)
     assert any(removed and added for removed, added in patched_calls)
 
@@ -197,16 +200,14 @@ def test_serve_makes_json_files_when_asked_and_they_equal_a_fresh_build(repo):
     for n in range(30):
         repo.transcript(f"2026/call-{n:02d}.md", body(rng, n), date=date(rng))
     repo.commit_all("start", date="2026-11-01T10:00:00+00:00")
-    kept = Builder(repo.root, cache_dir=None, preview=True)
+    kept = Kept(repo.root)
     for step in range(12):
         result = kept.build()
         assert isinstance(result.outputs["quotes.json"], Deferred)
         if step % 3 != 1:  # now and then nobody asks
-            fresh = Builder(repo.root, cache_dir=None, preview=True).build()
+            fresh = Kept(repo.root).build()
             for name, data in fresh.outputs.items():
-                made = data() if isinstance(data, Deferred) else data
-                served = result.outputs[name]
-                assert (served() if isinstance(served, Deferred) else served) == made, (step, name)
+                assert made(result.outputs[name]) == made(data), (step, name)
         name = f"2026/call-{rng.randrange(30):02d}.md"
         repo.transcript(name, body(rng, 50 + step), date=date(rng))
 
@@ -215,7 +216,8 @@ def test_serve_saves_the_cache_after_its_first_build_when_idle_and_when_it_stops
     """A save of 10,000 entries takes 0.2 s: serve does not add it to every rebuild, yet loses nothing."""
     from serve_helpers import wait_until
 
-    from persona_site import cache, serve
+    from persona_site import serve
+    from persona_site.incremental import cache
 
     folder = repo.root / cache.DEFAULT_FOLDER
 
@@ -256,20 +258,6 @@ def age(root) -> None:
             os.utime(path, (when, when))
 
 
-class Serving:
-    """A kept builder fed the watcher's paths, as LiveSite feeds it."""
-
-    def __init__(self, root) -> None:
-        self.root, self.builder, self.files = root, Builder(root, cache_dir=None, preview=True), None
-
-    def build(self, changed: set[str] | None = None):
-        from persona_site.content import patch_work_tree
-
-        patched = patch_work_tree(self.root, self.files, changed) if changed is not None and self.files else None
-        self.files = patched or self.builder.load()
-        return self.builder.build(self.files)
-
-
 def test_a_transcript_that_reads_again_goes_back_in_order(repo):
     """Which of two colliding pages is named in the error depends on the order: it must be a fresh build's."""
     repo.write("persona-site.toml", "publish_transcripts = true\n")
@@ -278,14 +266,14 @@ def test_a_transcript_that_reads_again_goes_back_in_order(repo):
     (repo.root / "content/transcripts/2026/Acme.md").write_bytes(b"\xff\xfe not UTF-8")
     repo.commit_all("start")
     age(repo.root)
-    kept = Serving(repo.root)
+    kept = Kept(repo.root)
     kept.build()
     for words in ("other", "edited"):  # reads again, then an edit of a file that read cleanly
         repo.transcript("2026/Acme.md", GOOD.replace("fine", words))
         age(repo.root)
         got = kept.build({"content/transcripts/2026/Acme.md"})
         assert list(got.site.transcripts.paths) == sorted(got.site.transcripts.paths)
-        fresh = Builder(repo.root, cache_dir=None).build()
+        fresh = cold_build(repo.root)
         assert [str(d) for d in got.diagnostics] == [str(d) for d in fresh.diagnostics]
 
 
@@ -298,7 +286,7 @@ def test_line_commits_of_a_transcript_edited_since_added_are_kept_between_builds
     repo.transcript("2026/a.md", GOOD + "\n**Dana Whitfield:** [Later.]{.pain}\n")
     repo.commit_all("edit a", date="2026-10-05T10:00:00+00:00")
     age(repo.root)
-    kept = Serving(repo.root)
+    kept = Kept(repo.root)
     kept.build()
     calls = []
     real = gitmeta.History.line_commit
@@ -314,7 +302,7 @@ def test_line_commits_of_a_transcript_edited_since_added_are_kept_between_builds
 
 def test_git_init_while_serving_is_seen_at_the_next_save(repo):
     repo.transcript("2026/a.md", GOOD)
-    kept = Serving(repo.root)
+    kept = Kept(repo.root)
     assert kept.build().provenance == {}
     repo.commit_all("start")
     repo.transcript("2026/a.md", GOOD.replace("fine", "edited"))
@@ -349,13 +337,15 @@ def test_a_walk_that_fails_leaves_nothing_to_patch(repo, monkeypatch):
     site = serve.LiveSite(repo.root)
     site.rebuild()
     repo.write("content/personas/vp-sales.md", "---\ntitle: VP of Sales, renamed\n---\nSketch.\n")
-    real = Builder.load
+    from persona_site.incremental import persistent
 
-    def gone_mid_walk(self):
-        monkeypatch.setattr(Builder, "load", real)
+    real = persistent.read_work_tree
+
+    def gone_mid_walk(source):
+        monkeypatch.setattr(persistent, "read_work_tree", real)
         raise FileNotFoundError(2, "No such file or directory", "content/transcripts/2026/x.md")
 
-    monkeypatch.setattr(Builder, "load", gone_mid_walk)
+    monkeypatch.setattr(persistent, "read_work_tree", gone_mid_walk)
     with contextlib.redirect_stderr(io.StringIO()):
         assert not site.rebuild({"content/personas/vp-sales.md"}).ok
     repo.transcript("2026/b.md", GOOD.replace("fine", "bee 2"))

@@ -9,8 +9,9 @@ import threading
 
 import pytest
 
+from conftest import build_with
+
 from persona_site import output
-from persona_site.build import Builder
 from persona_site.output import write_site
 
 GOOD = "**Dana Whitfield:** [A fine quote.]{.pain}\n\n**Priya Raman:** [Another.]{.criteria}\n"
@@ -102,7 +103,7 @@ def test_two_builds_at_once_keep_user_files(built):
 
     def one(n: int) -> None:
         try:
-            result = Builder(built.root, base_url=f"/b{n}/", cache_dir=None).build()
+            result = build_with(built.root, base_url=f"/b{n}/", cache_dir=None)
             write_site(result.outputs, site, built.root)
         except Exception as exc:  # noqa: BLE001 -- collected and asserted below
             errors.append(exc)

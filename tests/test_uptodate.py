@@ -74,7 +74,7 @@ def test_no_cache_means_no_skipping(built, monkeypatch):
 
 
 def test_a_change_to_persona_site_itself_rebuilds(built, monkeypatch, tmp_path):
-    from persona_site import uptodate
+    from persona_site.incremental import uptodate
     from persona_site.content import read_work_tree
     files = read_work_tree(built.root)
     before = uptodate.fingerprint(built.root, built.root / "site", {}, files)

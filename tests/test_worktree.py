@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import transcript
 
-from persona_site import cache, content, gitmeta, worktree
+from persona_site import content, gitmeta
+from persona_site.incremental import cache, worktree
 from test_cache import GOOD, assert_same_as_cold, cached  # noqa: F401 (a fixture)
 
 BODY = "**Dana Whitfield:** [A quote.]{.pain}\n"

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from . import __version__, cache, gitmeta, uptodate
+from . import __version__
 from .gitmeta import GitError
 from .basics import Diagnostic
 from .config import CONFIG_NAME
@@ -25,7 +25,7 @@ from .output import OutputRefused, check_output, write_site
 
 if TYPE_CHECKING:
     from .build import BuildResult
-    from .content import ContentFiles
+    from .incremental import PersistentEngine
 # The pipeline (jinja2, markdown-it, PyYAML) is imported inside the commands that need it,
 # so `persona-site --help` and a no-change `build` start in a blink.
 
@@ -61,7 +61,8 @@ def print_diagnostics(diagnostics: list[Diagnostic], strict: bool = False) -> No
         click.echo("--strict makes warnings errors: fix them, or run without --strict.", err=True)
 
 
-def _check_source(source: Path) -> None:
+def check_source(source: Path) -> None:
+    """A usage error unless source is a content repository."""
     if not source.is_dir():
         raise click.UsageError(f"there is no folder {source}")
     if not (source / "content").is_dir():
@@ -69,11 +70,17 @@ def _check_source(source: Path) -> None:
                                "pass --source DIR, or start one with 'persona-site init DIR'")
 
 
-def _work_tree(source: Path) -> None:
-    """Before a command looks at the work tree: the folder is checked, and git begins its answers, which it
-    gives on another core meanwhile (gitmeta.ahead; until the command ends)."""
-    _check_source(source)
-    click.get_current_context().with_resource(gitmeta.ahead(source))
+def _engine(source: Path, rev: str | None, save: bool = True, progress: Progress | None = None) -> PersistentEngine:
+    """The engine a command builds with, closed when the command ends (the cache may still be saving in a
+    forked process while the site is written: a caller in the same process, such as a test, then finds it
+    saved). Before the work tree is looked at, the folder is checked."""
+    from .incremental import PersistentEngine
+
+    if rev is None:
+        check_source(source)
+    engine = PersistentEngine(source, rev=rev, save=save, progress=progress, git_ahead=True)
+    click.get_current_context().call_on_close(engine.close)
+    return engine
 
 
 class Progress:
@@ -98,32 +105,20 @@ class Progress:
         return time.monotonic() - self.start
 
 
-def _build(source: Path, base_url: str | None = None, render: bool = True, rev: str | None = None,
-           progress: Progress | None = None, files: ContentFiles | None = None) -> BuildResult:
-    """Build (or only read, without render) the files given, else those of the work tree or `rev`; check and
-    quotes read the cache but never write it."""
-    from .build import Builder
+def _build(source: Path, engine: PersistentEngine, base_url: str | None = None, render: bool = True,
+           rev: str | None = None) -> BuildResult:
+    """Build (or only read and check, without render); check and quotes read the cache but never write it."""
+    from .build import BuildOptions, build_site
 
-    if rev is None and files is None:
-        _work_tree(source)
-    builder = Builder(source, base_url=base_url, rev=rev, save_cache=render, progress=progress)
-    # The cache may still be saving in a forked process while the site is written: wait for it when the
-    # command ends (a caller in the same process, such as a test, then finds it saved).
-    click.get_current_context().call_on_close(builder.finish)
     try:
-        result = builder.build(files, render=render)
+        result = build_site(source, BuildOptions(base_url=base_url, rev=rev, render=render), engine)
     except GitError as exc:
         click.echo(click.style(f"error: {exc}", fg="red"), err=True)
         sys.exit(1)
-    if _quick_exit:
-        _kept[:] = (builder, result)  # see run()
+    kept = click.get_current_context().find_root().obj
+    if isinstance(kept, list):  # under run(): see there
+        kept[:] = (engine, result)
     return result
-
-
-_quick_exit = False
-"""Set by run(): the process ends with the command, so a build's objects are kept for the OS to drop."""
-_kept: list = []
-"""The last build's Builder and result, kept until the process ends (only under run())."""
 
 
 def run() -> None:
@@ -131,12 +126,11 @@ def run() -> None:
     leaves the build's objects to the operating system rather than freeing them one by one (60 ms for the
     cache's 30,000 quote refs at 10,000 transcripts, issue 5). Output is flushed first; the exit code is
     the command's."""
-    global _quick_exit
-    _quick_exit = True
+    kept: list = []  # the last build's engine and result, kept until the process ends (_build)
     try:
-        main(prog_name="persona-site")
+        main(prog_name="persona-site", obj=kept)
     except SystemExit as exc:
-        if not _kept:
+        if not kept:
             raise
         code = exc.code
     else:
@@ -206,15 +200,8 @@ def build(source: Path, strict: bool, out: Path | None, base_url: str | None, re
     except OutputRefused as exc:
         raise click.UsageError(str(exc)) from None
     progress = Progress(not quiet)
-    folder, options = cache.cache_folder(source), {"base_url": base_url, "rev": rev}
-    files = None
-    if rev is None:
-        from .worktree import files as work_tree_files
-
-        _work_tree(source)
-        files = work_tree_files(source, folder, save=True)  # found once: for the fingerprint, then for the build
-    fingerprint = uptodate.fingerprint(source, out, options, files) if files else None
-    stamp = uptodate.check(folder, fingerprint, out) if fingerprint else None
+    engine = _engine(source, rev, progress=progress)
+    stamp, fingerprint = engine.up_to_date(out, {"base_url": base_url, "rev": rev})
     if stamp is not None:  # nothing a build reads has changed since the last one
         diagnostics = [Diagnostic(*d) for d in stamp["diagnostics"]]
         print_diagnostics(diagnostics, strict)
@@ -224,7 +211,7 @@ def build(source: Path, strict: bool, out: Path | None, base_url: str | None, re
         if not quiet:
             click.echo(f"Nothing changed since the last build ({stamp['summary']}); {out} is up to date.", err=True)
         return
-    result = _build(source, base_url, rev=rev, progress=progress, files=files)
+    result = _build(source, engine, base_url, rev=rev)
     print_diagnostics(result.diagnostics, strict)
     if result.failed(strict):
         click.echo("The build failed; the previous site is unchanged.", err=True)
@@ -236,8 +223,7 @@ def build(source: Path, strict: bool, out: Path | None, base_url: str | None, re
     pages = sum(1 for name in result.outputs if name.endswith(".html"))
     summary = (f"{_count(len(result.site.transcripts), 'transcript')}, {_count(len(result.archive), 'quote')}, "
                f"{_count(len(result.site.personas), 'persona')}, {_count(pages, 'page')}")
-    if fingerprint:
-        uptodate.record(folder, fingerprint, out, [list(d) for d in result.diagnostics], summary)
+    engine.record(fingerprint, out, result.diagnostics, summary)
     if not quiet:
         click.echo(f"{summary} in {progress.elapsed():.1f} s: {out}", err=True)
 
@@ -257,7 +243,7 @@ def check(source: Path, strict: bool, rev: str | None) -> None:
 
         persona-site check --strict
     """
-    result = _build(source, render=False, rev=rev)
+    result = _build(source, _engine(source, rev, save=False), render=False, rev=rev)
     print_diagnostics(result.diagnostics, strict)
     if result.failed(strict):
         sys.exit(1)
@@ -300,11 +286,12 @@ def quotes(source: Path, role: str | None, tag: str | None, since: str | None, l
 
         persona-site quotes --role cfo --rev v2026-q3
     """
-    from .build import build_time, resolve_role
+    from .build import build_time
     from .render import quotes_document
+    from .roles import resolve_role
     from .suggest import did_you_mean
 
-    result = _build(source, render=False, rev=rev)
+    result = _build(source, _engine(source, rev, save=False), render=False, rev=rev)
     if result.site is None or any(d.is_error and d.path == CONFIG_NAME for d in result.diagnostics):
         print_diagnostics(result.diagnostics)  # a setting with an error (such as attribution) decides what is shown
         sys.exit(1)

@@ -114,11 +114,11 @@ def _stats(entries: list[tuple[str, os.DirEntry]], problems: list[Diagnostic],
         if info.st_size > MAX_FILE_BYTES:
             problems.append(too_large(rel, info.st_size))
         else:
-            stats[rel] = _stat(info)
+            stats[rel] = stat_of(info)
     return stats
 
 
-def _stat(info: os.stat_result) -> Stat:
+def stat_of(info: os.stat_result) -> Stat:
     return Stat((info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino))
 
 
@@ -206,7 +206,7 @@ def patch_work_tree(source: Path, files: ContentFiles, changed: set[str]) -> Con
         if not stat_module.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES or info.st_nlink > 1:
             return None  # a link (hard ones too), a folder named *.md, a file over the limit: the walk decides
         added = added or rel not in stats
-        stats[rel] = _stat(info)
+        stats[rel] = stat_of(info)
     if added:
         stats = dict(sorted(stats.items()))
     return replace(files, transcripts=dict.fromkeys(stats), stats=stats)

@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 
 import click
 
-from .build import resolve_role
+from .roles import resolve_role
 from .config import Config, load_config
 from .content import MAX_FILE_BYTES, read_persona_files
 from .frontmatter_yaml import fold
@@ -88,9 +88,9 @@ def import_command(ctx: click.Context, files: tuple[Path, ...], source: Path, fm
 
         persona-site import acme-call.vtt --company "Acme Corp" --internal "Sam Ortiz"
     """
-    from .cli import _check_source, print_diagnostics  # cli.py registers this module: import it late
+    from .cli import check_source, print_diagnostics  # cli.py registers this module: import it late
 
-    _check_source(source)
+    check_source(source)
     personas = _read_personas(source)
     options = _Options(_clean(company), _clean(title), _parse_day(day), _given_roles(roles, personas),
                        frozenset(fold(name) for name in internal), suffix, dry_run)

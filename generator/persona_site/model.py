@@ -189,6 +189,15 @@ class Transcripts:
         return self.get(ref.transcript).quotes[ref.index]
 
 
+class Reading(NamedTuple):
+    """What reading every transcript gave."""
+
+    transcripts: Transcripts
+    """Every transcript that read, by path relative to content/."""
+    parsed: dict[str, Parsed]
+    """The same paths -> what reading each file gave (its quote refs, for the archive)."""
+
+
 def freeze(transcript: Transcript) -> bytes:
     """A transcript as the cache keeps it and a worker sends it: its fields as plain tuples, pickled.
 

@@ -7,52 +7,23 @@ import hashlib
 import html
 import json
 import operator
-import pickle
 import re
-import threading
 import urllib.parse
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import compress, count
 from pathlib import Path
+from typing import NamedTuple
 
 import jinja2
 
 from .archive import Archive
+from .basics import Diagnostic, error
 from .config import Config
 from .model import Persona, Quote, QuoteRef, Site, Transcript
-
-BUILTIN_THEME = Path(__file__).parent / "themes" / "default"
-if not BUILTIN_THEME.is_dir():  # running from a source checkout (editable install)
-    BUILTIN_THEME = Path(__file__).resolve().parents[2] / "themes" / "default"
+from .theme import BUILTIN_THEME, Theme
 
 NEW_DAYS = 14  # a quote committed this recently is marked new on its persona page
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-@dataclass(frozen=True)
-class Theme:
-    """Where templates and static files come from: the user's theme first, then the built-in one."""
-
-    folders: tuple[Path, ...]
-    """Theme folders, the first one wins file by file."""
-
-    @classmethod
-    def for_site(cls, source: Path, name: str) -> "Theme":
-        user = source / "themes" / name
-        return cls((user, BUILTIN_THEME) if user.is_dir() else (BUILTIN_THEME,))
-
-    def static_files(self) -> dict[str, bytes]:
-        """Every static file, the user's theme first; never a link out of its theme folder."""
-        files: dict[str, bytes] = {}
-        for folder in reversed(self.folders):
-            static = folder / "static"
-            if static.is_dir():
-                for path in sorted(static.rglob("*")):
-                    if path.is_file() and path.resolve().is_relative_to(folder.resolve()):
-                        files[path.relative_to(static).as_posix()] = path.read_bytes()
-        return files
 
 
 @dataclass(frozen=True)
@@ -194,7 +165,7 @@ def quote_refs(transcript: Transcript, config: Config) -> tuple[QuoteRef, ...]:
 
 def quotes_document(refs: list[QuoteRef], now: dt.datetime, extra: dict | None = None) -> bytes:
     """The `*.json` object: generated, count, quotes (spec section 6), one quote per line."""
-    return _whole_document(quotes_head(len(refs), now, extra), refs)
+    return whole_document(quotes_head(len(refs), now, extra), refs)
 
 
 def quotes_head(count: int, now: dt.datetime, extra: dict | None = None) -> bytes:
@@ -204,80 +175,19 @@ def quotes_head(count: int, now: dt.datetime, extra: dict | None = None) -> byte
     return ("\n".join(lines) + '\n  "quotes": ' + ("[\n    " if count else "")).encode()
 
 
-_JSON = operator.attrgetter("json")
-_SEPARATOR, _TAIL, _EMPTY = b",\n    ", b"\n  ]\n}\n", b"[]\n}\n"
+JSON_OF = operator.attrgetter("json")
+QUOTE_SEPARATOR, DOCUMENT_TAIL, _EMPTY = b",\n    ", b"\n  ]\n}\n", b"[]\n}\n"
+"""Between two quotes of a `*.json` file, and after the last."""
 
 
-def _quotes_array(refs: list[QuoteRef]) -> bytes:
-    return _SEPARATOR.join(map(_JSON, refs))
-
-
-def _whole_document(head: bytes, refs: list[QuoteRef]) -> bytes:
+def whole_document(head: bytes, refs: list[QuoteRef]) -> bytes:
     """head, the quotes and the tail in one join: 17 MB is not copied again to add a line before and after."""
     if not refs:
         return head + _EMPTY
-    items = list(map(_JSON, refs))
+    items = list(map(JSON_OF, refs))
     items[0] = head + items[0]
-    items[-1] += _TAIL
-    return _SEPARATOR.join(items)
-
-
-def spliced_document(old_refs: list[QuoteRef], old: bytes, old_head: int, refs: list[QuoteRef], head: bytes) -> bytes:
-    """quotes_document(refs) made from the document of old_refs (whose head is `old_head` bytes long): the quotes
-    both lists begin and end with are copied, not joined again (one edit in 30,000 quotes: 15 ms, not 60)."""
-    if not old_refs or not refs:
-        return _whole_document(head, refs)
-    most = min(len(old_refs), len(refs))
-    # In C, not a Python step per quote: the first place the lists differ, then the last (counted from the
-    # end, and never into the quotes counted at the start).
-    first = next(compress(count(), map(operator.is_not, old_refs, refs)), most)
-    last = next(compress(count(), map(operator.is_not, reversed(old_refs[len(old_refs) - most + first:]),
-                                      reversed(refs[len(refs) - most + first:]))), most - first)
-    view = memoryview(old)
-    groups = []
-    if first:
-        groups.append(view[old_head:old_head + sum(map(len, map(_JSON, old_refs[:first])))
-                           + (first - 1) * len(_SEPARATOR)])
-    if len(refs) - last > first:
-        groups.append(_quotes_array(refs[first:len(refs) - last]))
-    if last:
-        end = len(old) - len(_TAIL)
-        groups.append(view[end - sum(map(len, map(_JSON, old_refs[len(old_refs) - last:])))
-                           - (last - 1) * len(_SEPARATOR):end])
-    return b"".join([head, _SEPARATOR.join(groups), _TAIL])
-
-
-def _read_or_none(path: Path) -> bytes | None:
-    """A file's bytes; None when it cannot be read (gone since listed, no permission: a page that uses it says so)."""
-    try:
-        return path.read_bytes()
-    except OSError:
-        return None
-
-
-class Deferred:
-    """A `*.json` output made when first asked for (serve: a file nobody fetches is never made), spliced from
-    an earlier one that was made when there is one."""
-
-    def __init__(self, head: bytes, refs: list[QuoteRef], base: tuple[list[QuoteRef], bytes, int] | None) -> None:
-        self._head, self._refs, self._base = head, refs, base
-        self._data: bytes | None = None
-        self._lock = threading.Lock()
-
-    def __call__(self) -> bytes:
-        with self._lock:
-            if self._data is None:
-                if self._base is None:
-                    self._data = _whole_document(self._head, self._refs)
-                else:
-                    self._data = spliced_document(*self._base, self._refs, self._head)
-                self._base = None
-            return self._data
-
-    def base(self) -> tuple[list[QuoteRef], bytes, int] | None:
-        """What the next document can be spliced from: this one once made, else what this one would be."""
-        with self._lock:
-            return (self._refs, self._data, len(self._head)) if self._data is not None else self._base
+    items[-1] += DOCUMENT_TAIL
+    return QUOTE_SEPARATOR.join(items)
 
 
 def transcript_url_path(doc_path: str) -> str:
@@ -292,29 +202,62 @@ PAGE_TEMPLATES = ("index.html", "persona.html", "tags.html", "tag.html", "feed.x
 """The templates pages are rendered with (the others are what these include or extend)."""
 
 
+class Page(NamedTuple):
+    """An output a template makes from these values (and what every page gets)."""
+
+    template: str
+    values: dict
+
+
+class Feed(NamedTuple):
+    """A persona's Atom feed of these quotes."""
+
+    persona: Persona
+    quotes: list[Quote]
+
+
+class QuotesFile(NamedTuple):
+    """A `*.json` file: its head (quotes_head) and the refs of its quotes."""
+
+    head: bytes
+    refs: list[QuoteRef]
+
+
+class TranscriptPage(NamedTuple):
+    """A published transcript's page."""
+
+    source: str
+    """The transcript's path relative to content/."""
+
+
+Planned = bytes | Page | Feed | QuotesFile | TranscriptPage
+"""What an output is made from; bytes: a static file, as it is."""
+
+
 class Renderer:
     """Turns one site into outputs; holds the Jinja environment between builds."""
 
     def __init__(self, theme: Theme, compiled: Path | None = None) -> None:
         self.theme = theme
         self.env = make_environment(theme, compiled)
-        self._page_context: tuple[RenderContext | None, dict, jinja2.Template | None] = (None, {}, None)
-        """The build transcript pages were last rendered for, what they all get, and their template."""
-        self._made: dict[str, tuple[object, bytes]] = {}
-        """Output path -> (what it was made from, its bytes), from the last render: a page whose inputs are the
-        same is not rendered again (serve's rebuilds, where one edit changes a page or two)."""
+        self._build: tuple[RenderContext | None, dict, dict[str, bytes]] = (None, {}, {})
+        """The build last rendered for, what every page of it gets, and the theme's static files then."""
+        self._page: tuple[RenderContext | None, jinja2.Template | None] = (None, None)
+        """The build transcript pages were last rendered for, and their template."""
 
-    def _common(self, ctx: RenderContext) -> tuple[dict, dict[str, bytes]]:
-        """What every page gets, and the static files (their hash versions the asset URLs)."""
-        static = self.theme.static_files()
-        version = hashlib.sha256(b"".join(static[k] for k in sorted(static))).hexdigest()[:8]
-        common = {
-            "site": ctx.config, "now": ctx.now, "url": ctx.url, "tags": ctx.config.tags, "asset_version": version,
-            "all_personas": sorted(ctx.personas.values(), key=lambda p: p.title.casefold()),
-            "persona_by_slug": ctx.personas, "live_reload": ctx.live_reload,
-            "build": ctx.build_info, "quote_view": lambda q: self._quote_view(q, ctx),
-        }
-        return common, static
+    def common(self, ctx: RenderContext) -> dict:
+        """What every page of a build gets (asset_version: a hash of the static files, which versions their URLs)."""
+        if self._build[0] is not ctx:  # a new build: the theme may have been edited since the last
+            static = self.theme.static_files()
+            version = hashlib.sha256(b"".join(static[k] for k in sorted(static))).hexdigest()[:8]
+            common = {
+                "site": ctx.config, "now": ctx.now, "url": ctx.url, "tags": ctx.config.tags, "asset_version": version,
+                "all_personas": sorted(ctx.personas.values(), key=lambda p: p.title.casefold()),
+                "persona_by_slug": ctx.personas, "live_reload": ctx.live_reload,
+                "build": ctx.build_info, "quote_view": lambda q: self._quote_view(q, ctx),
+            }
+            self._build = (ctx, common, static)
+        return self._build[1]
 
     def compile(self, name: str | None = None) -> None:
         """Load one template (or every page template) now, while there is time: the main process compiles them
@@ -326,94 +269,66 @@ class Renderer:
                 pass
 
     def transcript_page(self, transcript: Transcript, ctx: RenderContext) -> bytes:
-        """A published transcript's page (the workers that read transcripts render them as they go)."""
-        if self._page_context[0] is not ctx:  # a new build: templates may have been edited since the last
-            self._page_context = (ctx, self._common(ctx)[0], self.env.get_template("transcript.html"))
+        """A published transcript's page (the workers that read transcripts may render them as they go)."""
+        if self._page[0] is not ctx:  # once a build, not a stat of the template for each of 10,000 pages
+            self._page = (ctx, self.env.get_template("transcript.html"))
         path = transcript_url_path(transcript.path) + "index.html"
-        return self._page_context[2].render(**self._page_context[1], page_path=path, transcript=transcript).encode()
+        return self._page[1].render(**self.common(ctx), page_path=path, transcript=transcript).encode()
 
-    def render(self, site: Site, archive: Archive, ctx: RenderContext, pages: dict[str, bytes] | None = None,
-               defer: bool = False) -> dict[str, bytes]:
-        """Every output; `pages` holds transcripts' pages already made (by the workers that read them).
+    def render(self, site: Site, archive: Archive, ctx: RenderContext) -> dict[str, bytes]:
+        """Every output of the site: each one planned, then made."""
+        common = self.common(ctx)
+        return {path: self.make(path, planned, site, ctx, common)
+                for path, planned in self.plan(site, archive, ctx).items()}
 
-        With `defer` (serve), the JSON files are Deferred: made when first asked for; and what each output was
-        made from is remembered, so that the next render keeps the outputs whose inputs are the same."""
+    def plan(self, site: Site, archive: Archive, ctx: RenderContext) -> dict[str, Planned]:
+        """Every output of the site, by path, as what it is made from (make() makes it)."""
         config = ctx.config
-        outputs: dict[str, bytes] = {}
-        common, static = self._common(ctx)
-        for name, data in static.items():
-            outputs[f"assets/{name}"] = data
+        common = self.common(ctx)
+        outputs: dict[str, Planned] = {f"assets/{name}": data for name, data in self._build[2].items()}
         personas = common["all_personas"]
         fresh = {p.slug: freshness(archive, p.slug, ctx.now, config) for p in personas}
-        pages = pages or {}
-        made, self._made = self._made, {}
-        inputs = self._inputs(ctx, common["asset_version"]) if defer else b""
-
-        def remember(path: str, key: object, make: Callable[[], bytes]) -> bytes:
-            if not defer:  # one build (the build command): nothing to remember for
-                return make()
-            last = made.get(path)
-            data = last[1] if last is not None and last[0] == key else make()
-            self._made[path] = (key, data)
-            return data
-
-        def page(path: str, template: str, **values: object) -> None:
-            key = pickle.dumps((inputs, template, values), pickle.HIGHEST_PROTOCOL) if defer else None
-            outputs[path] = remember(path, key, lambda: self.env.get_template(template).render(
-                **common, page_path=path, **values).encode())
-
-        def document(path: str, refs: list[QuoteRef]) -> None:
-            head = quotes_head(len(refs), ctx.now, extra)
-            if not defer:
-                outputs[path] = _whole_document(head, refs)
-                return
-            last = made.get(path)
-            if last is not None and last[0] == (head, refs):
-                data = last[1]
-            else:
-                data = Deferred(head, refs, last[1].base() if last is not None else None)
-            self._made[path] = ((head, refs), data)
-            outputs[path] = data
-
         latest = {p.slug: archive.latest(role=p.slug, limit=1) for p in personas}
-        extra = ctx.build_info.get("json")
-        page("index.html", "index.html", personas=personas, fresh=fresh, latest=latest,
-             recent_quotes=archive.latest(limit=6), total=len(archive))
+        head = lambda refs: quotes_head(len(refs), ctx.now, ctx.build_info.get("json"))  # noqa: E731
+        outputs["index.html"] = Page("index.html", dict(personas=personas, fresh=fresh, latest=latest,
+                                                        recent_quotes=archive.latest(limit=6), total=len(archive)))
         for persona in personas:
             base = f"personas/{persona.slug}/"
-            quotes = archive.latest(role=persona.slug, limit=config.quotes_per_role)
             counts = {tag: archive.count(role=persona.slug, tag=tag) for tag in config.tags}
-            page(base + "index.html", "persona.html", persona=persona, quotes=quotes, fresh=fresh[persona.slug],
-                 tag_counts=counts, total=archive.count(role=persona.slug), current_tag=None)
+            shared = dict(persona=persona, fresh=fresh[persona.slug], tag_counts=counts,
+                          total=archive.count(role=persona.slug))
+            quotes = archive.latest(role=persona.slug, limit=config.quotes_per_role)
+            outputs[base + "index.html"] = Page("persona.html", dict(shared, quotes=quotes, current_tag=None))
             for tag in config.tags:
-                page(f"{base}{tag}/index.html", "persona.html", persona=persona, fresh=fresh[persona.slug],
-                     quotes=archive.latest(role=persona.slug, tag=tag, limit=config.quotes_per_role),
-                     tag_counts=counts, total=archive.count(role=persona.slug), current_tag=tag)
-            document(base + "quotes.json", archive.refs(role=persona.slug))
-            outputs[base + "feed.xml"] = remember(base + "feed.xml", defer and pickle.dumps((inputs, persona, quotes)),
-                                                  lambda: self._feed(persona, quotes, ctx, common))
+                tagged = archive.latest(role=persona.slug, tag=tag, limit=config.quotes_per_role)
+                outputs[f"{base}{tag}/index.html"] = Page("persona.html", dict(shared, quotes=tagged, current_tag=tag))
+            refs = archive.refs(role=persona.slug)
+            outputs[base + "quotes.json"] = QuotesFile(head(refs), refs)
+            outputs[base + "feed.xml"] = Feed(persona, quotes)
         tag_counts = {tag: archive.count(tag=tag) for tag in config.tags}
-        page("tags/index.html", "tags.html", tag_counts=tag_counts)
+        outputs["tags/index.html"] = Page("tags.html", dict(tag_counts=tag_counts))
         for tag, label in config.tags.items():
-            page(f"tags/{tag}/index.html", "tag.html", tag=tag, label=label,
-                 quotes=archive.latest(tag=tag, limit=config.quotes_per_role), total=tag_counts[tag])
+            outputs[f"tags/{tag}/index.html"] = Page("tag.html", dict(
+                tag=tag, label=label, quotes=archive.latest(tag=tag, limit=config.quotes_per_role), total=tag_counts[tag]))
         if config.publish_transcripts:
-            for source in site.transcripts.paths:  # made by a worker, else from the cache
-                path = transcript_url_path(source) + "index.html"
-                outputs[path] = remember(path, defer and (inputs, site.transcripts.stored(source)), lambda: (
-                    pages[source] if source in pages else self.transcript_page(site.transcripts.get(source), ctx)))
-        document("quotes.json", archive.refs())
-        page("404.html", "404.html")
+            for source in site.transcripts.paths:
+                outputs[transcript_url_path(source) + "index.html"] = TranscriptPage(source)
+        refs = archive.refs()
+        outputs["quotes.json"] = QuotesFile(head(refs), refs)
+        outputs["404.html"] = Page("404.html", {})
         return outputs
 
-    def _inputs(self, ctx: RenderContext, asset_version: str) -> bytes:
-        """All a page is made from besides its own values: the build's context and the theme's templates
-        (included and extended ones too: a dozen small files, read each time)."""
-        templates = [(str(path), _read_or_none(path)) for folder in self.theme.folders
-                     for path in sorted((folder / "templates").rglob("*")) if path.is_file()]
-        published = hashlib.sha256("\0".join(sorted(ctx.published)).encode()).digest()
-        return pickle.dumps((templates, asset_version, ctx.config, ctx.now, ctx.personas, published, ctx.live_reload,
-                             ctx.build_info), pickle.HIGHEST_PROTOCOL)
+    def make(self, path: str, planned: Planned, site: Site, ctx: RenderContext, common: dict) -> bytes:
+        """One planned output's bytes."""
+        if isinstance(planned, bytes):
+            return planned
+        if isinstance(planned, Page):
+            return self.env.get_template(planned.template).render(**common, page_path=path, **planned.values).encode()
+        if isinstance(planned, Feed):
+            return self._feed(planned.persona, planned.quotes, ctx, common)
+        if isinstance(planned, QuotesFile):
+            return whole_document(planned.head, planned.refs)
+        return self.transcript_page(site.transcripts.get(planned.source), ctx)
 
     def _quote_view(self, quote: Quote, ctx: RenderContext) -> dict:
         config = ctx.config
@@ -453,3 +368,35 @@ class Renderer:
             updated=updated.isoformat(timespec="seconds"),
         )
         return xml.encode()
+
+
+TEMPLATE_SUFFIXES = (".html", ".htm", ".xml", ".j2", ".jinja", ".jinja2")
+"""What check compiles in a theme's templates/ folder: notes, editor files and .DS_Store are no templates."""
+
+
+def template_problems(theme: Theme) -> list[Diagnostic]:
+    """The syntax errors `check` reports in a theme of the site's own (a build reports them as it renders): each
+    of its templates compiled as a build compiles it, none rendered. The built-in templates are not compiled
+    again: they are tested with the tool (and compiling all of them would add 0.2 s to every check)."""
+    own = {path.relative_to(folder / "templates").as_posix(): path for folder in theme.folders if folder != BUILTIN_THEME
+           for path in sorted((folder / "templates").rglob("*"))
+           if path.is_file() and path.suffix in TEMPLATE_SUFFIXES and not path.name.startswith(".")}
+    if not own:
+        return []
+    env = make_environment(theme)
+    problems = []
+    for name, path in own.items():
+        try:
+            env.get_template(name)
+        except jinja2.TemplateError as exc:
+            problems.append(template_problem(exc, theme))
+        except (UnicodeDecodeError, OSError) as exc:
+            problems.append(error(theme.own_path(str(path)), 0, f"this template could not be read: {exc}"))
+    return problems
+
+
+def template_problem(exc: jinja2.TemplateError, theme: Theme) -> Diagnostic:
+    """A theme bug as a diagnostic pointing at the template, not a traceback."""
+    name = theme.own_path(str(getattr(exc, "filename", None) or getattr(exc, "name", None) or "theme"))
+    line = getattr(exc, "lineno", None) or 0
+    return error(name, line, f"the theme template failed: {exc.message or exc}")

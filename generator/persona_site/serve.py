@@ -44,11 +44,10 @@ from urllib.parse import quote, unquote, urlsplit
 import click
 from markupsafe import Markup
 
-from .build import Builder, BuildResult
-from .content import ContentFiles, patch_work_tree
-from .render import Deferred
-from .cli import _check_source, print_diagnostics, source_option
+from .build import BuildOptions, BuildResult, build_site
+from .cli import check_source, print_diagnostics, source_option
 from .config import Config, load_config
+from .incremental import PersistentEngine
 from .model import Diagnostic, error
 from .watch import Watcher
 
@@ -78,7 +77,7 @@ class ServeError(Exception):
 class Snapshot:
     """What the server answers from: one complete build, replaced whole and never edited."""
 
-    outputs: Mapping[str, bytes | Deferred]
+    outputs: Mapping[str, bytes | Callable[[], bytes]]
     """The last good build's files by path under the base path; empty until a build succeeds."""
     version: str
     """The token its pages carry, so that a page can tell it is out of date."""
@@ -92,24 +91,32 @@ class Snapshot:
     def page(self, name: str) -> bytes:
         """An output as served: a page gets its build's version."""
         data = self.outputs[name]
-        if isinstance(data, Deferred):
+        if callable(data):  # made when first asked for (incremental.render_memo.Deferred)
             data = data()
         if self.stamp and name.endswith(".html"):
             data = data.replace(self.stamp.encode(), self.version.encode())
         return data
 
 
+Rebuild = Callable[[set[str] | None, BuildOptions], BuildResult]
+"""Builds the site: given the paths changed since the last build (None: not known) and how to build it."""
+
+
 class LiveSite:
     """The site being previewed: rebuilds on request, hands out whole snapshots, wakes whoever waits."""
 
-    def __init__(self, source: Path, *, live_reload: bool = True) -> None:
+    def __init__(self, source: Path, build: Rebuild | None = None, save: Callable[[], None] | None = None, *,
+                 live_reload: bool = True) -> None:
+        """`build` and `save`: the rebuild callable and the cache's save (default: preview_builder's)."""
+        if build is None or save is None:
+            build, save = preview_builder(source)
         self.source = source
         self.live_reload = live_reload
         self.builds = 0
         """How many builds ran, good or not."""
         self.listeners = 0
         """Open live-reload streams (a hidden tab closes its stream)."""
-        self._builder = Builder(source, preview=True)
+        self._build, self._save = build, save
         self._nonce = token_hex(4)  # differs after a restart, so open pages reload
         self._stamp = f"persona-site-build-{token_hex(16)}"
         """What pages carry in place of their build's version; a response puts the version in (so a page that
@@ -118,8 +125,6 @@ class LiveSite:
         self._building = threading.Lock()
         """Held by a rebuild, and by a save of the cache: never both at once."""
         self._idle = threading.Timer(0, lambda: None)
-        self._files: ContentFiles | None = None
-        """The content files as the last build found them."""
         self._changed = threading.Condition()
         self._closed = False
 
@@ -138,10 +143,10 @@ class LiveSite:
         them: the content files are then not walked again where those paths tell all (patch_work_tree)."""
         self.builds += 1
         version, base_path = f"{self._nonce}-{self.builds}", _base_path(self.source)
-        self._builder.base_url = base_path
-        self._builder.live_reload = live_reload_script(self._stamp, base_path) if self.live_reload else ""
+        script = live_reload_script(self._stamp, base_path) if self.live_reload else ""
+        options = BuildOptions(base_url=base_path, live_reload=script, minute_clock=True)
         with self._building:
-            result = self._build(changed)
+            result = self._guarded(changed, options)
         self._save_when_idle()
         if result.ok:
             self._publish(Snapshot(MappingProxyType(result.outputs), version, base_path, stamp=self._stamp))
@@ -175,7 +180,7 @@ class LiveSite:
     def save_cache(self) -> None:
         """Save what the builds since the last save parsed, for the next start (and the next `build`)."""
         with self._building:
-            self._builder.save()
+            self._save()
 
     def _save_when_idle(self) -> None:
         """Save the cache once no rebuild came for a while: a save of 10,000 entries takes 0.2 s, too long to
@@ -185,13 +190,9 @@ class LiveSite:
         self._idle.daemon = True
         self._idle.start()
 
-    def _build(self, changed: set[str] | None) -> BuildResult:
+    def _guarded(self, changed: set[str] | None, options: BuildOptions) -> BuildResult:
         try:
-            files, self._files = self._files, None  # a walk that fails leaves nothing to patch the next time
-            if changed is not None and files is not None:
-                files = patch_work_tree(self.source, files, changed)
-            self._files = files or self._builder.load()
-            return self._builder.build(self._files)
+            return self._build(changed, options)
         except Exception as exc:  # noqa: BLE001 -- a bug in one build must not end the preview
             traceback.print_exc()
             problem = error("persona-site", 0, f"the build crashed ({type(exc).__name__}: {exc}); "
@@ -202,6 +203,17 @@ class LiveSite:
         with self._changed:
             self._snapshot = snapshot
             self._changed.notify_all()
+
+
+def preview_builder(source: Path) -> tuple[Rebuild, Callable[[], None]]:
+    """serve's rebuild callable, over one engine that keeps its work between rebuilds, and its save of the cache."""
+    engine = PersistentEngine(source, watching=True)
+
+    def rebuild(changed: set[str] | None, options: BuildOptions) -> BuildResult:
+        engine.expect(changed)
+        return build_site(source, options, engine)
+
+    return rebuild, engine.save
 
 
 def _base_path(source: Path) -> str:
@@ -496,7 +508,7 @@ class PreviewServer:
                  poll: bool = False, next_free_port: bool = False,
                  on_build: OnBuild = lambda result, changed, seconds: None,
                  report: Callable[[str], None] = print) -> None:
-        self.site = LiveSite(source, live_reload=watch)
+        self.site = LiveSite(source, *preview_builder(source), live_reload=watch)
         self.host, self.port, self.next_free_port = host, port, next_free_port
         self.on_build, self.report = on_build, report
         self.watcher = Watcher(source, poll=poll, report=report) if watch else None
@@ -605,7 +617,7 @@ def serve(ctx: click.Context, source: Path, watch: bool, host: str, port: int, p
 
         persona-site serve --open
     """
-    _check_source(source)
+    check_source(source)
     # watchdog warns of its own harmless race when nested folders appear at once; not the writer's concern.
     warnings.filterwarnings("ignore", message="Callback with id", category=RuntimeWarning)
     default_port = ctx.get_parameter_source("port") == click.core.ParameterSource.DEFAULT

@@ -16,17 +16,16 @@ import hashlib
 import json
 import os
 import struct
-import tomllib
-import zoneinfo
 from array import array
 from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__
+from .. import __version__
+from .cache import dependency_versions, write_atomic
 
 if TYPE_CHECKING:
-    from .content import ContentFiles
+    from ..content import ContentFiles
 
 STAMP = "last-build.json"
 _STAT = struct.Struct("<qqqQ")
@@ -56,37 +55,20 @@ def _walk(folder: Path, into: "hashlib._Hash", seen: set | None = None) -> None:
             _walk(Path(entry.path), into, seen)
 
 
-def dependency_versions() -> str:
-    """The libraries whose upgrade can change the output, by the stat of their installed files.
+def _today(files: "ContentFiles") -> str:
+    """Today in the site's zone, as the build reads persona-site.toml ("N days ago" changes at midnight)."""
+    from ..config import Config, read_config
 
-    importlib.metadata would cost a tenth of a second; find_spec does not import anything.
-    """
-    from importlib.util import find_spec
-
-    found = []
-    for name in ("jinja2", "markdown_it", "mdit_py_plugins", "yaml", "frontmatter"):
-        spec = find_spec(name)
-        try:
-            info = os.stat(spec.origin) if spec and spec.origin else None
-        except OSError:
-            info = None
-        found.append(f"{name}={info.st_size}:{info.st_mtime_ns}:{info.st_ino}" if info else f"{name}=?")
-    return " ".join(found)
-
-
-def _today(source: Path) -> str:
     try:
-        raw = tomllib.loads((source / "persona-site.toml").read_text("utf-8-sig"))
-        zone = zoneinfo.ZoneInfo(str(raw.get("timezone", "UTC")))
-    except FileNotFoundError:
-        zone = zoneinfo.ZoneInfo("UTC")
-    except (OSError, ValueError, tomllib.TOMLDecodeError, zoneinfo.ZoneInfoNotFoundError):
+        text = files.config.decode("utf-8-sig") if files.config is not None else ""
+    except UnicodeDecodeError:
         return ""
-    return dt.datetime.now(zone).date().isoformat()
+    config = read_config(text)[0] if text else Config()
+    return dt.datetime.now(config.zone).date().isoformat()
 
 
 def _head(source: Path) -> str:
-    from .gitmeta import head_info  # light module
+    from ..gitmeta import head_info  # light module
 
     return head_info(source).get("commit", "")
 
@@ -95,13 +77,13 @@ def fingerprint(source: Path, out: Path, options: dict, files: "ContentFiles") -
     """A digest of everything a build of `source` into `out` depends on; `files` is the content as the build
     reads it (the stat of each transcript, the bytes of the rest), so content/ is walked only once."""
     parts = [__version__, dependency_versions(), json.dumps(options, sort_keys=True), str(out.resolve()),
-             _today(source), _head(source), os.environ.get("SOURCE_DATE_EPOCH", ""),
+             _today(files), _head(source), os.environ.get("SOURCE_DATE_EPOCH", ""),
              os.environ.get("PERSONA_SITE_CACHE", "")]
     digest = hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape"))
     _content(files, digest)
     _walk(source / "themes", digest)
     # persona-site itself: a new version or an edited built-in theme must rebuild.
-    package = Path(__file__).parent
+    package = Path(__file__).parents[1]
     _walk(package, digest)
     theme = package / "themes" if (package / "themes").is_dir() else package.parents[1] / "themes"
     _walk(theme, digest)
@@ -121,7 +103,7 @@ def _content(files: "ContentFiles", into: "hashlib._Hash") -> None:
 
 
 def _marker_stat(out: Path) -> str:
-    from .output import MARKER  # light module
+    from ..output import MARKER  # light module
 
     try:
         info = (out / MARKER).stat()
@@ -142,7 +124,7 @@ def check(folder: Path | None, fingerprint: str, out: Path) -> dict | None:
         return None
     if not stamp.get("marker") or stamp.get("marker") != _marker_stat(out):
         return None  # the site was rebuilt or removed since
-    from .output import site_intact
+    from ..output import site_intact
 
     if not site_intact(out):
         return None  # a page was edited or deleted since
@@ -154,8 +136,6 @@ def record(folder: Path | None, fingerprint: str, out: Path, diagnostics: list[l
     if folder is None:
         return
     stamp = {"fingerprint": fingerprint, "marker": _marker_stat(out), "diagnostics": diagnostics, "summary": summary}
-    from .cache import write_atomic
-
     try:
         folder.mkdir(parents=True, exist_ok=True)
         write_atomic(folder / STAMP, json.dumps(stamp).encode())

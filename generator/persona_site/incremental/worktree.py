@@ -23,9 +23,9 @@ import stat as stat_module
 from pathlib import Path
 from typing import NamedTuple
 
-from . import __version__, gitmeta
+from .. import __version__, gitmeta
 from .cache import ensure_folder, read_state, write_state
-from .content import MAX_FILE_BYTES, RACY_NS, TRANSCRIPTS, ContentFiles, Stat, _stat, read_work_tree
+from ..content import MAX_FILE_BYTES, RACY_NS, TRANSCRIPTS, ContentFiles, Stat, read_work_tree, stat_of
 
 MEMO = "work-tree.pickle"
 VERSION = f"{__version__}/work-tree/2"
@@ -92,7 +92,7 @@ def _load(folder: Path, real: str) -> dict | None:
 
 def _index(source: Path) -> Stat | None:
     try:
-        return _stat(os.stat(source / ".git" / "index"))
+        return stat_of(os.stat(source / ".git" / "index"))
     except OSError:  # a linked work tree (.git is a file), or no commit yet
         return None
 
@@ -145,7 +145,7 @@ def _stats(source: Path, real: str, view: _View, tracked: bytes,
                 continue
             if not stat_module.S_ISREG(info.st_mode) or info.st_nlink > 1 or info.st_size > MAX_FILE_BYTES:
                 return None  # a folder, a hard link, a file too large: the walk tells
-            stats[path] = _stat(info)
+            stats[path] = stat_of(info)
     return stats, again
 
 

@@ -16,16 +16,32 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import __version__
+from .. import __version__
 
 FORMAT = 6  # 3: entries are model.Parsed (pickled transcripts, quote refs), loaded in C; 4: model.freeze; 5: the scan;
 # 6: a transcript with errors keeps its good quotes, and misspelt tag spans are warned about
 
 
-def _version() -> str:
-    from .uptodate import dependency_versions  # a library upgrade can change what a parse gives
+def dependency_versions() -> str:
+    """The libraries whose upgrade can change the output, by the stat of their installed files.
 
-    return f"{__version__}/{FORMAT}/{dependency_versions()}"
+    importlib.metadata would cost a tenth of a second; find_spec does not import anything.
+    """
+    from importlib.util import find_spec
+
+    found = []
+    for name in ("jinja2", "markdown_it", "mdit_py_plugins", "yaml", "frontmatter"):
+        spec = find_spec(name)
+        try:
+            info = os.stat(spec.origin) if spec and spec.origin else None
+        except OSError:
+            info = None
+        found.append(f"{name}={info.st_size}:{info.st_mtime_ns}:{info.st_ino}" if info else f"{name}=?")
+    return " ".join(found)
+
+
+def _version() -> str:
+    return f"{__version__}/{FORMAT}/{dependency_versions()}"  # a library upgrade can change what a parse gives
 
 
 VERSION = _version()
@@ -85,7 +101,7 @@ def load(folder: Path | None) -> dict:
     """The cached state, or {} when there is none we can trust; a bad shard only loses its entries."""
     if folder is None:
         return {}
-    from .model import Parsed  # here: a no-change build imports this module, not the model
+    from ..model import Parsed  # here: a no-change build imports this module, not the model
 
     with collector_paused():
         state = read_state(folder / FILE)

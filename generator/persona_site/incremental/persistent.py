@@ -1,0 +1,208 @@
+"""PersistentEngine: the build command's and serve's engine. Keeps what it can between builds and processes.
+
+What it keeps, and where (benchmarks/README.md has each technique with what it saves):
+- parsed transcripts by content hash, with their stats and the last scan: store.TranscriptStore (cache.py on disk);
+- git's view of the work tree, so a build need not walk it: worktree.py; git's commands begun ahead: gitmeta.ahead;
+- git history, continued from the last build's: gitmeta.history(previous=...);
+- many transcripts parsed on every core, pages of published ones rendered where they were read: pool.py;
+- the Jinja environment and its compiled templates; serve's unchanged pages and JSON made when asked: render_memo.py;
+- the archive of the last build, patched where few transcripts changed; the line dates of edited transcripts;
+- the last build's fingerprint, so a build with nothing changed is skipped: uptodate.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from pathlib import Path
+
+from .. import gitmeta
+from ..archive import Archive
+from ..basics import Diagnostic
+from ..content import ContentFiles, patch_work_tree, read_file, read_revision, read_work_tree
+from ..model import Parsed, Reading, Site, Transcripts
+from ..reading import ReadInputs, edited_since_added, line_dated
+from ..render import RenderContext, Renderer, TranscriptPage
+from ..theme import Theme
+from . import cache, uptodate, worktree
+from .store import TranscriptStore
+from .render_memo import RenderMemo
+
+
+class PersistentEngine:
+    """An engine that keeps its work: for one command (the cache on disk carries it to the next process), or for
+    serve's rebuilds (`watching`: the watcher says what changed, pages are remembered, JSON made when asked)."""
+
+    def __init__(self, source: Path, *, rev: str | None = None, cache_dir: Path | None | str = "auto",
+                 save: bool = True, progress: Callable[[str, int, int], None] | None = None,
+                 watching: bool = False, git_ahead: bool = False) -> None:
+        """`git_ahead`: begin git's commands now, to answer on another core while this process loads and walks
+        (gitmeta.ahead: for one command in its own process; not for builds in threads, which would share them)."""
+        self.source, self.rev, self.watching = source, rev, watching
+        self.folder = cache.cache_folder(source) if cache_dir == "auto" else cache_dir
+        self._save = save
+        self._git_ahead = contextlib.ExitStack()
+        if git_ahead and rev is None and not watching:
+            self._git_ahead.enter_context(gitmeta.ahead(source))
+        self._progress = progress
+        self._store: TranscriptStore | None = None
+        self._files: ContentFiles | None = None
+        """The content as the last build found it (serve patches it with the watcher's changes)."""
+        self._changed: set[str] | None = None
+        self._handed: ContentFiles | None = None
+        """Files found ahead of the build (up_to_date), handed to its content() once."""
+        self._renderer: tuple[tuple, Renderer | None] = ((), None)
+        self._memo = RenderMemo() if watching else None
+        self._pages: dict[str, bytes] = {}
+        """Published transcripts' pages made by the workers that read them, by path relative to content/."""
+        self._last_archive: tuple[dict[str, Parsed], Archive | None] = ({}, None)
+        self._dated: dict[str, tuple] = {}
+        """Path -> (Parsed, its inputs, the Parsed with its lines' commits) for transcripts edited since added."""
+        self._transcripts: Transcripts | None = None
+        self._built = False
+
+    # --- content ---------------------------------------------------------------------------------------------
+
+    def expect(self, changed: set[str] | None) -> None:
+        """serve: the paths (relative to the source) changed since the last build, when the watcher knows them;
+        the next content() patches the last answer with them instead of walking content/ again."""
+        self._changed = changed
+
+    def content(self) -> ContentFiles:
+        if self._handed is not None:
+            files, self._handed = self._handed, None
+            return files
+        if self.rev:
+            return read_revision(self.source, self.rev)
+        if not self.watching:
+            return worktree.files(self.source, self.folder, save=self._save)
+        last, self._files = self._files, None  # a walk that fails leaves nothing to patch the next time
+        changed, self._changed = self._changed, None
+        files = patch_work_tree(self.source, last, changed) if changed is not None and last is not None else None
+        self._files = files or read_work_tree(self.source)  # serve's watcher must know every hard link: a walk
+        return self._files
+
+    def up_to_date(self, out: Path, options: dict) -> tuple[dict | None, str | None]:
+        """The last build's record (its diagnostics and summary) when nothing it read changed since, and the
+        fingerprint to record this build under (None: a revision, which is never skipped)."""
+        if self.rev is not None:
+            return None, None
+        self._handed = self.content()  # found once: for the fingerprint, then for the build
+        fingerprint = uptodate.fingerprint(self.source, out, options, self._handed)
+        return uptodate.check(self.folder, fingerprint, out), fingerprint
+
+    def record(self, fingerprint: str | None, out: Path, diagnostics: list[Diagnostic], summary: str) -> None:
+        """Remember a build that was written, so the next with nothing changed is skipped."""
+        if fingerprint:
+            uptodate.record(self.folder, fingerprint, out, [list(d) for d in diagnostics], summary)
+
+    @property
+    def store(self) -> TranscriptStore:
+        """The parsed transcripts kept between builds: loaded when first needed (a build found up to date never
+        loads them)."""
+        if self._store is None:
+            self._store = TranscriptStore(self.source, self.folder, self._save, self._progress)
+        return self._store
+
+    def history(self, head: str | None) -> gitmeta.History | None:
+        if head is None:
+            return None
+        self.store.history = gitmeta.history(self.source, head, self.store.history)
+        return self.store.history
+
+    # --- transcripts -----------------------------------------------------------------------------------------
+
+    def read_transcripts(self, files: ContentFiles, inputs: ReadInputs, problems: list[Diagnostic]) -> Reading:
+        page = compile_templates = None
+        if inputs.render is not None:
+            theme, ctx = inputs.render
+            renderer = self._renderer_for(theme)
+            compile_templates = renderer.compile
+            if inputs.config.publish_transcripts:
+                renderer.compile("transcript.html")  # once, before the workers that render these pages fork
+                page = lambda transcript: renderer.transcript_page(transcript, ctx)  # noqa: E731
+        parsed, self._pages = self.store.read(files, inputs, problems, page, compile_templates)
+        if not self.watching or not self._built:  # serve saves its first build's, then when idle (save())
+            self.store.persist(always=self.watching)  # now: a forked saver then works while this process goes on
+        self._built = True
+        parsed = self._line_dated(parsed, files, inputs)
+        self._transcripts = Transcripts({path: found.transcript for path, found in parsed.items()}, self._transcripts)
+        return Reading(self._transcripts, parsed)
+
+    def _line_dated(self, parsed: dict[str, Parsed], files: ContentFiles, inputs: ReadInputs) -> dict[str, Parsed]:
+        """reading.line_dated for each transcript edited since git added it; the same objects as the last build's
+        where nothing changed (the archive then keeps them)."""
+        history = inputs.history
+        edited = [p for p in inputs.dirty if history and p in history.added]
+        uncommitted = gitmeta.uncommitted_lines(self.source, edited)
+        if history is None:
+            return parsed
+        parsed, dated = dict(parsed), {}  # the store keeps what reading gave: the memo below compares with it
+        for source_path in edited_since_added(history, uncommitted):
+            path = source_path.removeprefix("content/")
+            found = parsed.get(path)
+            if found is None or not found.quotes:
+                continue
+            new = frozenset(uncommitted.get(source_path, ()))
+            done = self._dated.get(path)
+            if done is None or done[0] is not found or done[1] != (history.head, new):
+                data = files.transcripts.get(source_path) or read_file(self.source, source_path)
+                done = (found, (history.head, new), line_dated(found, data, history, source_path, new, inputs.config))
+            parsed[path], dated[path] = done[2], done
+        self._dated = dated
+        return parsed
+
+    def archive(self, reading: Reading) -> Archive:
+        """The last build's archive patched where transcripts changed (serve's rebuilds), when few did; else sorted
+        anew."""
+        parsed, load = reading.parsed, reading.transcripts.quote
+        last, archive = self._last_archive
+        if archive is not None:
+            changed = [path for path, found in parsed.items() if last.get(path) is not found]
+            changed += last.keys() - parsed.keys()
+            if len(changed) <= 10 + len(parsed) // 20:  # patching costs a few µs a ref, sorting 60 ms a 30,000
+                archive = archive.patched([ref for path in changed if path in last for ref in last[path].quotes],
+                                          [ref for path in changed if path in parsed for ref in parsed[path].quotes],
+                                          load)
+                self._last_archive = (parsed, archive)
+                return archive
+        archive = Archive((ref for found in parsed.values() for ref in found.quotes), load)
+        self._last_archive = (parsed, archive)
+        return archive
+
+    # --- pages -----------------------------------------------------------------------------------------------
+
+    def render(self, site: Site, archive: Archive, ctx: RenderContext, theme: Theme) -> dict[str, bytes]:
+        renderer = self._renderer_for(theme)
+        plan = renderer.plan(site, archive, ctx)
+        if self._memo is not None:
+            return self._memo.render(renderer, site, plan, ctx, self._pages)  # type: ignore[return-value]
+        common = renderer.common(ctx)
+        pages = self._pages
+        return {path: pages[planned.source] if isinstance(planned, TranscriptPage) and planned.source in pages
+                else renderer.make(path, planned, site, ctx, common) for path, planned in plan.items()}
+
+    def _renderer_for(self, theme: Theme) -> Renderer:
+        """One Jinja environment across builds (it reloads edited templates itself; serve's rebuilds are twice as
+        fast); a new one when the theme's template files come or go."""
+        key = (theme, tuple(sorted(str(p) for folder in theme.folders for p in (folder / "templates").rglob("*"))))
+        if self._renderer[0] != key:
+            compiled = self.folder / "templates" if self.folder and self._save else None
+            self._renderer = (key, Renderer(theme, compiled))
+        return self._renderer[1]
+
+    # --- ending ----------------------------------------------------------------------------------------------
+
+    def save(self) -> None:
+        """Save the cache now if the last builds changed it (serve, when idle or stopping)."""
+        if self._store is None:
+            return
+        self.store.finish()
+        self.store.persist(always=True)
+        self.store.finish()
+
+    def close(self) -> None:
+        """Wait for the cache's save; stop what git was asked ahead."""
+        if self._store is not None:
+            self._store.finish()
+        self._git_ahead.close()

@@ -1,0 +1,135 @@
+"""Parsing many transcripts on every core: forked workers that read, parse and (when published) render.
+
+Each worker reads its own files, so the main process neither reads nor sends their bytes; the main process
+compiles templates (or does whatever `meanwhile` does) as they work.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import os
+import threading
+from collections.abc import Callable, Collection
+from pathlib import Path
+from typing import NamedTuple
+
+import jinja2
+
+from ..model import Parsed, Transcript
+from ..reader import Undated
+from ..reading import ReadInputs, parse_file, read_bytes
+from .cache import collector_paused
+
+POOL_MIN_FILES = 300
+"""Below this many files to parse, a process pool costs more than it saves (benchmarks/README.md)."""
+
+
+class Job(NamedTuple):
+    """One transcript to read and parse, with everything its result depends on besides its bytes."""
+
+    path: str
+    """Path relative to the source."""
+    data: bytes | None
+    """The bytes (from a revision), or None to read the file from the work tree."""
+    undated: Undated
+    """The date to use when the front matter has none."""
+    added: tuple[str, str] | None
+    """The commit that added the file, for every quote's added_in; None when its quotes are dated line by line."""
+    inputs: tuple
+    """What the result depends on besides the bytes: path, a hash of the config and personas, the undated
+    date's timestamp and its warning, added (the scan makes them once, with the key)."""
+
+    def key(self, digest: bytes | None) -> tuple:
+        """The cache key: the bytes' hash and everything else the result depends on."""
+        return (digest, *self.inputs)
+
+
+class Work(NamedTuple):
+    """What every job of one build shares."""
+
+    inputs: ReadInputs
+    cached: Collection[tuple]
+    """The cache's keys: a job whose key is here is not parsed again (its file was touched, not changed)."""
+    source: Path | None
+    """Where to read files that have no bytes in their job (None: a revision, whose jobs carry them)."""
+    page: Callable[[Transcript], bytes] | None
+    """Renders a published transcript's page."""
+
+
+def digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=20).digest()
+
+
+def parse_transcripts(jobs: list[Job], work: Work, progress: Callable[[str, int, int], None] | None = None,
+                      meanwhile: Callable[[], None] | None = None, freeze: bool = False) -> list[tuple]:
+    """(digest, Parsed or None when cached, page or None) per job: on every core for a large repository,
+    in-process for a small one. The main process runs `meanwhile` as the workers parse.
+
+    The workers' results arrive with the collector paused (plain tuples, no cycles: at 10,000 transcripts its
+    passes over them took 90 ms), and with `freeze` go to gc.freeze's generation, never scanned again (40 ms
+    more)."""
+    cores = os.cpu_count() or 1
+    if len(jobs) < POOL_MIN_FILES or cores < 2 or threading.active_count() > 1:
+        # Threads (the dev server's) and fork do not mix; serve's rebuilds are small anyway.
+        if meanwhile:
+            meanwhile()
+        return [parse_job(job, work) for job in jobs]
+    import multiprocessing  # here: only a large build starts processes (13 ms of imports)
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = max(50, len(jobs) // (cores * 8))
+    chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
+    results: list[tuple] = []
+    # Forked workers inherit `work` (the cache's keys included) without pickling it.
+    with ProcessPoolExecutor(max_workers=cores, mp_context=multiprocessing.get_context("fork"),
+                             initializer=_Worker.start, initargs=(work,)) as pool:
+        parsing = pool.map(_Worker.parse, chunks)
+        if meanwhile:
+            meanwhile()
+        with collector_paused():
+            for chunk in parsing:
+                results.extend(chunk)
+                if progress:
+                    progress("Reading transcripts", len(results), len(jobs))
+            if freeze:
+                gc.freeze()
+    return results
+
+
+class _Worker:
+    """A forked worker's share of the build: set once as it starts (the one mutable class attribute, in the
+    worker processes only)."""
+
+    work: Work | None = None
+
+    @classmethod
+    def start(cls, work: Work) -> None:
+        cls.work = work
+
+    @classmethod
+    def parse(cls, chunk: list[Job]) -> list[tuple]:
+        return [parse_job(job, cls.work) for job in chunk]
+
+
+def parse_job(job: Job, work: Work) -> tuple:
+    """(digest, what reading the file gave or None when the cache has it, its page or None)."""
+    data = read_bytes(work.source, job.path, job.data)
+    if isinstance(data, Parsed):  # unreadable
+        return None, data, None
+    found = digest(data)
+    if job.key(found) in work.cached:
+        return found, None, None
+    parsed, transcript = parse_file(job.path, data, job.undated, job.added, work.inputs)
+    return found, parsed, _page(work.page, transcript)
+
+
+def _page(page: Callable[[Transcript], bytes] | None, transcript: Transcript | None) -> bytes | None:
+    """The transcript's published page; None when not published, or when the theme fails (the main
+    process renders it again and reports the template's problem)."""
+    if page is None or transcript is None:
+        return None
+    try:
+        return page(transcript)
+    except (jinja2.TemplateError, UnicodeDecodeError, OSError):
+        return None

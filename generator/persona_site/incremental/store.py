@@ -1,0 +1,250 @@
+"""What reading transcripts gave, kept between builds and processes: each file read again only when it changed.
+
+The cache key of a transcript is its content hash and everything else its result depends on (pool.Job.key),
+never its stat: a fresh CI checkout reuses the cache. The stat only saves reading a file whose stat is the same
+as when its hash was taken, and the last scan (Scan) lets the next build look again at only the files whose
+stat changed (serve's rebuilds, and a new process after an edit).
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+from ..basics import Diagnostic
+from ..content import RACY_NS, ContentFiles, Stat
+from ..model import Parsed, Transcript
+from ..reading import ReadInputs, added_commit, undated_for
+from . import cache
+from .pool import POOL_MIN_FILES, Job, Work, digest, parse_transcripts
+
+if TYPE_CHECKING:
+    import multiprocessing.process
+
+SAVE_AFTER = 20
+"""A build that read fewer files than this, and changed fewer cache entries, leaves the cache as it was."""
+
+
+class Scan(NamedTuple):
+    """What the last build's read found, for the next to patch."""
+
+    keyed_for: tuple
+    dirty: frozenset[str]
+    stats: dict[str, Stat]
+    """The files' stats as that build saw them."""
+    keys: dict[str, tuple]
+    """Path -> cache key, by path."""
+    parsed: dict[str, Parsed]
+    """Path relative to content/ -> what reading it gave, by path: the transcripts that read cleanly."""
+    problems: dict[str, tuple[Diagnostic, ...]]
+    """Path -> its diagnostics, by path, for the files with any."""
+
+    def saved(self) -> tuple:
+        """What the cache keeps: parsed and problems are the cache's entries under keys."""
+        return self.keyed_for, self.dirty, self.stats, self.keys
+
+    @classmethod
+    def of(cls, saved: object, entries: dict[tuple, Parsed]) -> Scan | None:
+        """The scan the cache kept, with its entries; None when there is none or an entry is gone (a lost shard)."""
+        try:
+            keyed_for, dirty, stats, keys = saved  # type: ignore[misc]
+            found = [(path, entries[key]) for path, key in keys.items()]
+        except (TypeError, ValueError, KeyError, AttributeError):
+            return None
+        parsed = {path.removeprefix("content/"): entry for path, entry in found if entry.transcript is not None}
+        problems = {path: entry.diagnostics for path, entry in found if entry.diagnostics}
+        return cls(keyed_for, dirty, stats, keys, parsed, problems)
+
+
+class _Round(NamedTuple):
+    """One read in progress: what it starts from and fills in."""
+
+    keys: dict[str, tuple]
+    kept: dict[tuple, Parsed]
+    stats: dict[str, tuple]
+    parsed: dict[str, Parsed]
+    found: dict[str, tuple[Diagnostic, ...]]
+    paths: list[str]
+    """The files to look at."""
+    patched: bool
+    """Whether the round starts from the last scan (paths: only those whose stat changed)."""
+
+
+class TranscriptStore:
+    """Parsed transcripts keyed by content hash, their stats, and the last scan; loaded from and saved to the cache
+    folder (None: kept in this process only)."""
+
+    def __init__(self, source: Path, folder: Path | None, save: bool = True,
+                 progress: Callable[[str, int, int], None] | None = None) -> None:
+        self.source, self.folder, self._save, self._progress = source, folder, save, progress
+        with cache.collector_paused():  # the loaded objects go to gc.freeze's generation without being scanned
+            state = cache.load(folder)
+            self._freeze = gc.get_freeze_count() == 0
+            """This process has frozen nothing yet: its first read may freeze what it loads and parses (once only:
+            freezing later would keep earlier builds' cyclic garbage, a Renderer and its templates, for good)."""
+            if self._freeze:
+                gc.freeze()
+        self.entries: dict[tuple, Parsed] = state.get("transcripts", {})
+        """Cache key (Job.key) -> what reading that file gave."""
+        self._stats: dict[str, tuple] = state.get("stats", {})
+        """Path -> (Stat, content hash) as last read: a file with the same stat is not read again."""
+        self.history = state.get("git")
+        """What git said at the last build (gitmeta.History), for the next to continue from."""
+        self._scan: Scan | None = Scan.of(state.get("scan"), self.entries)
+        self._saved = (set(self.entries), self._stats, self.history)
+        self._saving: multiprocessing.process.BaseProcess | None = None
+        self.read_count = 0
+        """How many files the last read parsed (their stats were new)."""
+
+    def read(self, files: ContentFiles, inputs: ReadInputs, problems: list[Diagnostic],
+             page: Callable[[Transcript], bytes] | None = None,
+             meanwhile: Callable[[], None] | None = None) -> tuple[dict[str, Parsed], dict[str, bytes]]:
+        """What reading each transcript gave, by path relative to content/ (those that read), and the published
+        pages rendered as the files were parsed (by `page`, in the worker that read them); only new or changed
+        files are parsed, and a file whose stat is unchanged since the last build is not even read."""
+        started = time.time_ns()
+        keyed_for = (_context(inputs), inputs.history.head if inputs.history else None, files.is_git, files.revision)
+        round_ = self._patch(files, keyed_for, inputs.dirty) or _Round({}, {}, {}, {}, {}, list(files.transcripts), False)
+        jobs = self._jobs(round_, files, inputs, keyed_for[0])
+        pages = {}
+        work = Work(inputs, self.entries.keys(), None if files.revision else self.source, page)
+        results = parse_transcripts(jobs, work, self._progress, meanwhile, freeze=self._freeze)
+        self._freeze = False
+        for job, (found, done, html) in zip(jobs, results):
+            round_.keys[job.path] = key = job.key(found)
+            if html is not None:
+                pages[job.path.removeprefix("content/")] = html
+            round_.kept[key] = self.entries[key] if done is None else done  # None: cached bytes (a touch)
+            stat = files.stats.get(job.path)
+            if stat is not None and found is not None and stat.mtime_ns < started - RACY_NS:
+                round_.stats[job.path] = (stat, found)
+        self._finish(round_, files, keyed_for, inputs.dirty, len(jobs))
+        for diagnostics in self._scan.problems.values():
+            problems += diagnostics
+        return self._scan.parsed, pages
+
+    def _patch(self, files: ContentFiles, keyed_for: tuple, dirty: frozenset[str]) -> _Round | None:
+        """The last build's answer, with only the files whose stat changed to look at again (serve's rebuilds: set
+        operations in C, not a Python step for each of 10,000 files); None when a whole scan is shorter."""
+        last = self._scan
+        if last is None or last.keyed_for != keyed_for or files.revision is not None:
+            return None
+        before = last.stats.get
+        todo = ({path for path, stat in files.stats.items() if before(path) is not stat and before(path) != stat}
+                | (last.keys.keys() - self._stats.keys()) | ((dirty ^ last.dirty) & files.stats.keys()))
+        gone = last.keys.keys() - files.stats.keys()
+        todo -= gone
+        if len(todo) + len(gone) > 10 + len(files.stats) // 20:
+            return None
+        keys, kept, stats = dict(last.keys), dict(self.entries), dict(self._stats)
+        parsed, found = dict(last.parsed), dict(last.problems)
+        for path in gone:
+            kept.pop(keys.pop(path), None)
+            parsed.pop(path.removeprefix("content/"), None)
+            found.pop(path, None)
+        for path in todo | gone:  # a file looked at again keeps its place in keys, parsed and found
+            kept.pop(keys.get(path), None)
+            stats.pop(path, None)
+        return _Round(keys, kept, stats, parsed, found, sorted(todo), True)
+
+    def _jobs(self, round_: _Round, files: ContentFiles, inputs: ReadInputs, context: bytes) -> list[Job]:
+        """The files to parse; those the cache has (by the hash remembered for their stat) go straight to kept."""
+        jobs = []
+        undated_by_commit: dict[tuple[str, str], tuple] = {}  # a commit adds many files
+        history = inputs.history
+        for path in round_.paths:
+            data, stat = files.transcripts[path], files.stats.get(path)
+            commit = history.added.get(path) if history is not None else None
+            memo = undated_by_commit.get(commit) if commit else None
+            if memo is None:  # a committed file's undated date is its commit's
+                undated = undated_for(path, files, history)
+                memo = (undated, undated.date.timestamp())
+                if commit:
+                    undated_by_commit[commit] = memo
+            undated, when = memo
+            added = added_commit(path, inputs)
+            known = self._known_digest(path, data, stat)
+            round_.keys[path] = key = (known, path, context, when, undated.warning, added)  # Job.key
+            hit = self.entries.get(key) if known is not None else None
+            if hit is not None:
+                round_.kept[key] = hit
+                if stat is not None:
+                    round_.stats[path] = (stat, known)
+            else:
+                jobs.append(Job(path, data, undated, added, key[1:]))
+        return jobs
+
+    def _finish(self, round_: _Round, files: ContentFiles, keyed_for: tuple, dirty: frozenset[str], read: int) -> None:
+        """The round's answers into parsed and found, by path; the store keeps them as the last scan."""
+        keys, parsed, found = round_.keys, round_.parsed, round_.found
+        unordered = False  # a path new to keys, parsed or found went in at the end
+        for path in round_.paths:
+            entry, relative = round_.kept[keys[path]], path.removeprefix("content/")
+            if entry.diagnostics:
+                unordered |= path not in found
+                found[path] = entry.diagnostics
+            else:
+                found.pop(path, None)
+            if entry.transcript is not None:
+                unordered |= relative not in parsed
+                parsed[relative] = entry
+            else:
+                parsed.pop(relative, None)
+        if round_.patched and (unordered or not set(round_.paths) <= self._scan.keys.keys()):
+            keys, parsed, found = (dict(sorted(d.items())) for d in (keys, parsed, found))  # back in order by path
+        self.entries, self._stats = round_.kept, round_.stats  # a renamed or deleted file drops out
+        self.read_count = read
+        self._scan = Scan(keyed_for, frozenset(dirty), files.stats, keys, parsed, found)
+
+    def _known_digest(self, path: str, data: bytes | None, stat: Stat | None) -> bytes | None:
+        """The content hash without reading the file: of the bytes given (a revision), or the one remembered
+        for this exact stat; None when only reading the file can tell."""
+        if data is not None:
+            return digest(data)
+        remembered = self._stats.get(path)
+        return remembered[1] if remembered is not None and remembered[0] == stat else None
+
+    def persist(self, always: bool = False) -> None:
+        """Save parsed transcripts and git history for the next process, when anything changed: unless
+        `always`, not for a few files (a save takes 0.1-0.2 s at 10,000 transcripts; skipping it costs the
+        next build a read of those few files, and the changes add up until a build saves them)."""
+        different = self.entries.keys() ^ self._saved[0]
+        if not always and self._saved[0] and self.history is self._saved[2] and self.read_count < SAVE_AFTER \
+                and len(different) < SAVE_AFTER:
+            return
+        if not self._save or (self.entries.keys(), self._stats, self.history) == self._saved:
+            return
+        state = {"transcripts": self.entries, "stats": self._stats, "git": self.history,
+                 "scan": self._scan.saved() if self._scan is not None else None}
+        unchanged = set(range(cache.SHARDS)) - {cache.shard_of(key) for key in different}
+        to_write = len(self.entries) * (cache.SHARDS - len(unchanged)) // cache.SHARDS  # about that many to pickle
+        if to_write >= POOL_MIN_FILES and threading.active_count() == 1:
+            import multiprocessing  # here: a build that saves little, or nothing, never needs it (13 ms)
+
+            # Pickling 10,000 transcripts takes as long as rendering them: a forked copy of this process
+            # saves while this one renders (the command waits for it as it ends: finish()).
+            self._saving = multiprocessing.get_context("fork").Process(target=cache.save,
+                                                                       args=(self.folder, state, unchanged))
+            self._saving.start()
+        else:
+            cache.save(self.folder, state, unchanged)
+        self._saved = (set(self.entries), self._stats, self.history)
+
+    def finish(self) -> None:
+        """Wait until the last save is done."""
+        if self._saving is not None:
+            self._saving.join()
+            self._saving = None
+
+
+def _context(inputs: ReadInputs) -> bytes:
+    """A hash of all a transcript's reading depends on besides its own bytes, path and dates."""
+    config = inputs.config
+    return hashlib.sha256(repr((tuple(config.tags), sorted(inputs.roles.items()), config.timezone,
+                                config.publish_transcripts, config.attribution,
+                                sorted(inputs.titles.items()))).encode()).digest()
