@@ -5,7 +5,7 @@
     python benchmarks/instructions.py DIR --one-file
 
 DIR is a corpus from make_corpus.py. The first form reads its first N transcripts
-the way a build's worker does (build._parse_job: read, hash, front matter, quotes,
+the way a build's worker does (incremental.pool.parse_job: read, hash, front matter, quotes,
 the frozen transcript and the quotes' JSON lines), once with N files and once with
 none, under `valgrind --tool=cachegrind`, and prints the instructions per file:
 the difference over N. The second counts a whole no-change `persona-site build`
@@ -31,17 +31,21 @@ from pathlib import Path
 _PARSE = """
 import sys
 from pathlib import Path
-from persona_site import build, content
+from persona_site import content
 from persona_site.config import parse_config
+from persona_site.incremental.pool import Job, Work, parse_job
+from persona_site.reader import read_personas
+from persona_site.reading import ReadInputs
+from persona_site.roles import roles_of
 source, count = Path(sys.argv[1]), int(sys.argv[2])
 config, _ = parse_config((source / "persona-site.toml").read_text("utf-8"), "persona-site.toml")
-personas, _ = build.read_personas(content.read_persona_files(source)[0])
-roles = build._roles(personas, [])
-titles = {p.slug: p.title for p in personas}
+personas, _ = read_personas(content.read_persona_files(source)[0])
+inputs = ReadInputs(config, roles_of(personas), {p.slug: p.title for p in personas}, None, frozenset())
 paths = list(content.read_work_tree(source).transcripts)[:count]
 added = ("0" * 40, "2024-01-01T00:00:00+00:00")  # as for a file unchanged since git added it
-jobs = [build.Job(path, None, None, added, ()) for path in paths]
-results = [build._parse_job(job, config, roles, titles, set(), source, None) for job in jobs]
+jobs = [Job(path, None, None, added, ()) for path in paths]
+work = Work(inputs, set(), source, None)
+results = [parse_job(job, work) for job in jobs]
 """
 
 

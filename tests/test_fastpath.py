@@ -1,4 +1,4 @@
-"""The fast path for plain transcripts finds exactly what markdown-it finds (issue 5)."""
+"""quotes_fast.try_extract finds exactly what the reference, quotes.extract_quotes (markdown-it), finds (issue 5)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from persona_site import quotes
+from persona_site import quotes_fast
 from persona_site.config import DEFAULT_TAGS
 from persona_site.frontmatter_yaml import fold, split_front_matter
+from persona_site.markdown import block_markdown
 from persona_site.model import Participant
-from persona_site.quotes import Extraction, extract_quotes, simple_paragraphs
+from persona_site.quotes import Extraction, Walk, extract_quotes
+from persona_site.quotes_fast import try_extract
 
 ROOT = Path(__file__).resolve().parents[1]
 PEOPLE = (Participant("Dana Whitfield", "head-of-revops", None), Participant("Sam Ortiz", "internal", None),
@@ -23,9 +25,16 @@ PEOPLE = (Participant("Dana Whitfield", "head-of-revops", None), Participant("Sa
 def both(body: str):
     kwargs = dict(path="content/transcripts/x.md", doc="transcripts/x.md", line_offset=7, participants=PEOPLE,
                   tags=DEFAULT_TAGS)
-    fast = extract_quotes(body, **kwargs)
-    slow = extract_quotes(body, fast=False, **kwargs)
-    return fast, slow
+    return extract(body, **kwargs), reference(body, **kwargs)
+
+
+def extract(body: str, **kwargs) -> Extraction:
+    """As reader.read_transcript extracts: the fast path where it answers, else the reference."""
+    return try_extract(body, Walk.start(**kwargs)) or reference(body, **kwargs)
+
+
+def reference(body: str, **kwargs) -> Extraction:
+    return extract_quotes(body, Walk.start(**kwargs))
 
 
 def assert_same(body: str) -> None:
@@ -39,14 +48,15 @@ def test_sample_transcripts_agree(path):
     fm = split_front_matter(path.read_text("utf-8"))
     participants = tuple(Participant(name, "head-of-revops", None) for name in fm.meta.get("participants", {}))
     kwargs = dict(path="p", doc="d", line_offset=fm.body_line, participants=participants, tags=DEFAULT_TAGS)
-    fast = extract_quotes(fm.body, **kwargs)
-    assert fast.quotes == extract_quotes(fm.body, fast=False, **kwargs).quotes
+    fast = extract(fm.body, **kwargs)
+    assert fast.quotes == reference(fm.body, **kwargs).quotes
     assert fast.quotes
 
 
 def test_most_sample_transcripts_take_the_fast_path():
     bodies = [split_front_matter(p.read_text("utf-8")).body for p in (ROOT / "content/transcripts").rglob("*.md")]
-    fast = sum(simple_paragraphs(b) is not None for b in bodies)
+    kwargs = dict(path="p", doc="d", line_offset=0, participants=PEOPLE, tags=DEFAULT_TAGS)
+    fast = sum(try_extract(b, Walk.start(**kwargs)) is not None for b in bodies)
     assert fast >= len(bodies) // 2
 
 
@@ -97,17 +107,11 @@ def speaker_label(who):
 def assert_same_rendering(body: str, label=speaker_label, people=PEOPLE) -> None:
     kwargs = dict(path="content/transcripts/x.md", doc="transcripts/x.md", line_offset=7, participants=people,
                   tags=DEFAULT_TAGS, render_body=True, speaker_label=label)
-    fast = extract_quotes(body, **kwargs)
-    slow = extract_quotes(body, fast=False, **kwargs)
+    fast = extract(body, **kwargs)
+    slow = reference(body, **kwargs)
     assert fast.body_html == slow.body_html
     assert fast.quotes == slow.quotes
     assert sorted(map(str, fast.diagnostics)) == sorted(map(str, slow.diagnostics))
-    paragraphs = simple_paragraphs(body)
-    if paragraphs is not None:  # the whole-body renderer gives exactly what the per-paragraph one gives
-        one_at_a_time = Extraction()
-        quotes._extract_simple(paragraphs, {fold(p.name): p for p in people}, kwargs["path"], kwargs["doc"], 7,
-                               DEFAULT_TAGS, one_at_a_time, label, True)
-        assert fast == one_at_a_time
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "content/transcripts").rglob("*.md")), ids=lambda p: p.name)
@@ -129,7 +133,7 @@ def test_random_bodies_render_the_same(body):
 @given(st.lists(st.sampled_from(list(" \t*+-_=#`~>[]:|1.)aZé\n") + ["**", "[x]:", "***", "* *", "1."]),
                 max_size=12).map("".join))
 def test_the_cheap_block_search_finds_every_line_the_full_one_finds(lines):
-    from persona_site.quotes import _BLOCK_START, _MAYBE_BLOCK
+    from persona_site.quotes_fast import _BLOCK_START, _MAYBE_BLOCK
     lines = "\n" + lines
     assert not _BLOCK_START.search(lines) or _MAYBE_BLOCK.search(lines)
 
@@ -183,17 +187,18 @@ def test_participants_whose_names_escape_render_the_same(name):
 def test_most_sample_transcripts_render_in_one_pass(monkeypatch):
     """The whole-body renderer stays in use: it takes most sample bodies; few of their paragraphs go one at a time."""
     alone = []
-    one_at_a_time = quotes._render_paragraph
-    monkeypatch.setattr(quotes, "_render_paragraph",
+    one_at_a_time = quotes_fast._render_paragraph
+    monkeypatch.setattr(quotes_fast, "_render_paragraph",
                         lambda content, *args: alone.append(content) or one_at_a_time(content, *args))
     taken = paragraphs = 0
     paths = list((ROOT / "content/transcripts").rglob("*.md"))
     for path in paths:
         fm = split_front_matter(path.read_text("utf-8"))
         by_name = {fold(name): Participant(name, "head-of-revops", None) for name in fm.meta.get("participants", {})}
-        if quotes._render_simple(fm.body, by_name, "p", "d", fm.body_line, DEFAULT_TAGS, Extraction(), speaker_label):
+        if quotes_fast._render_simple(fm.body, Walk("p", "d", fm.body_line, DEFAULT_TAGS, by_name, True, speaker_label,
+                                                    Extraction(), {})):
             taken += 1
-            paragraphs += len(simple_paragraphs(fm.body))
+            paragraphs += sum(token.type == "paragraph_open" for token in block_markdown().parse(fm.body))
     assert taken >= len(paths) * 3 // 4
     assert len(alone) <= paragraphs // 10
 

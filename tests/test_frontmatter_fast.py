@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from persona_site.frontmatter_yaml import _HANDLER, _load, _split, simple_load, split_front_matter
+from persona_site.frontmatter_yaml import _HANDLER, _load, _split, try_load, split_front_matter
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = os.environ.get("FRONTMATTER_EXAMPLES")
@@ -32,7 +32,7 @@ def outcome(text: str, *, fast: bool):
 
 
 def assert_agree(text: str) -> bool:
-    """Both ways give the same; when simple_load answers, it is the loader's answer. True if it did."""
+    """Both ways give the same; when try_load answers, it is the loader's answer. True if it did."""
     slow = outcome(text, fast=False)
     assert outcome(text, fast=True) == slow
     try:
@@ -46,11 +46,11 @@ def assert_agree(text: str) -> bool:
     if not isinstance(parts, tuple):
         return False
     fm_text = parts[0]
-    fast = simple_load(fm_text)
+    fast = try_load(fm_text)
     if fast is None:
         return False
     assert not isinstance(slow[0], str), f"the fast path answered where the loader raised {slow}"
-    loaded = _load(fm_text)  # lines counted from the front matter's first line, as simple_load counts them
+    loaded = _load(fm_text)  # lines counted from the front matter's first line, as try_load counts them
     assert (fast[0], repr(fast[0]), fast[1], repr(fast[1])) == (slow[0].meta, slow[1], loaded[1], repr(loaded[1]))
     return True
 
@@ -284,7 +284,7 @@ def test_sample_content_agrees(path):
 
 
 def test_sample_content_takes_the_fast_path_unless_it_has_lists():
-    taken = {p for p in SAMPLE if simple_load(_split(p.read_text("utf-8"))[0]) is not None}
+    taken = {p for p in SAMPLE if try_load(_split(p.read_text("utf-8"))[0]) is not None}
     with_lists = {p for p in SAMPLE if LIST.search(_split(p.read_text("utf-8"))[0])}
     assert taken == set(SAMPLE) - with_lists  # lists are outside the subset
     assert (len(taken), len(with_lists)) == (48, 5)  # every transcript; the five personas

@@ -31,7 +31,7 @@ from persona_site.importers.gong import parse_gong, read_gong_calls
 from persona_site.importers.roles import assign_roles, match_title
 from persona_site.importers.text import parse_otter, parse_text
 from persona_site.model import Participant, Persona
-from persona_site.quotes import extract_quotes
+from persona_site.quotes import Walk, extract_quotes
 from persona_site.reader import read_transcript
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
@@ -485,9 +485,8 @@ def test_escaped_text_never_becomes_markup_or_a_quote():
     line = f"**Ana:** {escape_markdown(said)}"
     for lead in ("# heading", "> quote", "* item", "[a]{.pain}"):
         assert escape_markdown(lead)[0] == "\\"
-    found = extract_quotes(line, path="t.md", doc="t.md", line_offset=0, participants=(Participant("Ana", "cfo", None),),
-                           tags={"pain": "Pain"},
-                           render_body=True)
+    found = extract_quotes(line, Walk.start(path="t.md", doc="t.md", line_offset=0, tags={"pain": "Pain"},
+                                            participants=(Participant("Ana", "cfo", None),), render_body=True))
     assert found.quotes == [] and found.diagnostics == []
     assert "<em>" not in found.body_html and "<code>" not in found.body_html and "<a " not in found.body_html
     assert "<s>" not in found.body_html and "&amp;amp;" in found.body_html

@@ -6,7 +6,7 @@ numbers); PyYAML's defaults turn `No` into False, `1.10` into 1.1 and expand
 alias bombs. We keep python-frontmatter's splitting and replace the rest:
 see SECURITY.md, items 1-7.
 
-Front matter of the usual simple kind takes a fast path (simple_load, and _split
+Front matter of the usual simple kind takes a fast path (try_load, and _split
 for python-frontmatter's boundaries) that gives the same result in a fifth of the
 time; the loader stays the only source of errors (benchmarks/README.md, issue 5).
 """
@@ -118,7 +118,7 @@ def split_front_matter(text: str, *, fast: bool = True) -> FrontMatter:
     """Split and load front matter; raises FrontMatterError with a line.
 
     fast=False takes python-frontmatter's own split and the YAML loader for every text, skipping
-    _split and simple_load (tests/test_frontmatter_fast.py checks both ways agree).
+    _split and try_load (tests/test_frontmatter_fast.py checks both ways agree).
     """
     text = text.removeprefix("\ufeff")
     try:
@@ -133,7 +133,7 @@ def split_front_matter(text: str, *, fast: bool = True) -> FrontMatter:
     # \s*, so it also takes the blank lines after '---' but one: add those back.
     skipped = text.count("\n", 0, _BOUNDARY.match(text).end())
     try:
-        loaded = simple_load(fm) if fast else None
+        loaded = try_load(fm) if fast else None
         meta, key_lines = loaded if loaded is not None else _load(fm)
     except FrontMatterError as exc:
         raise FrontMatterError(exc.line + skipped, str(exc)) from None
@@ -237,7 +237,7 @@ def _key_lines(node: yaml.MappingNode) -> dict[str, int]:
 # Loading costs 150-250 µs a file, most of it libyaml composing nodes and the Python constructor:
 # 2 s of CPU for 10,000 transcripts, more than the whole build may take. Nearly all front matter is
 # a few `key: text` lines and one block of `Name: role` or `Name: {role: r, title: "t"}` lines, so
-# simple_load reads that subset with str methods (and a regex for the flow mappings) and gives
+# try_load reads that subset with str methods (and a regex for the flow mappings) and gives
 # exactly what _load gives; anything else, or anything that might be an error, returns None and
 # goes to _load, which stays the only place errors come from. tests/test_frontmatter_fast.py
 # checks the two agree.
@@ -259,7 +259,7 @@ _MAX_KEY = 200
 _CONTROLS = bytes(range(32)).replace(b"\n", b"") + b"\x7f\\"
 
 
-def simple_load(fm: str) -> tuple[dict, dict[str, int]] | None:
+def try_load(fm: str) -> tuple[dict, dict[str, int]] | None:
     """meta and key_lines as _load gives them, for front matter in the simple subset; else None.
 
     fm is what _split gives: it starts with the '\\n' that ends the opening '---' line (line 1 of

@@ -13,10 +13,12 @@ from .content import decode
 from .frontmatter_yaml import FrontMatter, FrontMatterError, split_front_matter
 from .markdown import render
 from .model import Diagnostic, Participant, Persona, Quote, Transcript, error
-from .quotes import UNRESOLVED, extract_quotes, misspelt_spans
+from .roles import RESERVED as SPECIAL_ROLES
+from .misspelt import misspelt_spans
+from .quotes import UNRESOLVED, Walk, extract_quotes
+from .quotes_fast import try_extract
 from .suggest import did_you_mean
 
-SPECIAL_ROLES = ("internal", "unknown")
 _PERSONA_KEYS = ("title", "summary", "aliases", "match_titles")
 _TRANSCRIPT_KEYS = ("title", "date", "company", "participants", "recording")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -147,9 +149,9 @@ def read_transcript(
         strings["recording"] = None
     date = _transcript_date(path, meta, lines, zone, undated, problems)
     participants, unresolved = _participants(path, meta.get("participants"), lines, roles, problems)
-    found = extract_quotes(fm.body, path=path, doc=doc, line_offset=fm.body_line,
-                           participants=participants + unresolved if unresolved else participants,
-                           tags=tags, render_body=render_body, speaker_label=speaker_label)
+    walk = Walk.start(path=path, doc=doc, line_offset=fm.body_line, tags=tags, render_body=render_body,
+                      participants=participants + unresolved if unresolved else participants, speaker_label=speaker_label)
+    found = try_extract(fm.body, walk) or extract_quotes(fm.body, walk)
     problems += found.diagnostics
     if found.spans < (fm.body.count("]{") if found.ends is None else found.ends):  # a `]{` that tagged nothing
         problems += misspelt_spans(fm.body, tags, path, fm.body_line)

@@ -7,6 +7,7 @@ files they read again.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,20 +77,26 @@ def read_one(path: str, data: bytes, undated: Undated, inputs: ReadInputs,
     text, bad = decode(path, data)
     if bad:
         return None, [bad]
-    config, titles = inputs.config, inputs.titles
+    config = inputs.config
+    return read_transcript(path, text, tags=config.tags, roles=inputs.roles, zone=config.zone, undated=undated,
+                           render_body=config.publish_transcripts, added_in=added,
+                           speaker_label=_speaker_label(inputs) if config.publish_transcripts else None)
+
+
+def _speaker_label(inputs: ReadInputs) -> Callable[[Participant | None], str]:
+    """The name a published transcript gives a speaker: only what `attribution` allows (spec section 2)."""
+    attribution, titles = inputs.config.attribution, inputs.titles
 
     def speaker_label(who: Participant | None) -> str:
-        # Published transcripts name speakers only as `attribution` allows (spec section 2).
         if who is None:
             return "Speaker"
-        if config.attribution == "name":
+        if attribution == "name":
             return who.name
         if who.role == "internal":
             return "Our team"
         return who.title or titles.get(who.role) or "Speaker"
 
-    return read_transcript(path, text, tags=config.tags, roles=inputs.roles, zone=config.zone, undated=undated,
-                           render_body=config.publish_transcripts, speaker_label=speaker_label, added_in=added)
+    return speaker_label
 
 
 def undated_for(path: str, files: ContentFiles, history: gitmeta.History | None) -> Undated:
