@@ -268,6 +268,8 @@ def test_import_needs_a_content_repository(tmp_path: Path):
     ("zoom/GMT20261014-150000_Recording.transcript.vtt", "vtt"),
     ("teams/Acme Corp security review.vtt", "vtt"),
     ("meet/Acme Corp pilot review 2026-10-22.vtt", "vtt"),
+    ("zoom-id/GMT20260316-140000_Recording.transcript.vtt", "vtt"),
+    ("teams-unpadded/Northwind weekly sync.vtt", "vtt"),
     ("otter-srt/acme-pricing.srt", "srt"),
     ("otter-txt/20261027 1530 - Acme Corp QBR.txt", "otter"),
     ("gong/call-transcript.json", "gong"),
@@ -364,6 +366,18 @@ def test_cues_without_a_label_continue_the_speaker_and_a_file_without_names_is_u
     nameless = parse_srt("1\n00:00:01,000 --> 00:00:02,000\nhello\n\n2\n00:00:03,000 --> 00:00:04,000\nthere\n")
     assert nameless.turns == (Turn(UNKNOWN_SPEAKER, 1, "hello there"),)
     assert "names no speakers" in nameless.notes[0]
+
+
+def test_a_speaker_on_the_cue_id_line_names_the_words_below_the_timing():
+    call = parse_vtt('WEBVTT\n\n1 "Doe, Jane" (1063281152)\n00:00:01.000 --> 00:00:04.000\nHi: there.\n\n'
+                     '2\n00:00:05.000 --> 00:00:06.000\nBo: Hello.\n')
+    assert call.turns == (Turn("Doe, Jane", 1, "Hi: there."), Turn("Bo", 5, "Hello."))
+
+
+def test_an_unreadable_timing_among_readable_ones_is_a_warning_and_its_words_stay():
+    call = parse_vtt("WEBVTT\n\n0:0:1.0 --> 0:0:2.0\nAna: One.\n\n00.03 --> 00.04\nTwo.\n\n0:0:5.0 --> 0:0:6.0\nBo: Three.\n")
+    assert call.turns == (Turn("Ana", 1, "One. Two."), Turn("Bo", 5, "Three."))
+    assert call.notes == ("1 timing line(s) could not be read, so those lines have no time in the transcript",)
 
 
 def test_a_colon_in_speech_is_not_a_speaker():

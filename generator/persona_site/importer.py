@@ -222,11 +222,16 @@ def _import_call(file: Path, call: Call, run: _Run) -> None:
     run.diagnostics += [warning(where, 0, note) for note in (*call.notes, *notes)]
     unknown = [s.name for s in speakers if s.role == "unknown"]
     if unknown:
-        run.diagnostics.append(warning(where, 0, f"no role yet for {', '.join(unknown)}: set it under 'participants' "
-                                                 "in the front matter before you tag their words"))
+        run.diagnostics.append(warning(where, 0, f"no role yet for {', '.join(map(_quoted, unknown))}: set it under "
+                                                 "'participants' in the front matter before you tag their words"))
     recording = call.recording if call.recording and call.recording.startswith(("https://", "http://")) else None
     doc = Transcript(title, day, company, speakers, recording, call.turns)
     _save(where, transcript_path(day, company, title), render(doc), run)
+
+
+def _quoted(name: str) -> str:
+    """A name in double quotes, so a list of names stays clear when one holds a comma ("Inglis, Jake")."""
+    return '"' + name.replace('"', '\\"') + '"'
 
 
 def _day_of(value: dt.datetime | dt.date | None, zone: zoneinfo.ZoneInfo | None = None) -> dt.date | None:
