@@ -277,6 +277,8 @@ def test_import_needs_a_content_repository(tmp_path: Path):
     ("gong-embedded/quillfield-gong.json", "gong"),
     ("text/acme-notes.txt", "text"),
     ("meet-doc/Acme Corp renewal - Transcript.txt", "text"),
+    ("meet-doc-dated/Brightline renewal check-in - Transcript.txt", "text"),
+    ("gong-unix/harbor-freight-gong.json", "gong"),
     ("cp1252/mueller-call.txt", "text"),
 ])
 def test_format_is_told_from_the_content(rel: str, fmt: str, tmp_path: Path):
@@ -417,6 +419,21 @@ def test_google_meet_transcript_document_heading_and_closing_lines():
     assert call.turns[-1] == Turn("Laura Chen", None, "Then I want those seats priced as viewers.")
 
 
+@pytest.mark.parametrize(("first_line", "day"), [
+    ("Mar 16, 2026", dt.date(2026, 3, 16)),
+    ("March 16, 2026", dt.date(2026, 3, 16)),
+    ("Monday, March 16, 2026", dt.date(2026, 3, 16)),
+    ("16 March 2026", dt.date(2026, 3, 16)),
+    ("Sept 3rd, 2026", dt.date(2026, 9, 3)),
+    ("Feb 30, 2026", None),        # no such day: ask for --date rather than guess
+    ("Marching orders", None),
+])
+def test_meet_document_date_in_words_on_the_first_line(first_line: str, day: dt.date | None):
+    call = parse_text(f"{first_line}\nCall - Transcript\n00:00:00\nAna: Hi.\nBo: Hello.\nTranscription ended after 00:28:51\n")
+    assert call.started == day
+    assert call.turns == (Turn("Ana", 0, "Hi."), Turn("Bo", None, "Hello."))
+
+
 def test_gong_sentences_parties_and_metadata():
     details = (FIXTURES / "gong/call-details.json").read_text("utf-8")
     [call] = parse_gong((FIXTURES / "gong/call-transcript.json").read_text("utf-8"),
@@ -430,6 +447,27 @@ def test_gong_sentences_parties_and_metadata():
     assert call.turns[2].start == 3725
     assert Party("Lena Okafor", "Enterprise Account Executive", True) in call.parties
     assert Party("Kofi Mensah", "Director, Revenue Operations", False) in call.parties
+
+
+def test_gong_unix_start_is_the_day_in_the_sites_timezone(site: Path, tmp_path: Path):
+    (site / "persona-site.toml").write_text('timezone = "America/Los_Angeles"\n', "utf-8")
+    doc = json.loads((FIXTURES / "gong-unix/harbor-freight-gong.json").read_text("utf-8"))
+    doc["calls"][0]["metaData"]["started"] = 1773712800  # 02:00 UTC on 17 March: the evening of the 16th in LA
+    export = tmp_path / "gong.json"
+    export.write_text(json.dumps(doc), "utf-8")
+    result = run_import(site, str(export))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().endswith("2026-03-16-harbor-logistics-pricing-follow-up.md")
+
+
+@pytest.mark.parametrize("started", ["not a date", True, 10**20])
+def test_gong_start_that_is_not_a_time_asks_for_the_date(site: Path, tmp_path: Path, started):
+    doc = json.loads((FIXTURES / "gong-unix/harbor-freight-gong.json").read_text("utf-8"))
+    doc["calls"][0]["metaData"]["started"] = started
+    export = tmp_path / "gong.json"
+    export.write_text(json.dumps(doc), "utf-8")
+    result = run_import(site, str(export))
+    assert result.exit_code == 1 and "does not say when the call was: pass --date YYYY-MM-DD" in result.stderr
 
 
 def test_gong_parties_inside_a_call_transcript_and_several_calls():

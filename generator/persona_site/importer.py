@@ -203,8 +203,9 @@ def _read_inputs(files: tuple[Path, ...], fmt: str,
 def _import_call(file: Path, call: Call, run: _Run) -> None:
     where, options = str(file), run.options
     file_day, file_title = from_file_name(file)
-    # A recorder's own time stamp keeps its own calendar day; Zoom's GMT file name is read in the site's zone.
-    day = options.day or _day_of(call.started) or _day_of(file_day, run.config.zone)
+    # A recorder's own time stamp keeps its own calendar day; a time in UTC (Zoom's GMT file name, Gong's Unix
+    # time) says nothing about where the call was, so it is read in the site's zone.
+    day = options.day or _day_of(call.started, run.config.zone) or _day_of(file_day, run.config.zone)
     if day is None and run.ask:
         day = run.ask.day(file)
     if day is None:
@@ -234,9 +235,9 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '\\"') + '"'
 
 
-def _day_of(value: dt.datetime | dt.date | None, zone: zoneinfo.ZoneInfo | None = None) -> dt.date | None:
+def _day_of(value: dt.datetime | dt.date | None, zone: zoneinfo.ZoneInfo) -> dt.date | None:
     if isinstance(value, dt.datetime):
-        return (value.astimezone(zone) if zone and value.tzinfo else value).date()
+        return (value.astimezone(zone) if value.utcoffset() == dt.timedelta(0) else value).date()
     return value
 
 

@@ -6,15 +6,17 @@ import re
 
 from ..frontmatter_yaml import fold
 from .call import Call, Cue, ExportError, merge_cues, parse_clock, split_label, trusted_speakers
-from .naming import date_and_title
+from .naming import date_and_title, day_in_words
 
 # Otter: 'Dana Whitfield  0:04' or 'Dana Whitfield 1:02:13' on its own line, the speech below it.
 _OTTER_HEADER = re.compile(r"^(?P<name>\S.{0,79}?)[ \t]+(?P<time>(?:\d{1,2}:)?\d{1,2}:\d{2})$")
 _OTTER_FOOTER = re.compile(r"^Transcribed by https?://otter\.ai\S*$", re.IGNORECASE)
-# A Google Meet transcript downloaded from Docs: 'Acme sync (2026-10-22 10:02 GMT-7) - Transcript' on top,
-# a line '00:05:00' every few minutes, and a closing line or two that nobody said.
+# A Google Meet transcript downloaded from Docs: 'Acme sync (2026-10-22 10:02 GMT-7) - Transcript' on top
+# (newer ones open with the date in words, 'Mar 16, 2026', above it), a line '00:05:00' every few minutes,
+# and a closing line or two that nobody said.
 _HEADING = re.compile(r"^.+?\s[-–—]\s*Transcript$", re.IGNORECASE)
-_TRAILER = re.compile(r"^(Meeting ended after \d|This editable transcript was computer generated)", re.IGNORECASE)
+_TRAILER = re.compile(r"^((Meeting|Transcription) ended after \d|This editable transcript was computer generated)",
+                      re.IGNORECASE)
 _STAMP_PREFIX = re.compile(r"^\[(?P<time>(?:\d{1,2}:)?\d{1,2}:\d{2})\]\s*")
 
 
@@ -58,6 +60,9 @@ def parse_text(text: str) -> Call:
     lines = [line for line in _lines(text) if not _TRAILER.match(line)]
     heading = next((line for line in lines if _HEADING.match(line)), None)
     day, title = date_and_title(heading) if heading else (None, None)
+    first = next((line for line in lines if line), "")
+    dated = day_in_words(first) is not None
+    day = day or day_in_words(first)
     trusted = trusted_speakers(label[0] for line in lines if (label := split_label(_unstamped(line)[1])))
     cues: list[Cue] = []
     clock: int | None = None
@@ -74,7 +79,7 @@ def parse_text(text: str) -> Call:
         elif cues:
             last = cues[-1]
             cues[-1] = Cue(last.speaker, last.start, f"{last.text} {line}")
-        elif line and line != heading:
+        elif line and line != heading and not (dated and line == first):
             skipped += 1
     if not cues:
         raise ExportError("this text file has no 'Name: what they said' lines")
