@@ -279,6 +279,8 @@ def test_import_needs_a_content_repository(tmp_path: Path):
     ("meet-doc/Acme Corp renewal - Transcript.txt", "text"),
     ("meet-doc-dated/Brightline renewal check-in - Transcript.txt", "text"),
     ("gong-unix/harbor-freight-gong.json", "gong"),
+    ("teams-txt/Acme Corp onboarding review.txt", "otter"),
+    ("teams-docx/Acme Corp kickoff.txt", "vtt"),
     ("cp1252/mueller-call.txt", "text"),
 ])
 def test_format_is_told_from_the_content(rel: str, fmt: str, tmp_path: Path):
@@ -395,6 +397,27 @@ def test_otter_text_reads_minutes_and_hours_and_keeps_placeholders():
         ("Dana Whitfield", 58 * 60 + 41), ("Lena Okafor", 3604), ("Speaker 2", 3733)]
     assert call.turns[4].text.endswith("Every Monday. And it takes me most of the morning.")
     assert "otter.ai" not in " ".join(t.text for t in call.turns)
+
+
+def test_teams_text_without_times_takes_the_title_and_date_from_above_the_first_turn():
+    call = parse_otter("Weekly Sync\nMarch 16, 2026, 3:02PM\n28m 51s\n\nJane Doe\nHi all.\n\nOmar Haddad\nOkay\n\n"
+                       "Jane Doe\nLet's start.\nFirst, the pipeline.\n")
+    assert (call.title, call.started, call.notes) == ("Weekly Sync", dt.date(2026, 3, 16), ())
+    assert call.turns == (Turn("Jane Doe", None, "Hi all."), Turn("Omar Haddad", None, "Okay"),
+                          Turn("Jane Doe", None, "Let's start. First, the pipeline."))
+
+
+def test_a_name_alone_among_timed_speaker_lines_is_speech():
+    call = parse_otter("Jane Doe  0:03\nHi.\n\nYes Indeed\nthat is right.\n\nOmar Haddad  0:09\nOkay.\n")
+    assert call.turns == (Turn("Jane Doe", 3, "Hi. Yes Indeed that is right."), Turn("Omar Haddad", 9, "Okay."))
+
+
+def test_captions_whose_names_cannot_be_placed_are_a_warning_naming_the_layout():
+    call = parse_vtt("WEBVTT\n\n00:01.000 --> 00:02.000\nhello\nJane Doe\n\n00:03.000 --> 00:04.000\nthere\nJane Doe\n")
+    assert {t.speaker for t in call.turns} == {UNKNOWN_SPEAKER}
+    assert call.notes == ("every line of this VTT file is 'Unknown Speaker', but 'Jane Doe' looks like a speaker's "
+                          "name on a line of its own (a transcript layout import does not read here): check the "
+                          "transcript against the export, or export captions with speaker names",)
 
 
 def test_otter_header_with_one_space():
