@@ -416,8 +416,8 @@ def test_captions_whose_names_cannot_be_placed_are_a_warning_naming_the_layout()
     call = parse_vtt("WEBVTT\n\n00:01.000 --> 00:02.000\nhello\nJane Doe\n\n00:03.000 --> 00:04.000\nthere\nJane Doe\n")
     assert {t.speaker for t in call.turns} == {UNKNOWN_SPEAKER}
     assert call.notes == ("every line of this VTT file is 'Unknown Speaker', but 'Jane Doe' looks like a speaker's "
-                          "name on a line of its own (a transcript layout import does not read here): check the "
-                          "transcript against the export, or export captions with speaker names",)
+                          "name on a line of its own, as in a Teams transcript saved as text, where import does not "
+                          "look for one: check the transcript against the export",)
 
 
 def test_otter_header_with_one_space():

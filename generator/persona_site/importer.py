@@ -78,8 +78,9 @@ def import_command(ctx: click.Context, files: tuple[Path, ...], source: Path, fm
                    suffix: bool, dry_run: bool) -> None:
     """Turn call-recorder exports into transcripts ready to tag.
 
-    Reads Zoom, Microsoft Teams and Google Meet captions (.vtt), Otter (.srt
-    or .txt), Gong (.json) and plain 'Name: text' files, and writes each call
+    Reads Zoom, Microsoft Teams and Google Meet captions (.vtt), Teams and
+    Google Meet transcripts saved as text, Otter (.srt or .txt), Gong (.json)
+    and plain 'Name: text' files, and writes each call
     to content/transcripts/YYYY/. Speakers get their role from --role, from
     the personas' match_titles, or are asked for on a terminal; the rest are
     'unknown' until you assign them in the front matter.

@@ -111,8 +111,8 @@ def _nameless(raw: list[_RawCue], kind: str) -> str:
         return (f"this {kind} file names no speakers, so every line is '{UNKNOWN_SPEAKER}': "
                 "export it again with speaker names turned on")
     return (f"every line of this {kind} file is '{UNKNOWN_SPEAKER}', but '{repeated}' looks like a speaker's name "
-            "on a line of its own (a transcript layout import does not read here): check the transcript against "
-            "the export, or export captions with speaker names")
+            "on a line of its own, as in a Teams transcript saved as text, where import does not look for one: "
+            "check the transcript against the export")
 
 
 def _is_cue_id(lines: list[str], i: int) -> bool:
