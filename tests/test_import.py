@@ -208,6 +208,15 @@ def test_role_for_nobody_is_a_warning(site: Path):
     assert "--role Jamal Wrigth: warning: nobody by this name speaks in the imported files" in result.stderr
 
 
+def test_no_role_yet_quotes_each_name_so_names_with_commas_stay_apart(site: Path, tmp_path: Path):
+    export = tmp_path / "call.vtt"
+    export.write_text("WEBVTT\n\n00:01.000 --> 00:02.000\n<v Inglis, Jake>Hi.</v>\n\n"
+                      "00:03.000 --> 00:04.000\n<v Reyes, Maria>Hello.</v>\n", "utf-8")
+    result = run_import(site, str(export), "--date", "2026-03-16")
+    assert result.exit_code == 0
+    assert 'no role yet for "Inglis, Jake", "Reyes, Maria": set it under' in result.stderr
+
+
 def test_gong_details_without_a_transcript_is_an_error(site: Path):
     result = run_import(site, fixture("gong/call-details.json"))
     assert result.exit_code == 1
