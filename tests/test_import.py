@@ -208,6 +208,15 @@ def test_role_for_nobody_is_a_warning(site: Path):
     assert "--role Jamal Wrigth: warning: nobody by this name speaks in the imported files" in result.stderr
 
 
+def test_no_role_yet_quotes_each_name_so_names_with_commas_stay_apart(site: Path, tmp_path: Path):
+    export = tmp_path / "call.vtt"
+    export.write_text("WEBVTT\n\n00:01.000 --> 00:02.000\n<v Inglis, Jake>Hi.</v>\n\n"
+                      "00:03.000 --> 00:04.000\n<v Reyes, Maria>Hello.</v>\n", "utf-8")
+    result = run_import(site, str(export), "--date", "2026-03-16")
+    assert result.exit_code == 0
+    assert 'no role yet for "Inglis, Jake", "Reyes, Maria": set it under' in result.stderr
+
+
 def test_gong_details_without_a_transcript_is_an_error(site: Path):
     result = run_import(site, fixture("gong/call-details.json"))
     assert result.exit_code == 1
@@ -268,6 +277,8 @@ def test_import_needs_a_content_repository(tmp_path: Path):
     ("zoom/GMT20261014-150000_Recording.transcript.vtt", "vtt"),
     ("teams/Acme Corp security review.vtt", "vtt"),
     ("meet/Acme Corp pilot review 2026-10-22.vtt", "vtt"),
+    ("zoom-id/GMT20260316-140000_Recording.transcript.vtt", "vtt"),
+    ("teams-unpadded/Northwind weekly sync.vtt", "vtt"),
     ("otter-srt/acme-pricing.srt", "srt"),
     ("otter-txt/20261027 1530 - Acme Corp QBR.txt", "otter"),
     ("gong/call-transcript.json", "gong"),
@@ -275,6 +286,10 @@ def test_import_needs_a_content_repository(tmp_path: Path):
     ("gong-embedded/quillfield-gong.json", "gong"),
     ("text/acme-notes.txt", "text"),
     ("meet-doc/Acme Corp renewal - Transcript.txt", "text"),
+    ("meet-doc-dated/Brightline renewal check-in - Transcript.txt", "text"),
+    ("gong-unix/harbor-freight-gong.json", "gong"),
+    ("teams-txt/Acme Corp onboarding review.txt", "otter"),
+    ("teams-docx/Acme Corp kickoff.txt", "vtt"),
     ("cp1252/mueller-call.txt", "text"),
 ])
 def test_format_is_told_from_the_content(rel: str, fmt: str, tmp_path: Path):
@@ -366,6 +381,18 @@ def test_cues_without_a_label_continue_the_speaker_and_a_file_without_names_is_u
     assert "names no speakers" in nameless.notes[0]
 
 
+def test_a_speaker_on_the_cue_id_line_names_the_words_below_the_timing():
+    call = parse_vtt('WEBVTT\n\n1 "Doe, Jane" (1063281152)\n00:00:01.000 --> 00:00:04.000\nHi: there.\n\n'
+                     '2\n00:00:05.000 --> 00:00:06.000\nBo: Hello.\n')
+    assert call.turns == (Turn("Doe, Jane", 1, "Hi: there."), Turn("Bo", 5, "Hello."))
+
+
+def test_an_unreadable_timing_among_readable_ones_is_a_warning_and_its_words_stay():
+    call = parse_vtt("WEBVTT\n\n0:0:1.0 --> 0:0:2.0\nAna: One.\n\n00.03 --> 00.04\nTwo.\n\n0:0:5.0 --> 0:0:6.0\nBo: Three.\n")
+    assert call.turns == (Turn("Ana", 1, "One. Two."), Turn("Bo", 5, "Three."))
+    assert call.notes == ("1 timing line(s) could not be read, so those lines have no time in the transcript",)
+
+
 def test_a_colon_in_speech_is_not_a_speaker():
     call = parse_vtt("WEBVTT\n\n00:01.000 --> 00:02.000\nAna: So\n\n00:02.000 --> 00:03.000\n"
                      "here's the deal: we pay in May.\n")
@@ -379,6 +406,27 @@ def test_otter_text_reads_minutes_and_hours_and_keeps_placeholders():
         ("Dana Whitfield", 58 * 60 + 41), ("Lena Okafor", 3604), ("Speaker 2", 3733)]
     assert call.turns[4].text.endswith("Every Monday. And it takes me most of the morning.")
     assert "otter.ai" not in " ".join(t.text for t in call.turns)
+
+
+def test_teams_text_without_times_takes_the_title_and_date_from_above_the_first_turn():
+    call = parse_otter("Weekly Sync\nMarch 16, 2026, 3:02PM\n28m 51s\n\nJane Doe\nHi all.\n\nOmar Haddad\nOkay\n\n"
+                       "Jane Doe\nLet's start.\nFirst, the pipeline.\n")
+    assert (call.title, call.started, call.notes) == ("Weekly Sync", dt.date(2026, 3, 16), ())
+    assert call.turns == (Turn("Jane Doe", None, "Hi all."), Turn("Omar Haddad", None, "Okay"),
+                          Turn("Jane Doe", None, "Let's start. First, the pipeline."))
+
+
+def test_a_name_alone_among_timed_speaker_lines_is_speech():
+    call = parse_otter("Jane Doe  0:03\nHi.\n\nYes Indeed\nthat is right.\n\nOmar Haddad  0:09\nOkay.\n")
+    assert call.turns == (Turn("Jane Doe", 3, "Hi. Yes Indeed that is right."), Turn("Omar Haddad", 9, "Okay."))
+
+
+def test_captions_whose_names_cannot_be_placed_are_a_warning_naming_the_layout():
+    call = parse_vtt("WEBVTT\n\n00:01.000 --> 00:02.000\nhello\nJane Doe\n\n00:03.000 --> 00:04.000\nthere\nJane Doe\n")
+    assert {t.speaker for t in call.turns} == {UNKNOWN_SPEAKER}
+    assert call.notes == ("every line of this VTT file is 'Unknown Speaker', but 'Jane Doe' looks like a speaker's "
+                          "name on a line of its own, as in a Teams transcript saved as text, where import does not "
+                          "look for one: check the transcript against the export",)
 
 
 def test_otter_header_with_one_space():
@@ -403,6 +451,21 @@ def test_google_meet_transcript_document_heading_and_closing_lines():
     assert call.turns[-1] == Turn("Laura Chen", None, "Then I want those seats priced as viewers.")
 
 
+@pytest.mark.parametrize(("first_line", "day"), [
+    ("Mar 16, 2026", dt.date(2026, 3, 16)),
+    ("March 16, 2026", dt.date(2026, 3, 16)),
+    ("Monday, March 16, 2026", dt.date(2026, 3, 16)),
+    ("16 March 2026", dt.date(2026, 3, 16)),
+    ("Sept 3rd, 2026", dt.date(2026, 9, 3)),
+    ("Feb 30, 2026", None),        # no such day: ask for --date rather than guess
+    ("Marching orders", None),
+])
+def test_meet_document_date_in_words_on_the_first_line(first_line: str, day: dt.date | None):
+    call = parse_text(f"{first_line}\nCall - Transcript\n00:00:00\nAna: Hi.\nBo: Hello.\nTranscription ended after 00:28:51\n")
+    assert call.started == day
+    assert call.turns == (Turn("Ana", 0, "Hi."), Turn("Bo", None, "Hello."))
+
+
 def test_gong_sentences_parties_and_metadata():
     details = (FIXTURES / "gong/call-details.json").read_text("utf-8")
     [call] = parse_gong((FIXTURES / "gong/call-transcript.json").read_text("utf-8"),
@@ -416,6 +479,27 @@ def test_gong_sentences_parties_and_metadata():
     assert call.turns[2].start == 3725
     assert Party("Lena Okafor", "Enterprise Account Executive", True) in call.parties
     assert Party("Kofi Mensah", "Director, Revenue Operations", False) in call.parties
+
+
+def test_gong_unix_start_is_the_day_in_the_sites_timezone(site: Path, tmp_path: Path):
+    (site / "persona-site.toml").write_text('timezone = "America/Los_Angeles"\n', "utf-8")
+    doc = json.loads((FIXTURES / "gong-unix/harbor-freight-gong.json").read_text("utf-8"))
+    doc["calls"][0]["metaData"]["started"] = 1773712800  # 02:00 UTC on 17 March: the evening of the 16th in LA
+    export = tmp_path / "gong.json"
+    export.write_text(json.dumps(doc), "utf-8")
+    result = run_import(site, str(export))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().endswith("2026-03-16-harbor-logistics-pricing-follow-up.md")
+
+
+@pytest.mark.parametrize("started", ["not a date", True, 10**20])
+def test_gong_start_that_is_not_a_time_asks_for_the_date(site: Path, tmp_path: Path, started):
+    doc = json.loads((FIXTURES / "gong-unix/harbor-freight-gong.json").read_text("utf-8"))
+    doc["calls"][0]["metaData"]["started"] = started
+    export = tmp_path / "gong.json"
+    export.write_text(json.dumps(doc), "utf-8")
+    result = run_import(site, str(export))
+    assert result.exit_code == 1 and "does not say when the call was: pass --date YYYY-MM-DD" in result.stderr
 
 
 def test_gong_parties_inside_a_call_transcript_and_several_calls():

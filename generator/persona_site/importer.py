@@ -78,8 +78,9 @@ def import_command(ctx: click.Context, files: tuple[Path, ...], source: Path, fm
                    suffix: bool, dry_run: bool) -> None:
     """Turn call-recorder exports into transcripts ready to tag.
 
-    Reads Zoom, Microsoft Teams and Google Meet captions (.vtt), Otter (.srt
-    or .txt), Gong (.json) and plain 'Name: text' files, and writes each call
+    Reads Zoom, Microsoft Teams and Google Meet captions (.vtt), Teams and
+    Google Meet transcripts saved as text, Otter (.srt or .txt), Gong (.json)
+    and plain 'Name: text' files, and writes each call
     to content/transcripts/YYYY/. Speakers get their role from --role, from
     the personas' match_titles, or are asked for on a terminal; the rest are
     'unknown' until you assign them in the front matter.
@@ -203,8 +204,9 @@ def _read_inputs(files: tuple[Path, ...], fmt: str,
 def _import_call(file: Path, call: Call, run: _Run) -> None:
     where, options = str(file), run.options
     file_day, file_title = from_file_name(file)
-    # A recorder's own time stamp keeps its own calendar day; Zoom's GMT file name is read in the site's zone.
-    day = options.day or _day_of(call.started) or _day_of(file_day, run.config.zone)
+    # A recorder's own time stamp keeps its own calendar day; a time in UTC (Zoom's GMT file name, Gong's Unix
+    # time) says nothing about where the call was, so it is read in the site's zone.
+    day = options.day or _day_of(call.started, run.config.zone) or _day_of(file_day, run.config.zone)
     if day is None and run.ask:
         day = run.ask.day(file)
     if day is None:
@@ -222,16 +224,21 @@ def _import_call(file: Path, call: Call, run: _Run) -> None:
     run.diagnostics += [warning(where, 0, note) for note in (*call.notes, *notes)]
     unknown = [s.name for s in speakers if s.role == "unknown"]
     if unknown:
-        run.diagnostics.append(warning(where, 0, f"no role yet for {', '.join(unknown)}: set it under 'participants' "
-                                                 "in the front matter before you tag their words"))
+        run.diagnostics.append(warning(where, 0, f"no role yet for {', '.join(map(_quoted, unknown))}: set it under "
+                                                 "'participants' in the front matter before you tag their words"))
     recording = call.recording if call.recording and call.recording.startswith(("https://", "http://")) else None
     doc = Transcript(title, day, company, speakers, recording, call.turns)
     _save(where, transcript_path(day, company, title), render(doc), run)
 
 
-def _day_of(value: dt.datetime | dt.date | None, zone: zoneinfo.ZoneInfo | None = None) -> dt.date | None:
+def _quoted(name: str) -> str:
+    """A name in double quotes, so a list of names stays clear when one holds a comma ("Inglis, Jake")."""
+    return '"' + name.replace('"', '\\"') + '"'
+
+
+def _day_of(value: dt.datetime | dt.date | None, zone: zoneinfo.ZoneInfo) -> dt.date | None:
     if isinstance(value, dt.datetime):
-        return (value.astimezone(zone) if zone and value.tzinfo else value).date()
+        return (value.astimezone(zone) if value.utcoffset() == dt.timedelta(0) else value).date()
     return value
 
 

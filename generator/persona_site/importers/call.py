@@ -112,6 +112,13 @@ def split_label(line: str) -> tuple[str, str] | None:
     return name, match["text"]
 
 
+def is_name_line(line: str) -> bool:
+    """'Jane Doe' or 'Wes Dunaway (Guest)' alone on a line, as Teams writes a speaker above their words."""
+    line = line.strip()
+    return (bool(line) and line[0].isalpha() and len(line) <= MAX_NAME and len(line.split()) <= 6
+            and ":" not in line and not _NOT_IN_NAMES.search(line) and line[-1] not in ".?!,;")
+
+
 def trusted_speakers(labels: Iterable[str]) -> set[str]:
     """The folded label names to read as speakers: any seen twice, or once when it looks like a name."""
     counts: dict[str, int] = {}

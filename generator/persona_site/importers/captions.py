@@ -4,7 +4,10 @@ The three VTT dialects name the speaker differently: Zoom writes `Name: text`
 in the cue, Teams a voice span `<v Name>text</v>` (cue ids like `GUID/12-0`),
 and Google Meet a `(Name)` line, with `-` and blank lines between speakers
 inside one cue (not legal WebVTT, so a blank line does not end a cue here: the
-next timing line does).
+next timing line does). Zoom may name the speaker on the cue's id line instead
+(`1 "Jane Doe" (1063281152)`); Teams has written timings without padding
+(`0:0:0.0 --> 0:0:3.520`), and its older transcript document, saved as text,
+has the timing, then the speaker's name alone on a line, then the words.
 """
 
 from __future__ import annotations
@@ -14,11 +17,14 @@ import re
 from dataclasses import dataclass
 
 from ..frontmatter_yaml import fold
-from .call import UNKNOWN_SPEAKER, Call, Cue, ExportError, merge_cues, parse_clock, split_label, trusted_speakers
+from .call import (UNKNOWN_SPEAKER, Call, Cue, ExportError, is_name_line, merge_cues, split_label,
+                   trusted_speakers)
 
-TIMING = re.compile(r"^\s*(?P<start>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})\s+-->\s+\S+")
+TIMING = re.compile(r"^\s*(?P<start>(?:(?P<h>\d+):)?(?P<m>\d{1,2}):(?P<s>\d{1,2})(?:[.,]\d{1,3})?)\s*-->\s*\S+")
+_LIKE_TIMING = re.compile(r"^\s*\S*\d\S*\s*-->")  # a timing line, whether or not TIMING can read it
+_ID_SPEAKER = re.compile(r'^\s*\d+\s+"(?P<name>[^"]{1,80})"(?:\s+\(\d*\))?\s*$')  # '1 "Jane Doe" (1063281152)'
 _VOICE = re.compile(r"<v(?:\.[^\s>]*)?(?:\s+(?P<name>[^>]*))?>", re.IGNORECASE)
-_MEET_NAME = re.compile(r"^\((?P<name>[^()]{1,80})\)$")
+_MEET_NAME = re.compile(r"^\((?P<name>(?:[^()]|\([^()]*\)){1,80})\)$")  # '(Jane Doe)', '(Jane Doe (she/her))'
 _TAG = re.compile(r"</?[a-zA-Z][^>]*>|<\d[\d:.]*>|\{\\[^}]*\}")
 _BLOCK = re.compile(r"^(NOTE|STYLE|REGION)(\s|$)")
 
@@ -27,6 +33,8 @@ _BLOCK = re.compile(r"^(NOTE|STYLE|REGION)(\s|$)")
 class _RawCue:
     start: int | None
     lines: tuple[str, ...]
+    speaker: str | None = None
+    """The name on the cue's id line, when it has one."""
 
 
 def parse_vtt(text: str) -> Call:
@@ -40,11 +48,10 @@ def parse_srt(text: str) -> Call:
 
 
 def _parse(text: str, kind: str) -> Call:
-    raw = _cues(text)
-    if not raw:
-        raise ExportError(f"this {kind} file has no cues (no '00:00:01.000 --> 00:00:04.000' lines)")
+    raw = _cues(text, kind)
     # Google Meet opens every cue with '(Name)'; elsewhere '(laughs)' is speech.
     meet = 2 * sum(bool(c.lines and _MEET_NAME.match(c.lines[0].strip())) for c in raw) >= len(raw)
+    raw = raw if meet else _names_above_words(raw)
     segments = [seg for cue in raw for seg in _segments(cue, meet)]
     trusted = trusted_speakers(label[0] for _, name, line in segments if name is None and (label := split_label(line)))
     cues, current, named = [], None, 0
@@ -54,22 +61,58 @@ def _parse(text: str, kind: str) -> Call:
         if name is not None:
             current, named = name, named + 1
         cues.append(Cue(current or UNKNOWN_SPEAKER, start, line))
-    notes = () if named else (f"this {kind} file names no speakers, so every line is '{UNKNOWN_SPEAKER}': "
-                              "export it again with speaker names turned on",)
+    notes = () if named else (_nameless(raw, kind),)
+    if unread := sum(cue.start is None for cue in raw):
+        notes += (f"{unread} timing line(s) could not be read, so those lines have no time in the transcript",)
     return Call(merge_cues(cues), notes=notes)
 
 
-def _cues(text: str) -> list[_RawCue]:
+def _cues(text: str, kind: str) -> list[_RawCue]:
     lines = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    timings = [i for i, line in enumerate(lines) if TIMING.match(line)]
+    timings = [i for i, line in enumerate(lines) if _LIKE_TIMING.match(line)]
+    if not timings:
+        raise ExportError(f"this {kind} file has no cues (no '00:00:01.000 --> 00:00:04.000' lines)")
+    if not any(TIMING.match(lines[at]) for at in timings):
+        raise ExportError(f"cannot read the timings of this {kind} file, such as '{lines[timings[0]].strip()}' "
+                          f"(line {timings[0] + 1}): export it again, or write them as '00:00:01.000 --> 00:00:04.000'")
     cues = []
     for n, at in enumerate(timings):
         end = timings[n + 1] if n + 1 < len(timings) else len(lines)
         if end < len(lines) and _is_cue_id(lines, end - 1):
             end -= 1
         body = _without_blocks(lines[at + 1:end])
-        cues.append(_RawCue(parse_clock(TIMING.match(lines[at])["start"]), tuple(body)))
+        speaker = _ID_SPEAKER.match(lines[at - 1]) if _is_cue_id(lines, at - 1) else None
+        cues.append(_RawCue(_start(lines[at]), tuple(body), speaker["name"].strip() if speaker else None))
     return cues
+
+
+def _start(line: str) -> int | None:
+    """Whole seconds from a timing line, padded ('00:01:05.200') or not ('0:1:5.2'); None when unreadable."""
+    match = TIMING.match(line)
+    return int(match["h"] or 0) * 3600 + int(match["m"]) * 60 + int(match["s"]) if match else None
+
+
+def _names_above_words(raw: list[_RawCue]) -> list[_RawCue]:
+    """Teams' transcript document as text: when most cues open with a name line, that line is the speaker."""
+    firsts = [c.lines[0].strip() for c in raw if len(c.lines) > 1 and c.speaker is None and is_name_line(c.lines[0])
+              and not _VOICE.search(c.lines[0])]
+    trusted = trusted_speakers(firsts)
+    if len(firsts) < 2 or 2 * sum(fold(f) in trusted for f in firsts) < len(raw):
+        return raw
+    return [_RawCue(c.start, c.lines[1:], c.lines[0].strip()) if len(c.lines) > 1 and c.speaker is None
+            and is_name_line(c.lines[0]) and fold(c.lines[0].strip()) in trusted else c for c in raw]
+
+
+def _nameless(raw: list[_RawCue], kind: str) -> str:
+    """The warning for captions without speakers; it names what looks like names the layout hid (issue 20)."""
+    lines = [line.strip() for c in raw for line in c.lines if is_name_line(line)]
+    repeated = next((line for line in lines if lines.count(line) > 1), None)
+    if repeated is None:
+        return (f"this {kind} file names no speakers, so every line is '{UNKNOWN_SPEAKER}': "
+                "export it again with speaker names turned on")
+    return (f"every line of this {kind} file is '{UNKNOWN_SPEAKER}', but '{repeated}' looks like a speaker's name "
+            "on a line of its own, as in a Teams transcript saved as text, where import does not look for one: "
+            "check the transcript against the export")
 
 
 def _is_cue_id(lines: list[str], i: int) -> bool:
@@ -97,7 +140,7 @@ def _segments(cue: _RawCue, meet: bool) -> list[tuple[int | None, str | None, st
     body = "\n".join(cue.lines)
     if _VOICE.search(body):
         return _voices(cue.start, body)
-    found, speaker = [], None
+    found, speaker = [], cue.speaker
     for line in cue.lines:
         line = line.strip()
         if meet and (match := _MEET_NAME.match(line)) is not None:

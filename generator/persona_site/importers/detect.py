@@ -6,7 +6,7 @@ from ..content import decode
 from .call import ExportError
 from .captions import TIMING
 from .gong import kind_of, load_json
-from .text import is_labelled_line, is_otter_header
+from .text import is_labelled_line, is_otter_header, speaker_line_turns
 
 FORMATS = ("vtt", "srt", "otter", "gong", "text")
 
@@ -44,8 +44,11 @@ def detect_format(text: str) -> str:
         if match := TIMING.match(line):
             return "srt" if "," in match["start"] else "vtt"
     first = next(line for line in lines if line)
-    if is_otter_header(first):
+    labelled = sum(is_labelled_line(line) for line in lines[:100])
+    if is_otter_header(first) or speaker_line_turns(lines[:100]) > max(labelled, 1):
         return "otter"
-    if any(is_labelled_line(line) for line in lines[:50]):
+    if labelled:
         return "text"
-    raise ExportError("cannot tell what kind of export this is: pass --format vtt, srt, otter, gong or text")
+    raise ExportError("cannot tell what kind of export this is: import reads captions (.vtt, .srt), Gong JSON, and "
+                      "text with 'Name: words' lines or each name on a line of its own (Otter, Teams, Google Meet); "
+                      "if it is one of those, pass --format vtt, srt, gong, text or otter")

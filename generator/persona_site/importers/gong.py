@@ -142,9 +142,12 @@ def _account(context: object) -> str | None:
 
 
 def _when(value: object) -> dt.datetime | None:
+    """'2026-11-03T16:02:11-08:00', or Unix time in seconds (1773761412) as Gong's API example has it."""
     try:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return dt.datetime.fromtimestamp(value, dt.timezone.utc)
         return dt.datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
+    except (ValueError, OverflowError, OSError):
         return None
 
 

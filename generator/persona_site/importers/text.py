@@ -1,20 +1,26 @@
-"""Line-based exports: Otter's .txt and plain text with `Name: text` lines."""
+"""Line-based exports: speaker lines (Otter's .txt, Teams' transcript as text) and `Name: text` lines."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from ..frontmatter_yaml import fold
-from .call import Call, Cue, ExportError, merge_cues, parse_clock, split_label, trusted_speakers
-from .naming import date_and_title
+from .call import Call, Cue, ExportError, is_name_line, merge_cues, parse_clock, split_label, trusted_speakers
+from .naming import date_and_title, day_in_words
 
-# Otter: 'Dana Whitfield  0:04' or 'Dana Whitfield 1:02:13' on its own line, the speech below it.
+# Otter and Teams: 'Dana Whitfield  0:04' or 'Dana Whitfield 1:02:13' on its own line, the speech below it.
+# Teams also puts the time on the line below the name ('0:21', '00:01:02'), and above the first turn its
+# transcript has the meeting's title, date ('March 16, 2026, 3:02PM') and length ('28m 51s').
 _OTTER_HEADER = re.compile(r"^(?P<name>\S.{0,79}?)[ \t]+(?P<time>(?:\d{1,2}:)?\d{1,2}:\d{2})$")
 _OTTER_FOOTER = re.compile(r"^Transcribed by https?://otter\.ai\S*$", re.IGNORECASE)
-# A Google Meet transcript downloaded from Docs: 'Acme sync (2026-10-22 10:02 GMT-7) - Transcript' on top,
-# a line '00:05:00' every few minutes, and a closing line or two that nobody said.
+_LENGTH = re.compile(r"^(?=\d)(?:\d+h\s*)?(?:\d+m\s*)?(?:\d+s)?$")
+# A Google Meet transcript downloaded from Docs: 'Acme sync (2026-10-22 10:02 GMT-7) - Transcript' on top
+# (newer ones open with the date in words, 'Mar 16, 2026', above it), a line '00:05:00' every few minutes,
+# and a closing line or two that nobody said.
 _HEADING = re.compile(r"^.+?\s[-–—]\s*Transcript$", re.IGNORECASE)
-_TRAILER = re.compile(r"^(Meeting ended after \d|This editable transcript was computer generated)", re.IGNORECASE)
+_TRAILER = re.compile(r"^((Meeting|Transcription) ended after \d|This editable transcript was computer generated)",
+                      re.IGNORECASE)
 _STAMP_PREFIX = re.compile(r"^\[(?P<time>(?:\d{1,2}:)?\d{1,2}:\d{2})\]\s*")
 
 
@@ -32,25 +38,51 @@ def is_labelled_line(line: str) -> bool:
 
 
 def parse_otter(text: str) -> Call:
-    """Otter's .txt export: blocks of a 'Name  M:SS' header line and the speech below it."""
-    lines = _lines(text)
-    trusted = trusted_speakers(m["name"].strip() for line in lines if (m := _OTTER_HEADER.match(line)))
-    cues: list[Cue] = []
-    after_blank = True
-    for line in lines:
-        if not line or _OTTER_FOOTER.match(line):
-            after_blank = True
-            continue
-        header = _OTTER_HEADER.match(line) if after_blank else None
-        if header and fold(header["name"].strip()) in trusted:
-            cues.append(Cue(header["name"].strip(), parse_clock(header["time"]), ""))
-        elif cues:
-            last = cues[-1]
-            cues[-1] = Cue(last.speaker, last.start, f"{last.text} {line}")
-        after_blank = False
-    if not cues:
-        raise ExportError("this Otter file has no 'Name  0:04' speaker lines")
-    return Call(merge_cues(cues))
+    """Speaker lines: after a blank line, 'Name  0:04', or 'Name' with the time or the words on the next line."""
+    lines = [line for line in _lines(text) if not _OTTER_FOOTER.match(line)]
+    starts = _turn_starts(lines)
+    if not starts:
+        raise ExportError("this file has no speaker lines ('Dana Whitfield  0:04', or the name alone on a line "
+                          "above the words)")
+    cues = [Cue(name, start, " ".join(lines[at + used:end]))
+            for (at, name, start, used), end in zip(starts, [s[0] for s in starts[1:]] + [len(lines)])]
+    title, day, skipped = _preamble(lines[:starts[0][0]])
+    notes = (f"skipped {skipped} line(s) before the first speaker line",) if skipped else ()
+    return Call(merge_cues(cues), title=title, started=day, notes=notes)
+
+
+def speaker_line_turns(lines: list[str]) -> int:
+    """How many turns open with a speaker line, for telling this layout from 'Name: text' lines."""
+    return len(_turn_starts([line.strip() for line in lines]))
+
+
+def _turn_starts(lines: list[str]) -> list[tuple[int, str, int | None, int]]:
+    """(line index, speaker, seconds, lines the speaker line takes) of each turn."""
+    found = [(i, *head) for i in range(len(lines)) if (i == 0 or not lines[i - 1]) and (head := _head(lines, i))]
+    trusted = trusted_speakers(name for _, name, _, _ in found)
+    timed = {fold(name) for _, name, start, _ in found if start is not None}
+    # A name alone above the words could be a short sentence: take it when nothing is timed, or they are timed
+    # elsewhere.
+    return [(i, name, start, used) for i, name, start, used in found
+            if fold(name) in trusted and (start is not None or not timed or fold(name) in timed)]
+
+
+def _head(lines: list[str], i: int) -> tuple[str, int | None, int] | None:
+    line, below = lines[i], lines[i + 1] if i + 1 < len(lines) else ""
+    if (match := _OTTER_HEADER.match(line)) and split_label(line) is None:
+        return match["name"].strip(), parse_clock(match["time"]), 1
+    if is_name_line(line) and below and day_in_words(line) is None and day_in_words(below) is None:
+        clock = parse_clock(below)
+        return line, clock, 1 if clock is None else 2
+    return None
+
+
+def _preamble(lines: list[str]) -> tuple[str | None, dt.date | None, int]:
+    """Title, date and the number of other lines above the first turn (Teams: title, date, length)."""
+    kept = [line for line in lines if line and not _LENGTH.match(line)]
+    days = [day for line in kept if (day := day_in_words(line))]
+    title = kept[0] if kept and day_in_words(kept[0]) is None else None
+    return title, days[0] if days else None, len(kept) - len(days) - (title is not None)
 
 
 def parse_text(text: str) -> Call:
@@ -58,6 +90,9 @@ def parse_text(text: str) -> Call:
     lines = [line for line in _lines(text) if not _TRAILER.match(line)]
     heading = next((line for line in lines if _HEADING.match(line)), None)
     day, title = date_and_title(heading) if heading else (None, None)
+    first = next((line for line in lines if line), "")
+    dated = day_in_words(first) is not None
+    day = day or day_in_words(first)
     trusted = trusted_speakers(label[0] for line in lines if (label := split_label(_unstamped(line)[1])))
     cues: list[Cue] = []
     clock: int | None = None
@@ -74,7 +109,7 @@ def parse_text(text: str) -> Call:
         elif cues:
             last = cues[-1]
             cues[-1] = Cue(last.speaker, last.start, f"{last.text} {line}")
-        elif line and line != heading:
+        elif line and line != heading and not (dated and line == first):
             skipped += 1
     if not cues:
         raise ExportError("this text file has no 'Name: what they said' lines")
