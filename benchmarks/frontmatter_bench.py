@@ -31,7 +31,7 @@ def main() -> None:
     args = parser.parse_args()
     paths = sorted((args.dir / "content/transcripts").rglob("*.md"))
     texts = [p.read_text("utf-8") for p in paths[::max(1, len(paths) // args.files)][:args.files]]
-    fast = hasattr(frontmatter_yaml, "simple_load")  # not before the fast path: time the old code alone
+    fast = hasattr(frontmatter_yaml, "try_load")  # not before the fast path: time the old code alone
     ways = {"split_front_matter": split_front_matter}
     if fast:
         ways["split_front_matter(fast=False)"] = lambda text: split_front_matter(text, fast=False)
@@ -49,7 +49,7 @@ def main() -> None:
     for name in ways:
         print(f"  {name:32s} {sum(best[name]) / len(texts) * 1e6:7.1f} µs/file")
     if fast:
-        taken = sum(frontmatter_yaml.simple_load(frontmatter_yaml._split(text)[0]) is not None for text in texts)
+        taken = sum(frontmatter_yaml.try_load(frontmatter_yaml._split(text)[0]) is not None for text in texts)
         print(f"  fast path taken: {taken}/{len(texts)}")
 
 
