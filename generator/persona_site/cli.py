@@ -20,7 +20,7 @@ import click
 from . import __version__, cache, gitmeta, uptodate
 from .gitmeta import GitError
 from .basics import Diagnostic
-from .config import CONFIG_NAME
+from .config import CONFIG_NAME, base_url_problem
 from .output import OutputRefused, check_output, write_site
 
 if TYPE_CHECKING:
@@ -188,7 +188,8 @@ def main() -> None:
 @strict_option
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
               help="Where to write the site.  [default: SOURCE/site]")
-@click.option("--base-url", default=None, help="Override base_url, e.g. /personas/ or https://example.com/personas/.")
+@click.option("--base-url", default=None, callback=lambda ctx, param, value: _base_url(value),
+              help="Override base_url, e.g. /personas/ or https://example.com/personas/.")
 @rev_option
 @click.option("--quiet/--no-quiet", "-q", default=False, help="Print only problems: no progress, no summary.")
 def build(source: Path, strict: bool, out: Path | None, base_url: str | None, rev: str | None, quiet: bool) -> None:
@@ -240,6 +241,13 @@ def build(source: Path, strict: bool, out: Path | None, base_url: str | None, re
         uptodate.record(folder, fingerprint, out, [list(d) for d in result.diagnostics], summary)
     if not quiet:
         click.echo(f"{summary} in {progress.elapsed():.1f} s: {out}", err=True)
+
+
+def _base_url(value: str | None) -> str | None:
+    """--base-url, held to base_url's rule (spec section 2): a usage error otherwise."""
+    if value is not None and (problem := base_url_problem(value)):
+        raise click.BadParameter(problem, param_hint="--base-url")
+    return value
 
 
 def _count(n: int, word: str) -> str:
