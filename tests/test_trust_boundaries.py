@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from html.parser import HTMLParser
+
 import pytest
 
 GOOD = "**Dana Whitfield:** [A fine quote.]{.pain}\n\n**Priya Raman:** [Another.]{.criteria}\n"
@@ -35,3 +38,53 @@ def test_paths_and_http_urls_are_good_base_urls(repo, url, tmp_path):
     repo.transcript("a.md", GOOD)
     repo.write("persona-site.toml", f'base_url = "{url}"\n')
     assert repo.run("build", "--out", str(tmp_path / "site")).exit_code == 0
+
+
+# 27. Attribute syntax: a span publishes its tags and a q- id, nothing else, whatever mdit-py-plugins keeps.
+def _attributes(html: str) -> list[tuple[str, str | None]]:
+    """Every (name, value) of every element's attributes in html."""
+    found: list = []
+    parser = HTMLParser()
+    parser.handle_starttag = lambda tag, attrs: found.extend(attrs)
+    parser.feed(html)
+    return found
+
+
+HOSTILE_SPANS = ('**Dana Whitfield:** [Click here.]{.pain style="position:fixed;inset:0;z-index:9" onclick="alert(1)"} '
+                 'and [Mine.]{#evil .pain target=_blank} and [plain]{style="color:red" href="javascript:alert(1)"} '
+                 'and [a link](https://example.com){target=_blank style="x"} and [Kept.]{#q-kept .criteria}\n')
+
+
+def test_span_attributes_other_than_tags_and_a_q_id_never_reach_a_page(repo, tmp_path):
+    repo.write("persona-site.toml", "publish_transcripts = true\n")
+    repo.write("content/personas/vp-sales.md", '---\ntitle: VP Sales\n---\nSee [this]{style="position:fixed" #top}.\n')
+    repo.transcript("a.md", HOSTILE_SPANS)
+    out = tmp_path / "site"
+    result = repo.run("build", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "content/transcripts/a.md:11: warning: the attribute 'style' is not published" in result.stderr
+    assert "content/transcripts/a.md:11: warning: the id '#evil' is not published" in result.stderr
+    pages = [p.read_text("utf-8") for p in out.rglob("*.html")]
+    pages += [q["html"] for q in json.loads((out / "quotes.json").read_text())["quotes"]]
+    found = [attribute for page in pages for attribute in _attributes(page)]
+    assert ("data-quote-id", "q-kept") in found  # the parser sees the quotes' markup
+    assert not [(name, value) for name, value in found if name in ("style", "onclick", "target")
+                or (name == "id" and value in ("evil", "top")) or "javascript" in (value or "")]
+    quotes = json.loads((out / "quotes.json").read_text())["quotes"]
+    assert {q["text"] for q in quotes} == {"Click here.", "Mine.", "Kept."}
+    assert "q-kept" in {q["id"] for q in quotes} and "evil" not in {q["id"] for q in quotes}
+
+
+def test_span_attributes_are_dropped_by_our_renderer_not_by_the_plugin_version():
+    # The tokens an older mdit-py-plugins (0.6.1) makes of [x]{onclick=... style=... #other .pain}.
+    from markdown_it.token import Token
+
+    from persona_site.markdown import markdown
+
+    span = Token("span_open", "span", 1, attrs={"onclick": "alert(1)", "style": "position:fixed", "target": "_blank",
+                                                 "href": "javascript:alert(1)", "id": "other", "class": "pain"})
+    tokens = [span, Token("text", "", 0, content="x"), Token("span_close", "span", -1)]
+    md = markdown()
+    assert md.renderer.renderInline(tokens, md.options, {}) == '<span class="pain">x</span>'
+    span.attrs["id"] = "q-mine"
+    assert md.renderer.renderInline(tokens, md.options, {}) == '<span id="q-mine" class="pain">x</span>'

@@ -17,7 +17,7 @@ from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 
 from .frontmatter_yaml import fold
-from .markdown import block_markdown, markdown
+from .markdown import allowed_span_attribute, block_markdown, markdown
 from .model import Diagnostic, Participant, error, warning
 from .suggest import did_you_mean
 
@@ -157,7 +157,7 @@ _STRUCTURE = re.compile(r"[\\<]|!\[")  # escapes, autolinks, images: markdown-it
 _SIMPLE_LINK = re.compile(r"\[[^\[\]\n]*\]\([^()\s<>]*\)")
 _BACKTICKS = re.compile(r"`+")
 _WORD_MARKUP = re.compile(r"[`&*_~]")
-_ATTR = re.compile(r"^(?:\.[\w-]+|#[\w-]+)$")
+_ATTR = re.compile(r"^(?:\.[\w-]+|#q-[\w-]*)$")  # another id is dropped with a warning: markdown-it's path
 _ONE_CLASS = re.compile(r"\.([\w-]+)")  # fullmatch: one class and nothing else, as _span_attrs reads it
 
 
@@ -762,6 +762,7 @@ def _collect(token: Token, line: int, turn: _Turn | None, path: str, doc: str, t
         if child.type in ("softbreak", "hardbreak"):
             line += 1
         elif child.type == "span_open":
+            _drop_attributes(child, path, line, result.diagnostics)
             depth += 1
             if depth == 1:
                 start, start_line = position, line
@@ -771,6 +772,23 @@ def _collect(token: Token, line: int, turn: _Turn | None, path: str, doc: str, t
             depth -= 1
             if depth == 0 and _is_quote_span(children[start]):
                 _quote(children, start, position, start_line, turn, path, doc, tags, seen_ids, result)
+
+
+def _drop_attributes(span: Token, path: str, line: int, diagnostics: list[Diagnostic]) -> None:
+    """Keep only the attributes a span may publish (markdown.allowed_span_attribute), with a warning for each other
+    one written: the span stays (a quote with its tags), its `style`, `onclick`, `target` or other id go (issue 21,
+    item 6). An id on a span with no tag is left to misspelt_spans, which says when it meant a tag ({#pain})."""
+    written = {**span.attrs, **span.meta.get("insecure_attrs", {})}  # what the attrs plugin itself set aside too
+    dropped = [name for name, value in written.items() if not allowed_span_attribute(name, value)]
+    for name in dropped:
+        if name != "id":
+            diagnostics.append(warning(path, line, f"the attribute '{name}' is not published: a span takes only tags "
+                                                   "and an id starting with 'q-', as in '{#q-forecast .pain}'; remove it"))
+        elif _is_quote_span(span):
+            diagnostics.append(warning(path, line, f"the id '#{written['id']}' is not published: an explicit id starts "
+                                                   f"with 'q-', as in '{{#q-{written['id']} .pain}}'"))
+    if dropped:
+        span.attrs = {name: value for name, value in span.attrs.items() if allowed_span_attribute(name, value)}
 
 
 def _is_quote_span(token: Token) -> bool:
