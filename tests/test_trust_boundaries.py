@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from html.parser import HTMLParser
 
 import pytest
@@ -88,3 +89,37 @@ def test_span_attributes_are_dropped_by_our_renderer_not_by_the_plugin_version()
     assert md.renderer.renderInline(tokens, md.options, {}) == '<span class="pain">x</span>'
     span.attrs["id"] = "q-mine"
     assert md.renderer.renderInline(tokens, md.options, {}) == '<span id="q-mine" class="pain">x</span>'
+
+
+# 28. Names are compared after Unicode normalisation: a label typed in NFD is the participant written in NFC.
+ZOE_NFC, ZOE_NFD = unicodedata.normalize("NFC", "Zoë Müller"), unicodedata.normalize("NFD", "Zoë Müller")
+ZOE_PEOPLE = f"  {ZOE_NFC}: head-of-revops\n  Sam Ortiz: internal\n"
+ZOE_BODIES = [f"**{ZOE_NFD}:** [It hurts.]{{.pain}}\n", f"{ZOE_NFD}: [It hurts.]{{.pain}}\n",
+              f"**{ZOE_NFD.upper()}:** [00:01:02] [It *hurts*.]{{.pain}}\n\n> aside\n"]
+
+
+@pytest.mark.parametrize("body", ZOE_BODIES)
+def test_a_label_in_nfd_names_the_participant_written_in_nfc(repo, body):
+    repo.write("persona-site.toml", 'attribution = "name"\n')
+    repo.transcript("a.md", body, participants=ZOE_PEOPLE)
+    result = repo.run("quotes", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert "not in the participants" not in result.stderr
+    [quote] = json.loads(result.stdout)["quotes"]
+    assert quote["role"] == "head-of-revops" and quote["speaker"] == ZOE_NFC
+
+
+@pytest.mark.parametrize("body", ZOE_BODIES + [f"**{ZOE_NFD}:** a\n\n**Sam Ortiz:** b [c]{{.pain}}\n"])
+@pytest.mark.parametrize("render", [False, True])
+def test_the_fast_paths_match_nfd_labels_as_markdown_it_does(body, render):
+    from persona_site.config import DEFAULT_TAGS
+    from persona_site.model import Participant
+    from persona_site.quotes import extract_quotes
+
+    people = (Participant(ZOE_NFC, "head-of-revops", None), Participant("Sam Ortiz", "internal", None))
+    kwargs = dict(path="p.md", doc="p.md", line_offset=7, participants=people, tags=DEFAULT_TAGS, render_body=render,
+                  speaker_label=(lambda who: "Speaker" if who is None else who.role) if render else None)
+    fast, slow = extract_quotes(body, **kwargs), extract_quotes(body, fast=False, **kwargs)
+    assert fast.quotes == slow.quotes and fast.body_html == slow.body_html
+    assert sorted(map(str, fast.diagnostics)) == sorted(map(str, slow.diagnostics))
+    assert not any("not in the participants" in str(d) for d in fast.diagnostics)
