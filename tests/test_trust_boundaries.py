@@ -123,3 +123,16 @@ def test_the_fast_paths_match_nfd_labels_as_markdown_it_does(body, render):
     assert fast.quotes == slow.quotes and fast.body_html == slow.body_html
     assert sorted(map(str, fast.diagnostics)) == sorted(map(str, slow.diagnostics))
     assert not any("not in the participants" in str(d) for d in fast.diagnostics)
+
+
+# 29. Two participants whose names differ only in case or Unicode form are one person: an error at the second.
+@pytest.mark.parametrize("second", ["SAM ORTIZ", "sam  ortiz", unicodedata.normalize("NFD", "Sam Ortíz")])
+def test_a_colleague_written_twice_is_an_error_not_a_buyer(repo, second):
+    first = "Sam Ortíz" if "\u0301" in second else "Sam Ortiz"
+    repo.transcript("a.md", f"**{first}:** [We spend days on this.]{{.pain}}\n",
+                    participants=f"  {first}: internal\n  {second}: head-of-revops\n")
+    result = repo.run("check")
+    assert result.exit_code == 1
+    assert (f"content/transcripts/a.md:7: error: '{second}' is '{first}' again (names are compared ignoring case and "
+            "Unicode form)") in result.stderr
+    assert json.loads(repo.run("quotes", "--format", "json").stdout or '{"quotes": []}')["quotes"] == []
