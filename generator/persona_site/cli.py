@@ -351,8 +351,17 @@ def _csv(found: list, config) -> str:
     for quote in found:
         row = quote_json(quote, config)
         row["tags"] = " ".join(row["tags"])
-        writer.writerow(row)
+        writer.writerow({column: _cell(value) for column, value in row.items()})
     return buffer.getvalue()
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """A CSV cell a spreadsheet shows as text: one starting with = + - @, tab or CR gets a leading ' (OWASP's
+    advice on CSV injection), so `=HYPERLINK(...)` in a quote is not run when the file is opened (issue 21, item 10)."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA_START) else value
 
 
 def _print_text(found: list, result: BuildResult) -> None:
