@@ -166,3 +166,17 @@ def test_csv_cells_starting_with_tab_or_cr_are_neutralised_and_others_kept():
     from persona_site.cli import _cell
 
     assert [_cell(v) for v in ("\tx", "\rx", "a=b", "", 7, None)] == ["'\tx", "'\rx", "a=b", "", 7, None]
+
+
+# 31. Control characters from content reach the terminal escaped: no window title set, no screen cleared.
+def test_escape_sequences_from_content_are_shown_escaped_in_check_and_quotes(repo, monkeypatch):
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    path = repo.transcript("a.md", "**Dana\x1b]0;pwned\x07:** hello\n\n**Dana Whitfield:** [It \x1bc\x9b2J hurts\u202e.]{.pain}\n")
+    path.write_text(path.read_text().replace("company: Acme Corp", 'company: "Acme\\e]0;title\\a"'))
+    check = repo.run("check")
+    assert "speaker 'Dana\\x1b]0;pwned\\x07' is not in the participants" in check.stderr
+    assert "::warning file=content/transcripts/a.md,line=11::speaker 'Dana\\x1b]0;pwned\\x07'" in check.stdout
+    quotes = repo.run("quotes")
+    assert "Acme\\x1b]0;title\\x07" in quotes.stdout and "It \\x1bc\\x9b2J hurts\\u202e." in quotes.stdout
+    for output in (check.stdout, check.stderr, quotes.stdout, quotes.stderr):
+        assert not any(c in output for c in "\x1b\x07\x9b\u202e")

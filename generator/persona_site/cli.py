@@ -38,6 +38,17 @@ rev_option = click.option("--rev", default=None, metavar="REV",
                           help="Use the content as it was at a git commit, branch or tag (e.g. HEAD~3, v2026-q3).")
 
 
+# What content must not send to a terminal: control characters but line feed and tab (ESC ] 0; sets the window title,
+# ESC [ 2J clears the screen, CR overwrites a line, C1's CSI is ESC [), and the bidirectional controls that reorder
+# what is shown (issue 21, items 11 and 12).
+_NOT_SHOWN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def shown(text: str) -> str:
+    """text as a terminal may show it: each control character written as an escape, \\x1b or \\u202e."""
+    return _NOT_SHOWN.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
+
+
 def print_diagnostics(diagnostics: list[Diagnostic], strict: bool = False) -> None:
     """Every problem as path:line: severity: message, plus GitHub annotations in Actions; with `strict`, warnings
     are shown, annotated and counted as the errors --strict makes them (spec section 5)."""
@@ -47,11 +58,11 @@ def print_diagnostics(diagnostics: list[Diagnostic], strict: bool = False) -> No
         diagnostics = [d._replace(severity="error") for d in diagnostics]
     for d in diagnostics:
         color = "red" if d.is_error else "yellow"
-        click.echo(click.style(str(d), fg=color), err=True)
+        click.echo(click.style(shown(str(d)), fg=color), err=True)
         if github:
-            message = d.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+            message = shown(d.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
             line = f",line={d.line}" if d.line else ""
-            click.echo(f"::{d.severity} file={d.path}{line}::{message}")
+            click.echo(f"::{d.severity} file={shown(d.path)}{line}::{message}")
     errors = sum(d.is_error for d in diagnostics)
     warnings = len(diagnostics) - errors
     if diagnostics:
@@ -374,12 +385,12 @@ def _print_text(found: list, result: BuildResult) -> None:
     width = min(shutil.get_terminal_size((88, 20)).columns, 100)
     for quote in found:
         data = quote_json(quote, result.config)
-        who = " · ".join(x for x in (titles.get(quote.role, quote.role), data["speaker"], data["company"]) if x)
+        who = shown(" · ".join(x for x in (titles.get(quote.role, quote.role), data["speaker"], data["company"]) if x))
         tags = " ".join(f"[{t}]" for t in quote.tags)
         click.echo(click.style(f"{data['date'][:10]}  {who}", bold=True) + "  " + click.style(tags, fg="cyan"))
-        for line in textwrap.wrap(f"“{quote.text}”", width=width - 2):
+        for line in textwrap.wrap(f"“{shown(quote.text)}”", width=width - 2):
             click.echo(f"  {line}")
-        click.echo(click.style(f"  content/{quote.transcript}:{quote.line}", dim=True))
+        click.echo(click.style(shown(f"  content/{quote.transcript}:{quote.line}"), dim=True))
         click.echo()
 
 
