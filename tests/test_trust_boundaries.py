@@ -180,3 +180,48 @@ def test_escape_sequences_from_content_are_shown_escaped_in_check_and_quotes(rep
     assert "Acme\\x1b]0;title\\x07" in quotes.stdout and "It \\x1bc\\x9b2J hurts\\u202e." in quotes.stdout
     for output in (check.stdout, check.stderr, quotes.stdout, quotes.stderr):
         assert not any(c in output for c in "\x1b\x07\x9b\u202e")
+
+
+# 32. Bidirectional controls in a quote: a warning at its line, and on every page the quote's words are isolated.
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class _Isolation(HTMLParser):
+    """For each text holding U+202E: whether an open element inside the quote's element (data-quote-id) isolates it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[tuple[str, dict]] = []
+        self.found: list[bool] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in _VOID:
+            self.stack.append((tag, dict(attrs)))
+
+    def handle_endtag(self, tag):
+        while self.stack and self.stack.pop()[0] != tag:
+            pass
+
+    def handle_data(self, data):
+        if "\u202e" in data:
+            quote = next((i for i, (_, a) in enumerate(self.stack) if "data-quote-id" in a), None)
+            self.found.append(quote is not None and any(
+                tag == "bdi" or a.get("dir") == "auto" for tag, a in self.stack[quote:]))
+
+
+def test_bidi_controls_in_a_quote_warn_and_every_page_isolates_the_quote(repo, tmp_path):
+    repo.write("persona-site.toml", "publish_transcripts = true\n")
+    repo.transcript("a.md", "**Dana Whitfield:** Fine.\n\n[We pay \u202e0001$ a month]{.pain} says the invoice.\n")
+    out = tmp_path / "site"
+    result = repo.run("build", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "content/transcripts/a.md:13: warning: this quote holds a bidirectional control character" in result.stderr
+    isolated = []
+    for page in out.rglob("*.html"):
+        parser = _Isolation()
+        parser.feed(page.read_text("utf-8"))
+        isolated += [(page.relative_to(out).as_posix(), ok) for ok in parser.found]
+    pages = {page for page, _ in isolated}
+    assert {"index.html", "personas/head-of-revops/index.html", "tags/pain/index.html",
+            "transcripts/a/index.html"} <= pages
+    assert [item for item in isolated if not item[1]] == []

@@ -554,7 +554,7 @@ def _clean_quote(words: str, classes: list[str], turn: _Turn | None, tags: dict[
 def _mark(quote: RawQuote, words: str) -> str:
     """A quote's words as the anchor its published transcript is linked at."""
     return (f'<mark id="{escapeHtml(quote.id)}" class="quote" data-quote-id="{escapeHtml(quote.id)}" '
-            f'data-tags="{escapeHtml(" ".join(quote.tags))}">{escapeHtml(words)}</mark>')
+            f'data-tags="{escapeHtml(" ".join(quote.tags))}" dir="auto">{escapeHtml(words)}</mark>')
 
 
 # --- Rendering bodies in one pass (benchmarks/README.md, "Rendering bodies in one pass") -----------------------
@@ -805,7 +805,11 @@ def _quote(children: list[Token], start: int, end: int, line: int, turn: _Turn |
     found = _add_quote(written, span.attrs.get("id"), text, html, line, turn, path, doc, tags, seen_ids, result)
     if found is not None:
         span.tag = children[end].tag = "mark"
-        span.attrs = {"id": found.id, "class": "quote", "data-quote-id": found.id, "data-tags": " ".join(found.tags)}
+        span.attrs = {"id": found.id, "class": "quote", "data-quote-id": found.id, "data-tags": " ".join(found.tags),
+                      "dir": "auto"}  # an isolate: a bidirectional control in the words stops at its end
+
+
+_BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")  # Trojan Source (issue 21, item 12)
 
 
 def _add_quote(written: list[str], explicit: object, text: str, html: str, line: int, turn: _Turn | None,
@@ -840,6 +844,10 @@ def _add_quote(written: list[str], explicit: object, text: str, html: str, line:
         if not text:
             problems.append(error(path, line, "this tagged quote has no words"))
         return None
+    if not text.isascii() and _BIDI_CONTROL.search(text):
+        problems.append(warning(path, line, "this quote holds a bidirectional control character (U+202A to U+202E or "
+                                            "U+2066 to U+2069), which can show its words in another order than they "
+                                            "are written: delete it (pages isolate each quote)"))
     if explicit:
         qid = str(explicit)
     else:
