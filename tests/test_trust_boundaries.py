@@ -225,3 +225,20 @@ def test_bidi_controls_in_a_quote_warn_and_every_page_isolates_the_quote(repo, t
     assert {"index.html", "personas/head-of-revops/index.html", "tags/pain/index.html",
             "transcripts/a/index.html"} <= pages
     assert [item for item in isolated if not item[1]] == []
+
+
+# 33. Tracebacks where a message belongs.
+@pytest.mark.parametrize("links", [{"loop.md": "b.md", "b.md": "loop.md"}, {"again": "."}, {"2026/up": ".."}])
+@pytest.mark.parametrize("git", [False, True])
+def test_a_loop_of_links_in_content_is_an_error_not_a_traceback(repo, links, git):
+    repo.transcript("a.md", GOOD)
+    folder = repo.root / "content/transcripts"
+    for name, target in links.items():
+        (folder / name).parent.mkdir(exist_ok=True)
+        (folder / name).symlink_to(target)
+    if git:
+        repo.commit_all()
+    result = repo.run("check")
+    assert result.exit_code == 1
+    for name in links:
+        assert f"content/transcripts/{name}: error: this link leads back to itself" in result.stderr
