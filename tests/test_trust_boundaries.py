@@ -7,6 +7,7 @@ import unicodedata
 from html.parser import HTMLParser
 
 import pytest
+from conftest import site_files
 
 GOOD = "**Dana Whitfield:** [A fine quote.]{.pain}\n\n**Priya Raman:** [Another.]{.criteria}\n"
 
@@ -242,3 +243,41 @@ def test_a_loop_of_links_in_content_is_an_error_not_a_traceback(repo, links, git
     assert result.exit_code == 1
     for name in links:
         assert f"content/transcripts/{name}: error: this link leads back to itself" in result.stderr
+
+
+def test_an_output_path_too_long_is_a_message_and_the_previous_site_stays(repo):
+    repo.transcript("a.md", GOOD)
+    assert repo.run("build").exit_code == 0
+    before = site_files(repo.root / "site")
+    repo.write("persona-site.toml", f'[tags]\n{"a" * 300} = "Long"\npain = "Pain"\ncriteria = "Criteria"\n')
+    result = repo.run("build")
+    assert result.exit_code == 1
+    assert f"error: a path in the site is too long for this disk ({repo.root / 'site'}/personas/" in result.stderr
+    assert "Shorten the name it comes from" in result.stderr
+    assert site_files(repo.root / "site") == before
+    assert [p.name for p in repo.root.iterdir() if p.name.startswith(".persona-site-")] == []
+
+
+def test_a_full_disk_is_a_message_and_the_previous_site_stays(repo, monkeypatch):
+    import errno
+    import os
+
+    repo.transcript("a.md", GOOD)
+    assert repo.run("build").exit_code == 0
+    before = site_files(repo.root / "site")
+    repo.write("persona-site.toml", 'title = "Every page changes"\n')
+    real, calls = os.write, []
+
+    def full(handle, data):
+        calls.append(1)
+        if len(calls) >= 5:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(handle, data)
+
+    monkeypatch.setattr(os, "write", full)
+    result = repo.run("build")
+    monkeypatch.undo()
+    assert result.exit_code == 1
+    assert "error: the disk is full: " in result.stderr and "the previous site is unchanged" in result.stderr
+    assert "Traceback" not in result.output
+    assert site_files(repo.root / "site") == before

@@ -21,7 +21,7 @@ from . import __version__, cache, gitmeta, uptodate
 from .gitmeta import GitError
 from .basics import Diagnostic
 from .config import CONFIG_NAME, base_url_problem
-from .output import OutputRefused, check_output, write_site
+from .output import OutputRefused, WriteFailed, check_output, write_site
 
 if TYPE_CHECKING:
     from .build import BuildResult
@@ -245,6 +245,9 @@ def build(source: Path, strict: bool, out: Path | None, base_url: str | None, re
         write_site(result.outputs, out, source, lambda done, total: progress("Writing pages", done, total))
     except OutputRefused as exc:
         raise click.UsageError(str(exc)) from None
+    except WriteFailed as exc:  # a full disk, a path too long: a message, not a traceback (issue 21, item 15)
+        click.echo(click.style(f"error: {exc.strerror}", fg="red"), err=True)
+        sys.exit(1)
     pages = sum(1 for name in result.outputs if name.endswith(".html"))
     summary = (f"{_count(len(result.site.transcripts), 'transcript')}, {_count(len(result.archive), 'quote')}, "
                f"{_count(len(result.site.personas), 'persona')}, {_count(pages, 'page')}")
