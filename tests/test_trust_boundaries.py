@@ -281,3 +281,30 @@ def test_a_full_disk_is_a_message_and_the_previous_site_stays(repo, monkeypatch)
     assert "error: the disk is full: " in result.stderr and "the previous site is unchanged" in result.stderr
     assert "Traceback" not in result.output
     assert site_files(repo.root / "site") == before
+
+
+def test_import_of_an_endless_file_stops_at_the_size_limit(repo):
+    result = repo.run("import", "/dev/zero", "--dry-run")
+    assert result.exit_code == 1
+    assert "/dev/zero: error: this file holds more than the limit of 5 MB: split it" in result.stderr
+
+
+def test_rev_refuses_a_blob_over_the_limit_without_reading_it(repo, monkeypatch):
+    from persona_site import gitmeta
+
+    repo.transcript("a.md", GOOD)
+    repo.write("content/transcripts/huge.md", "x" * (40 * 1024 * 1024))
+    repo.commit_all()
+    read = []
+    real = gitmeta._git
+
+    def counted(root, *args, input=None):
+        out = real(root, *args, input=input)
+        read.append(len(out))
+        return out
+
+    monkeypatch.setattr(gitmeta, "_git", counted)
+    result = repo.run("check", "--rev", "HEAD")
+    assert result.exit_code == 1
+    assert "content/transcripts/huge.md: error: this file is 41.9 MB; the limit is 5 MB: split it" in result.stderr
+    assert max(read) < 1024 * 1024  # git's answers: the 40 MB blob was never read

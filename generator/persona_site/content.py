@@ -233,10 +233,9 @@ def read_revision(source: Path, rev: str) -> ContentFiles:
     if not gitmeta.is_repository(source):
         raise gitmeta.GitError(f"--rev needs a git repository, and {source} is not one")
     sha = gitmeta.resolve(source, rev)
-    files = gitmeta.read_tree(source, sha, (CONFIG_NAME, PERSONAS, TRANSCRIPTS))
-    problems = [too_large(rel, len(data)) for rel, data in files.items() if len(data) > MAX_FILE_BYTES]
-    markdown = {rel: data for rel, data in files.items() if rel.endswith(".md") and len(data) <= MAX_FILE_BYTES
-                and not _is_hidden(Path(rel))}
+    files, oversized = gitmeta.read_tree(source, sha, (CONFIG_NAME, PERSONAS, TRANSCRIPTS), MAX_FILE_BYTES)
+    problems = [too_large(rel, size) for rel, size in oversized.items()]
+    markdown = {rel: data for rel, data in files.items() if rel.endswith(".md") and not _is_hidden(Path(rel))}
     personas = {rel: data for rel, data in markdown.items()
                 if rel.startswith(PERSONAS + "/") and rel.count("/") == 2}
     transcripts = {rel: data for rel, data in markdown.items() if rel.startswith(TRANSCRIPTS + "/")}
