@@ -308,3 +308,67 @@ def test_rev_refuses_a_blob_over_the_limit_without_reading_it(repo, monkeypatch)
     assert result.exit_code == 1
     assert "content/transcripts/huge.md: error: this file is 41.9 MB; the limit is 5 MB: split it" in result.stderr
     assert max(read) < 1024 * 1024  # git's answers: the 40 MB blob was never read
+
+
+# 36. serve under a flood of idle connections: bounded, timed out, and no edit lost to an error.
+def test_idle_connections_are_bounded_and_closed_and_the_preview_answers_again(tmp_path, monkeypatch):
+    import socket
+    import time
+
+    from serve_helpers import make_repo, serving
+
+    from persona_site import serve
+
+    monkeypatch.setattr(serve, "MAX_CONNECTIONS", 8, raising=False)
+    monkeypatch.setattr(serve, "IDLE_SECONDS", 1.0, raising=False)
+    with serving(make_repo(tmp_path / "repo"), watch=False) as running:
+        idle = [socket.create_connection(("127.0.0.1", running.port), timeout=5) for _ in range(40)]
+        started = time.monotonic()
+        try:
+            assert [connection.recv(1) for connection in idle] == [b""] * 40  # each closed by the server
+        finally:
+            for connection in idle:
+                connection.close()
+        assert time.monotonic() - started < 4
+        assert running.get("").status == 200
+
+
+def test_live_reload_streams_are_capped(tmp_path, monkeypatch):
+    from serve_helpers import make_repo, serving
+
+    from persona_site import serve
+
+    monkeypatch.setattr(serve, "MAX_STREAMS", 2, raising=False)
+    with serving(make_repo(tmp_path / "repo")) as running, running.events() as one, running.events() as two:
+        assert one.next_state() and two.next_state()
+        refused = running.get(serve.EVENTS)
+        assert refused.status == 503
+        assert running.get("").status == 200
+
+
+def test_an_error_outside_the_build_is_shown_and_the_next_save_keeps_the_edit(tmp_path, monkeypatch):
+    import errno
+
+    from serve_helpers import make_repo, serving, transcript, wait_until, write
+
+    from persona_site import serve
+
+    source = make_repo(tmp_path / "repo")
+    with serving(source) as running, running.events() as stream:
+        stream.next_state()
+        real, failures = serve._base_path, []
+
+        def out_of_files(root):  # the open-file limit, reached by a flood of connections
+            if not failures:
+                failures.append(1)
+                raise OSError(errno.EMFILE, "Too many open files")
+            return real(root)
+
+        monkeypatch.setattr(serve, "_base_path", out_of_files)
+        write(source, "content/transcripts/2026/acme.md", transcript("The first edit."))
+        state = stream.next_state(lambda s: s["errors"])
+        assert "the content could not be read (Too many open files)" in state["errors"][0]["message"]
+        write(source, "content/transcripts/2026/globex.md", transcript("The second edit.", speaker="Priya Raman"))
+        running.wait_for_text("quotes.json", "The second edit.")
+        assert "The first edit." in running.get("quotes.json").text
+        wait_until(lambda: not running.preview.site.current.errors, what="the overlay to go")
