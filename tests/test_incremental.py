@@ -89,10 +89,10 @@ def test_a_kept_builder_gives_what_a_fresh_one_gives_through_many_edits(repo, pa
         elif action == "duplicate":  # the same explicit id in two transcripts: an error, then fixed
             other = repo.root / "content/transcripts" / rng.choice(live)
             for target in (path, other):
-                target.write_text(target.read_text().replace("]{.", "]{#twice .", 1))
+                target.write_text(target.read_text().replace("]{.", "]{#q-twice .", 1))
             assert not kept.build().ok
             for target in (path, other):
-                target.write_text(target.read_text().replace("{#twice .", "{."))
+                target.write_text(target.read_text().replace("{#q-twice .", "{."))
         elif action == "theme":  # a template every page extends: no page may be kept as it was
             repo.write("themes/default/templates/base.html",
                        BUILTIN_THEME.joinpath("templates/base.html").read_text().replace("</footer>", f"{step}</footer>"))

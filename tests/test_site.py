@@ -184,7 +184,7 @@ def test_published_transcripts_have_anchors_and_quotes_link_to_them(built):
     page = site / "transcripts/2026/acme/index.html"
     html = page.read_text()
     quote_id = json.loads((site / "quotes.json").read_text())["quotes"][0]["id"]
-    assert f'<mark id="{quote_id}" class="quote" data-quote-id="{quote_id}" data-tags="pain">' in html
+    assert f'<mark id="{quote_id}" class="quote" data-quote-id="{quote_id}" data-tags="pain" dir="auto">' in html
     persona = (site / "personas/head-of-revops/index.html").read_text()
     assert f'href="/transcripts/2026/acme/#{quote_id}"' in persona
 

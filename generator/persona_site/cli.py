@@ -20,8 +20,8 @@ import click
 from . import __version__
 from .gitmeta import GitError
 from .basics import Diagnostic
-from .config import CONFIG_NAME
-from .output import OutputRefused, check_output, write_site
+from .config import CONFIG_NAME, base_url_problem
+from .output import OutputRefused, WriteFailed, check_output, write_site
 
 if TYPE_CHECKING:
     from .build import BuildResult
@@ -38,6 +38,17 @@ rev_option = click.option("--rev", default=None, metavar="REV",
                           help="Use the content as it was at a git commit, branch or tag (e.g. HEAD~3, v2026-q3).")
 
 
+# What content must not send to a terminal: control characters but line feed and tab (ESC ] 0; sets the window title,
+# ESC [ 2J clears the screen, CR overwrites a line, C1's CSI is ESC [), and the bidirectional controls that reorder
+# what is shown (issue 21, items 11 and 12).
+_NOT_SHOWN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def shown(text: str) -> str:
+    """text as a terminal may show it: each control character written as an escape, \\x1b or \\u202e."""
+    return _NOT_SHOWN.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
+
+
 def print_diagnostics(diagnostics: list[Diagnostic], strict: bool = False) -> None:
     """Every problem as path:line: severity: message, plus GitHub annotations in Actions; with `strict`, warnings
     are shown, annotated and counted as the errors --strict makes them (spec section 5)."""
@@ -47,11 +58,11 @@ def print_diagnostics(diagnostics: list[Diagnostic], strict: bool = False) -> No
         diagnostics = [d._replace(severity="error") for d in diagnostics]
     for d in diagnostics:
         color = "red" if d.is_error else "yellow"
-        click.echo(click.style(str(d), fg=color), err=True)
+        click.echo(click.style(shown(str(d)), fg=color), err=True)
         if github:
-            message = d.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+            message = shown(d.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
             line = f",line={d.line}" if d.line else ""
-            click.echo(f"::{d.severity} file={d.path}{line}::{message}")
+            click.echo(f"::{d.severity} file={shown(d.path)}{line}::{message}")
     errors = sum(d.is_error for d in diagnostics)
     warnings = len(diagnostics) - errors
     if diagnostics:
@@ -182,7 +193,8 @@ def main() -> None:
 @strict_option
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
               help="Where to write the site.  [default: SOURCE/site]")
-@click.option("--base-url", default=None, help="Override base_url, e.g. /personas/ or https://example.com/personas/.")
+@click.option("--base-url", default=None, callback=lambda ctx, param, value: _base_url(value),
+              help="Override base_url, e.g. /personas/ or https://example.com/personas/.")
 @rev_option
 @click.option("--quiet/--no-quiet", "-q", default=False, help="Print only problems: no progress, no summary.")
 def build(source: Path, strict: bool, out: Path | None, base_url: str | None, rev: str | None, quiet: bool) -> None:
@@ -220,12 +232,22 @@ def build(source: Path, strict: bool, out: Path | None, base_url: str | None, re
         write_site(result.outputs, out, source, lambda done, total: progress("Writing pages", done, total))
     except OutputRefused as exc:
         raise click.UsageError(str(exc)) from None
+    except WriteFailed as exc:  # a full disk, a path too long: a message, not a traceback (issue 21, item 15)
+        click.echo(click.style(f"error: {exc.strerror}", fg="red"), err=True)
+        sys.exit(1)
     pages = sum(1 for name in result.outputs if name.endswith(".html"))
     summary = (f"{_count(len(result.site.transcripts), 'transcript')}, {_count(len(result.archive), 'quote')}, "
                f"{_count(len(result.site.personas), 'persona')}, {_count(pages, 'page')}")
     engine.record(fingerprint, out, result.diagnostics, summary)
     if not quiet:
         click.echo(f"{summary} in {progress.elapsed():.1f} s: {out}", err=True)
+
+
+def _base_url(value: str | None) -> str | None:
+    """--base-url, held to base_url's rule (spec section 2): a usage error otherwise."""
+    if value is not None and (problem := base_url_problem(value)):
+        raise click.BadParameter(problem, param_hint="--base-url")
+    return value
 
 
 def _count(n: int, word: str) -> str:
@@ -330,8 +352,17 @@ def _csv(found: list, config) -> str:
     for quote in found:
         row = quote_json(quote, config)
         row["tags"] = " ".join(row["tags"])
-        writer.writerow(row)
+        writer.writerow({column: _cell(value) for column, value in row.items()})
     return buffer.getvalue()
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """A CSV cell a spreadsheet shows as text: one starting with = + - @, tab or CR gets a leading ' (OWASP's
+    advice on CSV injection), so `=HYPERLINK(...)` in a quote is not run when the file is opened (issue 21, item 10)."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA_START) else value
 
 
 def _print_text(found: list, result: BuildResult) -> None:
@@ -344,12 +375,12 @@ def _print_text(found: list, result: BuildResult) -> None:
     width = min(shutil.get_terminal_size((88, 20)).columns, 100)
     for quote in found:
         data = quote_json(quote, result.config)
-        who = " · ".join(x for x in (titles.get(quote.role, quote.role), data["speaker"], data["company"]) if x)
+        who = shown(" · ".join(x for x in (titles.get(quote.role, quote.role), data["speaker"], data["company"]) if x))
         tags = " ".join(f"[{t}]" for t in quote.tags)
         click.echo(click.style(f"{data['date'][:10]}  {who}", bold=True) + "  " + click.style(tags, fg="cyan"))
-        for line in textwrap.wrap(f"“{quote.text}”", width=width - 2):
+        for line in textwrap.wrap(f"“{shown(quote.text)}”", width=width - 2):
             click.echo(f"  {line}")
-        click.echo(click.style(f"  content/{quote.transcript}:{quote.line}", dim=True))
+        click.echo(click.style(shown(f"  content/{quote.transcript}:{quote.line}"), dim=True))
         click.echo()
 
 

@@ -65,6 +65,23 @@ _TYPES: dict[str, type] = {
 _TYPE_NAMES = {str: "a string", int: "a whole number", bool: "true or false", dict: "a table"}
 
 
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_NOT_IN_URL = r"\s\x00-\x1f\x7f\"'<>\\`"  # white space, control characters, quotes, brackets, backslash
+_HTTP_URL = re.compile(rf"^https?://[^/?#{_NOT_IN_URL}]+(?:/[^?#{_NOT_IN_URL}]*)?$", re.IGNORECASE)
+_URL_PATH = re.compile(rf"^(?!//)[^?#{_NOT_IN_URL}]*$")  # '//host' is another site: write https://host
+
+
+def base_url_problem(url: str) -> str | None:
+    """Why url cannot be base_url ("must be ..."), or None: it is a path (/personas/) or an http(s):// URL, nothing else (spec
+    section 2). Every href and src starts with it, so `javascript://%0a...` would be a script in every link
+    (issue 21, item 5)."""
+    url = url.strip()
+    if _HTTP_URL.match(url) if _SCHEME.match(url) else _URL_PATH.match(url):
+        return None
+    return (f"must be a path such as '/personas/' or an http:// or https:// URL such as "
+            f"'https://example.com/personas/', not {url!r}")
+
+
 def normalize_base_url(url: str) -> str:
     """'/personas' -> '/personas/'; 'https://x.io' -> 'https://x.io/'."""
     url = url.strip() or "/"
@@ -131,6 +148,8 @@ def _validate(values: dict[str, object], text: str, path: str) -> list[tuple[str
             zones = zoneinfo.available_timezones()
             hint = did_you_mean(values["timezone"], zones)  # type: ignore[arg-type]
             problems.append(("timezone", error(path, line_of(text, "timezone"), f"unknown timezone '{values['timezone']}'{hint}")))
+    if "base_url" in values and (problem := base_url_problem(values["base_url"])):  # type: ignore[arg-type]
+        problems.append(("base_url", error(path, line_of(text, "base_url"), f"'base_url' {problem}")))
     theme = values.get("theme", "default")
     if not _THEME.match(str(theme)):
         problems.append(("theme", error(path, line_of(text, "theme"),

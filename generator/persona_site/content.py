@@ -15,6 +15,7 @@ from .basics import Diagnostic, error, loaded_in_c
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # SECURITY.md, item 10: bounded time and memory per file
 LINK_OUT = "this is a link to something outside the repository: copy it in instead"
+LINK_LOOP = "this link leads back to itself (a loop of links, or a folder inside itself): delete it or point it at a file"
 PERSONAS = "content/personas"
 TRANSCRIPTS = "content/transcripts"
 RACY_NS = 2_000_000_000
@@ -88,7 +89,11 @@ def _markdown_files(source: Path, folder: str, recursive: bool, problems: list[D
                 rel = f"{rel_dir}/{name}"
                 if entry.is_symlink():
                     root = root or source.resolve()
-                    if not Path(entry.path).resolve().is_relative_to(root):
+                    target = _resolved(entry.path)
+                    if target is None or (recursive and Path(directory).resolve().is_relative_to(target)):
+                        problems.append(error(rel, 0, LINK_LOOP))  # a loop of links, or a folder inside itself
+                        continue
+                    if not target.is_relative_to(root):
                         problems.append(error(rel, 0, LINK_OUT))
                         continue
                     if links is not None:
@@ -100,6 +105,14 @@ def _markdown_files(source: Path, folder: str, recursive: bool, problems: list[D
                     found.append((rel, entry))
     found.sort()  # by path: no two are the same, so entries are never compared
     return found
+
+
+def _resolved(path: str) -> Path | None:
+    """Where a link leads, or None for a loop of links (ELOOP: Python 3.11 raises RuntimeError, 3.13 OSError)."""
+    try:
+        return Path(path).resolve()
+    except (RuntimeError, OSError):
+        return None
 
 
 def _stats(entries: list[tuple[str, os.DirEntry]], problems: list[Diagnostic],
@@ -220,10 +233,9 @@ def read_revision(source: Path, rev: str) -> ContentFiles:
     if not gitmeta.is_repository(source):
         raise gitmeta.GitError(f"--rev needs a git repository, and {source} is not one")
     sha = gitmeta.resolve(source, rev)
-    files = gitmeta.read_tree(source, sha, (CONFIG_NAME, PERSONAS, TRANSCRIPTS))
-    problems = [too_large(rel, len(data)) for rel, data in files.items() if len(data) > MAX_FILE_BYTES]
-    markdown = {rel: data for rel, data in files.items() if rel.endswith(".md") and len(data) <= MAX_FILE_BYTES
-                and not _is_hidden(Path(rel))}
+    files, oversized = gitmeta.read_tree(source, sha, (CONFIG_NAME, PERSONAS, TRANSCRIPTS), MAX_FILE_BYTES)
+    problems = [too_large(rel, size) for rel, size in oversized.items()]
+    markdown = {rel: data for rel, data in files.items() if rel.endswith(".md") and not _is_hidden(Path(rel))}
     personas = {rel: data for rel, data in markdown.items()
                 if rel.startswith(PERSONAS + "/") and rel.count("/") == 2}
     transcripts = {rel: data for rel, data in markdown.items() if rel.startswith(TRANSCRIPTS + "/")}

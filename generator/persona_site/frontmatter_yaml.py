@@ -14,6 +14,7 @@ time; the loader stays the only source of errors (benchmarks/README.md, issue 5)
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import frontmatter
@@ -395,5 +396,9 @@ _WS = re.compile(r"\s+")
 
 
 def fold(name: str) -> str:
-    """Case-insensitive, whitespace-folded form for comparing names."""
-    return _WS.sub(" ", name).strip().casefold()
+    """The form in which names are compared: case-insensitive after Unicode normalisation, white space folded (spec
+    section 4): 'Zoë' typed as 'Zoe' plus a combining diaeresis (NFD) is the participant 'Zoë' (NFC); issue 21, item 9."""
+    folded = _WS.sub(" ", name).strip()
+    if folded.isascii():
+        return folded.casefold()
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", folded).casefold())  # canonical caseless match

@@ -113,22 +113,29 @@ def _has_commits(root: Path) -> bool:
     return True
 
 
-def read_tree(root: Path, rev: str, paths: tuple[str, ...]) -> dict[str, bytes]:
-    """The files under `paths` as they are at `rev`: `git ls-tree` plus one `git cat-file --batch`.
+def read_tree(root: Path, rev: str, paths: tuple[str, ...],
+              max_size: int | None = None) -> tuple[dict[str, bytes], dict[str, int]]:
+    """The files under `paths` as they are at `rev`: `git ls-tree` plus one `git cat-file --batch`; and, by
+    path, the size of each file over max_size, which is never read (a 200 MB blob is not loaded only to be
+    refused: issue 21, item 15).
 
     Never checks out or touches the work tree or the index.
     """
-    listing = _git(root, "ls-tree", "-r", "-z", "--end-of-options", rev, "--", *paths)
-    entries = []
+    listing = _git(root, "ls-tree", "-r", "-l", "-z", "--end-of-options", rev, "--", *paths)
+    entries, oversized = [], {}
     for record in listing.split(b"\0"):
         if not record:
             continue
         meta, name = record.split(b"\t", 1)
-        mode, kind, sha = meta.split()
+        mode, kind, sha, size = meta.split()
         if kind == b"blob" and mode != b"120000":  # a symlink's target is not content
-            entries.append((name.decode("utf-8", "surrogateescape"), sha.decode()))
+            path = name.decode("utf-8", "surrogateescape")
+            if max_size is not None and int(size) > max_size:
+                oversized[path] = int(size)
+            else:
+                entries.append((path, sha.decode()))
     if not entries:
-        return {}
+        return {}, oversized
     out = _git(root, "cat-file", "--batch", input="".join(f"{sha}\n" for _, sha in entries).encode())
     files: dict[str, bytes] = {}
     position = 0
@@ -137,7 +144,7 @@ def read_tree(root: Path, rev: str, paths: tuple[str, ...]) -> dict[str, bytes]:
         size = int(out[position:header_end].split()[2])
         files[name] = out[header_end + 1: header_end + 1 + size]
         position = header_end + 1 + size + 1
-    return files
+    return files, oversized
 
 
 def head_info(root: Path, rev: str = "HEAD") -> dict:

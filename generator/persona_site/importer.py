@@ -172,16 +172,29 @@ def _given_roles(values: tuple[str, ...], personas: tuple[Persona, ...]) -> dict
     return given
 
 
+def _read_export(file: Path) -> bytes:
+    """The bytes of an export, read no further than the size limit: a device such as /dev/zero, or a file that
+    grows, says its size is 0 (issue 21, item 15)."""
+    size = file.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ExportError(f"this file is {size / 1e6:.1f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB")
+    try:
+        with file.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ExportError(f"this file cannot be read: {exc.strerror}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ExportError(f"this file holds more than the limit of {MAX_FILE_BYTES // 2**20} MB: split it")
+    return data
+
+
 def _read_inputs(files: tuple[Path, ...], fmt: str,
                  run: _Run) -> tuple[list[tuple[Path, str, str]], dict[str, GongCall]]:
     """(file, text, format) of each transcript export; Gong call details given as files of their own."""
     inputs, details, detail_files = [], {}, []
     for file in files:
         try:
-            size = file.stat().st_size
-            if size > MAX_FILE_BYTES:
-                raise ExportError(f"this file is {size / 1e6:.1f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB")
-            text, note = decode_export(file.read_bytes())
+            text, note = decode_export(_read_export(file))
             if note:
                 run.diagnostics.append(warning(str(file), 0, note))
             kind = detect_format(text) if fmt == "auto" else fmt

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from mdit_py_plugins.attrs import attrs_plugin
 
 # Past these sizes markdown-it's worst cases get slow; see SECURITY.md.
@@ -16,7 +17,8 @@ def markdown() -> MarkdownIt:
     """Full parser and renderer: raw HTML is text, unsafe link schemes are dropped."""
     md = MarkdownIt("commonmark", {"html": False, "maxNesting": MAX_NESTING, "typographer": False})
     md.enable(["table", "strikethrough"])
-    md.use(attrs_plugin, spans=True)
+    _use_attributes(md)
+    md.add_render_rule("span_open", _render_span_open)
     return md
 
 
@@ -25,7 +27,7 @@ def block_markdown() -> MarkdownIt:
     """Block-level pass only: inline parsing is run on demand where a span can be."""
     md = MarkdownIt("commonmark", {"html": False, "maxNesting": MAX_NESTING})
     md.enable(["table", "strikethrough"])
-    md.use(attrs_plugin, spans=True)
+    _use_attributes(md)
     md.core.ruler.disable(["inline"])
     return md
 
@@ -33,3 +35,27 @@ def block_markdown() -> MarkdownIt:
 def render(text: str) -> str:
     """Markdown to HTML for persona sketches and other prose."""
     return markdown().render(text)
+
+
+# Attribute syntax (issue 21, item 6). The spec gives meaning to `[words]{.tag #q-id}` only, so attributes follow
+# a span and nothing else (`[link](url){target=_blank}` stays text), and a span's `style`, `onclick`, `href`,
+# `target` or other id never reach a page, whatever a version of mdit-py-plugins lets through: its defaults
+# have changed from version to version (0.6.1 kept `onclick`; 0.7.0 keeps `style` and `target`).
+SPAN_ATTRIBUTES = ("class", "id")
+
+
+def _use_attributes(md: MarkdownIt) -> None:
+    md.use(attrs_plugin, spans=True, after=("span_close",))
+
+
+def allowed_span_attribute(name: str, value: object) -> bool:
+    """Whether a span's attribute may reach a page: its classes (tags), and an id starting with 'q-'."""
+    return name == "class" or (name == "id" and str(value).startswith("q-"))
+
+
+def _render_span_open(self, tokens: list[Token], index: int, options, env) -> str:
+    span = tokens[index]
+    if span.tag == "span":  # not a quote's <mark>, whose attributes extract_quotes writes
+        kept = {name: value for name, value in span.attrs.items() if allowed_span_attribute(name, value)}
+        tokens, index = [Token("span_open", "span", 1, attrs=kept)], 0
+    return self.renderToken(tokens, index, options, env)

@@ -6,6 +6,7 @@ whole, so a failed or killed build leaves the previous site byte for byte.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -115,6 +116,10 @@ def _locked(parent: Path) -> Iterator[None]:
         os.close(handle)  # releases the lock
 
 
+class WriteFailed(OSError):
+    """The site could not be written (a full disk, a path too long, no permission); the previous site is whole."""
+
+
 def write_site(outputs: dict[str, bytes], out: Path, source: Path,
                progress: Callable[[int, int], None] | None = None) -> int:
     """Write every output, then swap the new folder in for the old one; returns files written.
@@ -122,7 +127,38 @@ def write_site(outputs: dict[str, bytes], out: Path, source: Path,
     Files whose bytes did not change, and that nobody edited since, are hard-linked
     from the previous site rather than written again; a build that changes nothing
     writes nothing at all. A symlinked output folder is written where it points.
+    Raises WriteFailed, with a message for the user, when the disk refuses (issue 21, item 15).
     """
+    try:
+        return _write_site(outputs, out, source, progress)
+    except WriteFailed:
+        raise
+    except OSError as exc:
+        raise WriteFailed(exc.errno, _write_failure(exc, out.resolve() if out.is_symlink() else out.absolute())) from None
+
+
+def _write_failure(exc: OSError, out: Path) -> str:
+    """What to tell the user when writing the site failed."""
+    kept = "the previous site is unchanged"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"the disk is full: {out} could not be written and {kept}; free some space and build again"
+    where = _as_in_site(str(exc.filename or out), out)
+    if exc.errno == errno.ENAMETOOLONG:
+        return (f"a path in the site is too long for this disk ({where}); {kept}. Shorten the name it comes "
+                "from (a tag, a role, a transcript's file or folder), or build into a shorter --out")
+    return f"could not write {where}: {exc.strerror}; {kept}"
+
+
+def _as_in_site(path: str, out: Path) -> str:
+    """A path in the temporary folder a site is written to, named as it would be in the site."""
+    prefix = f"{out.parent}/{_TEMP_PREFIXES[0]}{out.name}."
+    if not path.startswith(prefix):
+        return path
+    return f"{out}/{path[len(prefix):].partition('/')[2]}"
+
+
+def _write_site(outputs: dict[str, bytes], out: Path, source: Path,
+                progress: Callable[[int, int], None] | None) -> int:
     out = out.resolve() if out.is_symlink() else out.absolute()
     check_output(out, source)
     parent = out.parent

@@ -18,7 +18,7 @@ from typing import NamedTuple
 from markdown_it.token import Token
 
 from .frontmatter_yaml import fold
-from .markdown import block_markdown, markdown
+from .markdown import allowed_span_attribute, block_markdown, markdown
 from .model import Diagnostic, Participant, error, warning
 from .suggest import did_you_mean
 
@@ -227,6 +227,7 @@ def collect_spans(token: Token, line: int, turn: Turn | None, walk: Walk) -> Non
         if child.type in ("softbreak", "hardbreak"):
             line += 1
         elif child.type == "span_open":
+            _drop_attributes(child, walk.path, line, walk.result.diagnostics)
             depth += 1
             if depth == 1:
                 start, start_line = position, line
@@ -236,6 +237,23 @@ def collect_spans(token: Token, line: int, turn: Turn | None, walk: Walk) -> Non
             depth -= 1
             if depth == 0 and _is_quote_span(children[start]):
                 _quote(children, start, position, start_line, turn, walk)
+
+
+def _drop_attributes(span: Token, path: str, line: int, diagnostics: list[Diagnostic]) -> None:
+    """Keep only the attributes a span may publish (markdown.allowed_span_attribute), with a warning for each other
+    one written: the span stays (a quote with its tags), its `style`, `onclick`, `target` or other id go (issue 21,
+    item 6). An id on a span with no tag is left to misspelt_spans, which says when it meant a tag ({#pain})."""
+    written = {**span.attrs, **span.meta.get("insecure_attrs", {})}  # what the attrs plugin itself set aside too
+    dropped = [name for name, value in written.items() if not allowed_span_attribute(name, value)]
+    for name in dropped:
+        if name != "id":
+            diagnostics.append(warning(path, line, f"the attribute '{name}' is not published: a span takes only tags "
+                                                   "and an id starting with 'q-', as in '{#q-forecast .pain}'; remove it"))
+        elif _is_quote_span(span):
+            diagnostics.append(warning(path, line, f"the id '#{written['id']}' is not published: an explicit id starts "
+                                                   f"with 'q-', as in '{{#q-{written['id']} .pain}}'"))
+    if dropped:
+        span.attrs = {name: value for name, value in span.attrs.items() if allowed_span_attribute(name, value)}
 
 
 def _is_quote_span(token: Token) -> bool:
@@ -251,7 +269,11 @@ def _quote(children: list[Token], start: int, end: int, line: int, turn: Turn | 
     found = add_quote((written, span.attrs.get("id")), (text, html), line, turn, walk)
     if found is not None:
         span.tag = children[end].tag = "mark"
-        span.attrs = {"id": found.id, "class": "quote", "data-quote-id": found.id, "data-tags": " ".join(found.tags)}
+        span.attrs = {"id": found.id, "class": "quote", "data-quote-id": found.id, "data-tags": " ".join(found.tags),
+                      "dir": "auto"}  # an isolate: a bidirectional control in the words stops at its end
+
+
+_BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")  # Trojan Source (issue 21, item 12)
 
 
 def add_quote(attrs: tuple[list[str], object], words: tuple[str, str], line: int, turn: Turn | None,
@@ -289,6 +311,10 @@ def add_quote(attrs: tuple[list[str], object], words: tuple[str, str], line: int
         if not text:
             problems.append(error(path, line, "this tagged quote has no words"))
         return None
+    if not text.isascii() and _BIDI_CONTROL.search(text):
+        problems.append(warning(path, line, "this quote holds a bidirectional control character (U+202A to U+202E or "
+                                            "U+2066 to U+2069), which can show its words in another order than they "
+                                            "are written: delete it (pages isolate each quote)"))
     if explicit:
         qid = str(explicit)
     else:

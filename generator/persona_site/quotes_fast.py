@@ -51,7 +51,7 @@ _STRUCTURE = re.compile(r"[\\<]|!\[")  # escapes, autolinks, images: markdown-it
 _SIMPLE_LINK = re.compile(r"\[[^\[\]\n]*\]\([^()\s<>]*\)")
 _BACKTICKS = re.compile(r"`+")
 _WORD_MARKUP = re.compile(r"[`&*_~]")
-_ATTR = re.compile(r"^(?:\.[\w-]+|#[\w-]+)$")
+_ATTR = re.compile(r"^(?:\.[\w-]+|#q-[\w-]*)$")  # another id is dropped with a warning: markdown-it's path
 _ONE_CLASS = re.compile(r"\.([\w-]+)")  # fullmatch: one class and nothing else, as _span_attrs reads it
 
 
@@ -376,7 +376,7 @@ def _clean_quote(words: str, classes: list[str], turn: Turn | None, tags: dict[s
 def _mark(quote: RawQuote, words: str) -> str:
     """A quote's words as the anchor its published transcript is linked at."""
     return (f'<mark id="{escapeHtml(quote.id)}" class="quote" data-quote-id="{escapeHtml(quote.id)}" '
-            f'data-tags="{escapeHtml(" ".join(quote.tags))}">{escapeHtml(words)}</mark>')
+            f'data-tags="{escapeHtml(" ".join(quote.tags))}" dir="auto">{escapeHtml(words)}</mark>')
 
 # --- Rendering bodies in one pass (benchmarks/README.md, "Rendering bodies in one pass") -----------------------
 # _plain_html renders a paragraph with several regex calls of its own; here the plain paragraphs of a body get

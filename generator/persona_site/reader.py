@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from .content import decode
-from .frontmatter_yaml import FrontMatter, FrontMatterError, split_front_matter
+from .frontmatter_yaml import FrontMatter, FrontMatterError, fold, split_front_matter
 from .markdown import render
 from .model import Diagnostic, Participant, Persona, Quote, Transcript, error
 from .roles import RESERVED as SPECIAL_ROLES
@@ -205,9 +205,13 @@ def _participants(path: str, value: object, lines: dict, roles: Mapping[str, str
         problems.append(error(path, lines.get("participants", 1),
                               "'participants' must map each name to a role, e.g. 'Dana Whitfield: head-of-revops'"))
         return (), ()
-    result, unresolved = [], []
+    result, unresolved, seen = [], [], {}
     for name, spec in value.items():
         line = lines.get(f"participants.{name}", lines.get("participants", 1))
+        if (first := seen.setdefault(fold(str(name)), str(name))) != str(name):  # issue 21, item 8
+            problems.append(error(path, line, f"'{name}' is '{first}' again (names are compared ignoring case and "
+                                              "Unicode form): one person, one line; keep the one with the right role"))
+            continue
         title = None
         if isinstance(spec, dict):
             title = spec.get("title")

@@ -55,6 +55,14 @@ EVENTS = "__persona-site/events"
 """The live-reload stream, under the site's base path (outputs never start with '__')."""
 
 _KEEPALIVE_SECONDS = 15
+# Bounds under a flood of connections (issue 21, item 14): without them each idle connection held a thread and a
+# file for ever, and at the open-file limit the preview stopped answering and a rebuild could not open a file.
+MAX_CONNECTIONS = 64
+"""Connections served at once; one more is closed at once (a browser tries again)."""
+MAX_STREAMS = 16
+"""Live-reload streams at once (one per visible tab); one more gets 503, and its page retries in a second."""
+IDLE_SECONDS = 10.0
+"""How long a connection may send nothing (or not read what it is sent) before it is closed."""
 _WILDCARDS = ("", "0.0.0.0", "::")
 _TYPES = {
     ".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
@@ -142,11 +150,9 @@ class LiveSite:
         `changed`: the paths (relative to the source) changed since the last build, when the watcher knows
         them: the content files are then not walked again where those paths tell all (patch_work_tree)."""
         self.builds += 1
-        version, base_path = f"{self._nonce}-{self.builds}", _base_path(self.source)
-        script = live_reload_script(self._stamp, base_path) if self.live_reload else ""
-        options = BuildOptions(base_url=base_path, live_reload=script, minute_clock=True)
+        version = f"{self._nonce}-{self.builds}"
         with self._building:
-            result = self._guarded(changed, options)
+            result, base_path = self._guarded(changed)
         self._save_when_idle()
         if result.ok:
             self._publish(Snapshot(MappingProxyType(result.outputs), version, base_path, stamp=self._stamp))
@@ -190,14 +196,23 @@ class LiveSite:
         self._idle.daemon = True
         self._idle.start()
 
-    def _guarded(self, changed: set[str] | None, options: BuildOptions) -> BuildResult:
+    def _guarded(self, changed: set[str] | None) -> tuple[BuildResult, str]:
+        """The build, and the base path it was made for. Whatever fails (a file that cannot be opened at the
+        open-file limit, a bug) is an error shown over the page, and the engine walks every file again at the next
+        build: a change is never lost to an error (issue 21, item 14)."""
+        base_path = self._snapshot.base_path
         try:
-            return self._build(changed, options)
+            base_path = _base_path(self.source)
+            script = live_reload_script(self._stamp, base_path) if self.live_reload else ""
+            return self._build(changed, BuildOptions(base_url=base_path, live_reload=script, minute_clock=True)), base_path
+        except OSError as exc:
+            problem = error("persona-site", 0, f"the content could not be read ({exc.strerror or exc}); "
+                                               "the preview tries again at the next save")
         except Exception as exc:  # noqa: BLE001 -- a bug in one build must not end the preview
             traceback.print_exc()
             problem = error("persona-site", 0, f"the build crashed ({type(exc).__name__}: {exc}); "
                                                "this is a bug in persona-site, please report it")
-            return BuildResult(Config(), [problem])
+        return BuildResult(Config(), [problem]), base_path
 
     def _publish(self, snapshot: Snapshot) -> None:
         with self._changed:
@@ -379,7 +394,26 @@ class _HTTPServer(ThreadingHTTPServer):
         self.address_family = socket.getaddrinfo(address[0], address[1], type=socket.SOCK_STREAM)[0][0]
         self.site = site
         self.host_check = HostCheck.for_host(address[0])
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self.streams = threading.BoundedSemaphore(MAX_STREAMS)
         super().__init__(address, _Handler)
+
+    def process_request(self, request: socket.socket, client_address: object) -> None:
+        """Serve a connection in a thread of its own, at most MAX_CONNECTIONS at once."""
+        if not self.slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: socket.socket, client_address: object) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
     def handle_error(self, request: object, client_address: object) -> None:
         """A browser that cancels a request (it reloaded, it navigated away) is not worth a traceback."""
@@ -390,6 +424,10 @@ class _HTTPServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: _HTTPServer
     server_version = "persona-site"
+
+    @property
+    def timeout(self) -> float:  # type: ignore[override]  # read when the connection is set up
+        return IDLE_SECONDS
 
     def do_GET(self) -> None:  # noqa: N802 -- http.server's naming
         self._respond(body=True)
@@ -406,7 +444,12 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(403, message, "text/plain; charset=utf-8", body)
         path = unquote(urlsplit(self.path).path)
         if path.endswith("/" + EVENTS) and body:
-            return self._events()
+            if not self.server.streams.acquire(blocking=False):
+                return self._send(503, b"Too many live-reload streams.\n", "text/plain; charset=utf-8", body)
+            try:
+                return self._events()
+            finally:
+                self.server.streams.release()
         snapshot = self.server.site.current  # read once: this response is all one build
         if not snapshot.outputs:
             return self._send(503, _placeholder(snapshot), _TYPES[".html"], body)

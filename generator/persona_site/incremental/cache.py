@@ -18,8 +18,9 @@ from pathlib import Path
 
 from .. import __version__
 
-FORMAT = 6  # 3: entries are model.Parsed (pickled transcripts, quote refs), loaded in C; 4: model.freeze; 5: the scan;
-# 6: a transcript with errors keeps its good quotes, and misspelt tag spans are warned about
+FORMAT = 7  # 3: entries are model.Parsed (pickled transcripts, quote refs), loaded in C; 4: model.freeze; 5: the scan;
+# 6: a transcript with errors keeps its good quotes, and misspelt tag spans are warned about; 7: span attributes
+# other than tags and a q- id, and bidirectional controls, are warned about; quotes are isolated (issue 21)
 
 
 def dependency_versions() -> str:

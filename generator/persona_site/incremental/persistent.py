@@ -47,7 +47,7 @@ class PersistentEngine:
         self._progress = progress
         self._store: TranscriptStore | None = None
         self._files: ContentFiles | None = None
-        """The content as the last build found it (serve patches it with the watcher's changes)."""
+        """The content as the last build that read it found it (serve patches it with the watcher's changes)."""
         self._changed: set[str] | None = None
         self._handed: ContentFiles | None = None
         """Files found ahead of the build (up_to_date), handed to its content() once."""
@@ -76,11 +76,12 @@ class PersistentEngine:
             return read_revision(self.source, self.rev)
         if not self.watching:
             return worktree.files(self.source, self.folder, save=self._save)
-        last, self._files = self._files, None  # a walk that fails leaves nothing to patch the next time
+        # A build that fails (a walk, a file that cannot be read) leaves nothing to patch: the next one walks, and no
+        # change is lost to the error (issue 21, item 14). read_transcripts keeps the list once it has read it.
+        last, self._files = self._files, None
         changed, self._changed = self._changed, None
         files = patch_work_tree(self.source, last, changed) if changed is not None and last is not None else None
-        self._files = files or read_work_tree(self.source)  # serve's watcher must know every hard link: a walk
-        return self._files
+        return files or read_work_tree(self.source)  # serve's watcher must know every hard link: a walk
 
     def up_to_date(self, out: Path, options: dict) -> tuple[dict | None, str | None]:
         """The last build's record (its diagnostics and summary) when nothing it read changed since, and the
@@ -122,6 +123,8 @@ class PersistentEngine:
                 renderer.compile("transcript.html")  # once, before the workers that render these pages fork
                 page = lambda transcript: renderer.transcript_page(transcript, ctx)  # noqa: E731
         parsed, self._pages = self.store.read(files, inputs, problems, page, compile_templates)
+        if self.watching:
+            self._files = files  # read whole: the next build may patch it with the watcher's changes
         if not self.watching or not self._built:  # serve saves its first build's, then when idle (save())
             self.store.persist(always=self.watching)  # now: a forked saver then works while this process goes on
         self._built = True

