@@ -288,7 +288,8 @@ def transcript_url_path(doc_path: str) -> str:
     return f"{folder}/{stem}/" if folder else f"{stem}/"
 
 
-PAGE_TEMPLATES = ("index.html", "persona.html", "tags.html", "tag.html", "feed.xml", "404.html", "transcript.html")
+PAGE_TEMPLATES = ("index.html", "persona.html", "tags.html", "tag.html", "feed.xml", "404.html", "transcript.html",
+                  "quotes.html")
 """The templates pages are rendered with (the others are what these include or extend)."""
 
 
@@ -403,6 +404,10 @@ class Renderer:
                 outputs[path] = remember(path, defer and (inputs, site.transcripts.stored(source)), lambda: (
                     pages[source] if source in pages else self.transcript_page(site.transcripts.get(source), ctx)))
         document("quotes.json", archive.refs())
+        # The query page and its data, by month (spec section 8; querydata.py).
+        from .querydata import query_outputs
+        page("quotes/index.html", "quotes.html", total=len(archive))
+        outputs.update(query_outputs(archive, ctx, remember))
         page("404.html", "404.html")
         return outputs
 
