@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from conftest import NOW_EPOCH, PERSONAS, Repo
-from test_browser import ARGS, CHROMIUM, CONTRAST
+from test_browser import CHROMIUM, CONTRAST, browser  # noqa: F401 (browser: the module's Chromium, a fixture)
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)")
 
@@ -70,16 +70,6 @@ def site(tmp_path_factory):
     server.shutdown()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture
 def page(browser):
     """A page whose clock says the tests' now."""
@@ -110,6 +100,15 @@ def at_address(page, address: str) -> None:
     """Wait until the address bar shows this path and query (BASE + address)."""
     # Polled on a timer: the page's clock is pinned, and Playwright's default (animation frames) then never polls.
     page.wait_for_function("a => location.pathname + location.search === a", arg=BASE + address, polling=50)
+
+
+def type_and_enter(page, url: str, label: str, text: str, address: str) -> None:
+    """On the query page, type into one field and press Enter: the search lands at the address."""
+    page.goto(url + "quotes/")
+    answer(page)
+    page.get_by_label(label).fill(text)
+    page.get_by_label(label).press("Enter")
+    at_address(page, address)
 
 
 def command(repo: Repo, *args: str) -> list[str]:
@@ -217,11 +216,7 @@ def test_a_search_that_finds_nothing_says_so(site, page):
 
 def test_words_match_without_accents_and_capitals(site, page):
     repo, url, _ = site
-    page.goto(url + "quotes/")
-    answer(page)
-    page.get_by_label("Words").fill("CAFÉ")
-    page.get_by_label("Words").press("Enter")
-    at_address(page, "quotes/?q=CAF%C3%89")
+    type_and_enter(page, url, "Words", "CAFÉ", "quotes/?q=CAF%C3%89")
     assert everything(page) == command(repo, "--text", "cafe")
     # "café" in a quote and in a company name: both are found
     texts = page.locator("#results .quote-card").all_inner_texts()
@@ -230,11 +225,7 @@ def test_words_match_without_accents_and_capitals(site, page):
 
 def test_a_company_with_an_ampersand_round_trips_and_links_stay_under_the_base_path(site, page):
     repo, url, requests = site
-    page.goto(url + "quotes/")
-    answer(page)
-    page.get_by_label("Company").fill("Smith & Sons")
-    page.get_by_label("Company").press("Enter")
-    at_address(page, "quotes/?company=Smith+%26+Sons")
+    type_and_enter(page, url, "Company", "Smith & Sons", "quotes/?company=Smith+%26+Sons")
     found = answer(page)
     assert found == command(repo, "--company", "Smith & Sons")[:50] and found
     for card in page.locator("#results .quote-card").all():
@@ -261,6 +252,22 @@ def test_the_header_of_every_page_leads_to_the_search(site, page):
         page.get_by_role("link", name="Search quotes").click()
         at_address(page, "quotes/")
         assert answer(page)
+
+
+def test_counts_on_the_pages_open_the_search_that_finds_them(site, page):
+    _, url, _ = site
+    page.goto(url + "personas/head-of-revops/")
+    recent = page.locator(".persona-status a", has_text="in the last 30 days")
+    number = int(recent.locator("strong").inner_text())
+    recent.click()
+    at_address(page, "quotes/?role=head-of-revops&since=30d")
+    assert len(answer(page)) == number > 0
+    page.goto(url + "tags/pain/")
+    link = page.locator(".lede a")
+    total = int(link.inner_text().split()[0])
+    link.click()
+    at_address(page, "quotes/?tag=pain")
+    assert len(everything(page)) == total
 
 
 def test_a_time_that_is_no_time_is_explained_at_its_field(site, page):
