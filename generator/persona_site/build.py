@@ -20,10 +20,10 @@ from .archive import Archive
 from .basics import Diagnostic, error, warning
 from .config import CONFIG_NAME, Config, line_of, read_config
 from .content import ContentFiles, decode
-from .model import Persona, Reading, Site
+from .model import Persona, Reading, Site, transcript_url_path
 from .reader import read_personas
 from .reading import ReadInputs
-from .render import RenderContext, freshness, template_problem, template_problems, transcript_url_path
+from .render import RenderContext, freshness, template_problem, template_problems
 from .roles import roles_of
 from .theme import Theme, theme_links
 

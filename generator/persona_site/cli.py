@@ -7,7 +7,6 @@ import importlib
 import datetime as dt
 import io
 import os
-import re
 import shutil
 import sys
 import textwrap
@@ -277,38 +276,50 @@ def check(source: Path, strict: bool, rev: str | None) -> None:
 
 
 def parse_since(value: str, now: dt.datetime) -> dt.datetime:
-    """'30d', '2w' or 'YYYY-MM-DD' -> the earliest date-time to include."""
-    if match := re.fullmatch(r"(\d+)\s*([dw])", value.strip().lower()):
-        days = int(match[1]) * (7 if match[2] == "w" else 1)
-        return now - dt.timedelta(days=days)
+    """A time word ('30d', 'this-month', '2026-11'...; query.py) -> the earliest date-time to include."""
+    return _period(value, now, "--since")[0]
+
+
+def _period(value: str, now: dt.datetime, option: str) -> tuple[dt.datetime, dt.datetime]:
+    from .query import TimeWordError, period
+
     try:
-        day = dt.date.fromisoformat(value.strip())
-    except ValueError:
-        raise click.BadParameter("use a number of days like 30d, weeks like 2w, or a date like 2026-10-01") from None
-    return dt.datetime(day.year, day.month, day.day, tzinfo=now.tzinfo)
+        return period(value, now)
+    except TimeWordError as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from None
 
 
 @main.command()
 @source_option
 @click.option("--role", "-r", help="A persona slug or alias, e.g. head-of-revops.")
-@click.option("--tag", "-t", help="A tag, e.g. pain.")
-@click.option("--since", help="Only quotes from the last N days (30d), weeks (2w), or since a date (2026-10-01).")
+@click.option("--tag", "-t", "tags", multiple=True, help="A tag, e.g. pain; repeat it for quotes with any of several.")
+@click.option("--since", metavar="WHEN", help="On or after: 30d, 2w, 3m, this-month, last-month, this-quarter, "
+              "last-quarter, this-year, 2026, 2026-11 or 2026-11-15 (in the site's timezone).")
+@click.option("--until", metavar="WHEN", help="On or before the end of: the same words as --since (--until last-month).")
+@click.option("--company", "-c", help="Only this company's quotes (capitals don't matter).")
+@click.option("--text", "-q", metavar="WORDS", help="Quotes with every one of these words, in their text or company "
+              "(capitals and accents don't matter).")
 @click.option("--limit", "-n", type=click.IntRange(min=1), default=None, help="At most this many quotes.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
 @rev_option
-def quotes(source: Path, role: str | None, tag: str | None, since: str | None, limit: int | None, fmt: str,
-           rev: str | None) -> None:
-    """Print the latest quotes, newest first.
+def quotes(source: Path, role: str | None, tags: tuple[str, ...], since: str | None, until: str | None,
+           company: str | None, text: str | None, limit: int | None, fmt: str, rev: str | None) -> None:
+    """Print the quotes a query finds, newest first, then how many and the same search on the site.
 
     Example: what is the head of RevOps saying this month?
 
-        persona-site quotes --role head-of-revops --since 30d
+        persona-site quotes --role head-of-revops --since this-month
+
+    Pain and objections from Acme Corp last quarter, with a word:
+
+        persona-site quotes --tag pain --tag objection --company "Acme Corp" --since last-quarter --until last-quarter --text rollout
 
     And what was the CFO saying at the end of last quarter?
 
         persona-site quotes --role cfo --rev v2026-q3
     """
     from .build import build_time
+    from .query import Query, select
     from .render import quotes_document
     from .roles import resolve_role
     from .suggest import did_you_mean
@@ -323,11 +334,19 @@ def quotes(source: Path, role: str | None, tag: str | None, since: str | None, l
         if slug is None:
             raise click.BadParameter(f"no persona '{role}'{hint}", param_hint="--role")
         role = slug
-    if tag is not None and tag not in config.tags:
-        raise click.BadParameter(f"no tag '{tag}'{did_you_mean(tag, config.tags)}", param_hint="--tag")
+    for tag in tags:
+        if tag not in config.tags:
+            raise click.BadParameter(f"no tag '{tag}'{did_you_mean(tag, config.tags)}", param_hint="--tag")
+    if company is not None and config.attribution == "role":
+        raise click.BadParameter('companies are not published on this site (attribution = "role" in '
+                                 f"{CONFIG_NAME})", param_hint="--company")
     now = build_time(config)
-    cutoff = parse_since(since, now) if since else None
-    found = result.archive.refs(role=role, tag=tag, since=cutoff, limit=limit)
+    for value, option in ((since, "--since"), (until, "--until")):
+        if value:
+            _period(value, now, option)
+    query = Query(role, tuple(dict.fromkeys(tags)), since or None, until or None, company or None, text or None)
+    matching = select(result.archive, query, now)
+    found = matching[:limit] if limit is not None else matching
     if fmt == "json":
         click.echo(quotes_document(found, now, result.provenance.get("json")).decode(), nl=False)
     else:
@@ -336,6 +355,10 @@ def quotes(source: Path, role: str | None, tag: str | None, since: str | None, l
             click.echo(_csv(loaded, config), nl=False)
         else:
             _print_text(loaded, result)
+    # The count and the same query on the site: after the quotes in text, on stderr beside JSON or CSV.
+    shown = f", the newest {len(found):,} shown" if len(found) < len(matching) else ""
+    click.echo(f"{_count(len(matching), 'quote')}{shown}. On the site: {config.base_url}{query.address()}",
+               err=fmt != "text")
     if result.diagnostics:
         print_diagnostics(result.diagnostics)
     if not result.ok:
@@ -369,7 +392,6 @@ def _print_text(found: list, result: BuildResult) -> None:
     from .render import quote_json
 
     if not found:
-        click.echo("No quotes match.", err=True)
         return
     titles = {p.slug: p.title for p in result.site.personas}
     width = min(shutil.get_terminal_size((88, 20)).columns, 100)

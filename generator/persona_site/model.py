@@ -128,6 +128,9 @@ class QuoteRef(NamedTuple):
     tags: tuple[str, ...]
     json: bytes
     """The quote as one line of JSON (spec section 6), UTF-8."""
+    company: str | None
+    """The quote's company, when the site publishes companies (attribution is not 'role'): the company pages and
+    filters ask for it without reading the JSON."""
 
 
 @loaded_in_c
@@ -196,6 +199,14 @@ class Reading(NamedTuple):
     """Every transcript that read, by path relative to content/."""
     parsed: dict[str, Parsed]
     """The same paths -> what reading each file gave (its quote refs, for the archive)."""
+
+
+def transcript_url_path(doc_path: str) -> str:
+    """Where a published transcript's page lives: transcripts/2026/acme.md -> transcripts/2026/acme/ (a transcript
+    is always a .md file; string methods, as PurePosixPath took half a second for 10,000 published transcripts)."""
+    folder, _, name = doc_path.rpartition("/")
+    stem = name.rpartition(".")[0] if name.rfind(".") > 0 else name
+    return f"{folder}/{stem}/" if folder else f"{stem}/"
 
 
 def freeze(transcript: Transcript) -> bytes:

@@ -19,7 +19,8 @@ import jinja2
 from .archive import Archive
 from .basics import Diagnostic, error
 from .config import Config
-from .model import Persona, Quote, QuoteRef, Site, Transcript
+from .model import Persona, Quote, QuoteRef, Site, Transcript, transcript_url_path
+from .querydata import QueryShard, query_data, shard
 from .theme import BUILTIN_THEME, Theme
 
 NEW_DAYS = 14  # a quote committed this recently is marked new on its persona page
@@ -158,8 +159,9 @@ def quote_refs(transcript: Transcript, config: Config) -> tuple[QuoteRef, ...]:
     order = -transcript.date.timestamp()
     shared = (transcript.date, transcript.date_only)  # every quote's, as reader.read_transcript makes them
     date = _json_text(date_text(transcript))
+    company = transcript.company if config.attribution != "role" else None
     return tuple(QuoteRef((order, q.transcript, q.line, index, q.id, q.role, q.tags,
-                           encode_quote(q, config, date if (q.date, q.date_only) == shared else None).encode()))
+                           encode_quote(q, config, date if (q.date, q.date_only) == shared else None).encode(), company))
                  for index, q in enumerate(transcript.quotes))
 
 
@@ -190,15 +192,8 @@ def whole_document(head: bytes, refs: list[QuoteRef]) -> bytes:
     return QUOTE_SEPARATOR.join(items)
 
 
-def transcript_url_path(doc_path: str) -> str:
-    """transcripts/2026/acme.md -> transcripts/2026/acme/ (a transcript is always a .md file; string methods,
-    as PurePosixPath took half a second for 10,000 published transcripts)."""
-    folder, _, name = doc_path.rpartition("/")
-    stem = name.rpartition(".")[0] if name.rfind(".") > 0 else name
-    return f"{folder}/{stem}/" if folder else f"{stem}/"
-
-
-PAGE_TEMPLATES = ("index.html", "persona.html", "tags.html", "tag.html", "feed.xml", "404.html", "transcript.html")
+PAGE_TEMPLATES = ("index.html", "persona.html", "tags.html", "tag.html", "feed.xml", "404.html", "transcript.html",
+                  "quotes.html")
 """The templates pages are rendered with (the others are what these include or extend)."""
 
 
@@ -230,7 +225,7 @@ class TranscriptPage(NamedTuple):
     """The transcript's path relative to content/."""
 
 
-Planned = bytes | Page | Feed | QuotesFile | TranscriptPage
+Planned = bytes | Page | Feed | QuotesFile | QueryShard | TranscriptPage
 """What an output is made from; bytes: a static file, as it is."""
 
 
@@ -315,6 +310,8 @@ class Renderer:
                 outputs[transcript_url_path(source) + "index.html"] = TranscriptPage(source)
         refs = archive.refs()
         outputs["quotes.json"] = QuotesFile(head(refs), refs)
+        outputs["quotes/index.html"] = Page("quotes.html", dict(total=len(archive)))
+        outputs.update(query_data(archive, ctx))  # the query page's data, by month (spec section 8)
         outputs["404.html"] = Page("404.html", {})
         return outputs
 
@@ -328,6 +325,8 @@ class Renderer:
             return self._feed(planned.persona, planned.quotes, ctx, common)
         if isinstance(planned, QuotesFile):
             return whole_document(planned.head, planned.refs)
+        if isinstance(planned, QueryShard):
+            return shard(planned.month, planned.refs, ctx.config, ctx.published)
         return self.transcript_page(site.transcripts.get(planned.source), ctx)
 
     def _quote_view(self, quote: Quote, ctx: RenderContext) -> dict:

@@ -18,9 +18,10 @@ from pathlib import Path
 
 from .. import __version__
 
-FORMAT = 7  # 3: entries are model.Parsed (pickled transcripts, quote refs), loaded in C; 4: model.freeze; 5: the scan;
+FORMAT = 8  # 3: entries are model.Parsed (pickled transcripts, quote refs), loaded in C; 4: model.freeze; 5: the scan;
 # 6: a transcript with errors keeps its good quotes, and misspelt tag spans are warned about; 7: span attributes
-# other than tags and a q- id, and bidirectional controls, are warned about; quotes are isolated (issue 21)
+# other than tags and a q- id, and bidirectional controls, are warned about; quotes are isolated (issue 21);
+# 8: a quote ref holds its company
 
 
 def dependency_versions() -> str:

@@ -1,0 +1,352 @@
+"""The query page (quotes/) in real headless Chromium: filters, the address, Back, "Show 50 more", the data it loads,
+and the same answers as `persona-site quotes` at the same moment (spec section 8)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import http.server
+import json
+import threading
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from conftest import NOW_EPOCH, PERSONAS, Repo
+from test_browser import CHROMIUM, CONTRAST, browser  # noqa: F401 (browser: the module's Chromium, a fixture)
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)")
+
+BASE = "/team/personas/"
+NOW = dt.datetime.fromtimestamp(int(NOW_EPOCH), dt.timezone.utc)  # 2026-12-01T00:00Z: still 30 November in New York
+COMPANIES = ["Acme Corp", "Smith & Sons", "Café Noir", "Globex"]
+WORDS = ["forecast", "spreadsheet", "rollout", "pipeline", "renewal", "headcount"]
+
+
+def _transcripts(repo: Repo) -> None:
+    """About 150 quotes over a year, some at times that fall in another month in New York than in UTC."""
+    for n in range(60):
+        day = dt.date(2026, 11, 30) - dt.timedelta(days=n * 6)
+        date = day.isoformat() if n % 5 else f"{day.isoformat()}T02:30:00+00:00"  # the evening before, in New York
+        company = COMPANIES[n % len(COMPANIES)]
+        speaker = "Priya Raman" if n % 3 == 0 else "Dana Whitfield"
+        lines = [f"[Quote {n}.{i}: the {WORDS[(n + i) % len(WORDS)]} is a problem"
+                 f"{' at our café' if n % 7 == 0 and i == 0 else ''}.]{{.{('pain', 'objection', 'criteria')[(n + i) % 3]}}}"
+                 for i in range(1 + n % 4)]
+        repo.write(f"content/transcripts/2026/call-{n:02d}.md",
+                   f"---\ntitle: Call {n}\ndate: {date}\ncompany: {company}\nparticipants:\n"
+                   f"  Dana Whitfield: head-of-revops\n  Priya Raman: vp-sales\n  Sam Ortiz: internal\n---\n\n"
+                   f"**Sam Ortiz:** How is it going?\n\n**{speaker}:** " + " ".join(lines) + "\n")
+
+
+def _serve(folder: Path, requests: list[str] | None = None):
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            if requests is not None:
+                requests.append(self.path)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The repository, and the address its site is served at: under a path, in New York's time."""
+    repo = Repo(tmp_path_factory.mktemp("query"))
+    for slug, text in PERSONAS.items():
+        repo.write(f"content/personas/{slug}.md", text)
+    repo.write("persona-site.toml", f'base_url = "{BASE}"\ntimezone = "America/New_York"\n')
+    _transcripts(repo)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SOURCE_DATE_EPOCH", NOW_EPOCH)
+    result = repo.run("build", "--out", str(repo.root / "www" / BASE.strip("/")))
+    mp.undo()
+    assert result.exit_code == 0, result.output
+    requests: list[str] = []
+    server = _serve(repo.root / "www", requests)
+    yield repo, f"http://127.0.0.1:{server.server_address[1]}{BASE}", requests
+    server.shutdown()
+
+
+@pytest.fixture
+def page(browser):
+    """A page whose clock says the tests' now."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.clock.set_fixed_time(NOW)
+    yield page
+    page.close()
+
+
+def answer(page) -> list[str]:
+    """The ids shown once the page says the answer is complete."""
+    page.wait_for_selector("#results[aria-busy=false]", state="attached")
+    return page.locator("#results [data-quote-id]").evaluate_all("els => els.map(e => e.dataset.quoteId)")
+
+
+def everything(page) -> list[str]:
+    """Every id the query finds, pressing "Show 50 more" until there are no more."""
+    shown = answer(page)
+    for _ in range(100):
+        if not page.locator("#more").is_visible():
+            return shown
+        page.locator("#more").click()  # shows what was found, or marks the list busy while older months load
+        shown = answer(page)
+    raise AssertionError(f"'Show 50 more' is still offered with {len(shown)} shown: " + page.locator("#query-status").inner_text())
+
+
+def at_address(page, address: str) -> None:
+    """Wait until the address bar shows this path and query (BASE + address)."""
+    # Polled on a timer: the page's clock is pinned, and Playwright's default (animation frames) then never polls.
+    page.wait_for_function("a => location.pathname + location.search === a", arg=BASE + address, polling=50)
+
+
+def type_and_enter(page, url: str, label: str, text: str, address: str) -> None:
+    """On the query page, type into one field and press Enter: the search lands at the address."""
+    page.goto(url + "quotes/")
+    answer(page)
+    page.get_by_label(label).fill(text)
+    page.get_by_label(label).press("Enter")
+    at_address(page, address)
+
+
+def command(repo: Repo, *args: str) -> list[str]:
+    result = repo.run("quotes", "--format", "json", *args)
+    assert result.exit_code == 0, result.output
+    return [q["id"] for q in json.loads(result.stdout)["quotes"]]
+
+
+TABLE = [
+    [],
+    ["--role", "revops-lead"],
+    ["--tag", "pain", "--tag", "criteria"],
+    ["--since", "this-month"],
+    ["--since", "last-month", "--until", "last-month"],
+    ["--since", "this-quarter", "--role", "vp-sales"],
+    ["--since", "last-quarter", "--until", "last-quarter"],
+    ["--since", "this-year", "--tag", "objection"],
+    ["--since", "30d"],
+    ["--since", "2w"],
+    ["--since", "3m", "--until", "1m"],
+    ["--since", "2026-11", "--until", "2026-11"],
+    ["--since", "2026-10-01", "--until", "2026-10-31"],
+    ["--until", "2026"],
+    ["--company", "smith & sons"],
+    ["--text", "FORECAST problem"],
+    ["--text", "cafe"],
+    ["--text", "acme pipeline", "--since", "6m"],
+]
+
+
+@pytest.mark.slow
+def test_the_page_and_the_command_give_the_same_quotes_in_the_same_order(site, page):
+    repo, url, _ = site
+    for args in TABLE:  # conftest pins the command's clock (SOURCE_DATE_EPOCH); the page fixture the browser's
+        expected = command(repo, *args)
+        printed = repo.run("quotes", *args).stdout.strip().splitlines()[-1]
+        address = printed.split("On the site: ")[1]  # the command's own address for the query
+        assert address.startswith(BASE + "quotes/")
+        page.goto(url + address[len(BASE):])
+        assert everything(page) == expected, args
+        assert page.locator("#results").get_attribute("data-count") == str(len(expected))
+    assert len(command(repo)) > 100  # the table covers "Show 50 more" too
+
+
+def test_filters_make_the_address_and_reload_and_back_keep_the_answer(site, page):
+    repo, url, _ = site
+    page.goto(url + "quotes/")
+    everyone = answer(page)
+    assert len(everyone) == 50
+    page.get_by_label("Persona").select_option(label="Head of Revenue Operations")
+    at_address(page, "quotes/?role=head-of-revops")
+    page.get_by_label("Pain").check()
+    at_address(page, "quotes/?role=head-of-revops&tag=pain")
+    page.get_by_label("From").fill("this-quarter")
+    page.get_by_label("Words").fill("problem")
+    page.get_by_role("button", name="Search").click()
+    at_address(page, "quotes/?role=head-of-revops&tag=pain&since=this-quarter&q=problem")
+    found = answer(page)
+    assert found and len(found) < 50
+    cards = page.locator("#results .quote-card")
+    for i in range(cards.count()):
+        assert "pain" in cards.nth(i).get_attribute("data-tags").split()
+        assert cards.nth(i).locator(".who").inner_text().startswith("Head of Revenue Operations")
+    assert page.locator("#query-status").inner_text() == f"{len(found)} quote{'' if len(found) == 1 else 's'}."
+    page.reload()
+    assert answer(page) == found
+    assert page.get_by_label("Pain").is_checked() and page.get_by_label("From").input_value() == "this-quarter"
+    page.go_back()  # the step before: the time chosen (on leaving its field), no words yet
+    at_address(page, "quotes/?role=head-of-revops&tag=pain&since=this-quarter")
+    assert not page.get_by_label("Words").input_value()
+    assert len(answer(page)) >= len(found)
+    for _ in range(3):
+        page.go_back()
+    at_address(page, "quotes/")
+    assert answer(page) == everyone
+    assert page.get_by_label("Persona").input_value() == ""
+    assert not page.get_by_label("Pain").is_checked()
+    page.go_forward()
+    at_address(page, "quotes/?role=head-of-revops")
+    assert answer(page) == command(repo, "--role", "head-of-revops")[:50]
+
+
+def test_show_50_more_adds_the_next_50_and_stops_at_the_end(site, page):
+    repo, url, _ = site
+    every = command(repo)
+    page.goto(url + "quotes/")
+    assert answer(page) == every[:50]
+    assert "Showing the newest 50" in page.locator("#query-status").inner_text()
+    page.get_by_role("button", name="Show 50 more").click()
+    page.wait_for_selector("#results > li:nth-child(100)")
+    assert answer(page) == every[:100]
+    assert everything(page) == every
+    assert page.locator("#query-status").inner_text() == f"{len(every)} quotes."
+    assert not page.locator("#more").is_visible()
+
+
+def test_a_search_that_finds_nothing_says_so(site, page):
+    _, url, _ = site
+    page.goto(url + "quotes/?q=blockchain")
+    assert answer(page) == []
+    assert page.locator("#results").get_attribute("data-count") == "0"
+    assert page.locator("#query-status").inner_text().startswith("No quotes match.")
+    assert not page.locator("#more").is_visible()
+
+
+def test_words_match_without_accents_and_capitals(site, page):
+    repo, url, _ = site
+    type_and_enter(page, url, "Words", "CAFÉ", "quotes/?q=CAF%C3%89")
+    assert everything(page) == command(repo, "--text", "cafe")
+    # "café" in a quote and in a company name: both are found
+    texts = page.locator("#results .quote-card").all_inner_texts()
+    assert any("at our café" in t for t in texts) and any("Café Noir" in t and "at our café" not in t for t in texts)
+
+
+def test_a_company_with_an_ampersand_round_trips_and_links_stay_under_the_base_path(site, page):
+    repo, url, requests = site
+    type_and_enter(page, url, "Company", "Smith & Sons", "quotes/?company=Smith+%26+Sons")
+    found = answer(page)
+    assert found == command(repo, "--company", "Smith & Sons")[:50] and found
+    for card in page.locator("#results .quote-card").all():
+        assert "Smith & Sons" in card.locator(".who").inner_text()
+        # In context: the quote on its persona's page for its month (in the site's zone), under the base path.
+        persona = card.locator(".who").get_attribute("href")
+        month = dt.datetime.fromisoformat(card.locator("time").get_attribute("datetime"))
+        if month.tzinfo:
+            month = month.astimezone(ZoneInfo("America/New_York"))
+        context = card.get_by_role("link", name="in context").get_attribute("href")
+        assert persona.startswith(BASE + "personas/")
+        assert context == f"{persona}{month:%Y-%m}/#{card.get_attribute('data-quote-id')}"
+        assert card.locator(".chip").first.get_attribute("href").startswith(BASE + "tags/")
+    page.reload()
+    assert page.get_by_label("Company").input_value() == "Smith & Sons"
+    assert answer(page) == found
+    assert [path for path in requests if not path.startswith(BASE) and path != "/favicon.ico"] == []
+
+
+def test_the_header_of_every_page_leads_to_the_search(site, page):
+    _, url, _ = site
+    for path in ("", "personas/vp-sales/", "tags/pain/"):
+        page.goto(url + path)
+        page.get_by_role("link", name="Search quotes").click()
+        at_address(page, "quotes/")
+        assert answer(page)
+
+
+def test_counts_on_the_pages_open_the_search_that_finds_them(site, page):
+    _, url, _ = site
+    page.goto(url + "personas/head-of-revops/")
+    recent = page.locator(".persona-status a", has_text="in the last 30 days")
+    number = int(recent.locator("strong").inner_text())
+    recent.click()
+    at_address(page, "quotes/?role=head-of-revops&since=30d")
+    assert len(answer(page)) == number > 0
+    page.goto(url + "tags/pain/")
+    link = page.locator(".lede a")
+    total = int(link.inner_text().split()[0])
+    link.click()
+    at_address(page, "quotes/?tag=pain")
+    assert len(everything(page)) == total
+
+
+def test_a_time_that_is_no_time_is_explained_at_its_field(site, page):
+    _, url, _ = site
+    page.goto(url + "quotes/?since=last%20tuesday")
+    page.wait_for_selector("#results[aria-busy=false]", state="attached")
+    field = page.get_by_label("From")
+    assert field.get_attribute("aria-invalid") == "true"
+    assert "'last tuesday' is not a time" in page.locator("#q-since-error").inner_text()
+    assert page.locator("#results [data-quote-id]").count() == 0
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_page_is_readable_on_a_phone_in_both_schemes(site, browser, scheme, tmp_path):
+    _, url, _ = site
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, color_scheme=scheme)
+    page.clock.set_fixed_time(NOW)
+    page.goto(url + "quotes/?role=head-of-revops&since=this-quarter")
+    answer(page)
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    for selector in (".query-form label", ".query-form .hint", ".query-status", ".meta", ".who", ".chip-pain"):
+        ratios = page.evaluate(CONTRAST, selector)
+        assert ratios and min(ratios) >= 4.5, (selector, ratios)
+    # Every field has a label a screen reader announces.
+    unlabelled = page.evaluate("""() => Array.from(document.querySelectorAll('.query-form input, .query-form select'))
+        .filter(el => !(el.labels && el.labels.length)).map(el => el.name)""")
+    assert unlabelled == []
+    page.screenshot(path=str(tmp_path / f"query-{scheme}.png"), full_page=True)
+    page.close()
+
+
+# A large archive: 30,000 quotes over three years.
+
+def _large(repo: Repo) -> None:
+    roles = list(PERSONAS)
+    for n in range(1000):
+        day = dt.date(2026, 11, 30) - dt.timedelta(days=n)
+        turns = "\n\n".join(f"**{'Dana Whitfield' if i % 2 else 'Priya Raman'}:** [Quote {n}.{i} about the "
+                            f"{WORDS[(n + i) % len(WORDS)]} at {COMPANIES[i % 4]}.]{{.pain}}" for i in range(30))
+        repo.write(f"content/transcripts/{day.year}/call-{n:04d}.md",
+                   f"---\ntitle: Call {n}\ndate: {day.isoformat()}\ncompany: Company {n % 1500}\nparticipants:\n"
+                   f"  Dana Whitfield: {roles[0]}\n  Priya Raman: {roles[1]}\n---\n\n" + turns + "\n")
+
+
+@pytest.mark.slow
+def test_last_30_days_of_30000_quotes_loads_only_the_newest_months(tmp_path, browser):
+    repo = Repo(tmp_path / "large")
+    for slug, text in PERSONAS.items():
+        repo.write(f"content/personas/{slug}.md", text)
+    _large(repo)
+    result = repo.run("build")
+    assert result.exit_code == 0, result.output
+    assert "30,000 quotes" in result.stderr
+    requests: list[str] = []
+    server = _serve(repo.root / "site", requests)
+    page = browser.new_page()
+    page.clock.set_fixed_time(NOW)
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}/"
+        page.goto(base + "quotes/?role=head-of-revops&since=30d")
+        found = answer(page)
+        assert len(found) == 50
+        shards = sorted(p.rpartition("/")[2] for p in requests if p.startswith("/data/quotes/2"))
+        assert shards == ["2026-11.json"]  # 30 days back from 1 December: November only
+        requests.clear()
+        # All 30 days, a page at a time: still nothing older is asked for.
+        while page.locator("#more").is_visible():
+            count = page.locator("#results [data-quote-id]").count()
+            page.locator("#more").click()
+            page.wait_for_selector(f"#results > li:nth-child({count + 1})")
+        assert page.locator("#results").get_attribute("data-count") == str(15 * 30)
+        assert not [p for p in requests if p.startswith("/data/")]
+        # A query with no time: the newest months, one after another, only until 50 are found.
+        requests.clear()
+        page.goto(base + "quotes/?tag=pain")
+        answer(page)
+        assert [p for p in requests if p.startswith("/data/quotes/2")] == ["/data/quotes/2026-11.json"]
+        sizes = [p.stat().st_size for p in (repo.root / "site/data/quotes").glob("????-??.json")]
+        assert len(sizes) == 33 and max(sizes) < 300_000
+    finally:
+        page.close()
+        server.shutdown()
