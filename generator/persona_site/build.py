@@ -19,7 +19,7 @@ import jinja2
 
 from .archive import Archive
 from .config import CONFIG_NAME, Config, line_of, read_config
-from . import cache, gitmeta
+from . import cache, gitmeta, pages_archive
 from .content import LINK_OUT, MAX_FILE_BYTES, RACY_NS, ContentFiles, Stat, decode, read_file, read_revision, read_work_tree, too_large
 from .model import (Diagnostic, Parsed, Participant, Persona, Quote, QuoteRef, Site, Transcript, Transcripts, error,
                     freeze, thaw, warning)
@@ -638,6 +638,7 @@ def _aliases_line(files: dict[str, bytes] | None, path: str) -> int:
 
 def _site_checks(site: Site, archive: Archive, config: Config, now: dt.datetime) -> list[Diagnostic]:
     problems = _output_collisions(site) if config.publish_transcripts else []
+    problems += pages_archive.company_collisions(site, config)  # issue 18: two companies, one page
     twice = archive.reused_ids
     refs = archive.refs() if twice else []
     for ref in sorted(ref for ref in refs if ref.id in twice):

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import jinja2
 
+from . import pages_archive
 from .archive import Archive
 from .config import Config
 from .model import Persona, Quote, QuoteRef, Site, Transcript
@@ -288,7 +289,8 @@ def transcript_url_path(doc_path: str) -> str:
     return f"{folder}/{stem}/" if folder else f"{stem}/"
 
 
-PAGE_TEMPLATES = ("index.html", "persona.html", "tags.html", "tag.html", "feed.xml", "404.html", "transcript.html")
+PAGE_TEMPLATES = ("index.html", "persona.html", "tags.html", "tag.html", "feed.xml", "404.html", "transcript.html",
+                  *pages_archive.PAGE_TEMPLATES)
 """The templates pages are rendered with (the others are what these include or extend)."""
 
 
@@ -376,6 +378,7 @@ class Renderer:
             outputs[path] = data
 
         latest = {p.slug: archive.latest(role=p.slug, limit=1) for p in personas}
+        months = pages_archive.months_by_role(archive, config.zone)
         extra = ctx.build_info.get("json")
         page("index.html", "index.html", personas=personas, fresh=fresh, latest=latest,
              recent_quotes=archive.latest(limit=6), total=len(archive))
@@ -384,11 +387,15 @@ class Renderer:
             quotes = archive.latest(role=persona.slug, limit=config.quotes_per_role)
             counts = {tag: archive.count(role=persona.slug, tag=tag) for tag in config.tags}
             page(base + "index.html", "persona.html", persona=persona, quotes=quotes, fresh=fresh[persona.slug],
-                 tag_counts=counts, total=archive.count(role=persona.slug), current_tag=None)
+                 tag_counts=counts, total=archive.count(role=persona.slug), current_tag=None,
+                 months=pages_archive.month_index(months.get(persona.slug, {})))
             for tag in config.tags:
+                tagged = archive.latest(role=persona.slug, tag=tag, limit=config.quotes_per_role)
                 page(f"{base}{tag}/index.html", "persona.html", persona=persona, fresh=fresh[persona.slug],
-                     quotes=archive.latest(role=persona.slug, tag=tag, limit=config.quotes_per_role),
-                     tag_counts=counts, total=archive.count(role=persona.slug), current_tag=tag)
+                     quotes=tagged, tag_counts=counts, total=archive.count(role=persona.slug), current_tag=tag)
+                outputs[f"{base}{tag}/feed.xml"] = remember(  # issue 18: a feed per persona and tag
+                    f"{base}{tag}/feed.xml", defer and pickle.dumps((inputs, persona, tag, tagged)),
+                    lambda: self._feed(persona, tagged, ctx, common, tag))
             document(base + "quotes.json", archive.refs(role=persona.slug))
             outputs[base + "feed.xml"] = remember(base + "feed.xml", defer and pickle.dumps((inputs, persona, quotes)),
                                                   lambda: self._feed(persona, quotes, ctx, common))
@@ -404,6 +411,13 @@ class Renderer:
                     pages[source] if source in pages else self.transcript_page(site.transcripts.get(source), ctx)))
         document("quotes.json", archive.refs())
         page("404.html", "404.html")
+
+        def lazy_page(path: str, template: str, key: object, values: Callable[[], dict]) -> None:
+            outputs[path] = remember(path, defer and (inputs, template, key), lambda: self.env.get_template(
+                template).render(**common, page_path=path, **values()).encode())
+
+        # Issue 18: the archive by month and the company pages (every quote reachable by plain links).
+        pages_archive.render_pages(site, archive, config, months, personas, lazy_page)
         return outputs
 
     def _inputs(self, ctx: RenderContext, asset_version: str) -> bytes:
@@ -436,20 +450,23 @@ class Renderer:
             "is_new": bool(quote.added_in) and days_ago(dt.datetime.fromisoformat(quote.added_in[1]), ctx.now) <= NEW_DAYS,
         }
 
-    def _feed(self, persona: Persona, quotes: list[Quote], ctx: RenderContext, common: dict) -> bytes:
+    def _feed(self, persona: Persona, quotes: list[Quote], ctx: RenderContext, common: dict,
+              tag: str | None = None) -> bytes:
+        """The Atom feed of a persona's latest quotes, or of its latest quotes with one tag."""
         config = ctx.config
         absolute = "://" in config.base_url
+        home = f"personas/{persona.slug}/" + (f"{tag}/" if tag else "")
 
         def entry_id(quote: Quote) -> str:
             if absolute:
                 return ctx.url(f"personas/{persona.slug}/") + f"#{quote.id}"
             return uuid.uuid5(uuid.NAMESPACE_URL, f"persona-site:{config.title}:{quote.id}").urn
 
-        feed_id = (ctx.url(f"personas/{persona.slug}/") if absolute
-                   else uuid.uuid5(uuid.NAMESPACE_URL, f"persona-site:{config.title}:{persona.slug}").urn)
+        feed_id = (ctx.url(home) if absolute else uuid.uuid5(
+            uuid.NAMESPACE_URL, f"persona-site:{config.title}:{persona.slug}" + (f"/{tag}" if tag else "")).urn)
         updated = quotes[0].date if quotes else ctx.now
         xml = self.env.get_template("feed.xml").render(
-            **common, persona=persona, quotes=quotes, feed_id=feed_id, entry_id=entry_id,
+            **common, persona=persona, tag=tag, home=home, quotes=quotes, feed_id=feed_id, entry_id=entry_id,
             updated=updated.isoformat(timespec="seconds"),
         )
         return xml.encode()
