@@ -82,10 +82,15 @@ class Company:
         return tuple(dict.fromkeys(role for call in self.calls for role in call.roles))
 
 
+_LETTERS = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ß": "ss", "đ": "d",
+                          "Đ": "D", "ł": "l", "Ł": "L", "þ": "th", "Þ": "Th", "ı": "i"})
+"""Latin letters that are not a letter plus an accent (NFKD leaves them whole), as they are usually written."""
+
+
 def company_slug(name: str) -> str:
     """'Café & Co.' -> 'cafe-co': lower case, accents folded, anything else between words a '-'.
     A name with no letter or digit in Latin script gets one made from its own characters' code points."""
-    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    folded = unicodedata.normalize("NFKD", name.translate(_LETTERS)).encode("ascii", "ignore").decode().lower()
     slug = re.sub(r"[^a-z0-9]+", "-", folded).strip("-")
     return slug or "c-" + "-".join(f"{ord(ch):x}" for ch in unicodedata.normalize("NFC", name) if not ch.isspace())
 
