@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import pickle
 import re
-import shutil
 import xml.etree.ElementTree as ET
 from collections import Counter
 from html.parser import HTMLParser
@@ -16,11 +15,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import Repo, site_files
+from conftest import site_files
 from persona_site.model import Participant, Quote, Transcript, freeze, thaw
 from persona_site.pages_archive import company_slug
+from test_golden import sample_site  # noqa: F401 (a fixture)
 
-ROOT = Path(__file__).resolve().parents[1]
 ATOM = "{http://www.w3.org/2005/Atom}"
 MONTH_PAGE = re.compile(r"personas/([a-z0-9-]+)/(\d{4}-\d{2})/index\.html")
 
@@ -65,20 +64,9 @@ def read(path: Path) -> Page:
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory) -> Path:
-    """The sample content, built."""
-    root = tmp_path_factory.mktemp("sample")
-    shutil.copytree(ROOT / "content", root / "content")
-    repo = Repo(root)
-    repo.commit_all("sample", date="2026-11-25T12:00:00+00:00")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("SOURCE_DATE_EPOCH", "1796083200")
-    try:
-        result = repo.run("build")
-    finally:
-        mp.undo()
-    assert result.exit_code == 0, result.output
-    return root / "site"
+def sample(sample_site) -> Path:
+    """The sample content, built (test_golden's)."""
+    return sample_site
 
 
 def all_quotes(site: Path) -> list[dict]:
