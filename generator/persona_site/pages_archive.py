@@ -177,8 +177,9 @@ def company_collisions(site: Site, config: Config) -> list[Diagnostic]:
 
 
 def render_pages(site: Site, archive: Archive, config: Config, months: dict[str, dict[str, list[QuoteRef]]],
-                 personas: Iterable, page: Page) -> None:
-    """The month pages of every persona, and (unless companies are withheld) the company pages."""
+                 personas: Iterable, page: Page, card: Callable[[Quote], str]) -> None:
+    """The month pages of every persona, and (unless companies are withheld) the company pages; `card` is a
+    quote's card (the theme's quote_card)."""
     for persona in personas:
         mine = months.get(persona.slug, {})
         keys = list(mine)
@@ -189,7 +190,7 @@ def render_pages(site: Site, archive: Archive, config: Config, months: dict[str,
             month = Month(key, month_label(key), len(refs))
             page(f"personas/{persona.slug}/{key}/index.html", "month.html", (persona, month, newer, older, refs),
                  lambda refs=refs, month=month, newer=newer, older=older, persona=persona: {
-                     "persona": persona, "month": month, "newer": newer, "older": older,
+                     "persona": persona, "month": month, "newer": newer, "older": older, "card": card,
                      "quotes": [archive.load(ref) for ref in refs]})
     if config.attribution == "role":
         return
@@ -197,4 +198,4 @@ def render_pages(site: Site, archive: Archive, config: Config, months: dict[str,
     summary = [(c.slug, c.name, c.last_heard, len(c.calls), c.quote_count, c.roles) for c in found]
     page("companies/index.html", "companies.html", summary, lambda: {"companies": found})
     for company in found:
-        page(f"companies/{company.slug}/index.html", "company.html", company, lambda company=company: {"company": company})
+        page(f"companies/{company.slug}/index.html", "company.html", company, lambda company=company: {"company": company, "card": card})
