@@ -7,7 +7,9 @@ DIR gets, for the same seed, byte for byte the same files and the same commit:
     DIR/persona-site.toml              publish_transcripts as --publish says
     DIR/content/personas/*.md          5 personas, each with aliases
     DIR/content/transcripts/YYYY/*.md  N transcripts over 2024-2026: about 40
-                                       speaker turns and 3 tagged quotes each
+                                       speaker turns and 3 tagged quotes each,
+                                       from about 0.15 N companies (1,500 for
+                                       10,000 transcripts; issue 18)
     DIR/hugo/                          the same transcripts as a Hugo site
     DIR/corpus.json                    how the corpus was made (N, seed, a file to edit)
 
@@ -19,19 +21,22 @@ git-ignored. Only the standard library and git are needed.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
 import time
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 MANIFEST = "corpus.json"
-VERSION = 2
+VERSION = 3
 """Bumped whenever the same N and seed would give other files: bench.py then makes the corpus again."""
 MARKUP_RATE = 0.04
 """Sentences with inline Markdown (emphasis, code, a link): about 1 paragraph in 25 (the sample content/: 1 in 50)."""
@@ -65,9 +70,13 @@ LAST = ["Whitfield", "Raman", "Ortiz", "Mensah", "Chen", "Okafor", "Bell", "Kim"
         "Lindqvist", "Moreno", "Lin", "Novak", "Berg", "Qureshi", "Falk", "Amari"]
 COMPANY_A = ["Harborline", "Quillfield", "Verawell", "Kestrel", "Ironbridge", "Lumenpath", "Corvane", "Stillwater",
              "Fernhollow", "Granitepeak", "Saltmarsh", "Redfern", "Amberlight", "Copperline", "Nimbleroot",
-             "Westmark", "Halcyon", "Brightwater", "Sablecrest", "Ravenmoor", "Palisade", "Lakemont"]
+             "Westmark", "Halcyon", "Brightwater", "Sablecrest", "Ravenmoor", "Palisade", "Lakemont", "Bellecôte",
+             "Åkerlund"]
 COMPANY_B = ["Freight", "Payments", "Health", "Forge", "Logistics", "Learning", "Insurance", "Biotech", "Foods",
              "Industrial", "Security", "Telematics", "Energy", "Networks", "HR", "Medical", "Claims", "Marine"]
+COMPANY_C = ["", "Group", "Partners", "Holdings", "Systems", "& Co", "Labs", "International", "Collective", "Works"]
+COMPANIES_PER_TRANSCRIPT = 0.15
+"""How many companies a corpus spreads its transcripts over (issue 18: about 1,500 for 10,000)."""
 CALLS = ["discovery", "demo", "pricing", "security-review", "onboarding-kickoff", "win-interview", "qbr"]
 
 # Sentence parts; none holds ': ' (a label), '[' or ']' (a span), or a line-leading Markdown marker.
@@ -166,12 +175,22 @@ def _body(rng: random.Random, people: list[tuple[str, str, str | None]], doc_id:
     return "\n\n".join(paragraphs) + "\n"
 
 
-def _transcript(rng: random.Random, index: int) -> tuple[str, str]:
+def _companies(count: int, seed: int) -> list[str]:
+    """The corpus's company names: about COMPANIES_PER_TRANSCRIPT of `count`, from their own generator (the same
+    seed gives the same names), numbered once the parts run out."""
+    names = [" ".join(filter(None, parts)) for parts in itertools.product(COMPANY_A, COMPANY_B, COMPANY_C)]
+    random.Random(f"companies-{seed}").shuffle(names)
+    wanted = max(1, round(count * COMPANIES_PER_TRANSCRIPT))
+    return [names[i % len(names)] + (f" {i // len(names) + 1}" if i >= len(names) else "") for i in range(wanted)]
+
+
+def _transcript(rng: random.Random, index: int, companies: list[str]) -> tuple[str, str]:
     """(path under content/, file text) of transcript number `index`."""
     day = FIRST_DAY + timedelta(days=rng.randrange(DAYS))
-    company = f"{rng.choice(COMPANY_A)} {rng.choice(COMPANY_B)}"
+    company = rng.choice(companies)
     call = rng.choice(CALLS)
-    slug = f"{day.isoformat()}-{company.lower().replace(' ', '-')}-{call}-{index:05d}"
+    name = re.sub(r"[^a-z0-9]+", "-", unicodedata.normalize("NFKD", company).encode("ascii", "ignore").decode().lower())
+    slug = f"{day.isoformat()}-{name.strip('-')}-{call}-{index:05d}"
     people = _participants(rng)
     lines = ["---", f"title: {company} {call.replace('-', ' ')} call", f"date: {day.isoformat()}",
              f"company: {company}", f"call_type: {call}", "participants:"]
@@ -239,8 +258,9 @@ def make_corpus(count: int, root: Path, *, seed: int = 1, publish: bool = False)
     for slug in PERSONAS:
         _write(root / "content" / "personas" / f"{slug}.md", _persona(slug))
     probe = None
+    companies = _companies(count, seed)
     for index in range(count):
-        rel, text = _transcript(rng, index)
+        rel, text = _transcript(rng, index, companies)
         _write(root / "content" / rel, text)
         _write(root / "hugo" / "content" / rel, text)
         probe = probe or rel

@@ -21,6 +21,7 @@ from .basics import Diagnostic, error, warning
 from .config import CONFIG_NAME, Config, line_of, read_config
 from .content import ContentFiles, decode
 from .model import Persona, Reading, Site, transcript_url_path
+from .pages_archive import company_collisions
 from .reader import read_personas
 from .reading import ReadInputs
 from .render import RenderContext, freshness, template_problem, template_problems
@@ -186,6 +187,7 @@ def render_site(engine: Engine, site: Site, archive: Archive, ctx: RenderContext
 def site_checks(site: Site, archive: Archive, config: Config, now: dt.datetime) -> list[Diagnostic]:
     """What only the whole site shows: pages that collide, quote ids used twice, personas nobody quotes."""
     problems = _output_collisions(site) if config.publish_transcripts else []
+    problems += company_collisions(site, config)  # two companies, one page (issue 18)
     twice = archive.reused_ids
     refs = archive.refs() if twice else []
     for ref in sorted(ref for ref in refs if ref.id in twice):

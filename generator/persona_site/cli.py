@@ -7,6 +7,7 @@ import importlib
 import datetime as dt
 import io
 import os
+import re
 import shutil
 import sys
 import textwrap

@@ -108,6 +108,8 @@ class Transcript(NamedTuple):
     """The tagged quotes, in file order."""
     body_html: str | None = None
     """Full rendering of the body, only when transcripts are published."""
+    company_line: int | None = None
+    """The front matter line of `company:` (where two companies that share a page are reported)."""
 
 
 @loaded_in_c
@@ -227,7 +229,8 @@ def freeze(transcript: Transcript) -> bytes:
                                                   date.microsecond, date.fold), zone.key, transcript.date_only, company,
                          transcript.recording, tuple(map(tuple, transcript.participants)), transcript.meta,
                          tuple((q.id, q.role, q.tags, q.text, q.html, q.speaker, q.speaker_title, q.line, q.timestamp,
-                                q.added_in) for q in quotes), transcript.body_html), pickle.HIGHEST_PROTOCOL)
+                                q.added_in) for q in quotes), transcript.body_html, transcript.company_line),
+                        pickle.HIGHEST_PROTOCOL)
 
 
 def thaw(frozen: bytes) -> Transcript:
@@ -235,11 +238,11 @@ def thaw(frozen: bytes) -> Transcript:
     found = pickle.loads(frozen)
     if type(found) is Transcript:
         return found
-    path, title, parts, zone, date_only, company, recording, participants, meta, quotes, body_html = found
+    path, title, parts, zone, date_only, company, recording, participants, meta, quotes, body_html, *company_line = found
     year, month, day, hour, minute, second, microsecond, fold = parts
     date = dt.datetime(year, month, day, hour, minute, second, microsecond, ZoneInfo(zone), fold=fold)
     return Transcript(path, title, date, date_only, company, recording, tuple(Participant._make(p) for p in participants),
                       meta, tuple(Quote(qid, role, tags, text, html, date, date_only, company, speaker, title_, path, line,
                                         timestamp, added_in)
                                   for qid, role, tags, text, html, speaker, title_, line, timestamp, added_in in quotes),
-                      body_html)
+                      body_html, *company_line)  # no line: frozen before it was kept

@@ -168,7 +168,8 @@ def read_transcript(
     )
     meta_rest = tuple((k, v) for k, v in meta.items() if k not in _TRANSCRIPT_KEYS)
     transcript = Transcript(doc, title, when, date_only, strings["company"], strings["recording"],
-                            participants, meta_rest, quotes, found.body_html)
+                            participants, meta_rest, quotes, found.body_html,
+                            lines.get("company") if strings["company"] else None)
     return transcript, problems
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import html
 import json
@@ -10,12 +11,14 @@ import operator
 import re
 import urllib.parse
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
 import jinja2
 
+from . import pages_archive
 from .archive import Archive
 from .basics import Diagnostic, error
 from .config import Config
@@ -193,7 +196,7 @@ def whole_document(head: bytes, refs: list[QuoteRef]) -> bytes:
 
 
 PAGE_TEMPLATES = ("index.html", "persona.html", "tags.html", "tag.html", "feed.xml", "404.html", "transcript.html",
-                  "quotes.html")
+                  "quotes.html", *pages_archive.PAGE_TEMPLATES)
 """The templates pages are rendered with (the others are what these include or extend)."""
 
 
@@ -205,10 +208,20 @@ class Page(NamedTuple):
 
 
 class Feed(NamedTuple):
-    """A persona's Atom feed of these quotes."""
+    """A persona's Atom feed of these quotes (of one tag's, with a tag)."""
 
     persona: Persona
     quotes: list[Quote]
+    tag: str | None = None
+
+
+class LazyPage(NamedTuple):
+    """An output a template makes from values(), called only when it is made; `key` is all the values are made
+    from, comparable with ==."""
+
+    template: str
+    key: object
+    values: Callable[[], dict]
 
 
 class QuotesFile(NamedTuple):
@@ -225,7 +238,7 @@ class TranscriptPage(NamedTuple):
     """The transcript's path relative to content/."""
 
 
-Planned = bytes | Page | Feed | QuotesFile | QueryShard | TranscriptPage
+Planned = bytes | Page | LazyPage | Feed | QuotesFile | QueryShard | TranscriptPage
 """What an output is made from; bytes: a static file, as it is."""
 
 
@@ -285,6 +298,7 @@ class Renderer:
         fresh = {p.slug: freshness(archive, p.slug, ctx.now, config) for p in personas}
         latest = {p.slug: archive.latest(role=p.slug, limit=1) for p in personas}
         head = lambda refs: quotes_head(len(refs), ctx.now, ctx.build_info.get("json"))  # noqa: E731
+        months = pages_archive.months_by_role(archive, config.zone)
         outputs["index.html"] = Page("index.html", dict(personas=personas, fresh=fresh, latest=latest,
                                                         recent_quotes=archive.latest(limit=6), total=len(archive)))
         for persona in personas:
@@ -293,10 +307,12 @@ class Renderer:
             shared = dict(persona=persona, fresh=fresh[persona.slug], tag_counts=counts,
                           total=archive.count(role=persona.slug))
             quotes = archive.latest(role=persona.slug, limit=config.quotes_per_role)
-            outputs[base + "index.html"] = Page("persona.html", dict(shared, quotes=quotes, current_tag=None))
+            outputs[base + "index.html"] = Page("persona.html", dict(
+                shared, quotes=quotes, current_tag=None, months=pages_archive.month_index(months.get(persona.slug, {}))))
             for tag in config.tags:
                 tagged = archive.latest(role=persona.slug, tag=tag, limit=config.quotes_per_role)
                 outputs[f"{base}{tag}/index.html"] = Page("persona.html", dict(shared, quotes=tagged, current_tag=tag))
+                outputs[f"{base}{tag}/feed.xml"] = Feed(persona, tagged, tag)
             refs = archive.refs(role=persona.slug)
             outputs[base + "quotes.json"] = QuotesFile(head(refs), refs)
             outputs[base + "feed.xml"] = Feed(persona, quotes)
@@ -313,6 +329,15 @@ class Renderer:
         outputs["quotes/index.html"] = Page("quotes.html", dict(total=len(archive)))
         outputs.update(query_data(archive, ctx))  # the query page's data, by month (spec section 8)
         outputs["404.html"] = Page("404.html", {})
+
+        def lazy_page(path: str, template: str, key: object, values: Callable[[], dict]) -> None:
+            outputs[path] = LazyPage(template, key, values)
+
+        # The archive by month and the company pages (every quote reachable by plain links). A quote's card is the
+        # same on both: made once (30,000 cards are seconds of Jinja).
+        macros = self.env.get_template("_macros.html").make_module(common)
+        pages_archive.render_pages(site, archive, config, months, personas, lazy_page,
+                                   functools.lru_cache(maxsize=None)(lambda quote: macros.quote_card(quote, True)))
         return outputs
 
     def make(self, path: str, planned: Planned, site: Site, ctx: RenderContext, common: dict) -> bytes:
@@ -321,8 +346,10 @@ class Renderer:
             return planned
         if isinstance(planned, Page):
             return self.env.get_template(planned.template).render(**common, page_path=path, **planned.values).encode()
+        if isinstance(planned, LazyPage):
+            return self.env.get_template(planned.template).render(**common, page_path=path, **planned.values()).encode()
         if isinstance(planned, Feed):
-            return self._feed(planned.persona, planned.quotes, ctx, common)
+            return self._feed(planned.persona, planned.quotes, ctx, common, planned.tag)
         if isinstance(planned, QuotesFile):
             return whole_document(planned.head, planned.refs)
         if isinstance(planned, QueryShard):
@@ -350,20 +377,23 @@ class Renderer:
             "is_new": bool(quote.added_in) and days_ago(dt.datetime.fromisoformat(quote.added_in[1]), ctx.now) <= NEW_DAYS,
         }
 
-    def _feed(self, persona: Persona, quotes: list[Quote], ctx: RenderContext, common: dict) -> bytes:
+    def _feed(self, persona: Persona, quotes: list[Quote], ctx: RenderContext, common: dict,
+              tag: str | None = None) -> bytes:
+        """The Atom feed of a persona's latest quotes, or of its latest quotes with one tag."""
         config = ctx.config
         absolute = "://" in config.base_url
+        home = f"personas/{persona.slug}/" + (f"{tag}/" if tag else "")
 
         def entry_id(quote: Quote) -> str:
             if absolute:
                 return ctx.url(f"personas/{persona.slug}/") + f"#{quote.id}"
             return uuid.uuid5(uuid.NAMESPACE_URL, f"persona-site:{config.title}:{quote.id}").urn
 
-        feed_id = (ctx.url(f"personas/{persona.slug}/") if absolute
-                   else uuid.uuid5(uuid.NAMESPACE_URL, f"persona-site:{config.title}:{persona.slug}").urn)
+        feed_id = (ctx.url(home) if absolute else uuid.uuid5(
+            uuid.NAMESPACE_URL, f"persona-site:{config.title}:{persona.slug}" + (f"/{tag}" if tag else "")).urn)
         updated = quotes[0].date if quotes else ctx.now
         xml = self.env.get_template("feed.xml").render(
-            **common, persona=persona, quotes=quotes, feed_id=feed_id, entry_id=entry_id,
+            **common, persona=persona, tag=tag, home=home, quotes=quotes, feed_id=feed_id, entry_id=entry_id,
             updated=updated.isoformat(timespec="seconds"),
         )
         return xml.encode()

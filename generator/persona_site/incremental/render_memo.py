@@ -16,7 +16,8 @@ from pathlib import Path
 
 from ..model import QuoteRef, Site
 from ..querydata import QueryShard
-from ..render import (DOCUMENT_TAIL, JSON_OF, QUOTE_SEPARATOR, Feed, Page, Planned, QuotesFile, RenderContext, Renderer,
+from ..render import (DOCUMENT_TAIL, JSON_OF, QUOTE_SEPARATOR, Feed, LazyPage, Page, Planned, QuotesFile, RenderContext,
+                      Renderer,
                       TranscriptPage, whole_document)
 
 _JSON, _SEPARATOR, _TAIL = JSON_OF, QUOTE_SEPARATOR, DOCUMENT_TAIL
@@ -55,12 +56,14 @@ class RenderMemo:
         return outputs
 
 
-def _key(inputs: bytes, planned: Page | Feed | QuotesFile | QueryShard | TranscriptPage, site: Site) -> object:
+def _key(inputs: bytes, planned: Page | LazyPage | Feed | QuotesFile | QueryShard | TranscriptPage, site: Site) -> object:
     """What an output is made from, comparable with the last render's."""
     if isinstance(planned, QuotesFile):
         return planned  # its head and refs: refs are compared one by one, by identity first
     if isinstance(planned, QueryShard):
         return inputs, planned  # the settings and published transcripts, and the month's refs (as above)
+    if isinstance(planned, LazyPage):
+        return inputs, planned.template, planned.key  # its values are made only when the page is
     if isinstance(planned, TranscriptPage):
         return inputs, site.transcripts.stored(planned.source)  # the same pickle while the file is unchanged
     return pickle.dumps((inputs, planned), pickle.HIGHEST_PROTOCOL)

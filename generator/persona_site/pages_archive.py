@@ -1,0 +1,199 @@
+"""Every quote reachable by plain links (issue 18): a persona's archive by month, and the companies.
+
+    personas/<role>/<yyyy-mm>/   every quote of the persona in that month, in the site's order
+    companies/                   every company, most recently heard first
+    companies/<slug>/            every quote from one company, by call, newest call first
+
+Months are calendar months in the site's `timezone`, as the query page's `since=2026-11` means them.
+With `attribution = "role"` companies are withheld: no company pages, no links to them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+import urllib.parse
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from .archive import Archive
+from .basics import Diagnostic, error
+from .config import Config
+from .model import Quote, QuoteRef, Site, Transcript, transcript_url_path
+
+PAGE_TEMPLATES = ("month.html", "companies.html", "company.html")
+"""The templates this module's pages are rendered with."""
+
+Page = Callable[[str, str, object, Callable[[], dict]], None]
+"""page(path, template, key, values): render `template` with values() at `path`; `key` is all the values are
+made from (a page whose key is unchanged since the last render is not made again, and values() not called)."""
+
+
+@dataclass(frozen=True)
+class Month:
+    """One month of a persona's archive."""
+
+    key: str
+    """'2026-11': the folder of its page."""
+    label: str
+    """'November 2026'."""
+    count: int
+    """How many quotes the persona gave that month."""
+
+
+@dataclass(frozen=True)
+class Call:
+    """One transcript of a company, as its company page lists it."""
+
+    path: str
+    """The transcript's path relative to content/."""
+    anchor: str
+    """The id of its section on the company page."""
+    title: str
+    date: dt.datetime
+    roles: tuple[str, ...]
+    """The personas met (role slugs, in the order the front matter names them)."""
+    quotes: tuple[Quote, ...]
+    page: str
+    """Its page's address under base_url (a page only with publish_transcripts)."""
+
+
+@dataclass(frozen=True)
+class Company:
+    """A company and its calls, newest first (the site's order: date, then path)."""
+
+    slug: str
+    name: str
+    calls: tuple[Call, ...]
+
+    @property
+    def last_heard(self) -> dt.datetime:
+        return self.calls[0].date
+
+    @property
+    def quote_count(self) -> int:
+        return sum(len(call.quotes) for call in self.calls)
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """Every persona met, each once, in the order first met (newest call first)."""
+        return tuple(dict.fromkeys(role for call in self.calls for role in call.roles))
+
+
+_LETTERS = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ß": "ss", "đ": "d",
+                          "Đ": "D", "ł": "l", "Ł": "L", "þ": "th", "Þ": "Th", "ı": "i"})
+"""Latin letters that are not a letter plus an accent (NFKD leaves them whole), as they are usually written."""
+
+
+def company_slug(name: str) -> str:
+    """'Café & Co.' -> 'cafe-co': lower case, accents folded, anything else between words a '-'.
+    A name with no letter or digit in Latin script gets one made from its own characters' code points."""
+    folded = unicodedata.normalize("NFKD", name.translate(_LETTERS)).encode("ascii", "ignore").decode().lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", folded).strip("-")
+    return slug or "c-" + "-".join(f"{ord(ch):x}" for ch in unicodedata.normalize("NFC", name) if not ch.isspace())
+
+
+def month_of(when: dt.datetime, zone: ZoneInfo) -> str:
+    """'2026-11': the calendar month of a date-time in the site's zone."""
+    return f"{when.astimezone(zone):%Y-%m}"
+
+
+def month_label(key: str) -> str:
+    year, month = key.split("-")
+    return f"{dt.date(int(year), int(month), 1):%B} {year}"
+
+
+def months_by_role(archive: Archive, zone: ZoneInfo) -> dict[str, dict[str, list[QuoteRef]]]:
+    """Role -> month -> its refs, newest month first and each month's quotes in the site's order."""
+    months: dict[str, dict[str, list[QuoteRef]]] = {}
+    month_at: dict[float, str] = {}  # the quotes of one transcript share their date
+    for ref in archive.refs():
+        month = month_at.get(ref.order)
+        if month is None:
+            month = month_at[ref.order] = month_of(dt.datetime.fromtimestamp(-ref.order, dt.timezone.utc), zone)
+        months.setdefault(ref.role, {}).setdefault(month, []).append(ref)
+    return months
+
+
+def month_index(months: dict[str, list[QuoteRef]]) -> list[tuple[str, list[Month]]]:
+    """A persona's months for its page's index, by year: newest first."""
+    years: dict[str, list[Month]] = {}
+    for key, refs in months.items():
+        years.setdefault(key[:4], []).append(Month(key, month_label(key), len(refs)))
+    return list(years.items())
+
+
+def companies(transcripts: Iterable[Transcript], archive_order: Callable[[Transcript], tuple]) -> list[Company]:
+    """Every company named by a transcript, most recently heard first (then by name)."""
+    by_slug: dict[str, list[Transcript]] = {}
+    for transcript in transcripts:
+        if transcript.company:
+            by_slug.setdefault(company_slug(transcript.company), []).append(transcript)
+    found = []
+    for slug, calls in by_slug.items():
+        calls.sort(key=archive_order)
+        anchors: dict[str, int] = {}
+        made = []
+        for t in calls:
+            anchor = "call-" + (re.sub(r"[^a-z0-9]+", "-", t.path.lower().removesuffix(".md")).strip("-") or "x")
+            anchors[anchor] = anchors.get(anchor, 0) + 1
+            if anchors[anchor] > 1:
+                anchor += f"-{anchors[anchor]}"
+            roles = tuple(dict.fromkeys(p.role for p in t.participants if p.role not in ("internal", "unknown")))
+            made.append(Call(t.path, anchor, t.title, t.date, roles, t.quotes, urllib.parse.quote(transcript_url_path(t.path))))
+        found.append(Company(slug, calls[0].company, tuple(made)))
+    found.sort(key=lambda c: (-c.last_heard.timestamp(), c.name.casefold(), c.slug))
+    return found
+
+
+def site_order(transcript: Transcript) -> tuple:
+    """A transcript's place in the site's order: newest first, then by path (spec section 6)."""
+    return (-transcript.date.timestamp(), transcript.path)
+
+
+def company_collisions(site: Site, config: Config) -> list[Diagnostic]:
+    """Two company names that would share one page (`Acme Corp`, `ACME Corp.`): an error at each transcript's
+    `company:` line but the first one's, as other output collisions are."""
+    if config.attribution == "role":
+        return []  # no company pages
+    first: dict[str, Transcript] = {}
+    problems = []
+    for path in sorted(site.transcripts.paths):
+        transcript = site.transcripts.get(path)
+        if not transcript.company:
+            continue
+        slug = company_slug(transcript.company)
+        seen = first.setdefault(slug, transcript)
+        if seen.company != transcript.company:
+            problems.append(error(f"content/{path}", transcript.company_line or 1,
+                                  f"the company '{transcript.company}' and '{seen.company}' "
+                                  f"(content/{seen.path}:{seen.company_line or 1}) would have the same page "
+                                  f"(companies/{slug}/): write the name one way"))
+    return problems
+
+
+def render_pages(site: Site, archive: Archive, config: Config, months: dict[str, dict[str, list[QuoteRef]]],
+                 personas: Iterable, page: Page, card: Callable[[Quote], str]) -> None:
+    """The month pages of every persona, and (unless companies are withheld) the company pages; `card` is a
+    quote's card (the theme's quote_card)."""
+    for persona in personas:
+        mine = months.get(persona.slug, {})
+        keys = list(mine)
+        for i, key in enumerate(keys):
+            refs = mine[key]
+            newer = Month(keys[i - 1], month_label(keys[i - 1]), len(mine[keys[i - 1]])) if i else None
+            older = Month(keys[i + 1], month_label(keys[i + 1]), len(mine[keys[i + 1]])) if i + 1 < len(keys) else None
+            month = Month(key, month_label(key), len(refs))
+            page(f"personas/{persona.slug}/{key}/index.html", "month.html", (persona, month, newer, older, refs),
+                 lambda refs=refs, month=month, newer=newer, older=older, persona=persona: {
+                     "persona": persona, "month": month, "newer": newer, "older": older, "card": card,
+                     "quotes": [archive.load(ref) for ref in refs]})
+    if config.attribution == "role":
+        return
+    found = companies((site.transcripts.get(path) for path in site.transcripts.paths), site_order)
+    summary = [(c.slug, c.name, c.last_heard, len(c.calls), c.quote_count, c.roles) for c in found]
+    page("companies/index.html", "companies.html", summary, lambda: {"companies": found})
+    for company in found:
+        page(f"companies/{company.slug}/index.html", "company.html", company, lambda company=company: {"company": company, "card": card})
