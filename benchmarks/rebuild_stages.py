@@ -23,12 +23,17 @@ from pathlib import Path
 
 from make_corpus import load_corpus
 
-from persona_site import build, gitmeta, render, serve
+from persona_site import build, gitmeta
+from persona_site.incremental import persistent, store
+from persona_site.incremental.render_memo import RenderMemo
 
-STAGES = [(build.Builder, name) for name in ("_config", "_personas", "_provenance", "_transcripts",
-                                              "_with_history", "_archive", "_persist")]
-STAGES += [(build, "_site_checks"), (render.Renderer, "render"), (serve, "patch_work_tree"),
-           (gitmeta, "uncommitted_lines")]
+# build_site's stages (build.py) and what the engine does for each (incremental/persistent.py).
+STAGES = [(build, name) for name in ("read_settings", "read_all_personas", "provenance", "theme_problems",
+                                     "site_checks")]
+STAGES += [(persistent.PersistentEngine, name) for name in ("content", "history", "_line_dated", "archive",
+                                                            "render")]
+STAGES += [(store.TranscriptStore, name) for name in ("read", "persist")]
+STAGES += [(RenderMemo, "render"), (persistent, "patch_work_tree"), (gitmeta, "uncommitted_lines")]
 
 
 def timed(spent: dict[str, float]) -> None:
