@@ -23,7 +23,7 @@ from pathlib import Path
 
 from make_corpus import load_corpus
 
-from persona_site import build, gitmeta
+from persona_site import build, gitmeta, preview
 from persona_site.incremental import persistent, store
 from persona_site.incremental.render_memo import RenderMemo
 
@@ -66,7 +66,7 @@ def main() -> None:
     spent: dict[str, float] = {}
     timed(spent)
     threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()  # the server has threads
-    site = serve.LiveSite(root)
+    site = preview.LiveSite(root)
     site.rebuild()
     try:
         for number in range(1, args.rounds + 1):

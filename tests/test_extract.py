@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from persona_site.config import DEFAULT_TAGS
-from persona_site.reader import read_transcript
+from persona_site.reader import Rules, read_transcript
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extract"
 FRONT_MATTER = """\
@@ -36,8 +36,8 @@ def _cases():
 
 
 def _extract(body: str):
-    return read_transcript("content/transcripts/case.md", FRONT_MATTER + body, tags=DEFAULT_TAGS, roles=ROLES,
-                           zone=zoneinfo.ZoneInfo("UTC"), undated=None)
+    return read_transcript("content/transcripts/case.md", FRONT_MATTER + body,
+                           Rules(DEFAULT_TAGS, ROLES, zoneinfo.ZoneInfo("UTC")), None)
 
 
 @pytest.mark.parametrize(("body", "expected"), list(_cases()))
@@ -82,7 +82,7 @@ def test_html_keeps_inline_markdown_and_escapes_raw_html() -> None:
 def test_line_numbers_count_front_matter_bom_and_crlf(newline: str, bom: str) -> None:
     body = "\n**Dana Whitfield:** Hi.\n\n[Here.]{.pain}\n"
     text = bom + (FRONT_MATTER + body).replace("\n", newline)
-    t, problems = read_transcript("content/transcripts/case.md", text, tags=DEFAULT_TAGS, roles=ROLES,
-                                  zone=zoneinfo.ZoneInfo("UTC"), undated=None)
+    t, problems = read_transcript("content/transcripts/case.md", text, Rules(DEFAULT_TAGS, ROLES, zoneinfo.ZoneInfo("UTC")),
+                                  None)
     assert problems == []
     assert t.quotes[0].line == OFFSET + 4

@@ -32,7 +32,7 @@ from persona_site.importers.roles import assign_roles, match_title
 from persona_site.importers.text import parse_otter, parse_text
 from persona_site.model import Participant, Persona
 from persona_site.quotes import Walk, extract_quotes
-from persona_site.reader import read_transcript
+from persona_site.reader import Rules, read_transcript
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
 CASES = tomllib.loads((FIXTURES / "cases.toml").read_text("utf-8"))
@@ -593,8 +593,7 @@ def test_front_matter_round_trips_through_the_strict_loader(title, company, name
     assert list(meta["participants"]) == list(names)
     assert meta["participants"][names[0]] == {"role": "unknown", "title": job}
     assert meta["recording"] == "https://x.example/a?b=1#c"
-    transcript, problems = read_transcript("content/transcripts/t.md", text, tags={}, roles={}, zone=ZoneInfo("UTC"),
-                                           undated=None)
+    transcript, problems = read_transcript("content/transcripts/t.md", text, Rules({}, {}, ZoneInfo("UTC")), None)
     assert problems == [] and [p.name for p in transcript.participants] == names
 
 
@@ -613,8 +612,8 @@ def test_imported_speakers_read_back_as_participants():
     assert names == ["No", "Dana x{.pain}", "a:", "Bo", "---"]
     doc = Transcript("Call", dt.date(2026, 10, 14), None, tuple(Speaker(n, "unknown") for n in names), None,
                      tuple(Turn(n, 5, "[two]{.pain} # one") for n in names))
-    transcript, problems = read_transcript("content/transcripts/t.md", render(doc), tags={"pain": "Pain"}, roles={},
-                                           zone=ZoneInfo("UTC"), undated=None)
+    transcript, problems = read_transcript("content/transcripts/t.md", render(doc),
+                                           Rules({"pain": "Pain"}, {}, ZoneInfo("UTC")), None)
     assert problems == [] and [p.name for p in transcript.participants] == names
 
 

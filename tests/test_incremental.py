@@ -216,7 +216,7 @@ def test_serve_saves_the_cache_after_its_first_build_when_idle_and_when_it_stops
     """A save of 10,000 entries takes 0.2 s: serve does not add it to every rebuild, yet loses nothing."""
     from serve_helpers import wait_until
 
-    from persona_site import serve
+    from persona_site import preview as serve  # the live site and its idle save
     from persona_site.incremental import cache
 
     folder = repo.root / cache.DEFAULT_FOLDER
@@ -330,11 +330,11 @@ def test_hard_links_and_a_folder_named_like_a_transcript_make_serve_walk(repo):
 
 def test_a_walk_that_fails_leaves_nothing_to_patch(repo, monkeypatch):
     """A batch whose walk raised (a file gone mid-walk) must not leave the list from before it to be patched."""
-    from persona_site import serve
+    from persona_site import preview
 
     repo.transcript("2026/a.md", GOOD)
     repo.transcript("2026/b.md", GOOD.replace("fine", "bee"))
-    site = serve.LiveSite(repo.root)
+    site = preview.LiveSite(repo.root)
     site.rebuild()
     repo.write("content/personas/vp-sales.md", "---\ntitle: VP of Sales, renamed\n---\nSketch.\n")
     from persona_site.incremental import persistent

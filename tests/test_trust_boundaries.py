@@ -353,12 +353,12 @@ def test_an_error_outside_the_build_is_shown_and_the_next_save_keeps_the_edit(tm
 
     from serve_helpers import make_repo, serving, transcript, wait_until, write
 
-    from persona_site import serve
+    from persona_site import preview
 
     source = make_repo(tmp_path / "repo")
     with serving(source) as running, running.events() as stream:
         stream.next_state()
-        real, failures = serve._base_path, []
+        real, failures = preview.base_path_of, []
 
         def out_of_files(root):  # the open-file limit, reached by a flood of connections
             if not failures:
@@ -366,7 +366,7 @@ def test_an_error_outside_the_build_is_shown_and_the_next_save_keeps_the_edit(tm
                 raise OSError(errno.EMFILE, "Too many open files")
             return real(root)
 
-        monkeypatch.setattr(serve, "_base_path", out_of_files)
+        monkeypatch.setattr(preview, "base_path_of", out_of_files)
         write(source, "content/transcripts/2026/acme.md", transcript("The first edit."))
         state = stream.next_state(lambda s: s["errors"])
         assert "the content could not be read (Too many open files)" in state["errors"][0]["message"]

@@ -25,7 +25,7 @@ from .importers.gong import GongCall, kind_of, load_json, read_gong_calls
 from .importers.roles import assign_roles
 from .importers.write import write_new
 from .model import Diagnostic, Persona, error, warning
-from .reader import SPECIAL_ROLES, parse_date, read_personas, read_transcript
+from .reader import SPECIAL_ROLES, Rules, parse_date, read_personas, read_transcript
 from .suggest import did_you_mean
 
 
@@ -284,7 +284,7 @@ def _save(where: str, rel: PurePosixPath, text: str, run: _Run) -> None:
 def _reads_back(rel: str, text: str, run: _Run) -> str | None:
     """The first problem `persona-site check` would have with the file, if any."""
     roles = {p.slug: p.slug for p in run.personas} | {a: p.slug for p in run.personas for a in p.aliases}
-    _, problems = read_transcript(rel, text, tags=run.config.tags, roles=roles, zone=run.config.zone, undated=None)
+    _, problems = read_transcript(rel, text, Rules(run.config.tags, roles, run.config.zone), None)
     return str(problems[0]) if problems else None
 
 

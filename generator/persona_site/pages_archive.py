@@ -175,10 +175,10 @@ def company_collisions(site: Site, config: Config) -> list[Diagnostic]:
 
 
 def render_pages(site: Site, archive: Archive, config: Config, months: dict[str, dict[str, list[QuoteRef]]],
-                 personas: Iterable, page: Page, card: Callable[[Quote], str]) -> None:
+                 page: Page, card: Callable[[Quote], str]) -> None:
     """The month pages of every persona, and (unless companies are withheld) the company pages; `card` is a
     quote's card (the theme's quote_card)."""
-    for persona in personas:
+    for persona in site.personas:
         mine = months.get(persona.slug, {})
         keys = list(mine)
         for i, key in enumerate(keys):

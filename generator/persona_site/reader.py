@@ -113,25 +113,31 @@ def parse_date(value: object, zone: zoneinfo.ZoneInfo) -> tuple[dt.datetime, boo
     return (when if when.tzinfo else when.replace(tzinfo=zone)), False
 
 
-def read_transcript(
-    path: str,
-    text: str,
-    *,
-    tags: dict[str, str],
-    roles: Mapping[str, str],
-    zone: zoneinfo.ZoneInfo,
-    undated: Undated | None,
-    render_body: bool = False,
-    speaker_label: Callable[[Participant | None], str] | None = None,
-    added_in: tuple[str, str] | None = None,
-) -> tuple[Transcript | None, list[Diagnostic]]:
+@dataclass(frozen=True)
+class Rules:
+    """What a transcript is read against: the site's vocabulary, personas and zone, and how its body is published."""
+
+    tags: dict[str, str]
+    """The tag vocabulary: slug -> label."""
+    roles: Mapping[str, str]
+    """Every persona slug and alias -> its persona's slug."""
+    zone: zoneinfo.ZoneInfo
+    """For dates without a zone."""
+    render_body: bool = False
+    """Also render the body (published transcripts)."""
+    speaker_label: Callable[[Participant | None], str] | None = None
+    """The published name of a speaker in a rendered body (only what `attribution` allows)."""
+
+
+def read_transcript(path: str, text: str, rules: Rules, undated: Undated | None,
+                    added_in: tuple[str, str] | None = None) -> tuple[Transcript | None, list[Diagnostic]]:
     """Read one transcript and extract its quotes.
 
     path is relative to the source folder (for diagnostics); quotes name the
-    transcript relative to content/ (spec section 6). roles maps every persona
-    slug and alias to its persona slug. added_in is every quote's commit, when
-    the file is as git added it.
+    transcript relative to content/ (spec section 6). added_in is every quote's
+    commit, when the file is as git added it.
     """
+    tags, roles, zone = rules.tags, rules.roles, rules.zone
     doc = path.removeprefix("content/")
     fm, problems = _front_matter(path, text)
     if fm is None:
@@ -149,8 +155,9 @@ def read_transcript(
         strings["recording"] = None
     date = _transcript_date(path, meta, lines, zone, undated, problems)
     participants, unresolved = _participants(path, meta.get("participants"), lines, roles, problems)
-    walk = Walk.start(path=path, doc=doc, line_offset=fm.body_line, tags=tags, render_body=render_body,
-                      participants=participants + unresolved if unresolved else participants, speaker_label=speaker_label)
+    walk = Walk.start(path=path, doc=doc, line_offset=fm.body_line, tags=tags, render_body=rules.render_body,
+                      participants=participants + unresolved if unresolved else participants,
+                      speaker_label=rules.speaker_label)
     found = try_extract(fm.body, walk) or extract_quotes(fm.body, walk)
     problems += found.diagnostics
     if found.spans < (fm.body.count("]{") if found.ends is None else found.ends):  # a `]{` that tagged nothing

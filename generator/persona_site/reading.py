@@ -16,7 +16,7 @@ from .basics import Diagnostic, error
 from .config import Config
 from .content import MAX_FILE_BYTES, ContentFiles, decode, read_file, too_large
 from .model import Parsed, Participant, Transcript, freeze, thaw
-from .reader import Undated, read_transcript
+from .reader import Rules, Undated, read_transcript
 from .render import RenderContext, quote_refs
 from .theme import Theme
 
@@ -78,9 +78,9 @@ def read_one(path: str, data: bytes, undated: Undated, inputs: ReadInputs,
     if bad:
         return None, [bad]
     config = inputs.config
-    return read_transcript(path, text, tags=config.tags, roles=inputs.roles, zone=config.zone, undated=undated,
-                           render_body=config.publish_transcripts, added_in=added,
-                           speaker_label=_speaker_label(inputs) if config.publish_transcripts else None)
+    rules = Rules(config.tags, inputs.roles, config.zone, config.publish_transcripts,
+                  _speaker_label(inputs) if config.publish_transcripts else None)
+    return read_transcript(path, text, rules, undated, added)
 
 
 def _speaker_label(inputs: ReadInputs) -> Callable[[Participant | None], str]:

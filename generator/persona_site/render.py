@@ -336,7 +336,7 @@ class Renderer:
         # The archive by month and the company pages (every quote reachable by plain links). A quote's card is the
         # same on both: made once (30,000 cards are seconds of Jinja).
         macros = self.env.get_template("_macros.html").make_module(common)
-        pages_archive.render_pages(site, archive, config, months, personas, lazy_page,
+        pages_archive.render_pages(site, archive, config, months, lazy_page,
                                    functools.lru_cache(maxsize=None)(lambda quote: macros.quote_card(quote, True)))
         return outputs
 
