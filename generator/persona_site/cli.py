@@ -276,11 +276,6 @@ def check(source: Path, strict: bool, rev: str | None) -> None:
         click.echo(f"No problems in {counted}.", err=True)
 
 
-def parse_since(value: str, now: dt.datetime) -> dt.datetime:
-    """A time word ('30d', 'this-month', '2026-11'...; query.py) -> the earliest date-time to include."""
-    return _period(value, now, "--since")[0]
-
-
 def _period(value: str, now: dt.datetime, option: str) -> tuple[dt.datetime, dt.datetime]:
     from .query import TimeWordError, period
 
