@@ -15,18 +15,24 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import gitmeta
-from ..archive import Archive
-from ..basics import Diagnostic
 from ..content import ContentFiles, patch_work_tree, read_file, read_revision, read_work_tree
-from ..model import Parsed, Reading, Site, Transcripts
-from ..reading import ReadInputs, edited_since_added, line_dated
-from ..render import RenderContext, Renderer, TranscriptPage
-from ..theme import Theme
 from . import cache, uptodate, worktree
-from .store import TranscriptStore
-from .render_memo import RenderMemo
+
+if TYPE_CHECKING:
+    from ..archive import Archive
+    from ..basics import Diagnostic
+    from ..model import Parsed, Reading, Site, Transcripts
+    from ..reading import ReadInputs
+    from ..render import RenderContext, Renderer
+    from ..theme import Theme
+    from .render_memo import RenderMemo
+    from .store import TranscriptStore
+
+# The pipeline's modules (jinja2, markdown-it, YAML) are imported by the methods that use them: a build found up
+# to date by up_to_date() imports none of them (two fifths of a no-change build's instructions at 10,000).
 
 
 class PersistentEngine:
@@ -52,7 +58,8 @@ class PersistentEngine:
         self._handed: ContentFiles | None = None
         """Files found ahead of the build (up_to_date), handed to its content() once."""
         self._renderer: tuple[tuple, Renderer | None] = ((), None)
-        self._memo = RenderMemo() if watching else None
+        self._memo: RenderMemo | None = None
+        """serve's: the last render's outputs with what each was made from (made at the first render)."""
         self._pages: dict[str, bytes] = {}
         """Published transcripts' pages made by the workers that read them, by path relative to content/."""
         self._last_archive: tuple[dict[str, Parsed], Archive | None] = ({}, None)
@@ -102,6 +109,8 @@ class PersistentEngine:
         """The parsed transcripts kept between builds: loaded when first needed (a build found up to date never
         loads them)."""
         if self._store is None:
+            from .store import TranscriptStore
+
             self._store = TranscriptStore(self.source, self.folder, self._save, self._progress)
         return self._store
 
@@ -114,6 +123,8 @@ class PersistentEngine:
     # --- transcripts -----------------------------------------------------------------------------------------
 
     def read_transcripts(self, files: ContentFiles, inputs: ReadInputs, problems: list[Diagnostic]) -> Reading:
+        from ..model import Reading, Transcripts
+
         page = compile_templates = None
         if inputs.render is not None:
             theme, ctx = inputs.render
@@ -135,6 +146,8 @@ class PersistentEngine:
     def _line_dated(self, parsed: dict[str, Parsed], files: ContentFiles, inputs: ReadInputs) -> dict[str, Parsed]:
         """reading.line_dated for each transcript edited since git added it; the same objects as the last build's
         where nothing changed (the archive then keeps them)."""
+        from ..reading import edited_since_added, line_dated
+
         history = inputs.history
         edited = [p for p in inputs.dirty if history and p in history.added]
         uncommitted = gitmeta.uncommitted_lines(self.source, edited)
@@ -158,6 +171,8 @@ class PersistentEngine:
     def archive(self, reading: Reading) -> Archive:
         """The last build's archive patched where transcripts changed (serve's rebuilds), when few did; else sorted
         anew."""
+        from ..archive import Archive
+
         parsed, load = reading.parsed, reading.transcripts.quote
         last, archive = self._last_archive
         if archive is not None:
@@ -176,9 +191,15 @@ class PersistentEngine:
     # --- pages -----------------------------------------------------------------------------------------------
 
     def render(self, site: Site, archive: Archive, ctx: RenderContext, theme: Theme) -> dict[str, bytes]:
+        from ..render import TranscriptPage
+
         renderer = self._renderer_for(theme)
         plan = renderer.plan(site, archive, ctx)
-        if self._memo is not None:
+        if self.watching:
+            if self._memo is None:
+                from .render_memo import RenderMemo
+
+                self._memo = RenderMemo()
             return self._memo.render(renderer, site, plan, ctx, self._pages)  # type: ignore[return-value]
         common = renderer.common(ctx)
         pages = self._pages
@@ -190,6 +211,8 @@ class PersistentEngine:
         fast); a new one when the theme's template files come or go."""
         key = (theme, tuple(sorted(str(p) for folder in theme.folders for p in (folder / "templates").rglob("*"))))
         if self._renderer[0] != key:
+            from ..render import Renderer
+
             compiled = self.folder / "templates" if self.folder and self._save else None
             self._renderer = (key, Renderer(theme, compiled))
         return self._renderer[1]
