@@ -164,15 +164,18 @@ def _remove(*paths: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def persona_site_tool(command: list[str], name: str = "persona-site") -> Tool:
-    """persona-site build, with --quiet when this version has it."""
+def persona_site_tool(command: list[str], name: str = "persona-site", own: bool = False) -> Tool:
+    """persona-site build, with --quiet when this version has it. `own` (A/B runs): a site folder and a cache of
+    its own, so that one version's build never counts as the other's rebuild."""
     help_text = subprocess.run([*command, "build", "--help"], capture_output=True, text=True, check=True).stdout
     quiet = ["--quiet"] if "--quiet" in help_text else []
-    return Tool(
-        name,
-        lambda c: [*command, "build", "--source", str(c.root), "--out", str(c.root / "site"), *quiet],
-        lambda c: _remove(c.root / ".persona-cache", c.root / "site"),
-    )
+    site, cache = ("site", ".persona-cache") if not own else (f"site-{name}", f".persona-cache-{name}")
+
+    def build(c: Corpus) -> list[str]:
+        prefix = ["env", f"PERSONA_SITE_CACHE={c.root / cache}"] if own else []
+        return [*prefix, *command, "build", "--source", str(c.root), "--out", str(c.root / site), *quiet]
+
+    return Tool(name, build, lambda c: _remove(c.root / cache, c.root / site))
 
 
 def hugo_tool(executable: str) -> Tool:
@@ -240,9 +243,12 @@ class Server:
     rebuilt: str
 
 
-def persona_site_server(command: list[str], name: str = "persona-site") -> Server:
-    return Server(name, lambda c, port: [*command, "serve", "--source", str(c.root), "--port", str(port)],
-                  " at http", "Rebuilt in")
+def persona_site_server(command: list[str], name: str = "persona-site", own: bool = False) -> Server:
+    def serve(c: Corpus, port: int) -> list[str]:
+        prefix = ["env", f"PERSONA_SITE_CACHE={c.root / f'.persona-cache-{name}'}"] if own else []
+        return [*prefix, *command, "serve", "--source", str(c.root), "--port", str(port)]
+
+    return Server(name, serve, " at http", "Rebuilt in")
 
 
 def hugo_server(executable: str) -> Server:
@@ -341,7 +347,8 @@ def corpus_for(size: int, seed: int, work: Path) -> Corpus:
 
 
 def _git_changes(root: Path) -> bool:
-    done = subprocess.run(["git", "-C", str(root), "status", "--porcelain"], capture_output=True, text=True)
+    done = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", ".", ":!site-*", ":!.persona-cache-*"],
+                          capture_output=True, text=True)  # not the A/B runs' own sites and caches
     return done.returncode != 0 or bool(done.stdout.strip())
 
 
@@ -497,8 +504,8 @@ def main(argv: list[str] | None = None) -> int:
     persona_site = shlex.split(args.persona_site)
     if args.against:  # A/B: this persona-site against another, both through the same scenarios
         other = shlex.split(args.against)
-        tools = (persona_site_tool(persona_site, "A"), persona_site_tool(other, "B"))
-        servers = (persona_site_server(persona_site, "A"), persona_site_server(other, "B"))
+        tools = (persona_site_tool(persona_site, "A", own=True), persona_site_tool(other, "B", own=True))
+        servers = (persona_site_server(persona_site, "A", own=True), persona_site_server(other, "B", own=True))
         header = machine(persona_site, args.hugo) + f"\n- A: `{args.persona_site}`\n- B: `{args.against}`"
     else:
         tools = (persona_site_tool(persona_site), hugo_tool(args.hugo))
