@@ -366,8 +366,9 @@ class Renderer:
         if config.publish_transcripts:
             for source in site.transcripts.paths:
                 outputs[transcript_url_path(source) + "index.html"] = TranscriptPage(source)
-            outputs["transcripts/index.html"] = LazyPage("transcripts.html", tuple(site.transcripts.paths),
-                                                         lambda: {"calls": transcript_index(site)})
+            calls = transcript_index(site)
+            outputs["transcripts/index.html"] = LazyPage("transcripts.html", tuple(
+                (t.path, t.title, t.date, t.company, t.participants, len(t.quotes)) for t in calls), lambda: {"calls": calls})
         refs = archive.refs()
         outputs["quotes.json"] = QuotesFile(head(refs), refs)
         outputs["quotes/index.html"] = Page("quotes.html", dict(total=len(archive)))
