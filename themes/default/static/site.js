@@ -24,6 +24,7 @@
   };
   var todayNumber = dayNumber(today);
   var daysAgo = function (iso) { return todayNumber - dayNumber(iso); };
+  // "The last 30 days" as the query page's since=30d means it: from this time 30 days ago (so not 30 days ago's date).
   var quarterStart = (function () {
     var p = today.split("-").map(Number);
     return Date.UTC(p[0], Math.floor((p[1] - 1) / 3) * 3, 1) / DAY;
@@ -53,7 +54,7 @@
   // Quotes in the last 30 days, on the index (from the dates each card carries)
   each("[data-recent-dates]", null, function (link) {
     var dates = (link.getAttribute("data-recent-dates") || "").split(" ").filter(Boolean);
-    var n = dates.filter(function (d) { var a = daysAgo(d); return a >= 0 && a <= 30; }).length;
+    var n = dates.filter(function (d) { var a = daysAgo(d); return a >= 0 && a < 30; }).length;
     link.textContent = plural(n, "quote");
   });
 
@@ -66,7 +67,7 @@
   var cards = list ? Array.prototype.slice.call(list.querySelectorAll("[data-quote-id]")) : [];
   var recent = document.querySelector(".persona-status [data-recent-count]");
   if (recent) {
-    recent.textContent = String(cards.filter(function (c) { var a = daysAgo(c.getAttribute("data-date")); return a >= 0 && a <= 30; }).length);
+    recent.textContent = String(cards.filter(function (c) { var a = daysAgo(c.getAttribute("data-date")); return a >= 0 && a < 30; }).length);
   }
   if (filter && list) {
     var status = document.querySelector(".filter-status");
@@ -77,7 +78,7 @@
     var limit = cards.filter(function (c) { return !c.hasAttribute("data-extra"); }).length;
     var label = function (el) { return el.firstChild.textContent.trim(); };
     var WINDOWS = {
-      "30d": { name: "the last 30 days", test: function (c, i) { var a = daysAgo(c.getAttribute("data-date")); return a >= 0 && a <= 30; } },
+      "30d": { name: "the last 30 days", test: function (c, i) { var a = daysAgo(c.getAttribute("data-date")); return a >= 0 && a < 30; } },
       quarter: { name: "this quarter", test: function (c) { var d = dayNumber(c.getAttribute("data-date")); return d >= quarterStart && d <= todayNumber; } },
       latest: { name: "the latest " + limit, test: function (c, i) { return i < limit; } }
     };
