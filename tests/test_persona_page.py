@@ -128,3 +128,8 @@ def test_published_transcripts_have_an_index_the_breadcrumb_leads_to(repo):
     assert 'href="/transcripts/2026/a/"' in index and "Acme Corp" in index and "Head of Revenue Operations" in index
     page = (repo.root / "site/transcripts/2026/a/index.html").read_text()
     assert '<a href="/transcripts/">Transcripts</a>' in page
+
+
+def test_one_persona_alone_has_no_distinctive_words():
+    """Nothing to compare with (a new site with one persona quoted): no list, and no division by zero."""
+    assert phrases.distinctive({"a": Counter({"spreadsheet": 3})}) == {}

@@ -93,10 +93,12 @@ def distinctive(counts: dict[str, Counter], top: int = TOP) -> dict[str, list[Ph
     for counter in counts.values():
         everyone.update(counter)
     total = sum(everyone.values())  # n_i + n_j, and a0 (the prior is the pooled counts)
-    found = {}
+    found: dict[str, list[Phrase]] = {}
     for role, mine in counts.items():
         n_i = sum(mine.values())
         n_j = total - n_i
+        if not n_j:
+            continue  # no other persona to compare with: nothing is distinctive
         scored = []
         for term, y_i in mine.items():
             if y_i < MIN_COUNT:
