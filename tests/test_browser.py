@@ -70,7 +70,7 @@ def test_index_lists_every_persona_with_freshness(browser, site_url, tmp_path):
 def test_tag_filter_works_without_a_server_round_trip(browser, site_url):
     page = browser.new_page()
     page.goto(site_url + "personas/head-of-revops/")
-    cards = page.locator(".persona-quotes .quote-card")
+    cards = page.locator(".persona-quotes .quote-card:visible")
     assert cards.count() == 20
     requests = []
     page.on("request", lambda r: requests.append(r.url))
@@ -81,14 +81,13 @@ def test_tag_filter_works_without_a_server_round_trip(browser, site_url):
     for i in range(visible.count()):
         assert "pain" in visible.nth(i).get_attribute("data-tags").split()
     assert "tagged Pain" in page.locator(".filter-status").inner_text()
-    assert page.locator("#quotes-heading").inner_text() == "Latest pain quotes"
+    assert int(pain.locator(".count").inner_text()) == visible.count()  # the chip counts what it shows
     # The chosen chip is the current filter, not another page (the page did not change).
     assert pain.get_attribute("aria-current") == "true"
     assert page.locator(".tag-filter a[aria-current]").count() == 1
     assert requests == []
     page.get_by_role("link", name="All").first.click()
     assert page.locator(".persona-quotes .quote-card:visible").count() == 20
-    assert page.locator("#quotes-heading").inner_text() == "Latest quotes"
     assert page.locator(".filter-status").inner_text() == ""
     page.close()
 
@@ -109,7 +108,7 @@ def test_tag_filter_is_kept_in_the_address_and_leads_to_older_quotes(browser, si
     page.go_forward()
     assert page.locator(".persona-quotes .quote-card:visible").count() == shown
     # The status links to the tag's own page, with the tag's latest 20, not only those among the latest 20 in all.
-    total = int(page.locator(".tag-filter a[data-tag=pain] .count").inner_text())
+    total = int(page.locator(".tag-filter a[data-tag=pain]").get_attribute("data-total"))  # all the persona's
     assert total > shown
     more = page.locator(".filter-status a")
     assert more.inner_text() == f"The latest {min(total, 20)} pain quotes"
@@ -223,7 +222,7 @@ def test_quotes_in_a_published_transcript_stand_out_without_colour(browser, publ
     page.goto(published_url + "personas/head-of-revops/")
     # A screen reader's list of links tells one "in context" link from the next: each names its quote.
     link = page.get_by_role("link", name=re.compile(r"^in context \(the quote of Head of Revenue Operations · .+, \d+ \w+ \d{4}\)$"))
-    assert link.count() == page.locator("a", has_text="in context").count() > 1
+    assert link.count() == page.locator("a:visible", has_text="in context").count() > 1
     link.first.click()
     mark = page.locator("mark.quote").first
     mark.wait_for()

@@ -186,3 +186,58 @@ def test_quiet_prints_only_problems(history):
     assert result.exit_code == 0
     assert result.stdout == ""
     assert all(": warning: " in line or line.endswith("warning") for line in result.stderr.splitlines())
+
+
+# --- Issue 19, item 9: the command line speaks to people --------------------------------------------------------
+
+@pytest.mark.parametrize("command", [None, *main.list_commands(None)])
+def test_help_examples_never_wrap_mid_command(command):
+    """At 60 columns a command in an example stays on one line, to copy as it is."""
+    args = [command, "--help"] if command else ["--help"]
+    result = CliRunner().invoke(main, args, terminal_width=60, env={"COLUMNS": "60"})
+    lines = result.output.splitlines()
+    examples = [i for i, line in enumerate(lines) if line.strip().startswith("persona-site ")]
+    assert examples, result.output
+    for i in examples:
+        following = lines[i + 1] if i + 1 < len(lines) else ""
+        assert following.strip() == "", f"an example wrapped: {lines[i]!r} / {following!r}"
+
+
+def test_role_suggestion_names_the_persona_not_its_alias(tmp_path):
+    from conftest import Repo
+
+    repo = Repo(tmp_path / "r")
+    repo.write("content/personas/head-of-revops.md", "---\ntitle: Head of RevOps\naliases: [revops-lead]\n---\n")
+    repo.transcript("a.md", "**Dana Whitfield:** [Words.]{.pain}\n",
+                    participants="  Dana Whitfield: head-of-revops\n")
+    result = repo.run("quotes", "--role", "revops")
+    assert result.exit_code == 2
+    assert "did you mean 'head-of-revops'?" in result.output
+    assert "revops-lead" not in result.output
+
+
+def test_an_unknown_role_says_which_file_to_create(repo):
+    repo.transcript("a.md", "**Dana Whitfield:** [Words.]{.pain}\n",
+                    participants="  Dana Whitfield: head-of-revops\n  Lee Park: vp-marketing\n")
+    result = repo.run("check")
+    assert "no persona defines the role 'vp-marketing'" in result.stderr
+    assert "create content/personas/vp-marketing.md" in result.stderr
+    asked = repo.run("quotes", "--role", "vp-marketing")
+    assert "create content/personas/vp-marketing.md" in asked.output
+
+
+def test_quotes_prints_no_unrelated_stale_notice(history):
+    history.transcript("2025/older.md", "**Priya Raman:** [Long ago.]{.criteria}\n", date="2025-01-01")
+    history.transcript("2026/new.md", "**Dana Whitfield:** [Recent pain.]{.pain}\n", date="2026-11-20")
+    assert "stale" in history.run("check").stderr  # vp-sales is stale: check says so...
+    result = history.run("quotes", "--role", "head-of-revops")
+    assert result.exit_code == 0
+    assert "stale" not in result.output and "notice" not in result.output  # ...an answer about revops does not
+
+
+@pytest.mark.parametrize("base_url, expected", [(None, "persona-site serve"),
+                                                ("https://example.com/p/", "https://example.com/p/")])
+def test_build_ends_with_how_to_look_at_the_site(history, base_url, expected):
+    result = history.run("build", *(["--base-url", base_url] if base_url else []))
+    assert result.exit_code == 0
+    assert expected in result.stderr.splitlines()[-1]

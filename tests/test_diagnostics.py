@@ -112,10 +112,53 @@ def test_persona_without_quotes_warns(repo):
     assert repo.run("check", "--strict").exit_code == 1
 
 
-def test_stale_persona_warns(repo):
+def test_stale_persona_is_a_notice_that_strict_passes(repo):
+    """Issue 19, item 5: every persona goes stale some day; the publishing must not stop then."""
     repo.transcript("old.md", GOOD, date="2026-01-01")
+    result = repo.run("check", "--strict")
+    assert result.exit_code == 0, result.output
+    assert "content/personas/head-of-revops.md:1: notice: stale: the last quote from 'head-of-revops' is 334 days old" in result.stderr
+    assert "warning" not in result.stderr
+    assert "2 notices" in result.stderr
+    built = repo.run("build", "--strict")
+    assert built.exit_code == 0, built.output
+    assert "head-of-revops.md:1: notice: stale" in built.stderr
+
+
+def test_stale_persona_is_a_github_notice_annotation(repo):
+    repo.transcript("old.md", GOOD, date="2026-01-01")
+    result = repo.run("check", env={"GITHUB_ACTIONS": "true"})
+    assert "::notice file=content/personas/head-of-revops.md,line=1::stale: the last quote" in result.stdout
+    assert "::warning" not in result.stdout
+
+
+def test_fail_on_stale_makes_strict_fail_on_a_stale_persona(repo):
+    repo.transcript("old.md", GOOD, date="2026-01-01")
+    repo.write("persona-site.toml", "fail_on_stale = true\n")
+    assert repo.run("check").exit_code == 0  # without --strict a notice never fails
+    result = repo.run("check", "--strict")
+    assert result.exit_code == 1
+    assert "head-of-revops.md:1: error: stale" in result.stderr
+    assert "fail_on_stale" in result.stderr
+
+
+def test_fail_on_stale_holds_when_the_build_is_up_to_date(repo):
+    """The up-to-date check replays the last build's diagnostics: a stale notice fails --strict there too."""
+    repo.transcript("old.md", GOOD, date="2026-01-01")
+    repo.write("persona-site.toml", "fail_on_stale = true\n")
+    assert repo.run("build").exit_code == 0
+    again = repo.run("build", "--strict")
+    assert again.exit_code == 1, again.output
+    assert "head-of-revops.md:1: error: stale" in again.stderr
+    repo.write("persona-site.toml", "fail_on_stale = false\n")
+    assert repo.run("build").exit_code == 0
+    assert repo.run("build", "--strict").exit_code == 0
+
+
+def test_fail_on_stale_must_be_true_or_false(repo):
+    repo.write("persona-site.toml", 'fail_on_stale = "yes"\n')
     result = repo.run("check")
-    assert "content/personas/head-of-revops.md:1: warning: stale: the last quote from 'head-of-revops' is 334 days old" in result.stderr
+    assert "persona-site.toml:1: error: 'fail_on_stale' must be true or false" in result.stderr
 
 
 def test_uncommitted_transcript_without_date_warns_and_uses_mtime(repo):

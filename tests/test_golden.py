@@ -39,13 +39,10 @@ def sample_site(tmp_path_factory) -> Path:
     mp.setenv("SOURCE_DATE_EPOCH", SAMPLE_NOW)
     try:
         result = repo.run("build", "--strict")
-        assert result.exit_code == 1, "the sample has one stale persona: --strict must fail"
-        # --strict makes the warning an error (spec section 5), and says so.
-        assert "security-reviewer.md:1: error: stale" in result.stderr
-        assert "--strict makes warnings errors" in result.stderr
-        result = repo.run("build")
+        # The sample has one stale persona: news (a notice), not a failure, and no warning (issue 19, item 5).
         assert result.exit_code == 0, result.output
-        assert "security-reviewer.md:1: warning: stale" in result.stderr
+        assert "security-reviewer.md:1: notice: stale" in result.stderr
+        assert "warning" not in result.stderr
     finally:
         mp.undo()
     return root / "site"
@@ -73,7 +70,8 @@ def test_every_sample_persona_shows_a_full_page_of_quotes(sample_site):
     assert len(personas) == 5
     for role in personas:
         html = (sample_site / f"personas/{role}/index.html").read_text()
-        assert html.count('class="quote-card"') == 20, role
+        # the latest 20 shown; the rest of this quarter's are there, hidden, for the time windows (issue 19)
+        assert html.count('class="quote-card"') - html.count("data-extra hidden") == 20, role
     assert len({q["transcript"] for q in data["quotes"]}) >= 40
     assert len({q["company"] for q in data["quotes"]}) >= 25
 
@@ -112,8 +110,8 @@ def golden_site(tmp_path_factory) -> Path:
         repo.commit_all("November calls", date="2026-11-25T12:00:00+00:00")
         result = repo.run("build")
         assert result.exit_code == 0, result.output
-        # The one warning the fixture means to have: a persona last heard in August (the Stale badge).
-        assert "security-reviewer.md:1: warning: stale" in result.stderr, result.stderr
+        # The one notice the fixture means to have: a persona last heard in August (the Stale badge).
+        assert "security-reviewer.md:1: notice: stale" in result.stderr, result.stderr
     finally:
         mp.undo()
     return root / "site"
@@ -191,6 +189,7 @@ def test_golden_site_covers_what_it_is_for(golden_site):
     assert "Élan Health" in page("companies/elan-health/index.html")
     assert "&lt;Salesforce&gt; &amp; Sheets" in page("personas/head-of-revops/pain/index.html")
     assert page("index.html").count("badge-stale") == 1
-    assert page("personas/head-of-revops/index.html").count("badge-new") == 2  # the second commit's quotes
+    # "New" is worked out in the browser from when each quote was committed: the second commit's two quotes
+    assert page("personas/head-of-revops/index.html").count('data-added="2026-11-25T12:00:00+00:00"') == 2
     assert "<entry>" in page("personas/head-of-revops/pain/feed.xml")
-    assert len(list((golden_site / "transcripts").rglob("index.html"))) == 6
+    assert len(list((golden_site / "transcripts").rglob("*/index.html"))) == 6  # and the transcripts index

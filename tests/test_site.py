@@ -121,7 +121,7 @@ def test_tag_pages_filter_by_tag(built):
     objection = parse(site / "tags/objection/index.html").quotes
     assert [q["data-tags"] for q in objection] == ["objection criteria"]
     assert parse(site / "personas/vp-sales/pain/index.html").quotes == []
-    assert "No quotes with this tag yet" in (site / "personas/vp-sales/pain/index.html").read_text()
+    assert "No pain quotes from VP Sales yet" in (site / "personas/vp-sales/pain/index.html").read_text()
 
 
 def test_atom_feed_is_well_formed_with_ids_and_updated(built):

@@ -17,7 +17,7 @@ class Diagnostic(NamedTuple):
     line: int
     """1-based line in the source file (0 when the problem has no line)."""
     severity: str
-    """'error' or 'warning'."""
+    """'error', 'warning' or 'notice' (news, such as a stale persona: spec section 5)."""
     message: str
     """What is wrong and how to fix it."""
 
@@ -36,6 +36,16 @@ def error(path: str, line: int, message: str) -> Diagnostic:
 
 def warning(path: str, line: int, message: str) -> Diagnostic:
     return Diagnostic(path, line, "warning", message)
+
+
+def notice(path: str, line: int, message: str) -> Diagnostic:
+    """News for the site's readers, not a broken build: --strict fails on it only with fail_on_stale."""
+    return Diagnostic(path, line, "notice", message)
+
+
+def fails_strict(d: Diagnostic, fail_on_stale: bool) -> bool:
+    """Whether --strict fails the build on d (spec sections 2 and 5)."""
+    return d.severity != "notice" or fail_on_stale
 
 
 def loaded_in_c(cls: type) -> type:

@@ -17,7 +17,7 @@ import jinja2
 
 from . import gitmeta
 from .archive import Archive
-from .basics import Diagnostic, error, warning
+from .basics import Diagnostic, error, fails_strict, notice, warning
 from .config import CONFIG_NAME, Config, line_of, read_config
 from .content import ContentFiles, decode
 from .model import Persona, Reading, Site, transcript_url_path
@@ -63,7 +63,7 @@ class BuildResult:
         return not any(d.is_error for d in self.diagnostics)
 
     def failed(self, strict: bool) -> bool:
-        return not self.ok or (strict and bool(self.diagnostics))
+        return not self.ok or (strict and any(fails_strict(d, self.config.fail_on_stale) for d in self.diagnostics))
 
 
 class Engine(Protocol):
@@ -185,7 +185,8 @@ def render_site(engine: Engine, site: Site, archive: Archive, ctx: RenderContext
 
 
 def site_checks(site: Site, archive: Archive, config: Config, now: dt.datetime) -> list[Diagnostic]:
-    """What only the whole site shows: pages that collide, quote ids used twice, personas nobody quotes."""
+    """What only the whole site shows: pages that collide, quote ids used twice, personas nobody quotes, and (a
+    notice: news, not a broken build) personas gone stale."""
     problems = _output_collisions(site) if config.publish_transcripts else []
     problems += company_collisions(site, config)  # two companies, one page (issue 18)
     twice = archive.reused_ids
@@ -200,7 +201,7 @@ def site_checks(site: Site, archive: Archive, config: Config, now: dt.datetime) 
         if fresh.last_heard is None:
             problems.append(warning(where, 1, f"no transcript quotes '{persona.slug}' yet: tag a quote by someone with this role"))
         elif fresh.stale:
-            problems.append(warning(where, 1, f"stale: the last quote from '{persona.slug}' is {fresh.days_ago} days old "
+            problems.append(notice(where, 1, f"stale: the last quote from '{persona.slug}' is {fresh.days_ago} days old "
                                               f"(stale after {config.stale_after_days}); time for a new conversation"))
     return problems
 
@@ -220,7 +221,10 @@ def _output_collisions(site: Site) -> list[Diagnostic]:
 
 
 def sorted_problems(problems: list[Diagnostic]) -> list[Diagnostic]:
-    return sorted(dict.fromkeys(problems), key=lambda d: (d.path, d.line, d.severity != "error"))
+    return sorted(dict.fromkeys(problems), key=lambda d: (d.path, d.line, _RANK.get(d.severity, 3)))
+
+
+_RANK = {"error": 0, "warning": 1, "notice": 2}
 
 
 def _errors(problems: list[Diagnostic]) -> bool:

@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import os
 import re
+import shlex
 import shutil
 import sys
 import textwrap
@@ -19,7 +20,7 @@ import click
 
 from . import __version__
 from .gitmeta import GitError
-from .basics import Diagnostic
+from .basics import Diagnostic, fails_strict
 from .config import CONFIG_NAME, base_url_problem
 from .output import OutputRefused, WriteFailed, check_output, write_site
 
@@ -49,27 +50,27 @@ def shown(text: str) -> str:
     return _NOT_SHOWN.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
 
 
-def print_diagnostics(diagnostics: list[Diagnostic], strict: bool = False) -> None:
+def print_diagnostics(diagnostics: list[Diagnostic], strict: bool = False, fail_on_stale: bool = False) -> None:
     """Every problem as path:line: severity: message, plus GitHub annotations in Actions; with `strict`, warnings
-    are shown, annotated and counted as the errors --strict makes them (spec section 5)."""
+    (and notices, with `fail_on_stale`) are shown, annotated and counted as the errors --strict makes them; a
+    notice is news (a stale persona), shown and annotated as ::notice (spec section 5)."""
     github = os.environ.get("GITHUB_ACTIONS") == "true"
-    made_errors = strict and not all(d.is_error for d in diagnostics)
-    if strict:
-        diagnostics = [d._replace(severity="error") for d in diagnostics]
+    made_errors = strict and any(not d.is_error and fails_strict(d, fail_on_stale) for d in diagnostics)
+    if made_errors:
+        diagnostics = [d._replace(severity="error") if fails_strict(d, fail_on_stale) else d for d in diagnostics]
     for d in diagnostics:
-        color = "red" if d.is_error else "yellow"
+        color = {"error": "red", "warning": "yellow"}.get(d.severity, "cyan")
         click.echo(click.style(shown(str(d)), fg=color), err=True)
         if github:
             message = shown(d.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
             line = f",line={d.line}" if d.line else ""
             click.echo(f"::{d.severity} file={shown(d.path)}{line}::{message}")
-    errors = sum(d.is_error for d in diagnostics)
-    warnings = len(diagnostics) - errors
     if diagnostics:
-        parts = [_count(n, word) for n, word in ((errors, "error"), (warnings, "warning")) if n]
-        click.echo(", ".join(parts), err=True)
+        counts = {severity: sum(d.severity == severity for d in diagnostics) for severity in ("error", "warning", "notice")}
+        click.echo(", ".join(_count(n, word) for word, n in counts.items() if n), err=True)
     if made_errors:
-        click.echo("--strict makes warnings errors: fix them, or run without --strict.", err=True)
+        what = "warnings and stale personas (fail_on_stale = true)" if fail_on_stale else "warnings"
+        click.echo(f"--strict makes {what} errors: fix them, or run without --strict.", err=True)
 
 
 def check_source(source: Path) -> None:
@@ -184,6 +185,7 @@ def main() -> None:
 
     Example:
 
+    \b
         persona-site build && persona-site serve
     """
 
@@ -204,6 +206,7 @@ def build(source: Path, strict: bool, out: Path | None, base_url: str | None, re
 
     Example:
 
+    \b
         persona-site build --strict --base-url /team-personas/
     """
     out = out if out is not None else source / "site"
@@ -216,15 +219,16 @@ def build(source: Path, strict: bool, out: Path | None, base_url: str | None, re
     stamp, fingerprint = engine.up_to_date(out, {"base_url": base_url, "rev": rev})
     if stamp is not None:  # nothing a build reads has changed since the last one
         diagnostics = [Diagnostic(*d) for d in stamp["diagnostics"]]
-        print_diagnostics(diagnostics, strict)
-        if strict and diagnostics:
+        fail_on_stale = bool(stamp.get("fail_on_stale"))
+        print_diagnostics(diagnostics, strict, fail_on_stale)
+        if strict and any(fails_strict(d, fail_on_stale) for d in diagnostics):
             click.echo("The build failed; the previous site is unchanged.", err=True)
             sys.exit(1)
         if not quiet:
             click.echo(f"Nothing changed since the last build ({stamp['summary']}); {out} is up to date.", err=True)
         return
     result = _build(source, engine, base_url, rev=rev)
-    print_diagnostics(result.diagnostics, strict)
+    print_diagnostics(result.diagnostics, strict, result.config.fail_on_stale)
     if result.failed(strict):
         click.echo("The build failed; the previous site is unchanged.", err=True)
         sys.exit(1)
@@ -238,9 +242,22 @@ def build(source: Path, strict: bool, out: Path | None, base_url: str | None, re
     pages = sum(1 for name in result.outputs if name.endswith(".html"))
     summary = (f"{_count(len(result.site.transcripts), 'transcript')}, {_count(len(result.archive), 'quote')}, "
                f"{_count(len(result.site.personas), 'persona')}, {_count(pages, 'page')}")
-    engine.record(fingerprint, out, result.diagnostics, summary)
+    engine.record(fingerprint, out, result.diagnostics, summary, result.config.fail_on_stale)
     if not quiet:
         click.echo(f"{summary} in {progress.elapsed():.1f} s: {out}", err=True)
+        click.echo(_how_to_look(source, out, result.config.base_url), err=True)
+
+
+def _how_to_look(source: Path, out: Path, base_url: str) -> str:
+    """The last line of a build: how to look at the site it made (issue 19, item 9)."""
+    if "://" in base_url:
+        return f"Publish {out} at {base_url} to see it there; to look at it here first: {_serve_command(source)}"
+    return f"To look at it: {_serve_command(source)} (then open http://127.0.0.1:8000{base_url})"
+
+
+def _serve_command(source: Path) -> str:
+    here = source.resolve() == Path.cwd().resolve()
+    return "persona-site serve" if here else f"persona-site serve --source {shlex.quote(str(source))}"
 
 
 def _base_url(value: str | None) -> str | None:
@@ -263,15 +280,18 @@ def check(source: Path, strict: bool, rev: str | None) -> None:
 
     Example:
 
+    \b
         persona-site check --strict
     """
     result = _build(source, _engine(source, rev, save=False), render=False, rev=rev)
-    print_diagnostics(result.diagnostics, strict)
+    print_diagnostics(result.diagnostics, strict, result.config.fail_on_stale)
     if result.failed(strict):
         sys.exit(1)
     counted = f"{_count(len(result.site.transcripts), 'transcript')} and {_count(len(result.site.personas), 'persona')}"
-    if result.diagnostics:  # warnings only (--strict would have failed)
+    if any(d.severity == "warning" for d in result.diagnostics):  # warnings (--strict would have failed)
         click.echo(f"No errors in {counted}; the warnings above are worth a look.", err=True)
+    elif result.diagnostics:  # notices only: news, such as a stale persona
+        click.echo(f"No problems in {counted}; the notices above are news for the team.", err=True)
     else:
         click.echo(f"No problems in {counted}.", err=True)
 
@@ -304,14 +324,17 @@ def quotes(source: Path, role: str | None, tags: tuple[str, ...], since: str | N
 
     Example: what is the head of RevOps saying this month?
 
+    \b
         persona-site quotes --role head-of-revops --since this-month
 
     Pain and objections from Acme Corp last quarter, with a word:
 
+    \b
         persona-site quotes --tag pain --tag objection --company "Acme Corp" --since last-quarter --until last-quarter --text rollout
 
     And what was the CFO saying at the end of last quarter?
 
+    \b
         persona-site quotes --role cfo --rev v2026-q3
     """
     from .build import build_time
@@ -355,8 +378,11 @@ def quotes(source: Path, role: str | None, tags: tuple[str, ...], since: str | N
     shown = f", the newest {len(found):,} shown" if len(found) < len(matching) else ""
     click.echo(f"{_count(len(matching), 'quote')}{shown}. On the site: {config.base_url}{query.address()}",
                err=fmt != "text")
-    if result.diagnostics:
-        print_diagnostics(result.diagnostics)
+    # Only what bears on the answer: a stale or unquoted persona is `check`'s news, not this query's (issue 19).
+    related = [d for d in result.diagnostics if d.is_error or (d.severity == "warning"
+                                                               and not d.path.startswith("content/personas/"))]
+    if related:
+        print_diagnostics(related)
     if not result.ok:
         sys.exit(1)
 

@@ -38,6 +38,8 @@ class Config:
     """Zone for dates without one and for 'N days ago'."""
     theme: str = "default"
     """A folder under themes/, or the built-in theme."""
+    fail_on_stale: bool = False
+    """With True, --strict also fails on a stale persona (a notice otherwise)."""
     tags: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_TAGS))
     """The tag vocabulary: slug -> label."""
 
@@ -60,6 +62,7 @@ _TYPES: dict[str, type] = {
     "publish_transcripts": bool,
     "timezone": str,
     "theme": str,
+    "fail_on_stale": bool,
     "tags": dict,
 }
 _TYPE_NAMES = {str: "a string", int: "a whole number", bool: "true or false", dict: "a table"}

@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 
 import click
 
-from .roles import resolve_role
+from .roles import roles_of
 from .config import Config, load_config
 from .content import MAX_FILE_BYTES, read_persona_files
 from .frontmatter_yaml import fold
@@ -26,7 +26,7 @@ from .importers.roles import assign_roles
 from .importers.write import write_new
 from .model import Diagnostic, Persona, error, warning
 from .reader import SPECIAL_ROLES, Rules, parse_date, read_personas, read_transcript
-from .suggest import did_you_mean
+from .suggest import did_you_mean_role, new_persona_hint
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,7 @@ def import_command(ctx: click.Context, files: tuple[Path, ...], source: Path, fm
 
     Example:
 
+    \b
         persona-site import acme-call.vtt --company "Acme Corp" --internal "Sam Ortiz"
     """
     from .cli import check_source, print_diagnostics  # cli.py registers this module: import it late
@@ -153,9 +154,8 @@ def _resolve(role: str, personas: tuple[Persona, ...]) -> tuple[str | None, str]
     """A slug, alias, 'internal' or 'unknown' -> the role to write, or (None, did-you-mean text)."""
     if role in SPECIAL_ROLES:
         return role, ""
-    slug, _ = resolve_role(role, personas)
-    names = [p.slug for p in personas] + [a for p in personas for a in p.aliases] + list(SPECIAL_ROLES)
-    return slug, did_you_mean(role, names)
+    names = roles_of(personas)
+    return names.get(role), did_you_mean_role(role, names, SPECIAL_ROLES) + new_persona_hint(role)
 
 
 def _given_roles(values: tuple[str, ...], personas: tuple[Persona, ...]) -> dict[str, str]:

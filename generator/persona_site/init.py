@@ -203,6 +203,7 @@ def init(directory: Path, force: bool, source: Path) -> None:
 
     Example:
 
+    \b
         persona-site init team-personas && cd team-personas && persona-site serve
     """
     target = directory if directory.is_absolute() else source / directory

@@ -17,7 +17,7 @@ from .roles import RESERVED as SPECIAL_ROLES
 from .misspelt import misspelt_spans
 from .quotes import UNRESOLVED, Walk, extract_quotes
 from .quotes_fast import try_extract
-from .suggest import did_you_mean
+from .suggest import did_you_mean_role, new_persona_hint
 
 _PERSONA_KEYS = ("title", "summary", "aliases", "match_titles")
 _TRANSCRIPT_KEYS = ("title", "date", "company", "participants", "recording")
@@ -239,7 +239,7 @@ def _participants(path: str, value: object, lines: dict, roles: Mapping[str, str
         role = spec.strip()
         canonical = role if role in SPECIAL_ROLES else roles.get(role)
         if canonical is None:
-            hint = did_you_mean(role, list(roles) + list(SPECIAL_ROLES))
+            hint = did_you_mean_role(role, roles, SPECIAL_ROLES) + new_persona_hint(role)
             problems.append(error(path, line, f"no persona defines the role '{role}'{hint}"))
             unresolved.append(Participant(str(name), UNRESOLVED, None))
             continue

@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import jinja2
 
-from . import pages_archive
+from . import pages_archive, phrases, trend
 from .archive import Archive
 from .basics import Diagnostic, error
 from .config import Config
@@ -27,6 +27,10 @@ from .querydata import QueryShard, query_data, shard
 from .theme import BUILTIN_THEME, Theme
 
 NEW_DAYS = 14  # a quote committed this recently is marked new on its persona page
+QUARTER_DAYS = 92  # the longest a calendar quarter reaches back from any day: a persona page holds these quotes
+WINDOW_CAP = 200  # ...up to this many (the query page has the rest)
+GRID_DAYS = 90  # the tags index counts this many days
+PHRASE_DAYS = 90  # "in their words" over these days, and over all time
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -157,6 +161,34 @@ def _html_safe_json(text: str) -> str:
     return text
 
 
+def phrases_by_period(archive: Archive, now: dt.datetime) -> dict[str, dict[str, list[phrases.Phrase]]]:
+    """Each persona's distinctive phrases over the last PHRASE_DAYS days ('recent') and over all time ('all')."""
+    refs = archive.refs()
+    if not refs:
+        return {"recent": {}, "all": {}}
+    # The texts from the quotes' JSON lines (30,000 quotes: no transcript is loaded, and one regex, not a parse each)
+    texts = [_json_string(found) for found in _TEXT_IN_JSON.findall(b"\n".join(ref.json for ref in refs))]
+    if len(texts) != len(refs):  # never, as encode_quote writes them; but a wrong word list would be no list
+        texts = [json.loads(ref.json)["text"] for ref in refs]
+    recent = len(archive.refs(since=now - dt.timedelta(days=PHRASE_DAYS)))  # refs are newest first
+    counts, recent_counts = phrases.count_terms(zip((ref.role for ref in refs), texts), recent)
+    return {"recent": phrases.distinctive(recent_counts), "all": phrases.distinctive(counts)}
+
+
+_TEXT_IN_JSON = re.compile(rb'"text": "((?:[^"\\]|\\.)*)"')
+"""A quote's text in its JSON line (encode_quote writes "text" once, before "html")."""
+
+
+def _json_string(raw: bytes) -> str:
+    return json.loads(b'"' + raw + b'"') if b"\\" in raw else raw.decode()
+
+
+def transcript_index(site: Site) -> list[Transcript]:
+    """The published transcripts for their index: newest first, then by path (the site's order)."""
+    found = [site.transcripts.get(path) for path in site.transcripts.paths]
+    return sorted(found, key=lambda t: (-t.date.timestamp(), t.path))
+
+
 def quote_refs(transcript: Transcript, config: Config) -> tuple[QuoteRef, ...]:
     """What the archive keeps of each quote of a transcript (its JSON line made once, as it is read)."""
     order = -transcript.date.timestamp()
@@ -196,7 +228,7 @@ def whole_document(head: bytes, refs: list[QuoteRef]) -> bytes:
 
 
 PAGE_TEMPLATES = ("index.html", "persona.html", "tags.html", "tag.html", "feed.xml", "404.html", "transcript.html",
-                  "quotes.html", *pages_archive.PAGE_TEMPLATES)
+                  "transcripts.html", "quotes.html", *pages_archive.PAGE_TEMPLATES)
 """The templates pages are rendered with (the others are what these include or extend)."""
 
 
@@ -263,6 +295,7 @@ class Renderer:
                 "all_personas": sorted(ctx.personas.values(), key=lambda p: p.title.casefold()),
                 "persona_by_slug": ctx.personas, "live_reload": ctx.live_reload,
                 "build": ctx.build_info, "quote_view": lambda q: self._quote_view(q, ctx),
+                "transcript_path": lambda path: urllib.parse.quote(transcript_url_path(path)),
             }
             self._build = (ctx, common, static)
         return self._build[1]
@@ -299,16 +332,23 @@ class Renderer:
         latest = {p.slug: archive.latest(role=p.slug, limit=1) for p in personas}
         head = lambda refs: quotes_head(len(refs), ctx.now, ctx.build_info.get("json"))  # noqa: E731
         months = pages_archive.months_by_role(archive, config.zone)
-        outputs["index.html"] = Page("index.html", dict(personas=personas, fresh=fresh, latest=latest,
-                                                        recent_quotes=archive.latest(limit=6), total=len(archive)))
+        trends = {p.slug: trend.monthly(archive.refs(role=p.slug), config.tags, ctx.now, config.zone) for p in personas}
+        heard = sorted(personas, key=lambda p: -fresh[p.slug].last_heard.timestamp() if fresh[p.slug].last_heard else 0)
+        outputs["index.html"] = Page("index.html", dict(
+            personas=heard, fresh=fresh, latest=latest, trends=trends, recent_dates=self._recent_dates(archive, ctx),
+            recent_quotes=archive.latest(limit=6), total=len(archive)))
+        words = phrases_by_period(archive, ctx.now)
         for persona in personas:
             base = f"personas/{persona.slug}/"
             counts = {tag: archive.count(role=persona.slug, tag=tag) for tag in config.tags}
             shared = dict(persona=persona, fresh=fresh[persona.slug], tag_counts=counts,
                           total=archive.count(role=persona.slug))
-            quotes = archive.latest(role=persona.slug, limit=config.quotes_per_role)
+            # The latest N, and every quote any later day's "this quarter" may ask for (issue 19, item 4)
+            in_quarter = archive.count(role=persona.slug, since=ctx.now - dt.timedelta(days=QUARTER_DAYS))
+            quotes = archive.latest(role=persona.slug, limit=max(config.quotes_per_role, min(in_quarter, WINDOW_CAP)))
             outputs[base + "index.html"] = Page("persona.html", dict(
-                shared, quotes=quotes, current_tag=None, months=pages_archive.month_index(months.get(persona.slug, {}))))
+                shared, quotes=quotes, current_tag=None, months=pages_archive.month_index(months.get(persona.slug, {})),
+                trend=trends[persona.slug], phrases={period: found.get(persona.slug, []) for period, found in words.items()}))
             for tag in config.tags:
                 tagged = archive.latest(role=persona.slug, tag=tag, limit=config.quotes_per_role)
                 outputs[f"{base}{tag}/index.html"] = Page("persona.html", dict(shared, quotes=tagged, current_tag=tag))
@@ -317,13 +357,18 @@ class Renderer:
             outputs[base + "quotes.json"] = QuotesFile(head(refs), refs)
             outputs[base + "feed.xml"] = Feed(persona, quotes)
         tag_counts = {tag: archive.count(tag=tag) for tag in config.tags}
-        outputs["tags/index.html"] = Page("tags.html", dict(tag_counts=tag_counts))
+        since = ctx.now - dt.timedelta(days=GRID_DAYS)
+        grid = {p.slug: {tag: archive.count(role=p.slug, tag=tag, since=since) for tag in config.tags} for p in personas}
+        outputs["tags/index.html"] = Page("tags.html", dict(tag_counts=tag_counts, grid=grid, grid_days=GRID_DAYS))
         for tag, label in config.tags.items():
             outputs[f"tags/{tag}/index.html"] = Page("tag.html", dict(
                 tag=tag, label=label, quotes=archive.latest(tag=tag, limit=config.quotes_per_role), total=tag_counts[tag]))
         if config.publish_transcripts:
             for source in site.transcripts.paths:
                 outputs[transcript_url_path(source) + "index.html"] = TranscriptPage(source)
+            calls = transcript_index(site)
+            outputs["transcripts/index.html"] = LazyPage("transcripts.html", tuple(
+                (t.path, t.title, t.date, t.company, t.participants, len(t.quotes)) for t in calls), lambda: {"calls": calls})
         refs = archive.refs()
         outputs["quotes.json"] = QuotesFile(head(refs), refs)
         outputs["quotes/index.html"] = Page("quotes.html", dict(total=len(archive)))
@@ -356,6 +401,14 @@ class Renderer:
             return shard(planned.month, planned.refs, ctx.config, ctx.published)
         return self.transcript_page(site.transcripts.get(planned.source), ctx)
 
+    @staticmethod
+    def _recent_dates(archive: Archive, ctx: RenderContext) -> dict[str, list[str]]:
+        """Each persona's quote dates of the last 30 days: the index counts them again on the day it is read."""
+        since = ctx.now - dt.timedelta(days=30)
+        zone = ctx.config.zone
+        return {role: [f"{dt.datetime.fromtimestamp(-ref.order, zone):%Y-%m-%d}" for ref in archive.refs(role=role, since=since)]
+                for role in ctx.personas}
+
     def _quote_view(self, quote: Quote, ctx: RenderContext) -> dict:
         config = ctx.config
         persona = ctx.personas.get(quote.role)
@@ -370,8 +423,13 @@ class Renderer:
         if config.publish_transcripts and quote.transcript in ctx.published:
             # The file's own name on disk, escaped in the address: a space or 'ü' in a file name is not a URL
             link = ctx.url(urllib.parse.quote(transcript_url_path(quote.transcript))) + f"#{quote.id}"
+        company = quote.company if config.attribution != "role" else None
+        speaker = quote.speaker if config.attribution == "name" else None
+        cite = ", ".join(x for x in (speaker, quote.speaker_title or role_title, company) if x)
         return {
-            "quote": quote, "role_title": role_title, "who": " · ".join(who),
+            "quote": quote, "role_title": role_title, "who": " · ".join(who), "company": company, "speaker": speaker,
+            "title": quote.speaker_title, "cite": cite, "anchor_url": ctx.url(f"personas/{quote.role}/") + f"#{quote.id}",
+            "added": quote.added_in[1] if quote.added_in else date_text(quote),
             "date_iso": date_text(quote), "date_display": f"{local.day} {local:%b %Y}",
             "transcript_url": link, "role_url": ctx.url(f"personas/{quote.role}/"),
             "is_new": bool(quote.added_in) and days_ago(dt.datetime.fromisoformat(quote.added_in[1]), ctx.now) <= NEW_DAYS,

@@ -6,7 +6,7 @@ import re
 
 from .basics import Diagnostic, error
 from .model import Persona
-from .suggest import did_you_mean
+from .suggest import did_you_mean_role, new_persona_hint
 
 RESERVED = ("internal", "unknown")
 """Roles that are no persona: our own side, and a speaker not yet assigned (spec section 4)."""
@@ -33,9 +33,9 @@ def roles_of(personas: list[Persona] | tuple[Persona, ...], problems: list[Diagn
 
 
 def resolve_role(role: str, personas: tuple[Persona, ...]) -> tuple[str | None, str]:
-    """A slug or alias -> the persona slug, or (None, did-you-mean text)."""
+    """A slug or alias -> the persona slug, or (None, did-you-mean text and how to make the persona)."""
     names = roles_of(personas)
-    return names.get(role), did_you_mean(role, names)
+    return names.get(role), did_you_mean_role(role, names) + new_persona_hint(role)
 
 
 def _aliases_line(files: dict[str, bytes] | None, path: str) -> int:

@@ -414,6 +414,7 @@ def serve(ctx: click.Context, source: Path, watch: bool, host: str, port: int, p
 
     Example:
 
+    \b
         persona-site serve --open
     """
     check_source(source)

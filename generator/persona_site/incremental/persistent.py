@@ -99,10 +99,11 @@ class PersistentEngine:
         fingerprint = uptodate.fingerprint(self.source, out, options, self._handed)
         return uptodate.check(self.folder, fingerprint, out), fingerprint
 
-    def record(self, fingerprint: str | None, out: Path, diagnostics: list[Diagnostic], summary: str) -> None:
+    def record(self, fingerprint: str | None, out: Path, diagnostics: list[Diagnostic], summary: str,
+               fail_on_stale: bool = False) -> None:
         """Remember a build that was written, so the next with nothing changed is skipped."""
         if fingerprint:
-            uptodate.record(self.folder, fingerprint, out, [list(d) for d in diagnostics], summary)
+            uptodate.record(self.folder, fingerprint, out, [list(d) for d in diagnostics], summary, fail_on_stale)
 
     @property
     def store(self) -> TranscriptStore:

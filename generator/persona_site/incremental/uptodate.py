@@ -131,11 +131,14 @@ def check(folder: Path | None, fingerprint: str, out: Path) -> dict | None:
     return stamp
 
 
-def record(folder: Path | None, fingerprint: str, out: Path, diagnostics: list[list], summary: str) -> None:
-    """Remember a successful build, by the fingerprint taken before it started, so the next may be skipped."""
+def record(folder: Path | None, fingerprint: str, out: Path, diagnostics: list[list], summary: str,
+           fail_on_stale: bool = False) -> None:
+    """Remember a successful build, by the fingerprint taken before it started, so the next may be skipped
+    (with whether --strict fails on its notices: the settings it was built with)."""
     if folder is None:
         return
-    stamp = {"fingerprint": fingerprint, "marker": _marker_stat(out), "diagnostics": diagnostics, "summary": summary}
+    stamp = {"fingerprint": fingerprint, "marker": _marker_stat(out), "diagnostics": diagnostics, "summary": summary,
+             "fail_on_stale": fail_on_stale}
     try:
         folder.mkdir(parents=True, exist_ok=True)
         write_atomic(folder / STAMP, json.dumps(stamp).encode())

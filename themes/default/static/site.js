@@ -1,86 +1,224 @@
 // persona-site: progressive enhancement only; every page works without it.
+// What depends on today (N days ago, Fresh/Quiet/Stale, last-30-days counts, the time windows, "New") is counted
+// here from the dates in the page, so a site built weeks ago reads right today (issue 19, item 4).
 (function () {
   "use strict";
-  // Tag filter on a persona page: filter the listed quotes in place, no server needed. The chips stay links to the
-  // persona's tag pages (without JavaScript, and with a modifier key, they open them); the choice is kept in the
-  // address (#tag=pain), so reload, Back and a shared link keep it; the status links to the tag's own page, which
-  // lists more of the tag's quotes than the few among the latest ones shown here.
+  var DAY = 86400000;
+  var zone = document.body.getAttribute("data-timezone") || "UTC";
+  var each = function (selector, root, fn) { Array.prototype.forEach.call((root || document).querySelectorAll(selector), fn); };
+
+  // Today as YYYY-MM-DD in the site's zone, and whole days between two such dates.
+  var today = (function () {
+    try {
+      var parts = new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" })
+        .formatToParts(new Date());
+      var get = function (type) { return parts.filter(function (p) { return p.type === type; })[0].value; };
+      return get("year") + "-" + get("month") + "-" + get("day");
+    } catch (e) {
+      return new Date().toISOString().slice(0, 10);
+    }
+  })();
+  var dayNumber = function (iso) {
+    var p = String(iso || "").slice(0, 10).split("-").map(Number);
+    return p.length === 3 && p.every(isFinite) ? Date.UTC(p[0], p[1] - 1, p[2]) / DAY : NaN;
+  };
+  var todayNumber = dayNumber(today);
+  var daysAgo = function (iso) { return todayNumber - dayNumber(iso); };
+  // "The last 30 days" as the query page's since=30d means it: from this time 30 days ago (so not 30 days ago's date).
+  var quarterStart = (function () {
+    var p = today.split("-").map(Number);
+    return Date.UTC(p[0], Math.floor((p[1] - 1) / 3) * 3, 1) / DAY;
+  })();
+  var plural = function (n, word) { return n + " " + word + (n === 1 ? "" : "s"); };
+
+  // "Last heard N days ago"
+  each("time[data-days]", null, function (time) {
+    var days = daysAgo(time.getAttribute("datetime"));
+    if (!(days >= 0)) return;
+    time.textContent = days === 0 ? "today" : days === 1 ? "yesterday" : days + " days ago";
+    time.setAttribute("data-days", String(days));
+  });
+
+  // Fresh / Quiet / Stale
+  each("[data-freshness]", null, function (badge) {
+    var last = badge.getAttribute("data-last");
+    if (!last) return;  // never heard from: true on any day
+    var days = daysAgo(last), staleAfter = Number(badge.getAttribute("data-stale-after")) || 90;
+    var state = days > staleAfter ? "stale" : days <= 30 ? "fresh" : "quiet";
+    badge.className = "badge badge-" + state;
+    badge.textContent = state.charAt(0).toUpperCase() + state.slice(1);
+    var card = badge.closest(".persona-card");
+    if (card) card.classList.toggle("is-stale", state === "stale");
+  });
+
+  // Quotes in the last 30 days, on the index (from the dates each card carries)
+  each("[data-recent-dates]", null, function (link) {
+    var dates = (link.getAttribute("data-recent-dates") || "").split(" ").filter(Boolean);
+    var n = dates.filter(function (d) { var a = daysAgo(d); return a >= 0 && a < 30; }).length;
+    link.textContent = plural(n, "quote");
+  });
+
+  // Counted from today: the "as of <build date>" notes are no longer needed.
+  each(".as-of", null, function (note) { note.hidden = true; });
+
+  // The persona page: time windows, the tag filter (counts true for the window shown), the status line.
   var filter = document.querySelector("[data-filter]");
   var list = document.querySelector(".persona-quotes .quotes");
+  var cards = list ? Array.prototype.slice.call(list.querySelectorAll("[data-quote-id]")) : [];
+  var recent = document.querySelector(".persona-status [data-recent-count]");
+  if (recent) {
+    recent.textContent = String(cards.filter(function (c) { var a = daysAgo(c.getAttribute("data-date")); return a >= 0 && a < 30; }).length);
+  }
   if (filter && list) {
     var status = document.querySelector(".filter-status");
-    var heading = document.getElementById("quotes-heading");
-    var allHeading = heading ? heading.textContent : "";
-    var cards = Array.prototype.slice.call(list.querySelectorAll("[data-quote-id]"));
+    var windows = document.querySelector("[data-windows]");
+    var buttons = windows ? Array.prototype.slice.call(windows.querySelectorAll("button[data-window]")) : [];
     var links = Array.prototype.slice.call(filter.querySelectorAll("a[data-tag]"));
     var onTagPage = links.some(function (a) { return a.getAttribute("data-tag") && a.getAttribute("aria-current"); });
-    var label = function (link) { return link.firstChild.textContent.trim(); };
-    var apply = function (tag) {
+    var limit = cards.filter(function (c) { return !c.hasAttribute("data-extra"); }).length;
+    var label = function (el) { return el.firstChild.textContent.trim(); };
+    var WINDOWS = {
+      "30d": { name: "the last 30 days", test: function (c, i) { var a = daysAgo(c.getAttribute("data-date")); return a >= 0 && a < 30; } },
+      quarter: { name: "this quarter", test: function (c) { var d = dayNumber(c.getAttribute("data-date")); return d >= quarterStart && d <= todayNumber; } },
+      latest: { name: "the latest " + limit, test: function (c, i) { return i < limit; } }
+    };
+    var inWindow = function (name) { return cards.filter(function (c, i) { return WINDOWS[name].test(c, i); }); };
+    var hasTag = function (card, tag) { return (card.getAttribute("data-tags") || "").split(" ").indexOf(tag) !== -1; };
+    var current = { window: "latest", tag: "" };
+
+    var apply = function (windowName, tag) {
+      if (!WINDOWS[windowName] || !buttons.length) windowName = "latest";
       var chosen = links.filter(function (link) { return link.getAttribute("data-tag") === tag; })[0];
       if (!chosen) { tag = ""; chosen = links[0]; }
-      var shown = 0;
+      current = { window: windowName, tag: tag };
+      var pool = inWindow(windowName), shown = 0;
       cards.forEach(function (card) {
-        var show = !tag || (card.getAttribute("data-tags") || "").split(" ").indexOf(tag) !== -1;
+        var show = pool.indexOf(card) !== -1 && (!tag || hasTag(card, tag));
         card.hidden = !show;
         if (show) shown += 1;
       });
+      buttons.forEach(function (b) {
+        var name = b.getAttribute("data-window");
+        b.setAttribute("aria-pressed", String(name === windowName));
+        var count = b.querySelector(".count");
+        if (count) count.textContent = String(inWindow(name).length);
+      });
       links.forEach(function (link) {
+        var t = link.getAttribute("data-tag");
+        if (!onTagPage) {
+          link.querySelector(".count").textContent = String(t ? pool.filter(function (c) { return hasTag(c, t); }).length : pool.length);
+        }
         if (link === chosen) link.setAttribute("aria-current", "true");  // the chosen filter, not another page
         else link.removeAttribute("aria-current");
       });
-      if (heading) heading.textContent = tag ? "Latest " + label(chosen).toLowerCase() + " quotes" : allHeading;
-      if (status) {
-        status.textContent = "";
-        if (tag) {
-          status.appendChild(document.createTextNode(
-            shown + " of the " + cards.length + " latest quotes " + (shown === 1 ? "is" : "are") + " tagged " + label(chosen) + "."));
-          // The tag's own page lists as many of the tag's latest quotes as this page lists in all.
-          var count = chosen.querySelector(".count");
-          var there = Math.min(count ? Number(count.textContent) || 0 : 0, cards.length);
-          if (there > shown) {
-            var more = document.createElement("a");
-            more.href = chosen.href;
-            more.textContent = "The latest " + there + " " + label(chosen).toLowerCase() + " quotes";
-            status.appendChild(document.createTextNode(" "));
-            status.appendChild(more);
-          }
+      if (!status) return;
+      status.textContent = "";
+      var say = function (text) { status.appendChild(document.createTextNode(text)); };
+      if (!pool.length) {
+        say("No quotes in " + WINDOWS[windowName].name + ". ");
+        var back = document.createElement("button");
+        back.type = "button";
+        back.className = "linkish";
+        back.textContent = "Show the latest " + limit;
+        back.addEventListener("click", function () { choose("latest", ""); });
+        status.appendChild(back);
+      } else if (tag) {
+        say(shown + " of the " + plural(pool.length, "quote") + " in " + WINDOWS[windowName].name + " " +
+            (shown === 1 ? "is" : "are") + " tagged " + label(chosen) + ".");
+        // The tag's own page lists as many of the tag's latest quotes as this page lists in all.
+        var there = Math.min(Number(chosen.getAttribute("data-total")) || 0, limit);
+        if (there > shown) {
+          var more = document.createElement("a");
+          more.href = chosen.href;
+          more.textContent = "The latest " + there + " " + label(chosen).toLowerCase() + " quotes";
+          say(" ");
+          status.appendChild(more);
         }
       }
     };
+    var address = function (windowName, tag) {
+      var parts = [];
+      if (windowName !== "latest") parts.push("window=" + windowName);
+      if (tag) parts.push("tag=" + tag);
+      return window.location.pathname + window.location.search + (parts.length ? "#" + parts.join("&") : "");
+    };
+    var choose = function (windowName, tag) {
+      var there = address(windowName, tag);
+      if (there !== window.location.pathname + window.location.search + window.location.hash) window.history.pushState(null, "", there);
+      apply(windowName, tag);
+    };
     var fromAddress = function () {
-      var found = /^#tag=([\w-]+)$/.exec(window.location.hash);
-      apply(found ? found[1] : "");
+      var found = {};
+      window.location.hash.replace(/^#/, "").split("&").forEach(function (pair) {
+        var kv = pair.split("=");
+        if (kv.length === 2 && /^[\w-]+$/.test(kv[1])) found[kv[0]] = kv[1];
+      });
+      apply(found.window || "latest", found.tag || "");
     };
     if (!onTagPage) {
+      if (windows) windows.hidden = false;
+      buttons.forEach(function (b) {
+        b.addEventListener("click", function () { choose(b.getAttribute("data-window"), current.tag); });
+      });
       links.forEach(function (link) {
         link.addEventListener("click", function (event) {
           if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey || event.button !== 0) return;
           event.preventDefault();
-          var tag = link.getAttribute("data-tag");
-          var address = window.location.pathname + window.location.search + (tag ? "#tag=" + tag : "");
-          if (address !== window.location.pathname + window.location.search + window.location.hash) {
-            window.history.pushState(null, "", address);
-          }
-          apply(tag);
+          choose(current.window, link.getAttribute("data-tag"));
         });
       });
       window.addEventListener("popstate", fromAddress);
-      if (window.location.hash) fromAddress();
+      fromAddress();
     }
   }
-})();
 
-// "Last heard N days ago" was true when the site was built; a page opened days later says so.
-(function () {
-  "use strict";
-  var times = document.querySelectorAll("time[data-days]");
-  var today = new Date();
-  var todayUtc = Date.UTC(today.getFullYear(), today.getMonth(), today.getDate());
-  Array.prototype.forEach.call(times, function (time) {
-    var parts = (time.getAttribute("datetime") || "").split("-").map(Number);
-    if (parts.length !== 3) return;
-    var days = Math.round((todayUtc - Date.UTC(parts[0], parts[1] - 1, parts[2])) / 86400000);
-    if (!(days > Number(time.getAttribute("data-days")))) return;  // only ever later than the build
-    time.textContent = days === 1 ? "yesterday" : days + " days ago";
+  // "New": added since this reader's last visit to this page (on a first visit: the last 7 days).
+  (function () {
+    var key = "persona-site:last-visit:" + window.location.pathname, store = null, before = null;
+    try { store = window.localStorage; before = Number(store.getItem(key)) || null; } catch (e) { store = null; }
+    var since = before || Date.now() - 7 * DAY, marked = 0;
+    each(".quote-card[data-added]", null, function (card) {
+      var added = Date.parse(card.getAttribute("data-added"));
+      if (!(added > since) || added > Date.now() + DAY) return;
+      var badge = document.createElement("span");
+      badge.className = "badge badge-new";
+      badge.textContent = "New";
+      badge.title = before ? "Added since your last visit to this page" : "Added in the last 7 days";
+      var caption = card.querySelector("figcaption");
+      if (caption) caption.insertBefore(badge, caption.firstChild);
+      marked += 1;
+    });
+    each(".new-key", null, function (note) { note.hidden = !marked; });
+    if (store) { try { store.setItem(key, String(Date.now())); } catch (e) { /* private mode: no memory */ } }
+  })();
+
+  // Copy a quote with who said it and a link, for Slack and decks.
+  each(".quote-card [data-copy]", null, function (button) {
+    var card = button.closest(".quote-card");
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var words = card.querySelector("blockquote").textContent.replace(/\s+/g, " ").trim();
+      var date = card.querySelector("time");
+      var link = card.getAttribute("data-link") || "";
+      if (link && link.indexOf("://") === -1) link = new URL(link, window.location.href).href;
+      var text = "“" + words + "” (" + card.getAttribute("data-cite") + (date ? ", " + date.textContent : "") + ")\n" + link;
+      var done = function () {
+        var was = button.firstChild.textContent;
+        button.firstChild.textContent = "Copied";
+        setTimeout(function () { button.firstChild.textContent = was; }, 2000);
+      };
+      var fallback = function () {
+        var area = document.createElement("textarea");
+        area.value = text;
+        area.setAttribute("readonly", "");
+        area.style.position = "fixed"; area.style.opacity = "0";
+        document.body.appendChild(area);
+        area.select();
+        try { document.execCommand("copy"); done(); } catch (e) { /* nothing more to try */ }
+        area.remove();
+      };
+      if (navigator.clipboard && navigator.clipboard.writeText) navigator.clipboard.writeText(text).then(done, fallback);
+      else fallback();
+    });
   });
 })();

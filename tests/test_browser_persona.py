@@ -1,0 +1,199 @@
+"""Issue 19 in real Chromium: what a person sees on a persona page, on the day they read it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import http.server
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from conftest import Repo
+from test_browser import ARGS, CHROMIUM, ROOT
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+BUILT = dt.datetime(2026, 12, 1, 12, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def site_url(tmp_path_factory):
+    """The sample as committed on 25 Nov 2026, built on 1 Dec 2026."""
+    root = tmp_path_factory.mktemp("persona")
+    shutil.copytree(ROOT / "content", root / "content")
+    repo = Repo(root)
+    repo.commit_all("sample", date="2026-11-25T12:00:00+00:00")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SOURCE_DATE_EPOCH", str(int(BUILT.timestamp())))
+    try:
+        assert repo.run("build").exit_code == 0
+    finally:
+        mp.undo()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root / "site"))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def _page(browser, when: dt.datetime = BUILT, **options):
+    context = browser.new_context(**options)
+    page = context.new_page()
+    page.clock.set_fixed_time(when)  # the reader's today, pinned
+    return context, page
+
+
+def _visible(page) -> list:
+    return page.locator(".persona-quotes .quote-card:visible").evaluate_all("cs => cs.map(c => c.dataset.tags)")
+
+
+def test_window_tabs_and_chip_counts_agree_with_the_quotes_shown(browser, site_url, tmp_path):
+    context, page = _page(browser, viewport={"width": 1280, "height": 800})
+    page.goto(site_url + "personas/head-of-revops/")
+    assert page.locator("[data-windows] button[aria-pressed=true]").inner_text().startswith("Latest 20")
+    for window in ("30d", "quarter", "latest"):
+        page.locator(f"[data-windows] button[data-window='{window}']").click()
+        shown = _visible(page)
+        assert shown, window
+        assert int(page.locator(".tag-filter a[data-tag=''] .count").inner_text()) == len(shown)
+        for tag in ("pain", "objection", "criteria"):
+            chip = int(page.locator(f".tag-filter a[data-tag='{tag}'] .count").inner_text())
+            assert chip == sum(tag in tags.split() for tags in shown), (window, tag)
+        page.locator(".tag-filter a[data-tag=pain]").click()
+        assert len(_visible(page)) == int(page.locator(".tag-filter a[data-tag=pain] .count").inner_text())
+        page.locator(".tag-filter a[data-tag='']").click()
+    # Last 30 days on 1 Dec 2026: quotes of 1 Nov and later, and no others
+    page.locator("[data-windows] button[data-window='30d']").click()
+    dates = page.locator(".persona-quotes .quote-card:visible").evaluate_all("cs => cs.map(c => c.dataset.date)")
+    assert min(dates) >= "2026-11-01"
+    page.screenshot(path=str(tmp_path / "persona-desktop.png"))
+    context.close()
+
+
+def test_the_clock_seventy_days_on_reads_true(browser, site_url):
+    context, page = _page(browser, BUILT + dt.timedelta(days=70))
+    page.goto(site_url)
+    card = page.locator(".persona-card", has=page.locator("h3", has_text="Chief Financial Officer"))
+    # Built on 1 Dec as Fresh (last heard 10 Nov); read on 9 Feb 2027, 91 days on: stale after 90
+    assert card.locator(".badge").inner_text() == "Stale"
+    assert card.locator("time[data-days]").inner_text() == "91 days ago"
+    assert card.locator("[data-recent-dates]").inner_text() == "0 quotes"
+    assert page.locator(".as-of:visible").count() == 0
+    page.goto(site_url + "personas/head-of-revops/")
+    page.locator("[data-windows] button[data-window='30d']").click()
+    assert _visible(page) == []
+    assert "No quotes in the last 30 days" in page.locator(".filter-status").inner_text()
+    page.locator(".filter-status button").click()
+    assert len(_visible(page)) == 20
+    context.close()
+
+
+def test_without_javascript_the_page_says_as_of_the_build(browser, site_url):
+    context, page = _page(browser, java_script_enabled=False)
+    page.goto(site_url + "personas/head-of-revops/")
+    assert "(as of 1 Dec 2026)" in page.locator(".persona-status").inner_text()
+    assert page.locator(".persona-quotes .quote-card:visible").count() == 20
+    assert page.locator("[data-windows]:visible").count() == 0
+    context.close()
+
+
+def test_new_marks_the_last_week_then_what_came_since_the_last_visit(browser, site_url):
+    context, page = _page(browser)
+    page.goto(site_url + "personas/head-of-revops/")
+    new = page.locator(".persona-quotes .quote-card:visible .badge-new")
+    # The sample was committed on 25 Nov: on 1 Dec, a first visit marks every quote added then
+    first = new.count()
+    assert first > 0 and page.locator(".new-key").is_visible()
+    page.reload()  # nothing added since this visit
+    assert new.count() == 0 and not page.locator(".new-key").is_visible()
+    context.close()
+    later, page = _page(browser, BUILT + dt.timedelta(days=10))
+    page.goto(site_url + "personas/head-of-revops/")  # a first visit 10 days on: added 16 days ago is not new
+    assert page.locator(".quote-card .badge-new").count() == 0
+    later.close()
+
+
+def test_copy_puts_the_quote_its_attribution_and_link_on_the_clipboard(browser, site_url):
+    context, page = _page(browser, permissions=["clipboard-read", "clipboard-write"])
+    page.goto(site_url + "personas/head-of-revops/")
+    card = page.locator(".persona-quotes .quote-card").first
+    card.get_by_role("button", name="Copy the quote with who said it and a link").click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    words = card.locator("blockquote").inner_text().strip()
+    assert copied.startswith("“" + words[:30])
+    assert card.get_attribute("data-cite") in copied
+    assert copied.endswith(f"/personas/head-of-revops/#{card.get_attribute('data-quote-id')}")
+    assert card.locator(".copy").inner_text().startswith("Copied")
+    context.close()
+
+
+def test_the_trend_bars_open_their_month(browser, site_url):
+    context, page = _page(browser)
+    page.goto(site_url + "personas/head-of-revops/")
+    bar = page.locator("[data-trend] svg a[aria-label^='Nov 2026']")
+    count = int(bar.get_attribute("aria-label").split(": ")[1].split()[0])
+    bar.click()
+    page.wait_for_url("**/personas/head-of-revops/2026-11/")
+    assert page.locator(".quote-card").count() == count
+    context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_trend_and_chips_are_readable(browser, site_url, scheme):
+    from test_browser import CONTRAST, CONTRAST_OF
+
+    context, page = _page(browser, color_scheme=scheme)
+    page.goto(site_url + "personas/head-of-revops/")
+    for selector in (".key-facts", ".freshness-key", ".windows button", ".quote-card .company", ".copy", ".phrase-list a"):
+        ratios = page.evaluate(CONTRAST, selector)
+        assert ratios and min(ratios) >= 4.5, (scheme, selector, ratios)
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    for tag in ("pain", "objection", "criteria"):
+        fill = page.evaluate(f"getComputedStyle(document.querySelector('.trend .seg-{tag}')).fill")
+        assert page.evaluate(CONTRAST_OF, [fill, background]) >= 3, (scheme, tag)  # graphics: WCAG 1.4.11
+    context.close()
+
+
+def test_print_is_a_light_one_page_brief_with_its_footer(browser, site_url, tmp_path):
+    from test_browser import CONTRAST
+
+    context, page = _page(browser, color_scheme="dark")
+    page.goto(site_url + "personas/head-of-revops/")
+    page.locator("[data-windows] button[data-window='30d']").click()  # what was on screen does not matter
+    page.emulate_media(media="print", color_scheme="dark")
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(255, 255, 255)"
+    for selector in (".chip-pain", ".chip-objection", ".chip-criteria", ".site-footer p", ".quote-card .meta"):
+        ratios = page.evaluate(CONTRAST, selector)
+        assert ratios and min(ratios) >= 4.5, (selector, ratios)
+    assert page.locator(".site-footer").is_visible() and "from commit" in page.locator(".site-footer").inner_text()
+    assert page.locator(".persona-quotes .quote-card:visible").count() == 20
+    assert page.locator("[data-trend]").is_visible()
+    assert not page.locator(".about").is_visible() and not page.locator(".masthead").is_visible()
+    pdf = tmp_path / "brief.pdf"
+    page.pdf(path=str(pdf), format="A4")
+    assert pdf.read_bytes().count(b"/Type /Page\n") + pdf.read_bytes().count(b"/Type /Page>>") <= 2
+    page.screenshot(path=str(tmp_path / "print.png"), full_page=True)
+    context.close()
+
+
+def test_a_phone_sees_the_quotes_within_the_first_screen_and_a_half(browser, site_url, tmp_path):
+    context, page = _page(browser, viewport={"width": 390, "height": 844}, is_mobile=True)
+    page.goto(site_url + "personas/head-of-revops/")
+    top = page.evaluate("document.querySelector('.persona-quotes .quote-card').getBoundingClientRect().top")
+    assert top < 1.5 * 844
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    page.screenshot(path=str(tmp_path / "persona-phone.png"))
+    context.close()

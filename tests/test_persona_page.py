@@ -1,0 +1,135 @@
+"""Issue 19: the persona page worth putting on the screen in a QBR: quotes first, their own words, the trend."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+
+from persona_site import phrases
+from persona_site.render import phrases_by_period
+
+
+def _words(repo, counts: dict[str, str]) -> None:
+    """One transcript per (persona, sentence)."""
+    for i, (who, sentence) in enumerate(counts):
+        repo.transcript(f"t{i}.md", f"**{who}:** [{sentence}]{{.pain}}\n", date=f"2026-11-{1 + i % 20:02d}")
+
+
+def test_in_their_words_finds_the_word_only_one_persona_says(repo):
+    """The known answer: the head of RevOps says 'spreadsheet' ten times, VP Sales never."""
+    for i in range(10):
+        repo.transcript(f"r{i}.md", "**Dana Whitfield:** [Our spreadsheet is the forecast again today.]{.pain}\n",
+                        date=f"2026-11-{i + 1:02d}")
+        repo.transcript(f"s{i}.md", "**Priya Raman:** [The forecast call runs long again today.]{.pain}\n",
+                        date=f"2026-11-{i + 1:02d}")
+    assert repo.run("build").exit_code == 0
+    page = (repo.root / "site/personas/head-of-revops/index.html").read_text()
+    listed = re.findall(r'data-phrase="([^"]+)"', page)
+    assert listed[0] == "spreadsheet"  # most distinctive first, in the last 90 days...
+    assert listed.count("spreadsheet") == 2  # ...and over all time
+    assert "forecast" not in listed  # both say it as often: nothing distinctive
+    assert 'href="/quotes/?role=head-of-revops&amp;q=spreadsheet"' in page
+    other = (repo.root / "site/personas/vp-sales/index.html").read_text()
+    assert "spreadsheet" not in re.findall(r'data-phrase="([^"]+)"', other)
+
+
+def test_distinctive_ranks_by_weighted_log_odds_and_is_deterministic():
+    counts = {"a": Counter({"spreadsheet": 10, "rollout": 4, "forecast": 10, "board deck": 3}),
+              "b": Counter({"renewal": 10, "budget": 4, "forecast": 10, "board deck": 3})}
+    first = phrases.distinctive(counts)
+    # Said as often by both: not distinctive; said more often: more evidence, ranked higher
+    assert [p.text for p in first["a"]] == ["spreadsheet", "rollout"]
+    assert [p.text for p in first["b"]] == ["renewal", "budget"]
+    assert first["a"][0].count == 10 and first["a"][0].score > first["a"][1].score > 0
+    assert phrases.distinctive(counts) == first
+
+
+def test_terms_drop_stop_words_from_the_maintained_list_and_keep_two_word_phrases():
+    found = phrases.terms("We rebuild the board deck in a spreadsheet, 14 times a quarter.", phrases.stop_words())
+    assert found["board deck"] == 1 and found["spreadsheet"] == 1
+    assert "the" not in found and "we" not in found and "14" not in found
+    assert "the board" not in found
+
+
+def test_the_trend_has_twelve_months_that_link_to_their_archive_pages(repo):
+    repo.transcript("a.md", "**Dana Whitfield:** [One.]{.pain}\n\n**Dana Whitfield:** [Two.]{.objection .pain}\n",
+                    date="2026-11-10")
+    repo.transcript("b.md", "**Dana Whitfield:** [Three.]{.criteria}\n", date="2026-06-03")
+    repo.transcript("c.md", "**Dana Whitfield:** [Too old.]{.criteria}\n", date="2025-11-30")
+    assert repo.run("build").exit_code == 0
+    page = (repo.root / "site/personas/head-of-revops/index.html").read_text()
+    trend = page[page.index("<figure class=\"trend\" data-trend"):page.index("</figure>", page.index("data-trend"))]
+    assert trend.count("<tr>") == 13  # the header and 12 months, Jan to Dec 2026
+    assert "Dec 2025" not in trend and "Jan 2026" in trend and "Dec 2026" in trend
+    assert 'href="/personas/head-of-revops/2026-11/"' in trend and 'href="/personas/head-of-revops/2026-06/"' in trend
+    assert 'aria-label="Nov 2026: 2 quotes"' in trend
+    # The table: Nov 2026 has one quote under pain and one under objection (each counted under its first tag)
+    row = re.search(r"Nov 2026</a></th>(.*?)</tr>", trend).group(1)
+    assert re.findall(r"<td>(\d+)</td>", row) == ["1", "1", "0", "2"]
+    index = (repo.root / "site/index.html").read_text()
+    assert index.count('class="spark" data-trend') == 2
+
+
+def test_the_persona_page_opens_with_quotes_before_the_sketch(repo):
+    repo.transcript("a.md", "**Dana Whitfield:** [Words.]{.pain}\n", date="2026-11-10")
+    assert repo.run("build").exit_code == 0
+    page = (repo.root / "site/personas/head-of-revops/index.html").read_text()
+    assert page.index("What they’re saying") < page.index("About this buyer") < page.index('class="sketch')
+    assert page.index("<h1>") < page.index('class="key-facts"') < page.index("What they’re saying")
+    # Without JavaScript, what depends on today says when it was true
+    assert "(as of 1 Dec 2026)" in page
+
+
+def test_an_empty_persona_says_so_and_links_nowhere(repo):
+    repo.transcript("a.md", "**Dana Whitfield:** [Words.]{.pain}\n", date="2026-11-10")
+    assert repo.run("build").exit_code == 0
+    page = (repo.root / "site/personas/vp-sales/index.html").read_text()
+    assert "No quotes from VP Sales yet" in page
+    assert "No quotes with this tag yet" not in page and "Jump to the latest quotes" not in page
+
+
+def test_a_card_names_the_speakers_title_not_the_persona_on_its_own_page(repo):
+    repo.transcript("a.md", "**Priya Raman:** [Words.]{.pain}\n", date="2026-11-10",
+                    participants="  Priya Raman: {role: vp-sales, title: 'VP Sales, EMEA'}\n")
+    assert repo.run("build").exit_code == 0
+    page = (repo.root / "site/personas/vp-sales/index.html").read_text()
+    card = page[page.index('<li class="quote-card"'):page.index("</li>", page.index('<li class="quote-card"'))]
+    assert "VP Sales, EMEA" in card and "Acme Corp" in card
+    assert ">VP Sales<" not in card  # the persona's own title, not repeated on its own page
+    tag_page = (repo.root / "site/tags/pain/index.html").read_text()
+    assert 'class="who" href="/personas/vp-sales/">VP Sales</a>' in tag_page
+
+
+def test_the_index_orders_personas_by_last_heard(repo):
+    repo.transcript("a.md", "**Dana Whitfield:** [Older.]{.pain}\n", date="2026-10-01")
+    repo.transcript("b.md", "**Priya Raman:** [Newer.]{.pain}\n", date="2026-11-20")
+    assert repo.run("build").exit_code == 0
+    index = (repo.root / "site/index.html").read_text()
+    assert index.index(">VP Sales</a></h3>") < index.index(">Head of Revenue Operations</a></h3>")
+
+
+def test_the_tags_index_is_a_grid_of_the_last_90_days_linking_to_queries(repo):
+    repo.transcript("a.md", "**Dana Whitfield:** [Now.]{.pain}\n\n**Dana Whitfield:** [Now too.]{.pain .objection}\n",
+                    date="2026-11-10")
+    repo.transcript("b.md", "**Dana Whitfield:** [Long ago.]{.pain}\n", date="2026-01-10")
+    assert repo.run("build").exit_code == 0
+    tags = (repo.root / "site/tags/index.html").read_text()
+    cell = re.search(r'href="/quotes/\?role=head-of-revops&amp;tag=pain&amp;since=90d"[^>]*>(\d+)</a>', tags)
+    assert cell and cell.group(1) == "2"
+
+
+def test_published_transcripts_have_an_index_the_breadcrumb_leads_to(repo):
+    repo.write("persona-site.toml", "publish_transcripts = true\n")
+    repo.transcript("2026/a.md", "**Dana Whitfield:** [Words.]{.pain}\n", date="2026-11-10")
+    assert repo.run("build").exit_code == 0
+    index = (repo.root / "site/transcripts/index.html").read_text()
+    assert 'href="/transcripts/2026/a/"' in index and "Acme Corp" in index and "Head of Revenue Operations" in index
+    page = (repo.root / "site/transcripts/2026/a/index.html").read_text()
+    assert '<a href="/transcripts/">Transcripts</a>' in page
+
+
+def test_one_persona_alone_has_no_distinctive_words():
+    """Nothing to compare with (a new site with one persona quoted): no list, and no division by zero."""
+    assert phrases.distinctive({"a": Counter({"spreadsheet": 3})}) == {}
