@@ -49,6 +49,7 @@ _FLOOR = r"""
 import os, pickle, sys
 from pathlib import Path
 import click, jinja2  # the command line and the pages
+from persona_site.incremental.bytecode import SealedBytecodeCache
 from persona_site.render import Renderer
 
 state_path, out = sys.argv[1], Path(sys.argv[2])
@@ -70,7 +71,7 @@ class Answers:
         return self.answers["len"]
 
 
-outputs = Renderer(state["theme"], Path(state["compiled"])).render(state["site"], Answers(state["answers"]), state["ctx"])
+outputs = Renderer(state["theme"], SealedBytecodeCache(Path(state["compiled"]))).render(state["site"], Answers(state["answers"]), state["ctx"])
 old_line, new_line = state["lines"]
 for path, at in state["documents"].items():  # the last build's file, the changed quote's line replaced
     outputs.pop(path)

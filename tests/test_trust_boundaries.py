@@ -374,3 +374,74 @@ def test_an_error_outside_the_build_is_shown_and_the_next_save_keeps_the_edit(tm
         running.wait_for_text("quotes.json", "The second edit.")
         assert "The first edit." in running.get("quotes.json").text
         wait_until(lambda: not running.preview.site.current.errors, what="the overlay to go")
+
+
+# 37. The cache cannot run code: every file in it is sealed with a key kept outside the repository.
+class _Payload:
+    """Unpickled, it makes the file `marker`: what a pickle committed to .persona-cache/ could do."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return open, (self.marker, "w")
+
+
+def _poison(folder, marker) -> list[str]:
+    """Every cache file in `folder` replaced by a pickle that runs code (Jinja's compiled templates: the same
+    pickle after Jinja's magic, where Jinja unpickles a checksum); their names, relative to folder."""
+    import pickle
+
+    from jinja2.bccache import bc_magic
+
+    evil = pickle.dumps(_Payload(str(marker)))
+    poisoned = []
+    for path in folder.rglob("*"):
+        if path.is_file() and path.name not in (".gitignore", "last-build.json"):
+            path.write_bytes(bc_magic + evil if path.parent.name == "templates" else evil)
+            poisoned.append(path.relative_to(folder).as_posix())
+    (folder / "last-build.json").unlink(missing_ok=True)
+    return poisoned
+
+
+def test_a_pickle_committed_to_the_cache_never_runs_in_check_build_or_serve(repo, tmp_path, monkeypatch):
+    from persona_site.build import BuildOptions
+    from persona_site.serve import preview_builder
+
+    monkeypatch.delenv("PERSONA_SITE_CACHE_KEY", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "someone-else"))  # who wrote the cache (another machine)
+    repo.write("persona-site.toml", "publish_transcripts = true\n")
+    repo.transcript("a.md", GOOD)
+    repo.commit_all()
+    assert repo.run("build", "--out", str(tmp_path / "first")).exit_code == 0
+    marker = tmp_path / "code-ran"
+    poisoned = _poison(repo.root / ".persona-cache", marker)
+    assert {"build.pickle", "work-tree.pickle"} <= set(poisoned) and any(p.startswith("templates/") for p in poisoned)
+    repo.git("add", "-f", ".persona-cache")  # committed: a fresh clone has it
+    repo.git("commit", "-qm", "cache")
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "me"))  # this user's key: not the one the files claim
+    assert repo.run("check").exit_code == 0
+    result = repo.run("build", "--out", str(tmp_path / "site"))
+    assert result.exit_code == 0, result.output
+    rebuild, _save = preview_builder(repo.root)
+    assert rebuild(None, BuildOptions()).ok
+    _poison(repo.root / ".persona-cache", marker)  # poisoned again, now that this user has written the cache
+    assert repo.run("build", "--out", str(tmp_path / "again")).exit_code == 0
+    assert not marker.exists()
+    assert site_files(tmp_path / "site") == site_files(tmp_path / "again")  # built from the content, as before
+    assert [q["text"] for q in json.loads((tmp_path / "site" / "quotes.json").read_text())["quotes"]] == [
+        "A fine quote.", "Another."]
+
+
+def test_the_cache_key_is_made_outside_the_repository_for_its_owner_only(repo, tmp_path, monkeypatch):
+    monkeypatch.delenv("PERSONA_SITE_CACHE_KEY", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache-home"))
+    repo.transcript("a.md", GOOD)
+    assert repo.run("build", "--out", str(tmp_path / "site")).exit_code == 0
+    key = tmp_path / "cache-home" / "persona-site" / "key"
+    assert key.stat().st_mode & 0o777 == 0o600 and len(key.read_bytes()) >= 32
+    assert not [p for p in repo.root.rglob("*key*")]
+    from persona_site.incremental import PersistentEngine
+
+    assert len(PersistentEngine(repo.root).store.entries) == 1  # the sealed cache is read back

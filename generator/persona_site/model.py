@@ -234,7 +234,9 @@ def freeze(transcript: Transcript) -> bytes:
 
 
 def thaw(frozen: bytes) -> Transcript:
-    """The transcript `freeze` gave."""
+    """The transcript `freeze` gave. `frozen` is never from outside: it was made by `freeze` in this process or a
+    worker it forked, or loaded from the cache only after the cache's seal was checked (incremental/signing.py), as
+    unpickling runs code."""
     found = pickle.loads(frozen)
     if type(found) is Transcript:
         return found

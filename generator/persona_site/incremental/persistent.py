@@ -25,6 +25,7 @@ from ..reading import ReadInputs, edited_since_added, line_dated
 from ..render import RenderContext, Renderer, TranscriptPage
 from ..theme import Theme
 from . import cache, uptodate, worktree
+from .bytecode import SealedBytecodeCache
 from .store import TranscriptStore
 from .render_memo import RenderMemo
 
@@ -190,9 +191,17 @@ class PersistentEngine:
         fast); a new one when the theme's template files come or go."""
         key = (theme, tuple(sorted(str(p) for folder in theme.folders for p in (folder / "templates").rglob("*"))))
         if self._renderer[0] != key:
-            compiled = self.folder / "templates" if self.folder and self._save else None
-            self._renderer = (key, Renderer(theme, compiled))
+            self._renderer = (key, Renderer(theme, self._bytecode()))
         return self._renderer[1]
+
+    def _bytecode(self) -> SealedBytecodeCache | None:
+        """Compiled templates kept in the cache folder, sealed; None when the cache is not saved or cannot be."""
+        if self.folder is None or not self._save:
+            return None
+        try:
+            return SealedBytecodeCache(self.folder / "templates")
+        except OSError:
+            return None
 
     # --- ending ----------------------------------------------------------------------------------------------
 
