@@ -445,3 +445,36 @@ def test_the_cache_key_is_made_outside_the_repository_for_its_owner_only(repo, t
     from persona_site.incremental import PersistentEngine
 
     assert len(PersistentEngine(repo.root).store.entries) == 1  # the sealed cache is read back
+
+
+# 38. One paragraph with many quotes is extracted in linear time: each span's line is counted on from the last one.
+class _Counted(str):
+    """A paragraph that tallies the characters its str.count calls scan: the work of counting lines."""
+
+    scanned = 0
+
+    def count(self, sub, start=0, end=None):
+        end = len(self) if end is None else end
+        _Counted.scanned += max(0, end - start)
+        return super().count(sub, start, end)
+
+
+@pytest.mark.parametrize("between", ["\n", " `c` \n", " "])
+def test_the_lines_of_many_quotes_in_one_paragraph_are_counted_in_linear_work(between):
+    from persona_site.quotes_fast import simple_spans
+
+    paragraph = _Counted("**Dana Whitfield:** " + between.join(f"[Words {i}.]{{.pain}}" for i in range(3000)))
+    _Counted.scanned = 0
+    spans = simple_spans(paragraph)
+    assert [line for line, *_ in spans] == [i * between.count("\n") for i in range(3000)]
+    assert _Counted.scanned <= 2 * len(paragraph)  # was the sum of every span's offset: 1,500 times the paragraph
+
+
+@pytest.mark.parametrize("tail", ["", "\n\n# A heading: markdown-it's walk\n", "\n\n*a* `b`\n"])
+def test_a_paragraph_of_many_quotes_gives_each_its_line_on_every_path(tail):
+    from test_fastpath import assert_same, both
+
+    body = "**Dana Whitfield:** " + "\n".join(f"[Words {i}.]{{.pain}} `c{i % 5}` `` d ``" for i in range(400)) + tail
+    fast, slow = both(body)
+    assert [q.line for q in slow.quotes] == [8 + i for i in range(400)]  # line_offset 7: the body's first line is 8
+    assert_same(body)
