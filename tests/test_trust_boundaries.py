@@ -478,3 +478,33 @@ def test_a_paragraph_of_many_quotes_gives_each_its_line_on_every_path(tail):
     fast, slow = both(body)
     assert [q.line for q in slow.quotes] == [8 + i for i in range(400)]  # line_offset 7: the body's first line is 8
     assert_same(body)
+
+
+# 39. attribution = "role" withholds the company: no transcript path (named after the company) in any output.
+def test_role_attribution_publishes_no_transcript_path_that_names_the_company(repo, tmp_path):
+    repo.write("persona-site.toml", 'attribution = "role"\npublish_transcripts = true\n')
+    repo.transcript("2026/2026-10-14-globex-discovery.md", GOOD)
+    out = tmp_path / "site"
+    result = repo.run("build", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert ('persona-site.toml:2: warning: transcripts are not published with attribution = "role": a transcript\'s '
+            "file name, title and words can name the company it withholds") in result.stderr
+    leaks = [p.relative_to(out).as_posix() for p in out.rglob("*") if "globex" in p.as_posix().lower()
+             or p.is_file() and b"globex" in p.read_bytes().lower()]
+    assert leaks == []
+    for fmt in ("json", "csv", "text"):
+        shown = repo.run("quotes", "--format", fmt)
+        assert shown.exit_code == 0 and "A fine quote." in shown.stdout
+        assert "globex" not in shown.stdout.lower() or fmt == "text"  # text: for the author, who has the files
+    quotes = json.loads((out / "quotes.json").read_text())["quotes"]
+    ids = {q["transcript"] for q in quotes}
+    assert len(ids) == 1 and ids.pop().startswith("t-")  # one opaque id, the same for both quotes
+    assert json.loads(repo.run("quotes", "--format", "json").stdout)["quotes"] == quotes  # stable from build to build
+
+
+def test_other_attributions_keep_the_transcript_path(repo, tmp_path):
+    repo.write("persona-site.toml", 'attribution = "role-company"\n')
+    repo.transcript("2026/globex.md", GOOD)
+    out = tmp_path / "site"
+    assert repo.run("build", "--out", str(out)).exit_code == 0
+    assert {q["transcript"] for q in json.loads((out / "quotes.json").read_text())["quotes"]} == {"transcripts/2026/globex.md"}

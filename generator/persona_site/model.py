@@ -10,6 +10,7 @@ read by attribute; change one with `_replace`.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import pickle
 from collections.abc import KeysView
 from dataclasses import dataclass, field
@@ -209,6 +210,13 @@ def transcript_url_path(doc_path: str) -> str:
     folder, _, name = doc_path.rpartition("/")
     stem = name.rpartition(".")[0] if name.rfind(".") > 0 else name
     return f"{folder}/{stem}/" if folder else f"{stem}/"
+
+
+def transcript_id(doc_path: str) -> str:
+    """What a published quote names its transcript by when companies are withheld (attribution = "role"): imported
+    files are named after the company, so a short hash of the path, stable while the file keeps its name (issue 21,
+    item 7)."""
+    return "t-" + hashlib.sha256(f"persona-site transcript\0{doc_path}".encode("utf-8", "surrogateescape")).hexdigest()[:12]
 
 
 def freeze(transcript: Transcript) -> bytes:

@@ -22,7 +22,7 @@ from . import pages_archive
 from .archive import Archive
 from .basics import Diagnostic, error
 from .config import Config
-from .model import Persona, Quote, QuoteRef, Site, Transcript, transcript_url_path
+from .model import Persona, Quote, QuoteRef, Site, Transcript, transcript_id, transcript_url_path
 from .querydata import QueryShard, query_data, shard
 from .theme import BUILTIN_THEME, Theme
 
@@ -107,7 +107,7 @@ def quote_json(quote: Quote, config: Config) -> dict:
         "company": None if config.attribution == "role" else quote.company,
         "speaker": quote.speaker if config.attribution == "name" else None,
         "title": quote.speaker_title,
-        "transcript": quote.transcript,
+        "transcript": quote.transcript if config.attribution != "role" else transcript_id(quote.transcript),
         "line": quote.line,
         "timestamp": quote.timestamp,
         "added_in": {"commit": quote.added_in[0], "date": quote.added_in[1]} if quote.added_in else None,
@@ -125,7 +125,8 @@ def encode_quote(quote: Quote, config: Config, date: str | None = None) -> str:
         f'"date": {date or text(date_text(quote))}, '
         f'"company": {"null" if config.attribution == "role" else _json_or_null(quote.company)}, '
         f'"speaker": {text(quote.speaker) if config.attribution == "name" else "null"}, '
-        f'"title": {_json_or_null(quote.speaker_title)}, "transcript": {text(quote.transcript)}, '
+        f'"title": {_json_or_null(quote.speaker_title)}, '
+        f'"transcript": {text(quote.transcript if config.attribution != "role" else transcript_id(quote.transcript))}, '
         f'"line": {int(quote.line)}, "timestamp": {_json_or_null(quote.timestamp)}, '
         f'"added_in": {f"""{{"commit": {text(added[0])}, "date": {text(added[1])}}}""" if added else "null"}}}')
 
