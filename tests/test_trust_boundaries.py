@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import unicodedata
 from html.parser import HTMLParser
 
@@ -508,3 +509,54 @@ def test_other_attributions_keep_the_transcript_path(repo, tmp_path):
     out = tmp_path / "site"
     assert repo.run("build", "--out", str(out)).exit_code == 0
     assert {q["transcript"] for q in json.loads((out / "quotes.json").read_text())["quotes"]} == {"transcripts/2026/globex.md"}
+
+
+# 40. Links: only files under content/ are content; content/, its folders and themes/ are never links out.
+@pytest.mark.parametrize("target", ["../../.git/config", "../../.env", "../../README.md", "../.hidden/notes.md"])
+def test_a_link_to_a_file_that_is_not_content_is_an_error_at_its_path(repo, tmp_path, target):
+    repo.write("persona-site.toml", "publish_transcripts = true\n")
+    repo.transcript("a.md", GOOD)
+    repo.write(".env", "TOKEN=s3cret-token\n")
+    repo.write("README.md", "TOKEN=s3cret-token\n")
+    repo.write("content/.hidden/notes.md", "TOKEN=s3cret-token\n")
+    repo.commit_all()
+    repo.git("config", "http.extraheader", "AUTHORIZATION: bearer s3cret-token")
+    (repo.root / "content/transcripts/notes.md").symlink_to(target)
+    for command in (("check",), ("build", "--out", str(tmp_path / "site"))):
+        result = repo.run(*command)
+        assert result.exit_code == 1
+        assert "content/transcripts/notes.md: error: this is a link to a file that is not content" in result.stderr
+    assert not (tmp_path / "site").exists()
+
+
+@pytest.mark.parametrize("folder", ["content", "content/transcripts", "content/personas", "themes"])
+def test_a_content_or_theme_folder_linking_out_of_the_repository_is_refused(repo, tmp_path, folder):
+    repo.transcript("a.md", GOOD)
+    outside = tmp_path / "outside"
+    shutil.copytree(repo.root / folder if folder != "themes" else repo.root / "content", outside)
+    (outside / "leak.md").write_text("---\ntitle: Secret\n---\nTOKEN=s3cret-token\n")
+    if folder == "themes":
+        (outside / "default/templates").mkdir(parents=True)
+        (outside / "default/templates/404.html").write_text("s3cret-token")
+        repo.write("persona-site.toml", 'theme = "default"\n')
+    else:
+        shutil.rmtree(repo.root / folder)
+    (repo.root / folder).symlink_to(outside)
+    result = repo.run("build", "--out", str(tmp_path / "site"))
+    assert result.exit_code == 1
+    assert f"{folder}: error: this is a link to something outside the repository" in result.stderr
+    assert not (tmp_path / "site").exists()
+
+
+def test_with_rev_the_theme_is_checked_for_links_out_as_without(repo, tmp_path):
+    repo.transcript("a.md", GOOD)
+    repo.write("persona-site.toml", 'theme = "mine"\n')
+    (tmp_path / "key").write_text("-----BEGIN OPENSSH PRIVATE KEY----- s3cret-token")
+    repo.write("themes/mine/templates/.keep", "")
+    (repo.root / "themes/mine/templates/404.html").symlink_to(tmp_path / "key")
+    repo.commit_all()
+    out = tmp_path / "site"
+    result = repo.run("build", "--rev", "HEAD", "--out", str(out))
+    assert result.exit_code == 1
+    assert "themes/mine/templates/404.html: error: this is a link to something outside the repository" in result.stderr
+    assert not out.exists()
