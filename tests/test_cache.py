@@ -20,7 +20,7 @@ from conftest import build_with, cold_build, site_files
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from persona_site.incremental import PersistentEngine, cache, uptodate
+from persona_site.incremental import PersistentEngine, cache, signing, uptodate
 from persona_site.incremental.pool import POOL_MIN_FILES
 from persona_site.model import Parsed
 from persona_site.output import write_site
@@ -106,13 +106,24 @@ def test_new_commit_updates_dates_and_provenance(cached, monkeypatch, tmp_path):
     assert '"date": "2026-11-20"' in (cached.root / "site/quotes.json").read_text()
 
 
+def unsealed(path: Path) -> dict:
+    """A cache file's state, as this user's key sealed it."""
+    return pickle.loads(signing.opened(path.read_bytes()))
+
+
+def sealed(path: Path, state: dict) -> None:
+    """Write a cache file as this user's key seals it (a hand edit the seal cannot tell from the build's)."""
+    data = pickle.dumps(state)
+    path.write_bytes(signing.seal_of(data) + data)
+
+
 def poison(folder: Path, version: str | None = None) -> None:
     """Every cached transcript replaced by nothing: trusted, this cache would drop every quote."""
     for path in folder.glob("transcripts-*.pickle"):
-        state = pickle.loads(path.read_bytes())
+        state = unsealed(path)
         state["transcripts"] = {key: Parsed((None, (), ())) for key in state["transcripts"]}
         state["version"] = version or state["version"]
-        path.write_bytes(pickle.dumps(state))
+        sealed(path, state)
     (folder / uptodate.STAMP).unlink(missing_ok=True)  # else the build is skipped as up to date
 
 
@@ -121,8 +132,7 @@ def test_cache_from_another_version_is_ignored(cached, monkeypatch, tmp_path, wh
     folder = cached.root / cache.DEFAULT_FOLDER
     poison(folder, "0.0.0/0" if where != cache.FILE else None)
     if where == cache.FILE:
-        state = pickle.loads((folder / cache.FILE).read_bytes())
-        (folder / cache.FILE).write_bytes(pickle.dumps({**state, "version": "0.0.0/0"}))
+        sealed(folder / cache.FILE, {**unsealed(folder / cache.FILE), "version": "0.0.0/0"})
     assert_same_as_cold(cached, monkeypatch, tmp_path)
     assert "A fine quote." in (cached.root / "site/quotes.json").read_text()
 
@@ -131,9 +141,9 @@ def test_entries_of_another_shape_in_a_current_cache_are_ignored(cached, monkeyp
     """A cache file of this version whose entries are not what this version writes (a bug, a hand edit)."""
     folder = cached.root / cache.DEFAULT_FOLDER
     for path in folder.glob("transcripts-*.pickle"):
-        state = pickle.loads(path.read_bytes())
+        state = unsealed(path)
         state["transcripts"] = {key: (None, [], ()) for key in state["transcripts"]}
-        path.write_bytes(pickle.dumps(state))
+        sealed(path, state)
     (folder / uptodate.STAMP).unlink(missing_ok=True)
     assert_same_as_cold(cached, monkeypatch, tmp_path)
     assert "A fine quote." in (cached.root / "site/quotes.json").read_text()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import signal
 import subprocess
@@ -220,7 +221,8 @@ class Audit(HTMLParser):
                 scheme = "".join(value.split()).lower()
                 if scheme.startswith(("javascript:", "vbscript:", "data:")):
                     self.problems.append(f"{tag} {name}={value}")
-        if tag == "script" and not (dict(attrs).get("src") or "").startswith("/assets/"):
+        if tag == "script" and not re.match(r"(https?://[^/?#]+)?/([^?#]*/)?assets/[\w.-]+\.js(\?|$)",
+                                            dict(attrs).get("src") or ""):  # the theme's script, under base_url
             self.problems.append("inline script")
 
 
@@ -398,25 +400,37 @@ markdownish = st.lists(st.sampled_from(["[", "]", "{.pain}", "{#x .pain}", "**",
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], deadline=None)
-@given(body=markdownish, value=texts, quote=texts)
-def test_any_text_builds_or_reports_never_raises(tmp_path_factory, body, value, quote):
+@given(body=markdownish, value=texts, quote=texts, meta=texts, setting=texts,
+       key=st.sampled_from(["base_url", "timezone", "theme", "attribution", "stale_after", "fail_on_stale"]))
+def test_any_text_builds_or_reports_never_raises(tmp_path_factory, body, value, quote, meta, setting, key):
+    """Any text in a body, a quote, any front matter value (a transcript's and a persona's, known keys and others)
+    and any persona-site.toml value (issue 21): diagnostics or a site, never an exception, no script in any output."""
     from conftest import PERSONAS, write
     root = tmp_path_factory.mktemp("prop")
     for slug, text in PERSONAS.items():
         write(root, f"content/personas/{slug}.md", text)
-    yaml_value = json.dumps(value)  # a JSON string is a YAML string
+    yaml_value, yaml_meta = json.dumps(value), json.dumps(meta)  # a JSON string is a YAML string
+    write(root, "content/personas/cfo.md", f"---\ntitle: {yaml_meta}\nsummary: {yaml_value}\n"
+                                           f"reports_to: {yaml_meta}\ntools: [{yaml_value}]\n---\n{meta}\n")
     (root / "content/transcripts").mkdir(parents=True)
     (root / "content/transcripts/x.md").write_text(
-        f"---\ntitle: {yaml_value}\ndate: 2026-10-01\ncompany: {yaml_value}\nparticipants:\n"
-        f"  Dana Whitfield: head-of-revops\n---\n**Dana Whitfield:** [{quote}]{{.pain}} {body}\n", encoding="utf-8")
-    (root / "persona-site.toml").write_text("publish_transcripts = true\n")
+        f"---\ntitle: {yaml_value}\ndate: 2026-10-01\ncompany: {yaml_value}\nrecording: {yaml_meta}\n"
+        f"notes: {yaml_meta}\nparticipants:\n  Dana Whitfield: head-of-revops\n"
+        f"  Priya Raman: {{role: cfo, title: {yaml_meta}}}\n---\n**Dana Whitfield:** [{quote}]{{.pain}} {body}\n\n"
+        f"**Priya Raman:** [{meta}]{{.criteria}}\n", encoding="utf-8")
+    toml_value = json.dumps(setting, ensure_ascii=False)  # a TOML basic string, or an error the build reports
+    (root / "persona-site.toml").write_text(f"publish_transcripts = true\ntitle = {toml_value}\n{key} = {toml_value}\n"
+                                            f"[tags]\npain = {toml_value}\ncriteria = \"Criteria\"\n", encoding="utf-8")
     result = build_with(root)
     if result.ok:
         for name, data in result.outputs.items():
+            data = data() if callable(data) else data
             if name.endswith(".html"):
                 audit = Audit()
                 audit.feed(data.decode())
                 assert audit.problems == [], name
+            else:
+                assert b"<script" not in data.lower(), name  # JSON escapes '<'; feeds escape markup
 
 
 # 25. Dependencies past every known CVE.

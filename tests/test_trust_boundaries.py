@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import unicodedata
 from html.parser import HTMLParser
 
@@ -374,3 +375,188 @@ def test_an_error_outside_the_build_is_shown_and_the_next_save_keeps_the_edit(tm
         running.wait_for_text("quotes.json", "The second edit.")
         assert "The first edit." in running.get("quotes.json").text
         wait_until(lambda: not running.preview.site.current.errors, what="the overlay to go")
+
+
+# 37. The cache cannot run code: every file in it is sealed with a key kept outside the repository.
+class _Payload:
+    """Unpickled, it makes the file `marker`: what a pickle committed to .persona-cache/ could do."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return open, (self.marker, "w")
+
+
+def _poison(folder, marker) -> list[str]:
+    """Every cache file in `folder` replaced by a pickle that runs code (Jinja's compiled templates: the same
+    pickle after Jinja's magic, where Jinja unpickles a checksum); their names, relative to folder."""
+    import pickle
+
+    from jinja2.bccache import bc_magic
+
+    evil = pickle.dumps(_Payload(str(marker)))
+    poisoned = []
+    for path in folder.rglob("*"):
+        if path.is_file() and path.name not in (".gitignore", "last-build.json"):
+            path.write_bytes(bc_magic + evil if path.parent.name == "templates" else evil)
+            poisoned.append(path.relative_to(folder).as_posix())
+    (folder / "last-build.json").unlink(missing_ok=True)
+    return poisoned
+
+
+def test_a_pickle_committed_to_the_cache_never_runs_in_check_build_or_serve(repo, tmp_path, monkeypatch):
+    from persona_site.build import BuildOptions
+    from persona_site.serve import preview_builder
+
+    monkeypatch.delenv("PERSONA_SITE_CACHE_KEY", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "someone-else"))  # who wrote the cache (another machine)
+    repo.write("persona-site.toml", "publish_transcripts = true\n")
+    repo.transcript("a.md", GOOD)
+    repo.commit_all()
+    assert repo.run("build", "--out", str(tmp_path / "first")).exit_code == 0
+    marker = tmp_path / "code-ran"
+    poisoned = _poison(repo.root / ".persona-cache", marker)
+    assert {"build.pickle", "work-tree.pickle"} <= set(poisoned) and any(p.startswith("templates/") for p in poisoned)
+    repo.git("add", "-f", ".persona-cache")  # committed: a fresh clone has it
+    repo.git("commit", "-qm", "cache")
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "me"))  # this user's key: not the one the files claim
+    assert repo.run("check").exit_code == 0
+    result = repo.run("build", "--out", str(tmp_path / "site"))
+    assert result.exit_code == 0, result.output
+    rebuild, _save = preview_builder(repo.root)
+    assert rebuild(None, BuildOptions()).ok
+    _poison(repo.root / ".persona-cache", marker)  # poisoned again, now that this user has written the cache
+    assert repo.run("build", "--out", str(tmp_path / "again")).exit_code == 0
+    assert not marker.exists()
+    assert site_files(tmp_path / "site") == site_files(tmp_path / "again")  # built from the content, as before
+    assert [q["text"] for q in json.loads((tmp_path / "site" / "quotes.json").read_text())["quotes"]] == [
+        "A fine quote.", "Another."]
+
+
+def test_the_cache_key_is_made_outside_the_repository_for_its_owner_only(repo, tmp_path, monkeypatch):
+    monkeypatch.delenv("PERSONA_SITE_CACHE_KEY", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache-home"))
+    repo.transcript("a.md", GOOD)
+    assert repo.run("build", "--out", str(tmp_path / "site")).exit_code == 0
+    key = tmp_path / "cache-home" / "persona-site" / "key"
+    assert key.stat().st_mode & 0o777 == 0o600 and len(key.read_bytes()) >= 32
+    assert not [p for p in repo.root.rglob("*key*")]
+    from persona_site.incremental import PersistentEngine
+
+    assert len(PersistentEngine(repo.root).store.entries) == 1  # the sealed cache is read back
+
+
+# 38. One paragraph with many quotes is extracted in linear time: each span's line is counted on from the last one.
+class _Counted(str):
+    """A paragraph that tallies the characters its str.count calls scan: the work of counting lines."""
+
+    scanned = 0
+
+    def count(self, sub, start=0, end=None):
+        end = len(self) if end is None else end
+        _Counted.scanned += max(0, end - start)
+        return super().count(sub, start, end)
+
+
+@pytest.mark.parametrize("between", ["\n", " `c` \n", " "])
+def test_the_lines_of_many_quotes_in_one_paragraph_are_counted_in_linear_work(between):
+    from persona_site.quotes_fast import simple_spans
+
+    paragraph = _Counted("**Dana Whitfield:** " + between.join(f"[Words {i}.]{{.pain}}" for i in range(3000)))
+    _Counted.scanned = 0
+    spans = simple_spans(paragraph)
+    assert [line for line, *_ in spans] == [i * between.count("\n") for i in range(3000)]
+    assert _Counted.scanned <= 2 * len(paragraph)  # was the sum of every span's offset: 1,500 times the paragraph
+
+
+@pytest.mark.parametrize("tail", ["", "\n\n# A heading: markdown-it's walk\n", "\n\n*a* `b`\n"])
+def test_a_paragraph_of_many_quotes_gives_each_its_line_on_every_path(tail):
+    from test_fastpath import assert_same, both
+
+    body = "**Dana Whitfield:** " + "\n".join(f"[Words {i}.]{{.pain}} `c{i % 5}` `` d ``" for i in range(400)) + tail
+    fast, slow = both(body)
+    assert [q.line for q in slow.quotes] == [8 + i for i in range(400)]  # line_offset 7: the body's first line is 8
+    assert_same(body)
+
+
+# 39. attribution = "role" withholds the company: no transcript path (named after the company) in any output.
+def test_role_attribution_publishes_no_transcript_path_that_names_the_company(repo, tmp_path):
+    repo.write("persona-site.toml", 'attribution = "role"\npublish_transcripts = true\n')
+    repo.transcript("2026/2026-10-14-globex-discovery.md", GOOD)
+    out = tmp_path / "site"
+    result = repo.run("build", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert ('persona-site.toml:2: warning: transcripts are not published with attribution = "role": a transcript\'s '
+            "file name, title and words can name the company it withholds") in result.stderr
+    leaks = [p.relative_to(out).as_posix() for p in out.rglob("*") if "globex" in p.as_posix().lower()
+             or p.is_file() and b"globex" in p.read_bytes().lower()]
+    assert leaks == []
+    for fmt in ("json", "csv", "text"):
+        shown = repo.run("quotes", "--format", fmt)
+        assert shown.exit_code == 0 and "A fine quote." in shown.stdout
+        assert "globex" not in shown.stdout.lower() or fmt == "text"  # text: for the author, who has the files
+    quotes = json.loads((out / "quotes.json").read_text())["quotes"]
+    ids = {q["transcript"] for q in quotes}
+    assert len(ids) == 1 and ids.pop().startswith("t-")  # one opaque id, the same for both quotes
+    assert json.loads(repo.run("quotes", "--format", "json").stdout)["quotes"] == quotes  # stable from build to build
+
+
+def test_other_attributions_keep_the_transcript_path(repo, tmp_path):
+    repo.write("persona-site.toml", 'attribution = "role-company"\n')
+    repo.transcript("2026/globex.md", GOOD)
+    out = tmp_path / "site"
+    assert repo.run("build", "--out", str(out)).exit_code == 0
+    assert {q["transcript"] for q in json.loads((out / "quotes.json").read_text())["quotes"]} == {"transcripts/2026/globex.md"}
+
+
+# 40. Links: only files under content/ are content; content/, its folders and themes/ are never links out.
+@pytest.mark.parametrize("target", ["../../.git/config", "../../.env", "../../README.md", "../.hidden/notes.md"])
+def test_a_link_to_a_file_that_is_not_content_is_an_error_at_its_path(repo, tmp_path, target):
+    repo.write("persona-site.toml", "publish_transcripts = true\n")
+    repo.transcript("a.md", GOOD)
+    repo.write(".env", "TOKEN=s3cret-token\n")
+    repo.write("README.md", "TOKEN=s3cret-token\n")
+    repo.write("content/.hidden/notes.md", "TOKEN=s3cret-token\n")
+    repo.commit_all()
+    repo.git("config", "http.extraheader", "AUTHORIZATION: bearer s3cret-token")
+    (repo.root / "content/transcripts/notes.md").symlink_to(target)
+    for command in (("check",), ("build", "--out", str(tmp_path / "site"))):
+        result = repo.run(*command)
+        assert result.exit_code == 1
+        assert "content/transcripts/notes.md: error: this is a link to a file that is not content" in result.stderr
+    assert not (tmp_path / "site").exists()
+
+
+@pytest.mark.parametrize("folder", ["content", "content/transcripts", "content/personas", "themes"])
+def test_a_content_or_theme_folder_linking_out_of_the_repository_is_refused(repo, tmp_path, folder):
+    repo.transcript("a.md", GOOD)
+    outside = tmp_path / "outside"
+    shutil.copytree(repo.root / folder if folder != "themes" else repo.root / "content", outside)
+    (outside / "leak.md").write_text("---\ntitle: Secret\n---\nTOKEN=s3cret-token\n")
+    if folder == "themes":
+        (outside / "default/templates").mkdir(parents=True)
+        (outside / "default/templates/404.html").write_text("s3cret-token")
+        repo.write("persona-site.toml", 'theme = "default"\n')
+    else:
+        shutil.rmtree(repo.root / folder)
+    (repo.root / folder).symlink_to(outside)
+    result = repo.run("build", "--out", str(tmp_path / "site"))
+    assert result.exit_code == 1
+    assert f"{folder}: error: this is a link to something outside the repository" in result.stderr
+    assert not (tmp_path / "site").exists()
+
+
+def test_with_rev_the_theme_is_checked_for_links_out_as_without(repo, tmp_path):
+    repo.transcript("a.md", GOOD)
+    repo.write("persona-site.toml", 'theme = "mine"\n')
+    (tmp_path / "key").write_text("-----BEGIN OPENSSH PRIVATE KEY----- s3cret-token")
+    repo.write("themes/mine/templates/.keep", "")
+    (repo.root / "themes/mine/templates/404.html").symlink_to(tmp_path / "key")
+    repo.commit_all()
+    out = tmp_path / "site"
+    result = repo.run("build", "--rev", "HEAD", "--out", str(out))
+    assert result.exit_code == 1
+    assert "themes/mine/templates/404.html: error: this is a link to something outside the repository" in result.stderr
+    assert not out.exists()

@@ -95,7 +95,7 @@ def build_site(source: Path, options: BuildOptions, engine: Engine) -> BuildResu
     history = engine.history(made_from.get("full"))
     now = build_time(config, options.minute_clock)
     theme = Theme.for_site(source, config.theme)
-    problems += theme_problems(source, theme, files, problems, check_templates=not options.render)
+    problems += theme_problems(source, theme, problems, check_templates=not options.render)
     ctx = RenderContext(config, now, {p.slug: p for p in personas}, live_reload=options.live_reload,
                         build_info=made_from)
     rendering = (theme, ctx) if options.render and not _errors(problems) else None
@@ -163,12 +163,11 @@ def provenance(source: Path, files: ContentFiles) -> dict:
             "dirty_paths": dirty, "json": {"commit": head["commit"]}}
 
 
-def theme_problems(source: Path, theme: Theme, files: ContentFiles, problems: list[Diagnostic],
-                   check_templates: bool) -> list[Diagnostic]:
-    """Links out of the theme (before a template is read: SECURITY.md, item 9); with `check_templates` (check),
-    what a build would find compiling the site's own templates."""
-    found = theme_links(source) if files.revision is None else []
-    if check_templates and not any(d.is_error for d in [*problems, *found] if d.path.startswith("themes/")):
+def theme_problems(source: Path, theme: Theme, problems: list[Diagnostic], check_templates: bool) -> list[Diagnostic]:
+    """Links out of the theme (before a template is read: SECURITY.md, items 9 and 40), with or without --rev; with
+    `check_templates` (check), what a build would find compiling the site's own templates."""
+    found = theme_links(source)  # with --rev too: the theme is read from the work tree (issue 21, item 4)
+    if check_templates and not any(d.is_error for d in [*problems, *found] if d.path.startswith("themes")):
         found += template_problems(theme)
     return found
 

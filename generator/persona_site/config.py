@@ -135,7 +135,7 @@ def read_config(text: str, path: str = CONFIG_NAME) -> tuple[Config, list[Diagno
 
 
 def _validate(values: dict[str, object], text: str, path: str) -> list[tuple[str, Diagnostic]]:
-    """The errors in the values (each a key's, whose value is then not used), given only keys of the right type."""
+    """The problems with the values (each a key's, whose value is then not used), given only keys of the right type."""
     values = {key: value for key, value in values.items() if value is not None}
     problems = []
     for key in ("quotes_per_role", "stale_after_days"):
@@ -144,6 +144,11 @@ def _validate(values: dict[str, object], text: str, path: str) -> list[tuple[str
     if values.get("attribution", "role") not in ATTRIBUTIONS:
         choices = ", ".join(f"'{a}'" for a in ATTRIBUTIONS)
         problems.append(("attribution", error(path, line_of(text, "attribution"), f"'attribution' must be one of {choices}")))
+    if values.get("attribution") == "role" and values.get("publish_transcripts"):  # issue 21, item 7
+        problems.append(("publish_transcripts", warning(
+            path, line_of(text, "publish_transcripts"), "transcripts are not published with attribution = \"role\": "
+            "a transcript's file name, title and words can name the company it withholds; set publish_transcripts = "
+            "false, or attribution = \"role-company\"")))
     if "timezone" in values:
         try:
             zoneinfo.ZoneInfo(values["timezone"])  # type: ignore[arg-type]

@@ -15,6 +15,8 @@ from .basics import Diagnostic, error, loaded_in_c
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # SECURITY.md, item 10: bounded time and memory per file
 LINK_OUT = "this is a link to something outside the repository: copy it in instead"
+LINK_NOT_CONTENT = ("this is a link to a file that is not content (outside content/, or hidden, as .git/ and "
+                    "dot-files are): only files under content/ are read; copy it in instead")
 LINK_LOOP = "this link leads back to itself (a loop of links, or a folder inside itself): delete it or point it at a file"
 PERSONAS = "content/personas"
 TRANSCRIPTS = "content/transcripts"
@@ -73,7 +75,11 @@ def _markdown_files(source: Path, folder: str, recursive: bool, problems: list[D
     base = source / folder
     if not base.is_dir():
         return []
-    root = None
+    linked = _linked_out(source, ("content", folder))
+    if linked is not None:
+        problems.append(error(linked, 0, LINK_OUT))
+        return []
+    root = content_root = None
     found: list[tuple[str, os.DirEntry]] = []
     pending = [(os.fspath(base), folder)]
     while pending:
@@ -89,12 +95,16 @@ def _markdown_files(source: Path, folder: str, recursive: bool, problems: list[D
                 rel = f"{rel_dir}/{name}"
                 if entry.is_symlink():
                     root = root or source.resolve()
+                    content_root = content_root or (source / "content").resolve()
                     target = _resolved(entry.path)
                     if target is None or (recursive and Path(directory).resolve().is_relative_to(target)):
                         problems.append(error(rel, 0, LINK_LOOP))  # a loop of links, or a folder inside itself
                         continue
                     if not target.is_relative_to(root):
                         problems.append(error(rel, 0, LINK_OUT))
+                        continue
+                    if not target.is_relative_to(content_root) or _is_hidden(target.relative_to(content_root)):
+                        problems.append(error(rel, 0, LINK_NOT_CONTENT))  # .git/config, .env: issue 21, item 2
                         continue
                     if links is not None:
                         links.append(rel)
@@ -105,6 +115,17 @@ def _markdown_files(source: Path, folder: str, recursive: bool, problems: list[D
                     found.append((rel, entry))
     found.sort()  # by path: no two are the same, so entries are never compared
     return found
+
+
+def _linked_out(source: Path, folders: tuple[str, ...]) -> str | None:
+    """The first of these folders that is a link leading out of the repository (content/ as a link to a folder
+    elsewhere publishes that folder: issue 21, item 3), or None."""
+    root = source.resolve()
+    for folder in folders:
+        target = _resolved(os.fspath(source / folder))
+        if os.path.islink(source / folder) and (target is None or not target.is_relative_to(root)):
+            return folder
+    return None
 
 
 def _resolved(path: str) -> Path | None:

@@ -10,6 +10,7 @@ read by attribute; change one with `_replace`.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import pickle
 from collections.abc import KeysView
 from dataclasses import dataclass, field
@@ -211,6 +212,13 @@ def transcript_url_path(doc_path: str) -> str:
     return f"{folder}/{stem}/" if folder else f"{stem}/"
 
 
+def transcript_id(doc_path: str) -> str:
+    """What a published quote names its transcript by when companies are withheld (attribution = "role"): imported
+    files are named after the company, so a short hash of the path, stable while the file keeps its name (issue 21,
+    item 7)."""
+    return "t-" + hashlib.sha256(f"persona-site transcript\0{doc_path}".encode("utf-8", "surrogateescape")).hexdigest()[:12]
+
+
 def freeze(transcript: Transcript) -> bytes:
     """A transcript as the cache keeps it and a worker sends it: its fields as plain tuples, pickled.
 
@@ -234,7 +242,9 @@ def freeze(transcript: Transcript) -> bytes:
 
 
 def thaw(frozen: bytes) -> Transcript:
-    """The transcript `freeze` gave."""
+    """The transcript `freeze` gave. `frozen` is never from outside: it was made by `freeze` in this process or a
+    worker it forked, or loaded from the cache only after the cache's seal was checked (incremental/signing.py), as
+    unpickling runs code."""
     found = pickle.loads(frozen)
     if type(found) is Transcript:
         return found

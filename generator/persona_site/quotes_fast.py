@@ -222,9 +222,11 @@ def simple_spans(content: str) -> list[tuple[int, str, list[str], str | None]] |
     spans = _spans_of(content, code)
     if spans is None:
         return None
-    rest = content
-    for start, end in reversed(code):
-        rest = rest[:start] + " " + rest[end:]
+    kept, last = [], 0
+    for start, end in code:
+        kept.append(content[last:start])
+        last = end
+    rest = " ".join([*kept, content[last:]])
     rest = _ANY_TIMESTAMP.sub("", _SIMPLE_LINK.sub("", _SIMPLE_SPAN.sub("", rest)))
     if any(c in rest for c in "[]{"):
         return None
@@ -241,15 +243,20 @@ _ONLY_SPANS_AND_TIMESTAMPS = re.compile(
 
 def _spans_of(content: str, code: list[tuple[int, int]]) -> list[tuple[int, str, list[str], str | None]] | None:
     """simple_spans' answer from the spans _SIMPLE_SPAN finds; None when one overlaps code or has odd attributes."""
-    spans = []
+    spans, line, counted = [], 0, 0  # lines counted on from the last span, not from the start (issue 21, item 13)
+    code_at = 0  # the first code span that does not end before this span (both in order: linear)
     for match in _SIMPLE_SPAN.finditer(content):
-        if code and any(start < match.end() and match.start() < end for start, end in code):
+        while code_at < len(code) and code[code_at][1] <= match.start():
+            code_at += 1
+        if code_at < len(code) and code[code_at][0] < match.end():
             return None
         attrs = _span_attrs(match.group(2))
         if attrs is None:
             return None
         if attrs[0]:
-            spans.append((content.count("\n", 0, match.start()), match.group(1), *attrs))
+            line += content.count("\n", counted, match.start())
+            counted = match.start()
+            spans.append((line, match.group(1), *attrs))
     return spans
 
 
@@ -267,10 +274,16 @@ def _span_attrs(written: str) -> tuple[list[str], str | None] | None:
 
 def _code_spans(content: str) -> list[tuple[int, int]]:
     runs = [(m.start(), m.end()) for m in _BACKTICKS.finditer(content)]
+    following: dict[int, int] = {}  # run -> the next run of the same length: no scan ahead for each (linear)
+    last_of_length: dict[int, int] = {}
+    for index, (start, end) in enumerate(runs):
+        if end - start in last_of_length:
+            following[last_of_length[end - start]] = index
+        last_of_length[end - start] = index
     spans, index = [], 0
     while index < len(runs):
         start, end = runs[index]
-        closer = next((j for j in range(index + 1, len(runs)) if runs[j][1] - runs[j][0] == end - start), None)
+        closer = following.get(index)
         if closer is None:
             index += 1
             continue
@@ -511,13 +524,15 @@ def _clean_spans(text: str, paragraphs: list[str], odd: set[int], speakers: dict
         turn = _turn_before(text, start - 2, speakers, by_name)
         line += text.count("\n", counted, start)
         counted = start
-        found = []
-        for match in _SIMPLE_SPAN.finditer(paragraphs[index]):
+        found, paragraph, in_paragraph, counted_in = [], paragraphs[index], 0, 0
+        for match in _SIMPLE_SPAN.finditer(paragraph):
             attrs = _span_attrs(match[2])
             if attrs is None or not _clean_quote(match[1], attrs[0], turn, tags):
                 odd.add(index)
                 break
-            found.append((index, match[1], *attrs, turn, line + paragraphs[index].count("\n", 0, match.start())))
+            in_paragraph += paragraph.count("\n", counted_in, match.start())  # from the last span: linear
+            counted_in = match.start()
+            found.append((index, match[1], *attrs, turn, line + in_paragraph))
         else:
             spans += found
     return spans

@@ -13,7 +13,6 @@ import urllib.parse
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import NamedTuple
 
 import jinja2
@@ -22,7 +21,7 @@ from . import pages_archive, phrases, trend
 from .archive import Archive
 from .basics import Diagnostic, error
 from .config import Config
-from .model import Persona, Quote, QuoteRef, Site, Transcript, transcript_url_path
+from .model import Persona, Quote, QuoteRef, Site, Transcript, transcript_id, transcript_url_path
 from .querydata import QueryShard, query_data, shard
 from .theme import BUILTIN_THEME, Theme
 
@@ -59,17 +58,10 @@ class RenderContext:
         return self.config.base_url + path.lstrip("/")
 
 
-def make_environment(theme: Theme, compiled: Path | None = None) -> jinja2.Environment:
-    """The theme's templates; `compiled` keeps them compiled between runs (Jinja's bytecode cache, keyed by
-    each template's source: compiling took half of a small rebuild)."""
+def make_environment(theme: Theme, bytecode: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
+    """The theme's templates; `bytecode` keeps them compiled between runs (compiling took half of a small rebuild;
+    the engine's is sealed: incremental/bytecode.py)."""
     loader = jinja2.FileSystemLoader([str(folder / "templates") for folder in theme.folders])
-    bytecode = None
-    if compiled is not None:
-        try:
-            compiled.mkdir(parents=True, exist_ok=True)
-            bytecode = jinja2.FileSystemBytecodeCache(str(compiled))
-        except OSError:
-            pass  # a cache we cannot write is no cache
     # autoescape=True for every template whatever its extension: feeds too (SECURITY.md, item 13).
     env = jinja2.Environment(loader=loader, autoescape=True, bytecode_cache=bytecode,
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
@@ -118,7 +110,7 @@ def quote_json(quote: Quote, config: Config) -> dict:
         "company": None if config.attribution == "role" else quote.company,
         "speaker": quote.speaker if config.attribution == "name" else None,
         "title": quote.speaker_title,
-        "transcript": quote.transcript,
+        "transcript": quote.transcript if config.attribution != "role" else transcript_id(quote.transcript),
         "line": quote.line,
         "timestamp": quote.timestamp,
         "added_in": {"commit": quote.added_in[0], "date": quote.added_in[1]} if quote.added_in else None,
@@ -136,7 +128,8 @@ def encode_quote(quote: Quote, config: Config, date: str | None = None) -> str:
         f'"date": {date or text(date_text(quote))}, '
         f'"company": {"null" if config.attribution == "role" else _json_or_null(quote.company)}, '
         f'"speaker": {text(quote.speaker) if config.attribution == "name" else "null"}, '
-        f'"title": {_json_or_null(quote.speaker_title)}, "transcript": {text(quote.transcript)}, '
+        f'"title": {_json_or_null(quote.speaker_title)}, '
+        f'"transcript": {text(quote.transcript if config.attribution != "role" else transcript_id(quote.transcript))}, '
         f'"line": {int(quote.line)}, "timestamp": {_json_or_null(quote.timestamp)}, '
         f'"added_in": {f"""{{"commit": {text(added[0])}, "date": {text(added[1])}}}""" if added else "null"}}}')
 
@@ -277,9 +270,9 @@ Planned = bytes | Page | LazyPage | Feed | QuotesFile | QueryShard | TranscriptP
 class Renderer:
     """Turns one site into outputs; holds the Jinja environment between builds."""
 
-    def __init__(self, theme: Theme, compiled: Path | None = None) -> None:
+    def __init__(self, theme: Theme, bytecode: jinja2.BytecodeCache | None = None) -> None:
         self.theme = theme
-        self.env = make_environment(theme, compiled)
+        self.env = make_environment(theme, bytecode)
         self._build: tuple[RenderContext | None, dict, dict[str, bytes]] = (None, {}, {})
         """The build last rendered for, what every page of it gets, and the theme's static files then."""
         self._page: tuple[RenderContext | None, jinja2.Template | None] = (None, None)

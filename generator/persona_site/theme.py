@@ -47,8 +47,11 @@ class Theme:
 
 
 def theme_links(source: Path) -> list[Diagnostic]:
-    """A link in a theme that leads outside the repository (SECURITY.md, item 9; content/ is checked as it is read)."""
+    """A link in a theme that leads outside the repository, or themes/ being one (SECURITY.md, items 9 and 40;
+    content/ is checked as it is read). With --rev too: the theme is the work tree's (issue 21, item 4)."""
     root = source.resolve()
+    if os.path.islink(source / "themes") and not (source / "themes").resolve().is_relative_to(root):
+        return [error("themes", 0, LINK_OUT)]  # the folder itself: every file in it is outside (issue 21, item 3)
     problems = []
     for dirpath, dirnames, filenames in os.walk(source / "themes"):
         for name in dirnames + filenames:

@@ -1,8 +1,9 @@
 """The persistent cache: parsed transcripts keyed by content hash, and what git said, per HEAD.
 
 Kept in a git-ignored folder of the content repository (`.persona-cache/`). It is
-an optimisation only: a missing, corrupt, or other-version cache is ignored and
-rebuilt, never trusted. Writes are atomic (temp file + rename), so two builds at
+an optimisation only: a missing, corrupt, other-version or unsealed cache is ignored
+and rebuilt, never trusted; every file is sealed with this user's key and unpickled
+only when its seal is good (signing.py: a pickle committed to the repository never runs). Writes are atomic (temp file + rename), so two builds at
 once each leave a whole file behind, never a torn one.
 """
 
@@ -17,11 +18,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .. import __version__
+from .signing import opened, seal_of
 
-FORMAT = 8  # 3: entries are model.Parsed (pickled transcripts, quote refs), loaded in C; 4: model.freeze; 5: the scan;
+FORMAT = 10  # 3: entries are model.Parsed (pickled transcripts, quote refs), loaded in C; 4: model.freeze; 5: the scan;
 # 6: a transcript with errors keeps its good quotes, and misspelt tag spans are warned about; 7: span attributes
 # other than tags and a q- id, and bidirectional controls, are warned about; quotes are isolated (issue 21);
-# 8: a quote ref holds its company
+# 8: a quote ref holds its company; 9: every file is sealed (signing.py, issue 21, item 1); 10: with
+# attribution = "role" a quote's JSON names its transcript by an opaque id (issue 21, item 7)
 
 
 def dependency_versions() -> str:
@@ -74,10 +77,14 @@ def _shard(folder: Path, number: int) -> Path:
 
 
 def read_state(path: Path, version: str = VERSION) -> dict:
-    """A cache file's state, or {} when it is missing, unreadable or from another version."""
+    """A cache file's state, or {} when it is missing, unreadable, unsealed or from another version. The seal is
+    checked before anything is unpickled."""
     try:
         with open(path, "rb") as handle:
-            state = pickle.load(handle)
+            data = opened(handle.read())
+        if data is None:
+            return {}
+        state = pickle.loads(data)
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError, TypeError,
             IndexError, KeyError, MemoryError):
         return {}
@@ -144,16 +151,21 @@ def ensure_folder(folder: Path) -> None:
 
 
 def write_state(path: Path, state: dict, version: str = VERSION) -> None:
-    """A cache file (read_state's), written atomically; OSError when it cannot be."""
-    write_atomic(path, pickle.dumps({**state, "version": version}, protocol=pickle.HIGHEST_PROTOCOL))
+    """A cache file (read_state's), sealed and written atomically; OSError when it cannot be. Without a key,
+    nothing is written."""
+    data = pickle.dumps({**state, "version": version}, protocol=pickle.HIGHEST_PROTOCOL)
+    seal = seal_of(data)
+    if seal is not None:
+        write_atomic(path, seal, data)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, *parts: bytes) -> None:
     """Write to a temporary file beside path, then rename: readers see the old file or the new, never half."""
     handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as out:
-            out.write(data)
+            for data in parts:
+                out.write(data)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ..reading import ReadInputs
     from ..render import RenderContext, Renderer
     from ..theme import Theme
+    from .bytecode import SealedBytecodeCache
     from .render_memo import RenderMemo
     from .store import TranscriptStore
 
@@ -214,9 +215,19 @@ class PersistentEngine:
         if self._renderer[0] != key:
             from ..render import Renderer
 
-            compiled = self.folder / "templates" if self.folder and self._save else None
-            self._renderer = (key, Renderer(theme, compiled))
+            self._renderer = (key, Renderer(theme, self._bytecode()))
         return self._renderer[1]
+
+    def _bytecode(self) -> SealedBytecodeCache | None:
+        """Compiled templates kept in the cache folder, sealed; None when the cache is not saved or cannot be."""
+        if self.folder is None or not self._save:
+            return None
+        from .bytecode import SealedBytecodeCache  # imports jinja2
+
+        try:
+            return SealedBytecodeCache(self.folder / "templates")
+        except OSError:
+            return None
 
     # --- ending ----------------------------------------------------------------------------------------------
 
