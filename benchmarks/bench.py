@@ -269,7 +269,9 @@ class Serving:
             port = probe.getsockname()[1]
         self.server = server
         self.process = subprocess.Popen(server.command(corpus, port), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, text=True, bufsize=1, env=ENV)
+                                        stderr=subprocess.STDOUT, text=True, bufsize=1, env=ENV,
+                                        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # Ctrl-C works
+        # even when this script was started in the background, which hands its children SIGINT ignored
         self.lines: queue.Queue[tuple[float, str]] = queue.Queue()
         self.tail: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
