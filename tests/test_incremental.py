@@ -121,7 +121,8 @@ def _walk_equals(repo, files) -> None:
 def test_the_file_list_patched_from_the_watchers_paths_equals_a_walk(repo):
     """serve does not walk 10,000 files after a save: it patches the last list with the paths the watcher
     gave, and walks only when those cannot tell (patch_work_tree answers None)."""
-    from persona_site.content import patch_work_tree, read_work_tree
+    from persona_site.content import read_work_tree
+    from persona_site.incremental.worktree import patch_work_tree
 
     for name in ("2025/a.md", "2025/b.md", "2026/c.md"):
         repo.transcript(name, GOOD)
@@ -311,7 +312,8 @@ def test_git_init_while_serving_is_seen_at_the_next_save(repo):
 
 
 def test_hard_links_and_a_folder_named_like_a_transcript_make_serve_walk(repo):
-    from persona_site.content import patch_work_tree, read_work_tree
+    from persona_site.content import read_work_tree
+    from persona_site.incremental.worktree import patch_work_tree
 
     t = repo.root / "content/transcripts"
     repo.transcript("2026/a.md", GOOD)

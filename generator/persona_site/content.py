@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import stat as stat_module
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
@@ -63,7 +62,8 @@ class ContentFiles:
     to it may come under another name."""
 
 
-def _is_hidden(rel: Path) -> bool:
+def is_hidden(rel: Path) -> bool:
+    """Whether a path has a hidden part (a dot-file or dot-folder): never content."""
     return any(part.startswith(".") for part in rel.parts)
 
 
@@ -103,7 +103,7 @@ def _markdown_files(source: Path, folder: str, recursive: bool, problems: list[D
                     if not target.is_relative_to(root):
                         problems.append(error(rel, 0, LINK_OUT))
                         continue
-                    if not target.is_relative_to(content_root) or _is_hidden(target.relative_to(content_root)):
+                    if not target.is_relative_to(content_root) or is_hidden(target.relative_to(content_root)):
                         problems.append(error(rel, 0, LINK_NOT_CONTENT))  # .git/config, .env: issue 21, item 2
                         continue
                     if links is not None:
@@ -199,53 +199,6 @@ def read_work_tree(source: Path, stats: dict[str, Stat] | None = None) -> Conten
                         links=bool(links))
 
 
-def patch_work_tree(source: Path, files: ContentFiles, changed: set[str]) -> ContentFiles | None:
-    """read_work_tree's answer now, from its answer before and the paths changed since (serve's watcher
-    tells them), without walking 10,000 files; None when only a walk can tell: a folder came or went, there
-    are links, a persona or the config changed, or the last walk found a problem.
-
-    Paths are relative to source; a change under themes/ is no change to the content files.
-    """
-    if files.revision is not None or files.diagnostics or files.links \
-            or any(os.path.islink(f"{source}/{folder}") for folder in ("content", TRANSCRIPTS)) \
-            or (not files.is_git and os.path.exists(f"{source}/.git")):  # `git init` while serving
-        return None
-    stats = dict(files.stats)
-    folders = {rel.rpartition("/")[0] for rel in stats} | {TRANSCRIPTS}
-    added = False
-    for rel in changed:
-        if rel.startswith("themes/"):
-            continue
-        if not rel.startswith(TRANSCRIPTS + "/"):
-            return None
-        if _is_hidden(Path(rel)):
-            continue  # the walk skips hidden names, and all under a hidden folder
-        try:
-            info = os.lstat(f"{source}/{rel}")
-        except FileNotFoundError:
-            info = None
-        except OSError:
-            return None
-        if info is None and (rel in folders or any(folder.startswith(rel + "/") for folder in folders)):
-            return None  # a folder gone (one named *.md too): the files in it with it
-        if not rel.endswith(".md"):  # a file the walk skips (an editor's temporary copy), unless a folder
-            if info is not None and not stat_module.S_ISREG(info.st_mode):
-                return None
-            continue
-        if rel.rpartition("/")[0] not in folders:
-            return None
-        if info is None:
-            stats.pop(rel, None)
-            continue
-        if not stat_module.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES or info.st_nlink > 1:
-            return None  # a link (hard ones too), a folder named *.md, a file over the limit: the walk decides
-        added = added or rel not in stats
-        stats[rel] = stat_of(info)
-    if added:
-        stats = dict(sorted(stats.items()))
-    return replace(files, transcripts=dict.fromkeys(stats), stats=stats)
-
-
 def read_revision(source: Path, rev: str) -> ContentFiles:
     """Every file the build needs as it is at a git revision; the work tree is never touched.
 
@@ -256,7 +209,7 @@ def read_revision(source: Path, rev: str) -> ContentFiles:
     sha = gitmeta.resolve(source, rev)
     files, oversized = gitmeta.read_tree(source, sha, (CONFIG_NAME, PERSONAS, TRANSCRIPTS), MAX_FILE_BYTES)
     problems = [too_large(rel, size) for rel, size in oversized.items()]
-    markdown = {rel: data for rel, data in files.items() if rel.endswith(".md") and not _is_hidden(Path(rel))}
+    markdown = {rel: data for rel, data in files.items() if rel.endswith(".md") and not is_hidden(Path(rel))}
     personas = {rel: data for rel, data in markdown.items()
                 if rel.startswith(PERSONAS + "/") and rel.count("/") == 2}
     transcripts = {rel: data for rel, data in markdown.items() if rel.startswith(TRANSCRIPTS + "/")}

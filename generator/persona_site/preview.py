@@ -102,7 +102,7 @@ class LiveSite:
         """Build; a good build replaces the snapshot, a bad one only adds its errors to the last good one.
 
         `changed`: the paths (relative to the source) changed since the last build, when the watcher knows
-        them: the content files are then not walked again where those paths tell all (patch_work_tree)."""
+        them: the content files are then not walked again where those paths tell all (worktree.patch_work_tree)."""
         self.builds += 1
         version = f"{self._nonce}-{self.builds}"
         with self._building:

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import gitmeta
-from ..content import ContentFiles, patch_work_tree, read_file, read_revision, read_work_tree
+from ..content import ContentFiles, read_file, read_revision, read_work_tree
 from . import cache, uptodate, worktree
+from .worktree import patch_work_tree
 
 if TYPE_CHECKING:
     from ..archive import Archive

@@ -13,19 +13,21 @@ Whatever git cannot vouch for goes back to the walk: not a repository, a link (o
 one) or a submodule, a file flagged assume-unchanged or skip-worktree, a folder git lists whole (a
 repository inside), a file over the size limit or with hard links, a memo from another source or version.
 The answer is the walk's: the same transcripts, and for each, its stat now or, when its bytes are the same
-as then, its stat then.
+as then, its stat then. serve's watcher takes another short way, patch_work_tree: the last answer with the
+paths it saw change looked at again.
 """
 
 from __future__ import annotations
 
 import os
 import stat as stat_module
+from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
 from .. import __version__, gitmeta
+from ..content import MAX_FILE_BYTES, RACY_NS, TRANSCRIPTS, ContentFiles, Stat, is_hidden, read_work_tree, stat_of
 from .cache import ensure_folder, read_state, write_state
-from ..content import MAX_FILE_BYTES, RACY_NS, TRANSCRIPTS, ContentFiles, Stat, read_work_tree, stat_of
 
 MEMO = "work-tree.pickle"
 VERSION = f"{__version__}/work-tree/2"
@@ -167,3 +169,50 @@ def _save(folder: Path, real: str, view: _View, tracked: bytes, memo: dict | Non
                                     "unsure": frozenset(unsure), "stats": stats}, VERSION)
     except OSError:
         pass
+
+
+def patch_work_tree(source: Path, files: ContentFiles, changed: set[str]) -> ContentFiles | None:
+    """read_work_tree's answer now, from its answer before and the paths changed since (serve's watcher
+    tells them), without walking 10,000 files; None when only a walk can tell: a folder came or went, there
+    are links, a persona or the config changed, or the last walk found a problem.
+
+    Paths are relative to source; a change under themes/ is no change to the content files.
+    """
+    if files.revision is not None or files.diagnostics or files.links \
+            or any(os.path.islink(f"{source}/{folder}") for folder in ("content", TRANSCRIPTS)) \
+            or (not files.is_git and os.path.exists(f"{source}/.git")):  # `git init` while serving
+        return None
+    stats = dict(files.stats)
+    folders = {rel.rpartition("/")[0] for rel in stats} | {TRANSCRIPTS}
+    added = False
+    for rel in changed:
+        if rel.startswith("themes/"):
+            continue
+        if not rel.startswith(TRANSCRIPTS + "/"):
+            return None
+        if is_hidden(Path(rel)):
+            continue  # the walk skips hidden names, and all under a hidden folder
+        try:
+            info = os.lstat(f"{source}/{rel}")
+        except FileNotFoundError:
+            info = None
+        except OSError:
+            return None
+        if info is None and (rel in folders or any(folder.startswith(rel + "/") for folder in folders)):
+            return None  # a folder gone (one named *.md too): the files in it with it
+        if not rel.endswith(".md"):  # a file the walk skips (an editor's temporary copy), unless a folder
+            if info is not None and not stat_module.S_ISREG(info.st_mode):
+                return None
+            continue
+        if rel.rpartition("/")[0] not in folders:
+            return None
+        if info is None:
+            stats.pop(rel, None)
+            continue
+        if not stat_module.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES or info.st_nlink > 1:
+            return None  # a link (hard ones too), a folder named *.md, a file over the limit: the walk decides
+        added = added or rel not in stats
+        stats[rel] = stat_of(info)
+    if added:
+        stats = dict(sorted(stats.items()))
+    return replace(files, transcripts=dict.fromkeys(stats), stats=stats)
