@@ -189,6 +189,20 @@ def test_published_transcripts_have_anchors_and_quotes_link_to_them(built):
     assert f'href="/transcripts/2026/acme/#{quote_id}"' in persona
 
 
+@pytest.mark.parametrize("attribution", ["role-company", "name"])
+def test_a_published_transcript_names_each_speaker_the_same_in_its_turns_and_its_participants(built, attribution):
+    """Issue 19, item 8: Priya Raman's turns say 'VP Sales' (her job title); the participant list opens with the same."""
+    built.write("persona-site.toml", f'attribution = "{attribution}"\npublish_transcripts = true\n')
+    html = (build(built) / "transcripts/2026/acme/index.html").read_text()
+    entries = [re.sub(r"<[^>]+>", "", item) for item in
+               re.findall(r"<li>(.*?)</li>", html.split('class="participants"', 1)[1].split("</ul>", 1)[0], re.S)]
+    body = html.split("<article", 1)[1].split("</article>", 1)[0]
+    labels = [re.sub(r"<[^>]+>", "", label).rstrip(":") for label in re.findall(r"<p>(<strong>[^<]*</strong>|[^<:]{1,40}:)", body)]
+    assert labels and all(any(entry.startswith(label) for entry in entries) for label in labels), (labels, entries)
+    assert any(entry.startswith("Dana Whitfield, Head of Revenue Operations" if attribution == "name"
+                                else "Head of Revenue Operations") for entry in entries)
+
+
 def test_links_to_a_transcript_whose_name_has_spaces_or_accents_are_escaped(built):
     built.transcript("2026/café call #2.md", "**Dana Whitfield:** [Ça coûte trop cher.]{.objection}\n", date="2026-11-01")
     built.write("persona-site.toml", "publish_transcripts = true\n")
