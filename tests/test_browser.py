@@ -28,7 +28,12 @@ def _served(root: Path, config: str = ""):
     repo.write("persona-site.toml", config)
     result = repo.run("build")
     assert result.exit_code == 0, result.output
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root / "site"))
+    yield from serve_folder(root / "site")
+
+
+def serve_folder(folder: Path):
+    """A plain static server over a built site, on a free port: yields its address."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
     handler.log_message = lambda *a: None
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()

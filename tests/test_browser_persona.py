@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import http.server
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
 
 from conftest import Repo
-from test_browser import ARGS, CHROMIUM, ROOT
+from test_browser import CHROMIUM, ROOT, browser, serve_folder  # noqa: F401 (browser: the suite's Chromium, a fixture)
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
 BUILT = dt.datetime(2026, 12, 1, 12, tzinfo=dt.timezone.utc)
@@ -31,22 +28,7 @@ def site_url(tmp_path_factory):
         assert repo.run("build").exit_code == 0
     finally:
         mp.undo()
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root / "site"))
-    handler.log_message = lambda *a: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+    yield from serve_folder(root / "site")
 
 
 def _page(browser, when: dt.datetime = BUILT, **options):
