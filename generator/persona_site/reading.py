@@ -7,7 +7,7 @@ files they read again.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,12 +118,20 @@ def added_commit(path: str, inputs: ReadInputs) -> tuple[str, str] | None:
     return history.added.get(path)
 
 
-def edited_since_added(history: gitmeta.History | None, uncommitted: dict[str, set[str]]) -> list[str]:
-    """The transcripts (paths relative to the source) edited since git added them: their quotes are dated line by
-    line (line_dated)."""
+def edited_since_added(source: Path, parsed: dict[str, Parsed],
+                       inputs: ReadInputs) -> Iterator[tuple[str, str, Parsed, frozenset[str]]]:
+    """The transcripts with quotes edited since git added them, whose quotes are dated line by line (line_dated):
+    (path relative to content/, path relative to the source, what reading gave, its lines not committed yet)."""
+    history = inputs.history
+    edited = [p for p in inputs.dirty if history and p in history.added]
+    uncommitted = gitmeta.uncommitted_lines(source, edited)  # one `git diff` for all of them
     if history is None:
-        return []
-    return sorted(path for path in history.lines.keys() | uncommitted.keys() if path in history.added)
+        return
+    for source_path in sorted(p for p in history.lines.keys() | uncommitted.keys() if p in history.added):
+        path = source_path.removeprefix("content/")
+        found = parsed.get(path)
+        if found is not None and found.quotes:
+            yield path, source_path, found, frozenset(uncommitted.get(source_path, ()))
 
 
 def line_dated(found: Parsed, data: bytes, history: gitmeta.History, source_path: str, uncommitted: set[str],

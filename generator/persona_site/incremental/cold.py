@@ -44,17 +44,9 @@ class ColdEngine:
 
     def _line_dated(self, parsed: dict[str, Parsed], files: ContentFiles, inputs: ReadInputs) -> dict[str, Parsed]:
         """The transcripts edited since git added them, their quotes dated line by line."""
-        history = inputs.history
-        edited = [p for p in inputs.dirty if history and p in history.added]
-        uncommitted = gitmeta.uncommitted_lines(self.source, edited)
-        dated = {}
-        for source_path in edited_since_added(history, uncommitted):
-            found = parsed.get(source_path.removeprefix("content/"))
-            if found is not None and found.quotes:
-                data = files.transcripts.get(source_path) or read_file(self.source, source_path)
-                dated[source_path.removeprefix("content/")] = line_dated(
-                    found, data, history, source_path, uncommitted.get(source_path, set()), inputs.config)
-        return dated
+        return {path: line_dated(found, files.transcripts.get(source_path) or read_file(self.source, source_path),
+                                 inputs.history, source_path, uncommitted, inputs.config)
+                for path, source_path, found, uncommitted in edited_since_added(self.source, parsed, inputs)}
 
     def archive(self, reading: Reading) -> Archive:
         return Archive((ref for found in reading.parsed.values() for ref in found.quotes), reading.transcripts.quote)

@@ -151,25 +151,18 @@ class PersistentEngine:
         where nothing changed (the archive then keeps them)."""
         from ..reading import edited_since_added, line_dated
 
-        history = inputs.history
-        edited = [p for p in inputs.dirty if history and p in history.added]
-        uncommitted = gitmeta.uncommitted_lines(self.source, edited)
-        if history is None:
-            return parsed
-        parsed, dated = dict(parsed), {}  # the store keeps what reading gave: the memo below compares with it
-        for source_path in edited_since_added(history, uncommitted):
-            path = source_path.removeprefix("content/")
-            found = parsed.get(path)
-            if found is None or not found.quotes:
-                continue
-            new = frozenset(uncommitted.get(source_path, ()))
+        history, dated = inputs.history, {}
+        for path, source_path, found, new in edited_since_added(self.source, parsed, inputs):
             done = self._dated.get(path)
             if done is None or done[0] is not found or done[1] != (history.head, new):
                 data = files.transcripts.get(source_path) or read_file(self.source, source_path)
                 done = (found, (history.head, new), line_dated(found, data, history, source_path, new, inputs.config))
-            parsed[path], dated[path] = done[2], done
+            dated[path] = done
         self._dated = dated
-        return parsed
+        if not dated:
+            return parsed
+        # A new dict: the store keeps what reading gave, and the memo above compares with it.
+        return {**parsed, **{path: done[2] for path, done in dated.items()}}
 
     def archive(self, reading: Reading) -> Archive:
         """The last build's archive patched where transcripts changed (serve's rebuilds), when few did; else sorted
