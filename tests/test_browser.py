@@ -261,3 +261,21 @@ def test_a_tag_pages_heading_is_as_large_as_a_heading(browser, site_url):
     lede = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.lede')).fontSize)")
     assert heading >= 1.5 * lede
     page.close()
+
+
+def test_every_page_says_when_the_site_was_built_from_one_file(browser, site_url):
+    """A page that did not change in a build is not written again only to say when it was (issue 22): its footer
+    reads build.json, which says the same as the index's footer."""
+    page = browser.new_page()
+    page.goto(site_url)
+    said = page.locator(".site-footer .built").inner_text()
+    assert said.startswith("Built ") and "UTC" in said
+    page.goto(site_url + "companies/")
+    footer = page.locator(".site-footer .built")
+    footer.filter(has_text="Built ").wait_for()
+    assert footer.inner_text() == said
+    page.close()
+    plain = browser.new_page(java_script_enabled=False)
+    plain.goto(site_url + "companies/")
+    assert "the home page says when" in plain.locator(".site-footer .built").inner_text()
+    plain.close()

@@ -97,7 +97,7 @@ def build_site(source: Path, options: BuildOptions, engine: Engine) -> BuildResu
     theme = Theme.for_site(source, config.theme)
     problems += theme_problems(source, theme, problems, check_templates=not options.render)
     ctx = RenderContext(config, now, {p.slug: p for p in personas}, live_reload=options.live_reload,
-                        build_info=made_from)
+                        build_info=made_from, history=history)
     rendering = (theme, ctx) if options.render and not _errors(problems) else None
     inputs = ReadInputs(config, roles, {p.slug: p.title for p in personas}, history,
                         frozenset(made_from.get("dirty_paths", ())), files.is_git, rendering)

@@ -7,7 +7,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -212,6 +212,8 @@ class History:
     """(sha, ISO author date) of the commit that added each transcript, by path relative to the source."""
     lines: dict[str, dict[str, tuple[str, str]]]
     """For transcripts changed after they were added: line text -> (sha, ISO author date) of its first commit."""
+    changed: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """(sha, ISO author date) of the last commit that added, edited or renamed each transcript."""
 
     def added_date(self, path: str) -> dt.datetime | None:
         """Author date of the commit that added the transcript."""
@@ -238,7 +240,7 @@ def history(root: Path, head: str, previous: History | None = None) -> History:
     into = History(head, {}, {})
     span = head
     if previous is not None and _is_ancestor(root, previous.head, head):
-        into = History(head, dict(previous.added), dict(previous.lines))
+        into = History(head, dict(previous.added), dict(previous.lines), dict(previous.changed))
         span = f"{previous.head}..{head}"
     try:
         files = _git(root, "log", "--reverse", "-M", "--name-status", "--relative", "--no-color",
@@ -272,11 +274,16 @@ def _apply_files(log: str, into: History) -> None:
             continue
         status = parts[0][:1]
         if status == "A":
-            into.added[parts[1]] = commit
+            into.added[parts[1]] = into.changed[parts[1]] = commit
+        elif status == "M":
+            into.changed[parts[1]] = commit
         elif status == "R" and len(parts) == 3:
             into.added[parts[2]] = into.added.pop(parts[1], commit)
+            into.changed.pop(parts[1], None)
+            into.changed[parts[2]] = commit
         elif status == "D":
             into.added.pop(parts[1], None)
+            into.changed.pop(parts[1], None)
 
 
 def _apply_patches(log: str, into: History) -> None:

@@ -15,9 +15,21 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 MARKER = ".persona-site-output"
 _TEMP_PREFIXES = (".persona-site-tmp-", ".persona-site-old-")
+
+
+class Unchanged(NamedTuple):
+    """An output made from what the file the last build wrote at its path was made from (the engine knows by a
+    digest): that file is linked into the new site as it is; `make` makes it again if the file is gone or
+    was edited since."""
+
+    make: Callable[[], bytes]
+
+
+Output = bytes | Unchanged
 
 
 class OutputRefused(Exception):
@@ -120,7 +132,7 @@ class WriteFailed(OSError):
     """The site could not be written (a full disk, a path too long, no permission); the previous site is whole."""
 
 
-def write_site(outputs: dict[str, bytes], out: Path, source: Path,
+def write_site(outputs: dict[str, Output], out: Path, source: Path,
                progress: Callable[[int, int], None] | None = None) -> int:
     """Write every output, then swap the new folder in for the old one; returns files written.
 
@@ -157,7 +169,7 @@ def _as_in_site(path: str, out: Path) -> str:
     return f"{out}/{path[len(prefix):].partition('/')[2]}"
 
 
-def _write_site(outputs: dict[str, bytes], out: Path, source: Path,
+def _write_site(outputs: dict[str, Output], out: Path, source: Path,
                 progress: Callable[[int, int], None] | None) -> int:
     out = out.resolve() if out.is_symlink() else out.absolute()
     check_output(out, source)
@@ -167,7 +179,7 @@ def _write_site(outputs: dict[str, bytes], out: Path, source: Path,
         _clean_leftovers(parent, out.name, out)
         previous = _manifest(out)
         reusable = {rel for rel, entry in previous.items() if rel in outputs and _unchanged_on_disk(out, rel, entry)
-                    and _same_bytes(out / rel, outputs[rel])}
+                    and (type(outputs[rel]) is Unchanged or _same_bytes(out / rel, outputs[rel]))}
         if len(reusable) == len(outputs) and set(previous) == reusable:
             return 0
         temp = Path(tempfile.mkdtemp(prefix=f"{_TEMP_PREFIXES[0]}{out.name}.", dir=parent))
@@ -181,7 +193,7 @@ def _write_site(outputs: dict[str, bytes], out: Path, source: Path,
                 if rel in reusable and _link(out / rel, target):
                     info = os.stat(target)
                 else:
-                    info = _write(target, data)
+                    info = _write(target, data.make() if type(data) is Unchanged else data)
                     written += 1
                 manifest[rel] = [info.st_size, info.st_mtime_ns]
                 if progress:

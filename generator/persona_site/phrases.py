@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -71,20 +70,10 @@ _BETWEEN = " the "
 """Between two quotes joined into one text: a stop word, so no phrase spans two quotes."""
 
 
-def count_terms(texts: Iterable[tuple[str, str]], recent: int = 0) -> tuple[dict[str, Counter], dict[str, Counter]]:
-    """(role, text) pairs, newest first -> each role's term counts over all of them, and over the first `recent`.
-    A role's quotes are counted as one text (a regex and two Counters a role, not a few per quote: 30,000
-    quotes in a tenth of the time)."""
-    stop = stop_words()
-    newer: dict[str, list[str]] = {}
-    older: dict[str, list[str]] = {}
-    for index, (role, text) in enumerate(texts):
-        (newer if index < recent else older).setdefault(role, []).append(text)
-    recent_counts = {role: terms(_BETWEEN.join(found), stop) for role, found in newer.items()}
-    counts = {role: terms(_BETWEEN.join(found), stop) for role, found in older.items()}
-    for role, found in recent_counts.items():
-        counts[role] = counts.get(role, Counter()) + found
-    return counts, recent_counts
+def counted(texts: list[str]) -> Counter:
+    """terms() of some quotes' texts, counted as one text (a regex and two Counters for many quotes, not a few
+    per quote; no phrase spans two quotes)."""
+    return terms(_BETWEEN.join(texts), stop_words())
 
 
 def distinctive(counts: dict[str, Counter], top: int = TOP) -> dict[str, list[Phrase]]:

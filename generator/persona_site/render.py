@@ -11,13 +11,14 @@ import operator
 import re
 import urllib.parse
 import uuid
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import jinja2
 
-from . import pages_archive, phrases, trend
+from . import gitmeta, pages_archive, phrases, trend
 from .archive import Archive
 from .basics import Diagnostic, error
 from .config import Config
@@ -25,7 +26,6 @@ from .model import Persona, Quote, QuoteRef, Site, Transcript, transcript_id, tr
 from .querydata import QueryShard, query_data, shard
 from .theme import BUILTIN_THEME, Theme
 
-NEW_DAYS = 14  # a quote committed this recently is marked new on its persona page
 QUARTER_DAYS = 92  # the longest a calendar quarter reaches back from any day: a persona page holds these quotes
 WINDOW_CAP = 200  # ...up to this many (the query page has the rest)
 GRID_DAYS = 90  # the tags index counts this many days
@@ -53,6 +53,13 @@ class RenderContext:
     published: set[str] = field(default_factory=set)
     live_reload: str = ""
     build_info: dict = field(default_factory=dict)
+    history: "gitmeta.History | None" = None
+    """What git says of the transcripts: a transcript page shows the commit that last changed it."""
+
+    def built(self) -> dict:
+        """The commit built from, as pages show it (not the paths changed in the work tree: a page of one
+        transcript does not change when another is edited)."""
+        return {key: self.build_info[key] for key in ("commit", "commit_date", "dirty") if key in self.build_info}
 
     def url(self, path: str = "") -> str:
         return self.config.base_url + path.lstrip("/")
@@ -84,6 +91,26 @@ def freshness(archive: Archive, role: str, now: dt.datetime, config: Config) -> 
         return Freshness(None, None, recent, True)
     days = days_ago(newest[0].date, now)
     return Freshness(newest[0].date, days, recent, days > config.stale_after_days)
+
+
+def built_text(when: dt.datetime | dt.date, build: dict) -> str:
+    """The footer's line: when the site was built (the day; with the time, from a date-time) and from which commit."""
+    text = f"Built {when.day} {when:%b %Y}"
+    if isinstance(when, dt.datetime):
+        text += f", {when:%H:%M} {when.tzinfo}"
+    if build.get("commit"):
+        text += f" from commit {build['commit']}" + (f" ({build['commit_date']})" if build.get("commit_date") else "")
+        text += ", with uncommitted changes" if build.get("dirty") else ""
+    return text + "."
+
+
+def transcript_version(path: str, ctx: RenderContext) -> dict:
+    """The commit that last changed a transcript (its page shows it, not the site's: issue 22, item 1), and whether
+    it has changed since (`dirty`: edited in the work tree, or not committed yet)."""
+    source_path = f"content/{path}"
+    commit = ctx.history.changed.get(source_path) if ctx.history is not None else None
+    dirty = commit is None or source_path in ctx.build_info.get("dirty_paths", ())
+    return {"commit": commit[0][:7] if commit else None, "date": commit[1][:10] if commit else None, "dirty": dirty}
 
 
 def days_ago(when: dt.datetime, now: dt.datetime) -> int:
@@ -154,18 +181,46 @@ def _html_safe_json(text: str) -> str:
     return text
 
 
-def phrases_by_period(archive: Archive, now: dt.datetime) -> dict[str, dict[str, list[phrases.Phrase]]]:
-    """Each persona's distinctive phrases over the last PHRASE_DAYS days ('recent') and over all time ('all')."""
-    refs = archive.refs()
-    if not refs:
-        return {"recent": {}, "all": {}}
-    # The texts from the quotes' JSON lines (30,000 quotes: no transcript is loaded, and one regex, not a parse each)
+def phrases_by_period(archive: Archive, now: dt.datetime, months: dict[str, dict[str, list[QuoteRef]]] | None = None,
+                      memo: MutableMapping[bytes, Counter] | None = None) -> dict[str, dict[str, list[phrases.Phrase]]]:
+    """Each persona's distinctive phrases over the last PHRASE_DAYS days ('recent') and over all time ('all').
+    `months`: pages_archive.months_by_role's. All time is counted month by month: with a `memo` (an engine's,
+    kept between builds) a month whose quotes are the same is not counted again."""
+    if months is None:
+        months = {}
+        for ref in archive.refs():
+            months.setdefault(ref.role, {}).setdefault("", []).append(ref)
+    since = -(now - dt.timedelta(days=PHRASE_DAYS)).timestamp()
+    counts, recent_counts = {}, {}
+    for role, groups in months.items():
+        total: Counter = Counter()
+        for group in groups.values():
+            total.update(_month_terms(group, memo))
+        counts[role] = total
+        recent = [ref for group in groups.values() for ref in group if ref.order <= since]  # newest first
+        if recent:
+            recent_counts[role] = phrases.counted(_texts(recent))
+    return {"recent": phrases.distinctive(recent_counts), "all": phrases.distinctive(counts)}
+
+
+def _month_terms(refs: list[QuoteRef], memo: MutableMapping[bytes, Counter] | None) -> Counter:
+    """phrases.counted for some quotes: from `memo` when these quotes were counted before (known by their JSON)."""
+    if memo is None:
+        return phrases.counted(_texts(refs))
+    key = hashlib.blake2b(b"\n".join(map(JSON_OF, refs)), digest_size=16).digest()
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = phrases.counted(_texts(refs))
+    return found
+
+
+def _texts(refs: list[QuoteRef]) -> list[str]:
+    """The quotes' texts from their JSON lines (30,000 quotes: no transcript is loaded, and one regex, not a parse
+    each)."""
     texts = [_json_string(found) for found in _TEXT_IN_JSON.findall(b"\n".join(ref.json for ref in refs))]
     if len(texts) != len(refs):  # never, as encode_quote writes them; but a wrong word list would be no list
         texts = [json.loads(ref.json)["text"] for ref in refs]
-    recent = len(archive.refs(since=now - dt.timedelta(days=PHRASE_DAYS)))  # refs are newest first
-    counts, recent_counts = phrases.count_terms(zip((ref.role for ref in refs), texts), recent)
-    return {"recent": phrases.distinctive(recent_counts), "all": phrases.distinctive(counts)}
+    return texts
 
 
 _TEXT_IN_JSON = re.compile(rb'"text": "((?:[^"\\]|\\.)*)"')
@@ -270,8 +325,11 @@ Planned = bytes | Page | LazyPage | Feed | QuotesFile | QueryShard | TranscriptP
 class Renderer:
     """Turns one site into outputs; holds the Jinja environment between builds."""
 
-    def __init__(self, theme: Theme, bytecode: jinja2.BytecodeCache | None = None) -> None:
+    def __init__(self, theme: Theme, bytecode: jinja2.BytecodeCache | None = None,
+                 memo: MutableMapping[bytes, Counter] | None = None) -> None:
+        """`memo`: an engine's, kept between builds: what was counted for "in their words", by text."""
         self.theme = theme
+        self.memo = memo
         self.env = make_environment(theme, bytecode)
         self._build: tuple[RenderContext | None, dict, dict[str, bytes]] = (None, {}, {})
         """The build last rendered for, what every page of it gets, and the theme's static files then."""
@@ -284,10 +342,10 @@ class Renderer:
             static = self.theme.static_files()
             version = hashlib.sha256(b"".join(static[k] for k in sorted(static))).hexdigest()[:8]
             common = {
-                "site": ctx.config, "now": ctx.now, "url": ctx.url, "tags": ctx.config.tags, "asset_version": version,
+                "site": ctx.config, "url": ctx.url, "tags": ctx.config.tags, "asset_version": version,
                 "all_personas": sorted(ctx.personas.values(), key=lambda p: p.title.casefold()),
                 "persona_by_slug": ctx.personas, "live_reload": ctx.live_reload,
-                "build": ctx.build_info, "quote_view": lambda q: self._quote_view(q, ctx),
+                "built_text": built_text, "quote_view": lambda q: self._quote_view(q, ctx),
                 "transcript_path": lambda path: urllib.parse.quote(transcript_url_path(path)),
             }
             self._build = (ctx, common, static)
@@ -307,7 +365,8 @@ class Renderer:
         if self._page[0] is not ctx:  # once a build, not a stat of the template for each of 10,000 pages
             self._page = (ctx, self.env.get_template("transcript.html"))
         path = transcript_url_path(transcript.path) + "index.html"
-        return self._page[1].render(**self.common(ctx), page_path=path, transcript=transcript).encode()
+        return self._page[1].render(**self.common(ctx), page_path=path, transcript=transcript,
+                                    version=transcript_version(transcript.path, ctx)).encode()
 
     def render(self, site: Site, archive: Archive, ctx: RenderContext) -> dict[str, bytes]:
         """Every output of the site: each one planned, then made."""
@@ -327,14 +386,19 @@ class Renderer:
         months = pages_archive.months_by_role(archive, config.zone)
         trends = {p.slug: trend.monthly(archive.refs(role=p.slug), config.tags, ctx.now, config.zone) for p in personas}
         heard = sorted(personas, key=lambda p: -fresh[p.slug].last_heard.timestamp() if fresh[p.slug].last_heard else 0)
+        # The site's build time and commit: in build.json, which every page's footer reads; shown by the index, and
+        # (the day and commit) by pages that count from today. No other page changes with the time (issue 22).
+        dated = dict(today=ctx.now.date(), build=ctx.built())
+        outputs["build.json"] = (json.dumps({"built": ctx.now.isoformat(timespec="seconds"), **ctx.built(),
+                                             "text": built_text(ctx.now, ctx.built())}, ensure_ascii=False) + "\n").encode()
         outputs["index.html"] = Page("index.html", dict(
-            personas=heard, fresh=fresh, latest=latest, trends=trends, recent_dates=self._recent_dates(archive, ctx),
-            recent_quotes=archive.latest(limit=6), total=len(archive)))
-        words = phrases_by_period(archive, ctx.now)
+            dated, now=ctx.now, personas=heard, fresh=fresh, latest=latest, trends=trends,
+            recent_dates=self._recent_dates(archive, ctx), recent_quotes=archive.latest(limit=6), total=len(archive)))
+        words = phrases_by_period(archive, ctx.now, months, self.memo)
         for persona in personas:
             base = f"personas/{persona.slug}/"
             counts = {tag: archive.count(role=persona.slug, tag=tag) for tag in config.tags}
-            shared = dict(persona=persona, fresh=fresh[persona.slug], tag_counts=counts,
+            shared = dict(dated, persona=persona, fresh=fresh[persona.slug], tag_counts=counts,
                           total=archive.count(role=persona.slug))
             # The latest N, and every quote any later day's "this quarter" may ask for (issue 19, item 4)
             in_quarter = archive.count(role=persona.slug, since=ctx.now - dt.timedelta(days=QUARTER_DAYS))
@@ -352,7 +416,7 @@ class Renderer:
         tag_counts = {tag: archive.count(tag=tag) for tag in config.tags}
         since = ctx.now - dt.timedelta(days=GRID_DAYS)
         grid = {p.slug: {tag: archive.count(role=p.slug, tag=tag, since=since) for tag in config.tags} for p in personas}
-        outputs["tags/index.html"] = Page("tags.html", dict(tag_counts=tag_counts, grid=grid, grid_days=GRID_DAYS))
+        outputs["tags/index.html"] = Page("tags.html", dict(dated, tag_counts=tag_counts, grid=grid, grid_days=GRID_DAYS))
         for tag, label in config.tags.items():
             outputs[f"tags/{tag}/index.html"] = Page("tag.html", dict(
                 tag=tag, label=label, quotes=archive.latest(tag=tag, limit=config.quotes_per_role), total=tag_counts[tag]))
@@ -425,7 +489,6 @@ class Renderer:
             "added": quote.added_in[1] if quote.added_in else date_text(quote),
             "date_iso": date_text(quote), "date_display": f"{local.day} {local:%b %Y}",
             "transcript_url": link, "role_url": ctx.url(f"personas/{quote.role}/"),
-            "is_new": bool(quote.added_in) and days_ago(dt.datetime.fromisoformat(quote.added_in[1]), ctx.now) <= NEW_DAYS,
         }
 
     def _feed(self, persona: Persona, quotes: list[Quote], ctx: RenderContext, common: dict,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from .. import gitmeta
 from ..content import ContentFiles, read_file, read_revision, read_work_tree
-from . import cache, uptodate, worktree
+from . import cache, uptodate, worktree, written
 from .worktree import patch_work_tree
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ..render import RenderContext, Renderer
     from ..theme import Theme
     from .bytecode import SealedBytecodeCache
-    from .render_memo import RenderMemo
+    from .render_memo import RenderMemo, UsedMemo
     from .store import TranscriptStore
 
 # The pipeline's modules (jinja2, markdown-it, YAML) are imported by the methods that use them: a build found up
@@ -60,6 +60,8 @@ class PersistentEngine:
         self._handed: ContentFiles | None = None
         """Files found ahead of the build (up_to_date), handed to its content() once."""
         self._renderer: tuple[tuple, Renderer | None] = ((), None)
+        self._counted: UsedMemo | None = None
+        """What "in their words" counted, by text (render.phrases_by_period), for the next render."""
         self._memo: RenderMemo | None = None
         """serve's: the last render's outputs with what each was made from (made at the first render)."""
         self._pages: dict[str, bytes] = {}
@@ -69,6 +71,10 @@ class PersistentEngine:
         """Path -> (Parsed, its inputs, the Parsed with its lines' commits) for transcripts edited since added."""
         self._transcripts: Transcripts | None = None
         self._built = False
+        self._out: Path | None = None
+        """The folder the site will be written to (build: up_to_date says), whose files may be kept."""
+        self._digests: dict[str, bytes] = {}
+        """The digest of what each output of the last render was made from (render_memo.render_unchanged)."""
 
     # --- content ---------------------------------------------------------------------------------------------
 
@@ -95,6 +101,7 @@ class PersistentEngine:
     def up_to_date(self, out: Path, options: dict) -> tuple[dict | None, str | None]:
         """The last build's record (its diagnostics and summary) when nothing it read changed since, and the
         fingerprint to record this build under (None: a revision, which is never skipped)."""
+        self._out = out.resolve()
         if self.rev is not None:
             return None, None
         self._handed = self.content()  # found once: for the fingerprint, then for the build
@@ -103,7 +110,9 @@ class PersistentEngine:
 
     def record(self, fingerprint: str | None, out: Path, diagnostics: list[Diagnostic], summary: str,
                fail_on_stale: bool = False) -> None:
-        """Remember a build that was written, so the next with nothing changed is skipped."""
+        """Remember a build that was written, so the next with nothing changed is skipped, and what each of its
+        outputs was made from, so the next renders only what changed."""
+        written.remember(self.folder if self._save else None, out, self._digests)
         if fingerprint:
             uptodate.record(self.folder, fingerprint, out, [list(d) for d in diagnostics], summary, fail_on_stale)
 
@@ -187,20 +196,20 @@ class PersistentEngine:
     # --- pages -----------------------------------------------------------------------------------------------
 
     def render(self, site: Site, archive: Archive, ctx: RenderContext, theme: Theme) -> dict[str, bytes]:
-        from ..render import TranscriptPage
-
         renderer = self._renderer_for(theme)
         plan = renderer.plan(site, archive, ctx)
+        renderer.memo.forget_unasked()
         if self.watching:
             if self._memo is None:
-                from .render_memo import RenderMemo
+                from .render_memo import RenderMemo, UsedMemo
 
                 self._memo = RenderMemo()
             return self._memo.render(renderer, site, plan, ctx, self._pages)  # type: ignore[return-value]
-        common = renderer.common(ctx)
-        pages = self._pages
-        return {path: pages[planned.source] if isinstance(planned, TranscriptPage) and planned.source in pages
-                else renderer.make(path, planned, site, ctx, common) for path, planned in plan.items()}
+        from .render_memo import render_unchanged
+
+        kept = written.recall(self.folder, self._out) if self._out is not None else {}
+        outputs, self._digests = render_unchanged(renderer, site, plan, ctx, self._pages, kept)
+        return outputs  # type: ignore[return-value]
 
     def _renderer_for(self, theme: Theme) -> Renderer:
         """One Jinja environment across builds (it reloads edited templates itself; serve's rebuilds are twice as
@@ -209,7 +218,10 @@ class PersistentEngine:
         if self._renderer[0] != key:
             from ..render import Renderer
 
-            self._renderer = (key, Renderer(theme, self._bytecode()))
+            from .render_memo import UsedMemo
+
+            self._counted = self._counted if self._counted is not None else UsedMemo()
+            self._renderer = (key, Renderer(theme, self._bytecode(), self._counted))
         return self._renderer[1]
 
     def _bytecode(self) -> SealedBytecodeCache | None:

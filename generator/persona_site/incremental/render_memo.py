@@ -7,18 +7,21 @@ files are Deferred: made when a browser asks for one, and spliced from the last 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import operator
 import pickle
 import threading
+from collections.abc import Callable
 from itertools import compress, count
 from pathlib import Path
+from typing import NamedTuple
 
 from ..model import QuoteRef, Site
+from ..output import Unchanged
 from ..querydata import QueryShard
 from ..render import (DOCUMENT_TAIL, JSON_OF, QUOTE_SEPARATOR, Feed, LazyPage, Page, Planned, QuotesFile, RenderContext,
-                      Renderer,
-                      TranscriptPage, whole_document)
+                      Renderer, TranscriptPage, transcript_version, whole_document)
 
 _JSON, _SEPARATOR, _TAIL = JSON_OF, QUOTE_SEPARATOR, DOCUMENT_TAIL
 
@@ -41,7 +44,7 @@ class RenderMemo:
             if isinstance(planned, bytes):
                 outputs[path] = planned
                 continue
-            key = _key(inputs, planned, site)
+            key = _key(inputs, planned, site, ctx)
             last = made.get(path)
             if last is not None and last[0] == key:
                 data = last[1]
@@ -56,7 +59,35 @@ class RenderMemo:
         return outputs
 
 
-def _key(inputs: bytes, planned: Page | LazyPage | Feed | QuotesFile | QueryShard | TranscriptPage, site: Site) -> object:
+def render_unchanged(renderer: Renderer, site: Site, plan: dict[str, Planned], ctx: RenderContext,
+                     pages: dict[str, bytes], written: dict[str, bytes]) -> tuple[dict[str, bytes | Unchanged],
+                                                                             dict[str, bytes]]:
+    """Every output of `plan` for a build that writes the site (build, in a new process): an output whose inputs
+    have the digest of those the file at its path was written from (`written`, the last build's) is Unchanged,
+    linked by output.write_site and made only if that file is gone; the others are made (published transcripts'
+    pages from `pages`, made by the workers that read them). Returns the outputs and the digests to remember."""
+    inputs = _inputs(renderer, ctx)
+    common = renderer.common(ctx)
+    outputs: dict[str, bytes | Unchanged] = {}
+    digests: dict[str, bytes] = {}
+    for path, planned in plan.items():
+        if isinstance(planned, bytes):
+            outputs[path] = planned
+            continue
+        digest = None if isinstance(planned, QuotesFile) else _digest(_key(inputs, planned, site, ctx))
+        if digest is not None:
+            digests[path] = digest
+        if digest is not None and written.get(path) == digest:
+            outputs[path] = Unchanged(functools.partial(renderer.make, path, planned, site, ctx, common))
+        elif isinstance(planned, TranscriptPage) and planned.source in pages:
+            outputs[path] = pages[planned.source]
+        else:
+            outputs[path] = renderer.make(path, planned, site, ctx, common)
+    return outputs, digests
+
+
+def _key(inputs: bytes, planned: Page | LazyPage | Feed | QuotesFile | QueryShard | TranscriptPage, site: Site,
+         ctx: RenderContext) -> object:
     """What an output is made from, comparable with the last render's."""
     if isinstance(planned, QuotesFile):
         return planned  # its head and refs: refs are compared one by one, by identity first
@@ -64,19 +95,37 @@ def _key(inputs: bytes, planned: Page | LazyPage | Feed | QuotesFile | QueryShar
         return inputs, planned  # the settings and published transcripts, and the month's refs (as above)
     if isinstance(planned, LazyPage):
         return inputs, planned.template, planned.key  # its values are made only when the page is
-    if isinstance(planned, TranscriptPage):
-        return inputs, site.transcripts.stored(planned.source)  # the same pickle while the file is unchanged
+    if isinstance(planned, TranscriptPage):  # the same pickle while the file is unchanged, and its commit
+        return inputs, site.transcripts.stored(planned.source), transcript_version(planned.source, ctx)
+    if isinstance(planned, Feed) and not planned.quotes:
+        return inputs, planned, ctx.now  # an empty feed was updated when it was built
     return pickle.dumps((inputs, planned), pickle.HIGHEST_PROTOCOL)
+
+
+def _digest(value: object) -> bytes:
+    """A hash of a value that is the same in another process for an equal value: its pickle without the memo (a
+    pickle with it depends on which equal strings are one object, and strings read from the cache are not the
+    ones a parse makes). A QuotesFile (its head says when it was made) is never kept, so none is asked for."""
+    sink = hashlib.sha256()
+    pickler = pickle.Pickler(_Sink(sink.update), pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True  # no memo: nothing in a page's inputs refers to itself
+    pickler.dump(value)
+    return sink.digest()
+
+
+class _Sink(NamedTuple):
+    write: Callable[[bytes], object]
 
 
 def _inputs(renderer: Renderer, ctx: RenderContext) -> bytes:
     """All a page is made from besides its own values: the build's context and the theme's templates
-    (included and extended ones too: a dozen small files, read each time)."""
+    (included and extended ones too: a dozen small files, read each time). Not the build's time and commit:
+    the pages that show them have them in their values (render.Renderer.plan)."""
     templates = [(str(path), _read_or_none(path)) for folder in renderer.theme.folders
                  for path in sorted((folder / "templates").rglob("*")) if path.is_file()]
     published = hashlib.sha256("\0".join(sorted(ctx.published)).encode()).digest()
-    return pickle.dumps((templates, renderer.common(ctx)["asset_version"], ctx.config, ctx.now, ctx.personas,
-                         published, ctx.live_reload, ctx.build_info), pickle.HIGHEST_PROTOCOL)
+    return _digest((templates, renderer.common(ctx)["asset_version"], ctx.config, ctx.personas, published,
+                    ctx.live_reload))
 
 
 def _read_or_none(path: Path) -> bytes | None:
@@ -135,3 +184,25 @@ def spliced_document(old_refs: list[QuoteRef], old: bytes, old_head: int, refs: 
         groups.append(view[end - sum(map(len, map(_JSON, old_refs[len(old_refs) - last:])))
                            - (last - 1) * len(_SEPARATOR):end])
     return b"".join([head, _SEPARATOR.join(groups), _TAIL])
+
+
+class UsedMemo(dict):
+    """A memo that forgets, when told, what was not asked for since it last forgot (serve's "in their words":
+    a month of quotes counted before is not counted again; a month that changed is not kept forever)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._asked: set = set()
+
+    def get(self, key, default=None):  # noqa: ANN001, ANN201 (dict's)
+        self._asked.add(key)
+        return super().get(key, default)
+
+    def __setitem__(self, key, value) -> None:  # noqa: ANN001
+        self._asked.add(key)
+        super().__setitem__(key, value)
+
+    def forget_unasked(self) -> None:
+        for key in self.keys() - self._asked:
+            del self[key]
+        self._asked = set()

@@ -31,6 +31,16 @@
   })();
   var plural = function (n, word) { return n + " " + word + (n === 1 ? "" : "s"); };
 
+  // When the site was built, and from which commit: in one file, build.json, so a page that did not change is not
+  // written again only to say so (issue 22).
+  each("[data-built]", null, function (footer) {
+    if (!window.fetch) return;
+    fetch(footer.getAttribute("data-built"), { cache: "no-cache" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (build) { if (build && build.text) footer.textContent = build.text; })
+      .catch(function () {});
+  });
+
   // "Last heard N days ago"
   each("time[data-days]", null, function (time) {
     var days = daysAgo(time.getAttribute("datetime"));

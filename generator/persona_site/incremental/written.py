@@ -1,0 +1,49 @@
+"""What the last build wrote: each output's path with the digest of what it was made from, kept in the cache
+folder beside the output folder's own manifest, so the next build renders only the outputs whose inputs changed
+(render_memo.render_unchanged) and links the rest from the site on disk (output.Unchanged).
+
+The digests hold only while the output folder is as that build left it: they are kept with the output folder's
+path and a hash of its manifest (output.MARKER, written last), and any other build into that folder (another
+cache, --no-cache, an older version) writes a new manifest, which voids them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from ..output import MARKER
+from .cache import read_state, write_state
+
+FILE = "written.pickle"
+
+
+def _manifest_hash(out: Path) -> bytes | None:
+    try:
+        return hashlib.sha256((out / MARKER).read_bytes()).digest()
+    except OSError:
+        return None
+
+
+def recall(folder: Path | None, out: Path) -> dict[str, bytes]:
+    """Path -> digest for the outputs in `out` as the last build with this cache wrote them; {} when unknown."""
+    if folder is None:
+        return {}
+    state = read_state(folder / FILE)
+    marker = _manifest_hash(out)
+    if not state or marker is None or state.get("out") != str(out.resolve()) or state.get("manifest") != marker:
+        return {}
+    digests = state.get("digests")
+    return digests if isinstance(digests, dict) else {}
+
+
+def remember(folder: Path | None, out: Path, digests: dict[str, bytes]) -> None:
+    """Keep the digests of a build just written to `out` (nothing when the cache is not saved)."""
+    marker = _manifest_hash(out)
+    if folder is None or marker is None:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        write_state(folder / FILE, {"out": str(out.resolve()), "manifest": marker, "digests": digests})
+    except OSError:
+        pass

@@ -1,0 +1,150 @@
+"""`persona-site build` run again after a change renders only the outputs whose inputs changed, links the rest
+from the site on disk, and writes what a cold build writes, byte for byte (issue 22)."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from conftest import cold_build
+from persona_site.render import Renderer
+from persona_site.theme import BUILTIN_THEME
+from test_incremental import body, date
+
+
+def call(repo, name: str, text: str, date: str, company: str) -> None:
+    path = repo.transcript(name, text, date=date)
+    path.write_text(path.read_text().replace("company: Acme Corp", f"company: {company}", 1))
+
+
+def site_files(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and not p.name.startswith(".persona-site")}
+
+
+@pytest.fixture
+def renders(monkeypatch):
+    """What this process renders: (template or kind, path) of every output made, and every transcript page."""
+    made: list[str] = []
+    real_make, real_page = Renderer.make, Renderer.transcript_page
+
+    def make(self, path, planned, *args):
+        made.append(path)
+        return real_make(self, path, planned, *args)
+
+    def page(self, transcript, ctx):
+        made.append(f"transcript:{transcript.path}")
+        return real_page(self, transcript, ctx)
+
+    monkeypatch.setattr(Renderer, "make", make)
+    monkeypatch.setattr(Renderer, "transcript_page", page)
+    return made
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("publish", [False, True])
+def test_build_after_each_change_writes_what_a_cold_build_writes(repo, monkeypatch, publish):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764936000")  # 2025-12-05: the build time both builds show
+    rng = random.Random(11)
+    repo.write("persona-site.toml", f"publish_transcripts = {'true' if publish else 'false'}\n")
+    names = [f"2025/call-{n:02d}.md" for n in range(30)]
+    for n, name in enumerate(names):
+        call(repo, name, body(rng, n), date(rng).replace("2026", "2025"), f"Co {n % 7} & Sons")
+    repo.commit_all("start", date="2025-11-20T10:00:00+00:00")
+    out = repo.root / "site"
+    assert repo.run("build", "--quiet").exit_code == 0
+    for step in range(12):  # each change once
+        action = ["edit", "redate", "add", "delete", "rename", "commit", "theme", "persona", "config", "company",
+                  "edit", "commit"][step]
+        live = sorted(p.relative_to(repo.root / "content/transcripts").as_posix()
+                      for p in (repo.root / "content/transcripts").rglob("*.md"))
+        name = rng.choice(live)
+        path = repo.root / "content/transcripts" / name
+        if action == "edit":
+            text = path.read_text()
+            path.write_text(text.replace("hurts", f"hurts a lot {step}", 1))
+        elif action == "redate":
+            text = path.read_text()
+            path.write_text(text.replace("date: ", "date: 2025-10-0" + str(1 + step % 9) + "\nold_date: ", 1))
+        elif action == "add":
+            call(repo, f"2025/new-{step:02d}.md", body(rng, 200 + step), "2025-11-30", "Newco")
+        elif action == "delete":
+            path.unlink()
+        elif action == "rename":
+            (repo.root / "content/transcripts/2024").mkdir(exist_ok=True)
+            path.rename(repo.root / "content/transcripts/2024" / f"moved-{step:02d}.md")
+        elif action == "theme":  # a template every page extends: every page changes
+            repo.write("themes/default/templates/base.html",
+                       BUILTIN_THEME.joinpath("templates/base.html").read_text().replace("</footer>", f"{step}</footer>"))
+        elif action == "persona":
+            persona = next((repo.root / "content/personas").glob("*.md"))
+            persona.write_text(persona.read_text().replace("\n---\n", f"\n---\nStep {step}.\n", 1))
+        elif action == "config":
+            repo.write("persona-site.toml", f"publish_transcripts = {'true' if publish else 'false'}\n"
+                                            f"title = \"Personas {step}\"\n")
+        elif action == "company":
+            text = path.read_text()
+            path.write_text(text.replace("company: ", f"company: Renamed {step} ", 1))
+        else:
+            repo.commit_all(f"step {step}", date=f"2025-11-{21 + step % 8:02d}T10:00:00+00:00")
+        done = repo.run("build", "--quiet")
+        assert done.exit_code == 0, (step, action, done.output)
+        fresh = cold_build(repo.root)
+        assert site_files(out) == fresh.outputs, (step, action)
+
+
+def test_a_one_file_rebuild_renders_only_what_shows_that_file(repo, monkeypatch, renders):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764936000")
+    repo.write("persona-site.toml", "publish_transcripts = true\n")
+    rng = random.Random(3)
+    for n in range(40):
+        call(repo, f"2025/call-{n:02d}.md", body(rng, n), f"2025-0{1 + n % 9}-1{n % 10}", f"Co {n % 5}")
+    repo.commit_all("start", date="2025-11-20T10:00:00+00:00")
+    assert repo.run("build", "--quiet").exit_code == 0
+    renders.clear()
+    target = repo.root / "content/transcripts/2025/call-07.md"  # an old call: on no persona page's latest quotes
+    target.write_text(target.read_text().replace("hurts", "hurts badly", 1))
+    assert repo.run("build", "--quiet").exit_code == 0
+
+    pages = [path for path in renders if path.startswith("transcript:")]
+    assert pages == ["transcript:transcripts/2025/call-07.md"]  # of 40 transcript pages, the one edited
+    # Of the month and company pages, those that show the quote edited; not the other months, not the other companies
+    archive = [path for path in renders if path.startswith(("personas/", "companies/")) and "/20" in path
+               or path.startswith("companies/")]
+    assert archive == ["personas/head-of-revops/2025-08/index.html", "companies/co-2/index.html"]
+    assert site_files(repo.root / "site") == cold_build(repo.root).outputs
+
+
+def built_acme(repo, monkeypatch, seed: int) -> random.Random:
+    """Six calls with Acme, committed and built."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764936000")
+    rng = random.Random(seed)
+    for n in range(6):
+        call(repo, f"2025/call-{n}.md", body(rng, n), f"2025-0{1 + n}-10", "Acme")
+    repo.commit_all("start", date="2025-11-20T10:00:00+00:00")
+    assert repo.run("build", "--quiet").exit_code == 0
+    return rng
+
+
+def test_a_page_edited_by_hand_in_the_site_is_made_again(repo, monkeypatch):
+    rng = built_acme(repo, monkeypatch, 5)
+    page = repo.root / "site/companies/acme/index.html"
+    page.write_text("defaced")
+    call(repo, "2025/call-9.md", body(rng, 9), "2025-11-01", "Other")
+    assert repo.run("build", "--quiet").exit_code == 0
+    assert site_files(repo.root / "site") == cold_build(repo.root).outputs
+
+
+def test_another_output_folder_gets_every_page(repo, monkeypatch):
+    """What the last build wrote holds for its own output folder only: a folder built before an edit, built again
+    after the edit was built into another, gets the edit."""
+    rng = built_acme(repo, monkeypatch, 9)
+    other = repo.root.parent / "other"
+    assert repo.run("build", "--quiet", "--out", str(other)).exit_code == 0
+    call(repo, "2025/call-0.md", body(rng, 99), "2025-01-10", "Acme")
+    assert repo.run("build", "--quiet").exit_code == 0
+    assert repo.run("build", "--quiet", "--out", str(other)).exit_code == 0
+    assert site_files(other) == cold_build(repo.root).outputs
