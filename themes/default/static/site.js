@@ -51,11 +51,29 @@
     if (card) card.classList.toggle("is-stale", state === "stale");
   });
 
+  // How many of these days fall in the last `days` days: "2026-11-02x3 2026-10-30" is three quotes on 2 November
+  // and one on 30 October (render.day_counts writes them; a day written three times counts the same).
+  var countWithin = function (list, days) {
+    return (list || "").split(" ").filter(Boolean).reduce(function (n, item) {
+      var parts = item.split("x"), a = daysAgo(parts[0]);
+      return n + (a >= 0 && a < days ? Number(parts[1] || 1) : 0);
+    }, 0);
+  };
+
   // Quotes in the last 30 days, on the index (from the dates each card carries)
   each("[data-recent-dates]", null, function (link) {
-    var dates = (link.getAttribute("data-recent-dates") || "").split(" ").filter(Boolean);
-    var n = dates.filter(function (d) { var a = daysAgo(d); return a >= 0 && a < 30; }).length;
-    link.textContent = plural(n, "quote");
+    link.textContent = plural(countWithin(link.getAttribute("data-recent-dates"), 30), "quote");
+  });
+
+  // The tags index: each persona's quotes per tag in the last N days (data-days), from the days each cell carries.
+  each("table[data-days]", null, function (grid) {
+    var days = Number(grid.getAttribute("data-days"));
+    each("a[data-dates]", grid, function (link) {
+      var n = countWithin(link.getAttribute("data-dates"), days);
+      link.textContent = String(n);
+      link.setAttribute("aria-label", (link.getAttribute("aria-label") || "").replace(/\d+ quotes?$/, plural(n, "quote")));
+      link.parentNode.classList.toggle("zero", !n);
+    });
   });
 
   // Counted from today: the "as of <build date>" notes are no longer needed.
