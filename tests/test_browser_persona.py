@@ -122,7 +122,9 @@ def test_copy_puts_the_quote_its_attribution_and_link_on_the_clipboard(browser, 
     words = card.locator("blockquote").inner_text().strip()
     assert copied.startswith("“" + words[:30])
     assert card.get_attribute("data-cite") in copied
-    assert copied.endswith(f"/personas/head-of-revops/#{card.get_attribute('data-quote-id')}")
+    # The link in context: the quote's place on its month's archive page, which holds it for good
+    month = card.get_attribute("data-date")[:7]
+    assert copied.endswith(f"/personas/head-of-revops/{month}/#{card.get_attribute('data-quote-id')}")
     assert card.locator(".copy").inner_text().startswith("Copied")
     context.close()
 

@@ -440,8 +440,10 @@ class Renderer:
         cite = ", ".join(x for x in (speaker, quote.speaker_title or role_title, company) if x)
         return {
             "quote": quote, "role_title": role_title, "who": " · ".join(who), "company": company, "speaker": speaker,
-            "title": quote.speaker_title, "cite": cite, "anchor_url": ctx.url(f"personas/{quote.role}/") + f"#{quote.id}",
+            "title": quote.speaker_title, "cite": cite,
             "added": quote.added_in[1] if quote.added_in else date_text(quote),
+            # In context: its transcript when published, else its place on its month's archive page (issue 18, item 1)
+            "context_url": link or ctx.url(f"personas/{quote.role}/{local:%Y-%m}/") + f"#{quote.id}",
             "date_iso": date_text(quote), "date_display": f"{local.day} {local:%b %Y}",
             "transcript_url": link, "role_url": ctx.url(f"personas/{quote.role}/"),
             "is_new": bool(quote.added_in) and days_ago(dt.datetime.fromisoformat(quote.added_in[1]), ctx.now) <= NEW_DAYS,

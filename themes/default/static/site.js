@@ -210,33 +210,36 @@
     if (store) { try { store.setItem(key, String(Date.now())); } catch (e) { /* private mode: no memory */ } }
   })();
 
-  // Copy a quote with who said it and a link, for Slack and decks.
-  each(".quote-card [data-copy]", null, function (button) {
+  // Copy a quote with who said it and its link in context, for Slack and decks. One listener for the page: the
+  // query page adds its cards (query.js) after this has run.
+  var copy = function (button) {
     var card = button.closest(".quote-card");
-    button.hidden = false;
-    button.addEventListener("click", function () {
-      var words = card.querySelector("blockquote").textContent.replace(/\s+/g, " ").trim();
-      var date = card.querySelector("time");
-      var link = card.getAttribute("data-link") || "";
-      if (link && link.indexOf("://") === -1) link = new URL(link, window.location.href).href;
-      var text = "“" + words + "” (" + card.getAttribute("data-cite") + (date ? ", " + date.textContent : "") + ")\n" + link;
-      var done = function () {
-        var was = button.firstChild.textContent;
-        button.firstChild.textContent = "Copied";
-        setTimeout(function () { button.firstChild.textContent = was; }, 2000);
-      };
-      var fallback = function () {
-        var area = document.createElement("textarea");
-        area.value = text;
-        area.setAttribute("readonly", "");
-        area.style.position = "fixed"; area.style.opacity = "0";
-        document.body.appendChild(area);
-        area.select();
-        try { document.execCommand("copy"); done(); } catch (e) { /* nothing more to try */ }
-        area.remove();
-      };
-      if (navigator.clipboard && navigator.clipboard.writeText) navigator.clipboard.writeText(text).then(done, fallback);
-      else fallback();
-    });
+    var words = card.querySelector("blockquote").textContent.replace(/\s+/g, " ").trim();
+    var date = card.querySelector("time");
+    var context = card.querySelector("a.context");
+    var text = "“" + words + "” (" + card.getAttribute("data-cite") + (date ? ", " + date.textContent : "") + ")" +
+      (context ? "\n" + context.href : "");
+    var done = function () {
+      var was = button.firstChild.textContent;
+      button.firstChild.textContent = "Copied";
+      setTimeout(function () { button.firstChild.textContent = was; }, 2000);
+    };
+    var fallback = function () {
+      var area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.style.position = "fixed"; area.style.opacity = "0";
+      document.body.appendChild(area);
+      area.select();
+      try { document.execCommand("copy"); done(); } catch (e) { /* nothing more to try */ }
+      area.remove();
+    };
+    if (navigator.clipboard && navigator.clipboard.writeText) navigator.clipboard.writeText(text).then(done, fallback);
+    else fallback();
+  };
+  each(".quote-card [data-copy]", null, function (button) { button.hidden = false; });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest(".quote-card [data-copy]");
+    if (button) copy(button);
   });
 })();
