@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Repo
+from conftest import PERSONAS, Repo
 from test_browser import CHROMIUM, ROOT, browser, serve_folder  # noqa: F401 (browser: the suite's Chromium, a fixture)
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
@@ -22,13 +22,18 @@ def site_url(tmp_path_factory):
     shutil.copytree(ROOT / "content", root / "content")
     repo = Repo(root)
     repo.commit_all("sample", date="2026-11-25T12:00:00+00:00")
+    yield from _built_and_served(repo)
+
+
+def _built_and_served(repo: Repo):
+    """Build the site on BUILT's day, and serve it: yields its address."""
     mp = pytest.MonkeyPatch()
     mp.setenv("SOURCE_DATE_EPOCH", str(int(BUILT.timestamp())))
     try:
         assert repo.run("build").exit_code == 0
     finally:
         mp.undo()
-    yield from serve_folder(root / "site")
+    yield from serve_folder(repo.root / "site")
 
 
 def _page(browser, when: dt.datetime = BUILT, **options):
@@ -117,7 +122,9 @@ def test_copy_puts_the_quote_its_attribution_and_link_on_the_clipboard(browser, 
     words = card.locator("blockquote").inner_text().strip()
     assert copied.startswith("“" + words[:30])
     assert card.get_attribute("data-cite") in copied
-    assert copied.endswith(f"/personas/head-of-revops/#{card.get_attribute('data-quote-id')}")
+    # The link in context: the quote's place on its month's archive page, which holds it for good
+    month = card.get_attribute("data-date")[:7]
+    assert copied.endswith(f"/personas/head-of-revops/{month}/#{card.get_attribute('data-quote-id')}")
     assert card.locator(".copy").inner_text().startswith("Copied")
     context.close()
 
@@ -178,4 +185,64 @@ def test_a_phone_sees_the_quotes_within_the_first_screen_and_a_half(browser, sit
     assert top < 1.5 * 844
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
     page.screenshot(path=str(tmp_path / "persona-phone.png"))
+    context.close()
+
+
+# The tags index (issue 19, items 4 and 6): the persona-by-tag grid of the last 90 days, counted on the day it is read.
+
+@pytest.fixture(scope="module")
+def tags_url(tmp_path_factory):
+    """Two personas' quotes 10, 80 (two that day) and 95 days before a build on 1 Dec 2026."""
+    repo = Repo(tmp_path_factory.mktemp("tags"))
+    for slug, text in PERSONAS.items():
+        repo.write(f"content/personas/{slug}.md", text)
+    for days, body in [(10, "**Dana Whitfield:** [Ten days ago.]{.pain}"),
+                       (80, "**Dana Whitfield:** [Eighty days ago.]{.pain} [And again.]{.pain .objection}\n\n"
+                            "**Priya Raman:** [Eighty days, VP Sales.]{.criteria}"),
+                       (95, "**Dana Whitfield:** [Ninety-five days ago.]{.pain}")]:
+        repo.transcript(f"call-{days}.md", body + "\n", date=(BUILT - dt.timedelta(days=days)).date().isoformat())
+    yield from _built_and_served(repo)
+
+
+def _grid(page) -> dict[tuple[str, str], str]:
+    """(persona, tag) -> the number a person sees in its cell."""
+    tags = page.locator(".tag-grid thead th").all_inner_texts()[1:]
+    cells = {}
+    for row in page.locator(".tag-grid tbody tr").all():
+        persona = row.locator("th").inner_text()
+        for tag, cell in zip(tags, row.locator("td").all_inner_texts()):
+            cells[persona, tag] = cell.strip()
+    return cells
+
+
+BUILD_GRID = {("Head of Revenue Operations", "Pain"): "3", ("Head of Revenue Operations", "Objection"): "1",
+              ("Head of Revenue Operations", "Decision criteria"): "0", ("VP Sales", "Pain"): "0",
+              ("VP Sales", "Objection"): "0", ("VP Sales", "Decision criteria"): "1"}
+
+
+def test_the_tags_grid_counts_the_last_90_days_from_the_day_it_is_read(browser, tags_url, tmp_path):
+    context, page = _page(browser, viewport={"width": 1280, "height": 800})
+    page.goto(tags_url + "tags/")
+    assert _grid(page) == BUILD_GRID  # on the day of the build: 10 and 80 days old count, 95 do not
+    assert page.locator(".as-of:visible").count() == 0
+    context.close()
+    context, page = _page(browser, BUILT + dt.timedelta(days=20), viewport={"width": 1280, "height": 800})
+    page.goto(tags_url + "tags/")
+    # 20 days on: the quotes of 80 days before the build are 100 days old; the one of 10 days, 30
+    assert _grid(page) == {**BUILD_GRID, ("Head of Revenue Operations", "Pain"): "1",
+                           ("Head of Revenue Operations", "Objection"): "0", ("VP Sales", "Decision criteria"): "0"}
+    cell = page.locator(".tag-grid tbody tr", has_text="VP Sales").locator("td").nth(2)
+    assert cell.get_attribute("class") == "zero"  # greyed as a zero is
+    link = page.get_by_role("link", name="Objection from Head of Revenue Operations, last 90 days: 0 quotes")
+    assert link.get_attribute("href") == "/quotes/?role=head-of-revops&tag=objection&since=90d"
+    assert page.locator(".as-of:visible").count() == 0
+    page.screenshot(path=str(tmp_path / "tags-later.png"))
+    context.close()
+
+
+def test_without_javascript_the_tags_grid_says_as_of_the_build(browser, tags_url):
+    context, page = _page(browser, BUILT + dt.timedelta(days=20), java_script_enabled=False)
+    page.goto(tags_url + "tags/")
+    assert _grid(page) == BUILD_GRID
+    assert "of the last 90 days (as of 1 Dec 2026)" in page.locator(".lede").inner_text()
     context.close()

@@ -229,9 +229,9 @@ def test_a_company_with_an_ampersand_round_trips_and_links_stay_under_the_base_p
     found = answer(page)
     assert found == command(repo, "--company", "Smith & Sons")[:50] and found
     for card in page.locator("#results .quote-card").all():
-        assert "Smith & Sons" in card.locator(".who").inner_text()
+        assert card.locator(".company").inner_text() == "Smith & Sons"
         # In context: the quote on its persona's page for its month (in the site's zone), under the base path.
-        persona = card.locator(".who").get_attribute("href")
+        persona = card.locator("a.who").get_attribute("href")
         month = dt.datetime.fromisoformat(card.locator("time").get_attribute("datetime"))
         if month.tzinfo:
             month = month.astimezone(ZoneInfo("America/New_York"))
@@ -297,6 +297,95 @@ def test_the_page_is_readable_on_a_phone_in_both_schemes(site, browser, scheme, 
     assert unlabelled == []
     page.screenshot(path=str(tmp_path / f"query-{scheme}.png"), full_page=True)
     page.close()
+
+
+# Each result is the quote as on the site's pages (issue 18, item 1): the same card as on its month's archive page.
+
+CARD_CALLS = {
+    # A speaker's job title, a company with '&', a time in the recording, markup and characters HTML escapes
+    "2026/smith.md": ("2026-11-20", "Smith & Sons",
+                      "  Dana Whitfield: {role: head-of-revops, title: \"Director, Revenue Ops\"}\n  Priya Raman: vp-sales\n",
+                      "**Dana Whitfield:** [00:04:12] [We *rebuild* the forecast when a < b & c.]{.pain .objection}\n\n"
+                      "**Priya Raman:** [No job title given for me.]{.criteria}\n"),
+    # A title the same as the persona's (not said twice); a time that is 31 October in New York
+    "2026/acme.md": ("2026-11-01T02:30:00+00:00", "Acme Corp",
+                     "  Priya Raman: {role: vp-sales, title: VP Sales}\n  Dana Whitfield: head-of-revops\n",
+                     "**Priya Raman:** [Halloween, in New York.]{.pain}\n"),
+}
+
+
+@pytest.fixture(scope="module", params=["", 'attribution = "name"\npublish_transcripts = true\n'],
+                ids=["archive-links", "names-and-transcripts"])
+def cards(request, tmp_path_factory):
+    """A small site under /team/ in New York's time, as set; yields its address and its folder."""
+    repo = Repo(tmp_path_factory.mktemp("cards"))
+    for slug, text in PERSONAS.items():
+        repo.write(f"content/personas/{slug}.md", text)
+    repo.write("persona-site.toml", f'base_url = "/team/"\ntimezone = "America/New_York"\n{request.param}')
+    for path, (date, company, people, body) in CARD_CALLS.items():
+        repo.write(f"content/transcripts/{path}", f"---\ntitle: A call\ndate: {date}\ncompany: {company}\n"
+                                                  f"participants:\n{people}  Sam Ortiz: internal\n---\n\n{body}")
+    result = repo.run("build", "--out", str(repo.root / "www" / "team"))
+    assert result.exit_code == 0, result.output
+    server = _serve(repo.root / "www")
+    yield f"http://127.0.0.1:{server.server_address[1]}/team/", repo.root / "www" / "team"
+    server.shutdown()
+
+
+CANONICAL = """(card, ignored) => {
+  // The element as markup with its attributes sorted, whitespace folded, and the whitespace between elements left
+  // out (the card's caption is a flex box: that whitespace is not shown).
+  const walk = (node) => {
+    if (node.nodeType === Node.TEXT_NODE) return node.data.trim() ? node.data.replace(/\\s+/g, " ") : "";
+    if (node.nodeType !== Node.ELEMENT_NODE) return "";
+    const attributes = Array.from(node.attributes).filter(a => !ignored.includes(a.name))
+      .map(a => ` ${a.name}="${a.value}"`).sort().join("");
+    return `<${node.localName}${attributes}>${Array.from(node.childNodes).map(walk).join("")}</${node.localName}>`;
+  };
+  return {html: walk(card), text: card.innerText};
+}"""
+IGNORED = ["data-added"]  # when the quote came into the archive: the shards do not hold it ("New" is not marked there)
+
+
+def _copy(card) -> str:
+    card.get_by_role("button", name="Copy the quote with who said it and a link").click()
+    return card.page.evaluate("navigator.clipboard.readText()")
+
+
+def test_each_result_is_the_card_of_its_archive_page(cards, browser):
+    url, folder = cards
+    every = json.loads((folder / "quotes.json").read_text("utf-8"))["quotes"]
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.clock.set_fixed_time(NOW)
+    page.goto(url + "quotes/")
+    assert answer(page) == [q["id"] for q in every]
+    results = {}
+    for card in page.locator("#results .quote-card").all():
+        results[card.get_attribute("data-quote-id")] = (card.evaluate(CANONICAL, IGNORED), _copy(card))
+    archived = {}
+    for month_page in sorted(folder.glob("personas/*/????-??/index.html")):
+        page.goto(url + month_page.parent.relative_to(folder).as_posix() + "/")
+        assert page.locator(".badge-new").count() == 0  # none is new on this day: it would be the one difference
+        for card in page.locator(".quote-card").all():
+            archived[card.get_attribute("data-quote-id")] = (card.evaluate(CANONICAL, IGNORED), _copy(card))
+    assert archived.keys() == results.keys()
+    for quote_id, (shown, copied) in results.items():
+        assert shown == archived[quote_id][0], quote_id
+        assert copied == archived[quote_id][1], quote_id
+    # What the fixture is there for, as a person sees it
+    text = "\n".join(shown["text"] for shown, _ in results.values())
+    assert "Director, Revenue Ops" in text and "Smith & Sons" in text and "00:04:12" in text
+    assert "31 Oct 2026" in text
+    halloween = next(q for q in every if q["text"].startswith("Halloween"))
+    shown, copied = results[halloween["id"]]
+    where = "transcripts/2026/acme/" if (folder / "transcripts").is_dir() else "personas/vp-sales/2026-10/"
+    link = f"/team/{where}#{halloween['id']}"  # in context: its transcript when published, else its month's page
+    assert f'<a class="context" href="{link}">' in shown["html"]
+    assert shown["html"].count(">VP Sales</") == 1  # the persona, and not its title again
+    who = "Priya Raman, VP Sales, Acme Corp" if "transcripts" in where else "VP Sales, Acme Corp"
+    assert copied == f"“Halloween, in New York.” ({who}, 31 Oct 2026)\n{url.removesuffix('/team/')}{link}"
+    context.close()
 
 
 # A large archive: 30,000 quotes over three years.

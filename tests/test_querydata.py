@@ -41,7 +41,7 @@ def decoded(site: Path) -> list[dict]:
                 "date": f"{shard['month']}-{q['date']:02d}" if isinstance(q["date"], int) else q["date"],
                 "html": q["html"] or q["text"].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;"),
                 "timestamp": q["timestamp"] or None, "page": pick("transcripts", q["transcript"]),
-                "speaker": pick("people", q["speaker"])})
+                "speaker": pick("people", q["speaker"]), "title": pick("people", q["title"])})
     return quotes
 
 
@@ -52,7 +52,7 @@ def sample(tmp_path_factory) -> Path:
 
 def test_the_shards_hold_every_quote_in_the_sites_order(sample):
     every = json.loads((sample / "quotes.json").read_text("utf-8"))["quotes"]
-    fields = ("id", "role", "tags", "text", "html", "date", "company", "timestamp")
+    fields = ("id", "role", "tags", "text", "html", "date", "company", "timestamp", "title")
     assert [{k: q[k] for k in fields} for q in decoded(sample)] == [{k: q[k] for k in fields} for q in every]
     manifest = json.loads((sample / "data/quotes/index.json").read_text("utf-8"))
     assert manifest["count"] == len(every)

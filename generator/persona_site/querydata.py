@@ -13,8 +13,9 @@ A shard is columns, not objects, with every repeated string kept once (the shard
 
 A row: id; date (the day of the month for a plain date, else the ISO date-time); role, tags, company (-1:
 none) as indexes into the lists above; text; html (0: the text, escaped); timestamp (0: none); transcript
-(-1: not published; else its page, under base_url); speaker and title (-1: none; only with attribution =
-"name"). Trailing columns at their default are left off. Nothing attribution withholds is in a shard.
+(-1: not published; else its page, under base_url); speaker (-1: none; only with attribution = "name") and the
+speaker's job title (-1: none; as every quote card shows it), indexes into "people". Trailing columns at their
+default are left off. Nothing attribution withholds is in a shard.
 """
 
 from __future__ import annotations
@@ -82,11 +83,10 @@ def shard(month: str, refs: list[QuoteRef], config: Config, published: Collectio
         page = None
         if config.publish_transcripts and q["transcript"] in published:
             page = urllib.parse.quote(transcript_url_path(q["transcript"]))
-        named = config.attribution == "name"
         row = [q["id"], day, index("roles", q["role"]), index("tags", " ".join(q["tags"])),
                index("companies", q["company"]), q["text"],
                0 if q["html"] == _escaped(q["text"]) else q["html"], q["timestamp"] or 0, index("transcripts", page),
-               index("people", q["speaker"]) if named else -1, index("people", q["title"]) if named else -1]
+               index("people", q["speaker"]), index("people", q["title"])]  # q: what attribution lets out
         while len(row) > 6 and row[-1] == _DEFAULTS[len(row) - 1]:
             row.pop()
         rows.append(row)

@@ -231,6 +231,18 @@ def _json_string(raw: bytes) -> str:
     return json.loads(b'"' + raw + b'"') if b"\\" in raw else raw.decode()
 
 
+def _days(refs: list[QuoteRef], zone: dt.tzinfo) -> list[str]:
+    """Each quote's day (YYYY-MM-DD) in the site's zone, in the refs' order."""
+    return [f"{dt.datetime.fromtimestamp(-ref.order, zone):%Y-%m-%d}" for ref in refs]
+
+
+def day_counts(days: list[str]) -> str:
+    """Days as a page's data-dates holds them: each day once, newest first, with `xN` after it for N quotes that
+    day ('2026-11-02x3 2026-10-30'); site.js reads a day written N times the same (the index's data-recent-dates)."""
+    counted = Counter(days)
+    return " ".join(day if n == 1 else f"{day}x{n}" for day, n in sorted(counted.items(), reverse=True))
+
+
 def transcript_index(site: Site) -> list[Transcript]:
     """The published transcripts for their index: newest first, then by path (the site's order)."""
     found = [site.transcripts.get(path) for path in site.transcripts.paths]
@@ -414,9 +426,8 @@ class Renderer:
             outputs[base + "quotes.json"] = QuotesFile(head(refs), refs)
             outputs[base + "feed.xml"] = Feed(persona, quotes)
         tag_counts = {tag: archive.count(tag=tag) for tag in config.tags}
-        since = ctx.now - dt.timedelta(days=GRID_DAYS)
-        grid = {p.slug: {tag: archive.count(role=p.slug, tag=tag, since=since) for tag in config.tags} for p in personas}
-        outputs["tags/index.html"] = Page("tags.html", dict(dated, tag_counts=tag_counts, grid=grid, grid_days=GRID_DAYS))
+        outputs["tags/index.html"] = Page("tags.html", dict(dated, tag_counts=tag_counts, grid=self._grid(archive, ctx),
+                                                            grid_days=GRID_DAYS))
         for tag, label in config.tags.items():
             outputs[f"tags/{tag}/index.html"] = Page("tag.html", dict(
                 tag=tag, label=label, quotes=archive.latest(tag=tag, limit=config.quotes_per_role), total=tag_counts[tag]))
@@ -462,8 +473,15 @@ class Renderer:
     def _recent_dates(archive: Archive, ctx: RenderContext) -> dict[str, list[str]]:
         """Each persona's quote dates of the last 30 days: the index counts them again on the day it is read."""
         since = ctx.now - dt.timedelta(days=30)
-        zone = ctx.config.zone
-        return {role: [f"{dt.datetime.fromtimestamp(-ref.order, zone):%Y-%m-%d}" for ref in archive.refs(role=role, since=since)]
+        return {role: _days(archive.refs(role=role, since=since), ctx.config.zone) for role in ctx.personas}
+
+    @staticmethod
+    def _grid(archive: Archive, ctx: RenderContext) -> dict[str, dict[str, tuple[int, str]]]:
+        """The tags index: role -> tag -> (its quotes of the last GRID_DAYS days, their days in data-dates form).
+        The page shows the count as of the build; site.js counts the days again on the day it is read."""
+        since = ctx.now - dt.timedelta(days=GRID_DAYS)
+        cell = lambda refs: (len(refs), day_counts(_days(refs, ctx.config.zone)))  # noqa: E731
+        return {role: {tag: cell(archive.refs(role=role, tag=tag, since=since)) for tag in ctx.config.tags}
                 for role in ctx.personas}
 
     def _quote_view(self, quote: Quote, ctx: RenderContext) -> dict:
@@ -485,8 +503,10 @@ class Renderer:
         cite = ", ".join(x for x in (speaker, quote.speaker_title or role_title, company) if x)
         return {
             "quote": quote, "role_title": role_title, "who": " · ".join(who), "company": company, "speaker": speaker,
-            "title": quote.speaker_title, "cite": cite, "anchor_url": ctx.url(f"personas/{quote.role}/") + f"#{quote.id}",
+            "title": quote.speaker_title, "cite": cite,
             "added": quote.added_in[1] if quote.added_in else date_text(quote),
+            # In context: its transcript when published, else its place on its month's archive page (issue 18, item 1)
+            "context_url": link or ctx.url(f"personas/{quote.role}/{local:%Y-%m}/") + f"#{quote.id}",
             "date_iso": date_text(quote), "date_display": f"{local.day} {local:%b %Y}",
             "transcript_url": link, "role_url": ctx.url(f"personas/{quote.role}/"),
         }

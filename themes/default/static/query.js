@@ -195,7 +195,6 @@
   tagBoxes.forEach(function (b) { tagLabels[b.value] = form.querySelector("label[for='" + b.id + "']").textContent; });
   var roleTitles = {};
   Array.prototype.forEach.call(roleSelect.options, function (o) { if (o.value) roleTitles[o.value] = o.textContent; });
-  var dayFormat = new Intl.DateTimeFormat("en-GB", { timeZone: zone, day: "numeric", month: "short", year: "numeric" });
   var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
   function el(name, attributes, children) {
     var node = document.createElement(name);
@@ -205,32 +204,34 @@
     });
     return node;
   }
-  function card(q) {  // the quote as on a persona page (_macros.html: quote_card with show_role)
+  // The quote as on every page of many personas: _macros.html's quote_card(q, show_role=true), element for element
+  // (tests/test_query_browser.py compares the two), but for data-added: the shards do not hold when a quote came
+  // into the archive, and "New" is for the pages a reader comes back to. The copy button is site.js's.
+  function card(q) {
     var roleTitle = roleTitles[q.role] || q.role;
     var who = [roleTitle];
     if (q.speaker) who = [q.speaker + (q.title ? ", " + q.title : ""), roleTitle];
     if (q.company) who.push(q.company);
-    who = who.join(" · ");
-    var shown = q.plainDate ? Number(q.date.slice(8, 10)) + " " + MONTHS[Number(q.date.slice(5, 7)) - 1] + " " + q.date.slice(0, 4)
-      : dayFormat.format(new Date(q.when));
-    var context = q.page ? base + q.page + "#" + q.id : base + "personas/" + q.role + "/" + q.month + "/#" + q.id;
+    var cite = [q.speaker, q.title || roleTitle, q.company].filter(Boolean).join(", ");
+    var w = q.plainDate ? q.date.split("-").map(Number) : wall(q.when);
+    var shown = w[2] + " " + MONTHS[w[1] - 1] + " " + w[0];
+    var context = base + (q.page || "personas/" + q.role + "/" + q.month + "/") + "#" + q.id;
     var meta = el("span", { "class": "meta" }, [el("time", { datetime: q.date }, [shown])]);
-    if (q.timestamp) {
-      meta.appendChild(document.createTextNode(" · "));
-      meta.appendChild(el("span", { "class": "stamp", title: "Time in the recording" }, [q.timestamp]));
-    }
-    meta.appendChild(document.createTextNode(" · "));
-    meta.appendChild(el("a", { href: context }, ["in context",
-      el("span", { "class": "visually-hidden" }, [" (the quote of " + who + ", " + shown + ")"])]));
+    if (q.timestamp) meta.append(" · ", el("span", { "class": "stamp", title: "Time in the recording" }, [q.timestamp]));
     var text = el("p");
     text.innerHTML = q.html;  // the inline rendering the build made, raw HTML escaped (as on every page)
-    var chips = el("ul", { "class": "chips", "aria-label": "Tags" }, q.tags.map(function (t) {
+    var caption = el("figcaption", {}, [el("a", { "class": "who", href: base + "personas/" + q.role + "/" }, [roleTitle])]);
+    if (q.speaker) caption.append(el("span", { "class": "who" }, [q.speaker]));
+    if (q.title && q.title !== roleTitle) caption.append(el("span", { "class": "who" }, [q.title]));
+    if (q.company) caption.append(el("span", { "class": "company" }, [q.company]));
+    caption.append(meta, el("ul", { "class": "chips", "aria-label": "Tags" }, q.tags.map(function (t) {
       return el("li", {}, [el("a", { "class": "chip chip-" + t, href: base + "tags/" + t + "/" }, [tagLabels[t] || t])]);
-    }));
-    return el("li", { "class": "quote-card", "data-quote-id": q.id, "data-tags": q.tags.join(" "), "data-date": q.date }, [
-      el("figure", {}, [el("blockquote", {}, [text]),
-        el("figcaption", {}, [el("a", { "class": "who", href: base + "personas/" + q.role + "/" }, [who]), " ", meta])]),
-      chips]);
+    })), el("a", { "class": "context", href: context }, ["in context",
+      el("span", { "class": "visually-hidden" }, [" (the quote of " + who.join(" · ") + ", " + shown + ")"])]),
+    el("button", { type: "button", "class": "copy", "data-copy": "" }, ["Copy",
+      el("span", { "class": "visually-hidden" }, [" the quote with who said it and a link"])]));
+    return el("li", { "class": "quote-card", id: q.id, "data-quote-id": q.id, "data-tags": q.tags.join(" "),
+      "data-date": q.date, "data-cite": cite }, [el("figure", {}, [el("blockquote", { dir: "auto" }, [text]), caption])]);
   }
   function monthName(key) { return MONTHS[Number(key.slice(5, 7)) - 1] + " " + key.slice(0, 4); }
   function plural(n, word) { return n.toLocaleString("en") + " " + word + (n === 1 ? "" : "s"); }

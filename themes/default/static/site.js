@@ -61,11 +61,29 @@
     if (card) card.classList.toggle("is-stale", state === "stale");
   });
 
+  // How many of these days fall in the last `days` days: "2026-11-02x3 2026-10-30" is three quotes on 2 November
+  // and one on 30 October (render.day_counts writes them; a day written three times counts the same).
+  var countWithin = function (list, days) {
+    return (list || "").split(" ").filter(Boolean).reduce(function (n, item) {
+      var parts = item.split("x"), a = daysAgo(parts[0]);
+      return n + (a >= 0 && a < days ? Number(parts[1] || 1) : 0);
+    }, 0);
+  };
+
   // Quotes in the last 30 days, on the index (from the dates each card carries)
   each("[data-recent-dates]", null, function (link) {
-    var dates = (link.getAttribute("data-recent-dates") || "").split(" ").filter(Boolean);
-    var n = dates.filter(function (d) { var a = daysAgo(d); return a >= 0 && a < 30; }).length;
-    link.textContent = plural(n, "quote");
+    link.textContent = plural(countWithin(link.getAttribute("data-recent-dates"), 30), "quote");
+  });
+
+  // The tags index: each persona's quotes per tag in the last N days (data-days), from the days each cell carries.
+  each("table[data-days]", null, function (grid) {
+    var days = Number(grid.getAttribute("data-days"));
+    each("a[data-dates]", grid, function (link) {
+      var n = countWithin(link.getAttribute("data-dates"), days);
+      link.textContent = String(n);
+      link.setAttribute("aria-label", (link.getAttribute("aria-label") || "").replace(/\d+ quotes?$/, plural(n, "quote")));
+      link.parentNode.classList.toggle("zero", !n);
+    });
   });
 
   // Counted from today: the "as of <build date>" notes are no longer needed.
@@ -202,33 +220,36 @@
     if (store) { try { store.setItem(key, String(Date.now())); } catch (e) { /* private mode: no memory */ } }
   })();
 
-  // Copy a quote with who said it and a link, for Slack and decks.
-  each(".quote-card [data-copy]", null, function (button) {
+  // Copy a quote with who said it and its link in context, for Slack and decks. One listener for the page: the
+  // query page adds its cards (query.js) after this has run.
+  var copy = function (button) {
     var card = button.closest(".quote-card");
-    button.hidden = false;
-    button.addEventListener("click", function () {
-      var words = card.querySelector("blockquote").textContent.replace(/\s+/g, " ").trim();
-      var date = card.querySelector("time");
-      var link = card.getAttribute("data-link") || "";
-      if (link && link.indexOf("://") === -1) link = new URL(link, window.location.href).href;
-      var text = "“" + words + "” (" + card.getAttribute("data-cite") + (date ? ", " + date.textContent : "") + ")\n" + link;
-      var done = function () {
-        var was = button.firstChild.textContent;
-        button.firstChild.textContent = "Copied";
-        setTimeout(function () { button.firstChild.textContent = was; }, 2000);
-      };
-      var fallback = function () {
-        var area = document.createElement("textarea");
-        area.value = text;
-        area.setAttribute("readonly", "");
-        area.style.position = "fixed"; area.style.opacity = "0";
-        document.body.appendChild(area);
-        area.select();
-        try { document.execCommand("copy"); done(); } catch (e) { /* nothing more to try */ }
-        area.remove();
-      };
-      if (navigator.clipboard && navigator.clipboard.writeText) navigator.clipboard.writeText(text).then(done, fallback);
-      else fallback();
-    });
+    var words = card.querySelector("blockquote").textContent.replace(/\s+/g, " ").trim();
+    var date = card.querySelector("time");
+    var context = card.querySelector("a.context");
+    var text = "“" + words + "” (" + card.getAttribute("data-cite") + (date ? ", " + date.textContent : "") + ")" +
+      (context ? "\n" + context.href : "");
+    var done = function () {
+      var was = button.firstChild.textContent;
+      button.firstChild.textContent = "Copied";
+      setTimeout(function () { button.firstChild.textContent = was; }, 2000);
+    };
+    var fallback = function () {
+      var area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.style.position = "fixed"; area.style.opacity = "0";
+      document.body.appendChild(area);
+      area.select();
+      try { document.execCommand("copy"); done(); } catch (e) { /* nothing more to try */ }
+      area.remove();
+    };
+    if (navigator.clipboard && navigator.clipboard.writeText) navigator.clipboard.writeText(text).then(done, fallback);
+    else fallback();
+  };
+  each(".quote-card [data-copy]", null, function (button) { button.hidden = false; });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest(".quote-card [data-copy]");
+    if (button) copy(button);
   });
 })();
