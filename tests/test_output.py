@@ -53,7 +53,8 @@ def test_a_symlinked_out_folder_is_written_where_it_points(built, tmp_path):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".persona-site")] == []
 
 
-def test_an_out_folder_that_cannot_be_moved_is_a_clean_error(built, monkeypatch):
+def mounted(monkeypatch) -> None:
+    """site/ cannot be moved, as a mount point (a Docker volume) cannot."""
     real = os.replace
 
     def busy(src, dst):
@@ -62,6 +63,11 @@ def test_an_out_folder_that_cannot_be_moved_is_a_clean_error(built, monkeypatch)
         return real(src, dst)
 
     monkeypatch.setattr(output.os, "replace", busy)
+
+
+def test_an_out_folder_that_cannot_be_moved_is_a_clean_error(built, monkeypatch):
+    mounted(monkeypatch)
+    monkeypatch.setattr(output, "IN_PLACE_MAX", 0)  # every page changes: a new folder swapped in (few: in place)
     built.write("persona-site.toml", 'title = "Changed"\n')
     result = built.run("build")
     assert result.exit_code == 2
@@ -148,3 +154,16 @@ def test_an_output_swapped_for_a_link_to_a_file_outside_is_written_not_linked(tm
     page = out / "index.html"
     assert not page.is_symlink() and page.stat().st_ino != outside.stat().st_ino
     assert page.read_bytes() == b"page"
+
+
+def test_a_build_that_changes_few_files_updates_the_site_where_it_is(built, monkeypatch):
+    """A mounted output folder (a Docker volume) cannot be swapped; a build that changes few files does not need
+    to: the folder stays the same folder, its unchanged files untouched."""
+    site = built.root / "site"
+    folder, style = site.stat().st_ino, (site / "assets/style.css").stat().st_ino
+    mounted(monkeypatch)
+    built.transcript("2026/b.md", GOOD.replace("A fine quote.", "New."))
+    assert built.run("build").exit_code == 0
+    assert site.stat().st_ino == folder and (site / "assets/style.css").stat().st_ino == style
+    assert "New." in (site / "index.html").read_text()
+    assert [p.name for p in built.root.iterdir() if p.name.startswith(".persona-site-")] == []

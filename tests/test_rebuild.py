@@ -94,6 +94,9 @@ def test_build_after_each_change_writes_what_a_cold_build_writes(repo, monkeypat
         assert done.exit_code == 0, (step, action, done.output)
         fresh = cold_build(repo.root)
         assert site_files(out) == fresh.outputs, (step, action)
+        folders = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_dir()}
+        assert folders == {"/".join(path.split("/")[:n]) for path in fresh.outputs  # no folder left empty
+                           for n in range(1, path.count("/") + 1)}, (step, action)
 
 
 def test_a_one_file_rebuild_renders_only_what_shows_that_file(repo, monkeypatch, renders):
@@ -148,3 +151,45 @@ def test_another_output_folder_gets_every_page(repo, monkeypatch):
     assert repo.run("build", "--quiet").exit_code == 0
     assert repo.run("build", "--quiet", "--out", str(other)).exit_code == 0
     assert site_files(other) == cold_build(repo.root).outputs
+
+
+def test_a_page_changes_with_the_build_time_only_where_it_shows_it(repo, monkeypatch):
+    """An hour later: the index (its footer says when, to the minute), build.json (every other page's footer reads
+    it) and the JSON files (their "generated") change; no other file. A day later, the pages that count from
+    today too."""
+    repo.write("persona-site.toml", "publish_transcripts = true\n")
+    rng = random.Random(4)
+    for n in range(8):
+        call(repo, f"2025/call-{n}.md", body(rng, n), f"2025-1{n % 2}-0{1 + n}", f"Co {n % 3}")
+    repo.commit_all("start", date="2025-11-20T10:00:00+00:00")
+    builds = {}
+    for when, epoch in (("first", 1764936000), ("an hour on", 1764939600), ("a day on", 1765022400)):
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", str(epoch))
+        builds[when] = cold_build(repo.root).outputs
+    differ = lambda a, b: sorted(path for path in builds[a] if builds[a][path] != builds[b][path])  # noqa: E731
+    assert differ("first", "an hour on") == sorted(  # the JSON files say when they were generated
+        {"index.html", "build.json", "data/quotes/index.json", *(p for p in builds["first"] if p.endswith("quotes.json"))})
+    assert json.loads(builds["an hour on"]["build.json"])["text"].startswith("Built 5 Dec 2025, 13:00 UTC from commit ")
+    a_day = differ("first", "a day on")
+    assert "personas/head-of-revops/index.html" in a_day and "tags/index.html" in a_day
+    assert not any(p.startswith(("transcripts/", "companies/")) or "/2025-" in p for p in a_day), a_day
+
+
+def test_a_transcript_page_shows_the_commit_that_last_changed_it(repo):
+    repo.write("persona-site.toml", "publish_transcripts = true\n")
+    rng = random.Random(6)
+    call(repo, "2025/old.md", body(rng, 1), "2025-10-01", "Acme")
+    call(repo, "2025/new.md", body(rng, 2), "2025-10-02", "Acme")
+    repo.commit_all("first", date="2025-11-01T10:00:00+00:00")
+    first = repo.git("rev-parse", "--short=7", "HEAD").strip()
+    new = repo.root / "content/transcripts/2025/new.md"
+    new.write_text(new.read_text().replace("hurts", "hurts more", 1))
+    repo.commit_all("second", date="2025-11-02T10:00:00+00:00")
+    second = repo.git("rev-parse", "--short=7", "HEAD").strip()
+    new.write_text(new.read_text().replace("hurts more", "hurts most", 1))
+    outputs = cold_build(repo.root).outputs
+    old_page = outputs["transcripts/2025/old/index.html"].decode()
+    assert f"This transcript as of commit {first} (2025-11-01)." in old_page
+    new_page = outputs["transcripts/2025/new/index.html"].decode()
+    assert f"This transcript as of commit {second} (2025-11-02), with changes not committed yet." in new_page
+    assert second not in old_page  # the site's own commit is in build.json, not on this page

@@ -6,6 +6,7 @@ whole, so a failed or killed build leaves the previous site byte for byte.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import json
@@ -182,6 +183,11 @@ def _write_site(outputs: dict[str, Output], out: Path, source: Path,
                     and (type(outputs[rel]) is Unchanged or _same_bytes(out / rel, outputs[rel]))}
         if len(reusable) == len(outputs) and set(previous) == reusable:
             return 0
+        changed = [rel for rel in outputs if rel not in reusable]
+        removed = [rel for rel in previous if rel not in outputs]
+        if (previous and len(changed) + len(removed) <= max(IN_PLACE_MAX, len(outputs) // 10)
+                and _folders_inside(out, changed + removed) and not any((out / rel).is_dir() for rel in changed)):
+            return _update(outputs, out, previous, changed, removed, progress)
         temp = Path(tempfile.mkdtemp(prefix=f"{_TEMP_PREFIXES[0]}{out.name}.", dir=parent))
         written = 0
         try:
@@ -206,6 +212,95 @@ def _write_site(outputs: dict[str, Output], out: Path, source: Path,
             shutil.rmtree(temp, ignore_errors=True)
             raise
     return written
+
+
+IN_PLACE_MAX = 200
+"""A build that changes at most this many files (or a tenth of them) updates the site where it is, rather than
+writing a new folder beside it (at 10,000 transcripts that is 1,700 folders made, and as many removed)."""
+
+
+def _update(outputs: dict[str, Output], out: Path, previous: dict[str, list], changed: list[str],
+            removed: list[str], progress: Callable[[int, int], None] | None) -> int:
+    """Update the site in place, as one change: the changed files are first written beside it (in a folder that
+    _clean_leftovers removes if the build is killed); then each is moved in, the file it replaces moved aside, and
+    the files no longer built moved aside too. If anything fails (a full disk, a name too long for the disk),
+    everything moved is moved back, so the previous site stays whole; the manifest is replaced last."""
+    stage = Path(tempfile.mkdtemp(prefix=f"{_TEMP_PREFIXES[0]}{out.name}.", dir=out.parent))
+    moved: list[tuple[Path, str | None]] = []
+    """(a file now in the site, where the file it replaced was put, if any), to undo."""
+    made: list[Path] = []
+    try:
+        for number, rel in enumerate(changed):
+            data = outputs[rel]
+            _write(f"{stage}/{number}", data.make() if type(data) is Unchanged else data)
+        for number, rel in enumerate(changed):
+            target = out / rel
+            _make_new_folders(out, rel.rpartition("/")[0], made)
+            aside = f"{stage}/old-{number}" if os.path.lexists(target) else None
+            if aside:
+                os.replace(target, aside)
+            moved.append((target, aside))
+            os.replace(f"{stage}/{number}", target)
+            if progress:
+                progress(number + 1, len(changed))
+        for number, rel in enumerate(removed):
+            if os.path.lexists(out / rel):
+                os.replace(out / rel, f"{stage}/gone-{number}")
+                moved.append((out / rel, f"{stage}/gone-{number}"))
+    except BaseException:
+        for target, aside in reversed(moved):
+            if aside is None:
+                os.unlink(target)
+            else:
+                os.replace(aside, target)
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    manifest = {rel: entry for rel, entry in previous.items() if rel in outputs}
+    for rel in changed:
+        info = os.stat(out / rel, follow_symlinks=False)
+        manifest[rel] = [info.st_size, info.st_mtime_ns]
+    for rel in removed:
+        _remove_empty_folders(out, rel.rpartition("/")[0])
+    temp = out / f".{MARKER}.new"
+    temp.write_text(json.dumps({"files": manifest}, sort_keys=True) + "\n", "utf-8")
+    os.replace(temp, out / MARKER)
+    shutil.rmtree(stage, ignore_errors=True)
+    return len(changed)
+
+
+def _make_new_folders(root: Path, folder: str, made: list[Path]) -> None:
+    """Make root/folder and its missing parents, noting each one made."""
+    if not folder or os.path.isdir(root / folder):
+        return
+    _make_new_folders(root, folder.rpartition("/")[0], made)
+    os.mkdir(root / folder)
+    made.append(root / folder)
+
+
+def _folders_inside(out: Path, paths: list[str]) -> bool:
+    """Whether each path's folder, as far as it exists, is inside the site (not a link out of it: the site is then
+    written anew, never through the link)."""
+    root = os.path.realpath(out)
+    for folder in {rel.rpartition("/")[0] for rel in paths}:
+        real = os.path.realpath(f"{out}/{folder}")
+        if real != root and not real.startswith(root + os.sep):
+            return False
+        if real != os.path.normpath(f"{root}/{folder}"):  # a link inside the site: not followed either
+            return False
+    return True
+
+
+def _remove_empty_folders(out: Path, folder: str) -> None:
+    """Remove the folders a file no longer built leaves empty (a deleted transcript's page)."""
+    while folder:
+        try:
+            os.rmdir(out / folder)
+        except OSError:  # not empty (or the user's): kept
+            return
+        folder = folder.rpartition("/")[0]
 
 
 def _make_folder(root: Path, folder: str, made: set[str]) -> None:

@@ -113,6 +113,8 @@ class PersistentEngine:
         """Remember a build that was written, so the next with nothing changed is skipped, and what each of its
         outputs was made from, so the next renders only what changed."""
         written.remember(self.folder if self._save else None, out, self._digests)
+        if self._counted is not None:
+            self._counted.save(self.folder if self._save else None)
         if fingerprint:
             uptodate.record(self.folder, fingerprint, out, [list(d) for d in diagnostics], summary, fail_on_stale)
 
@@ -220,7 +222,8 @@ class PersistentEngine:
 
             from .render_memo import UsedMemo
 
-            self._counted = self._counted if self._counted is not None else UsedMemo()
+            if self._counted is None:  # serve's is kept in memory; a command's comes from the last one's
+                self._counted = UsedMemo() if self.watching else UsedMemo.load(self.folder)
             self._renderer = (key, Renderer(theme, self._bytecode(), self._counted))
         return self._renderer[1]
 
