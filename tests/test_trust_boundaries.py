@@ -301,8 +301,8 @@ def test_rev_refuses_a_blob_over_the_limit_without_reading_it(repo, monkeypatch)
     read = []
     real = gitmeta._git
 
-    def counted(root, *args, input=None):
-        out = real(root, *args, input=input)
+    def counted(root, *args, **how):
+        out = real(root, *args, **how)
         read.append(len(out))
         return out
 

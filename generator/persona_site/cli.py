@@ -90,7 +90,7 @@ def _engine(source: Path, rev: str | None, save: bool = True, progress: Progress
 
     if rev is None:
         check_source(source)
-    engine = PersistentEngine(source, rev=rev, save=save, progress=progress, git_ahead=True)
+    engine = PersistentEngine.for_command(source, rev=rev, save=save, progress=progress)
     click.get_current_context().call_on_close(engine.close)
     return engine
 
