@@ -44,14 +44,14 @@ def files(source: Path, folder: Path | None, save: bool,
     if folder is None:
         return read_work_tree(source, git=git)
     real = os.path.realpath(source)
-    memo = _load(folder, real)  # first: git answers meanwhile (git_ahead.py)
+    last_look = _load(folder, real)  # first: git answers meanwhile (git_ahead.py)
     view = _git_view(source, git)
-    tracked = _tracked(source, view, memo) if view is not None else None
-    looked = _stats(source, real, view, tracked, memo) if tracked is not None and memo is not None else None
-    found = read_work_tree(source, None if looked is None else looked[0], git)
-    if save and tracked is not None and view.index is not None and not found.diagnostics and not found.links:
-        _save(folder, real, view, tracked, memo, found.stats, None if looked is None else looked[1])
-    return found
+    tracked = _tracked(source, view, last_look) if view is not None else None
+    looked = _stats(source, real, view, tracked, last_look) if tracked is not None and last_look is not None else None
+    tree = read_work_tree(source, None if looked is None else looked[0], git)
+    if save and tracked is not None and view.index is not None and not tree.diagnostics and not tree.links:
+        _save(folder, real, _Look(view, tracked, tree.stats, None if looked is None else looked[1]), last_look)
+    return tree
 
 
 class _View(NamedTuple):
@@ -152,15 +152,27 @@ def _stats(source: Path, real: str, view: _View, tracked: bytes,
     return stats, again
 
 
-def _save(folder: Path, real: str, view: _View, tracked: bytes, memo: dict | None, stats: dict[str, Stat],
-          again: set[str] | None) -> None:
-    """Keep this look for the next command, unless the memo already says as much. A file stat-ed close to when
-    git was asked stays in doubt."""
-    looked = stats.keys() if again is None else again & stats.keys()
+class _Look(NamedTuple):
+    """One command's look at the transcripts, to keep for the next."""
+
+    view: _View
+    tracked: bytes
+    """The index's transcript entries (`git ls-files`)."""
+    stats: dict[str, Stat]
+    """Each transcript's stat, by path."""
+    stat_again: set[str] | None
+    """The paths stat-ed again, not taken from the last look (None: all of them, by a walk)."""
+
+
+def _save(folder: Path, real: str, look: _Look, last_look: dict | None) -> None:
+    """Keep this look for the next command, unless the last look kept already says as much. A file stat-ed close
+    to when git was asked stays in doubt."""
+    view, tracked, stats = look.view, look.tracked, look.stats
+    stat_now = stats.keys() if look.stat_again is None else look.stat_again & stats.keys()
     racy = view.asked - RACY_NS
-    unsure = view.listed | {path for path in looked if max(stats[path].mtime_ns, stats[path].ctime_ns) >= racy}
-    if memo is not None and memo["tracked"] == tracked:
-        if memo["unsure"] == unsure and memo["index"] == view.index:
+    unsure = view.listed | {path for path in stat_now if max(stats[path].mtime_ns, stats[path].ctime_ns) >= racy}
+    if last_look is not None and last_look["tracked"] == tracked:
+        if last_look["unsure"] == unsure and last_look["index"] == view.index:
             return  # the stats it keeps for the others are the ones used now
     elif not all(entry.startswith(_TRUSTED_MODES) for entry in _entries(tracked)):
         return  # a link, a submodule, a file git does not check: the walk it is, every time
