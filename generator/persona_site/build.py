@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
+from types import MappingProxyType
 
 import jinja2
 
@@ -226,7 +227,7 @@ def sorted_problems(problems: list[Diagnostic]) -> list[Diagnostic]:
     return sorted(dict.fromkeys(problems), key=lambda d: (d.path, d.line, _RANK.get(d.severity, 3)))
 
 
-_RANK = {"error": 0, "warning": 1, "notice": 2}
+_RANK = MappingProxyType({"error": 0, "warning": 1, "notice": 2})
 
 
 def _errors(problems: list[Diagnostic]) -> bool:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import frontmatter
 import yaml
@@ -24,11 +25,10 @@ _HANDLER = frontmatter.YAMLHandler()
 _BOUNDARY = _HANDLER.FM_BOUNDARY  # ^-{3,}\s*$, multiline
 _NULL = "tag:yaml.org,2002:null"
 # Only null is resolved implicitly: names, companies and dates stay the text written.
-_RESOLVERS = {
-    first: [(tag, rx) for tag, rx in resolvers if tag == _NULL]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_RESOLVERS = {k: v for k, v in _RESOLVERS.items() if v}
+_RESOLVERS = MappingProxyType({
+    first: nulls for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    if (nulls := [(tag, rx) for tag, rx in resolvers if tag == _NULL])
+})
 
 
 class _StrictConstructor(yaml.constructor.SafeConstructor):

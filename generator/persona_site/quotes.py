@@ -31,8 +31,8 @@ STAMP_REST = r"(?:\d{1,2}:)?\d{1,2}:\d{2}\](?![{(\[])"
 ANY_STAMP = r"\[" + STAMP_REST
 _NAME_LIKE = re.compile(r"^[A-Z][\w'.-]*(?: [A-Z][\w'.-]*){0,3}$")
 # Words that open a note rather than a turn ("Note: ..."), so never warned about.
-_NOT_NAMES = {"note", "notes", "summary", "context", "agenda", "update", "action items", "next steps",
-              "recap", "attendees", "background", "question", "answer", "q", "a", "tl;dr", "edit", "todo"}
+_NOT_NAMES = frozenset({"note", "notes", "summary", "context", "agenda", "update", "action items", "next steps",
+              "recap", "attendees", "background", "question", "answer", "q", "a", "tl;dr", "edit", "todo"})
 
 UNRESOLVED = "?"
 """The role of a participant whose role no persona defines: reported where it is written; their label still names

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path, PurePosixPath
+from types import MappingProxyType
 from urllib.parse import quote, unquote, urlsplit
 
 import click
@@ -57,13 +58,13 @@ MAX_STREAMS = 16
 IDLE_SECONDS = 10.0
 """How long a connection may send nothing (or not read what it is sent) before it is closed."""
 _WILDCARDS = ("", "0.0.0.0", "::")
-_TYPES = {
+_TYPES = MappingProxyType({
     ".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
     ".js": "text/javascript; charset=utf-8", ".json": "application/json",
     ".xml": "application/xml", ".txt": "text/plain; charset=utf-8", ".svg": "image/svg+xml",
     ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
     ".webp": "image/webp", ".ico": "image/x-icon", ".woff2": "font/woff2", ".woff": "font/woff",
-}
+})
 
 
 class ServeError(Exception):
