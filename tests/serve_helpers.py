@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import persona_site.cli  # noqa: F401 -- cli registers serve's command: import it before persona_site.serve
-from persona_site.serve import EVENTS, PreviewServer
+from persona_site.serve import EVENTS, Address, PreviewServer
 
 PERSONAS = {
     "head-of-revops": "---\ntitle: Head of Revenue Operations\nsummary: Owns the forecast.\n---\nRuns the forecast call.\n",
@@ -146,7 +146,7 @@ def serving(source: Path, on_build: Callable | None = None, **options: object) -
         if on_build:
             on_build(result, changed, seconds)
 
-    preview = PreviewServer(source, port=0, on_build=record, **options)  # type: ignore[arg-type]
+    preview = PreviewServer(source, Address(port=0), on_build=record, **options)  # type: ignore[arg-type]
     running = Running(preview, source, rebuilds)
     preview.start()
     try:

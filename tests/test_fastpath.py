@@ -23,7 +23,7 @@ PEOPLE = (Participant("Dana Whitfield", "head-of-revops", None), Participant("Sa
 
 
 def both(body: str):
-    kwargs = dict(path="content/transcripts/x.md", doc="transcripts/x.md", line_offset=7, participants=PEOPLE,
+    kwargs = dict(path="content/transcripts/x.md", line_offset=7, participants=PEOPLE,
                   tags=DEFAULT_TAGS)
     return extract(body, **kwargs), reference(body, **kwargs)
 
@@ -47,7 +47,7 @@ def assert_same(body: str) -> None:
 def test_sample_transcripts_agree(path):
     fm = split_front_matter(path.read_text("utf-8"))
     participants = tuple(Participant(name, "head-of-revops", None) for name in fm.meta.get("participants", {}))
-    kwargs = dict(path="p", doc="d", line_offset=fm.body_line, participants=participants, tags=DEFAULT_TAGS)
+    kwargs = dict(path="p", line_offset=fm.body_line, participants=participants, tags=DEFAULT_TAGS)
     fast = extract(fm.body, **kwargs)
     assert fast.quotes == reference(fm.body, **kwargs).quotes
     assert fast.quotes
@@ -55,7 +55,7 @@ def test_sample_transcripts_agree(path):
 
 def test_most_sample_transcripts_take_the_fast_path():
     bodies = [split_front_matter(p.read_text("utf-8")).body for p in (ROOT / "content/transcripts").rglob("*.md")]
-    kwargs = dict(path="p", doc="d", line_offset=0, participants=PEOPLE, tags=DEFAULT_TAGS)
+    kwargs = dict(path="p", line_offset=0, participants=PEOPLE, tags=DEFAULT_TAGS)
     fast = sum(try_extract(b, Walk.start(**kwargs)) is not None for b in bodies)
     assert fast >= len(bodies) // 2
 
@@ -105,7 +105,7 @@ def speaker_label(who):
 
 
 def assert_same_rendering(body: str, label=speaker_label, people=PEOPLE) -> None:
-    kwargs = dict(path="content/transcripts/x.md", doc="transcripts/x.md", line_offset=7, participants=people,
+    kwargs = dict(path="content/transcripts/x.md", line_offset=7, participants=people,
                   tags=DEFAULT_TAGS, render_body=True, speaker_label=label)
     fast = extract(body, **kwargs)
     slow = reference(body, **kwargs)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 from persona_site import gitmeta
+from persona_site.incremental.git_ahead import GitAhead
 
 QUOTE = "**Dana Whitfield:** [First words.]{.pain}\n"
 
@@ -77,12 +79,22 @@ def test_git_begun_ahead_answers_as_git_does_and_never_goes_stale(history):
     root = history.root
     history.transcript("2026/draft.md", QUOTE)
     expected = (gitmeta.is_repository(root), gitmeta.head_info(root), gitmeta.dirty_paths(root))
-    with gitmeta.ahead(root):
-        assert (gitmeta.is_repository(root), gitmeta.head_info(root), gitmeta.dirty_paths(root)) == expected
-        assert gitmeta.head_info(root) == expected[1]  # asked twice in one build: the same answer
+    with GitAhead(root) as git:
+        assert (gitmeta.is_repository(root, git), gitmeta.head_info(root, git=git), gitmeta.dirty_paths(root, git)) == expected
+        assert gitmeta.head_info(root, git=git) == expected[1]  # asked twice in one build: the same answer
     history.commit_all("third", date="2026-11-27T09:00:00+00:00")
     assert gitmeta.head_info(root)["commit"] == history.git("rev-parse", "HEAD").strip() != expected[1]["commit"]
     assert gitmeta.dirty_paths(root) == set()
+
+
+def test_a_build_takes_the_answers_git_began_ahead(history):
+    """The point of beginning ahead: the build's own questions do not start git again."""
+    root = history.root
+    with GitAhead(root) as git:
+        begun = time.time_ns()
+        assert gitmeta.status(root, git)[1] < begun  # asked when the engine was made, not now
+        assert gitmeta.is_repository(root, git) and gitmeta.head_info(root, git=git)
+    assert gitmeta.status(root, git)[1] >= begun  # after close(): asked anew
 
 
 def test_a_build_that_stops_early_leaves_no_git_behind(history):

@@ -569,7 +569,7 @@ def test_escaped_text_never_becomes_markup_or_a_quote():
     line = f"**Ana:** {escape_markdown(said)}"
     for lead in ("# heading", "> quote", "* item", "[a]{.pain}"):
         assert escape_markdown(lead)[0] == "\\"
-    found = extract_quotes(line, Walk.start(path="t.md", doc="t.md", line_offset=0, tags={"pain": "Pain"},
+    found = extract_quotes(line, Walk.start(path="t.md", line_offset=0, tags={"pain": "Pain"},
                                             participants=(Participant("Ana", "cfo", None),), render_body=True))
     assert found.quotes == [] and found.diagnostics == []
     assert "<em>" not in found.body_html and "<code>" not in found.body_html and "<a " not in found.body_html

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from serve_helpers import make_repo, serving, transcript, wait_until, write
 
 from persona_site.cli import main
-from persona_site.serve import EVENTS, HostCheck, PreviewServer, ServeError, serve
+from persona_site.serve import EVENTS, Address, HostCheck, PreviewServer, ServeError, serve
 from persona_site.watch import changed_path
 
 ACME = "content/transcripts/2026/acme.md"
@@ -317,10 +317,10 @@ def test_a_busy_port_names_a_free_one(source):
         result = CliRunner().invoke(main, ["serve", "--source", str(source), "--port", str(port)])
         assert result.exit_code == 1
         assert f"port {port} is already in use" in result.output and "--port " in result.output
-        with PreviewServer(source, port=port, next_free_port=True, watch=False, report=lambda m: None) as preview:
+        with PreviewServer(source, Address(port=port, next_free_port=True), watch=False, report=lambda m: None) as preview:
             assert f":{port}/" not in preview.url
         with pytest.raises(ServeError):
-            PreviewServer(source, port=port, watch=False).start()
+            PreviewServer(source, Address(port=port), watch=False).start()
 
 
 def test_ctrl_c_stops_cleanly(source):

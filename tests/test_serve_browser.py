@@ -8,7 +8,7 @@ import pytest
 from serve_helpers import make_repo, serving, transcript, wait_until, write
 from test_browser import CHROMIUM, browser  # noqa: F401 -- the suite's one headless Chromium fixture
 
-from persona_site.serve import PreviewServer
+from persona_site.serve import Address, PreviewServer
 
 ACME = "content/transcripts/2026/acme.md"
 
@@ -60,7 +60,7 @@ def test_hidden_tabs_let_go_and_pages_reconnect_after_a_restart(browser, tmp_pat
         page.evaluate("window.beforeRestart = true")
 
     write(source, ACME, transcript("Saved while the server was down."))
-    with PreviewServer(source, port=port, report=lambda message: None) as restarted:
+    with PreviewServer(source, Address(port=port), report=lambda message: None) as restarted:
         page.wait_for_function("() => window.beforeRestart === undefined", timeout=10_000)  # it reloaded
         page.get_by_text("Saved while the server was down.").first.wait_for(timeout=10_000)
         wait_until(lambda: restarted.site.listeners == 1, what="the page to reconnect")

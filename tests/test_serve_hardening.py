@@ -45,8 +45,8 @@ def test_no_open_redirect(guarded, target):
 
 # 21. Bound to 127.0.0.1 by default; DNS rebinding refused on pages and on the live-reload stream.
 def test_default_bind_is_loopback(tmp_path):
-    from persona_site.serve import PreviewServer
-    preview = PreviewServer(make_repo(tmp_path / "repo"), port=0, watch=False)
+    from persona_site.serve import Address, PreviewServer
+    preview = PreviewServer(make_repo(tmp_path / "repo"), Address(port=0), watch=False)
     preview.start()
     try:
         assert preview._server.socket.getsockname()[0] == "127.0.0.1"

@@ -120,7 +120,7 @@ def test_the_fast_paths_match_nfd_labels_as_markdown_it_does(body, render):
     from persona_site.quotes_fast import try_extract
 
     people = (Participant(ZOE_NFC, "head-of-revops", None), Participant("Sam Ortiz", "internal", None))
-    kwargs = dict(path="p.md", doc="p.md", line_offset=7, participants=people, tags=DEFAULT_TAGS, render_body=render,
+    kwargs = dict(path="p.md", line_offset=7, participants=people, tags=DEFAULT_TAGS, render_body=render,
                   speaker_label=(lambda who: "Speaker" if who is None else who.role) if render else None)
     slow = extract_quotes(body, Walk.start(**kwargs))
     fast = try_extract(body, Walk.start(**kwargs)) or slow  # as reader.read_transcript extracts
@@ -301,8 +301,8 @@ def test_rev_refuses_a_blob_over_the_limit_without_reading_it(repo, monkeypatch)
     read = []
     real = gitmeta._git
 
-    def counted(root, *args, input=None):
-        out = real(root, *args, input=input)
+    def counted(root, *args, **how):
+        out = real(root, *args, **how)
         read.append(len(out))
         return out
 

@@ -156,8 +156,8 @@ def test_a_file_changed_as_git_was_asked_is_looked_at_again_next_time(looks, mon
     repo.commit_all("edit")  # a new blob in the index: the next look stats t0 again
     status = gitmeta.status
 
-    def late(root):  # git found t0 clean; t0 changed before its stat was taken
-        answer = status(root)
+    def late(root, git):  # git found t0 clean; t0 changed before its stat was taken
+        answer = status(root, git)
         path.write_text(transcript(BODY.replace("A quote", "Edited as git answered")))
         return answer
 

@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
+from types import MappingProxyType
 
 import jinja2
 
@@ -70,6 +71,9 @@ class Engine(Protocol):
     """How the stages are done: incremental.ColdEngine reads everything every time (the reference);
     incremental.PersistentEngine keeps what it can between builds and processes."""
 
+    git: gitmeta.GitRunner
+    """How the build asks git."""
+
     def content(self) -> ContentFiles: ...
 
     def history(self, head: str | None) -> gitmeta.History | None: ...
@@ -91,7 +95,7 @@ def build_site(source: Path, options: BuildOptions, engine: Engine) -> BuildResu
         return BuildResult(config, problems)
     personas = read_all_personas(files, problems)
     roles = roles_of(personas, problems, files.personas)
-    made_from = provenance(source, files)
+    made_from = provenance(source, files, engine.git)
     history = engine.history(made_from.get("full"))
     now = build_time(config, options.minute_clock)
     theme = Theme.for_site(source, config.theme)
@@ -151,14 +155,14 @@ def read_all_personas(files: ContentFiles, problems: list[Diagnostic]) -> list[P
     return personas
 
 
-def provenance(source: Path, files: ContentFiles) -> dict:
+def provenance(source: Path, files: ContentFiles, git: gitmeta.GitRunner) -> dict:
     """The commit the site is built from, for page footers and quotes.json (issue 4)."""
     if not files.is_git:
         return {}
-    head = gitmeta.head_info(source, files.revision or "HEAD")
+    head = gitmeta.head_info(source, files.revision or "HEAD", git)
     if not head:
         return {"dirty": True}
-    dirty = sorted(gitmeta.dirty_paths(source)) if files.revision is None else []
+    dirty = sorted(gitmeta.dirty_paths(source, git)) if files.revision is None else []
     return {"commit": head["short"], "full": head["commit"], "commit_date": head["date"], "dirty": bool(dirty),
             "dirty_paths": dirty, "json": {"commit": head["commit"]}}
 
@@ -223,7 +227,7 @@ def sorted_problems(problems: list[Diagnostic]) -> list[Diagnostic]:
     return sorted(dict.fromkeys(problems), key=lambda d: (d.path, d.line, _RANK.get(d.severity, 3)))
 
 
-_RANK = {"error": 0, "warning": 1, "notice": 2}
+_RANK = MappingProxyType({"error": 0, "warning": 1, "notice": 2})
 
 
 def _errors(problems: list[Diagnostic]) -> bool:

@@ -13,8 +13,9 @@ import shutil
 import sys
 import textwrap
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -27,6 +28,7 @@ from .output import OutputRefused, WriteFailed, check_output, write_site
 if TYPE_CHECKING:
     from .build import BuildResult
     from .incremental import PersistentEngine
+    from .query import Query
 # The pipeline (jinja2, markdown-it, PyYAML) is imported inside the commands that need it,
 # so `persona-site --help` and a no-change `build` start in a blink.
 
@@ -90,7 +92,7 @@ def _engine(source: Path, rev: str | None, save: bool = True, progress: Progress
 
     if rev is None:
         check_source(source)
-    engine = PersistentEngine(source, rev=rev, save=save, progress=progress, git_ahead=True)
+    engine = PersistentEngine.for_command(source, rev=rev, save=save, progress=progress)
     click.get_current_context().call_on_close(engine.close)
     return engine
 
@@ -305,6 +307,28 @@ def _period(value: str, now: dt.datetime, option: str) -> tuple[dt.datetime, dt.
         raise click.BadParameter(str(exc), param_hint=option) from None
 
 
+@dataclass(frozen=True)
+class QuoteSearch:
+    """What `quotes` was asked, as typed: the query's options, and how to show its answer."""
+
+    role: str | None
+    """--role: a persona slug or alias."""
+    tags: tuple[str, ...]
+    """--tag: quotes with any of these tags."""
+    since: str | None
+    """--since: time words (query.period)."""
+    until: str | None
+    """--until: time words."""
+    company: str | None
+    """--company: only this company's quotes."""
+    text: str | None
+    """--text: words every quote shown holds."""
+    limit: int | None
+    """--limit: at most this many quotes."""
+    fmt: str
+    """--format: text, json or csv."""
+
+
 @main.command()
 @source_option
 @click.option("--role", "-r", help="A persona slug or alias, e.g. head-of-revops.")
@@ -318,8 +342,7 @@ def _period(value: str, now: dt.datetime, option: str) -> tuple[dt.datetime, dt.
 @click.option("--limit", "-n", type=click.IntRange(min=1), default=None, help="At most this many quotes.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
 @rev_option
-def quotes(source: Path, role: str | None, tags: tuple[str, ...], since: str | None, until: str | None,
-           company: str | None, text: str | None, limit: int | None, fmt: str, rev: str | None) -> None:
+def quotes(source: Path, rev: str | None, **asked: Any) -> None:
     """Print the quotes a query finds, newest first, then how many and the same search on the site.
 
     Example: what is the head of RevOps saying this month?
@@ -337,47 +360,21 @@ def quotes(source: Path, role: str | None, tags: tuple[str, ...], since: str | N
     \b
         persona-site quotes --role cfo --rev v2026-q3
     """
-    from .build import build_time
-    from .query import Query, select
-    from .render import quotes_document
-    from .roles import resolve_role
-    from .suggest import did_you_mean
+    from .query import select
 
+    search = QuoteSearch(**asked)
     result = _build(source, _engine(source, rev, save=False), render=False, rev=rev)
     if result.site is None or any(d.is_error and d.path == CONFIG_NAME for d in result.diagnostics):
         print_diagnostics(result.diagnostics)  # a setting with an error (such as attribution) decides what is shown
         sys.exit(1)
-    config = result.config
-    if role is not None:
-        slug, hint = resolve_role(role, result.site.personas)
-        if slug is None:
-            raise click.BadParameter(f"no persona '{role}'{hint}", param_hint="--role")
-        role = slug
-    for tag in tags:
-        if tag not in config.tags:
-            raise click.BadParameter(f"no tag '{tag}'{did_you_mean(tag, config.tags)}", param_hint="--tag")
-    if company is not None and config.attribution == "role":
-        raise click.BadParameter('companies are not published on this site (attribution = "role" in '
-                                 f"{CONFIG_NAME})", param_hint="--company")
-    now = build_time(config)
-    for value, option in ((since, "--since"), (until, "--until")):
-        if value:
-            _period(value, now, option)
-    query = Query(role, tuple(dict.fromkeys(tags)), since or None, until or None, company or None, text or None)
+    query, now = _query(search, result)
     matching = select(result.archive, query, now)
-    found = matching[:limit] if limit is not None else matching
-    if fmt == "json":
-        click.echo(quotes_document(found, now, result.provenance.get("json")).decode(), nl=False)
-    else:
-        loaded = [result.archive.load(ref) for ref in found]
-        if fmt == "csv":
-            click.echo(_csv(loaded, config), nl=False)
-        else:
-            _print_text(loaded, result)
+    listed = matching[:search.limit] if search.limit is not None else matching
+    _print_quotes(listed, search.fmt, result, now)
     # The count and the same query on the site: after the quotes in text, on stderr beside JSON or CSV.
-    shown = f", the newest {len(found):,} shown" if len(found) < len(matching) else ""
-    click.echo(f"{_count(len(matching), 'quote')}{shown}. On the site: {config.base_url}{query.address()}",
-               err=fmt != "text")
+    newest = f", the newest {len(listed):,} shown" if len(listed) < len(matching) else ""
+    click.echo(f"{_count(len(matching), 'quote')}{newest}. On the site: {result.config.base_url}{query.address()}",
+               err=search.fmt != "text")
     # Only what bears on the answer: a stale or unquoted persona is `check`'s news, not this query's (issue 19).
     related = [d for d in result.diagnostics if d.is_error or (d.severity == "warning"
                                                                and not d.path.startswith("content/personas/"))]
@@ -387,14 +384,56 @@ def quotes(source: Path, role: str | None, tags: tuple[str, ...], since: str | N
         sys.exit(1)
 
 
-def _csv(found: list, config) -> str:
+def _query(search: QuoteSearch, result: BuildResult) -> tuple[Query, dt.datetime]:
+    """The query the options ask, and now in the site's zone; a usage error for an option the site cannot
+    answer (a persona or tag it does not have, a company it does not publish, time words it does not know)."""
+    from .build import build_time
+    from .query import Query
+    from .roles import resolve_role
+    from .suggest import did_you_mean
+
+    config, role = result.config, search.role
+    if role is not None:
+        slug, hint = resolve_role(role, result.site.personas)
+        if slug is None:
+            raise click.BadParameter(f"no persona '{role}'{hint}", param_hint="--role")
+        role = slug
+    for tag in search.tags:
+        if tag not in config.tags:
+            raise click.BadParameter(f"no tag '{tag}'{did_you_mean(tag, config.tags)}", param_hint="--tag")
+    if search.company is not None and config.attribution == "role":
+        raise click.BadParameter('companies are not published on this site (attribution = "role" in '
+                                 f"{CONFIG_NAME})", param_hint="--company")
+    now = build_time(config)
+    for value, option in ((search.since, "--since"), (search.until, "--until")):
+        if value:
+            _period(value, now, option)
+    return Query(role, tuple(dict.fromkeys(search.tags)), search.since or None, search.until or None,
+                 search.company or None, search.text or None), now
+
+
+def _print_quotes(refs: list, fmt: str, result: BuildResult, now: dt.datetime) -> None:
+    """The quotes listed, as `fmt` asks: JSON (quotes.json's shape), CSV or text."""
+    from .render import quotes_document
+
+    if fmt == "json":
+        click.echo(quotes_document(refs, now, result.provenance.get("json")).decode(), nl=False)
+        return
+    loaded = [result.archive.load(ref) for ref in refs]
+    if fmt == "csv":
+        click.echo(_csv(loaded, result.config), nl=False)
+    else:
+        _print_text(loaded, result)
+
+
+def _csv(quotes: list, config) -> str:
     from .render import quote_json
 
     buffer = io.StringIO()
     columns = ["id", "date", "role", "tags", "company", "speaker", "title", "text", "transcript", "line", "timestamp"]
     writer = csv.DictWriter(buffer, columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
-    for quote in found:
+    for quote in quotes:
         row = quote_json(quote, config)
         row["tags"] = " ".join(row["tags"])
         writer.writerow({column: _cell(value) for column, value in row.items()})
@@ -410,14 +449,14 @@ def _cell(value: object) -> object:
     return f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA_START) else value
 
 
-def _print_text(found: list, result: BuildResult) -> None:
+def _print_text(quotes: list, result: BuildResult) -> None:
     from .render import quote_json
 
-    if not found:
+    if not quotes:
         return
     titles = {p.slug: p.title for p in result.site.personas}
     width = min(shutil.get_terminal_size((88, 20)).columns, 100)
-    for quote in found:
+    for quote in quotes:
         data = quote_json(quote, result.config)
         who = shown(" · ".join(x for x in (titles.get(quote.role, quote.role), data["speaker"], data["company"]) if x))
         tags = " ".join(f"[{t}]" for t in quote.tags)

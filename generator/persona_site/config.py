@@ -5,14 +5,16 @@ from __future__ import annotations
 import re
 import tomllib
 import zoneinfo
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from types import MappingProxyType
 
 from .basics import Diagnostic, error, warning
 from .suggest import did_you_mean
 
 CONFIG_NAME = "persona-site.toml"
-DEFAULT_TAGS = {"pain": "Pain", "objection": "Objection", "criteria": "Decision criteria"}
+DEFAULT_TAGS = MappingProxyType({"pain": "Pain", "objection": "Objection", "criteria": "Decision criteria"})
 ATTRIBUTIONS = ("role", "role-company", "name")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _THEME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")  # one folder under themes/: never a path out of it
@@ -53,7 +55,7 @@ class Config:
         return Config(**values)
 
 
-_TYPES: dict[str, type] = {
+_TYPES: Mapping[str, type] = MappingProxyType({
     "title": str,
     "base_url": str,
     "quotes_per_role": int,
@@ -64,8 +66,8 @@ _TYPES: dict[str, type] = {
     "theme": str,
     "fail_on_stale": bool,
     "tags": dict,
-}
-_TYPE_NAMES = {str: "a string", int: "a whole number", bool: "true or false", dict: "a table"}
+})
+_TYPE_NAMES = MappingProxyType({str: "a string", int: "a whole number", bool: "true or false", dict: "a table"})
 
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")

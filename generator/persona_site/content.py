@@ -186,17 +186,18 @@ def read_persona_files(source: Path) -> tuple[dict[str, bytes], list[Diagnostic]
     return _read(source, _markdown_files(source, PERSONAS, False, problems), problems), problems
 
 
-def read_work_tree(source: Path, stats: dict[str, Stat] | None = None) -> ContentFiles:
+def read_work_tree(source: Path, stats: dict[str, Stat] | None = None,
+                   git: gitmeta.GitRunner = gitmeta.RUN_WHEN_ASKED) -> ContentFiles:
     """Every file the build needs, as it is on disk; the transcripts are walked unless their stats, by path, are
-    given (worktree.files: git's view)."""
+    given (worktree.files: git's view). `git` asks whether source is a repository."""
     config_path = source / CONFIG_NAME
     config = config_path.read_bytes() if config_path.is_file() else None
     personas, problems = read_persona_files(source)
     links: list[str] = []
     if stats is None:
         stats = _stats(_markdown_files(source, TRANSCRIPTS, True, problems, links), problems, links)
-    return ContentFiles(config, personas, dict.fromkeys(stats), stats, gitmeta.is_repository(source), tuple(problems),
-                        links=bool(links))
+    return ContentFiles(config, personas, dict.fromkeys(stats), stats, gitmeta.is_repository(source, git),
+                        tuple(problems), links=bool(links))
 
 
 def read_revision(source: Path, rev: str) -> ContentFiles:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import frontmatter
 import yaml
@@ -24,11 +25,10 @@ _HANDLER = frontmatter.YAMLHandler()
 _BOUNDARY = _HANDLER.FM_BOUNDARY  # ^-{3,}\s*$, multiline
 _NULL = "tag:yaml.org,2002:null"
 # Only null is resolved implicitly: names, companies and dates stay the text written.
-_RESOLVERS = {
-    first: [(tag, rx) for tag, rx in resolvers if tag == _NULL]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_RESOLVERS = {k: v for k, v in _RESOLVERS.items() if v}
+_RESOLVERS = MappingProxyType({
+    first: nulls for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    if (nulls := [(tag, rx) for tag, rx in resolvers if tag == _NULL])
+})
 
 
 class _StrictConstructor(yaml.constructor.SafeConstructor):
@@ -263,9 +263,8 @@ _CONTROLS = bytes(range(32)).replace(b"\n", b"") + b"\x7f\\"
 def try_load(fm: str) -> tuple[dict, dict[str, int]] | None:
     """meta and key_lines as _load gives them, for front matter in the simple subset; else None.
 
-    fm is what _split gives: it starts with the '\\n' that ends the opening '---' line (line 1 of
-    the file) and ends with a '\\n'. The loop runs for every line of every file, so it is written
-    out in one piece.
+    fm is what _split gives: it starts with the '\\n' that ends the opening '---' line (line 1 of the file)
+    and ends with a '\\n'. The loop runs for every line of every file: only quoted and flow values leave it.
     """
     if not _plain_text(fm):
         return None
@@ -287,14 +286,9 @@ def try_load(fm: str) -> tuple[dict, dict[str, int]] | None:
         if not written:
             value = None
         elif (first := written[0]) in _INDICATOR:
-            if first == "{":
-                value = _flow_mapping(written)
-                if value is None:
-                    return None
-            elif (first != '"' and first != "'") or written[-1] != first or written.count(first) != 2:
-                return None  # not a plain scalar; or an escaped quote, or text after the closing one
-            else:
-                value = written[1:-1]
+            value = _quoted_or_flow(written)
+            if value is None:
+                return None
         elif written[-1] == ":" or ": " in written:
             return None  # a mapping in a mapping value
         elif len(written) < 5 and written in _NULLS:  # len() first: hashing a long value costs more
@@ -325,6 +319,17 @@ def try_load(fm: str) -> tuple[dict, dict[str, int]] | None:
             for sub in value:
                 key_lines.setdefault(f"{key}.{sub}", number)
     return meta, key_lines
+
+
+def _quoted_or_flow(written: str) -> str | dict | None:
+    """A value starting with an indicator, when it is of the simple kind: text in quotes (with no quote inside, nor
+    text after the closing one), or a one-line flow mapping; else None."""
+    first = written[0]
+    if first == "{":
+        return _flow_mapping(written)
+    if (first != '"' and first != "'") or written[-1] != first or written.count(first) != 2:
+        return None
+    return written[1:-1]
 
 
 def _plain_key(key: str) -> bool:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -18,27 +16,45 @@ class GitError(Exception):
     """git refused: a bad revision, or not a repository when one is needed."""
 
 
-def _command(root: Path, args: tuple[str, ...]) -> list[str]:
+def command(root: Path, args: tuple[str, ...]) -> list[str]:
+    """The command line that asks git `args` in `root`."""
     # git checks every field of a file's stat, whatever the repository says: worktree.py trusts its "unchanged".
     return ["git", "-c", "core.quotepath=off", "-c", "core.trustctime=true", "-c", "core.checkstat=default",
             "-C", str(root), *args]
 
 
-def _git(root: Path, *args: str, input: bytes | None = None) -> bytes:
-    key = (str(root), args)
-    done = _started.get(key) if input is None else None
+class GitRunner:
+    """How the functions here ask git: each command runs when its answer is needed. A build of the work tree may
+    be given one that began some commands ahead (incremental.git_ahead.GitAhead)."""
+
+    def run(self, root: Path, args: tuple[str, ...],
+            input: bytes | None = None) -> tuple[subprocess.CompletedProcess[bytes], int]:
+        """git's answer to `args` in `root`, and when git was asked (time.time_ns(): a file changed since may not
+        be in the answer). FileNotFoundError without git."""
+        asked = time.time_ns()
+        return subprocess.run(command(root, args), input=input, capture_output=True, check=False), asked
+
+    def close(self) -> None:
+        """Nothing to stop: every command has ended."""
+
+
+RUN_WHEN_ASKED = GitRunner()
+"""The plain runner (it keeps nothing)."""
+
+
+def _git(root: Path, *args: str, input: bytes | None = None, git: GitRunner = RUN_WHEN_ASKED) -> bytes:
+    return _answer(git, root, args, input)[0]
+
+
+def _answer(git: GitRunner, root: Path, args: tuple[str, ...], input: bytes | None = None) -> tuple[bytes, int]:
+    """git's output, and when it was asked; GitError with git's reason when it refuses."""
     try:
-        if done is None:
-            _asked[key] = time.time_ns()
-            done = subprocess.run(_command(root, args), input=input, capture_output=True, check=False)
-        elif not isinstance(done, subprocess.CompletedProcess):  # begun ahead (see `ahead`): its answer, for the block
-            stdout, stderr = done.communicate()
-            done = _started[key] = subprocess.CompletedProcess(args, done.returncode, stdout, stderr)
+        done, asked = git.run(root, args, input)
     except FileNotFoundError:
         raise GitError("git is not installed") from None
     if done.returncode != 0:
         raise GitError(done.stderr.decode("utf-8", "replace").strip() or f"git {args[0]} failed")
-    return done.stdout
+    return done.stdout, asked
 
 
 def _head_info(rev: str) -> tuple[str, ...]:
@@ -46,48 +62,19 @@ def _head_info(rev: str) -> tuple[str, ...]:
 
 
 _IS_REPOSITORY = ("rev-parse", "--is-inside-work-tree")
-_HEAD_INFO = _head_info("HEAD")
 _STATUS = ("--no-optional-locks", "status", "--porcelain", "-z", "--untracked-files=all", "--ignored", "--",
            "content", "themes", "persona-site.toml")
 """Every file git does not vouch for: changed, untracked (one by one, not by folder) and ignored."""
 _TRACKED = ("ls-files", "--stage", "-v", "-z", "--", TRANSCRIPTS)
 """The transcripts in git's index: tag, mode, blob and path of each (worktree.py)."""
-_started: dict[tuple[str, tuple[str, ...]], subprocess.Popen | subprocess.CompletedProcess] = {}
-"""(root, arguments) -> a git command begun ahead, then its answer, for the _git calls that ask it."""
-_asked: dict[tuple[str, tuple[str, ...]], int] = {}
-"""(root, arguments) -> when git was last asked (time.time_ns()): a file changed since may not be in its answer."""
+ASKED_BY_EVERY_BUILD = (_IS_REPOSITORY, _head_info("HEAD"), _STATUS)
+"""What a build of the work tree asks git first, whatever changed: is it a repository (is_repository), HEAD's
+commit (head_info) and what is uncommitted (status): the commands worth beginning ahead."""
 
 
-@contextmanager
-def ahead(root: Path) -> Iterator[None]:
-    """Begin the git commands a build of the work tree asks (is it a repository, HEAD's commit, what is
-    uncommitted) before the build looks at content/: git answers on another core while this process imports
-    and loads the last look (worktree.py), or walks 10,000 files (issue 5). Inside the block, a _git call with the same arguments takes that answer; after
-    it, each is waited for if no call asked it, and dropped, so none is ever stale."""
-    begun = []
-    for args in (_IS_REPOSITORY, _HEAD_INFO, _STATUS):
-        key = (str(root), args)
-        if key in _started:  # an enclosing block began it
-            continue
-        try:
-            _asked[key] = time.time_ns()
-            _started[key] = subprocess.Popen(_command(root, args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                             stderr=subprocess.PIPE)
-        except OSError:  # no git: each call says so as it always did
-            break
-        begun.append(key)
+def is_repository(root: Path, git: GitRunner = RUN_WHEN_ASKED) -> bool:
     try:
-        yield
-    finally:
-        for key in begun:
-            unasked = _started.pop(key)
-            if not isinstance(unasked, subprocess.CompletedProcess):
-                unasked.communicate()
-
-
-def is_repository(root: Path) -> bool:
-    try:
-        return _git(root, *_IS_REPOSITORY).strip() == b"true"
+        return _git(root, *_IS_REPOSITORY, git=git).strip() == b"true"
     except GitError:
         return False
 
@@ -147,20 +134,20 @@ def read_tree(root: Path, rev: str, paths: tuple[str, ...],
     return files, oversized
 
 
-def head_info(root: Path, rev: str = "HEAD") -> dict:
+def head_info(root: Path, rev: str = "HEAD", git: GitRunner = RUN_WHEN_ASKED) -> dict:
     """The commit a site is built from: sha, short sha, date; {} outside git or before the first commit."""
     try:
-        sha, short, date = _git(root, *_head_info(rev)).decode().strip().split("\0")
+        sha, short, date = _git(root, *_head_info(rev), git=git).decode().strip().split("\0")
     except (GitError, ValueError):
         return {}
     return {"commit": sha, "short": short, "date": date[:10]}
 
 
-def status(root: Path) -> tuple[list[tuple[bytes, str]], int]:
+def status(root: Path, git: GitRunner = RUN_WHEN_ASKED) -> tuple[list[tuple[bytes, str]], int]:
     """(state, path) of each content, config and theme file that is changed, untracked (b"??") or ignored
     (b"!!"), by `git status --porcelain` (a rename gives its new path, and its old one as b"D "); and when git
     was asked. GitError outside git."""
-    out = _git(root, *_STATUS)
+    out, asked = _answer(git, root, _STATUS)
     entries, fields = [], iter(out.split(b"\0"))
     for entry in fields:
         if len(entry) > 3:
@@ -168,7 +155,7 @@ def status(root: Path) -> tuple[list[tuple[bytes, str]], int]:
             if entry[0] in b"RC" or entry[1] in b"RC":  # the path it came from follows (a staged or an
                 # intent-to-add rename)
                 entries.append((b"D ", next(fields, b"").decode("utf-8", "surrogateescape")))
-    return entries, _asked.get((str(root), _STATUS), 0)
+    return entries, asked
 
 
 def tracked(root: Path) -> bytes:
@@ -176,10 +163,10 @@ def tracked(root: Path) -> bytes:
     return _git(root, *_TRACKED)
 
 
-def dirty_paths(root: Path) -> set[str]:
+def dirty_paths(root: Path, git: GitRunner = RUN_WHEN_ASKED) -> set[str]:
     """Paths (relative to root) of content, config and theme files with uncommitted changes."""
     try:
-        return {path for state, path in status(root)[0] if state != b"!!"}
+        return {path for state, path in status(root, git)[0] if state != b"!!"}
     except GitError:
         return set()
 

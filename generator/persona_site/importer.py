@@ -11,6 +11,7 @@ import sys
 import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import click
 
@@ -40,6 +41,28 @@ class _Options:
     """Folded speaker names from --internal."""
     suffix: bool
     dry_run: bool
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """import's options as typed (besides the files, --source and --format)."""
+
+    company: str | None
+    day: str | None
+    """--date: YYYY-MM-DD."""
+    title: str | None
+    roles: tuple[str, ...]
+    """--role: NAME=ROLE, each."""
+    internal: tuple[str, ...]
+    """--internal: a name, each."""
+    suffix: bool
+    dry_run: bool
+
+    def options(self, personas: tuple[Persona, ...]) -> _Options:
+        """The options checked and parsed (a usage error for a bad date or role)."""
+        return _Options(_clean(self.company), _clean(self.title), _parse_day(self.day),
+                        _given_roles(self.roles, personas), frozenset(fold(name) for name in self.internal),
+                        self.suffix, self.dry_run)
 
 
 @dataclass
@@ -72,10 +95,7 @@ class _Run:
 @click.option("--suffix/--no-suffix", default=True, show_default=True,
               help="When the file name is taken, add -2, -3 ... (or, with --no-suffix, stop with an error).")
 @click.option("--dry-run/--no-dry-run", default=False, help="Print the transcripts instead of writing them.")
-@click.pass_context
-def import_command(ctx: click.Context, files: tuple[Path, ...], source: Path, fmt: str, company: str | None,
-                   day: str | None, title: str | None, roles: tuple[str, ...], internal: tuple[str, ...],
-                   suffix: bool, dry_run: bool) -> None:
+def import_command(files: tuple[Path, ...], source: Path, fmt: str, **asked: Any) -> None:
     """Turn call-recorder exports into transcripts ready to tag.
 
     Reads Zoom, Microsoft Teams and Google Meet captions (.vtt), Teams and
@@ -93,13 +113,14 @@ def import_command(ctx: click.Context, files: tuple[Path, ...], source: Path, fm
     from .cli import check_source, print_diagnostics  # cli.py registers this module: import it late
 
     check_source(source)
+    typed = _Asked(**asked)
     personas = _read_personas(source)
-    options = _Options(_clean(company), _clean(title), _parse_day(day), _given_roles(roles, personas),
-                       frozenset(fold(name) for name in internal), suffix, dry_run)
+    options = typed.options(personas)
     config, _ = load_config(source)
-    run = _Run(source, personas, config, options, _Asker(personas) if _stdin_is_terminal(ctx) else None)
+    run = _Run(source, personas, config, options, _Asker(personas) if _stdin_is_terminal() else None)
     _import_all(files, fmt, run)
-    _check_names([("--role", value.rpartition("=")[0]) for value in roles] + [("--internal", n) for n in internal], run)
+    _check_names([("--role", value.rpartition("=")[0]) for value in typed.roles]
+                 + [("--internal", name) for name in typed.internal], run)
     print_diagnostics(run.diagnostics)
     if any(d.is_error for d in run.diagnostics):
         sys.exit(1)
@@ -125,8 +146,9 @@ def _check_names(named: list[tuple[str, str]], run: _Run) -> None:
                                            "nobody by this name speaks in the imported files: check the spelling"))
 
 
-def _stdin_is_terminal(ctx: click.Context) -> bool:
+def _stdin_is_terminal() -> bool:
     """Whether to ask; tests pass obj={'stdin_is_terminal': lambda: True} to take the terminal path."""
+    ctx = click.get_current_context()
     check = ctx.obj.get("stdin_is_terminal") if isinstance(ctx.obj, dict) else None
     return bool(check()) if check else sys.stdin.isatty()
 

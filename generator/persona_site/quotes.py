@@ -31,8 +31,8 @@ STAMP_REST = r"(?:\d{1,2}:)?\d{1,2}:\d{2}\](?![{(\[])"
 ANY_STAMP = r"\[" + STAMP_REST
 _NAME_LIKE = re.compile(r"^[A-Z][\w'.-]*(?: [A-Z][\w'.-]*){0,3}$")
 # Words that open a note rather than a turn ("Note: ..."), so never warned about.
-_NOT_NAMES = {"note", "notes", "summary", "context", "agenda", "update", "action items", "next steps",
-              "recap", "attendees", "background", "question", "answer", "q", "a", "tl;dr", "edit", "todo"}
+_NOT_NAMES = frozenset({"note", "notes", "summary", "context", "agenda", "update", "action items", "next steps",
+              "recap", "attendees", "background", "question", "answer", "q", "a", "tl;dr", "edit", "todo"})
 
 UNRESOLVED = "?"
 """The role of a participant whose role no persona defines: reported where it is written; their label still names
@@ -106,11 +106,12 @@ class Walk:
     """Ids made from words so far, with how often each came up: the same words again get '-2'."""
 
     @classmethod
-    def start(cls, *, path: str, doc: str, line_offset: int, participants: tuple[Participant, ...],
-              tags: dict[str, str], render_body: bool = False,
-              speaker_label: Callable[[Participant | None], str] | None = None) -> Walk:
-        return cls(path, doc, line_offset, tags, {fold_name(p.name): p for p in participants}, render_body,
-                   speaker_label, Extraction(), {})
+    def start(cls, *, path: str, line_offset: int, participants: tuple[Participant, ...], tags: dict[str, str],
+              render_body: bool = False, speaker_label: Callable[[Participant | None], str] | None = None) -> Walk:
+        """The walk of the body of the transcript at `path` (relative to the source folder): its quote ids name it
+        relative to content/ (spec section 6)."""
+        return cls(path, path.removeprefix("content/"), line_offset, tags, {fold_name(p.name): p for p in participants},
+                   render_body, speaker_label, Extraction(), {})
 
 
 def quote_id(transcript: str, text: str) -> str:

@@ -155,7 +155,7 @@ def read_transcript(path: str, text: str, rules: Rules, undated: Undated | None,
         strings["recording"] = None
     date = _transcript_date(path, meta, lines, zone, undated, problems)
     participants, unresolved = _participants(path, meta.get("participants"), lines, roles, problems)
-    walk = Walk.start(path=path, doc=doc, line_offset=fm.body_line, tags=tags, render_body=rules.render_body,
+    walk = Walk.start(path=path, line_offset=fm.body_line, tags=tags, render_body=rules.render_body,
                       participants=participants + unresolved if unresolved else participants,
                       speaker_label=rules.speaker_label)
     found = try_extract(fm.body, walk) or extract_quotes(fm.body, walk)

@@ -334,6 +334,37 @@ Planned = bytes | Page | LazyPage | Feed | QuotesFile | QueryShard | TranscriptP
 """What an output is made from; bytes: a static file, as it is."""
 
 
+def _tag_pages(archive: Archive, ctx: RenderContext, dated: dict) -> dict[str, Planned]:
+    """The tags index (each tag's count, and each persona's in the last GRID_DAYS days) and each tag's page."""
+    config = ctx.config
+    tag_counts = {tag: archive.count(tag=tag) for tag in config.tags}
+    pages: dict[str, Planned] = {"tags/index.html": Page("tags.html", dict(
+        dated, tag_counts=tag_counts, grid=_grid(archive, ctx), grid_days=GRID_DAYS))}
+    for tag, label in config.tags.items():
+        pages[f"tags/{tag}/index.html"] = Page("tag.html", dict(
+            tag=tag, label=label, quotes=archive.latest(tag=tag, limit=config.quotes_per_role), total=tag_counts[tag]))
+    return pages
+
+
+def _grid(archive: Archive, ctx: RenderContext) -> dict[str, dict[str, tuple[int, str]]]:
+    """The tags index: role -> tag -> (its quotes of the last GRID_DAYS days, their days in data-dates form).
+    The page shows the count as of the build; site.js counts the days again on the day it is read."""
+    since = ctx.now - dt.timedelta(days=GRID_DAYS)
+    cell = lambda refs: (len(refs), day_counts(_days(refs, ctx.config.zone)))  # noqa: E731
+    return {role: {tag: cell(archive.refs(role=role, tag=tag, since=since)) for tag in ctx.config.tags}
+            for role in ctx.personas}
+
+
+def _transcript_pages(site: Site) -> dict[str, Planned]:
+    """Each published transcript's page, and the list of them all."""
+    pages: dict[str, Planned] = {transcript_url_path(source) + "index.html": TranscriptPage(source)
+                                 for source in site.transcripts.paths}
+    calls = transcript_index(site)
+    pages["transcripts/index.html"] = LazyPage("transcripts.html", tuple(
+        (t.path, t.title, t.date, t.company, t.participants, len(t.quotes)) for t in calls), lambda: {"calls": calls})
+    return pages
+
+
 class Renderer:
     """Turns one site into outputs; holds the Jinja environment between builds."""
 
@@ -425,18 +456,9 @@ class Renderer:
             refs = archive.refs(role=persona.slug)
             outputs[base + "quotes.json"] = QuotesFile(head(refs), refs)
             outputs[base + "feed.xml"] = Feed(persona, quotes)
-        tag_counts = {tag: archive.count(tag=tag) for tag in config.tags}
-        outputs["tags/index.html"] = Page("tags.html", dict(dated, tag_counts=tag_counts, grid=self._grid(archive, ctx),
-                                                            grid_days=GRID_DAYS))
-        for tag, label in config.tags.items():
-            outputs[f"tags/{tag}/index.html"] = Page("tag.html", dict(
-                tag=tag, label=label, quotes=archive.latest(tag=tag, limit=config.quotes_per_role), total=tag_counts[tag]))
+        outputs.update(_tag_pages(archive, ctx, dated))
         if config.publish_transcripts:
-            for source in site.transcripts.paths:
-                outputs[transcript_url_path(source) + "index.html"] = TranscriptPage(source)
-            calls = transcript_index(site)
-            outputs["transcripts/index.html"] = LazyPage("transcripts.html", tuple(
-                (t.path, t.title, t.date, t.company, t.participants, len(t.quotes)) for t in calls), lambda: {"calls": calls})
+            outputs.update(_transcript_pages(site))
         refs = archive.refs()
         outputs["quotes.json"] = QuotesFile(head(refs), refs)
         outputs["quotes/index.html"] = Page("quotes.html", dict(total=len(archive)))
@@ -474,15 +496,6 @@ class Renderer:
         """Each persona's quote dates of the last 30 days: the index counts them again on the day it is read."""
         since = ctx.now - dt.timedelta(days=30)
         return {role: _days(archive.refs(role=role, since=since), ctx.config.zone) for role in ctx.personas}
-
-    @staticmethod
-    def _grid(archive: Archive, ctx: RenderContext) -> dict[str, dict[str, tuple[int, str]]]:
-        """The tags index: role -> tag -> (its quotes of the last GRID_DAYS days, their days in data-dates form).
-        The page shows the count as of the build; site.js counts the days again on the day it is read."""
-        since = ctx.now - dt.timedelta(days=GRID_DAYS)
-        cell = lambda refs: (len(refs), day_counts(_days(refs, ctx.config.zone)))  # noqa: E731
-        return {role: {tag: cell(archive.refs(role=role, tag=tag, since=since)) for tag in ctx.config.tags}
-                for role in ctx.personas}
 
     def _quote_view(self, quote: Quote, ctx: RenderContext) -> dict:
         config = ctx.config

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path, PurePosixPath
+from types import MappingProxyType
 from urllib.parse import quote, unquote, urlsplit
 
 import click
@@ -57,13 +58,13 @@ MAX_STREAMS = 16
 IDLE_SECONDS = 10.0
 """How long a connection may send nothing (or not read what it is sent) before it is closed."""
 _WILDCARDS = ("", "0.0.0.0", "::")
-_TYPES = {
+_TYPES = MappingProxyType({
     ".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
     ".js": "text/javascript; charset=utf-8", ".json": "application/json",
     ".xml": "application/xml", ".txt": "text/plain; charset=utf-8", ".svg": "image/svg+xml",
     ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
     ".webp": "image/webp", ".ico": "image/x-icon", ".woff2": "font/woff2", ".woff": "font/woff",
-}
+})
 
 
 class ServeError(Exception):
@@ -267,14 +268,15 @@ def _state_event(snapshot: Snapshot) -> bytes:
     return f"event: state\ndata: {data}\n\n".encode()
 
 
-def _bind(host: str, port: int, site: LiveSite, next_free: bool, report: Callable[[str], None]) -> _HTTPServer:
+def _bind(address: Address, site: LiveSite, report: Callable[[str], None]) -> _HTTPServer:
+    host, port = address.host, address.port
     try:
         return _HTTPServer((host, port), site)
     except OSError as exc:
         if exc.errno != errno.EADDRINUSE:
             raise ServeError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
     free = next((p for p in range(port + 1, min(port + 50, 65536)) if _port_is_free(host, p)), None)
-    if not next_free or free is None:
+    if not address.next_free_port or free is None:
         hint = f": try --port {free}" if free else ""
         raise ServeError(f"port {port} is already in use (another preview, perhaps){hint}")
     report(f"Port {port} is in use; using {free} instead.")
@@ -300,15 +302,26 @@ OnBuild = Callable[[BuildResult, set[str], float], None]
 """Told of each rebuild: its result, the paths that changed, and how long it took in seconds."""
 
 
+@dataclass(frozen=True)
+class Address:
+    """Where the preview listens."""
+
+    host: str = "127.0.0.1"
+    """The address to listen on (0.0.0.0: every one, so other computers see the preview)."""
+    port: int = 8000
+    """The port (0: any free one)."""
+    next_free_port: bool = False
+    """When the port is taken, take a free one after it (serve's default port: another preview may hold it)."""
+
+
 class PreviewServer:
     """The HTTP server, the site it serves, and (with watch) the watcher that rebuilds it on change."""
 
-    def __init__(self, source: Path, *, host: str = "127.0.0.1", port: int = 8000, watch: bool = True,
-                 poll: bool = False, next_free_port: bool = False,
+    def __init__(self, source: Path, address: Address = Address(), *, watch: bool = True, poll: bool = False,
                  on_build: OnBuild = lambda result, changed, seconds: None,
                  report: Callable[[str], None] = print) -> None:
         self.site = LiveSite(source, *preview_builder(source), live_reload=watch)
-        self.host, self.port, self.next_free_port = host, port, next_free_port
+        self.address = address
         self.on_build, self.report = on_build, report
         self.watcher = Watcher(source, poll=poll, report=report) if watch else None
         self._server: _HTTPServer | None = None
@@ -316,7 +329,7 @@ class PreviewServer:
 
     def start(self) -> BuildResult:
         """Listen, build once, then serve (and watch) in background threads."""
-        self._server = _bind(self.host, self.port, self.site, self.next_free_port, self.report)
+        self._server = _bind(self.address, self.site, self.report)
         if self.watcher:
             self.watcher.start()  # before the first build: a save during it is not lost
         first = self.site.rebuild()
@@ -406,8 +419,7 @@ def _say(message: str) -> None:
               help="Look for changes by polling: for network drives, Docker volumes and WSL.")
 @click.option("--open/--no-open", "open_browser", default=False, show_default=True,
               help="Open the preview in your web browser.")
-@click.pass_context
-def serve(ctx: click.Context, source: Path, watch: bool, host: str, port: int, poll: bool, open_browser: bool) -> None:
+def serve(source: Path, watch: bool, host: str, port: int, poll: bool, open_browser: bool) -> None:
     """Preview the site while you write: it rebuilds when you save and the browser reloads.
 
     The preview is served from memory: site/ is not touched. Press Ctrl-C to stop.
@@ -420,8 +432,8 @@ def serve(ctx: click.Context, source: Path, watch: bool, host: str, port: int, p
     check_source(source)
     # watchdog warns of its own harmless race when nested folders appear at once; not the writer's concern.
     warnings.filterwarnings("ignore", message="Callback with id", category=RuntimeWarning)
-    default_port = ctx.get_parameter_source("port") == click.core.ParameterSource.DEFAULT
-    preview = PreviewServer(source, host=host, port=port, watch=watch, poll=poll, next_free_port=default_port,
+    default_port = click.get_current_context().get_parameter_source("port") == click.core.ParameterSource.DEFAULT
+    preview = PreviewServer(source, Address(host, port, next_free_port=default_port), watch=watch, poll=poll,
                             on_build=_terminal_reporter(), report=_say)
     try:
         first = preview.start()

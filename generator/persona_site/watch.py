@@ -35,7 +35,7 @@ IGNORED = (
 """Editor temporary files and atomic-save artefacts: never a reason to rebuild."""
 
 # Reads by the build itself emit "opened" and "closed_no_write": never count those.
-_CHANGES = {"created", "deleted", "moved", "modified", "closed", "attrib"}
+_CHANGES = frozenset({"created", "deleted", "moved", "modified", "closed", "attrib"})
 _POLL_INTERVAL = 0.5
 
 

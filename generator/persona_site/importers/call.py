@@ -20,8 +20,8 @@ _LABEL = re.compile(r"^(?P<name>[^\s:\[\](){}<>*#][^:\n]{0,79}?):[ \t]+(?P<text>
 _NOT_IN_NAMES = re.compile(r"[?!;\"“”]|https?|\d{1,2}:\d{2}")
 # A label seen once must look like a name, so "Here's the deal: ..." stays speech.
 _NAME_WORD = re.compile(r"^(?:[^\W\d_][\w'.()-]*|\d+|\([^()]*\))$")
-_PARTICLES = {"al", "bin", "da", "das", "de", "del", "della", "den", "der", "di", "dos", "du", "el", "ibn", "la",
-              "le", "ten", "ter", "van", "von", "y"}
+_PARTICLES = frozenset({"al", "bin", "da", "das", "de", "del", "della", "den", "der", "di", "dos", "du", "el", "ibn", "la",
+              "le", "ten", "ter", "van", "von", "y"})
 _CLOCK = re.compile(r"^(?:(?P<h>\d{1,3}):)?(?P<m>\d{1,2}):(?P<s>\d{2})(?:[.,]\d{1,3})?$")
 
 

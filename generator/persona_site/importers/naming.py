@@ -22,7 +22,7 @@ _DAY_IN_WORDS = re.compile(
     r"(?:,?\s+(?:at\s+)?\d{1,2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?(?:\s+[a-z]{2,5}(?:[+-]\d{1,2}(?::?\d{2})?)?)?)?$",
     re.IGNORECASE)
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_NOISE = {"recording", "transcript", "captions", "caption", "subtitles", "audio"}
+_NOISE = frozenset({"recording", "transcript", "captions", "caption", "subtitles", "audio"})
 _DASHES = "-–—"
 
 

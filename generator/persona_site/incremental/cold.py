@@ -18,6 +18,8 @@ from ..theme import Theme
 class ColdEngine:
     """Reads every file, parses every transcript in this process, sorts the archive anew and renders every page."""
 
+    git = gitmeta.RUN_WHEN_ASKED
+
     def __init__(self, source: Path, rev: str | None = None) -> None:
         self.source = source
         self.rev = rev

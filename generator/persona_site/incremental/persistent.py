@@ -2,7 +2,7 @@
 
 What it keeps, and where (benchmarks/README.md has each technique with what it saves):
 - parsed transcripts by content hash, with their stats and the last scan: store.TranscriptStore (cache.py on disk);
-- git's view of the work tree, so a build need not walk it: worktree.py; git's commands begun ahead: gitmeta.ahead;
+- git's view of the work tree, so a build need not walk it: worktree.py; git's commands begun ahead: git_ahead.py;
 - git history, continued from the last build's: gitmeta.history(previous=...);
 - many transcripts parsed on every core, pages of published ones rendered where they were read: pool.py;
 - the Jinja environment and its compiled templates; serve's unchanged pages and JSON made when asked: render_memo.py;
@@ -12,7 +12,6 @@ What it keeps, and where (benchmarks/README.md has each technique with what it s
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING
 from .. import gitmeta
 from ..content import ContentFiles, read_file, read_revision, read_work_tree
 from . import cache, uptodate, worktree, written
+from .git_ahead import GitAhead
 from .worktree import patch_work_tree
 
 if TYPE_CHECKING:
@@ -43,15 +43,12 @@ class PersistentEngine:
 
     def __init__(self, source: Path, *, rev: str | None = None, cache_dir: Path | None | str = "auto",
                  save: bool = True, progress: Callable[[str, int, int], None] | None = None,
-                 watching: bool = False, git_ahead: bool = False) -> None:
-        """`git_ahead`: begin git's commands now, to answer on another core while this process loads and walks
-        (gitmeta.ahead: for one command in its own process; not for builds in threads, which would share them)."""
+                 watching: bool = False) -> None:
         self.source, self.rev, self.watching = source, rev, watching
         self.folder = cache.cache_folder(source) if cache_dir == "auto" else cache_dir
         self._save = save
-        self._git_ahead = contextlib.ExitStack()
-        if git_ahead and rev is None and not watching:
-            self._git_ahead.enter_context(gitmeta.ahead(source))
+        self.git: gitmeta.GitRunner = gitmeta.RUN_WHEN_ASKED
+        """How this engine's builds ask git (for_command: with the first commands begun ahead)."""
         self._progress = progress
         self._store: TranscriptStore | None = None
         self._files: ContentFiles | None = None
@@ -76,6 +73,16 @@ class PersistentEngine:
         self._digests: dict[str, bytes] = {}
         """The digest of what each output of the last render was made from (render_memo.render_unchanged)."""
 
+    @classmethod
+    def for_command(cls, source: Path, *, rev: str | None = None, save: bool = True,
+                    progress: Callable[[str, int, int], None] | None = None) -> PersistentEngine:
+        """The engine of one command in its own process: for a build of the work tree, git's first commands begin
+        now, to answer on another core while this process loads and walks (git_ahead.py)."""
+        engine = cls(source, rev=rev, save=save, progress=progress)
+        if rev is None:
+            engine.git = GitAhead(source)
+        return engine
+
     # --- content ---------------------------------------------------------------------------------------------
 
     def expect(self, changed: set[str] | None) -> None:
@@ -90,7 +97,7 @@ class PersistentEngine:
         if self.rev:
             return read_revision(self.source, self.rev)
         if not self.watching:
-            return worktree.files(self.source, self.folder, save=self._save)
+            return worktree.files(self.source, self.folder, save=self._save, git=self.git)
         # A build that fails (a walk, a file that cannot be read) leaves nothing to patch: the next one walks, and no
         # change is lost to the error (issue 21, item 14). read_transcripts keeps the list once it has read it.
         last, self._files = self._files, None
@@ -105,7 +112,7 @@ class PersistentEngine:
         if self.rev is not None:
             return None, None
         self._handed = self.content()  # found once: for the fingerprint, then for the build
-        fingerprint = uptodate.fingerprint(self.source, out, options, self._handed)
+        fingerprint = uptodate.fingerprint(self.source, out, options, self._handed, self.git)
         return uptodate.check(self.folder, fingerprint, out), fingerprint
 
     def record(self, fingerprint: str | None, out: Path, diagnostics: list[Diagnostic], summary: str,
@@ -252,4 +259,4 @@ class PersistentEngine:
         """Wait for the cache's save; stop what git was asked ahead."""
         if self._store is not None:
             self._store.finish()
-        self._git_ahead.close()
+        self.git.close()

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import __version__
+from ..gitmeta import RUN_WHEN_ASKED, GitRunner, head_info
 from .cache import dependency_versions, write_atomic
 
 if TYPE_CHECKING:
@@ -67,17 +68,13 @@ def _today(files: "ContentFiles") -> str:
     return dt.datetime.now(config.zone).date().isoformat()
 
 
-def _head(source: Path) -> str:
-    from ..gitmeta import head_info  # light module
-
-    return head_info(source).get("commit", "")
-
-
-def fingerprint(source: Path, out: Path, options: dict, files: "ContentFiles") -> str:
+def fingerprint(source: Path, out: Path, options: dict, files: "ContentFiles",
+                git: GitRunner = RUN_WHEN_ASKED) -> str:
     """A digest of everything a build of `source` into `out` depends on; `files` is the content as the build
-    reads it (the stat of each transcript, the bytes of the rest), so content/ is walked only once."""
+    reads it (the stat of each transcript, the bytes of the rest), so content/ is walked only once; `git` asks
+    HEAD's commit."""
     parts = [__version__, dependency_versions(), json.dumps(options, sort_keys=True), str(out.resolve()),
-             _today(files), _head(source), os.environ.get("SOURCE_DATE_EPOCH", ""),
+             _today(files), head_info(source, git=git).get("commit", ""), os.environ.get("SOURCE_DATE_EPOCH", ""),
              os.environ.get("PERSONA_SITE_CACHE", "")]
     digest = hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape"))
     _content(files, digest)

@@ -3,7 +3,7 @@
 A build starts from every transcript and its stat (content.read_work_tree). At 10,000 transcripts, walking
 content/ and stat-ing each file takes 0.12 to 0.17 s in Python, half of a no-change build. Git keeps the
 same knowledge in its index and checks it in C: `git status` runs on another core while this process starts
-(gitmeta.ahead), and `git ls-files` tells the index's entries when git has replaced the index since. So the
+(git_ahead.py), and `git ls-files` tells the index's entries when git has replaced the index since. So the
 cache folder keeps the last look's stats with git's view at that moment, and the next command stats again
 only the files git does not vouch for: changed, untracked or ignored now or then, a different blob in the
 index, or changed too close to when git was asked. Every other file has the blob it had then, so the same
@@ -37,20 +37,21 @@ _TRUSTED_MODES = (b"H 100644 ", b"H 100755 ")
 skip-worktree (S)."""
 
 
-def files(source: Path, folder: Path | None, save: bool) -> ContentFiles:
+def files(source: Path, folder: Path | None, save: bool,
+          git: gitmeta.GitRunner = gitmeta.RUN_WHEN_ASKED) -> ContentFiles:
     """read_work_tree's answer, from git's view and the memo in `folder` when they can tell it, else by a walk;
     with `save`, the memo is brought up to date for the next command."""
     if folder is None:
-        return read_work_tree(source)
+        return read_work_tree(source, git=git)
     real = os.path.realpath(source)
-    memo = _load(folder, real)  # first: git answers meanwhile (gitmeta.ahead)
-    view = _git_view(source)
-    tracked = _tracked(source, view, memo) if view is not None else None
-    looked = _stats(source, real, view, tracked, memo) if tracked is not None and memo is not None else None
-    found = read_work_tree(source, None if looked is None else looked[0])
-    if save and tracked is not None and view.index is not None and not found.diagnostics and not found.links:
-        _save(folder, real, view, tracked, memo, found.stats, None if looked is None else looked[1])
-    return found
+    last_look = _load(folder, real)  # first: git answers meanwhile (git_ahead.py)
+    view = _git_view(source, git)
+    tracked = _tracked(source, view, last_look) if view is not None else None
+    looked = _stats(source, real, view, tracked, last_look) if tracked is not None and last_look is not None else None
+    tree = read_work_tree(source, None if looked is None else looked[0], git)
+    if save and tracked is not None and view.index is not None and not tree.diagnostics and not tree.links:
+        _save(folder, real, _Look(view, tracked, tree.stats, None if looked is None else looked[1]), last_look)
+    return tree
 
 
 class _View(NamedTuple):
@@ -63,13 +64,13 @@ class _View(NamedTuple):
     asked: int
 
 
-def _git_view(source: Path) -> _View | None:
-    if not (source / ".git").exists() or not gitmeta.is_repository(source):  # paths must be from git's top
+def _git_view(source: Path, git: gitmeta.GitRunner) -> _View | None:
+    if not (source / ".git").exists() or not gitmeta.is_repository(source, git):  # paths must be from git's top
         return None
     if os.path.islink(source / "content") or os.path.islink(source / TRANSCRIPTS):
         return None  # git sees a link, not the files the walk finds through it
     try:
-        entries, asked = gitmeta.status(source)
+        entries, asked = gitmeta.status(source, git)
     except gitmeta.GitError:
         return None
     listed = set()
@@ -151,15 +152,27 @@ def _stats(source: Path, real: str, view: _View, tracked: bytes,
     return stats, again
 
 
-def _save(folder: Path, real: str, view: _View, tracked: bytes, memo: dict | None, stats: dict[str, Stat],
-          again: set[str] | None) -> None:
-    """Keep this look for the next command, unless the memo already says as much. A file stat-ed close to when
-    git was asked stays in doubt."""
-    looked = stats.keys() if again is None else again & stats.keys()
+class _Look(NamedTuple):
+    """One command's look at the transcripts, to keep for the next."""
+
+    view: _View
+    tracked: bytes
+    """The index's transcript entries (`git ls-files`)."""
+    stats: dict[str, Stat]
+    """Each transcript's stat, by path."""
+    stat_again: set[str] | None
+    """The paths stat-ed again, not taken from the last look (None: all of them, by a walk)."""
+
+
+def _save(folder: Path, real: str, look: _Look, last_look: dict | None) -> None:
+    """Keep this look for the next command, unless the last look kept already says as much. A file stat-ed close
+    to when git was asked stays in doubt."""
+    view, tracked, stats = look.view, look.tracked, look.stats
+    stat_now = stats.keys() if look.stat_again is None else look.stat_again & stats.keys()
     racy = view.asked - RACY_NS
-    unsure = view.listed | {path for path in looked if max(stats[path].mtime_ns, stats[path].ctime_ns) >= racy}
-    if memo is not None and memo["tracked"] == tracked:
-        if memo["unsure"] == unsure and memo["index"] == view.index:
+    unsure = view.listed | {path for path in stat_now if max(stats[path].mtime_ns, stats[path].ctime_ns) >= racy}
+    if last_look is not None and last_look["tracked"] == tracked:
+        if last_look["unsure"] == unsure and last_look["index"] == view.index:
             return  # the stats it keeps for the others are the ones used now
     elif not all(entry.startswith(_TRUSTED_MODES) for entry in _entries(tracked)):
         return  # a link, a submodule, a file git does not check: the walk it is, every time
