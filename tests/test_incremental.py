@@ -20,7 +20,7 @@ from conftest import Kept, cold_build, made
 
 from persona_site.incremental.render_memo import Deferred, spliced_document
 from persona_site.model import QuoteRef
-from persona_site.render import quotes_document, quotes_head
+from persona_site.quotejson import quotes_document, quotes_head
 from persona_site.theme import BUILTIN_THEME
 
 WORDS = ["pipeline", "forecast", "renewal", "headcount", "audit", "budget", "rollout", "security"]

@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from persona_site import phrases
-from persona_site.render import phrases_by_period
+from persona_site.phrases import phrases_by_period
 
 
 def _words(repo, counts: dict[str, str]) -> None:

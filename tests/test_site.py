@@ -262,13 +262,13 @@ def test_a_quote_line_in_json_is_exactly_what_json_dumps_gives(words, company, t
 
     from persona_site.config import Config
     from persona_site.model import Quote
-    from persona_site.render import _html_safe_json, encode_quote, quote_json
+    from persona_site.quotejson import encode_quote, html_safe_json, quote_json
 
     config = Config(attribution=attribution)
     when = dt.datetime(2026, 10, 14, 9, 30, tzinfo=config.zone)
     quote = Quote("q-" + words[:5], "cfo", tuple(tags), words, f"<em>{words}</em>", when, date_only, company,
                   words[::-1], title, "transcripts/a.md", line, stamp, added)
-    expected = _html_safe_json(json.dumps(quote_json(quote, config), ensure_ascii=False))
+    expected = html_safe_json(json.dumps(quote_json(quote, config), ensure_ascii=False))
     assert encode_quote(quote, config) == expected
     assert json.loads(expected) == quote_json(quote, config)
 

@@ -414,7 +414,7 @@ def _query(search: QuoteSearch, result: BuildResult) -> tuple[Query, dt.datetime
 
 def _print_quotes(refs: list, fmt: str, result: BuildResult, now: dt.datetime) -> None:
     """The quotes listed, as `fmt` asks: JSON (quotes.json's shape), CSV or text."""
-    from .render import quotes_document
+    from .quotejson import quotes_document
 
     if fmt == "json":
         click.echo(quotes_document(refs, now, result.provenance.get("json")).decode(), nl=False)
@@ -427,7 +427,7 @@ def _print_quotes(refs: list, fmt: str, result: BuildResult, now: dt.datetime) -
 
 
 def _csv(quotes: list, config) -> str:
-    from .render import quote_json
+    from .quotejson import quote_json
 
     buffer = io.StringIO()
     columns = ["id", "date", "role", "tags", "company", "speaker", "title", "text", "transcript", "line", "timestamp"]
@@ -450,7 +450,7 @@ def _cell(value: object) -> object:
 
 
 def _print_text(quotes: list, result: BuildResult) -> None:
-    from .render import quote_json
+    from .quotejson import quote_json
 
     if not quotes:
         return

@@ -16,11 +16,18 @@ Stop words come from the `stop-words` package (a maintained list, not one typed 
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import math
 import re
 from collections import Counter
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from functools import lru_cache
+
+from .archive import Archive
+from .model import QuoteRef
+from .quotejson import JSON_OF, texts_of
 
 TOP = 12
 """Phrases kept per persona and period."""
@@ -116,3 +123,40 @@ def _without_parts(scored: list[tuple[float, str, int]], top: int) -> list[tuple
         if len(kept) == top:
             break
     return kept
+
+
+PHRASE_DAYS = 90
+"""In their words over these days ('recent'), and over all time."""
+
+
+def phrases_by_period(archive: Archive, now: dt.datetime, months: dict[str, dict[str, list[QuoteRef]]] | None = None,
+                      memo: MutableMapping[bytes, Counter] | None = None) -> dict[str, dict[str, list[Phrase]]]:
+    """Each persona's distinctive phrases over the last PHRASE_DAYS days ('recent') and over all time ('all').
+    `months`: pages_archive.months_by_role's. All time is counted month by month: with a `memo` (an engine's,
+    kept between builds) a month whose quotes are the same is not counted again."""
+    if months is None:
+        months = {}
+        for ref in archive.refs():
+            months.setdefault(ref.role, {}).setdefault("", []).append(ref)
+    since = -(now - dt.timedelta(days=PHRASE_DAYS)).timestamp()
+    counts, recent_counts = {}, {}
+    for role, groups in months.items():
+        total: Counter = Counter()
+        for group in groups.values():
+            total.update(_month_terms(group, memo))
+        counts[role] = total
+        recent = [ref for group in groups.values() for ref in group if ref.order <= since]  # newest first
+        if recent:
+            recent_counts[role] = counted(texts_of(recent))
+    return {"recent": distinctive(recent_counts), "all": distinctive(counts)}
+
+
+def _month_terms(refs: list[QuoteRef], memo: MutableMapping[bytes, Counter] | None) -> Counter:
+    """phrases.counted for some quotes: from `memo` when these quotes were counted before (known by their JSON)."""
+    if memo is None:
+        return counted(texts_of(refs))
+    key = hashlib.blake2b(b"\n".join(map(JSON_OF, refs)), digest_size=16).digest()
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = counted(texts_of(refs))
+    return found

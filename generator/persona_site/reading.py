@@ -17,7 +17,8 @@ from .config import Config
 from .content import MAX_FILE_BYTES, ContentFiles, decode, read_file, too_large
 from .model import Parsed, Participant, Transcript, freeze, thaw
 from .reader import Rules, Undated, read_transcript
-from .render import RenderContext, quote_refs
+from .quotejson import quote_refs
+from .render import RenderContext
 from .theme import Theme
 
 

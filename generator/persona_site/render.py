@@ -7,7 +7,6 @@ import functools
 import hashlib
 import html
 import json
-import operator
 import re
 import urllib.parse
 import uuid
@@ -22,14 +21,14 @@ from . import gitmeta, pages_archive, phrases, trend
 from .archive import Archive
 from .basics import Diagnostic, error
 from .config import Config
-from .model import Persona, Quote, QuoteRef, Site, Transcript, transcript_id, transcript_url_path
+from .model import Persona, Quote, QuoteRef, Site, Transcript, transcript_url_path
 from .querydata import QueryShard, query_data, shard
+from .quotejson import date_text, html_safe_json, quotes_head, whole_document
 from .theme import BUILTIN_THEME, Theme
 
 QUARTER_DAYS = 92  # the longest a calendar quarter reaches back from any day: a persona page holds these quotes
 WINDOW_CAP = 200  # ...up to this many (the query page has the rest)
 GRID_DAYS = 90  # the tags index counts this many days
-PHRASE_DAYS = 90  # "in their words" over these days, and over all time
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -81,7 +80,7 @@ def make_environment(theme: Theme, bytecode: jinja2.BytecodeCache | None = None)
 
 def _tojson(value: object) -> "jinja2.utils.markupsafe.Markup":
     """JSON for a <script> or an attribute: nothing in it can close the element (SECURITY.md, item 14)."""
-    return jinja2.utils.markupsafe.Markup(_html_safe_json(json.dumps(value, ensure_ascii=False)).replace("'", "\\u0027"))
+    return jinja2.utils.markupsafe.Markup(html_safe_json(json.dumps(value, ensure_ascii=False)).replace("'", "\\u0027"))
 
 
 def freshness(archive: Archive, role: str, now: dt.datetime, config: Config) -> Freshness:
@@ -118,119 +117,6 @@ def days_ago(when: dt.datetime, now: dt.datetime) -> int:
     return (now.date() - when.astimezone(now.tzinfo).date()).days
 
 
-def date_text(quote_or_transcript: Quote | Transcript) -> str:
-    """The date as the spec's JSON writes it: YYYY-MM-DD, or an ISO date-time where one was given."""
-    if quote_or_transcript.date_only:
-        return quote_or_transcript.date.date().isoformat()
-    return quote_or_transcript.date.isoformat()
-
-
-def quote_json(quote: Quote, config: Config) -> dict:
-    """A quote in JSON (spec section 6), honouring `attribution`."""
-    return {
-        "id": quote.id,
-        "role": quote.role,
-        "tags": list(quote.tags),
-        "text": quote.text,
-        "html": quote.html,
-        "date": date_text(quote),
-        "company": None if config.attribution == "role" else quote.company,
-        "speaker": quote.speaker if config.attribution == "name" else None,
-        "title": quote.speaker_title,
-        "transcript": quote.transcript if config.attribution != "role" else transcript_id(quote.transcript),
-        "line": quote.line,
-        "timestamp": quote.timestamp,
-        "added_in": {"commit": quote.added_in[0], "date": quote.added_in[1]} if quote.added_in else None,
-    }
-
-
-def encode_quote(quote: Quote, config: Config, date: str | None = None) -> str:
-    """One quote's line in a `*.json` file: json.dumps(quote_json(...)) written out, three times faster
-    for 30,000 quotes (tests/test_site.py checks they agree). `date`: its date in JSON, when known."""
-    text = _json_text
-    added = quote.added_in
-    return _html_safe_json(
-        f'{{"id": {text(quote.id)}, "role": {text(quote.role)}, "tags": [{", ".join(map(text, quote.tags))}], '
-        f'"text": {text(quote.text)}, "html": {text(quote.html)}, '
-        f'"date": {date or text(date_text(quote))}, '
-        f'"company": {"null" if config.attribution == "role" else _json_or_null(quote.company)}, '
-        f'"speaker": {text(quote.speaker) if config.attribution == "name" else "null"}, '
-        f'"title": {_json_or_null(quote.speaker_title)}, '
-        f'"transcript": {text(quote.transcript if config.attribution != "role" else transcript_id(quote.transcript))}, '
-        f'"line": {int(quote.line)}, "timestamp": {_json_or_null(quote.timestamp)}, '
-        f'"added_in": {f"""{{"commit": {text(added[0])}, "date": {text(added[1])}}}""" if added else "null"}}}')
-
-
-_json_text = json.encoder.encode_basestring  # a str as JSON, non-ASCII kept (ensure_ascii=False)
-
-
-def _json_or_null(value: str | None) -> str:
-    return "null" if value is None else _json_text(value)
-
-
-def _html_safe_json(text: str) -> str:
-    """The same JSON value with <, >, & and U+2028/9 escaped: safe even if someone embeds it in a page."""
-    if "<" in text:  # a test each, and a replace only when needed: most lines need none
-        text = text.replace("<", "\\u003c")
-    if ">" in text:
-        text = text.replace(">", "\\u003e")
-    if "&" in text:
-        text = text.replace("&", "\\u0026")
-    if not text.isascii():
-        text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-    return text
-
-
-def phrases_by_period(archive: Archive, now: dt.datetime, months: dict[str, dict[str, list[QuoteRef]]] | None = None,
-                      memo: MutableMapping[bytes, Counter] | None = None) -> dict[str, dict[str, list[phrases.Phrase]]]:
-    """Each persona's distinctive phrases over the last PHRASE_DAYS days ('recent') and over all time ('all').
-    `months`: pages_archive.months_by_role's. All time is counted month by month: with a `memo` (an engine's,
-    kept between builds) a month whose quotes are the same is not counted again."""
-    if months is None:
-        months = {}
-        for ref in archive.refs():
-            months.setdefault(ref.role, {}).setdefault("", []).append(ref)
-    since = -(now - dt.timedelta(days=PHRASE_DAYS)).timestamp()
-    counts, recent_counts = {}, {}
-    for role, groups in months.items():
-        total: Counter = Counter()
-        for group in groups.values():
-            total.update(_month_terms(group, memo))
-        counts[role] = total
-        recent = [ref for group in groups.values() for ref in group if ref.order <= since]  # newest first
-        if recent:
-            recent_counts[role] = phrases.counted(_texts(recent))
-    return {"recent": phrases.distinctive(recent_counts), "all": phrases.distinctive(counts)}
-
-
-def _month_terms(refs: list[QuoteRef], memo: MutableMapping[bytes, Counter] | None) -> Counter:
-    """phrases.counted for some quotes: from `memo` when these quotes were counted before (known by their JSON)."""
-    if memo is None:
-        return phrases.counted(_texts(refs))
-    key = hashlib.blake2b(b"\n".join(map(JSON_OF, refs)), digest_size=16).digest()
-    found = memo.get(key)
-    if found is None:
-        found = memo[key] = phrases.counted(_texts(refs))
-    return found
-
-
-def _texts(refs: list[QuoteRef]) -> list[str]:
-    """The quotes' texts from their JSON lines (30,000 quotes: no transcript is loaded, and one regex, not a parse
-    each)."""
-    texts = [_json_string(found) for found in _TEXT_IN_JSON.findall(b"\n".join(ref.json for ref in refs))]
-    if len(texts) != len(refs):  # never, as encode_quote writes them; but a wrong word list would be no list
-        texts = [json.loads(ref.json)["text"] for ref in refs]
-    return texts
-
-
-_TEXT_IN_JSON = re.compile(rb'"text": "((?:[^"\\]|\\.)*)"')
-"""A quote's text in its JSON line (encode_quote writes "text" once, before "html")."""
-
-
-def _json_string(raw: bytes) -> str:
-    return json.loads(b'"' + raw + b'"') if b"\\" in raw else raw.decode()
-
-
 def _days(refs: list[QuoteRef], zone: dt.tzinfo) -> list[str]:
     """Each quote's day (YYYY-MM-DD) in the site's zone, in the refs' order."""
     return [f"{dt.datetime.fromtimestamp(-ref.order, zone):%Y-%m-%d}" for ref in refs]
@@ -247,44 +133,6 @@ def transcript_index(site: Site) -> list[Transcript]:
     """The published transcripts for their index: newest first, then by path (the site's order)."""
     found = [site.transcripts.get(path) for path in site.transcripts.paths]
     return sorted(found, key=lambda t: (-t.date.timestamp(), t.path))
-
-
-def quote_refs(transcript: Transcript, config: Config) -> tuple[QuoteRef, ...]:
-    """What the archive keeps of each quote of a transcript (its JSON line made once, as it is read)."""
-    order = -transcript.date.timestamp()
-    shared = (transcript.date, transcript.date_only)  # every quote's, as reader.read_transcript makes them
-    date = _json_text(date_text(transcript))
-    company = transcript.company if config.attribution != "role" else None
-    return tuple(QuoteRef((order, q.transcript, q.line, index, q.id, q.role, q.tags,
-                           encode_quote(q, config, date if (q.date, q.date_only) == shared else None).encode(), company))
-                 for index, q in enumerate(transcript.quotes))
-
-
-def quotes_document(refs: list[QuoteRef], now: dt.datetime, extra: dict | None = None) -> bytes:
-    """The `*.json` object: generated, count, quotes (spec section 6), one quote per line."""
-    return whole_document(quotes_head(len(refs), now, extra), refs)
-
-
-def quotes_head(count: int, now: dt.datetime, extra: dict | None = None) -> bytes:
-    """A `*.json` object up to its first quote."""
-    head = {"generated": now.isoformat(timespec="seconds"), **(extra or {}), "count": count}
-    lines = ["{"] + [f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}," for k, v in head.items()]
-    return ("\n".join(lines) + '\n  "quotes": ' + ("[\n    " if count else "")).encode()
-
-
-JSON_OF = operator.attrgetter("json")
-QUOTE_SEPARATOR, DOCUMENT_TAIL, _EMPTY = b",\n    ", b"\n  ]\n}\n", b"[]\n}\n"
-"""Between two quotes of a `*.json` file, and after the last."""
-
-
-def whole_document(head: bytes, refs: list[QuoteRef]) -> bytes:
-    """head, the quotes and the tail in one join: 17 MB is not copied again to add a line before and after."""
-    if not refs:
-        return head + _EMPTY
-    items = list(map(JSON_OF, refs))
-    items[0] = head + items[0]
-    items[-1] += DOCUMENT_TAIL
-    return QUOTE_SEPARATOR.join(items)
 
 
 PAGE_TEMPLATES = ("index.html", "persona.html", "tags.html", "tag.html", "feed.xml", "404.html", "transcript.html",
@@ -437,7 +285,7 @@ class Renderer:
         outputs["index.html"] = Page("index.html", dict(
             dated, now=ctx.now, personas=heard, fresh=fresh, latest=latest, trends=trends,
             recent_dates=self._recent_dates(archive, ctx), recent_quotes=archive.latest(limit=6), total=len(archive)))
-        words = phrases_by_period(archive, ctx.now, months, self.memo)
+        words = phrases.phrases_by_period(archive, ctx.now, months, self.memo)
         for persona in personas:
             base = f"personas/{persona.slug}/"
             counts = {tag: archive.count(role=persona.slug, tag=tag) for tag in config.tags}

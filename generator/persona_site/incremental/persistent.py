@@ -58,7 +58,7 @@ class PersistentEngine:
         """Files found ahead of the build (up_to_date), handed to its content() once."""
         self._renderer: tuple[tuple, Renderer | None] = ((), None)
         self._counted: UsedMemo | None = None
-        """What "in their words" counted, by text (render.phrases_by_period), for the next render."""
+        """What "in their words" counted, by text (phrases.phrases_by_period), for the next render."""
         self._memo: RenderMemo | None = None
         """serve's: the last render's outputs with what each was made from (made at the first render)."""
         self._pages: dict[str, bytes] = {}
@@ -210,7 +210,7 @@ class PersistentEngine:
         renderer.memo.forget_unasked()
         if self.watching:
             if self._memo is None:
-                from .render_memo import RenderMemo, UsedMemo
+                from .render_memo import RenderMemo
 
                 self._memo = RenderMemo()
             return self._memo.render(renderer, site, plan, ctx, self._pages)  # type: ignore[return-value]
