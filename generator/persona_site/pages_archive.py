@@ -23,6 +23,7 @@ from .archive import Archive
 from .basics import Diagnostic, error
 from .config import Config
 from .model import Quote, QuoteRef, Site, Transcript, transcript_url_path
+from .quotejson import JSON_OF
 
 PAGE_TEMPLATES = ("month.html", "companies.html", "company.html")
 """The templates this module's pages are rendered with."""
@@ -191,7 +192,9 @@ def render_pages(site: Site, archive: Archive, config: Config, months: dict[str,
             newer = Month(keys[i - 1], month_label(keys[i - 1]), len(mine[keys[i - 1]])) if i else None
             older = Month(keys[i + 1], month_label(keys[i + 1]), len(mine[keys[i + 1]])) if i + 1 < len(keys) else None
             month = Month(key, month_label(key), len(refs))
-            page(f"personas/{persona.slug}/{key}/index.html", "month.html", (persona, month, newer, older, refs),
+            # A quote's JSON line holds all its card shows: the month's lines stand for its quotes in the key
+            page(f"personas/{persona.slug}/{key}/index.html", "month.html",
+                 (persona, month, newer, older, b"\n".join(map(JSON_OF, refs))),
                  lambda refs=refs, month=month, newer=newer, older=older, persona=persona: {
                      "persona": persona, "month": month, "newer": newer, "older": older, "card": card,
                      "quotes": [archive.load(ref) for ref in refs]})
@@ -200,5 +203,8 @@ def render_pages(site: Site, archive: Archive, config: Config, months: dict[str,
     found = companies((site.transcripts.get(path) for path in site.transcripts.paths), site_order)
     summary = [(c.slug, c.name, c.last_heard, len(c.calls), c.quote_count, c.roles) for c in found]
     page("companies/index.html", "companies.html", summary, lambda: {"companies": found})
-    for company in found:
-        page(f"companies/{company.slug}/index.html", "company.html", company, lambda company=company: {"company": company, "card": card})
+    for company in found:  # a call's transcript as the build keeps it (its pickle) stands for the call in the key
+        key = (company.slug, company.name, tuple((call.path, call.anchor, site.transcripts.stored(call.path))
+                                                 for call in company.calls))
+        page(f"companies/{company.slug}/index.html", "company.html", key,
+             lambda company=company: {"company": company, "card": card})

@@ -94,8 +94,8 @@ def _key(inputs: bytes, planned: Page | LazyPage | Feed | QuotesFile | QueryShar
     """What an output is made from, comparable with the last render's."""
     if isinstance(planned, QuotesFile):
         return planned  # its head and refs: refs are compared one by one, by identity first
-    if isinstance(planned, QueryShard):
-        return inputs, planned  # the settings and published transcripts, and the month's refs (as above)
+    if isinstance(planned, QueryShard):  # the settings and published transcripts, and the month's quotes' JSON
+        return inputs, planned.month, b"\n".join(map(JSON_OF, planned.refs))
     if isinstance(planned, LazyPage):
         return inputs, planned.template, planned.key  # its values are made only when the page is
     if isinstance(planned, TranscriptPage):  # the same pickle while the file is unchanged, and its commit
