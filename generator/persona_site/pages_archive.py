@@ -17,6 +17,7 @@ import urllib.parse
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from .archive import Archive
@@ -45,9 +46,8 @@ class Month:
     """How many quotes the persona gave that month."""
 
 
-@dataclass(frozen=True)
-class Call:
-    """One transcript of a company, as its company page lists it."""
+class Call(NamedTuple):
+    """One transcript of a company, as its company page lists it (a named tuple: 10,000 are made a build)."""
 
     path: str
     """The transcript's path relative to content/."""
