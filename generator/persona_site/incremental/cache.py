@@ -20,11 +20,12 @@ from pathlib import Path
 from .. import __version__
 from .signing import opened, seal_of
 
-FORMAT = 10  # 3: entries are model.Parsed (pickled transcripts, quote refs), loaded in C; 4: model.freeze; 5: the scan;
+FORMAT = 11  # 3: entries are model.Parsed (pickled transcripts, quote refs), loaded in C; 4: model.freeze; 5: the scan;
 # 6: a transcript with errors keeps its good quotes, and misspelt tag spans are warned about; 7: span attributes
 # other than tags and a q- id, and bidirectional controls, are warned about; quotes are isolated (issue 21);
 # 8: a quote ref holds its company; 9: every file is sealed (signing.py, issue 21, item 1); 10: with
-# attribution = "role" a quote's JSON names its transcript by an opaque id (issue 21, item 7)
+# attribution = "role" a quote's JSON names its transcript by an opaque id (issue 21, item 7); 11: the content
+# hash is git's blob id (issue 22, goal 5)
 
 
 def dependency_versions() -> str:
