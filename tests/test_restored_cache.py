@@ -3,6 +3,7 @@ ids, without reading them, and never for a file whose bytes may differ from its 
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -163,3 +164,28 @@ def test_the_content_hash_is_git_blob_id(repo):
     repo.commit_all("start")
     blob = repo.git("rev-parse", "HEAD:content/transcripts/2026/a.md").strip()
     assert pool.blob_id(path.read_bytes()) == bytes.fromhex(blob)
+
+
+def test_a_reinstalled_library_keeps_the_cache_and_an_upgraded_one_does_not(tmp_path):
+    """CI installs the libraries afresh each run: the same wheel installed again is the same library."""
+    def install(folder: Path, version: str, record: str) -> str:
+        shutil.rmtree(folder, ignore_errors=True)
+        (folder / "pkg").mkdir(parents=True)
+        (folder / "pkg/__init__.py").write_text(f"__version__ = '{version}'\n")
+        (folder / f"Some.Pkg-{version}.dist-info").mkdir()
+        (folder / f"Some.Pkg-{version}.dist-info/RECORD").write_text(record)
+        (folder / "other_pkg-1.0.dist-info").mkdir()
+        (folder / "other_pkg-1.0.dist-info/RECORD").write_text("other\n")
+        return str(folder / "pkg/__init__.py")
+
+    site = tmp_path / "site-packages"
+    first = cache.installed_as(install(site, "1.0", "pkg/__init__.py,sha256=a,19\n"), "some_pkg")
+    assert cache.installed_as(install(site, "1.0", "pkg/__init__.py,sha256=a,19\n"), "some_pkg") == first
+    assert cache.installed_as(install(site, "1.1", "pkg/__init__.py,sha256=b,19\n"), "some_pkg") != first
+    source = tmp_path / "checkout/pkg/__init__.py"  # no dist-info beside it: by the file's stat
+    source.parent.mkdir(parents=True)
+    source.write_text("x = 1\n")
+    before = cache.installed_as(str(source), "some_pkg")
+    (tmp_path / "new").write_text("x = 1\n")
+    os.replace(tmp_path / "new", source)
+    assert cache.installed_as(str(source), "some_pkg") != before
