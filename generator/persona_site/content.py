@@ -60,6 +60,10 @@ class ContentFiles:
     links: bool = False
     """Whether a transcript, or a folder of them, is a link (within the repository), or has hard links: a change
     to it may come under another name."""
+    blobs: dict[str, bytes] = field(default_factory=dict)
+    """Git's blob id (20 bytes) of the transcripts git vouches for, by path: tracked, unchanged in the work tree
+    since before git was asked, written there byte for byte (incremental/worktree.py); a cache may take the id
+    for the bytes' hash instead of reading the file. Empty unless a cache asked."""
 
 
 def is_hidden(rel: Path) -> bool:

@@ -163,6 +163,30 @@ def tracked(root: Path) -> bytes:
     return _git(root, *_TRACKED)
 
 
+_CONVERTING = frozenset({b"text", b"eol", b"crlf", b"filter", b"ident", b"working-tree-encoding"})
+"""The attributes under which git may write a file to the work tree as other bytes than its blob's
+(gitattributes(5))."""
+
+
+def verbatim(root: Path, paths: list[str]) -> set[str]:
+    """Those of the paths that git writes to the work tree, and reads from it, byte for byte: no end-of-line
+    conversion (core.autocrlf, or a text, eol or crlf attribute), filter (Git LFS), ident or working-tree-encoding,
+    by the work tree's attributes or the index's. None of them when git cannot say."""
+    try:
+        autocrlf = _git(root, "config", "--default", "false", "--get", "core.autocrlf").strip().lower()
+        if autocrlf not in (b"false", b"no", b"off", b"0", b""):
+            return set()
+        asked = b"".join(path.encode("utf-8", "surrogateescape") + b"\0" for path in paths)
+        converted = set()
+        for where in ((), ("--cached",)):  # --all: only the attributes set (10 ms for 10,000 paths, not 100)
+            out = _git(root, "check-attr", "-z", "--stdin", "--all", *where, input=asked).split(b"\0")
+            converted.update(out[i] for i in range(0, len(out) - 2, 3)
+                             if out[i + 1] in _CONVERTING and out[i + 2] != b"unset")
+    except GitError:
+        return set()
+    return {path for path in paths if path.encode("utf-8", "surrogateescape") not in converted}
+
+
 def dirty_paths(root: Path, git: GitRunner = RUN_WHEN_ASKED) -> set[str]:
     """Paths (relative to root) of content, config and theme files with uncommitted changes."""
     try:

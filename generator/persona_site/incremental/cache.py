@@ -10,40 +10,72 @@ once each leave a whole file behind, never a torn one.
 from __future__ import annotations
 
 import gc
+import hashlib
 import os
 import pickle
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import MappingProxyType
 
 from .. import __version__
 from .signing import opened, seal_of
 
-FORMAT = 11  # 3: entries are model.Parsed (pickled transcripts, quote refs), loaded in C; 4: model.freeze; 5: the scan;
+FORMAT = 12  # 3: entries are model.Parsed (pickled transcripts, quote refs), loaded in C; 4: model.freeze; 5: the scan;
 # 6: a transcript with errors keeps its good quotes, and misspelt tag spans are warned about; 7: span attributes
 # other than tags and a q- id, and bidirectional controls, are warned about; quotes are isolated (issue 21);
 # 8: a quote ref holds its company; 9: every file is sealed (signing.py, issue 21, item 1); 10: with
-# attribution = "role" a quote's JSON names its transcript by an opaque id (issue 21, item 7); 11: git history
-# keeps the last commit that changed each transcript (a transcript page shows it, issue 22)
+# attribution = "role" a quote's JSON names its transcript by an opaque id (issue 21, item 7); 11: the content
+# hash is git's blob id (issue 22, goal 5); 12: git history keeps the last commit that changed each transcript
+# (a transcript page shows it, issue 22, goal 1)
+
+LIBRARIES = MappingProxyType({"jinja2": "jinja2", "markdown_it": "markdown_it_py", "mdit_py_plugins": "mdit_py_plugins",
+                              "yaml": "pyyaml", "frontmatter": "python_frontmatter"})
+"""The libraries whose upgrade can change the output: import name -> distribution name as its dist-info folder
+spells it (lower case, `_` for `-`)."""
 
 
 def dependency_versions() -> str:
-    """The libraries whose upgrade can change the output, by the stat of their installed files.
+    """The libraries whose upgrade can change the output, each by what was installed (installed_as).
 
     importlib.metadata would cost a tenth of a second; find_spec does not import anything.
     """
     from importlib.util import find_spec
 
-    found = []
-    for name in ("jinja2", "markdown_it", "mdit_py_plugins", "yaml", "frontmatter"):
+    found, listings = [], {}
+    for name, distribution in LIBRARIES.items():
         spec = find_spec(name)
-        try:
-            info = os.stat(spec.origin) if spec and spec.origin else None
-        except OSError:
-            info = None
-        found.append(f"{name}={info.st_size}:{info.st_mtime_ns}:{info.st_ino}" if info else f"{name}=?")
+        found.append(f"{name}={installed_as(spec.origin, distribution, listings) if spec and spec.origin else '?'}")
     return " ".join(found)
+
+
+def installed_as(origin: str, distribution: str, listings: dict[str, dict[str, list[str]]] | None = None) -> str:
+    """A package (by its __init__.py) as installed: a hash of the RECORD of its distribution's dist-info folder
+    beside it, which lists every installed file with its hash, so the same for each install of the same wheel (a
+    CI runner installs afresh each run, and the cache it restores is still good); else, for a source checkout or
+    an editable install, the stat of its file. A library edited in place, not installed, keeps its RECORD."""
+    folder = os.path.dirname(os.path.dirname(origin))
+    try:
+        installed = (listings or {}).get(folder)
+        if installed is None:  # distribution name -> its dist-info folders
+            installed = {}
+            for entry in sorted(os.listdir(folder)):
+                if entry.endswith(".dist-info"):
+                    name = entry.partition("-")[0].lower().replace(".", "_")
+                    installed.setdefault(name, []).append(entry)
+            if listings is not None:
+                listings[folder] = installed
+        if distribution in installed:
+            hashing = hashlib.sha256()
+            for entry in installed[distribution]:
+                with open(os.path.join(folder, entry, "RECORD"), "rb") as handle:
+                    hashing.update(handle.read())
+            return hashing.hexdigest()[:20]
+        info = os.stat(origin)
+    except OSError:
+        return "?"
+    return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ino}"
 
 
 def _version() -> str:

@@ -41,7 +41,7 @@ class Job(NamedTuple):
     date's timestamp and its warning, added (the scan makes them once, with the key)."""
 
     def key(self, digest: bytes | None) -> tuple:
-        """The cache key: the bytes' hash and everything else the result depends on."""
+        """The cache key: the bytes' hash (blob_id) and everything else the result depends on."""
         return (digest, *self.inputs)
 
 
@@ -57,8 +57,13 @@ class Work(NamedTuple):
     """Renders a published transcript's page."""
 
 
-def digest(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=20).digest()
+def blob_id(data: bytes) -> bytes:
+    """The content hash: git's blob id of these bytes (SHA-1 of "blob <size>\\0" and the bytes), so that git's
+    index can give it for a tracked file without the file being read (worktree.py). With the CPU's SHA
+    instructions, 7 µs a 6 KB transcript here (blake2b: 27 µs)."""
+    hashing = hashlib.sha1(b"blob %d\0" % len(data))
+    hashing.update(data)
+    return hashing.digest()
 
 
 def parse_transcripts(jobs: list[Job], work: Work, progress: Callable[[str, int, int], None] | None = None,
@@ -117,7 +122,7 @@ def parse_job(job: Job, work: Work) -> tuple:
     data = read_bytes(work.source, job.path, job.data)
     if isinstance(data, Parsed):  # unreadable
         return None, data, None
-    found = digest(data)
+    found = blob_id(data)
     if job.key(found) in work.cached:
         return found, None, None
     parsed, transcript = parse_file(job.path, data, job.undated, job.added, work.inputs)

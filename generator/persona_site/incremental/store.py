@@ -1,9 +1,10 @@
 """What reading transcripts gave, kept between builds and processes: each file read again only when it changed.
 
-The cache key of a transcript is its content hash and everything else its result depends on (pool.Job.key),
-never its stat: a fresh CI checkout reuses the cache. The stat only saves reading a file whose stat is the same
-as when its hash was taken, and the last scan (Scan) lets the next build look again at only the files whose
-stat changed (serve's rebuilds, and a new process after an edit).
+The cache key of a transcript is its content hash, git's blob id (pool.blob_id), and everything else its result
+depends on (pool.Job.key), never its stat. A file is read only when neither tells its hash: its stat the same as
+when its hash was taken, or git's index vouching for its blob (ContentFiles.blobs: a fresh CI clone with the
+cache restored reads no file git has). The last scan (Scan) lets the next build look again at only the files
+whose stat changed (serve's rebuilds, and a new process after an edit).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from ..content import RACY_NS, ContentFiles, Stat
 from ..model import Parsed, Transcript
 from ..reading import ReadInputs, added_commit, undated_for
 from . import cache
-from .pool import POOL_MIN_FILES, Job, Work, digest, parse_transcripts
+from .pool import POOL_MIN_FILES, Job, Work, blob_id, parse_transcripts
 
 if TYPE_CHECKING:
     import multiprocessing.process
@@ -76,8 +77,8 @@ class _Round(NamedTuple):
 
 
 class TranscriptStore:
-    """Parsed transcripts keyed by content hash, their stats, and the last scan; loaded from and saved to the cache
-    folder (None: kept in this process only)."""
+    """Parsed transcripts keyed by content hash (git's blob id), their stats, and the last scan; loaded from and
+    saved to the cache folder (None: kept in this process only)."""
 
     def __init__(self, source: Path, folder: Path | None, save: bool = True,
                  progress: Callable[[str, int, int], None] | None = None) -> None:
@@ -168,7 +169,7 @@ class TranscriptStore:
                     undated_by_commit[commit] = memo
             undated, when = memo
             added = added_commit(path, inputs)
-            known = self._known_digest(path, data, stat)
+            known = self._known_digest(path, data, stat, files.blobs)
             round_.keys[path] = key = (known, path, context, when, undated.warning, added)  # Job.key
             hit = self.entries.get(key) if known is not None else None
             if hit is not None:
@@ -201,13 +202,14 @@ class TranscriptStore:
         self.read_count = read
         self._scan = Scan(keyed_for, frozenset(dirty), files.stats, keys, parsed, found)
 
-    def _known_digest(self, path: str, data: bytes | None, stat: Stat | None) -> bytes | None:
-        """The content hash without reading the file: of the bytes given (a revision), or the one remembered
-        for this exact stat; None when only reading the file can tell."""
+    def _known_digest(self, path: str, data: bytes | None, stat: Stat | None,
+                      blobs: dict[str, bytes]) -> bytes | None:
+        """The content hash without reading the file: of the bytes given (a revision), the one remembered for
+        this exact stat, or the blob id git vouches for; None when only reading the file can tell."""
         if data is not None:
-            return digest(data)
+            return blob_id(data)
         remembered = self._stats.get(path)
-        return remembered[1] if remembered is not None and remembered[0] == stat else None
+        return remembered[1] if remembered is not None and remembered[0] == stat else blobs.get(path)
 
     def persist(self, always: bool = False) -> None:
         """Save parsed transcripts and git history for the next process, when anything changed: unless

@@ -15,12 +15,22 @@ repository inside), a file over the size limit or with hard links, a memo from a
 The answer is the walk's: the same transcripts, and for each, its stat now or, when its bytes are the same
 as then, its stat then. serve's watcher takes another short way, patch_work_tree: the last answer with the
 paths it saw change looked at again.
+
+The files stat-ed now that git vouches for also get their blob id from the index (ContentFiles.blobs, issue 22,
+goal 5): after a fresh clone (CI, with the cache restored) no stat is known, and the id stands for the bytes,
+so the store need not read them. Git vouches for a file when it is a regular file in the index, `git status`
+does not list it, its stat is older than when git was asked, and neither core.autocrlf nor an attribute (text,
+eol, filter, ident, working-tree-encoding) makes its bytes differ from its blob's. What git itself cannot see is
+not seen here either: a conversion setting changed since the file was checked out, without checking it out
+again (`git add --renormalize`), leaves git's index, and this, thinking the file holds its blob's bytes.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import stat as stat_module
+from collections.abc import Collection
 from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
@@ -35,6 +45,12 @@ _PREFIX = TRANSCRIPTS + "/"
 _TRUSTED_MODES = (b"H 100644 ", b"H 100755 ")
 """A regular file git checks (tag H): not a link (120000), a submodule (160000), assume-unchanged (h), or
 skip-worktree (S)."""
+_ENTRY = re.compile(rb"(?<![^\0])H 100(?:644|755) ([0-9a-f]{40}) 0\t([^\0]*)\0")
+"""An index entry git checks (as _TRUSTED_MODES), merged (stage 0), with a SHA-1 blob id: the id and the path.
+Only at an entry's start: a path may hold what looks like an entry."""
+BLOBS_FROM = 100
+"""Fewer files to vouch for than this are read and hashed: that costs less than the three git commands that
+tell which files git writes byte for byte."""
 
 
 def files(source: Path, folder: Path | None, save: bool,
@@ -49,8 +65,12 @@ def files(source: Path, folder: Path | None, save: bool,
     tracked = _tracked(source, view, last_look) if view is not None else None
     looked = _stats(source, real, view, tracked, last_look) if tracked is not None and last_look is not None else None
     tree = read_work_tree(source, None if looked is None else looked[0], git)
-    if save and tracked is not None and view.index is not None and not tree.diagnostics and not tree.links:
-        _save(folder, real, _Look(view, tracked, tree.stats, None if looked is None else looked[1]), last_look)
+    if tracked is not None and not tree.diagnostics and not tree.links:
+        if save and view.index is not None:
+            _save(folder, real, _Look(view, tracked, tree.stats, None if looked is None else looked[1]), last_look)
+        fresh = tree.stats.keys() if looked is None else looked[1]
+        if len(fresh) >= BLOBS_FROM:  # a fresh clone, or no memo of the last look
+            return replace(tree, blobs=_blobs(source, view, tracked, tree.stats, fresh))
     return tree
 
 
@@ -184,6 +204,25 @@ def _save(folder: Path, real: str, look: _Look, last_look: dict | None) -> None:
         pass
 
 
+def _blobs(source: Path, view: _View, tracked: bytes, stats: dict[str, Stat],
+           fresh: Collection[str]) -> dict[str, bytes]:
+    """Git's blob id of each transcript in `fresh` that git vouches for: a regular file in the index (not a link,
+    submodule, conflict, assume-unchanged or skip-worktree entry) with a SHA-1 id, that `git status` did not list,
+    whose stat is older than when git was asked (so git saw the bytes it has), and that git writes and reads byte
+    for byte (gitmeta.verbatim)."""
+    racy = view.asked - RACY_NS
+    found = {}
+    for blob, raw in _ENTRY.findall(tracked):
+        path = raw.decode("utf-8", "surrogateescape")
+        stat = stats.get(path)
+        if stat is not None and max(stat.mtime_ns, stat.ctime_ns) < racy and path in fresh \
+                and path not in view.listed:
+            found[path] = blob
+    if len(found) < BLOBS_FROM:
+        return {}
+    return {path: bytes.fromhex(found[path].decode()) for path in gitmeta.verbatim(source, list(found))}
+
+
 def patch_work_tree(source: Path, files: ContentFiles, changed: set[str]) -> ContentFiles | None:
     """read_work_tree's answer now, from its answer before and the paths changed since (serve's watcher
     tells them), without walking 10,000 files; None when only a walk can tell: a folder came or went, there
@@ -228,4 +267,4 @@ def patch_work_tree(source: Path, files: ContentFiles, changed: set[str]) -> Con
         stats[rel] = stat_of(info)
     if added:
         stats = dict(sorted(stats.items()))
-    return replace(files, transcripts=dict.fromkeys(stats), stats=stats)
+    return replace(files, transcripts=dict.fromkeys(stats), stats=stats, blobs={})  # git was not asked

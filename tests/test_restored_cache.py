@@ -1,0 +1,191 @@
+"""A cache restored into a fresh clone (CI: actions/cache) is used for the files git vouches for, by their blob
+ids, without reading them, and never for a file whose bytes may differ from its blob (issue 22, goal 5)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import Repo, build_with, cold_build
+from test_cache import large  # noqa: F401 (a fixture)
+from test_worktree import old_enough
+
+from persona_site.build import BuildOptions, build_site
+from persona_site.incremental import PersistentEngine, cache, pool, store, worktree
+
+BODY = "**Dana Whitfield:** [Quote number {n}.]{{.pain}}\n\n**Priya Raman:** [Another {n}.]{{.criteria}}\n"
+NAMES = [f"2026/t{n}.md" for n in range(6)]
+
+
+class Reads:
+    """The transcripts each build reads from the work tree (in this process: fewer than pool.POOL_MIN_FILES)."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.paths: list[str] = []
+        self.outputs: dict[str, bytes] = {}
+        read = pool.read_bytes
+
+        def counted(source, path, data):
+            if data is None:
+                self.paths.append(path)
+            return read(source, path, data)
+
+        monkeypatch.setattr(pool, "read_bytes", counted)
+
+    def build(self, root: Path) -> set[str]:
+        """Build root as the build command does, outputs kept; the paths read, relative to content/transcripts/.
+        The site is what the reference engine makes of the work tree, byte for byte."""
+        del self.paths[:]
+        built = build_with(root)
+        assert built.ok
+        cold = cold_build(root)
+        assert list(built.outputs) == list(cold.outputs)
+        for path, data in built.outputs.items():
+            assert data == cold.outputs[path], path
+        self.outputs = built.outputs
+        return {path.removeprefix("content/transcripts/") for path in self.paths}
+
+    def quotes(self) -> str:
+        return self.outputs["quotes.json"].decode()
+
+
+@pytest.fixture
+def origin(repo, monkeypatch):
+    """A repository built once, its cache saved, as CI's last run left it; git vouches for as few files as here."""
+    monkeypatch.setattr(worktree, "BLOBS_FROM", 1)
+    for n, name in enumerate(NAMES):
+        repo.transcript(name, BODY.format(n=n))
+    repo.commit_all("start", date="2026-10-20T10:00:00+00:00")
+    assert build_with(repo.root).ok
+    assert (repo.root / cache.DEFAULT_FOLDER / cache.FILE).is_file()
+    return repo
+
+
+def clone(origin: Repo, to: Path, *options: str) -> Repo:
+    """A fresh clone of origin (elsewhere: no stat of the last run is any use), with origin's cache copied in."""
+    subprocess.run(["git", "clone", "-q", *options, str(origin.root), str(to)], check=True, capture_output=True)
+    shutil.copytree(origin.root / cache.DEFAULT_FOLDER, to / cache.DEFAULT_FOLDER)
+    return Repo(to)
+
+
+def test_a_restored_cache_is_used_for_what_git_vouches_for_and_not_for_what_changed(origin, monkeypatch, tmp_path):
+    origin.transcript(NAMES[1], BODY.format(n="1, committed after the cache was saved"))
+    origin.commit_all("one file changed", date="2026-10-21T10:00:00+00:00")
+    ci = clone(origin, tmp_path / "ci")
+    ci.transcript(NAMES[2], BODY.format(n="2, edited in the clone"))
+    ci.transcript("2026/new.md", BODY.format(n="new, not committed"))
+    old_enough(ci)
+    reads = Reads(monkeypatch)
+    assert reads.build(ci.root) == {NAMES[1], NAMES[2], "2026/new.md"}
+    quotes = reads.quotes()
+    for text in ("1, committed after the cache was saved", "2, edited in the clone", "new, not committed"):
+        assert text in quotes
+    assert "Quote number 2." not in quotes
+    assert reads.build(ci.root) == set()  # the stats the last build saw are kept with the hashes
+
+
+def test_a_large_clone_with_the_cache_restored_reads_nothing(large, tmp_path):
+    """With as many files as the build command meets (the pool, git asked for the blob ids: worktree.BLOBS_FROM)."""
+    ci = clone(large, tmp_path / "ci")
+    old_enough(ci)
+    engine = PersistentEngine.for_command(ci.root)
+    try:
+        built = build_site(ci.root, BuildOptions(), engine)
+    finally:
+        engine.close()
+    assert built.ok and engine.store.read_count == 0
+    assert built.outputs == cold_build(ci.root).outputs
+
+
+def test_a_file_changed_after_git_was_asked_is_read(origin, monkeypatch, tmp_path):
+    """Git vouches for what it saw when asked: a file changed since (or as it was asked) is read, and a clone
+    built at once, before its files are out of git's racy window, reads them all."""
+    ci = clone(origin, tmp_path / "ci")
+    reads = Reads(monkeypatch)
+    assert reads.build(ci.root) == set(NAMES)
+    old_enough(ci)
+    ci.transcript(NAMES[3], BODY.format(n="3, edited"))
+    (ci.root / cache.DEFAULT_FOLDER / worktree.MEMO).unlink()  # as in a clone: no memo of the last look
+    assert reads.build(ci.root) == {NAMES[3]}
+    assert "3, edited" in reads.quotes()
+
+
+def test_a_file_staged_then_edited_again_is_read(origin, monkeypatch, tmp_path):
+    """Git's index holds the staged blob, not the bytes in the work tree: the cache has that blob (a build saw it
+    staged), and the file must still be read."""
+    monkeypatch.setattr(store, "SAVE_AFTER", 0)  # every build saves the cache
+    ci = clone(origin, tmp_path / "ci")
+    old_enough(ci)
+    reads = Reads(monkeypatch)
+    assert reads.build(ci.root) == set()
+    ci.transcript(NAMES[2], BODY.format(n="2, staged"))
+    ci.git("add", f"content/transcripts/{NAMES[2]}")
+    assert reads.build(ci.root) == {NAMES[2]}
+    ci.transcript(NAMES[2], BODY.format(n="2, edited after staging"))
+    old_enough(ci)
+    assert reads.build(ci.root) == {NAMES[2]}
+    assert "2, edited after staging" in reads.quotes() and "2, staged" not in reads.quotes()
+
+
+@pytest.mark.parametrize("how", ["smudge filter", "filter in the index's attributes", "autocrlf", "text attribute",
+                                 "attributes in .git/info"])
+def test_files_git_writes_otherwise_than_their_blob_are_read(origin, monkeypatch, tmp_path, how):
+    """A blob id stands for the bytes only when git writes them as they are: a filter (Git LFS), end-of-line
+    conversion or another attribute may make the work tree's bytes differ from the blob's."""
+    options: tuple[str, ...] = ()
+    if "filter" in how:  # the clone's files say "QUOTE" where their blobs say "Quote", and git sees no change
+        origin.write(".gitattributes", "*.md filter=shout\n")
+        options = ("-c", "filter.shout.smudge=sed s/Quote/QUOTE/", "-c", "filter.shout.clean=sed s/QUOTE/Quote/")
+    elif how == "autocrlf":
+        options = ("-c", "core.autocrlf=true")
+    elif how == "text attribute":
+        origin.write(".gitattributes", "content/**/*.md text eol=crlf\n")
+    if (origin.root / ".gitattributes").exists():
+        origin.commit_all("attributes")
+        assert build_with(origin.root).ok
+    ci = clone(origin, tmp_path / "ci", *options)
+    old_enough(ci)
+    ci.git("status")  # git writes the index again: no entry is racily clean, so no file is compared with its blob
+    if how == "attributes in .git/info":
+        (ci.root / ".git/info/attributes").write_text("*.md ident\n")
+    elif how == "filter in the index's attributes":  # the files were written through it all the same
+        (ci.root / ".gitattributes").write_text("# no filter now\n")
+    reads = Reads(monkeypatch)
+    assert reads.build(ci.root) == set(NAMES)
+    if "filter" in how:
+        assert "QUOTE number 4." in reads.quotes()
+
+
+def test_the_content_hash_is_git_blob_id(repo):
+    path = repo.transcript("2026/a.md", BODY.format(n="é 1"))
+    repo.commit_all("start")
+    blob = repo.git("rev-parse", "HEAD:content/transcripts/2026/a.md").strip()
+    assert pool.blob_id(path.read_bytes()) == bytes.fromhex(blob)
+
+
+def test_a_reinstalled_library_keeps_the_cache_and_an_upgraded_one_does_not(tmp_path):
+    """CI installs the libraries afresh each run: the same wheel installed again is the same library."""
+    def install(folder: Path, version: str, record: str) -> str:
+        shutil.rmtree(folder, ignore_errors=True)
+        (folder / "pkg").mkdir(parents=True)
+        (folder / "pkg/__init__.py").write_text(f"__version__ = '{version}'\n")
+        (folder / f"Some.Pkg-{version}.dist-info").mkdir()
+        (folder / f"Some.Pkg-{version}.dist-info/RECORD").write_text(record)
+        (folder / "other_pkg-1.0.dist-info").mkdir()
+        (folder / "other_pkg-1.0.dist-info/RECORD").write_text("other\n")
+        return str(folder / "pkg/__init__.py")
+
+    site = tmp_path / "site-packages"
+    first = cache.installed_as(install(site, "1.0", "pkg/__init__.py,sha256=a,19\n"), "some_pkg")
+    assert cache.installed_as(install(site, "1.0", "pkg/__init__.py,sha256=a,19\n"), "some_pkg") == first
+    assert cache.installed_as(install(site, "1.1", "pkg/__init__.py,sha256=b,19\n"), "some_pkg") != first
+    source = tmp_path / "checkout/pkg/__init__.py"  # no dist-info beside it: by the file's stat
+    source.parent.mkdir(parents=True)
+    source.write_text("x = 1\n")
+    before = cache.installed_as(str(source), "some_pkg")
+    (tmp_path / "new").write_text("x = 1\n")
+    os.replace(tmp_path / "new", source)
+    assert cache.installed_as(str(source), "some_pkg") != before
