@@ -462,7 +462,7 @@ class _Counted(str):
 
 @pytest.mark.parametrize("between", ["\n", " `c` \n", " "])
 def test_the_lines_of_many_quotes_in_one_paragraph_are_counted_in_linear_work(between):
-    from persona_site.quotes_fast import simple_spans
+    from persona_site.spans_fast import simple_spans
 
     paragraph = _Counted("**Dana Whitfield:** " + between.join(f"[Words {i}.]{{.pain}}" for i in range(3000)))
     _Counted.scanned = 0

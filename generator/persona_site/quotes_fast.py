@@ -17,9 +17,10 @@ from markdown_it.token import Token
 
 from .markdown import markdown
 from .model import Diagnostic, Participant
-from .quotes import (ANY_STAMP, PROSE, STAMP_REST, TIMESTAMP, UNKNOWN, UNRESOLVED, Extraction, RawQuote, Turn,
+from .quotes import (PROSE, STAMP_REST, TIMESTAMP, UNKNOWN, UNRESOLVED, Extraction, RawQuote, Turn,
                      Walk, add_quote, collect_spans, hhmmss, parse_inline, read_label, relabel, speaker_of, token_text,
                      unknown_speaker)
+from .spans_fast import ANY_TIMESTAMP, SIMPLE_SPAN, simple_spans, span_attrs
 
 
 def try_extract(body: str, walk: Walk) -> Extraction | None:
@@ -45,14 +46,7 @@ _BLOCK_START = re.compile(  # searched in "\n" + body: a literal first character
 # or a bold label, so this cheaper search usually settles it.
 _MAYBE_BLOCK = re.compile(r"\n(?:[^*A-Za-z\n\[]|\*(?:[ \t_-]|$|\*[ \t]*(?:[*_-]|$))|\[[^\]]*\]:)", re.MULTILINE)
 
-_SIMPLE_SPAN = re.compile(r"\[([^\[\]\n]*)\]\{([^{}\n]*)\}")
-_ANY_TIMESTAMP = re.compile(ANY_STAMP)
-_STRUCTURE = re.compile(r"[\\<]|!\[")  # escapes, autolinks, images: markdown-it decides
-_SIMPLE_LINK = re.compile(r"\[[^\[\]\n]*\]\([^()\s<>]*\)")
-_BACKTICKS = re.compile(r"`+")
 _WORD_MARKUP = re.compile(r"[`&*_~]")
-_ATTR = re.compile(r"^(?:\.[\w-]+|#q-[\w-]*)$")  # another id is dropped with a warning: markdown-it's path
-_ONE_CLASS = re.compile(r"\.([\w-]+)")  # fullmatch: one class and nothing else, as _span_attrs reads it
 
 
 def _simple_body(body: str) -> str | None:
@@ -205,93 +199,6 @@ def _warn_unknown(text: str, by_name: dict[str, Participant], path: str, first_l
             diagnostics.append(unknown_speaker(path, line, turn.label, by_name))
 
 
-def simple_spans(content: str) -> list[tuple[int, str, list[str], str | None]] | None:
-    """(line within the paragraph, words, classes, id) of each span, or None when markdown-it must decide.
-
-    Code spans bind tighter than brackets, so they are found first (CommonMark's rule:
-    a run of n backticks closes at the next run of exactly n); emphasis, entities and
-    simple links around a span cannot change it.
-    """
-    if _ONLY_SPANS_AND_TIMESTAMPS.match(content):  # the usual paragraph: the checks below all pass
-        return _spans_of(content, [])
-    if _STRUCTURE.search(content):
-        return None
-    code = _code_spans(content) if "`" in content else []
-    if any("\n" in content[start:end] for start, end in code):
-        return None  # markdown-it's line count ignores newlines inside code spans: let it decide
-    spans = _spans_of(content, code)
-    if spans is None:
-        return None
-    kept, last = [], 0
-    for start, end in code:
-        kept.append(content[last:start])
-        last = end
-    rest = " ".join([*kept, content[last:]])
-    rest = _ANY_TIMESTAMP.sub("", _SIMPLE_LINK.sub("", _SIMPLE_SPAN.sub("", rest)))
-    if any(c in rest for c in "[]{"):
-        return None
-    return spans
-
-# Brackets only in `[words]{attributes}` spans and [hh:mm:ss] timestamps, and none of `\<!{}` elsewhere.
-
-
-_PLAIN_RUN = r"[^\[\]{}\\<`!]*"
-
-_ONLY_SPANS_AND_TIMESTAMPS = re.compile(
-    rf"{_PLAIN_RUN}(?:(?:{ANY_STAMP}|\[[^\[\]{{}}\\<`!\n]*\]\{{[^{{}}\n]*\}}){_PLAIN_RUN})*\Z")
-
-
-def _spans_of(content: str, code: list[tuple[int, int]]) -> list[tuple[int, str, list[str], str | None]] | None:
-    """simple_spans' answer from the spans _SIMPLE_SPAN finds; None when one overlaps code or has odd attributes."""
-    spans, line, counted = [], 0, 0  # lines counted on from the last span, not from the start (issue 21, item 13)
-    code_at = 0  # the first code span that does not end before this span (both in order: linear)
-    for match in _SIMPLE_SPAN.finditer(content):
-        while code_at < len(code) and code[code_at][1] <= match.start():
-            code_at += 1
-        if code_at < len(code) and code[code_at][0] < match.end():
-            return None
-        attrs = _span_attrs(match.group(2))
-        if attrs is None:
-            return None
-        if attrs[0]:
-            line += content.count("\n", counted, match.start())
-            counted = match.start()
-            spans.append((line, match.group(1), *attrs))
-    return spans
-
-
-def _span_attrs(written: str) -> tuple[list[str], str | None] | None:
-    """(classes, id) of a span's attributes; None when they are not all `.class` and `#id`."""
-    one = _ONE_CLASS.fullmatch(written)
-    if one is not None:  # the usual `{.pain}`
-        return [one[1]], None
-    attrs = written.split()
-    if not attrs or not all(_ATTR.match(a) for a in attrs):
-        return None
-    ids = [a[1:] for a in attrs if a[0] == "#"]
-    return [a[1:] for a in attrs if a[0] == "."], ids[-1] if ids else None
-
-
-def _code_spans(content: str) -> list[tuple[int, int]]:
-    runs = [(m.start(), m.end()) for m in _BACKTICKS.finditer(content)]
-    following: dict[int, int] = {}  # run -> the next run of the same length: no scan ahead for each (linear)
-    last_of_length: dict[int, int] = {}
-    for index, (start, end) in enumerate(runs):
-        if end - start in last_of_length:
-            following[last_of_length[end - start]] = index
-        last_of_length[end - start] = index
-    spans, index = [], 0
-    while index < len(runs):
-        start, end = runs[index]
-        closer = following.get(index)
-        if closer is None:
-            index += 1
-            continue
-        spans.append((start, runs[closer][1]))
-        index = closer + 1
-    return spans
-
-
 def _words(words: str) -> tuple[str, str]:
     """Plain text and HTML of a span's words."""
     if not _WORD_MARKUP.search(words):
@@ -339,7 +246,7 @@ _LINE_BREAK = re.compile(r"( *)\n[ \t]*")
 
 def _plain_text(text: str) -> str | None:
     """HTML of text with no inline markup (as markdown-it renders it), or None if it has markup."""
-    if _NOT_PLAIN.search(_ANY_TIMESTAMP.sub("", text)):
+    if _NOT_PLAIN.search(ANY_TIMESTAMP.sub("", text)):
         return None
     return _LINE_BREAK.sub(lambda m: "<br />\n" if len(m.group(1)) >= 2 else "\n", escapeHtml(text))
 
@@ -359,7 +266,7 @@ def _plain_html(content: str, spans: list, found: Turn | None, line: int, turn: 
         position = label.end()
     elif found is not None and speaker_label is not None:
         content = content.replace(found.label, speaker_label(found.speaker), 1)
-    matches = list(_SIMPLE_SPAN.finditer(content, position))
+    matches = list(SIMPLE_SPAN.finditer(content, position))
     if len(matches) != sum(1 for m in matches if m.group(2).strip()) or len(matches) != len(spans):
         return None
     pending = []
@@ -437,7 +344,7 @@ def _render_simple(body: str, walk: Walk) -> bool:
 
     for index in sorted(odd.union(span[0] for span in spans)):  # in order: quote ids count the ones before
         if index not in odd:
-            html[index] = _SIMPLE_SPAN.sub(mark, html[index])
+            html[index] = SIMPLE_SPAN.sub(mark, html[index])
             continue
         start = _start(paragraphs, index)
         turn = _turn_before(text, text.rfind("\n\n", 0, start - 2), speakers, by_name)
@@ -525,8 +432,8 @@ def _clean_spans(text: str, paragraphs: list[str], odd: set[int], speakers: dict
         line += text.count("\n", counted, start)
         counted = start
         found, paragraph, in_paragraph, counted_in = [], paragraphs[index], 0, 0
-        for match in _SIMPLE_SPAN.finditer(paragraph):
-            attrs = _span_attrs(match[2])
+        for match in SIMPLE_SPAN.finditer(paragraph):
+            attrs = span_attrs(match[2])
             if attrs is None or not _clean_quote(match[1], attrs[0], turn, tags):
                 odd.add(index)
                 break
