@@ -279,3 +279,12 @@ def test_every_page_says_when_the_site_was_built_from_one_file(browser, site_url
     plain.goto(site_url + "companies/")
     assert "the home page says when" in plain.locator(".site-footer .built").inner_text()
     plain.close()
+
+
+def test_the_tags_grid_fits_a_phone_without_scrolling_inside_it(browser, site_url):
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(site_url + "tags/")
+    grid, room = page.evaluate("(() => { const g = document.querySelector('.tag-grid');"
+                               " return [g.scrollWidth, g.parentElement.clientWidth]; })()")
+    assert grid <= room
+    page.close()
