@@ -121,7 +121,7 @@ def poison(folder: Path, version: str | None = None) -> None:
     """Every cached transcript replaced by nothing: trusted, this cache would drop every quote."""
     for path in folder.glob("transcripts-*.pickle"):
         state = unsealed(path)
-        state["transcripts"] = {key: Parsed((None, (), ())) for key in state["transcripts"]}
+        state["transcripts"] = {key: Parsed((None, (), (), None)) for key in state["transcripts"]}
         state["version"] = version or state["version"]
         sealed(path, state)
     (folder / uptodate.STAMP).unlink(missing_ok=True)  # else the build is skipped as up to date

@@ -136,6 +136,27 @@ class QuoteRef(NamedTuple):
     filters ask for it without reading the JSON."""
 
 
+class TranscriptHead(NamedTuple):
+    """What the company pages and their check ask of every transcript, kept beside its pickle: 10,000 are not
+    unpickled for it."""
+
+    path: str
+    title: str
+    date: dt.datetime
+    company: str | None
+    company_line: int | None
+    roles: tuple[str, ...]
+    """The personas met, in front matter order (no 'internal' or 'unknown')."""
+    quotes: int
+    """How many quotes it has."""
+
+
+def head_of(transcript: Transcript) -> TranscriptHead:
+    roles = tuple(dict.fromkeys(p.role for p in transcript.participants if p.role not in ("internal", "unknown")))
+    return TranscriptHead(transcript.path, transcript.title, transcript.date, transcript.company,
+                          transcript.company_line, roles, len(transcript.quotes))
+
+
 @loaded_in_c
 class Parsed(NamedTuple):
     """What reading one transcript file gave, as the build cache keeps it."""
@@ -144,6 +165,8 @@ class Parsed(NamedTuple):
     """The Transcript, pickled: unpickled only when a page shows it (None: the file did not read)."""
     diagnostics: tuple[Diagnostic, ...]
     quotes: tuple[QuoteRef, ...]
+    head: TranscriptHead | None
+    """Its head (None when it did not read)."""
 
 
 @dataclass(frozen=True)
@@ -162,8 +185,11 @@ class Transcripts:
     """Every transcript of a build, by path, each unpickled only when something asks for it: a rebuild
     of 10,000 transcripts shows a few hundred quotes on its pages and needs only their transcripts."""
 
-    def __init__(self, stored: dict[str, bytes | Transcript], earlier: "Transcripts | None" = None) -> None:
+    def __init__(self, stored: dict[str, bytes | Transcript], earlier: "Transcripts | None" = None,
+                 heads: dict[str, TranscriptHead] | None = None) -> None:
+        """`heads`: each transcript's head, where reading kept it (else made from the transcript when asked)."""
         self._stored = stored
+        self._heads = heads or {}
         """Path -> the transcript, or its pickle."""
         self._loaded: dict[str, tuple[bytes, Transcript]] = {}
         """Path -> (pickle, transcript) for each one asked for."""
@@ -190,6 +216,10 @@ class Transcripts:
             loaded = (found, thaw(found))
         self._loaded[path] = loaded
         return loaded[1]
+
+    def head(self, path: str) -> TranscriptHead:
+        found = self._heads.get(path)
+        return found if found is not None else head_of(self.get(path))
 
     def quote(self, ref: QuoteRef) -> Quote:
         return self.get(ref.transcript).quotes[ref.index]

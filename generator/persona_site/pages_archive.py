@@ -15,7 +15,7 @@ import re
 import unicodedata
 import urllib.parse
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from .archive import Archive
 from .basics import Diagnostic, error
 from .config import Config
-from .model import Quote, QuoteRef, Site, Transcript, transcript_url_path
+from .model import Quote, QuoteRef, Site, Transcript, TranscriptHead, Transcripts, transcript_url_path
 from .quotejson import JSON_OF
 
 PAGE_TEMPLATES = ("month.html", "companies.html", "company.html")
@@ -58,8 +58,11 @@ class Call(NamedTuple):
     roles: tuple[str, ...]
     """The personas met (role slugs, in the order the front matter names them)."""
     quotes: tuple[Quote, ...]
+    """Its quotes, on its company's page (Company.with_quotes); empty in the list of companies."""
     page: str
     """Its page's address under base_url (a page only with publish_transcripts)."""
+    count: int
+    """How many quotes it has."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,11 @@ class Company:
 
     @property
     def quote_count(self) -> int:
-        return sum(len(call.quotes) for call in self.calls)
+        return sum(call.count for call in self.calls)
+
+    def with_quotes(self, transcripts: Transcripts) -> Company:
+        """The company with each call's quotes (for its page: only its own transcripts are unpickled)."""
+        return replace(self, calls=tuple(call._replace(quotes=transcripts.get(call.path).quotes) for call in self.calls))
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -131,15 +138,16 @@ def month_index(months: dict[str, list[QuoteRef]]) -> list[tuple[str, list[Month
     return list(years.items())
 
 
-def companies(transcripts: Iterable[Transcript], archive_order: Callable[[Transcript], tuple]) -> list[Company]:
-    """Every company named by a transcript, most recently heard first (then by name)."""
-    by_slug: dict[str, list[Transcript]] = {}
-    for transcript in transcripts:
-        if transcript.company:
-            by_slug.setdefault(company_slug(transcript.company), []).append(transcript)
+def companies(heads: Iterable[TranscriptHead]) -> list[Company]:
+    """Every company named by a transcript, most recently heard first (then by name); its calls' quotes are
+    loaded for its own page (Company.with_quotes)."""
+    by_slug: dict[str, list[TranscriptHead]] = {}
+    for head in heads:
+        if head.company:
+            by_slug.setdefault(company_slug(head.company), []).append(head)
     found = []
     for slug, calls in by_slug.items():
-        calls.sort(key=archive_order)
+        calls.sort(key=site_order)
         anchors: dict[str, int] = {}
         made = []
         for t in calls:
@@ -147,14 +155,14 @@ def companies(transcripts: Iterable[Transcript], archive_order: Callable[[Transc
             anchors[anchor] = anchors.get(anchor, 0) + 1
             if anchors[anchor] > 1:
                 anchor += f"-{anchors[anchor]}"
-            roles = tuple(dict.fromkeys(p.role for p in t.participants if p.role not in ("internal", "unknown")))
-            made.append(Call(t.path, anchor, t.title, t.date, roles, t.quotes, urllib.parse.quote(transcript_url_path(t.path))))
+            made.append(Call(t.path, anchor, t.title, t.date, t.roles, (), urllib.parse.quote(transcript_url_path(t.path)),
+                             t.quotes))
         found.append(Company(slug, calls[0].company, tuple(made)))
     found.sort(key=lambda c: (-c.last_heard.timestamp(), c.name.casefold(), c.slug))
     return found
 
 
-def site_order(transcript: Transcript) -> tuple:
+def site_order(transcript: Transcript | TranscriptHead) -> tuple:
     """A transcript's place in the site's order: newest first, then by path (spec section 6)."""
     return (-transcript.date.timestamp(), transcript.path)
 
@@ -164,10 +172,10 @@ def company_collisions(site: Site, config: Config) -> list[Diagnostic]:
     `company:` line but the first one's, as other output collisions are."""
     if config.attribution == "role":
         return []  # no company pages
-    first: dict[str, Transcript] = {}
+    first: dict[str, TranscriptHead] = {}
     problems = []
     for path in sorted(site.transcripts.paths):
-        transcript = site.transcripts.get(path)
+        transcript = site.transcripts.head(path)
         if not transcript.company:
             continue
         slug = company_slug(transcript.company)
@@ -200,11 +208,11 @@ def render_pages(site: Site, archive: Archive, config: Config, months: dict[str,
                      "quotes": [archive.load(ref) for ref in refs]})
     if config.attribution == "role":
         return
-    found = companies((site.transcripts.get(path) for path in site.transcripts.paths), site_order)
+    found = companies(map(site.transcripts.head, site.transcripts.paths))
     summary = [(c.slug, c.name, c.last_heard, len(c.calls), c.quote_count, c.roles) for c in found]
     page("companies/index.html", "companies.html", summary, lambda: {"companies": found})
     for company in found:  # a call's transcript as the build keeps it (its pickle) stands for the call in the key
         key = (company.slug, company.name, tuple((call.path, call.anchor, site.transcripts.stored(call.path))
                                                  for call in company.calls))
         page(f"companies/{company.slug}/index.html", "company.html", key,
-             lambda company=company: {"company": company, "card": card})
+             lambda company=company: {"company": company.with_quotes(site.transcripts), "card": card})

@@ -15,7 +15,7 @@ from . import gitmeta
 from .basics import Diagnostic, error
 from .config import Config
 from .content import MAX_FILE_BYTES, ContentFiles, decode, read_file, too_large
-from .model import Parsed, Participant, Transcript, freeze, thaw
+from .model import Parsed, Participant, Transcript, freeze, head_of, thaw
 from .reader import Rules, Undated, read_transcript
 from .quotejson import quote_refs
 from .render import RenderContext
@@ -49,7 +49,7 @@ def parse_file(path: str, data: bytes, undated: Undated, added: tuple[str, str] 
         return unread(too_large(path, len(data))), None
     transcript, problems = read_one(path, data, undated, inputs, added)
     if transcript is None:
-        return Parsed((None, tuple(problems), ())), None
+        return Parsed((None, tuple(problems), (), None)), None
     return parsed_of(transcript, problems, inputs.config), transcript
 
 
@@ -64,12 +64,12 @@ def read_bytes(source: Path | None, path: str, data: bytes | None) -> bytes | Pa
 
 
 def unread(problem: Diagnostic) -> Parsed:
-    return Parsed((None, (problem,), ()))
+    return Parsed((None, (problem,), (), None))
 
 
 def parsed_of(transcript: Transcript, problems: list[Diagnostic] | tuple[Diagnostic, ...], config: Config) -> Parsed:
     """A transcript as the build keeps it: frozen (model.freeze), its quotes as refs with their JSON."""
-    return Parsed((freeze(transcript), tuple(problems), quote_refs(transcript, config)))
+    return Parsed((freeze(transcript), tuple(problems), quote_refs(transcript, config), head_of(transcript)))
 
 
 def read_one(path: str, data: bytes, undated: Undated, inputs: ReadInputs,

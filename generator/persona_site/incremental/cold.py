@@ -42,7 +42,8 @@ class ColdEngine:
             if found.transcript is not None:
                 parsed[path.removeprefix("content/")] = found
         parsed.update(self._line_dated(parsed, files, inputs))
-        return Reading(Transcripts({path: found.transcript for path, found in parsed.items()}), parsed)
+        return Reading(Transcripts({path: found.transcript for path, found in parsed.items()}, None,
+                                   {path: found.head for path, found in parsed.items()}), parsed)
 
     def _line_dated(self, parsed: dict[str, Parsed], files: ContentFiles, inputs: ReadInputs) -> dict[str, Parsed]:
         """The transcripts edited since git added them, their quotes dated line by line."""

@@ -161,7 +161,8 @@ class PersistentEngine:
             self.store.persist(always=self.watching)  # now: a forked saver then works while this process goes on
         self._built = True
         parsed = self._line_dated(parsed, files, inputs)
-        self._transcripts = Transcripts({path: found.transcript for path, found in parsed.items()}, self._transcripts)
+        self._transcripts = Transcripts({path: found.transcript for path, found in parsed.items()}, self._transcripts,
+                                        {path: found.head for path, found in parsed.items()})
         return Reading(self._transcripts, parsed)
 
     def _line_dated(self, parsed: dict[str, Parsed], files: ContentFiles, inputs: ReadInputs) -> dict[str, Parsed]:
