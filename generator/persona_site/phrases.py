@@ -16,6 +16,7 @@ Stop words come from the `stop-words` package (a maintained list, not one typed 
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
 import math
@@ -132,7 +133,7 @@ PHRASE_DAYS = 90
 def phrases_by_period(archive: Archive, now: dt.datetime, months: dict[str, dict[str, list[QuoteRef]]] | None = None,
                       memo: MutableMapping[bytes, Counter] | None = None) -> dict[str, dict[str, list[Phrase]]]:
     """Each persona's distinctive phrases over the last PHRASE_DAYS days ('recent') and over all time ('all').
-    `months`: pages_archive.months_by_role's. All time is counted month by month: with a `memo` (an engine's,
+    `months`: pages_archive.months_by_role's. Both are counted month by month: with a `memo` (an engine's,
     kept between builds) a month whose quotes are the same is not counted again."""
     if months is None:
         months = {}
@@ -145,9 +146,14 @@ def phrases_by_period(archive: Archive, now: dt.datetime, months: dict[str, dict
         for group in groups.values():
             total.update(_month_terms(group, memo))
         counts[role] = total
-        recent = [ref for group in groups.values() for ref in group if ref.order <= since]  # newest first
+        recent: Counter = Counter()
+        for group in groups.values():  # newest month first, each newest first: the recent quotes begin each
+            count = bisect.bisect_right([ref.order for ref in group], since)
+            if not count:
+                break
+            recent.update(_month_terms(group[:count], memo))  # a whole month: the count made above
         if recent:
-            recent_counts[role] = counted(texts_of(recent))
+            recent_counts[role] = recent
     return {"recent": distinctive(recent_counts), "all": distinctive(counts)}
 
 
