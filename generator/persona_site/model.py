@@ -189,8 +189,8 @@ class Transcripts:
                  heads: dict[str, TranscriptHead] | None = None) -> None:
         """`heads`: each transcript's head, where reading kept it (else made from the transcript when asked)."""
         self._stored = stored
-        self._heads = heads or {}
         """Path -> the transcript, or its pickle."""
+        self._heads = heads or {}
         self._loaded: dict[str, tuple[bytes, Transcript]] = {}
         """Path -> (pickle, transcript) for each one asked for."""
         self._earlier = earlier._loaded if earlier is not None else {}

@@ -205,7 +205,7 @@ def _write_site(outputs: dict[str, Output], out: Path, source: Path,
                 if progress:
                     progress(done, len(outputs))
             _keep_user_files(out, temp, set(outputs), set(previous))
-            (temp / MARKER).write_text(json.dumps({"files": manifest}, sort_keys=True) + "\n", "utf-8")  # C encoder
+            _write_manifest(temp / MARKER, manifest)
             os.chmod(temp, 0o755)
             _swap(temp, out, parent)
         except BaseException:
@@ -228,14 +228,15 @@ def _update(outputs: dict[str, Output], out: Path, previous: dict[str, list], ch
     stage = Path(tempfile.mkdtemp(prefix=f"{_TEMP_PREFIXES[0]}{out.name}.", dir=out.parent))
     moved: list[tuple[Path, str | None]] = []
     """(a file now in the site, where the file it replaced was put, if any), to undo."""
-    made: list[Path] = []
+    folders: set[str] = {""}
+    made: list[str] = []
     try:
         for number, rel in enumerate(changed):
             data = outputs[rel]
             _write(f"{stage}/{number}", data.make() if type(data) is Unchanged else data)
         for number, rel in enumerate(changed):
             target = out / rel
-            _make_new_folders(out, rel.rpartition("/")[0], made)
+            _make_folder(out, rel.rpartition("/")[0], folders, made)
             aside = f"{stage}/old-{number}" if os.path.lexists(target) else None
             if aside:
                 os.replace(target, aside)
@@ -255,7 +256,7 @@ def _update(outputs: dict[str, Output], out: Path, previous: dict[str, list], ch
                 os.replace(aside, target)
         for folder in reversed(made):
             with contextlib.suppress(OSError):
-                os.rmdir(folder)
+                os.rmdir(out / folder)
         shutil.rmtree(stage, ignore_errors=True)
         raise
     manifest = {rel: entry for rel, entry in previous.items() if rel in outputs}
@@ -264,20 +265,10 @@ def _update(outputs: dict[str, Output], out: Path, previous: dict[str, list], ch
         manifest[rel] = [info.st_size, info.st_mtime_ns]
     for rel in removed:
         _remove_empty_folders(out, rel.rpartition("/")[0])
-    temp = out / f".{MARKER}.new"
-    temp.write_text(json.dumps({"files": manifest}, sort_keys=True) + "\n", "utf-8")
-    os.replace(temp, out / MARKER)
+    _write_manifest(out / f".{MARKER}.new", manifest)
+    os.replace(out / f".{MARKER}.new", out / MARKER)
     shutil.rmtree(stage, ignore_errors=True)
     return len(changed)
-
-
-def _make_new_folders(root: Path, folder: str, made: list[Path]) -> None:
-    """Make root/folder and its missing parents, noting each one made."""
-    if not folder or os.path.isdir(root / folder):
-        return
-    _make_new_folders(root, folder.rpartition("/")[0], made)
-    os.mkdir(root / folder)
-    made.append(root / folder)
 
 
 def _folders_inside(out: Path, paths: list[str]) -> bool:
@@ -303,16 +294,24 @@ def _remove_empty_folders(out: Path, folder: str) -> None:
         folder = folder.rpartition("/")[0]
 
 
-def _make_folder(root: Path, folder: str, made: set[str]) -> None:
-    """Make root/folder and its parents, each once (a published site has a folder per transcript)."""
+def _make_folder(root: Path, folder: str, made: set[str], new: list[str] | None = None) -> None:
+    """Make root/folder and its parents, each once (a published site has a folder per transcript); `new`: the
+    folders that did not exist, in the order made (to remove them again)."""
     if folder in made:
         return
-    _make_folder(root, folder.rpartition("/")[0], made)
+    _make_folder(root, folder.rpartition("/")[0], made, new)
     try:
         os.mkdir(f"{root}/{folder}")
-    except FileExistsError:  # the same folder by another name, on a disk that ignores case
+        if new is not None:
+            new.append(folder)
+    except FileExistsError:  # there already (in place), or the same folder by another name on a disk ignoring case
         pass
     made.add(folder)
+
+
+def _write_manifest(path: Path, files: dict[str, list]) -> None:
+    """What a build wrote (_manifest reads it): relative path -> [size, mtime_ns]."""
+    path.write_text(json.dumps({"files": files}, sort_keys=True) + "\n", "utf-8")  # the C encoder
 
 
 def _write(target: str, data: bytes) -> os.stat_result:

@@ -183,6 +183,16 @@ def ensure_folder(folder: Path) -> None:
         ignore.write_text("*\n")
 
 
+def keep_state(path: Path, state: dict, version: str = VERSION) -> bool:
+    """write_state in the cache folder (made if need be); False when it cannot be written (then simply skipped)."""
+    try:
+        ensure_folder(path.parent)
+        write_state(path, state, version)
+    except OSError:
+        return False
+    return True
+
+
 def write_state(path: Path, state: dict, version: str = VERSION) -> None:
     """A cache file (read_state's), sealed and written atomically; OSError when it cannot be. Without a key,
     nothing is written."""

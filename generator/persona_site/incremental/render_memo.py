@@ -24,7 +24,7 @@ from ..querydata import QueryShard
 from ..quotejson import DOCUMENT_TAIL, JSON_OF, QUOTE_SEPARATOR, whole_document
 from ..render import (Feed, LazyPage, Page, Planned, QuotesFile, RenderContext, Renderer, TranscriptPage,
                       transcript_version)
-from .cache import ensure_folder, read_state, write_state
+from .cache import keep_state, read_state
 
 _JSON, _SEPARATOR, _TAIL = JSON_OF, QUOTE_SEPARATOR, DOCUMENT_TAIL
 
@@ -239,14 +239,8 @@ class UsedMemo(dict):
 
     def save(self, folder: Path | None) -> None:
         """Keep it for the next build command, when it changed (nothing when the cache is not saved)."""
-        if folder is None or not self.changed:
-            return
-        try:
-            ensure_folder(folder)
-            write_state(folder / COUNTED, {"counted": dict(self)})
+        if folder is not None and self.changed and keep_state(folder / COUNTED, {"counted": dict(self)}):
             self.changed = False
-        except OSError:
-            pass
 
 
 COUNTED = "counted.pickle"

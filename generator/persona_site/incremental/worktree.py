@@ -37,7 +37,7 @@ from typing import NamedTuple
 
 from .. import __version__, gitmeta
 from ..content import MAX_FILE_BYTES, RACY_NS, TRANSCRIPTS, ContentFiles, Stat, is_hidden, read_work_tree, stat_of
-from .cache import ensure_folder, read_state, write_state
+from .cache import keep_state, read_state
 
 MEMO = "work-tree.pickle"
 VERSION = f"{__version__}/work-tree/2"
@@ -196,12 +196,8 @@ def _save(folder: Path, real: str, look: _Look, last_look: dict | None) -> None:
             return  # the stats it keeps for the others are the ones used now
     elif not all(entry.startswith(_TRUSTED_MODES) for entry in _entries(tracked)):
         return  # a link, a submodule, a file git does not check: the walk it is, every time
-    try:
-        ensure_folder(folder)
-        write_state(folder / MEMO, {"source": real, "index": view.index, "tracked": tracked,
-                                    "unsure": frozenset(unsure), "stats": stats}, VERSION)
-    except OSError:
-        pass
+    keep_state(folder / MEMO, {"source": real, "index": view.index, "tracked": tracked, "unsure": frozenset(unsure),
+                               "stats": stats}, VERSION)
 
 
 def _blobs(source: Path, view: _View, tracked: bytes, stats: dict[str, Stat],

@@ -13,7 +13,7 @@ import hashlib
 from pathlib import Path
 
 from ..output import MARKER
-from .cache import read_state, write_state
+from .cache import keep_state, read_state
 
 FILE = "written.pickle"
 
@@ -39,11 +39,6 @@ def recall(folder: Path | None, out: Path) -> dict[str, bytes]:
 
 def remember(folder: Path | None, out: Path, digests: dict[str, bytes]) -> None:
     """Keep the digests of a build just written to `out` (nothing when the cache is not saved)."""
-    marker = _manifest_hash(out)
-    if folder is None or marker is None:
-        return
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        write_state(folder / FILE, {"out": str(out.resolve()), "manifest": marker, "digests": digests})
-    except OSError:
-        pass
+    marker = _manifest_hash(out) if folder is not None else None
+    if marker is not None:
+        keep_state(folder / FILE, {"out": str(out.resolve()), "manifest": marker, "digests": digests})
