@@ -319,3 +319,40 @@ def test_a_transcript_comes_back_from_its_frozen_form_as_it_was(date, date_only,
     assert back.date.tzinfo == transcript.date.tzinfo and back.date.fold == transcript.date.fold
     assert all(q.date.tzinfo == transcript.date.tzinfo for q in back.quotes if q.date == transcript.date)
     assert all(type(q) is Quote for q in back.quotes) and all(type(p) is Participant for p in back.participants)
+
+
+
+MAKING = """
+import json, os, sys
+from persona_site.incremental.pool import MAKE_MIN_OUTPUTS, make_outputs
+def made_by(path):
+    if path == "broken":
+        raise ValueError("a theme's error")
+    return f"{path} {os.getpid()}".encode()
+jobs = [(f"companies/c{n}/index.html", "company.html") for n in range(MAKE_MIN_OUTPUTS)]
+jobs += [(f"personas/p/{n}/index.html", "month.html") for n in range(30)] + [("feed.xml", "")]
+if sys.argv[1] == "broken":
+    jobs.insert(3, ("broken", "company.html"))
+made = make_outputs(jobs, made_by)
+print(json.dumps({"order": list(made) == [path for path, _ in jobs], "me": os.getpid(),
+                  "groups": {path: [group, made[path].decode()] for path, group in jobs}}))
+"""
+
+
+def test_pages_of_one_template_are_made_in_one_process_and_a_workers_failure_is_raised_here():
+    """make_outputs (a large build's pages on every core; in a process of its own, as the build command is: a
+    process with threads makes them all itself) gives every output, in the plan's order; the pages of one
+    template are made in one process (they share each quote's card); an output a worker cannot make is made
+    again in the main process, which raises its error as a build without workers would."""
+    done = subprocess.run([sys.executable, "-c", MAKING, "all"], capture_output=True, text=True, timeout=60)
+    found = json.loads(done.stdout)
+    assert found["order"]
+    pids: dict[str, set[str]] = {}
+    for path, (group, data) in found["groups"].items():
+        assert data.startswith(path + " ")
+        pids.setdefault(group, set()).add(data.split()[1])
+    assert all(len(made_in) == 1 for made_in in pids.values())
+    assert pids["company.html"] != {str(found["me"])}  # the largest group: in a forked process
+    assert pids[""] == pids["month.html"] == {str(found["me"])}  # the rest: in the main process
+    broken = subprocess.run([sys.executable, "-c", MAKING, "broken"], capture_output=True, text=True, timeout=60)
+    assert broken.returncode == 1 and "ValueError: a theme's error" in broken.stderr

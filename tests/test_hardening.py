@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from persona_site.frontmatter_yaml import FrontMatterError, split_front_matter
+from persona_site import output
 from persona_site.output import write_site
 from persona_site.render import _tojson
 
@@ -334,7 +335,12 @@ def test_cleaning_keeps_git_and_cname(repo):
 
 
 # 17. A build that fails mid-write, or is killed, leaves the previous site byte for byte.
-def test_failure_on_the_nth_page_keeps_the_previous_site(repo, monkeypatch):
+@pytest.mark.parametrize("in_place", [True, False], ids=["in-place", "new-folder"])
+def test_failure_on_the_nth_page_keeps_the_previous_site(repo, monkeypatch, in_place):
+    """Whether the site is updated where it is or written into a new folder (by several threads), a disk that
+    fails part way leaves the previous site whole and nothing beside it."""
+    if not in_place:
+        monkeypatch.setattr(output, "IN_PLACE_MAX", 0)
     repo.transcript("a.md", GOOD)
     assert repo.run("build").exit_code == 0
     site = repo.root / "site"

@@ -189,21 +189,8 @@ def _write_site(outputs: dict[str, Output], out: Path, source: Path,
                 and _folders_inside(out, changed + removed) and not any((out / rel).is_dir() for rel in changed)):
             return _update(outputs, out, previous, changed, removed, progress)
         temp = Path(tempfile.mkdtemp(prefix=f"{_TEMP_PREFIXES[0]}{out.name}.", dir=parent))
-        written = 0
         try:
-            manifest = {}
-            folders = {""}
-            for done, (rel, data) in enumerate(outputs.items(), 1):
-                _make_folder(temp, rel.rpartition("/")[0], folders)
-                target = f"{temp}/{rel}"
-                if rel in reusable and _link(out / rel, target):
-                    info = os.stat(target)
-                else:
-                    info = _write(target, data.make() if type(data) is Unchanged else data)
-                    written += 1
-                manifest[rel] = [info.st_size, info.st_mtime_ns]
-                if progress:
-                    progress(done, len(outputs))
+            manifest, written = _fill(temp, out, outputs, reusable, progress)
             _keep_user_files(out, temp, set(outputs), set(previous))
             _write_manifest(temp / MARKER, manifest)
             os.chmod(temp, 0o755)
@@ -212,6 +199,49 @@ def _write_site(outputs: dict[str, Output], out: Path, source: Path,
             shutil.rmtree(temp, ignore_errors=True)
             raise
     return written
+
+
+WRITERS = 8
+"""Threads that make folders and write files for a new site folder: the disk's work for one file (a folder made,
+a file created) overlaps another's; 1,774 files at 10,000 transcripts, 100,000 more with transcripts published."""
+
+
+def _fill(temp: Path, out: Path, outputs: dict[str, Output], reusable: set[str],
+          progress: Callable[[int, int], None] | None) -> tuple[dict[str, list], int]:
+    """Write every output into the new folder `temp` (an output in `reusable` linked from `out`), WRITERS at a
+    time; returns the manifest and how many files were written. Outputs are made here, in this thread."""
+    from concurrent.futures import ThreadPoolExecutor  # here: a small change is written in place, without threads
+
+    folders = {""}
+
+    def put(rel: str, data: bytes | None) -> os.stat_result | None:
+        _make_folder(temp, rel.rpartition("/")[0], folders)
+        target = f"{temp}/{rel}"
+        if data is None:
+            return os.stat(target) if _link(out / rel, target) else None
+        return _write(target, data)
+
+    def made(rel: str) -> bytes:
+        data = outputs[rel]
+        return data.make() if type(data) is Unchanged else data
+
+    manifest: dict[str, list] = {}
+    written = 0
+    with ThreadPoolExecutor(WRITERS) as pool:
+        try:
+            jobs = [(rel, pool.submit(put, rel, None if rel in reusable else made(rel))) for rel in outputs]
+            for done, (rel, job) in enumerate(jobs, 1):
+                info = job.result()
+                if info is None or rel not in reusable:
+                    info = info or _write(f"{temp}/{rel}", made(rel))  # not linked: made and written after all
+                    written += 1
+                manifest[rel] = [info.st_size, info.st_mtime_ns]
+                if progress:
+                    progress(done, len(outputs))
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
+    return manifest, written
 
 
 IN_PLACE_MAX = 200

@@ -15,8 +15,8 @@ import re
 import unicodedata
 import urllib.parse
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
-from functools import lru_cache
+from dataclasses import dataclass, field, replace
+from functools import cached_property, lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -71,24 +71,42 @@ class Company:
 
     slug: str
     name: str
-    calls: tuple[Call, ...]
+    heads: tuple[TranscriptHead, ...]
+    """Its transcripts' heads, newest first: all the list of companies asks (its calls are made for its page)."""
+    transcripts: Transcripts | None = field(default=None, compare=False, repr=False)
+    """Where its calls' quotes come from (with_quotes: for its own page)."""
 
     @property
     def last_heard(self) -> dt.datetime:
-        return self.calls[0].date
+        return self.heads[0].date
 
     @property
     def quote_count(self) -> int:
-        return sum(call.count for call in self.calls)
-
-    def with_quotes(self, transcripts: Transcripts) -> Company:
-        """The company with each call's quotes (for its page: only its own transcripts are unpickled)."""
-        return replace(self, calls=tuple(call._replace(quotes=transcripts.get(call.path).quotes) for call in self.calls))
+        return sum(head.quotes for head in self.heads)
 
     @property
     def roles(self) -> tuple[str, ...]:
         """Every persona met, each once, in the order first met (newest call first)."""
-        return tuple(dict.fromkeys(role for call in self.calls for role in call.roles))
+        return tuple(dict.fromkeys(role for head in self.heads for role in head.roles))
+
+    def with_quotes(self, transcripts: Transcripts) -> Company:
+        """The company whose calls have their quotes (for its page: only its own transcripts are unpickled)."""
+        return replace(self, transcripts=transcripts)
+
+    @cached_property
+    def calls(self) -> tuple[Call, ...]:
+        """Its calls, each with the id of its section on the page (the file's name, made unique)."""
+        anchors: dict[str, int] = {}
+        made = []
+        for head in self.heads:
+            anchor = "call-" + (_NOT_SLUG.sub("-", head.path.lower().removesuffix(".md")).strip("-") or "x")
+            anchors[anchor] = anchors.get(anchor, 0) + 1
+            if anchors[anchor] > 1:
+                anchor += f"-{anchors[anchor]}"
+            quotes = self.transcripts.get(head.path).quotes if self.transcripts is not None else ()
+            made.append(Call(head.path, anchor, head.title, head.date, head.roles, quotes,
+                             urllib.parse.quote(transcript_url_path(head.path)), head.quotes))
+        return tuple(made)
 
 
 _LETTERS = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ß": "ss", "đ": "d",
@@ -146,18 +164,9 @@ def companies(heads: Iterable[TranscriptHead]) -> list[Company]:
         if head.company:
             by_slug.setdefault(company_slug(head.company), []).append(head)
     found = []
-    for slug, calls in by_slug.items():
-        calls.sort(key=site_order)
-        anchors: dict[str, int] = {}
-        made = []
-        for t in calls:
-            anchor = "call-" + (_NOT_SLUG.sub("-", t.path.lower().removesuffix(".md")).strip("-") or "x")
-            anchors[anchor] = anchors.get(anchor, 0) + 1
-            if anchors[anchor] > 1:
-                anchor += f"-{anchors[anchor]}"
-            made.append(Call(t.path, anchor, t.title, t.date, t.roles, (), urllib.parse.quote(transcript_url_path(t.path)),
-                             t.quotes))
-        found.append(Company(slug, calls[0].company, tuple(made)))
+    for slug, heads in by_slug.items():
+        heads.sort(key=site_order)
+        found.append(Company(slug, heads[0].company, tuple(heads)))
     found.sort(key=lambda c: (-c.last_heard.timestamp(), c.name.casefold(), c.slug))
     return found
 
@@ -209,10 +218,10 @@ def render_pages(site: Site, archive: Archive, config: Config, months: dict[str,
     if config.attribution == "role":
         return
     found = companies(map(site.transcripts.head, site.transcripts.paths))
-    summary = [(c.slug, c.name, c.last_heard, len(c.calls), c.quote_count, c.roles) for c in found]
+    summary = [(c.slug, c.name, c.last_heard, len(c.heads), c.quote_count, c.roles) for c in found]
     page("companies/index.html", "companies.html", summary, lambda: {"companies": found})
     for company in found:  # a call's transcript as the build keeps it (its pickle) stands for the call in the key
-        key = (company.slug, company.name, tuple((call.path, call.anchor, site.transcripts.stored(call.path))
-                                                 for call in company.calls))
+        key = (company.slug, company.name, tuple((head.path, site.transcripts.stored(head.path))
+                                                 for head in company.heads))
         page(f"companies/{company.slug}/index.html", "company.html", key,
              lambda company=company: {"company": company.with_quotes(site.transcripts), "card": card})

@@ -138,3 +138,62 @@ def _page(page: Callable[[Transcript], bytes] | None, transcript: Transcript | N
         return page(transcript)
     except (jinja2.TemplateError, UnicodeDecodeError, OSError):
         return None
+
+
+MAKE_MIN_OUTPUTS = 200
+"""Below this many outputs to make, a forked process costs more than it saves."""
+
+
+def make_outputs(jobs: list[tuple[str, str]], make: Callable[[str], bytes]) -> dict[str, bytes]:
+    """make(path) for each (path, group) of `jobs`, on every core when there are many: the outputs of one group
+    (one template's pages) are made in one process, as they share what is made once in it (a quote's card is
+    on its month's page and its company's). The largest groups go to forked processes, the rest is made here
+    meanwhile. An output a worker could not make (a theme's error) is made here, where its error is raised."""
+    cores = os.cpu_count() or 1
+    if len(jobs) < MAKE_MIN_OUTPUTS or cores < 2 or threading.active_count() > 1:
+        return {path: make(path) for path, _ in jobs}
+    shares = _shares(jobs, cores)
+    if len(shares) == 1:
+        return {path: make(path) for path, _ in jobs}
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=len(shares) - 1, mp_context=multiprocessing.get_context("fork"),
+                             initializer=_Maker.start, initargs=(make,)) as pool:
+        making = [pool.submit(_Maker.make_share, share) for share in shares[1:]]
+        made = {path: make(path) for path in shares[0]}
+        for share, future in zip(shares[1:], making):
+            made.update((path, data if data is not None else make(path)) for path, data in zip(share, future.result()))
+    return {path: made[path] for path, _ in jobs}
+
+
+def _shares(jobs: list[tuple[str, str]], cores: int) -> list[list[str]]:
+    """The paths each process makes: whole groups, the largest first to whichever process has the fewest (this
+    process's share first; it keeps the ungrouped outputs)."""
+    groups: dict[str, list[str]] = {}
+    for path, group in jobs:
+        groups.setdefault(group, []).append(path)
+    shares: list[list[str]] = [groups.pop("", [])] + [[] for _ in range(cores - 1)]
+    for paths in sorted(groups.values(), key=len, reverse=True):
+        min(shares, key=len).extend(paths)
+    return [share for number, share in enumerate(shares) if share or number == 0]
+
+
+class _Maker:
+    """A forked process's way to make outputs: set once as it starts (in the worker processes only)."""
+
+    maker: Callable[[str], bytes] | None = None
+
+    @classmethod
+    def start(cls, make: Callable[[str], bytes]) -> None:
+        cls.maker = make
+
+    @classmethod
+    def make_share(cls, paths: list[str]) -> list[bytes | None]:
+        made = []
+        for path in paths:
+            try:
+                made.append(cls.maker(path))
+            except Exception:  # noqa: BLE001 - made again in the main process, which reports it
+                made.append(None)
+        return made

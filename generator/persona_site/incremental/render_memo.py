@@ -69,10 +69,14 @@ def render_unchanged(renderer: Renderer, site: Site, plan: dict[str, Planned], c
     have the digest of those the file at its path was written from (`written`, the last build's) is Unchanged,
     linked by output.write_site and made only if that file is gone; the others are made (published transcripts'
     pages from `pages`, made by the workers that read them). Returns the outputs and the digests to remember."""
+    from .pool import make_outputs
+
     inputs = _inputs(renderer, ctx)
     common = renderer.common(ctx)
-    outputs: dict[str, bytes | Unchanged] = {}
+    outputs: dict[str, bytes | Unchanged | None] = {}
     digests: dict[str, bytes] = {}
+    to_make: list[tuple[str, str]] = []
+    """(path, its template when it is a page of many: those of one template are made in one process)"""
     for path, planned in plan.items():
         if isinstance(planned, bytes):
             outputs[path] = planned
@@ -85,8 +89,10 @@ def render_unchanged(renderer: Renderer, site: Site, plan: dict[str, Planned], c
         elif isinstance(planned, TranscriptPage) and planned.source in pages:
             outputs[path] = pages[planned.source]
         else:
-            outputs[path] = renderer.make(path, planned, site, ctx, common)
-    return outputs, digests
+            outputs[path] = None
+            to_make.append((path, planned.template if isinstance(planned, LazyPage) else ""))
+    outputs.update(make_outputs(to_make, lambda path: renderer.make(path, plan[path], site, ctx, common)))
+    return outputs, digests  # type: ignore[return-value]
 
 
 def _key(inputs: bytes, planned: Page | LazyPage | Feed | QuotesFile | QueryShard | TranscriptPage, site: Site,
