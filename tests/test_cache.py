@@ -282,6 +282,7 @@ def test_a_new_builder_does_not_keep_the_last_ones_garbage(repo):
     import weakref
 
     repo.transcript("2026/a.md", GOOD)
+    assert build_with(repo.root, PersistentEngine(repo.root, cache_dir=None)).ok  # the process's first: may freeze
     first = PersistentEngine(repo.root, cache_dir=None)
     assert build_with(repo.root, first).ok
     renderer = weakref.ref(first._renderer[1])
@@ -289,6 +290,32 @@ def test_a_new_builder_does_not_keep_the_last_ones_garbage(repo):
     PersistentEngine(repo.root, cache_dir=None).store
     gc.collect()
     assert renderer() is None
+
+
+class _Cycle:
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_serve_hides_its_builds_from_the_collector_and_collects_their_cycles_when_idle(repo):
+    """serve's rebuilds do not scan what earlier builds keep (gc.freeze after each), and nothing is kept for good:
+    the save when serve is idle (or stops) collects the cycles the builds left."""
+    import gc
+    import weakref
+
+    from persona_site.build import BuildOptions
+    from persona_site.preview import preview_builder
+
+    repo.transcript("2026/a.md", GOOD)
+    rebuild, save = preview_builder(repo.root)
+    left = _Cycle()
+    cycle = weakref.ref(left)
+    assert rebuild(None, BuildOptions()).ok
+    del left
+    gc.collect()
+    assert cycle() is not None and gc.get_freeze_count() > 0  # frozen with the build: not scanned, not collected
+    save()
+    assert cycle() is None and gc.get_freeze_count() == 0
 
 
 _words = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)

@@ -131,6 +131,7 @@ def month_of(when: dt.datetime, zone: ZoneInfo) -> str:
     return f"{when.astimezone(zone):%Y-%m}"
 
 
+@lru_cache(maxsize=1024)  # strftime's %B: 700 a build
 def month_label(key: str) -> str:
     year, month = key.split("-")
     return f"{dt.date(int(year), int(month), 1):%B} {year}"
@@ -211,7 +212,7 @@ def render_pages(site: Site, archive: Archive, config: Config, months: dict[str,
             month = Month(key, month_label(key), len(refs))
             # A quote's JSON line holds all its card shows: the month's lines stand for its quotes in the key
             page(f"personas/{persona.slug}/{key}/index.html", "month.html",
-                 (persona, month, newer, older, b"\n".join(map(JSON_OF, refs))),
+                 (persona, month, newer, older, tuple(map(JSON_OF, refs))),
                  lambda refs=refs, month=month, newer=newer, older=older, persona=persona: {
                      "persona": persona, "month": month, "newer": newer, "older": older, "card": card,
                      "quotes": [archive.load(ref) for ref in refs]})

@@ -180,7 +180,10 @@ def preview_builder(source: Path) -> tuple[Rebuild, Callable[[], None]]:
 
     def rebuild(changed: set[str] | None, options: BuildOptions) -> BuildResult:
         engine.expect(changed)
-        return build_site(source, options, engine)
+        try:
+            return build_site(source, options, engine)
+        finally:
+            engine.built()
 
     return rebuild, engine.save
 

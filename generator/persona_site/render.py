@@ -302,7 +302,7 @@ class Renderer:
         latest = {p.slug: archive.latest(role=p.slug, limit=1) for p in personas}
         head = lambda refs: quotes_head(len(refs), ctx.now, ctx.build_info.get("json"))  # noqa: E731
         months = pages_archive.months_by_role(archive, config.zone)
-        trends = {p.slug: trend.monthly(archive.refs(role=p.slug), config.tags, ctx.now, config.zone) for p in personas}
+        trends = {p.slug: trend.monthly(months.get(p.slug, {}), config.tags, ctx.now, config.zone) for p in personas}
         heard = sorted(personas, key=lambda p: -fresh[p.slug].last_heard.timestamp() if fresh[p.slug].last_heard else 0)
         # The site's build time and commit: in build.json, which every page's footer reads; shown by the index, and
         # (the day and commit) by pages that count from today. No other page changes with the time (issue 22).

@@ -7,7 +7,7 @@ segments add up to them; the table beside the chart shows the same numbers.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -40,18 +40,17 @@ def month_keys(now: dt.datetime, months: int = MONTHS) -> list[str]:
     return keys[::-1]
 
 
-def monthly(refs: Iterable[QuoteRef], tags: Iterable[str], now: dt.datetime, zone: ZoneInfo,
+def monthly(by_month: Mapping[str, Sequence[QuoteRef]], tags: Iterable[str], now: dt.datetime, zone: ZoneInfo,
             months: int = MONTHS) -> list[TrendMonth]:
-    """Quotes per month by first tag for the last `months` months (refs newest first, as the archive gives)."""
-    keys = month_keys(now.astimezone(zone), months)
+    """Quotes per month by first tag for the last `months` months; `by_month`: the persona's quotes by calendar
+    month in the site's zone ('2026-11', as pages_archive.months_by_role gives them)."""
     vocabulary = list(tags)
-    counts = {key: dict.fromkeys(vocabulary, 0) for key in keys}
-    first = keys[0]
-    for ref in refs:
-        key = f"{dt.datetime.fromtimestamp(-ref.order, zone):%Y-%m}"
-        if key < first:
-            break  # newest first: the rest are older still
-        if key in counts and ref.tags:
-            counts[key][ref.tags[0]] = counts[key].get(ref.tags[0], 0) + 1
-    return [TrendMonth(key, f"{dt.date(int(key[:4]), int(key[5:]), 1):%b %Y}", sum(c.values()), tuple(c.items()))
-            for key, c in counts.items()]
+    found = []
+    for key in month_keys(now.astimezone(zone), months):
+        counts = dict.fromkeys(vocabulary, 0)
+        for ref in by_month.get(key, ()):
+            if ref.tags:
+                counts[ref.tags[0]] = counts.get(ref.tags[0], 0) + 1
+        found.append(TrendMonth(key, f"{dt.date(int(key[:4]), int(key[5:]), 1):%b %Y}", sum(counts.values()),
+                                tuple(counts.items())))
+    return found

@@ -12,6 +12,7 @@ What it keeps, and where (benchmarks/README.md has each technique with what it s
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -248,8 +249,18 @@ class PersistentEngine:
 
     # --- ending ----------------------------------------------------------------------------------------------
 
+    @staticmethod
+    def built() -> None:
+        """serve: a build is done. What the builds keep (millions of objects at 10,000 transcripts) is moved out of
+        the collector's sight (gc.freeze): the next rebuild's collections no longer scan it (0.03-0.1 s a rebuild
+        at 10,000); save(), when serve is idle, lets the collector see it all again."""
+        gc.freeze()
+
     def save(self) -> None:
-        """Save the cache now if the last builds changed it (serve, when idle or stopping)."""
+        """Save the cache now if the last builds changed it (serve, when idle or stopping); collect what the
+        builds since the last save left in cycles (built())."""
+        gc.unfreeze()
+        gc.collect()
         if self._store is None:
             return
         self.store.finish()

@@ -101,7 +101,7 @@ def _key(inputs: bytes, planned: Page | LazyPage | Feed | QuotesFile | QueryShar
     if isinstance(planned, QuotesFile):
         return planned  # its head and refs: refs are compared one by one, by identity first
     if isinstance(planned, QueryShard):  # the settings and published transcripts, and the month's quotes' JSON
-        return inputs, planned.month, b"\n".join(map(JSON_OF, planned.refs))
+        return inputs, planned.month, tuple(map(JSON_OF, planned.refs))  # the same lines: compared by identity
     if isinstance(planned, LazyPage):
         return inputs, planned.template, planned.key  # its values are made only when the page is
     if isinstance(planned, TranscriptPage):  # the same pickle while the file is unchanged, and its commit
