@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import hashlib
 import math
 import re
 from collections import Counter
@@ -131,7 +130,7 @@ PHRASE_DAYS = 90
 
 
 def phrases_by_period(archive: Archive, now: dt.datetime, months: dict[str, dict[str, list[QuoteRef]]] | None = None,
-                      memo: MutableMapping[bytes, Counter] | None = None) -> dict[str, dict[str, list[Phrase]]]:
+                      memo: MutableMapping[tuple, Counter] | None = None) -> dict[str, dict[str, list[Phrase]]]:
     """Each persona's distinctive phrases over the last PHRASE_DAYS days ('recent') and over all time ('all').
     `months`: pages_archive.months_by_role's. Both are counted month by month: with a `memo` (an engine's,
     kept between builds) a month whose quotes are the same is not counted again."""
@@ -142,10 +141,7 @@ def phrases_by_period(archive: Archive, now: dt.datetime, months: dict[str, dict
     since = -(now - dt.timedelta(days=PHRASE_DAYS)).timestamp()
     counts, recent_counts = {}, {}
     for role, groups in months.items():
-        total: Counter = Counter()
-        for group in groups.values():
-            total.update(_month_terms(group, memo))
-        counts[role] = total
+        counts[role] = _all_terms(list(groups.values()), memo)
         recent: Counter = Counter()
         for group in groups.values():  # newest month first, each newest first: the recent quotes begin each
             count = bisect.bisect_right([ref.order for ref in group], since)
@@ -157,11 +153,26 @@ def phrases_by_period(archive: Archive, now: dt.datetime, months: dict[str, dict
     return {"recent": distinctive(recent_counts), "all": distinctive(counts)}
 
 
-def _month_terms(refs: list[QuoteRef], memo: MutableMapping[bytes, Counter] | None) -> Counter:
-    """phrases.counted for some quotes: from `memo` when these quotes were counted before (known by their JSON)."""
+def _all_terms(groups: list[list[QuoteRef]], memo: MutableMapping[tuple, Counter] | None) -> Counter:
+    """The terms of all of a persona's months together: from `memo` when no month changed (summing 36 months'
+    counts is most of the work at 10,000 transcripts), else the months' counts summed."""
+    if memo is None:
+        return sum((_month_terms(group, None) for group in groups), Counter())
+    key = tuple(tuple(map(JSON_OF, group)) for group in groups)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = Counter()
+        for group in groups:
+            found.update(_month_terms(group, memo))
+    return found
+
+
+def _month_terms(refs: list[QuoteRef], memo: MutableMapping[tuple, Counter] | None) -> Counter:
+    """phrases.counted for some quotes: from `memo` when these quotes were counted before (known by their JSON
+    lines, the key)."""
     if memo is None:
         return counted(texts_of(refs))
-    key = hashlib.blake2b(b"\n".join(map(JSON_OF, refs)), digest_size=16).digest()
+    key = tuple(map(JSON_OF, refs))
     found = memo.get(key)
     if found is None:
         found = memo[key] = counted(texts_of(refs))

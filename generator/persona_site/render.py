@@ -244,7 +244,7 @@ class Renderer:
     """Turns one site into outputs; holds the Jinja environment between builds."""
 
     def __init__(self, theme: Theme, bytecode: jinja2.BytecodeCache | None = None,
-                 memo: MutableMapping[bytes, Counter] | None = None) -> None:
+                 memo: MutableMapping[tuple, Counter] | None = None) -> None:
         """`memo`: an engine's, kept between builds: what was counted for "in their words", by text."""
         self.theme = theme
         self.memo = memo

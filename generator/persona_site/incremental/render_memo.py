@@ -213,28 +213,48 @@ def spliced_document(old_refs: list[QuoteRef], old: bytes, old_head: int, refs: 
 
 class UsedMemo(dict):
     """A memo that forgets, when told, what was not asked for since it last forgot (serve's "in their words":
-    a month of quotes counted before is not counted again; a month that changed is not kept forever)."""
+    a month of quotes counted before is not counted again; a month that changed is not kept forever).
 
-    def __init__(self, kept: dict | None = None) -> None:
+    Its keys are quotes' JSON lines (a tuple of them: one month; a tuple of those: many), kept by a digest of
+    their bytes; serve, whose unchanged months are the same line objects build after build, digests each once
+    (`by_lines`): hashing 15 MB of lines took 30 ms of every rebuild at 10,000 transcripts."""
+
+    def __init__(self, kept: dict | None = None, by_lines: bool = False) -> None:
         """`kept`: what an earlier process remembered (the cache's COUNTED file)."""
         super().__init__(kept or {})
         self._asked: set = set()
+        self._digests: dict[tuple, bytes] | None = {} if by_lines else None
         self.changed = False
         """Whether it holds anything it did not hold when made or last saved."""
 
     def get(self, key, default=None):  # noqa: ANN001, ANN201 (dict's)
-        self._asked.add(key)
-        return super().get(key, default)
+        digest = self._digest(key)
+        self._asked.add(digest)
+        return super().get(digest, default)
 
     def __setitem__(self, key, value) -> None:  # noqa: ANN001
-        self._asked.add(key)
+        digest = self._digest(key)
+        self._asked.add(digest)
         self.changed = True
-        super().__setitem__(key, value)
+        super().__setitem__(digest, value)
+
+    def _digest(self, lines: tuple) -> bytes:
+        known = self._digests.get(lines) if self._digests is not None else None
+        if known is None:
+            if lines and isinstance(lines[0], tuple):
+                known = hashlib.sha1(b"many" + b"".join(map(self._digest, lines))).digest()
+            else:
+                known = hashlib.sha1(b"\n".join(lines)).digest()
+            if self._digests is not None:
+                self._digests[lines] = known
+        return known
 
     def forget_unasked(self) -> None:
         for key in self.keys() - self._asked:
             del self[key]
             self.changed = True
+        if self._digests is not None:
+            self._digests = {lines: digest for lines, digest in self._digests.items() if digest in self._asked}
         self._asked = set()
 
     @classmethod
