@@ -182,11 +182,18 @@ def company_collisions(site: Site, config: Config) -> list[Diagnostic]:
     `company:` line but the first one's, as other output collisions are."""
     if config.attribution == "role":
         return []  # no company pages
+    names: dict[str, set[str]] = {}
+    for head in map(site.transcripts.head, site.transcripts.paths):
+        if head.company:
+            names.setdefault(company_slug(head.company), set()).add(head.company)
+    clashing = {slug for slug, found in names.items() if len(found) > 1}
+    if not clashing:
+        return []
     first: dict[str, TranscriptHead] = {}
     problems = []
     for path in sorted(site.transcripts.paths):
         transcript = site.transcripts.head(path)
-        if not transcript.company:
+        if not transcript.company or company_slug(transcript.company) not in clashing:
             continue
         slug = company_slug(transcript.company)
         seen = first.setdefault(slug, transcript)

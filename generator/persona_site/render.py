@@ -119,7 +119,12 @@ def days_ago(when: dt.datetime, now: dt.datetime) -> int:
 
 def _days(refs: list[QuoteRef], zone: dt.tzinfo) -> list[str]:
     """Each quote's day (YYYY-MM-DD) in the site's zone, in the refs' order."""
-    return [f"{dt.datetime.fromtimestamp(-ref.order, zone):%Y-%m-%d}" for ref in refs]
+    return [_day(ref.order, zone) for ref in refs]
+
+
+@functools.lru_cache(maxsize=1 << 17)  # a transcript's quotes share its date: asked 10,000s of times a build
+def _day(order: float, zone: dt.tzinfo) -> str:
+    return f"{dt.datetime.fromtimestamp(-order, zone):%Y-%m-%d}"
 
 
 def day_counts(days: list[str]) -> str:
