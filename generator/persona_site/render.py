@@ -11,8 +11,8 @@ import re
 import urllib.parse
 import uuid
 from collections import Counter
-from collections.abc import Callable, MutableMapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, MutableMapping
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 import jinja2
@@ -54,6 +54,8 @@ class RenderContext:
     build_info: dict = field(default_factory=dict)
     history: "gitmeta.History | None" = None
     """What git says of the transcripts: a transcript page shows the commit that last changed it."""
+    cards: Mapping[Quote, str] = field(default_factory=dict)
+    """Quotes' cards already made (an engine's: where their transcripts were read); the others are made here."""
 
     def built(self) -> dict:
         """The commit built from, as pages show it (not the paths changed in the work tree: a page of one
@@ -218,6 +220,16 @@ def _transcript_pages(site: Site) -> dict[str, Planned]:
     return pages
 
 
+class _EveryPath:
+    """`published` for a transcript's cards made as it is read: every transcript that reads is published."""
+
+    def __contains__(self, path: object) -> bool:
+        return True
+
+
+_EVERY_PATH = _EveryPath()
+
+
 class QuoteView(NamedTuple):
     """What a quote's card shows besides the quote, as the site's settings have it (the theme's quote_view(q)).
     A named tuple: a template reads its fields as attributes, 20 a card and 30,000 cards a build."""
@@ -351,9 +363,20 @@ class Renderer:
         # The archive by month and the company pages (every quote reachable by plain links). A quote's card is the
         # same on both: made once (30,000 cards are seconds of Jinja).
         macros = self.env.get_template("_macros.html").make_module(common)
-        pages_archive.render_pages(site, archive, config, months, lazy_page,
-                                   functools.lru_cache(maxsize=None)(lambda quote: macros.quote_card(quote, True)))
+        made = ctx.cards
+        pages_archive.render_pages(site, archive, config, months, lazy_page, functools.lru_cache(maxsize=None)(
+            lambda quote: made.get(quote) or macros.quote_card(quote, True)))
         return outputs
+
+    def cards_for(self, ctx: RenderContext) -> Callable[[Transcript], list[tuple[Quote, str]]] | None:
+        """Each of a transcript's quotes with its card as the month and company pages show it, for a transcript
+        being read (by the worker that reads it: a transcript that reads is published); None when the theme's
+        macros fail (the pages then make the cards, and report what failed)."""
+        try:
+            macros = self.env.get_template("_macros.html").make_module(self.common(replace(ctx, published=_EVERY_PATH)))
+        except (jinja2.TemplateError, UnicodeDecodeError, OSError):
+            return None
+        return lambda transcript: [(quote, macros.quote_card(quote, True)) for quote in transcript.quotes]
 
     def make(self, path: str, planned: Planned, site: Site, ctx: RenderContext, common: dict) -> bytes:
         """One planned output's bytes."""

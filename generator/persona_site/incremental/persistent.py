@@ -63,6 +63,8 @@ class PersistentEngine:
         self._memo: RenderMemo | None = None
         """serve's: the last render's outputs with what each was made from (made at the first render)."""
         self._pages: dict[str, bytes] = {}
+        self._cards: dict = {}
+        """Quotes' cards made by the workers that read their transcripts (Quote -> its card), for this build."""
         """Published transcripts' pages made by the workers that read them, by path relative to content/."""
         self._last_archive: tuple[dict[str, Parsed], Archive | None] = ({}, None)
         self._dated: dict[str, tuple] = {}
@@ -147,15 +149,19 @@ class PersistentEngine:
     def read_transcripts(self, files: ContentFiles, inputs: ReadInputs, problems: list[Diagnostic]) -> Reading:
         from ..model import Reading, Transcripts
 
-        page = compile_templates = None
+        from .store import Made
+
+        made, compile_templates = Made(), None
         if inputs.render is not None:
             theme, ctx = inputs.render
             renderer = self._renderer_for(theme)
             compile_templates = renderer.compile
+            page = None
             if inputs.config.publish_transcripts:
                 renderer.compile("transcript.html")  # once, before the workers that render these pages fork
                 page = lambda transcript: renderer.transcript_page(transcript, ctx)  # noqa: E731
-        parsed, self._pages = self.store.read(files, inputs, problems, page, compile_templates)
+            made = Made(page, renderer.cards_for(ctx))
+        parsed, self._pages, self._cards = self.store.read(files, inputs, problems, made, compile_templates)
         if self.watching:
             self._files = files  # read whole: the next build may patch it with the watcher's changes
         if not self.watching or not self._built:  # serve saves its first build's, then when idle (save())
@@ -208,6 +214,7 @@ class PersistentEngine:
 
     def render(self, site: Site, archive: Archive, ctx: RenderContext, theme: Theme) -> dict[str, bytes]:
         renderer = self._renderer_for(theme)
+        ctx.cards, self._cards = self._cards, {}
         plan = renderer.plan(site, archive, ctx)
         renderer.memo.forget_unasked()
         if self.watching:

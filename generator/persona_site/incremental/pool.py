@@ -12,14 +12,16 @@ import os
 import threading
 from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import jinja2
 
-from ..model import Parsed, Transcript
+from ..model import Parsed, Quote, Transcript
 from ..reader import Undated
 from ..reading import ReadInputs, parse_file, read_bytes
 from .cache import collector_paused
+
+T = TypeVar("T")
 
 POOL_MIN_FILES = 300
 """Below this many files to parse, a process pool costs more than it saves (benchmarks/README.md)."""
@@ -55,6 +57,9 @@ class Work(NamedTuple):
     """Where to read files that have no bytes in their job (None: a revision, whose jobs carry them)."""
     page: Callable[[Transcript], bytes] | None
     """Renders a published transcript's page."""
+    cards: Callable[[Transcript], list[tuple[Quote, str]]] | None = None
+    """Each of a transcript's quotes and its card, as the month and company pages show it (Renderer.cards_for):
+    made where the transcript is read, on every core, rather than all in the main process after."""
 
 
 def blob_id(data: bytes) -> bytes:
@@ -68,7 +73,7 @@ def blob_id(data: bytes) -> bytes:
 
 def parse_transcripts(jobs: list[Job], work: Work, progress: Callable[[str, int, int], None] | None = None,
                       meanwhile: Callable[[], None] | None = None, freeze: bool = False) -> list[tuple]:
-    """(digest, Parsed or None when cached, page or None) per job: on every core for a large repository,
+    """(digest, Parsed or None when cached, page or None, cards) per job: on every core for a large repository,
     in-process for a small one. The main process runs `meanwhile` as the workers parse.
 
     The workers' results arrive with the collector paused (plain tuples, no cycles: at 10,000 transcripts its
@@ -118,24 +123,24 @@ class _Worker:
 
 
 def parse_job(job: Job, work: Work) -> tuple:
-    """(digest, what reading the file gave or None when the cache has it, its page or None)."""
+    """(digest, what reading the file gave or None when the cache has it, its page or None, its quotes' cards)."""
     data = read_bytes(work.source, job.path, job.data)
     if isinstance(data, Parsed):  # unreadable
-        return None, data, None
+        return None, data, None, ()
     found = blob_id(data)
     if job.key(found) in work.cached:
-        return found, None, None
+        return found, None, None, ()
     parsed, transcript = parse_file(job.path, data, job.undated, job.added, work.inputs)
-    return found, parsed, _page(work.page, transcript)
+    return found, parsed, _made(work.page, transcript), _made(work.cards, transcript) or ()
 
 
-def _page(page: Callable[[Transcript], bytes] | None, transcript: Transcript | None) -> bytes | None:
-    """The transcript's published page; None when not published, or when the theme fails (the main
-    process renders it again and reports the template's problem)."""
-    if page is None or transcript is None:
+def _made(make: Callable[[Transcript], T] | None, transcript: Transcript | None) -> T | None:
+    """The transcript's published page or its cards; None when there are none, or when the theme fails (the main
+    process makes them again and reports the template's problem)."""
+    if make is None or transcript is None:
         return None
     try:
-        return page(transcript)
+        return make(transcript)
     except (jinja2.TemplateError, UnicodeDecodeError, OSError):
         return None
 

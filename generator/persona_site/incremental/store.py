@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from ..basics import Diagnostic
 from ..content import RACY_NS, ContentFiles, Stat
-from ..model import Parsed, Transcript
+from ..model import Parsed, Quote, Transcript
 from ..reading import ReadInputs, added_commit, undated_for
 from . import cache
 from .pool import POOL_MIN_FILES, Job, Work, blob_id, parse_transcripts
@@ -76,6 +76,15 @@ class _Round(NamedTuple):
     """Whether the round starts from the last scan (paths: only those whose stat changed)."""
 
 
+class Made(NamedTuple):
+    """What the workers that read transcripts make of each as they go (None: nothing)."""
+
+    page: Callable[[Transcript], bytes] | None = None
+    """A published transcript's page."""
+    cards: Callable[[Transcript], list[tuple[Quote, str]]] | None = None
+    """Its quotes' cards."""
+
+
 class TranscriptStore:
     """Parsed transcripts keyed by content hash (git's blob id), their stats, and the last scan; loaded from and
     saved to the cache folder (None: kept in this process only)."""
@@ -102,24 +111,24 @@ class TranscriptStore:
         self.read_count = 0
         """How many files the last read parsed (their stats were new)."""
 
-    def read(self, files: ContentFiles, inputs: ReadInputs, problems: list[Diagnostic],
-             page: Callable[[Transcript], bytes] | None = None,
-             meanwhile: Callable[[], None] | None = None) -> tuple[dict[str, Parsed], dict[str, bytes]]:
-        """What reading each transcript gave, by path relative to content/ (those that read), and the published
-        pages rendered as the files were parsed (by `page`, in the worker that read them); only new or changed
-        files are parsed, and a file whose stat is unchanged since the last build is not even read."""
+    def read(self, files: ContentFiles, inputs: ReadInputs, problems: list[Diagnostic], made: Made = Made(),
+             meanwhile: Callable[[], None] | None = None) -> tuple[dict[str, Parsed], dict[str, bytes], dict]:
+        """What reading each transcript gave, by path relative to content/ (those that read), the published
+        pages and the quotes' cards made as the files were parsed (by `made`, in the worker that read them); only
+        new or changed files are parsed, and a file whose stat is unchanged since the last build is not even read."""
         started = time.time_ns()
         keyed_for = (_context(inputs), inputs.history.head if inputs.history else None, files.is_git, files.revision)
         round_ = self._patch(files, keyed_for, inputs.dirty) or _Round({}, {}, {}, {}, {}, list(files.transcripts), False)
         jobs = self._jobs(round_, files, inputs, keyed_for[0])
-        pages = {}
-        work = Work(inputs, self.entries.keys(), None if files.revision else self.source, page)
+        pages, cards = {}, {}
+        work = Work(inputs, self.entries.keys(), None if files.revision else self.source, made.page, made.cards)
         results = parse_transcripts(jobs, work, self._progress, meanwhile, freeze=self._freeze)
         self._freeze = False
-        for job, (found, done, html) in zip(jobs, results):
+        for job, (found, done, html, quote_cards) in zip(jobs, results):
             round_.keys[job.path] = key = job.key(found)
             if html is not None:
                 pages[job.path.removeprefix("content/")] = html
+            cards.update(quote_cards)
             round_.kept[key] = self.entries[key] if done is None else done  # None: cached bytes (a touch)
             stat = files.stats.get(job.path)
             if stat is not None and found is not None and stat.mtime_ns < started - RACY_NS:
@@ -127,7 +136,7 @@ class TranscriptStore:
         self._finish(round_, files, keyed_for, inputs.dirty, len(jobs))
         for diagnostics in self._scan.problems.values():
             problems += diagnostics
-        return self._scan.parsed, pages
+        return self._scan.parsed, pages, cards
 
     def _patch(self, files: ContentFiles, keyed_for: tuple, dirty: frozenset[str]) -> _Round | None:
         """The last build's answer, with only the files whose stat changed to look at again (serve's rebuilds: set
