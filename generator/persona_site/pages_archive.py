@@ -63,6 +63,8 @@ class Call(NamedTuple):
     """Its page's address under base_url (a page only with publish_transcripts)."""
     count: int
     """How many quotes it has."""
+    day: str
+    """Its date as the page shows it: '2 Nov 2026' (in the zone its front matter gives)."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,8 @@ class Company:
                 anchor += f"-{anchors[anchor]}"
             quotes = self.transcripts.get(head.path).quotes if self.transcripts is not None else ()
             made.append(Call(head.path, anchor, head.title, head.date, head.roles, quotes,
-                             urllib.parse.quote(transcript_url_path(head.path)), head.quotes))
+                             urllib.parse.quote(transcript_url_path(head.path)), head.quotes,
+                             f"{head.date.day} {head.date:%b %Y}"))
         return tuple(made)
 
 
