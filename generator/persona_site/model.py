@@ -149,12 +149,17 @@ class TranscriptHead(NamedTuple):
     """The personas met, in front matter order (no 'internal' or 'unknown')."""
     quotes: int
     """How many quotes it has."""
+    version: bytes
+    """A digest of the transcript as the build keeps it (its frozen form): another whenever anything of it
+    changes, so that a page of many transcripts (a company's) is known unchanged by their heads alone."""
 
 
-def head_of(transcript: Transcript) -> TranscriptHead:
+def head_of(transcript: Transcript, frozen: bytes | None = None) -> TranscriptHead:
+    """`frozen`: freeze(transcript), when made already."""
     roles = tuple(dict.fromkeys(p.role for p in transcript.participants if p.role not in ("internal", "unknown")))
+    version = hashlib.sha1(frozen if frozen is not None else freeze(transcript)).digest()
     return TranscriptHead(transcript.path, transcript.title, transcript.date, transcript.company,
-                          transcript.company_line, roles, len(transcript.quotes))
+                          transcript.company_line, roles, len(transcript.quotes), version)
 
 
 @loaded_in_c

@@ -231,8 +231,6 @@ def render_pages(site: Site, archive: Archive, config: Config, months: dict[str,
     found = companies(map(site.transcripts.head, site.transcripts.paths))
     summary = [(c.slug, c.name, c.last_heard, len(c.heads), c.quote_count, c.roles) for c in found]
     page("companies/index.html", "companies.html", summary, lambda: {"companies": found})
-    for company in found:  # a call's transcript as the build keeps it (its pickle) stands for the call in the key
-        key = (company.slug, company.name, tuple((head.path, site.transcripts.stored(head.path))
-                                                 for head in company.heads))
-        page(f"companies/{company.slug}/index.html", "company.html", key,
+    for company in found:  # a call's head stands for it in the key: its version changes with anything of it
+        page(f"companies/{company.slug}/index.html", "company.html", (company.slug, company.name, company.heads),
              lambda company=company: {"company": company.with_quotes(site.transcripts), "card": card})

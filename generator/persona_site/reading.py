@@ -69,7 +69,8 @@ def unread(problem: Diagnostic) -> Parsed:
 
 def parsed_of(transcript: Transcript, problems: list[Diagnostic] | tuple[Diagnostic, ...], config: Config) -> Parsed:
     """A transcript as the build keeps it: frozen (model.freeze), its quotes as refs with their JSON."""
-    return Parsed((freeze(transcript), tuple(problems), quote_refs(transcript, config), head_of(transcript)))
+    frozen = freeze(transcript)
+    return Parsed((frozen, tuple(problems), quote_refs(transcript, config), head_of(transcript, frozen)))
 
 
 def read_one(path: str, data: bytes, undated: Undated, inputs: ReadInputs,

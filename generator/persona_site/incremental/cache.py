@@ -22,13 +22,14 @@ from types import MappingProxyType
 from .. import __version__
 from .signing import opened, seal_of
 
-FORMAT = 13  # 3: entries are model.Parsed (pickled transcripts, quote refs), loaded in C; 4: model.freeze; 5: the scan;
+FORMAT = 14  # 3: entries are model.Parsed (pickled transcripts, quote refs), loaded in C; 4: model.freeze; 5: the scan;
 # 6: a transcript with errors keeps its good quotes, and misspelt tag spans are warned about; 7: span attributes
 # other than tags and a q- id, and bidirectional controls, are warned about; quotes are isolated (issue 21);
 # 8: a quote ref holds its company; 9: every file is sealed (signing.py, issue 21, item 1); 10: with
 # attribution = "role" a quote's JSON names its transcript by an opaque id (issue 21, item 7); 11: the content
 # hash is git's blob id (issue 22, goal 5); 12: git history keeps the last commit that changed each transcript
-# (a transcript page shows it, issue 22, goal 1); 13: an entry keeps its transcript's head (model.TranscriptHead)
+# (a transcript page shows it, issue 22, goal 1); 13: an entry keeps its transcript's head (model.TranscriptHead);
+# 14: the head has a version (a digest of the frozen transcript: a company page is keyed by its calls' heads)
 
 LIBRARIES = MappingProxyType({"jinja2": "jinja2", "markdown_it": "markdown_it_py", "mdit_py_plugins": "mdit_py_plugins",
                               "yaml": "pyyaml", "frontmatter": "python_frontmatter"})
