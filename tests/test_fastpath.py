@@ -156,6 +156,35 @@ def test_mostly_plain_bodies_render_the_same(body):
     assert_same_rendering(body)
 
 
+# Emphasis and code the fast path renders itself when they stand alone, and their near misses, which it must leave
+# to markdown-it (or render as markdown-it does).
+EMPHASIS_PIECES = [" *every* ", " **before** ", " _all_ ", " `forecast_category` ", " *two words* ", " **it's** ",
+                   " *x-y*", "**a**", "*b*", "_c_", "`d`", " `a *b* c` ", "`` ", " *", "* ", " _", "_ ", " **", "** ",
+                   ",", ".", ":", "!", "?", ")", "(", "é", "x", " `  ` ", " *é*,", " _snake_case_ ", "'", "-"]
+
+
+@settings(max_examples=int(__import__("os").environ.get("FASTPATH_EXAMPLES", "400")) * 2, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(*[st.sampled_from(PLAIN_PIECES)] * 3, st.sampled_from(EMPHASIS_PIECES)),
+                max_size=40).map("".join))
+def test_bodies_with_emphasis_and_code_render_the_same(body):
+    assert_same_rendering(body)
+
+
+def test_simple_emphasis_and_code_need_no_markdown_it(monkeypatch):
+    """The paragraphs of the benchmark corpus that markdown-it rendered, a third of a published transcript's
+    reading: rendered by the fast path, as markdown-it renders them."""
+    body = ("**Dana Whitfield:** [00:05:45] The board deck costs us a headcount, **before** the board meeting, so "
+            "the team ignores it.\n\n**Dana Whitfield:** The forecast slips, `forecast_category`, so we pad every "
+            "number. The approval chain lives in six spreadsheets, _all_ of it. [It depends on one admin]{.pain}, "
+            "*every* quarter.")
+    assert_same_rendering(body)
+    monkeypatch.setattr(quotes_fast, "_markdown_it_paragraph", lambda *args: pytest.fail("markdown-it was asked"))
+    kwargs = dict(path="content/transcripts/x.md", line_offset=7, participants=PEOPLE, tags=DEFAULT_TAGS,
+                  render_body=True, speaker_label=speaker_label)
+    assert try_extract(body, Walk.start(**kwargs)) is not None
+
+
 ONE_PASS = ["**Dana Whitfield:** [00:01:02] [It hurts.]{.pain} More.\n\nDana Whitfield: and [this]{#q-1 .criteria}.\n\n"
             "**Sam Ortiz:** Why?\n\nSam Ortiz: line one  \nline two\n  three \nfour\n\nDana Whitfield:\tso [it]{.pain}",
             "**Dana Whitfield:**\t[tab]{.pain}\n\nDana Whitfield: *emph* [here]{.pain}\n\n[after]{.objection} odd",

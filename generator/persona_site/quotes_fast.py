@@ -245,10 +245,36 @@ _LINE_BREAK = re.compile(r"( *)\n[ \t]*")
 
 
 def _plain_text(text: str) -> str | None:
-    """HTML of text with no inline markup (as markdown-it renders it), or None if it has markup."""
-    if _NOT_PLAIN.search(ANY_TIMESTAMP.sub("", text)):
-        return None
+    """HTML of text with no inline markup but simple emphasis and code (as markdown-it renders it), or None if it
+    has other markup."""
+    if not _NOT_PLAIN.search(ANY_TIMESTAMP.sub("", text)):
+        return _text_html(text)
+    if _NOT_PLAIN.search(ANY_TIMESTAMP.sub("", _SIMPLE_MARKUP.sub(" ", text))):  # the markup rendered below, and
+        return None  # nothing else
+    parts, position = [], 0
+    for match in _SIMPLE_MARKUP.finditer(text):
+        strong, em, em_, code = match.groups()
+        parts.append(_text_html(text[position:match.start()]))
+        parts.append(f"<strong>{strong}</strong>" if strong else f"<em>{em or em_}</em>" if em or em_
+                     else f"<code>{escapeHtml(code)}</code>")
+        position = match.end()
+    parts.append(_text_html(text[position:]))
+    return "".join(parts)
+
+
+def _text_html(text: str) -> str:
     return _LINE_BREAK.sub(lambda m: "<br />\n" if len(m.group(1)) >= 2 else "\n", escapeHtml(text))
+
+
+_WORDS = r"[^\W_](?:[^\W_]|[ '-](?=[^\W_]))*"
+"""Words: letters and digits, a space, an apostrophe or a hyphen only between two of them (nothing to escape)."""
+
+_SIMPLE_MARKUP = re.compile(  # between a space or a line's start and a space, a line's end or ,.;:!? (not the
+    # text's own start or end: what is next to it there is a span's, which decides too)
+    rf"(?<=[ \n])(?:\*\*({_WORDS})\*\*|\*({_WORDS})\*|_({_WORDS})_|`([^`\s](?:[^`\n]*[^`\s])?)`)(?=[ \n,.;:!?])")
+"""Markup the fast path renders itself: **strong**, *em* and _em_ around plain words, and `code` (no backtick
+or line end in it, no space at its ends), each standing alone between spaces or punctuation, where CommonMark's
+rules for delimiters leave one answer (tests/test_fastpath.py compares them with markdown-it's)."""
 
 
 def _plain_html(content: str, spans: list, found: Turn | None, line: int, turn: Turn | None,
