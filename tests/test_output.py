@@ -167,3 +167,38 @@ def test_a_build_that_changes_few_files_updates_the_site_where_it_is(built, monk
     assert site.stat().st_ino == folder and (site / "assets/style.css").stat().st_ino == style
     assert "New." in (site / "index.html").read_text()
     assert [p.name for p in built.root.iterdir() if p.name.startswith(".persona-site-")] == []
+
+
+def test_published_pages_go_to_disk_as_they_are_made_and_nothing_is_left_beside_the_site(built, monkeypatch):
+    """With transcripts published, the build command's workers write each page as they render it (output.Stage)
+    and the site is made by moving those files in: the pages are in the site, byte for byte as a build that holds
+    them in memory makes them, and no stage folder is left, also when the build writes nothing new."""
+    built.write("persona-site.toml", "publish_transcripts = true\n")
+    staged = []
+    put = output.Stage.put
+    monkeypatch.setattr(output.Stage, "put", lambda self, data: staged.append(data) or put(self, data))
+    assert built.run("build").exit_code == 0
+    page = built.root / "site/transcripts/2026/a/index.html"
+    assert staged == [page.read_bytes()] and b"A fine quote." in staged[0]
+    in_memory = build_with(built.root)  # an engine without an output folder keeps its pages in memory
+    assert in_memory.outputs["transcripts/2026/a/index.html"] == page.read_bytes()
+    built.transcript("2026/a.md", GOOD + "\n**Dana Whitfield:** More words.\n")
+    assert built.run("build").exit_code == 0
+    assert b"More words." in page.read_bytes()
+    assert built.run("build").exit_code == 0  # nothing changed
+    assert [p.name for p in built.root.iterdir() if p.name.startswith(".persona-site-")] == []
+
+
+def test_a_stage_a_killed_build_left_is_removed_and_a_running_builds_is_kept(built):
+    """A build killed while its workers wrote pages leaves their folder; the next build to the same site removes
+    it, but never that of a build still running (its process is alive)."""
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    left = built.root / f".persona-site-stage-site.{dead.pid}.x"
+    running = built.root / f".persona-site-stage-site.{os.getpid()}.y"
+    for folder in (left, running):
+        folder.mkdir()
+        (folder / "1-0").write_bytes(b"a page")
+    built.write("persona-site.toml", "publish_transcripts = true\n")
+    assert built.run("build").exit_code == 0
+    assert not left.exists() and (running / "1-0").read_bytes() == b"a page"

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ..archive import Archive
     from ..basics import Diagnostic
     from ..model import Parsed, Reading, Site, Transcripts
+    from ..output import Stage
     from ..reading import ReadInputs
     from ..render import RenderContext, Renderer
     from ..theme import Theme
@@ -64,6 +65,8 @@ class PersistentEngine:
         """serve's: the last render's outputs with what each was made from (made at the first render)."""
         self._pages: dict[str, bytes] = {}
         self._cards: dict = {}
+        self._stage: Stage | None = None
+        """Where the build command's workers write published transcripts' pages (output.Stage)."""
         """Quotes' cards made by the workers that read their transcripts (Quote -> its card), for this build."""
         """Published transcripts' pages made by the workers that read them, by path relative to content/."""
         self._last_archive: tuple[dict[str, Parsed], Archive | None] = ({}, None)
@@ -160,6 +163,12 @@ class PersistentEngine:
             if inputs.config.publish_transcripts:
                 renderer.compile("transcript.html")  # once, before the workers that render these pages fork
                 page = lambda transcript: renderer.transcript_page(transcript, ctx)  # noqa: E731
+                if self._out is not None and not self.watching:  # the build command: pages go to disk as made
+                    from ..output import Stage
+
+                    self._stage = self._stage or Stage(self._out)
+                    page = lambda transcript, stage=self._stage: stage.put(  # noqa: E731
+                        renderer.transcript_page(transcript, ctx))
             made = Made(page, renderer.cards_for(ctx))
         parsed, self._pages, self._cards = self.store.read(files, inputs, problems, made, compile_templates)
         if self.watching:
@@ -275,7 +284,9 @@ class PersistentEngine:
         self.store.finish()
 
     def close(self) -> None:
-        """Wait for the cache's save; stop what git was asked ahead."""
+        """Wait for the cache's save; stop what git was asked ahead; remove the pages staged and not used."""
         if self._store is not None:
             self._store.finish()
         self.git.close()
+        if self._stage is not None:
+            self._stage.close()
