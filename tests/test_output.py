@@ -169,19 +169,21 @@ def test_a_build_that_changes_few_files_updates_the_site_where_it_is(built, monk
     assert [p.name for p in built.root.iterdir() if p.name.startswith(".persona-site-")] == []
 
 
-def test_published_pages_go_to_disk_as_they_are_made_and_nothing_is_left_beside_the_site(built, monkeypatch):
-    """With transcripts published, the build command's workers write each page as they render it (output.Stage)
-    and the site is made by moving those files in: the pages are in the site, byte for byte as a build that holds
-    them in memory makes them, and no stage folder is left, also when the build writes nothing new."""
+def test_pages_go_to_disk_as_they_are_made_and_nothing_is_left_beside_the_site(built, monkeypatch):
+    """The build command writes each page as it is made (output.Stage; a published transcript's, by the worker
+    that rendered it) and makes the site by moving those files in: the pages are in the site, byte for byte as a
+    build that holds them in memory makes them, and no stage folder is left, also when nothing changed."""
     built.write("persona-site.toml", "publish_transcripts = true\n")
     staged = []
     put = output.Stage.put
     monkeypatch.setattr(output.Stage, "put", lambda self, data: staged.append(data) or put(self, data))
     assert built.run("build").exit_code == 0
-    page = built.root / "site/transcripts/2026/a/index.html"
-    assert staged == [page.read_bytes()] and b"A fine quote." in staged[0]
+    page, index = built.root / "site/transcripts/2026/a/index.html", built.root / "site/index.html"
+    assert page.read_bytes() in staged and index.read_bytes() in staged and b"A fine quote." in page.read_bytes()
     in_memory = build_with(built.root)  # an engine without an output folder keeps its pages in memory
     assert in_memory.outputs["transcripts/2026/a/index.html"] == page.read_bytes()
+    assert in_memory.outputs["personas/head-of-revops/index.html"] == (
+        built.root / "site/personas/head-of-revops/index.html").read_bytes()
     built.transcript("2026/a.md", GOOD + "\n**Dana Whitfield:** More words.\n")
     assert built.run("build").exit_code == 0
     assert b"More words." in page.read_bytes()

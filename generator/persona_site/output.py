@@ -50,7 +50,7 @@ class Stage:
     process; one a killed build left is removed by the next build to the same folder."""
 
     def __init__(self, out: Path) -> None:
-        out = out.resolve() if out.is_symlink() else out.absolute()
+        self.out = out = out.resolve() if out.is_symlink() else out.absolute()
         out.parent.mkdir(parents=True, exist_ok=True)
         for stale in out.parent.glob(f"{_STAGE_PREFIX}{out.name}.*"):
             if not _alive(stale.name.removeprefix(f"{_STAGE_PREFIX}{out.name}.").partition(".")[0]):
@@ -61,7 +61,10 @@ class Stage:
     def put(self, data: bytes) -> Staged:
         """Write an output (in any process of the build: the name holds the process's id)."""
         path = f"{self.folder}/{os.getpid()}-{next(self._made)}"
-        _write(path, data)
+        try:
+            _write(path, data)
+        except OSError as exc:  # a full disk: the same message as when the site is written
+            raise WriteFailed(exc.errno, _write_failure(exc, self.out)) from None
         return Staged(path)
 
     def close(self) -> None:

@@ -163,12 +163,9 @@ class PersistentEngine:
             if inputs.config.publish_transcripts:
                 renderer.compile("transcript.html")  # once, before the workers that render these pages fork
                 page = lambda transcript: renderer.transcript_page(transcript, ctx)  # noqa: E731
-                if self._out is not None and not self.watching:  # the build command: pages go to disk as made
-                    from ..output import Stage
-
-                    self._stage = self._stage or Stage(self._out)
-                    page = lambda transcript, stage=self._stage: stage.put(  # noqa: E731
-                        renderer.transcript_page(transcript, ctx))
+                stage = self._staging()
+                if stage is not None:  # the build command: pages go to disk as they are made
+                    page = lambda transcript: stage.put(renderer.transcript_page(transcript, ctx))  # noqa: E731
             made = Made(page, renderer.cards_for(ctx))
         parsed, self._pages, self._cards = self.store.read(files, inputs, problems, made, compile_templates)
         if self.watching:
@@ -232,11 +229,20 @@ class PersistentEngine:
 
                 self._memo = RenderMemo()
             return self._memo.render(renderer, site, plan, ctx, self._pages)  # type: ignore[return-value]
-        from .render_memo import render_unchanged
+        from .render_memo import Ready, render_unchanged
 
         kept = written.recall(self.folder, self._out) if self._out is not None else {}
-        outputs, self._digests = render_unchanged(renderer, site, plan, ctx, self._pages, kept)
+        outputs, self._digests = render_unchanged(renderer, site, plan, ctx, Ready(self._pages, kept, self._staging()))
         return outputs  # type: ignore[return-value]
+
+    def _staging(self) -> Stage | None:
+        """The build command's folder beside the site where outputs are put as they are made (serve keeps its
+        outputs in memory; a build with no output folder returns them)."""
+        if self._stage is None and self._out is not None and not self.watching:
+            from ..output import Stage
+
+            self._stage = Stage(self._out)
+        return self._stage
 
     def _renderer_for(self, theme: Theme) -> Renderer:
         """One Jinja environment across builds (it reloads edited templates itself; serve's rebuilds are twice as
