@@ -198,9 +198,10 @@ def test_a_stage_a_killed_build_left_is_removed_and_a_running_builds_is_kept(bui
     dead.wait()
     left = built.root / f".persona-site-stage-site.{dead.pid}.x"
     running = built.root / f".persona-site-stage-site.{os.getpid()}.y"
-    for folder in (left, running):
+    other = built.root / f".persona-site-stage-site.v2.{dead.pid}.z"  # the site.v2 folder's, not this one's
+    for folder in (left, running, other):
         folder.mkdir()
         (folder / "1-0").write_bytes(b"a page")
     built.write("persona-site.toml", "publish_transcripts = true\n")
     assert built.run("build").exit_code == 0
-    assert not left.exists() and (running / "1-0").read_bytes() == b"a page"
+    assert not left.exists() and (running / "1-0").read_bytes() == b"a page" and (other / "1-0").exists()

@@ -53,7 +53,8 @@ class Stage:
         self.out = out = out.resolve() if out.is_symlink() else out.absolute()
         out.parent.mkdir(parents=True, exist_ok=True)
         for stale in out.parent.glob(f"{_STAGE_PREFIX}{out.name}.*"):
-            if not _alive(stale.name.removeprefix(f"{_STAGE_PREFIX}{out.name}.").partition(".")[0]):
+            pid = stale.name.removeprefix(f"{_STAGE_PREFIX}{out.name}.").partition(".")[0]
+            if pid.isdigit() and not _alive(int(pid)):  # not digits: another output's ("site.x" beside "site")
                 shutil.rmtree(stale, ignore_errors=True)
         self.folder = tempfile.mkdtemp(prefix=f"{_STAGE_PREFIX}{out.name}.{os.getpid()}.", dir=out.parent)
         self._made = itertools.count()
@@ -71,11 +72,11 @@ class Stage:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _alive(pid: str) -> bool:
+def _alive(pid: int) -> bool:
     """Whether the process with this id (a stage folder's) is running."""
     try:
-        os.kill(int(pid), 0)
-    except (ValueError, ProcessLookupError):
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
         return False
     except PermissionError:  # someone else's
         return True
