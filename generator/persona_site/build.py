@@ -22,7 +22,6 @@ from .basics import Diagnostic, error, fails_strict, notice, warning
 from .config import CONFIG_NAME, Config, line_of, read_config
 from .content import ContentFiles, decode
 from .model import Persona, Reading, Site, transcript_url_path
-from .output import WriteFailed
 from .pages_archive import company_collisions
 from .reader import read_personas
 from .reading import ReadInputs
@@ -182,8 +181,6 @@ def render_site(engine: Engine, site: Site, archive: Archive, ctx: RenderContext
     """The engine's outputs, or the theme's problem as a diagnostic rather than a traceback."""
     try:
         return engine.render(site, archive, ctx, theme), []
-    except WriteFailed:  # the disk, not the theme: the command says so (an engine may put pages on disk as made)
-        raise
     except jinja2.TemplateError as exc:
         return {}, [template_problem(exc, theme)]
     except (UnicodeDecodeError, OSError) as exc:  # a template not saved as UTF-8, or unreadable: which one

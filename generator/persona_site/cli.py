@@ -126,8 +126,8 @@ def _build(source: Path, engine: PersistentEngine, base_url: str | None = None, 
 
     try:
         result = build_site(source, BuildOptions(base_url=base_url, rev=rev, render=render), engine)
-    except (GitError, WriteFailed) as exc:  # WriteFailed: a page put on disk as it was made (a full disk)
-        click.echo(click.style(f"error: {exc.strerror if isinstance(exc, WriteFailed) else exc}", fg="red"), err=True)
+    except GitError as exc:
+        click.echo(click.style(f"error: {exc}", fg="red"), err=True)
         sys.exit(1)
     kept = click.get_current_context().find_root().obj
     if isinstance(kept, list):  # under run(): see there

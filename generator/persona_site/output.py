@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import itertools
 import json
 import os
 import shutil
@@ -31,56 +30,7 @@ class Unchanged(NamedTuple):
     make: Callable[[], bytes]
 
 
-class Staged(NamedTuple):
-    """An output written to a file beside the output folder as it was made (Stage.put, by the worker that
-    rendered it): moved into the site, never held in memory (a published transcript's page: 100,000 of them
-    are 1 GB)."""
-
-    path: str
-
-
-Output = bytes | Unchanged | Staged
-
-_STAGE_PREFIX = ".persona-site-stage-"
-
-
-class Stage:
-    """A folder beside the output folder where a build's workers put outputs as they make them, removed when the
-    build ends (close): what write_site did not move into the site goes with it. Each build's own, named with its
-    process; one a killed build left is removed by the next build to the same folder."""
-
-    def __init__(self, out: Path) -> None:
-        self.out = out = out.resolve() if out.is_symlink() else out.absolute()
-        out.parent.mkdir(parents=True, exist_ok=True)
-        for stale in out.parent.glob(f"{_STAGE_PREFIX}{out.name}.*"):
-            pid = stale.name.removeprefix(f"{_STAGE_PREFIX}{out.name}.").partition(".")[0]
-            if pid.isdigit() and not _alive(int(pid)):  # not digits: another output's ("site.x" beside "site")
-                shutil.rmtree(stale, ignore_errors=True)
-        self.folder = tempfile.mkdtemp(prefix=f"{_STAGE_PREFIX}{out.name}.{os.getpid()}.", dir=out.parent)
-        self._made = itertools.count()
-
-    def put(self, data: bytes) -> Staged:
-        """Write an output (in any process of the build: the name holds the process's id)."""
-        path = f"{self.folder}/{os.getpid()}-{next(self._made)}"
-        try:
-            _write(path, data)
-        except OSError as exc:  # a full disk: the same message as when the site is written
-            raise WriteFailed(exc.errno, _write_failure(exc, self.out)) from None
-        return Staged(path)
-
-    def close(self) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    """Whether the process with this id (a stage folder's) is running."""
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, OverflowError):
-        return False
-    except PermissionError:  # someone else's
-        return True
-    return True
+Output = bytes | Unchanged
 
 
 class OutputRefused(Exception):
@@ -128,15 +78,10 @@ def _unchanged_on_disk(out: Path, rel: str, entry: list) -> bool:
 _COMPARE_SIZE = 1 << 20
 
 
-def _same_bytes(path: Path, data: bytes | Staged) -> bool:
+def _same_bytes(path: Path, data: bytes) -> bool:
     """Whether the file holds exactly `data`: read and compared a MiB at a time, stopping at the first
     difference (a JSON file differs in its first lines, its "generated" time, and is not read further).
     Faster than hashing every output, and no digest of the old file is needed."""
-    if type(data) is Staged:
-        try:
-            data = Path(data.path).read_bytes()
-        except OSError:
-            return False
     try:
         handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError:
@@ -269,14 +214,14 @@ def _fill(temp: Path, out: Path, outputs: dict[str, Output], reusable: set[str],
 
     folders = {""}
 
-    def put(rel: str, data: bytes | Staged | None) -> os.stat_result | None:
+    def put(rel: str, data: bytes | None) -> os.stat_result | None:
         _make_folder(temp, rel.rpartition("/")[0], folders)
         target = f"{temp}/{rel}"
         if data is None:
             return os.stat(target) if _link(out / rel, target) else None
-        return _place(target, data)
+        return _write(target, data)
 
-    def made(rel: str) -> bytes | Staged:
+    def made(rel: str) -> bytes:
         data = outputs[rel]
         return data.make() if type(data) is Unchanged else data
 
@@ -288,7 +233,7 @@ def _fill(temp: Path, out: Path, outputs: dict[str, Output], reusable: set[str],
             for done, (rel, job) in enumerate(jobs, 1):
                 info = job.result()
                 if info is None or rel not in reusable:
-                    info = info or _place(f"{temp}/{rel}", made(rel))  # not linked: made and written after all
+                    info = info or _write(f"{temp}/{rel}", made(rel))  # not linked: made and written after all
                     written += 1
                 manifest[rel] = [info.st_size, info.st_mtime_ns]
                 if progress:
@@ -318,7 +263,7 @@ def _update(outputs: dict[str, Output], out: Path, previous: dict[str, list], ch
     try:
         for number, rel in enumerate(changed):
             data = outputs[rel]
-            _place(f"{stage}/{number}", data.make() if type(data) is Unchanged else data)
+            _write(f"{stage}/{number}", data.make() if type(data) is Unchanged else data)
         for number, rel in enumerate(changed):
             target = out / rel
             _make_folder(out, rel.rpartition("/")[0], folders, made)
@@ -397,14 +342,6 @@ def _make_folder(root: Path, folder: str, made: set[str], new: list[str] | None 
 def _write_manifest(path: Path, files: dict[str, list]) -> None:
     """What a build wrote (_manifest reads it): relative path -> [size, mtime_ns]."""
     path.write_text(json.dumps({"files": files}, sort_keys=True) + "\n", "utf-8")  # the C encoder
-
-
-def _place(target: str, data: bytes | Staged) -> os.stat_result:
-    """Write an output's bytes at target, or move its staged file there."""
-    if type(data) is Staged:
-        os.replace(data.path, target)
-        return os.stat(target)
-    return _write(target, data)
 
 
 def _write(target: str, data: bytes) -> os.stat_result:

@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from ..archive import Archive
     from ..basics import Diagnostic
     from ..model import Parsed, Reading, Site, Transcripts
-    from ..output import Stage
     from ..reading import ReadInputs
     from ..render import RenderContext, Renderer
     from ..theme import Theme
@@ -65,8 +64,6 @@ class PersistentEngine:
         """serve's: the last render's outputs with what each was made from (made at the first render)."""
         self._pages: dict[str, bytes] = {}
         self._cards: dict = {}
-        self._stage: Stage | None = None
-        """Where the build command's workers write published transcripts' pages (output.Stage)."""
         """Quotes' cards made by the workers that read their transcripts (Quote -> its card), for this build."""
         """Published transcripts' pages made by the workers that read them, by path relative to content/."""
         self._last_archive: tuple[dict[str, Parsed], Archive | None] = ({}, None)
@@ -163,9 +160,6 @@ class PersistentEngine:
             if inputs.config.publish_transcripts:
                 renderer.compile("transcript.html")  # once, before the workers that render these pages fork
                 page = lambda transcript: renderer.transcript_page(transcript, ctx)  # noqa: E731
-                stage = self._staging()
-                if stage is not None:  # the build command: pages go to disk as they are made
-                    page = lambda transcript: stage.put(renderer.transcript_page(transcript, ctx))  # noqa: E731
             made = Made(page, renderer.cards_for(ctx))
         parsed, self._pages, self._cards = self.store.read(files, inputs, problems, made, compile_templates)
         if self.watching:
@@ -229,20 +223,11 @@ class PersistentEngine:
 
                 self._memo = RenderMemo()
             return self._memo.render(renderer, site, plan, ctx, self._pages)  # type: ignore[return-value]
-        from .render_memo import Ready, render_unchanged
+        from .render_memo import render_unchanged
 
         kept = written.recall(self.folder, self._out) if self._out is not None else {}
-        outputs, self._digests = render_unchanged(renderer, site, plan, ctx, Ready(self._pages, kept, self._staging()))
+        outputs, self._digests = render_unchanged(renderer, site, plan, ctx, self._pages, kept)
         return outputs  # type: ignore[return-value]
-
-    def _staging(self) -> Stage | None:
-        """The build command's folder beside the site where outputs are put as they are made (serve keeps its
-        outputs in memory; a build with no output folder returns them)."""
-        if self._stage is None and self._out is not None and not self.watching:
-            from ..output import Stage
-
-            self._stage = Stage(self._out)
-        return self._stage
 
     def _renderer_for(self, theme: Theme) -> Renderer:
         """One Jinja environment across builds (it reloads edited templates itself; serve's rebuilds are twice as
@@ -290,9 +275,7 @@ class PersistentEngine:
         self.store.finish()
 
     def close(self) -> None:
-        """Wait for the cache's save; stop what git was asked ahead; remove the pages staged and not used."""
+        """Wait for the cache's save; stop what git was asked ahead."""
         if self._store is not None:
             self._store.finish()
         self.git.close()
-        if self._stage is not None:
-            self._stage.close()

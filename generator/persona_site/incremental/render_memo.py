@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ..model import QuoteRef, Site
-from ..output import Stage, Staged, Unchanged
+from ..output import Unchanged
 from ..querydata import QueryShard
 from ..quotejson import DOCUMENT_TAIL, JSON_OF, QUOTE_SEPARATOR, whole_document
 from ..render import (Feed, LazyPage, Page, Planned, QuotesFile, RenderContext, Renderer, TranscriptPage,
@@ -62,24 +62,13 @@ class RenderMemo:
         return outputs
 
 
-class Ready(NamedTuple):
-    """What a build command's render starts from besides its plan."""
-
-    pages: dict[str, bytes | Staged]
-    """Published transcripts' pages, made by the workers that read them."""
-    written: dict[str, bytes]
-    """The digest of what each file of the site on disk was made from (the last build's, written.py)."""
-    stage: Stage | None = None
-    """Where outputs are put as they are made (None: kept in memory)."""
-
-
 def render_unchanged(renderer: Renderer, site: Site, plan: dict[str, Planned], ctx: RenderContext,
-                     ready: Ready) -> tuple[dict[str, bytes | Unchanged | Staged], dict[str, bytes]]:
+                     pages: dict[str, bytes], written: dict[str, bytes]) -> tuple[dict[str, bytes | Unchanged],
+                                                                             dict[str, bytes]]:
     """Every output of `plan` for a build that writes the site (build, in a new process): an output whose inputs
-    have the digest of those the file at its path was written from (`ready.written`) is Unchanged,
+    have the digest of those the file at its path was written from (`written`, the last build's) is Unchanged,
     linked by output.write_site and made only if that file is gone; the others are made (published transcripts'
-    pages from `ready.pages`, made by the workers that read them), each put in `ready.stage` as it is made.
-    Returns the outputs and the digests to remember."""
+    pages from `pages`, made by the workers that read them). Returns the outputs and the digests to remember."""
     from .pool import make_outputs
 
     inputs = _inputs(renderer, ctx)
@@ -95,17 +84,14 @@ def render_unchanged(renderer: Renderer, site: Site, plan: dict[str, Planned], c
         digest = None if isinstance(planned, QuotesFile) else _digest(_key(inputs, planned, site, ctx))
         if digest is not None:
             digests[path] = digest
-        if digest is not None and ready.written.get(path) == digest:
+        if digest is not None and written.get(path) == digest:
             outputs[path] = Unchanged(functools.partial(renderer.make, path, planned, site, ctx, common))
-        elif isinstance(planned, TranscriptPage) and planned.source in ready.pages:
-            outputs[path] = ready.pages[planned.source]
+        elif isinstance(planned, TranscriptPage) and planned.source in pages:
+            outputs[path] = pages[planned.source]
         else:
             outputs[path] = None
             to_make.append((path, planned.template if isinstance(planned, LazyPage) else ""))
-    make: Callable[[str], bytes | Staged] = lambda path: renderer.make(path, plan[path], site, ctx, common)  # noqa: E731
-    if ready.stage is not None:  # each output to disk as it is made, in the process that made it: none in memory
-        make = lambda path, made=make, stage=ready.stage: stage.put(made(path))  # noqa: E731
-    outputs.update(make_outputs(to_make, make))
+    outputs.update(make_outputs(to_make, lambda path: renderer.make(path, plan[path], site, ctx, common)))
     return outputs, digests  # type: ignore[return-value]
 
 
