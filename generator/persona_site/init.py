@@ -111,7 +111,6 @@ GITIGNORE = '''\
 .persona-cache/
 .persona-site-tmp-*
 .persona-site-old-*
-.persona-site-stage-*
 '''
 
 REQUIREMENTS = '''\

@@ -14,7 +14,7 @@ import datetime as dt
 import re
 import unicodedata
 import urllib.parse
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from typing import NamedTuple
@@ -160,19 +160,25 @@ def month_index(months: dict[str, list[QuoteRef]]) -> list[tuple[str, list[Month
     return list(years.items())
 
 
-def companies(heads: Iterable[TranscriptHead]) -> list[Company]:
+def companies(transcripts: Transcripts) -> list[Company]:
     """Every company named by a transcript, most recently heard first (then by name); its calls' quotes are
     loaded for its own page (Company.with_quotes)."""
-    by_slug: dict[str, list[TranscriptHead]] = {}
-    for head in heads:
-        if head.company:
-            by_slug.setdefault(company_slug(head.company), []).append(head)
     found = []
-    for slug, heads in by_slug.items():
-        heads.sort(key=site_order)
+    for slug, heads in _by_company(transcripts).items():
+        heads = sorted(heads, key=site_order)
         found.append(Company(slug, heads[0].company, tuple(heads)))
     found.sort(key=lambda c: (-c.last_heard.timestamp(), c.name.casefold(), c.slug))
     return found
+
+
+@lru_cache(maxsize=1)  # a build asks twice: its check, then its pages
+def _by_company(transcripts: Transcripts) -> dict[str, list[TranscriptHead]]:
+    """The heads of the transcripts that name a company, by the company's slug."""
+    by_slug: dict[str, list[TranscriptHead]] = {}
+    for head in map(transcripts.head, transcripts.paths):
+        if head.company:
+            by_slug.setdefault(company_slug(head.company), []).append(head)
+    return by_slug
 
 
 def site_order(transcript: Transcript | TranscriptHead) -> tuple:
@@ -185,11 +191,8 @@ def company_collisions(site: Site, config: Config) -> list[Diagnostic]:
     `company:` line but the first one's, as other output collisions are."""
     if config.attribution == "role":
         return []  # no company pages
-    names: dict[str, set[str]] = {}
-    for head in map(site.transcripts.head, site.transcripts.paths):
-        if head.company:
-            names.setdefault(company_slug(head.company), set()).add(head.company)
-    clashing = {slug for slug, found in names.items() if len(found) > 1}
+    clashing = {slug for slug, heads in _by_company(site.transcripts).items()
+                if any(head.company != heads[0].company for head in heads)}
     if not clashing:
         return []
     first: dict[str, TranscriptHead] = {}
@@ -228,7 +231,7 @@ def render_pages(site: Site, archive: Archive, config: Config, months: dict[str,
                      "quotes": [archive.load(ref) for ref in refs]})
     if config.attribution == "role":
         return
-    found = companies(map(site.transcripts.head, site.transcripts.paths))
+    found = companies(site.transcripts)
     summary = [(c.slug, c.name, c.last_heard, len(c.heads), c.quote_count, c.roles) for c in found]
     page("companies/index.html", "companies.html", summary, lambda: {"companies": found})
     for company in found:  # a call's head stands for it in the key: its version changes with anything of it
