@@ -304,6 +304,7 @@ def test_serve_hides_its_builds_from_the_collector_and_collects_their_cycles_whe
     import weakref
 
     from persona_site.build import BuildOptions
+    from persona_site.incremental import persistent
     from persona_site.preview import preview_builder
 
     repo.transcript("2026/a.md", GOOD)
@@ -316,6 +317,17 @@ def test_serve_hides_its_builds_from_the_collector_and_collects_their_cycles_whe
     assert cycle() is not None and gc.get_freeze_count() > 0  # frozen with the build: not scanned, not collected
     save()
     assert cycle() is None and gc.get_freeze_count() == 0
+    # saves that keep coming leave serve no idle moment: every COLLECT_EVERY-th build collects all the same
+    left = _Cycle()
+    cycle = weakref.ref(left)
+    assert rebuild(None, BuildOptions()).ok
+    del left
+    gc.collect()
+    assert cycle() is not None  # frozen with that build
+    for _ in range(persistent.COLLECT_EVERY):
+        assert rebuild(None, BuildOptions()).ok
+    assert cycle() is None
+    save()
 
 
 _words = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
@@ -383,3 +395,45 @@ def test_pages_of_one_template_are_made_in_one_process_and_a_workers_failure_is_
     assert pids[""] == pids["month.html"] == {str(found["me"])}  # the rest: in the main process
     broken = subprocess.run([sys.executable, "-c", MAKING, "broken"], capture_output=True, text=True, timeout=60)
     assert broken.returncode == 1 and "ValueError: a theme's error" in broken.stderr
+
+
+def test_a_theme_whose_quote_card_differs_makes_its_cards_where_its_pages_ask(repo):
+    """Cards are made as transcripts are read (Renderer.cards_for) with the theme's quote_card; a theme whose
+    _macros.html has another quote_card (one argument), or none, is no crash there: its pages make their cards."""
+    import datetime as dt
+
+    from persona_site.config import Config
+    from persona_site.render import RenderContext, Renderer
+    from persona_site.theme import Theme
+
+    repo.transcript("2026/a.md", GOOD)
+    transcript = build_with(repo.root).site.transcripts.get("transcripts/2026/a.md")
+    ctx = RenderContext(Config(), dt.datetime.now(dt.timezone.utc), {})
+    for macros in ("{% macro quote_card(q) %}{{ q.text }}{% endmacro %}", "{% macro other() %}{% endmacro %}"):
+        repo.write("themes/mine/templates/_macros.html", macros)
+        assert Renderer(Theme.for_site(repo.root, "mine")).cards_for(ctx)(transcript) is None
+    repo.write("themes/mine/templates/_macros.html", "{% macro quote_card(q, who) %}<li>{{ q.text }}</li>{% endmacro %}")
+    cards = Renderer(Theme.for_site(repo.root, "mine")).cards_for(ctx)(transcript)
+    assert [card for _, card in cards] == ["<li>A fine quote.</li>", "<li>Another.</li>"]
+
+
+@pytest.mark.parametrize("by_lines", [False, True], ids=["build", "serve"])
+def test_months_counted_together_stay_remembered_while_their_sum_is_used(by_lines):
+    """In their words: a persona's months are summed once (the sum kept under all of them) and each month's count
+    is kept too. A build that finds the sum uses no month alone, yet must keep them: the next build, in which one
+    month changed, counts that month only."""
+    from persona_site.incremental.render_memo import UsedMemo
+
+    months = [(b'{"text": "a"}',), (b'{"text": "b"}', b'{"text": "c"}'), (b'{"text": "d"}',)]
+    memo = UsedMemo(by_lines=by_lines)
+    for month in months:
+        memo[month] = f"count of {month}"
+    memo[tuple(months)] = "the sum"
+    memo.forget_unasked()
+    assert memo.get(tuple(months)) == "the sum"  # the next build: nothing changed
+    memo.forget_unasked()
+    changed = [*months[:2], (b'{"text": "e"}',)]
+    assert memo.get(tuple(changed)) is None
+    assert [memo.get(month) for month in changed[:2]] == [f"count of {month}" for month in months[:2]]
+    memo.forget_unasked()
+    assert memo.get(months[2]) is None  # the month no longer asked for is forgotten

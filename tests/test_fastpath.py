@@ -200,8 +200,12 @@ ONE_PASS = ["**Dana Whitfield:** [00:01:02] [It hurts.]{.pain} More.\n\nDana Whi
     lambda who: "R&D *lead* <b>",
     lambda who: " Head",  # starts with white space
     lambda who: "VP\nSales",
-], ids=["empty", "another-label", "another-label-and-more", "span", "markup", "leading-space", "newline"])
-@pytest.mark.parametrize("body", ONE_PASS)
+    lambda who: "Head of *RevOps*",  # emphasis the fast path renders in a body, and must not in a name
+    lambda who: "the `buyer` _team_",
+], ids=["empty", "another-label", "another-label-and-more", "span", "markup", "leading-space", "newline", "emphasis",
+        "code"])
+@pytest.mark.parametrize("body", ONE_PASS + ["Intro.\n\nDana Whitfield: we do *this* [here]{.pain} now.\n\n"
+                                              "Sam Ortiz: a `code` and _em_ [there]{.pain}, **so**.\n"])
 def test_published_names_render_the_same(label, body):
     assert_same_rendering(body, label)
 

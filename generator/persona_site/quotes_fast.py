@@ -291,7 +291,10 @@ def _plain_html(content: str, spans: list, found: Turn | None, line: int, turn: 
         parts.append(f"<strong>{escapeHtml(strong)}</strong>")
         position = label.end()
     elif found is not None and speaker_label is not None:
-        content = content.replace(found.label, speaker_label(found.speaker), 1)
+        published = speaker_label(found.speaker)
+        if _NOT_PLAIN.search(published):  # markdown-it keeps a published name as text, never as markup
+            return None
+        content = content.replace(found.label, published, 1)
     matches = list(SIMPLE_SPAN.finditer(content, position))
     if len(matches) != sum(1 for m in matches if m.group(2).strip()) or len(matches) != len(spans):
         return None

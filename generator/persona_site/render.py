@@ -376,7 +376,14 @@ class Renderer:
             macros = self.env.get_template("_macros.html").make_module(self.common(replace(ctx, published=_EVERY_PATH)))
         except (jinja2.TemplateError, UnicodeDecodeError, OSError):
             return None
-        return lambda transcript: [(quote, macros.quote_card(quote, True)) for quote in transcript.quotes]
+
+        def cards(transcript: Transcript) -> list[tuple[Quote, str]] | None:
+            try:
+                return [(quote, macros.quote_card(quote, True)) for quote in transcript.quotes]
+            except Exception:  # noqa: BLE001 - a theme's own quote_card (or none): its pages make it, and say why
+                return None
+
+        return cards
 
     def make(self, path: str, planned: Planned, site: Site, ctx: RenderContext, common: dict) -> bytes:
         """One planned output's bytes."""

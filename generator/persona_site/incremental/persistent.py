@@ -38,6 +38,10 @@ if TYPE_CHECKING:
 # to date by up_to_date() imports none of them (two fifths of a no-change build's instructions at 10,000).
 
 
+COLLECT_EVERY = 20
+"""serve: every this many builds, the collector sees everything again, idle or not (PersistentEngine.built)."""
+
+
 class PersistentEngine:
     """An engine that keeps its work: for one command (the cache on disk carries it to the next process), or for
     serve's rebuilds (`watching`: the watcher says what changed, pages are remembered, JSON made when asked)."""
@@ -64,6 +68,8 @@ class PersistentEngine:
         """serve's: the last render's outputs with what each was made from (made at the first render)."""
         self._pages: dict[str, bytes] = {}
         self._cards: dict = {}
+        self._builds = 0
+        """serve's builds so far (built())."""
         """Quotes' cards made by the workers that read their transcripts (Quote -> its card), for this build."""
         """Published transcripts' pages made by the workers that read them, by path relative to content/."""
         self._last_archive: tuple[dict[str, Parsed], Archive | None] = ({}, None)
@@ -256,11 +262,15 @@ class PersistentEngine:
 
     # --- ending ----------------------------------------------------------------------------------------------
 
-    @staticmethod
-    def built() -> None:
+    def built(self) -> None:
         """serve: a build is done. What the builds keep (millions of objects at 10,000 transcripts) is moved out of
         the collector's sight (gc.freeze): the next rebuild's collections no longer scan it (0.03-0.1 s a rebuild
-        at 10,000); save(), when serve is idle, lets the collector see it all again."""
+        at 10,000); save(), when serve is idle, lets the collector see it all again, and so does every
+        COLLECT_EVERY-th build (saves that keep coming leave serve no idle moment)."""
+        self._builds += 1
+        if self._builds % COLLECT_EVERY == 0:
+            gc.unfreeze()
+            gc.collect()
         gc.freeze()
 
     def save(self) -> None:

@@ -154,7 +154,7 @@ def make_outputs(jobs: list[tuple[str, str]], make: Callable[[str], bytes]) -> d
     (one template's pages) are made in one process, as they share what is made once in it (a quote's card is
     on its month's page and its company's). The largest groups go to forked processes, the rest is made here
     meanwhile. An output a worker could not make (a theme's error) is made here, where its error is raised."""
-    cores = os.cpu_count() or 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     if len(jobs) < MAKE_MIN_OUTPUTS or cores < 2 or threading.active_count() > 1:
         return {path: make(path) for path, _ in jobs}
     shares = _shares(jobs, cores)
@@ -168,7 +168,11 @@ def make_outputs(jobs: list[tuple[str, str]], make: Callable[[str], bytes]) -> d
         making = [pool.submit(_Maker.make_share, share) for share in shares[1:]]
         made = {path: make(path) for path in shares[0]}
         for share, future in zip(shares[1:], making):
-            made.update((path, data if data is not None else make(path)) for path, data in zip(share, future.result()))
+            try:
+                done = future.result()
+            except Exception:  # noqa: BLE001 - the process died (killed, out of memory): its share is made here
+                done = [None] * len(share)
+            made.update((path, data if data is not None else make(path)) for path, data in zip(share, done))
     return {path: made[path] for path, _ in jobs}
 
 
@@ -179,6 +183,8 @@ def _shares(jobs: list[tuple[str, str]], cores: int) -> list[list[str]]:
     for path, group in jobs:
         groups.setdefault(group, []).append(path)
     shares: list[list[str]] = [groups.pop("", [])] + [[] for _ in range(cores - 1)]
+    for group in [group for group, paths in groups.items() if len(paths) < MAKE_MIN_OUTPUTS // 4]:
+        shares[0] += groups.pop(group)  # a page or a few (the list of companies): not worth a process
     for paths in sorted(groups.values(), key=len, reverse=True):
         min(shares, key=len).extend(paths)
     return [share for number, share in enumerate(shares) if share or number == 0]

@@ -224,25 +224,31 @@ class UsedMemo(dict):
         super().__init__(kept or {})
         self._asked: set = set()
         self._digests: dict[tuple, bytes] | None = {} if by_lines else None
+        self._parts: dict[bytes, tuple[bytes, ...]] = {}
+        """A key of many months -> its months' digests: asking for it asks for them (they stay remembered)."""
         self.changed = False
         """Whether it holds anything it did not hold when made or last saved."""
 
     def get(self, key, default=None):  # noqa: ANN001, ANN201 (dict's)
-        digest = self._digest(key)
-        self._asked.add(digest)
-        return super().get(digest, default)
+        return super().get(self._ask(key), default)
 
     def __setitem__(self, key, value) -> None:  # noqa: ANN001
+        self.changed = True
+        super().__setitem__(self._ask(key), value)
+
+    def _ask(self, key: tuple) -> bytes:
         digest = self._digest(key)
         self._asked.add(digest)
-        self.changed = True
-        super().__setitem__(digest, value)
+        self._asked.update(self._parts.get(digest, ()))
+        return digest
 
     def _digest(self, lines: tuple) -> bytes:
         known = self._digests.get(lines) if self._digests is not None else None
         if known is None:
             if lines and isinstance(lines[0], tuple):
-                known = hashlib.sha1(b"many" + b"".join(map(self._digest, lines))).digest()
+                parts = tuple(map(self._digest, lines))
+                known = hashlib.sha1(b"many" + b"".join(parts)).digest()
+                self._parts[known] = parts
             else:
                 known = hashlib.sha1(b"\n".join(lines)).digest()
             if self._digests is not None:
@@ -255,6 +261,7 @@ class UsedMemo(dict):
             self.changed = True
         if self._digests is not None:
             self._digests = {lines: digest for lines, digest in self._digests.items() if digest in self._asked}
+        self._parts = {digest: parts for digest, parts in self._parts.items() if digest in self._asked}
         self._asked = set()
 
     @classmethod
