@@ -134,6 +134,19 @@ def test_tag_chips_open_the_tag_pages_without_javascript(browser, site_url):
     context.close()
 
 
+@pytest.mark.parametrize("path", ["", "personas/head-of-revops/", "tags/", "companies/", "quotes/"])
+def test_a_narrow_window_scrolls_no_page_sideways_and_shows_every_site_link(browser, site_url, path):
+    """A window as narrow as a phone, without a phone's zooming out to fit (a desktop browser, a split screen): no
+    page is wider than it (a screen reader's table, hidden, once was), and the header's links all show."""
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(site_url + path)
+    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
+    for link in page.locator(".masthead nav a").all():
+        box = link.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, link.inner_text()
+    page.close()
+
+
 @pytest.mark.parametrize("path", ["", "personas/cfo/", "tags/pain/"])
 def test_pages_fit_a_phone_without_sideways_scrolling(browser, site_url, path, tmp_path):
     page = browser.new_page(viewport={"width": 375, "height": 812}, device_scale_factor=2, is_mobile=True)
