@@ -221,20 +221,18 @@ def _fill(temp: Path, out: Path, outputs: dict[str, Output], reusable: set[str],
             return os.stat(target) if _link(out / rel, target) else None
         return _write(target, data)
 
-    def made(rel: str) -> bytes:
-        data = outputs[rel]
-        return data.make() if type(data) is Unchanged else data
-
     manifest: dict[str, list] = {}
     written = 0
     with ThreadPoolExecutor(WRITERS) as pool:
         try:
-            jobs = [(rel, pool.submit(put, rel, None if rel in reusable else made(rel))) for rel in outputs]
+            jobs = [(rel, pool.submit(put, rel, None if rel in reusable else _bytes_of(outputs[rel])))
+                    for rel in outputs]
             for done, (rel, job) in enumerate(jobs, 1):
                 info = job.result()
-                if info is None or rel not in reusable:
-                    info = info or _write(f"{temp}/{rel}", made(rel))  # not linked: made and written after all
-                    written += 1
+                linked = info is not None and rel in reusable
+                if info is None:  # it could not be linked: made and written after all
+                    info = _write(f"{temp}/{rel}", _bytes_of(outputs[rel]))
+                written += not linked
                 manifest[rel] = [info.st_size, info.st_mtime_ns]
                 if progress:
                     progress(done, len(outputs))
@@ -262,8 +260,7 @@ def _update(outputs: dict[str, Output], out: Path, previous: dict[str, list], ch
     made: list[str] = []
     try:
         for number, rel in enumerate(changed):
-            data = outputs[rel]
-            _write(f"{stage}/{number}", data.make() if type(data) is Unchanged else data)
+            _write(f"{stage}/{number}", _bytes_of(outputs[rel]))
         for number, rel in enumerate(changed):
             target = out / rel
             _make_folder(out, rel.rpartition("/")[0], folders, made)
@@ -342,6 +339,11 @@ def _make_folder(root: Path, folder: str, made: set[str], new: list[str] | None 
 def _write_manifest(path: Path, files: dict[str, list]) -> None:
     """What a build wrote (_manifest reads it): relative path -> [size, mtime_ns]."""
     path.write_text(json.dumps({"files": files}, sort_keys=True) + "\n", "utf-8")  # the C encoder
+
+
+def _bytes_of(output: Output) -> bytes:
+    """An output's bytes: made now when it is Unchanged (its file could not be linked, or was edited)."""
+    return output.make() if type(output) is Unchanged else output
 
 
 def _write(target: str, data: bytes) -> os.stat_result:

@@ -191,23 +191,18 @@ def company_collisions(site: Site, config: Config) -> list[Diagnostic]:
     `company:` line but the first one's, as other output collisions are."""
     if config.attribution == "role":
         return []  # no company pages
-    clashing = {slug for slug, heads in _by_company(site.transcripts).items()
-                if any(head.company != heads[0].company for head in heads)}
-    if not clashing:
-        return []
-    first: dict[str, TranscriptHead] = {}
     problems = []
-    for path in sorted(site.transcripts.paths):
-        transcript = site.transcripts.head(path)
-        if not transcript.company or company_slug(transcript.company) not in clashing:
+    for slug, heads in _by_company(site.transcripts).items():
+        if all(head.company == heads[0].company for head in heads):
             continue
-        slug = company_slug(transcript.company)
-        seen = first.setdefault(slug, transcript)
-        if seen.company != transcript.company:
-            problems.append(error(f"content/{path}", transcript.company_line or 1,
-                                  f"the company '{transcript.company}' and '{seen.company}' "
-                                  f"(content/{seen.path}:{seen.company_line or 1}) would have the same page "
-                                  f"(companies/{slug}/): write the name one way"))
+        heads = sorted(heads, key=lambda head: head.path)
+        first = heads[0]
+        for head in heads[1:]:
+            if head.company != first.company:
+                problems.append(error(f"content/{head.path}", head.company_line or 1,
+                                      f"the company '{head.company}' and '{first.company}' "
+                                      f"(content/{first.path}:{first.company_line or 1}) would have the same page "
+                                      f"(companies/{slug}/): write the name one way"))
     return problems
 
 

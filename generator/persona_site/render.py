@@ -362,24 +362,28 @@ class Renderer:
 
         # The archive by month and the company pages (every quote reachable by plain links). A quote's card is the
         # same on both: made once (30,000 cards are seconds of Jinja).
-        macros = self.env.get_template("_macros.html").make_module(common)
-        made = ctx.cards
+        made, card = ctx.cards, self._card_maker(common)
         pages_archive.render_pages(site, archive, config, months, lazy_page, functools.lru_cache(maxsize=None)(
-            lambda quote: made.get(quote) or macros.quote_card(quote, True)))
+            lambda quote: made.get(quote) or card(quote)))
         return outputs
+
+    def _card_maker(self, common: dict) -> Callable[[Quote], str]:
+        """A quote's card as the month and company pages show it: the theme's quote_card, with its persona."""
+        macros = self.env.get_template("_macros.html").make_module(common)
+        return lambda quote: macros.quote_card(quote, True)
 
     def cards_for(self, ctx: RenderContext) -> Callable[[Transcript], list[tuple[Quote, str]]] | None:
         """Each of a transcript's quotes with its card as the month and company pages show it, for a transcript
         being read (by the worker that reads it: a transcript that reads is published); None when the theme's
         macros fail (the pages then make the cards, and report what failed)."""
         try:
-            macros = self.env.get_template("_macros.html").make_module(self.common(replace(ctx, published=_EVERY_PATH)))
+            card = self._card_maker(self.common(replace(ctx, published=_EVERY_PATH)))
         except (jinja2.TemplateError, UnicodeDecodeError, OSError):
             return None
 
         def cards(transcript: Transcript) -> list[tuple[Quote, str]] | None:
             try:
-                return [(quote, macros.quote_card(quote, True)) for quote in transcript.quotes]
+                return [(quote, card(quote)) for quote in transcript.quotes]
             except Exception:  # noqa: BLE001 - a theme's own quote_card (or none): its pages make it, and say why
                 return None
 

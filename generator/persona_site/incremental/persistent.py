@@ -67,11 +67,11 @@ class PersistentEngine:
         self._memo: RenderMemo | None = None
         """serve's: the last render's outputs with what each was made from (made at the first render)."""
         self._pages: dict[str, bytes] = {}
+        """Published transcripts' pages made by the workers that read them, by path relative to content/."""
         self._cards: dict = {}
+        """Quotes' cards made by the workers that read their transcripts (Quote -> its card), for this build."""
         self._builds = 0
         """serve's builds so far (built())."""
-        """Quotes' cards made by the workers that read their transcripts (Quote -> its card), for this build."""
-        """Published transcripts' pages made by the workers that read them, by path relative to content/."""
         self._last_archive: tuple[dict[str, Parsed], Archive | None] = ({}, None)
         self._dated: dict[str, tuple] = {}
         """Path -> (Parsed, its inputs, the Parsed with its lines' commits) for transcripts edited since added."""

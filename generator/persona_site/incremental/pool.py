@@ -71,6 +71,14 @@ def blob_id(data: bytes) -> bytes:
     return hashing.digest()
 
 
+def cores_to_fork() -> int:
+    """The cores this process may use (its affinity, as a container or `taskset` limits it), or 1 when it must not
+    fork: threads (the dev server's) and fork do not mix, and serve's rebuilds are small anyway."""
+    if threading.active_count() > 1:
+        return 1
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def parse_transcripts(jobs: list[Job], work: Work, progress: Callable[[str, int, int], None] | None = None,
                       meanwhile: Callable[[], None] | None = None, freeze: bool = False) -> list[tuple]:
     """(digest, Parsed or None when cached, page or None, cards) per job: on every core for a large repository,
@@ -79,9 +87,8 @@ def parse_transcripts(jobs: list[Job], work: Work, progress: Callable[[str, int,
     The workers' results arrive with the collector paused (plain tuples, no cycles: at 10,000 transcripts its
     passes over them took 90 ms), and with `freeze` go to gc.freeze's generation, never scanned again (40 ms
     more)."""
-    cores = os.cpu_count() or 1
-    if len(jobs) < POOL_MIN_FILES or cores < 2 or threading.active_count() > 1:
-        # Threads (the dev server's) and fork do not mix; serve's rebuilds are small anyway.
+    cores = cores_to_fork()
+    if len(jobs) < POOL_MIN_FILES or cores < 2:
         if meanwhile:
             meanwhile()
         return [parse_job(job, work) for job in jobs]
@@ -154,8 +161,8 @@ def make_outputs(jobs: list[tuple[str, str]], make: Callable[[str], bytes]) -> d
     (one template's pages) are made in one process, as they share what is made once in it (a quote's card is
     on its month's page and its company's). The largest groups go to forked processes, the rest is made here
     meanwhile. An output a worker could not make (a theme's error) is made here, where its error is raised."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    if len(jobs) < MAKE_MIN_OUTPUTS or cores < 2 or threading.active_count() > 1:
+    cores = cores_to_fork()
+    if len(jobs) < MAKE_MIN_OUTPUTS or cores < 2:
         return {path: make(path) for path, _ in jobs}
     shares = _shares(jobs, cores)
     if len(shares) == 1:
