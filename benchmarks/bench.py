@@ -16,9 +16,9 @@ prints a Markdown table of medians, ratios and peak memory:
       serving            running: from the save to the server saying it rebuilt
                          ("Rebuilt in" / "Total in"), watcher and debounce included
     ci-restored, same    CI (issue 22, goal 5): a fresh `git clone` of the corpus, into a
-      commit             folder no run used before, with the cache folder the last
-                         run's build left (of the same commit) copied in, as
-                         actions/cache restores it; no site folder
+      commit             folder no run used before, with the cache and the site folder
+                         the last run's build left (of the same commit) copied in, file
+                         times kept, as the publish workflow's actions/cache restores them
     ci-restored, one     the same, the clone at a commit that changed one transcript
       file changed       since the commit the cache was built from
 
@@ -154,8 +154,9 @@ class Tool:
     name: str
     command: Callable[[Corpus], list[str]]
     clean: Callable[[Corpus], None]
-    cache: str | None = None
-    """The folder, relative to the corpus, the tool keeps between builds (what CI restores); None: nothing."""
+    keeps: tuple[str, ...] = ()
+    """The folders, relative to the corpus, the tool keeps between builds (what CI restores): none, or its cache
+    and its site (the publish workflow's actions/cache saves both)."""
 
 
 def run(argv: list[str]) -> Run:
@@ -191,7 +192,7 @@ def persona_site_tool(command: list[str], name: str = "persona-site", own: bool 
         prefix = ["env", f"PERSONA_SITE_CACHE={c.root / cache}"] if own else []
         return [*prefix, *command, "build", "--source", str(c.root), "--out", str(c.root / site), *quiet]
 
-    return Tool(name, build, lambda c: _remove(c.root / cache, c.root / site), cache)
+    return Tool(name, build, lambda c: _remove(c.root / cache, c.root / site), (cache, site))
 
 
 def hugo_tool(executable: str) -> Tool:
@@ -422,7 +423,7 @@ def measure_ci(corpus: Corpus, tools: tuple[Tool, Tool], rounds: int, folder: Pa
     """CI after a fresh clone with the cache restored: the same commit, and a commit that changed one transcript.
 
     Untimed: a bare remote with both commits; each tool's last CI run (a clone of the first commit, built) and the
-    cache folder it left. Each round, for each tool: a new clone (into a folder no run used: the stats of the
+    folders it keeps (persona-site: its cache and its site, as the publish workflow saves them). Each round, for each tool: a new clone (into a folder no run used: the stats of the
     last run's files are no use), the saved cache copied in, then a pause until the clone's files are out of git's
     racy window (2 s; a runner takes longer, setting up Python between its checkout and its build); timed: the
     build. A tool that keeps nothing (Hugo) builds the corpus cold instead."""
@@ -433,23 +434,24 @@ def measure_ci(corpus: Corpus, tools: tuple[Tool, Tool], rounds: int, folder: Pa
     branch = _commit_one_change(remote, corpus)
     saved = {}
     for tool in tools:
-        if tool.cache is not None:
+        if tool.keeps:
             last = _ci_clone(remote, folder / f"last-{tool.name}", "main")
             run(tool.command(last))
-            saved[tool.name] = last.root / tool.cache
+            saved[tool.name] = last.root
     rows = []
     clones = itertools.count()
     for scenario, ref in (("same commit", "main"), ("one file changed", branch)):
         row = Row(corpus.count, f"ci-restored, {scenario}")
         for number in range(1, rounds + 1):
             for tool, runs in zip(tools, (row.ours, row.hugo)):
-                if tool.cache is None:
+                if not tool.keeps:
                     tool.clean(corpus)
                     target = corpus
                 else:
                     target = _ci_clone(remote, folder / f"clone-{next(clones)}", ref)
                     cloned = time.time()
-                    shutil.copytree(saved[tool.name], target.root / tool.cache, symlinks=True)
+                    for kept in tool.keeps:  # copied as actions/cache restores: file times kept
+                        shutil.copytree(saved[tool.name] / kept, target.root / kept, symlinks=True)
                     time.sleep(max(0.0, cloned + 2.1 - time.time()))
                 result = run(tool.command(target))
                 runs.append(result)

@@ -4,12 +4,13 @@ from the site on disk, and writes what a cold build writes, byte for byte (issue
 from __future__ import annotations
 
 import json
+import subprocess
 import random
 from pathlib import Path
 
 import pytest
 
-from conftest import cold_build
+from conftest import Repo, cold_build
 from persona_site.render import Renderer
 from persona_site.theme import BUILTIN_THEME
 from test_incremental import body, date
@@ -193,3 +194,45 @@ def test_a_transcript_page_shows_the_commit_that_last_changed_it(repo):
     new_page = outputs["transcripts/2025/new/index.html"].decode()
     assert f"This transcript as of commit {second} (2025-11-02), with changes not committed yet." in new_page
     assert second not in old_page  # the site's own commit is in build.json, not on this page
+
+
+def restore(origin: Path, clone: Path, folders: tuple[str, ...]) -> None:
+    """What actions/cache does with the folders the last run left: a POSIX tar (file times to the nanosecond)
+    made in origin, unpacked in the clone."""
+    archive = clone.parent / "cache.tar"
+    subprocess.run(["tar", "--posix", "-cf", str(archive), "-C", str(origin), *folders], check=True)
+    subprocess.run(["tar", "-xf", str(archive), "-C", str(clone)], check=True)
+
+
+@pytest.mark.parametrize("publish", [False, True])
+def test_a_fresh_clone_with_the_last_site_and_cache_restored_renders_only_what_changed(repo, monkeypatch, renders,
+                                                                                         tmp_path, publish):
+    """CI (issue 22, goal 5): the publish workflow restores the last run's cache and site into a fresh clone in a
+    new place; a commit that changed one transcript renders that transcript's pages, not the whole site."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764936000")
+    repo.write("persona-site.toml", f"publish_transcripts = {'true' if publish else 'false'}\n")
+    rng = random.Random(8)
+    for n in range(12):
+        call(repo, f"2025/call-{n:02d}.md", body(rng, n), f"2025-0{1 + n % 9}-1{n % 10}", f"Co {n % 4}")
+    repo.commit_all("start", date="2025-11-20T10:00:00+00:00")
+    assert repo.run("build", "--quiet").exit_code == 0
+    target = repo.root / "content/transcripts/2025/call-03.md"
+    target.write_text(target.read_text().replace("hurts", "hurts in CI", 1))
+    repo.commit_all("one file changed", date="2025-11-21T10:00:00+00:00")
+
+    ci = tmp_path / "runner" / "work"
+    ci.parent.mkdir()
+    subprocess.run(["git", "clone", "-q", str(repo.root), str(ci)], check=True)
+    restore(repo.root, ci, (".persona-cache", "site"))
+    renders.clear()
+    done = Repo(ci).run("build", "--quiet")
+    assert done.exit_code == 0, done.output
+
+    in_ci = list(renders)
+    pages = [path for path in in_ci if path.startswith("transcript:")]
+    assert pages == (["transcript:transcripts/2025/call-03.md"] if publish else [])
+    assert "hurts in CI" in (ci / "site/quotes.json").read_text()
+    assert site_files(ci / "site") == cold_build(ci).outputs
+    renders.clear()  # what the same change renders where the last build was made: the same pages
+    assert repo.run("build", "--quiet").exit_code == 0
+    assert sorted(in_ci) == sorted(renders) and len(in_ci) < len(site_files(ci / "site")) / 3

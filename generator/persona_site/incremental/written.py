@@ -2,9 +2,11 @@
 folder beside the output folder's own manifest, so the next build renders only the outputs whose inputs changed
 (render_memo.render_unchanged) and links the rest from the site on disk (output.Unchanged).
 
-The digests hold only while the output folder is as that build left it: they are kept with the output folder's
-path and a hash of its manifest (output.MARKER, written last), and any other build into that folder (another
-cache, --no-cache, an older version) writes a new manifest, which voids them.
+The digests hold only while the output folder is as that build left it: they are kept with a hash of its
+manifest (output.MARKER, written last: each file's size and time), and any other build into that folder (another
+cache, --no-cache, an older version) writes a new manifest, which voids them. A copy of the folder that keeps the
+files' times (actions/cache restoring the last run's site into a fresh clone, `cp -a`) is the same site: its
+manifest is the same, and the digests hold for it wherever it is.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ def recall(folder: Path | None, out: Path) -> dict[str, bytes]:
         return {}
     state = read_state(folder / FILE)
     marker = _manifest_hash(out)
-    if not state or marker is None or state.get("out") != str(out.resolve()) or state.get("manifest") != marker:
+    if not state or marker is None or state.get("manifest") != marker:
         return {}
     digests = state.get("digests")
     return digests if isinstance(digests, dict) else {}
@@ -41,4 +43,4 @@ def remember(folder: Path | None, out: Path, digests: dict[str, bytes]) -> None:
     """Keep the digests of a build just written to `out` (nothing when the cache is not saved)."""
     marker = _manifest_hash(out) if folder is not None else None
     if marker is not None:
-        keep_state(folder / FILE, {"out": str(out.resolve()), "manifest": marker, "digests": digests})
+        keep_state(folder / FILE, {"manifest": marker, "digests": digests})
