@@ -101,6 +101,21 @@ class Archive:
 
 
 _ID = operator.attrgetter("id")
+_ORDER = operator.attrgetter("order")
+
+
+def by_month(refs: list[QuoteRef], zone: dt.tzinfo) -> list[tuple[str, list[QuoteRef]]]:
+    """Refs in the site's order split by calendar month in the site's zone: (yyyy-mm, the month's refs), newest
+    month first, only months with quotes. The refs are sorted already: each month is found by bisection."""
+    grouped = []
+    start = 0
+    while start < len(refs):
+        newest = dt.datetime.fromtimestamp(-refs[start].order, zone)
+        first_day = dt.datetime(newest.year, newest.month, 1, tzinfo=zone)
+        end = bisect.bisect_right(refs, -first_day.timestamp(), lo=start, key=_ORDER)  # the month's refs come first
+        grouped.append((f"{newest.year:04d}-{newest.month:02d}", refs[start:end]))
+        start = end
+    return grouped
 
 
 def _newer_than(pool: list[QuoteRef], since: dt.datetime) -> list[QuoteRef]:

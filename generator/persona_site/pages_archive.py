@@ -20,7 +20,7 @@ from functools import cached_property, lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from .archive import Archive
+from .archive import Archive, by_month
 from .basics import Diagnostic, error
 from .config import Config
 from .model import Quote, QuoteRef, Site, Transcript, TranscriptHead, Transcripts, transcript_url_path
@@ -129,11 +129,6 @@ def company_slug(name: str) -> str:
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
-def month_of(when: dt.datetime, zone: ZoneInfo) -> str:
-    """'2026-11': the calendar month of a date-time in the site's zone."""
-    return f"{when.astimezone(zone):%Y-%m}"
-
-
 @lru_cache(maxsize=1024)  # strftime's %B: 700 a build
 def month_label(key: str) -> str:
     year, month = key.split("-")
@@ -141,15 +136,10 @@ def month_label(key: str) -> str:
 
 
 def months_by_role(archive: Archive, zone: ZoneInfo) -> dict[str, dict[str, list[QuoteRef]]]:
-    """Role -> month -> its refs, newest month first and each month's quotes in the site's order."""
-    months: dict[str, dict[str, list[QuoteRef]]] = {}
-    month_at: dict[float, str] = {}  # the quotes of one transcript share their date
-    for ref in archive.refs():
-        month = month_at.get(ref.order)
-        if month is None:
-            month = month_at[ref.order] = month_of(dt.datetime.fromtimestamp(-ref.order, dt.timezone.utc), zone)
-        months.setdefault(ref.role, {}).setdefault(month, []).append(ref)
-    return months
+    """Role -> month -> its refs, newest month first and each month's quotes in the site's order (the roles in the
+    order of their newest quote)."""
+    mine = {role: archive.refs(role=role) for role in archive.roles()}
+    return {role: dict(by_month(mine[role], zone)) for role in sorted(mine, key=lambda role: mine[role][0])}
 
 
 def month_index(months: dict[str, list[QuoteRef]]) -> list[tuple[str, list[Month]]]:
@@ -227,8 +217,9 @@ def render_pages(site: Site, archive: Archive, config: Config, months: dict[str,
     if config.attribution == "role":
         return
     found = companies(site.transcripts)
-    summary = [(c.slug, c.name, c.last_heard, len(c.heads), c.quote_count, c.roles) for c in found]
+    summary = [(c.slug, c.name, c.last_heard.isoformat(), len(c.heads), c.quote_count, c.roles) for c in found]
     page("companies/index.html", "companies.html", summary, lambda: {"companies": found})
-    for company in found:  # a call's head stands for it in the key: its version changes with anything of it
-        page(f"companies/{company.slug}/index.html", "company.html", (company.slug, company.name, company.heads),
+    for company in found:  # a call's version stands for it in the key: made from all of it, its head too
+        page(f"companies/{company.slug}/index.html", "company.html",
+             (company.slug, company.name, tuple(head.version for head in company.heads)),
              lambda company=company: {"company": company.with_quotes(site.transcripts), "card": card})

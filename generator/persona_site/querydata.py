@@ -20,15 +20,13 @@ default are left off. Nothing attribution withholds is in a shard.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import json
-import operator
 import urllib.parse
 from collections.abc import Collection
 from typing import TYPE_CHECKING, NamedTuple
 
-from .archive import Archive
+from .archive import Archive, by_month
 from .config import Config
 from .model import QuoteRef, transcript_url_path
 
@@ -37,20 +35,11 @@ if TYPE_CHECKING:
 
 COLUMNS = ("id", "date", "role", "tags", "company", "text", "html", "timestamp", "transcript", "speaker", "title")
 _DEFAULTS = (None, None, None, None, -1, None, 0, 0, -1, -1, -1)
-_ORDER = operator.attrgetter("order")
 
 
 def months(archive: Archive, zone: dt.tzinfo) -> list[tuple[str, list[QuoteRef]]]:
     """(yyyy-mm, the month's refs in the site's order), newest month first; only months with quotes."""
-    refs = archive.refs()
-    grouped = []
-    while refs:
-        newest = dt.datetime.fromtimestamp(-refs[0].order, zone)
-        start = dt.datetime(newest.year, newest.month, 1, tzinfo=zone)
-        cut = bisect.bisect_right(refs, -start.timestamp(), key=_ORDER)  # the month's refs come first
-        grouped.append((f"{newest.year:04d}-{newest.month:02d}", refs[:cut]))
-        refs = refs[cut:]
-    return grouped
+    return by_month(archive.refs(), zone)
 
 
 def _escaped(text: str) -> str:
