@@ -11,6 +11,7 @@ With `attribution = "role"` companies are withheld: no company pages, no links t
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
 import unicodedata
 import urllib.parse
@@ -23,7 +24,7 @@ from zoneinfo import ZoneInfo
 from .archive import Archive, by_month
 from .basics import Diagnostic, error
 from .config import Config
-from .model import Quote, QuoteRef, Site, Transcript, TranscriptHead, Transcripts, transcript_url_path
+from .model import Quote, QuoteRef, Site, TranscriptHead, Transcripts, transcript_url_path
 from .quotejson import JSON_OF
 
 PAGE_TEMPLATES = ("month.html", "companies.html", "company.html")
@@ -82,11 +83,11 @@ class Company:
     def last_heard(self) -> dt.datetime:
         return self.heads[0].date
 
-    @property
+    @cached_property
     def quote_count(self) -> int:
         return sum(head.quotes for head in self.heads)
 
-    @property
+    @cached_property
     def roles(self) -> tuple[str, ...]:
         """Every persona met, each once, in the order first met (newest call first)."""
         return tuple(dict.fromkeys(role for head in self.heads for role in head.roles))
@@ -153,27 +154,26 @@ def month_index(months: dict[str, list[QuoteRef]]) -> list[tuple[str, list[Month
 def companies(transcripts: Transcripts) -> list[Company]:
     """Every company named by a transcript, most recently heard first (then by name); its calls' quotes are
     loaded for its own page (Company.with_quotes)."""
-    found = []
-    for slug, heads in _by_company(transcripts).items():
-        heads = sorted(heads, key=site_order)
-        found.append(Company(slug, heads[0].company, tuple(heads)))
+    found = [Company(slug, heads[0].company, tuple(heads)) for slug, heads in _by_company(transcripts).items()]
     found.sort(key=lambda c: (-c.last_heard.timestamp(), c.name.casefold(), c.slug))
     return found
 
 
 @lru_cache(maxsize=1)  # a build asks twice: its check, then its pages
 def _by_company(transcripts: Transcripts) -> dict[str, list[TranscriptHead]]:
-    """The heads of the transcripts that name a company, by the company's slug."""
+    """The heads of the transcripts that name a company, by the company's slug, each company's in the site's order
+    (newest first, then by path: spec section 6; sorted once, by path, then by date, a stable sort keeping the
+    paths' order among equal dates)."""
+    heads = [head for head in map(transcripts.head, transcripts.paths) if head.company]
+    heads.sort(key=_PATH)
+    heads.sort(key=_DATE, reverse=True)
     by_slug: dict[str, list[TranscriptHead]] = {}
-    for head in map(transcripts.head, transcripts.paths):
-        if head.company:
-            by_slug.setdefault(company_slug(head.company), []).append(head)
+    for head in heads:
+        by_slug.setdefault(company_slug(head.company), []).append(head)
     return by_slug
 
 
-def site_order(transcript: Transcript | TranscriptHead) -> tuple:
-    """A transcript's place in the site's order: newest first, then by path (spec section 6)."""
-    return (-transcript.date.timestamp(), transcript.path)
+_PATH, _DATE = operator.attrgetter("path"), operator.attrgetter("date")
 
 
 def company_collisions(site: Site, config: Config) -> list[Diagnostic]:
