@@ -422,10 +422,11 @@ def bench_size(corpus: Corpus, tools: tuple[Tool, Tool], servers: tuple[Server, 
 def measure_ci(corpus: Corpus, tools: tuple[Tool, Tool], rounds: int, folder: Path) -> list[Row]:
     """CI after a fresh clone with the cache restored: the same commit, and a commit that changed one transcript.
 
-    Untimed: a bare remote with both commits; each tool's last CI run (a clone of the first commit, built) and the
-    folders it keeps (persona-site: its cache and its site, as the publish workflow saves them). Each round, for each tool: a new clone (into a folder no run used: the stats of the
-    last run's files are no use), the saved cache copied in, then a pause until the clone's files are out of git's
-    racy window (2 s; a runner takes longer, setting up Python between its checkout and its build); timed: the
+    Untimed: a bare remote with both commits; each tool's last CI run (a clone of the first commit, built as the
+    timed runs are, out of git's racy window) and the folders it keeps (persona-site: its cache and its site, as the
+    publish workflow saves them). Each round, for each tool: a new clone (into a folder no run used: the stats of
+    the last run's files are no use), the saved cache copied in, then a pause until the clone's files are out of
+    git's racy window (2 s; a runner takes longer, setting up Python between its checkout and its build); timed: the
     build. A tool that keeps nothing (Hugo) builds the corpus cold instead."""
     _remove(folder)
     folder.mkdir(parents=True)
@@ -436,6 +437,7 @@ def measure_ci(corpus: Corpus, tools: tuple[Tool, Tool], rounds: int, folder: Pa
     for tool in tools:
         if tool.keeps:
             last = _ci_clone(remote, folder / f"last-{tool.name}", "main")
+            time.sleep(2.1)  # as each timed run: a runner sets up Python between its checkout and its build
             run(tool.command(last))
             saved[tool.name] = last.root
     rows = []

@@ -15,6 +15,7 @@ from test_worktree import old_enough
 
 from persona_site.build import BuildOptions, build_site
 from persona_site.incremental import PersistentEngine, cache, pool, store, worktree
+from persona_site.output import MARKER
 
 BODY = "**Dana Whitfield:** [Quote number {n}.]{{.pain}}\n\n**Priya Raman:** [Another {n}.]{{.criteria}}\n"
 NAMES = [f"2026/t{n}.md" for n in range(6)]
@@ -189,3 +190,41 @@ def test_a_reinstalled_library_keeps_the_cache_and_an_upgraded_one_does_not(tmp_
     (tmp_path / "new").write_text("x = 1\n")
     os.replace(tmp_path / "new", source)
     assert cache.installed_as(str(source), "some_pkg") != before
+
+
+@pytest.mark.slow  # three waits for git's racy window
+def test_a_clone_of_the_commit_last_built_with_cache_and_site_restored_is_up_to_date(origin, tmp_path):
+    """CI (issue 22, goal 5): the last run (a fresh clone, built) left its cache and site; a new run's fresh clone
+    elsewhere, at the same commit, with both restored as actions/cache does, builds nothing and leaves the site
+    as it was, and so does the next build there. A transcript edited in the clone, or a clone of a later commit,
+    builds for real."""
+    from test_rebuild import restore
+
+    def fresh_clone(name: str) -> Repo:
+        subprocess.run(["git", "clone", "-q", str(origin.root), str(tmp_path / name)], check=True)
+        return Repo(tmp_path / name)
+
+    last = fresh_clone("last-run")
+    old_enough(last)
+    assert "up to date" not in last.run("build").stderr
+    ci = fresh_clone("ci")
+    restore(last.root, ci.root, (cache.DEFAULT_FOLDER, "site"))
+    old_enough(ci)
+    manifest = (ci.root / "site" / MARKER).read_bytes()
+    for _ in range(2):
+        skipped = ci.run("build")
+        assert skipped.exit_code == 0, skipped.output
+        assert "Nothing changed since the last build (6 transcripts, 12 quotes" in skipped.stderr
+        assert (ci.root / "site" / MARKER).read_bytes() == manifest
+
+    ci.transcript(NAMES[4], BODY.format(n="4, edited in the clone"))
+    edited = ci.run("build")
+    assert "up to date" not in edited.stderr and "4, edited in the clone" in (ci.root / "site/quotes.json").read_text()
+
+    origin.transcript(NAMES[5], BODY.format(n="5, committed since"))
+    origin.commit_all("one file changed", date="2026-10-21T10:00:00+00:00")
+    later = fresh_clone("later")
+    restore(last.root, later.root, (cache.DEFAULT_FOLDER, "site"))
+    old_enough(later)
+    built = later.run("build")
+    assert "up to date" not in built.stderr and "5, committed since" in (later.root / "site/quotes.json").read_text()

@@ -32,7 +32,8 @@ def test_an_identical_build_is_skipped_and_touches_nothing(built):
     assert marker_mtime(built) == before
 
 
-@pytest.mark.parametrize("change", ["edit", "new file", "config", "theme", "commit", "base url", "day", "site removed"])
+@pytest.mark.parametrize("change", ["edit", "new file", "config", "theme", "commit", "base url", "day", "site removed",
+                                    "stamp sealed with another key"])
 def test_any_change_builds_for_real(built, monkeypatch, change):
     args = ["build"]
     if change == "edit":
@@ -51,6 +52,8 @@ def test_any_change_builds_for_real(built, monkeypatch, change):
         monkeypatch.setenv("SOURCE_DATE_EPOCH", "1796169600")  # a day later
     elif change == "site removed":
         shutil.rmtree(built.root / "site")
+    elif change == "stamp sealed with another key":  # a cache from elsewhere: its stamp never skips (SECURITY.md 41)
+        monkeypatch.setenv("PERSONA_SITE_CACHE_KEY", "not the key this cache was sealed with")
     result = built.run(*args)
     assert result.exit_code == 0, result.output
     assert "up to date" not in result.stderr
@@ -77,12 +80,12 @@ def test_a_change_to_persona_site_itself_rebuilds(built, monkeypatch, tmp_path):
     from persona_site.incremental import uptodate
     from persona_site.content import read_work_tree
     files = read_work_tree(built.root)
-    before = uptodate.fingerprint(built.root, built.root / "site", {}, files)
+    before = uptodate.fingerprints(built.root, {}, files)
     theme_file = tmp_path / "fake-package" / "themes" / "default" / "templates" / "x.html"
     theme_file.parent.mkdir(parents=True)
     theme_file.write_text("x")
     monkeypatch.setattr(uptodate, "__file__", str(tmp_path / "fake-package" / "uptodate.py"))
-    assert uptodate.fingerprint(built.root, built.root / "site", {}, files) != before
+    assert uptodate.fingerprints(built.root, {}, files) != before
 
 
 def test_a_linked_transcript_edited_at_its_target_rebuilds(repo, tmp_path):

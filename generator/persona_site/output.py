@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -98,6 +99,16 @@ def _same_bytes(path: Path, data: bytes) -> bool:
         return False
     finally:
         os.close(handle)
+
+
+def manifest_digest(out: Path) -> bytes | None:
+    """A digest of the output folder's manifest (each file's size and time as the build that wrote it left it):
+    the same for a copy that keeps the files' times (actions/cache, `cp -a`), wherever the copy is; None when
+    there is none."""
+    try:
+        return hashlib.sha256((out / MARKER).read_bytes()).digest()
+    except OSError:
+        return None
 
 
 def site_intact(out: Path) -> bool:

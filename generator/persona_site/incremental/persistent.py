@@ -7,7 +7,7 @@ What it keeps, and where (benchmarks/README.md has each technique with what it s
 - many transcripts parsed on every core, pages of published ones rendered where they were read: pool.py;
 - the Jinja environment and its compiled templates; serve's unchanged pages and JSON made when asked: render_memo.py;
 - the archive of the last build, patched where few transcripts changed; the line dates of edited transcripts;
-- the last build's fingerprint, so a build with nothing changed is skipped: uptodate.py.
+- the last build's fingerprints, so a build with nothing changed is skipped: uptodate.py.
 """
 
 from __future__ import annotations
@@ -114,17 +114,17 @@ class PersistentEngine:
         files = patch_work_tree(self.source, last, changed) if changed is not None and last is not None else None
         return files or read_work_tree(self.source)  # serve's watcher must know every hard link: a walk
 
-    def up_to_date(self, out: Path, options: dict) -> tuple[dict | None, str | None]:
+    def up_to_date(self, out: Path, options: dict) -> tuple[dict | None, tuple[str, ...] | None]:
         """The last build's record (its diagnostics and summary) when nothing it read changed since, and the
-        fingerprint to record this build under (None: a revision, which is never skipped)."""
+        fingerprints to record this build under (None: a revision, which is never skipped)."""
         self._out = out.resolve()
         if self.rev is not None:
             return None, None
-        self._handed = self.content()  # found once: for the fingerprint, then for the build
-        fingerprint = uptodate.fingerprint(self.source, out, options, self._handed, self.git)
-        return uptodate.check(self.folder, fingerprint, out), fingerprint
+        self._handed = self.content()  # found once: for the fingerprints, then for the build
+        found = uptodate.fingerprints(self.source, options, self._handed, self.git)
+        return uptodate.check(self.folder, found, out), found
 
-    def record(self, fingerprint: str | None, out: Path, diagnostics: list[Diagnostic], summary: str,
+    def record(self, fingerprint: tuple[str, ...] | None, out: Path, diagnostics: list[Diagnostic], summary: str,
                fail_on_stale: bool = False) -> None:
         """Remember a build that was written, so the next with nothing changed is skipped, and what each of its
         outputs was made from, so the next renders only what changed."""

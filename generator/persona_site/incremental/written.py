@@ -11,20 +11,12 @@ manifest is the same, and the digests hold for it wherever it is.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
-from ..output import MARKER
+from ..output import manifest_digest
 from .cache import keep_state, read_state
 
 FILE = "written.pickle"
-
-
-def _manifest_hash(out: Path) -> bytes | None:
-    try:
-        return hashlib.sha256((out / MARKER).read_bytes()).digest()
-    except OSError:
-        return None
 
 
 def recall(folder: Path | None, out: Path) -> dict[str, bytes]:
@@ -32,7 +24,7 @@ def recall(folder: Path | None, out: Path) -> dict[str, bytes]:
     if folder is None:
         return {}
     state = read_state(folder / FILE)
-    marker = _manifest_hash(out)
+    marker = manifest_digest(out)
     if not state or marker is None or state.get("manifest") != marker:
         return {}
     digests = state.get("digests")
@@ -41,6 +33,6 @@ def recall(folder: Path | None, out: Path) -> dict[str, bytes]:
 
 def remember(folder: Path | None, out: Path, digests: dict[str, bytes]) -> None:
     """Keep the digests of a build just written to `out` (nothing when the cache is not saved)."""
-    marker = _manifest_hash(out) if folder is not None else None
+    marker = manifest_digest(out) if folder is not None else None
     if marker is not None:
         keep_state(folder / FILE, {"manifest": marker, "digests": digests})
