@@ -330,6 +330,34 @@ def test_serve_hides_its_builds_from_the_collector_and_collects_their_cycles_whe
     save()
 
 
+def test_a_serve_rebuild_pauses_the_collector_and_leaves_it_on(repo, monkeypatch):
+    """The collector's passes over what a rebuild makes are a tenth of a rebuild at 10,000 transcripts: paused
+    for the rebuild, on again after it, whether it built or failed (a crash in a build ends no preview)."""
+    import gc
+
+    from persona_site import preview
+    from persona_site.build import BuildOptions
+
+    repo.transcript("2026/a.md", GOOD)
+    rebuild, save = preview.preview_builder(repo.root)
+    seen = []
+    build_site = preview.build_site
+
+    def spying(*args, **kwargs):
+        seen.append(gc.isenabled())
+        if len(seen) == 2:
+            raise RuntimeError("a bug in a build")
+        return build_site(*args, **kwargs)
+
+    monkeypatch.setattr(preview, "build_site", spying)
+    assert gc.isenabled() and rebuild(None, BuildOptions()).ok
+    assert seen == [False] and gc.isenabled()
+    with pytest.raises(RuntimeError):
+        rebuild({"content/transcripts/2026/a.md"}, BuildOptions())
+    assert seen == [False, False] and gc.isenabled()
+    save()
+
+
 _words = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
 
 

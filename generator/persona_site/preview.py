@@ -25,6 +25,7 @@ from markupsafe import Markup
 from .build import BuildOptions, BuildResult, build_site
 from .config import Config, load_config
 from .incremental import PersistentEngine
+from .incremental.cache import collector_paused
 from .model import Diagnostic, error
 
 EVENTS = "__persona-site/events"
@@ -175,15 +176,20 @@ class LiveSite:
 
 
 def preview_builder(source: Path) -> tuple[Rebuild, Callable[[], None]]:
-    """serve's rebuild callable, over one engine that keeps its work between rebuilds, and its save of the cache."""
+    """serve's rebuild callable, over one engine that keeps its work between rebuilds, and its save of the cache.
+
+    A rebuild runs with the collector paused: its passes over what a rebuild makes took 20-40 ms of 160-190 at
+    10,000 transcripts, and a rebuild leaves almost nothing in cycles (1-2 MiB over 19 rebuilds), which the
+    engine's next full collection takes (PersistentEngine.built, save)."""
     engine = PersistentEngine(source, watching=True)
 
     def rebuild(changed: set[str] | None, options: BuildOptions) -> BuildResult:
         engine.expect(changed)
-        try:
-            return build_site(source, options, engine)
-        finally:
-            engine.built()
+        with collector_paused():
+            try:
+                return build_site(source, options, engine)
+            finally:
+                engine.built()
 
     return rebuild, engine.save
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import operator
 import urllib.parse
 from collections.abc import Collection
 from typing import TYPE_CHECKING, NamedTuple
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 
 COLUMNS = ("id", "date", "role", "tags", "company", "text", "html", "timestamp", "transcript", "speaker", "title")
 _DEFAULTS = (None, None, None, None, -1, None, 0, 0, -1, -1, -1)
+_COMPANY = operator.attrgetter("company")
 
 
 def months(archive: Archive, zone: dt.tzinfo) -> list[tuple[str, list[QuoteRef]]]:
@@ -104,6 +106,6 @@ def query_data(archive: Archive, ctx: RenderContext) -> dict[str, QueryShard | b
                                               for month, refs in grouped}
     companies = None
     if ctx.config.attribution != "role":
-        companies = sorted({ref.company for ref in archive.refs() if ref.company is not None}, key=str.casefold)
+        companies = sorted(set(map(_COMPANY, archive.refs())) - {None}, key=str.casefold)
     outputs["data/quotes/index.json"] = manifest(grouped, ctx, companies)
     return outputs
