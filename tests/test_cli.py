@@ -89,6 +89,28 @@ def test_a_command_run_in_process_keeps_nothing_of_its_build(history, monkeypatc
     assert len(made) == 2 and all(ref() is None for ref in made)
 
 
+def test_a_build_pauses_the_collector_and_leaves_it_on(history, monkeypatch):
+    """A build runs with the collector paused (a build leaves next to nothing in cycles); a tool or test that calls
+    main() finds it on again, after a build that succeeded or failed."""
+    import gc
+
+    from persona_site import build
+
+    seen = []
+    real = build.build_site
+
+    def spying(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(build, "build_site", spying)
+    assert history.run("build").exit_code == 0
+    assert seen == [False] and gc.isenabled()
+    history.write("persona-site.toml", "title = [broken\n")
+    assert history.run("build").exit_code == 1
+    assert seen == [False, False] and gc.isenabled()
+
+
 def texts(result) -> list[str]:
     return [q["text"] for q in json.loads(result.stdout)["quotes"]]
 

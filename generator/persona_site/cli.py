@@ -121,11 +121,18 @@ class Progress:
 
 def _build(source: Path, engine: PersistentEngine, base_url: str | None = None, render: bool = True,
            rev: str | None = None) -> BuildResult:
-    """Build (or only read and check, without render); check and quotes read the cache but never write it."""
+    """Build (or only read and check, without render); check and quotes read the cache but never write it.
+
+    The collector is paused for the build: a build leaves next to nothing in cycles (the same peak memory at
+    10,000 transcripts, publish on or off), and its passes over what the build makes cost 4-5% of the CPU of a
+    build that parses 10,000 transcripts, 9-15% at 30,000 (a one-file rebuild loads the cache with it paused
+    already)."""
     from .build import BuildOptions, build_site
+    from .incremental.cache import collector_paused
 
     try:
-        result = build_site(source, BuildOptions(base_url=base_url, rev=rev, render=render), engine)
+        with collector_paused():
+            result = build_site(source, BuildOptions(base_url=base_url, rev=rev, render=render), engine)
     except GitError as exc:
         click.echo(click.style(f"error: {exc}", fg="red"), err=True)
         sys.exit(1)
