@@ -128,6 +128,17 @@ def test_a_quote_is_in_the_month_of_the_sites_timezone(repo):
     assert not (repo.root / "site/personas/head-of-revops/2026-11").exists()
 
 
+def test_quotes_of_one_instant_written_with_other_offsets_keep_their_own_dates(repo):
+    """Two calls at the same moment, one written in Berlin's offset and one in UTC: each card says its date as its
+    front matter wrote it (the JSON's), and both are shown on the day of the site's zone."""
+    write_call(repo, "berlin.md", "Acme Corp", "2026-11-05T10:00:00+01:00", "[Said in Berlin.]{.pain}")
+    write_call(repo, "london.md", "Bolt Ltd", "2026-11-05T09:00:00+00:00", "[Said in London.]{.pain}")
+    page = (build(repo) / "personas/head-of-revops/2026-11/index.html").read_text()
+    assert 'data-date="2026-11-05T10:00:00+01:00"' in page and 'data-date="2026-11-05T09:00:00+00:00"' in page
+    assert page.count('datetime="2026-11-05T10:00:00+01:00">5 Nov 2026</time>') == 1
+    assert page.count('datetime="2026-11-05T09:00:00+00:00">5 Nov 2026</time>') == 1
+
+
 def write_call(repo, name: str, company: str | None, date: str, *quotes: str, buyer: str = "head-of-revops") -> None:
     lines = ["---", f"title: {name.removesuffix('.md').title()} call", f"date: {date}"]
     if company is not None:

@@ -14,9 +14,11 @@ from .model import Quote, QuoteRef, Transcript, transcript_id
 
 def date_text(quote_or_transcript: Quote | Transcript) -> str:
     """The date as the spec's JSON writes it: YYYY-MM-DD, or an ISO date-time where one was given."""
-    if quote_or_transcript.date_only:
-        return quote_or_transcript.date.date().isoformat()
-    return quote_or_transcript.date.isoformat()
+    return iso_date(quote_or_transcript.date, quote_or_transcript.date_only)
+
+
+def iso_date(date: dt.datetime, date_only: bool) -> str:
+    return date.date().isoformat() if date_only else date.isoformat()
 
 
 def quote_json(quote: Quote, config: Config) -> dict:

@@ -23,7 +23,7 @@ from .basics import Diagnostic, error
 from .config import Config
 from .model import Persona, Quote, QuoteRef, Site, Transcript, transcript_url_path
 from .querydata import QueryShard, query_data, shard
-from .quotejson import date_text, html_safe_json, quotes_head, whole_document
+from .quotejson import html_safe_json, iso_date, quotes_head, whole_document
 from .theme import BUILTIN_THEME, Theme
 
 QUARTER_DAYS = 92  # the longest a calendar quarter reaches back from any day: a persona page holds these quotes
@@ -103,6 +103,15 @@ def built_text(when: dt.datetime | dt.date, build: dict) -> str:
         text += f" from commit {build['commit']}" + (f" ({build['commit_date']})" if build.get("commit_date") else "")
         text += ", with uncommitted changes" if build.get("dirty") else ""
     return text + "."
+
+
+@functools.lru_cache(maxsize=1 << 12)  # 30,000 cards a build, on a few hundred days: each day's text made once
+def _dates(date: dt.datetime, offset: dt.timedelta | None, date_only: bool, zone: dt.tzinfo) -> tuple[str, str, str]:
+    """A quote's date as its card shows it: as the JSON writes it (date_text), '5 Nov 2026' and its month
+    ('2026-11'), those two in the site's zone. `offset` is the date's own UTC offset: equal date-times (one
+    instant) with other offsets are written otherwise, and must not share a cache entry."""
+    local = date.astimezone(zone)
+    return iso_date(date, date_only), f"{local.day} {local:%b %Y}", f"{local:%Y-%m}"
 
 
 def transcript_version(path: str, ctx: RenderContext) -> dict:
@@ -421,7 +430,7 @@ class Renderer:
             who = [quote.speaker + (f", {quote.speaker_title}" if quote.speaker_title else ""), role_title]
         if config.attribution != "role" and quote.company:
             who.append(quote.company)
-        local = quote.date.astimezone(config.zone)
+        iso, day, month = _dates(quote.date, quote.date.utcoffset(), quote.date_only, config.zone)
         link = None
         if config.publish_transcripts and quote.transcript in ctx.published:
             # The file's own name on disk, escaped in the address: a space or 'ü' in a file name is not a URL
@@ -431,10 +440,10 @@ class Renderer:
         cite = ", ".join(x for x in (speaker, quote.speaker_title or role_title, company) if x)
         return QuoteView(
             quote, role_title, " · ".join(who), company, speaker, quote.speaker_title, cite,
-            quote.added_in[1] if quote.added_in else date_text(quote),
+            quote.added_in[1] if quote.added_in else iso,
             # In context: its transcript when published, else its place on its month's archive page (issue 18, item 1)
-            link or ctx.url(f"personas/{quote.role}/{local:%Y-%m}/") + f"#{quote.id}",
-            date_text(quote), f"{local.day} {local:%b %Y}", link, ctx.url(f"personas/{quote.role}/"))
+            link or ctx.url(f"personas/{quote.role}/{month}/") + f"#{quote.id}",
+            iso, day, link, ctx.url(f"personas/{quote.role}/"))
 
     def _feed(self, persona: Persona, quotes: list[Quote], ctx: RenderContext, common: dict,
               tag: str | None = None) -> bytes:
