@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
+import subprocess
 import shutil
 import unicodedata
 from html.parser import HTMLParser
@@ -546,6 +549,28 @@ def test_a_content_or_theme_folder_linking_out_of_the_repository_is_refused(repo
     assert result.exit_code == 1
     assert f"{folder}: error: this is a link to something outside the repository" in result.stderr
     assert not (tmp_path / "site").exists()
+
+
+@pytest.mark.parametrize("what", ["a link out to a device", "a FIFO"])
+def test_a_theme_file_that_is_no_file_neither_hangs_nor_is_read(repo, tmp_path, what):
+    """The up-to-date check looks at the theme before the build does: a link out (refused by the build) and a FIFO
+    (skipped by it) are never opened, so a clone cannot make `build` read /dev/zero or wait forever."""
+    repo.transcript("a.md", GOOD)
+    static = repo.root / "themes/default/static"
+    static.mkdir(parents=True)
+    if what == "a FIFO":
+        os.mkfifo(static / "pipe.css")
+    else:
+        (static / "zero.css").symlink_to("/dev/zero")
+    for _ in range(2):  # the first build, then the check of the second
+        result = subprocess.run([sys.executable, "-m", "persona_site", "build", "--source", str(repo.root)],
+                                capture_output=True, text=True, timeout=60)
+        if what == "a FIFO":
+            assert result.returncode == 0, result.stderr
+        else:
+            assert result.returncode == 1
+            assert "themes/default/static/zero.css: error: this is a link to something outside the repository" \
+                in result.stderr
 
 
 def test_with_rev_the_theme_is_checked_for_links_out_as_without(repo, tmp_path):

@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import stat as stat_module
 import struct
 from array import array
 from itertools import chain
@@ -37,18 +38,23 @@ and publishes a site folder that came with it (SECURITY.md, item 41)."""
 _STAT = struct.Struct("<qqqQ")
 
 
-def _walk(folder: Path, into: "hashlib._Hash", seen: set | None = None, under: str = "") -> None:
-    """Hash the name (under the folder) and bytes of every file under folder, following links as the build does
-    (once per real folder): a fresh checkout or install of the same files hashes the same (584 KB of
-    persona-site, 140 KB of theme: about 2 ms)."""
+def _walk(folder: Path, into: "hashlib._Hash", within: str, seen: set | None = None, under: str = "") -> None:
+    """Hash the name (under the folder) and bytes of every regular file under folder, following links as the build
+    does (once per real folder) while they stay `within` that real folder: a fresh checkout or install of the same
+    files hashes the same (584 KB of persona-site, 140 KB of theme: about 2 ms). Nothing else is opened: a link
+    out of it (the build refuses it: SECURITY.md, item 9) counts by where it points, a FIFO or device by its type,
+    so no theme can make this check hang or read the disk."""
     seen = set() if seen is None else seen
     try:
-        real = folder.resolve()
+        real = os.path.realpath(folder)
+        if real != within and not real.startswith(within + os.sep):
+            into.update(b"out\0" + os.fsencode(real) + b"\0")
+            return
         if real in seen:
             return
         seen.add(real)
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
-    except OSError:
+    except (OSError, RuntimeError):
         return
     for entry in entries:
         if entry.name == "__pycache__":
@@ -56,16 +62,25 @@ def _walk(folder: Path, into: "hashlib._Hash", seen: set | None = None, under: s
         name = f"{under}/{entry.name}"
         into.update(name.encode("utf-8", "surrogateescape") + b"\0")
         try:
-            if entry.is_dir():
-                _walk(Path(entry.path), into, seen, name)
-                continue
-            with open(entry.path, "rb") as handle:
-                data = handle.read()
-        except OSError:
+            info = os.stat(entry.path)
+            if stat_module.S_ISDIR(info.st_mode):
+                _walk(Path(entry.path), into, within, seen, name)
+            elif entry.is_symlink() and not os.path.realpath(entry.path).startswith(within + os.sep):
+                into.update(b"out\0" + os.fsencode(os.path.realpath(entry.path)) + b"\0")
+            elif stat_module.S_ISREG(info.st_mode):
+                _file(entry.path, into)
+            else:
+                into.update(b"mode %d\0" % info.st_mode)
+        except (OSError, RuntimeError):
             into.update(b"unreadable\0")
-            continue
-        into.update(b"%d\0" % len(data))
-        into.update(data)
+
+
+def _file(path: str, into: "hashlib._Hash") -> None:
+    """A file's bytes, a MiB at a time (a theme's large image is hashed, not held)."""
+    with open(path, "rb") as handle:
+        into.update(b"%d\0" % os.fstat(handle.fileno()).st_size)
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            into.update(block)
 
 
 def _today(files: "ContentFiles") -> str:
@@ -93,12 +108,12 @@ def fingerprints(source: Path, options: dict, files: "ContentFiles",
     digest.update(repr((files.config, sorted(files.personas.items()), files.diagnostics, files.is_git)).encode())
     # A few updates in C, not two per file (10,000 files: 3 ms, not 40): the paths, then their stats or ids in order.
     digest.update("\0".join(files.stats).encode("utf-8", "surrogateescape"))
-    _walk(source / "themes", digest)
+    _walk(source / "themes", digest, os.path.realpath(source))
     # persona-site itself: a new version or an edited built-in theme must rebuild.
     package = Path(__file__).parents[1]
-    _walk(package, digest)
+    _walk(package, digest, os.path.realpath(package))
     theme = package / "themes" if (package / "themes").is_dir() else package.parents[1] / "themes"
-    _walk(theme, digest)
+    _walk(theme, digest, os.path.realpath(theme))
     by_stat = digest.copy()
     _stats(files.stats.values(), by_stat)
     if not files.blobs:
