@@ -109,7 +109,7 @@ def test_a_file_changed_after_git_was_asked_is_read(origin, monkeypatch, tmp_pat
     assert reads.build(ci.root) == set(NAMES)
     old_enough(ci)
     ci.transcript(NAMES[3], BODY.format(n="3, edited"))
-    (ci.root / cache.DEFAULT_FOLDER / worktree.MEMO).unlink()  # as in a clone: no memo of the last look
+    worktree.memo_file(ci.root / cache.DEFAULT_FOLDER, ci.root).unlink()  # as in a clone: no memo of the last look
     assert reads.build(ci.root) == {NAMES[3]}
     assert "3, edited" in reads.quotes()
 

@@ -200,7 +200,8 @@ def test_a_memo_is_used_only_for_its_own_source_and_version(looks, tmp_path):
     looks.folder = copy / cache.DEFAULT_FOLDER
     looks.check(walked=True)
     looks.check()
-    memo = looks.folder / worktree.MEMO
+    assert [p.name for p in looks.folder.glob("work-tree*.pickle")] == [worktree.memo_file(looks.folder, copy).name]
+    memo = worktree.memo_file(looks.folder, looks.repo.root)
     memo.write_bytes(b"not a pickle")
     looks.check(walked=True)
     looks.check()  # written anew
