@@ -17,12 +17,11 @@ import datetime as dt
 import hashlib
 import json
 import os
-import stat as stat_module
 import struct
 from array import array
+from collections.abc import Collection
 from itertools import chain
 from pathlib import Path
-from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from .. import __version__
@@ -38,7 +37,7 @@ and publishes a site folder that came with it (SECURITY.md, item 41)."""
 _STAT = struct.Struct("<qqqQ")
 
 
-def _walk(folder: Path, into: "hashlib._Hash", within: str, seen: set | None = None, under: str = "") -> None:
+def _walk(folder: Path | str, into: "hashlib._Hash", within: Path, seen: set | None = None, under: str = "") -> None:
     """Hash the name (under the folder) and bytes of every regular file under folder, following links as the build
     does (once per real folder) while they stay `within` that real folder: a fresh checkout or install of the same
     files hashes the same (584 KB of persona-site, 140 KB of theme: about 2 ms). Nothing else is opened: a link
@@ -46,15 +45,12 @@ def _walk(folder: Path, into: "hashlib._Hash", within: str, seen: set | None = N
     so no theme can make this check hang or read the disk."""
     seen = set() if seen is None else seen
     try:
-        real = os.path.realpath(folder)
-        if real != within and not real.startswith(within + os.sep):
-            into.update(b"out\0" + os.fsencode(real) + b"\0")
-            return
-        if real in seen:
+        real = Path(folder).resolve()
+        if _hashed_out(real, within, into) or real in seen:
             return
         seen.add(real)
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
-    except (OSError, RuntimeError):
+    except (OSError, RuntimeError):  # RuntimeError: a loop of links
         return
     for entry in entries:
         if entry.name == "__pycache__":
@@ -62,17 +58,24 @@ def _walk(folder: Path, into: "hashlib._Hash", within: str, seen: set | None = N
         name = f"{under}/{entry.name}"
         into.update(name.encode("utf-8", "surrogateescape") + b"\0")
         try:
-            info = os.stat(entry.path)
-            if stat_module.S_ISDIR(info.st_mode):
-                _walk(Path(entry.path), into, within, seen, name)
-            elif entry.is_symlink() and not os.path.realpath(entry.path).startswith(within + os.sep):
-                into.update(b"out\0" + os.fsencode(os.path.realpath(entry.path)) + b"\0")
-            elif stat_module.S_ISREG(info.st_mode):
+            if entry.is_dir():  # a link to a folder too: checked as the folder is walked
+                _walk(entry.path, into, within, seen, name)
+            elif entry.is_symlink() and _hashed_out(Path(entry.path).resolve(), within, into):
+                continue
+            elif entry.is_file():
                 _file(entry.path, into)
             else:
-                into.update(b"mode %d\0" % info.st_mode)
+                into.update(b"mode %d\0" % os.stat(entry.path).st_mode)
         except (OSError, RuntimeError):
             into.update(b"unreadable\0")
+
+
+def _hashed_out(real: Path, within: Path, into: "hashlib._Hash") -> bool:
+    """Whether a real path is outside `within`: then where it points is hashed, and nothing there is read."""
+    if real.is_relative_to(within):
+        return False
+    into.update(b"out\0" + os.fsencode(real) + b"\0")
+    return True
 
 
 def _file(path: str, into: "hashlib._Hash") -> None:
@@ -108,12 +111,12 @@ def fingerprints(source: Path, options: dict, files: "ContentFiles",
     digest.update(repr((files.config, sorted(files.personas.items()), files.diagnostics, files.is_git)).encode())
     # A few updates in C, not two per file (10,000 files: 3 ms, not 40): the paths, then their stats or ids in order.
     digest.update("\0".join(files.stats).encode("utf-8", "surrogateescape"))
-    _walk(source / "themes", digest, os.path.realpath(source))
+    _walk(source / "themes", digest, source.resolve())
     # persona-site itself: a new version or an edited built-in theme must rebuild.
     package = Path(__file__).parents[1]
-    _walk(package, digest, os.path.realpath(package))
+    _walk(package, digest, package.resolve())
     theme = package / "themes" if (package / "themes").is_dir() else package.parents[1] / "themes"
-    _walk(theme, digest, os.path.realpath(theme))
+    _walk(theme, digest, theme.resolve())
     by_stat = digest.copy()
     _stats(files.stats.values(), by_stat)
     if not files.blobs:
