@@ -400,19 +400,34 @@ jobs = [(f"companies/c{n}/index.html", "company.html") for n in range(MAKE_MIN_O
 jobs += [(f"personas/p/{n}/index.html", "month.html") for n in range(30)] + [("feed.xml", "")]
 if sys.argv[1] == "broken":
     jobs.insert(3, ("broken", "company.html"))
-made = make_outputs(jobs, made_by)
-print(json.dumps({"order": list(made) == [path for path, _ in jobs], "me": os.getpid(),
+spooled_as = None
+if sys.argv[1] == "spooled":
+    from pathlib import Path
+    from persona_site.output import Spooled, spooled
+    with spooled(Path(sys.argv[2])) as spool:
+        made = make_outputs(jobs, made_by, spool.keep)
+        spooled_as = [type(made[p]) is Spooled and made[p].size == os.path.getsize(spool.path(p)) for p, _ in jobs]
+        made = {p: open(spool.path(p), "rb").read() for p in made}
+else:
+    made = make_outputs(jobs, made_by)
+print(json.dumps({"order": list(made) == [path for path, _ in jobs], "me": os.getpid(), "spooled": spooled_as,
                   "groups": {path: [group, made[path].decode()] for path, group in jobs}}))
 """
 
 
-def test_pages_of_one_template_are_made_in_one_process_and_a_workers_failure_is_raised_here():
+@pytest.mark.parametrize("spooled", [False, True])
+def test_pages_of_one_template_are_made_in_one_process_and_a_workers_failure_is_raised_here(spooled, tmp_path):
     """make_outputs (a large build's pages on every core; in a process of its own, as the build command is: a
     process with threads makes them all itself) gives every output, in the plan's order; the pages of one
     template are made in one process (they share each quote's card); an output a worker cannot make is made
-    again in the main process, which raises its error as a build without workers would."""
-    done = subprocess.run([sys.executable, "-c", MAKING, "all"], capture_output=True, text=True, timeout=60)
+    again in the main process, which raises its error as a build without workers would. Spooled (the build
+    command's), each process writes what it made as it makes it, and only a marker of the file comes back; the
+    spool is gone after."""
+    mode = ["spooled", str(tmp_path / "site")] if spooled else ["all"]
+    done = subprocess.run([sys.executable, "-c", MAKING, *mode], capture_output=True, text=True, timeout=60)
     found = json.loads(done.stdout)
+    assert found["spooled"] == ([True] * len(found["groups"]) if spooled else None)
+    assert list(tmp_path.iterdir()) == []
     assert found["order"]
     pids: dict[str, set[str]] = {}
     for path, (group, data) in found["groups"].items():

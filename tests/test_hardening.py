@@ -364,20 +364,8 @@ def test_failure_on_the_nth_page_keeps_the_previous_site(repo, monkeypatch, in_p
     assert [p.name for p in repo.root.iterdir() if p.name.startswith(".persona-site")] == []
 
 
-def test_sigkill_mid_write_keeps_the_previous_site_and_the_next_build_cleans_up(repo):
-    repo.transcript("a.md", GOOD)
-    assert repo.run("build").exit_code == 0
-    site = repo.root / "site"
-    before = site_files(site)
-    repo.write("persona-site.toml", 'title = "Every page changes"\n')
-    script = f"""
-import os, signal
-from pathlib import Path
-from persona_site.build import BuildOptions, build_site
-from persona_site.incremental import PersistentEngine
-from persona_site.output import write_site
-root = Path({str(repo.root)!r})
-outputs = build_site(root, BuildOptions(), PersistentEngine(root)).outputs
+KILLED_ON_THE_FIFTH_WRITE = """
+import os, signal, sys
 real = os.write
 count = [0]
 def dying(handle, data):
@@ -386,14 +374,44 @@ def dying(handle, data):
         os.kill(os.getpid(), signal.SIGKILL)
     return real(handle, data)
 os.write = dying
-write_site(outputs, Path({str(site)!r}), Path({str(repo.root)!r}))
+"""
+
+
+@pytest.mark.parametrize("how", ["write_site", "the build command"])
+def test_sigkill_mid_write_keeps_the_previous_site_and_the_next_build_cleans_up(repo, how):
+    """Killed as it writes the new folder, or (the build command) as it writes pages beside the site as it makes
+    them (output.Spool): the site stays as it was, and the next build removes what was left (the spool is named
+    for its process, which is gone)."""
+    repo.transcript("a.md", GOOD)
+    assert repo.run("build").exit_code == 0
+    site = repo.root / "site"
+    before = site_files(site)
+    repo.write("persona-site.toml", 'title = "Every page changes"\n')
+    root, left = repo.root, ".persona-site-tmp-site."
+    if how == "write_site":
+        script = f"""
+from pathlib import Path
+from persona_site.build import BuildOptions, build_site
+from persona_site.incremental import PersistentEngine
+from persona_site.output import write_site
+outputs = build_site(Path({str(root)!r}), BuildOptions(), PersistentEngine(Path({str(root)!r}))).outputs
+{KILLED_ON_THE_FIFTH_WRITE}
+write_site(outputs, Path({str(site)!r}), Path({str(root)!r}))
+"""
+    else:
+        left = ".persona-site-spool-site."
+        script = f"""{KILLED_ON_THE_FIFTH_WRITE}
+sys.argv = ["persona-site", "build", "-q", "--source", {str(root)!r}]
+from persona_site.cli import run
+run()
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True)
     assert done.returncode == -signal.SIGKILL
     assert site_files(site) == before
-    assert [p for p in repo.root.iterdir() if p.name.startswith(".persona-site-tmp")]
+    assert [p for p in root.iterdir() if p.name.startswith(left)]
     assert repo.run("build").exit_code == 0
-    assert [p for p in repo.root.iterdir() if p.name.startswith(".persona-site-")] == []
+    assert [p for p in root.iterdir() if p.name.startswith(".persona-site-")] == []
+    assert "Every page changes" in (site / "index.html").read_text()
 
 
 # 24. Any text anywhere: diagnostics or a site, never an exception, never a script from content.

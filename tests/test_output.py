@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from conftest import build_with
+from conftest import build_with, site_files
 
 from persona_site import output
 from persona_site.output import write_site
@@ -90,6 +90,35 @@ def test_leftovers_of_another_output_folder_are_left_alone(built):
     built.write("persona-site.toml", 'title = "Changed"\n')
     assert built.run("build").exit_code == 0
     assert other.is_dir()
+
+
+def test_a_build_leaves_no_spool_whether_it_succeeds_or_fails(built):
+    """The build command writes pages to a spool beside the site as it makes them: the spool becomes the new site,
+    or goes when the build fails; the previous site stays as it was."""
+    def leftovers() -> list[str]:
+        return [p.name for p in built.root.iterdir() if p.name.startswith(".persona-site-")]
+
+    built.write("persona-site.toml", 'title = "Changed"\n')
+    assert built.run("build").exit_code == 0
+    assert leftovers() == [] and "Changed" in (built.root / "site/index.html").read_text()
+    before = site_files(built.root / "site")
+    built.write("persona-site.toml", 'title = "Broken"\ntimezone = 7\n')
+    built.transcript("2026/broken.md", "**Dana Whitfield:** [no end{.pain}\n", date="2026-13-45")
+    result = built.run("build", "--strict")
+    assert result.exit_code == 1 and "the previous site is unchanged" in result.stderr
+    assert leftovers() == [] and site_files(built.root / "site") == before
+
+
+def test_a_killed_builds_spool_is_removed_and_a_running_ones_kept(built):
+    dead = built.root / ".persona-site-spool-site.999999999.abc123"  # over any pid_max: no such process
+    running = built.root / f".persona-site-spool-site.{os.getpid()}.def456"
+    other = built.root / ".persona-site-spool-site-preview.999999999.ghi789"  # another output folder's
+    for folder in (dead, running, other):
+        (folder / "personas").mkdir(parents=True)
+        (folder / "personas/index.html").write_text("half a build")
+    built.write("persona-site.toml", 'title = "Changed"\n')
+    assert built.run("build").exit_code == 0
+    assert not dead.exists() and running.is_dir() and other.is_dir()
 
 
 def test_user_folders_survive_whole_even_empty_ones(built):

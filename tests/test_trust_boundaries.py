@@ -287,6 +287,7 @@ def test_a_full_disk_is_a_message_and_the_previous_site_stays(repo, monkeypatch)
     assert "error: the disk is full: " in result.stderr and "the previous site is unchanged" in result.stderr
     assert "Traceback" not in result.output
     assert site_files(repo.root / "site") == before
+    assert [p.name for p in repo.root.iterdir() if p.name.startswith(".persona-site-")] == []
 
 
 def test_import_of_an_endless_file_stops_at_the_size_limit(repo):

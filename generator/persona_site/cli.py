@@ -23,7 +23,7 @@ from . import __version__
 from .gitmeta import GitError
 from .basics import Diagnostic, fails_strict
 from .config import CONFIG_NAME, base_url_problem
-from .output import OutputRefused, WriteFailed, check_output, write_site
+from .output import OutputRefused, WriteFailed, check_output, spooled, write_site
 
 if TYPE_CHECKING:
     from .build import BuildResult
@@ -236,18 +236,20 @@ def build(source: Path, strict: bool, out: Path | None, base_url: str | None, re
         if not quiet:
             click.echo(f"Nothing changed since the last build ({stamp['summary']}); {out} is up to date.", err=True)
         return
-    result = _build(source, engine, base_url, rev=rev)
-    print_diagnostics(result.diagnostics, strict, result.config.fail_on_stale)
-    if result.failed(strict):
-        click.echo("The build failed; the previous site is unchanged.", err=True)
-        sys.exit(1)
-    try:
-        write_site(result.outputs, out, source, lambda done, total: progress("Writing pages", done, total))
-    except OutputRefused as exc:
-        raise click.UsageError(str(exc)) from None
-    except WriteFailed as exc:  # a full disk, a path too long: a message, not a traceback (issue 21, item 15)
-        click.echo(click.style(f"error: {exc.strerror}", fg="red"), err=True)
-        sys.exit(1)
+    with spooled(out) as spool:  # the pages go to disk as they are made; gone with the build unless written
+        engine.spool_to(spool)
+        result = _build(source, engine, base_url, rev=rev)
+        print_diagnostics(result.diagnostics, strict, result.config.fail_on_stale)
+        if result.failed(strict):
+            click.echo("The build failed; the previous site is unchanged.", err=True)
+            sys.exit(1)
+        try:
+            write_site(result.outputs, out, source, lambda done, total: progress("Writing pages", done, total), spool)
+        except OutputRefused as exc:
+            raise click.UsageError(str(exc)) from None
+        except WriteFailed as exc:  # a full disk, a path too long: a message, not a traceback (issue 21, item 15)
+            click.echo(click.style(f"error: {exc.strerror}", fg="red"), err=True)
+            sys.exit(1)
     pages = sum(1 for name in result.outputs if name.endswith(".html"))
     summary = (f"{_count(len(result.site.transcripts), 'transcript')}, {_count(len(result.archive), 'quote')}, "
                f"{_count(len(result.site.personas), 'persona')}, {_count(pages, 'page')}")

@@ -1,7 +1,9 @@
-"""Writing the site: the only module that touches the output folder.
+"""Writing the site: the only module that touches the output folder and the folders beside it.
 
 The new site is written to a temporary folder beside the output and swapped in
-whole, so a failed or killed build leaves the previous site byte for byte.
+whole, so a failed or killed build leaves the previous site byte for byte. The
+build command's pages go to that folder as they are made (Spool), by whichever
+process made them.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import NamedTuple
 
 MARKER = ".persona-site-output"
 _TEMP_PREFIXES = (".persona-site-tmp-", ".persona-site-old-")
+SPOOL_PREFIX = ".persona-site-spool-"
 
 
 class Unchanged(NamedTuple):
@@ -31,7 +34,62 @@ class Unchanged(NamedTuple):
     make: Callable[[], bytes]
 
 
-Output = bytes | Unchanged
+class Spooled(NamedTuple):
+    """An output written to the build's Spool as it was made (by whichever process made it), not held in memory."""
+
+    size: int
+
+
+Output = bytes | Unchanged | Spooled
+
+
+class Spool:
+    """A folder beside the output where a build writes its outputs as they are made, in whichever process makes
+    them, so that no process holds every page at once (issue 22, goal 4: 127 MB of pages at 10,000 transcripts,
+    ten times that at 100,000). write_site makes it the new site folder, or moves its changed files into the
+    site in place; `spooled()` removes what is left when the build ends. Its name holds the building process's
+    id: a spool whose process is gone is a killed build's, and the next write_site removes it."""
+
+    def __init__(self, out: Path) -> None:
+        out = _target(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        self.folder = Path(tempfile.mkdtemp(prefix=f"{SPOOL_PREFIX}{out.name}.{os.getpid()}.", dir=out.parent))
+        self._folders: set[str] = {""}
+        """The folders made in the spool by this process (a forked one starts from its parent's)."""
+
+    def keep(self, rel: str, data: bytes) -> Spooled | bytes:
+        """Write an output's bytes at its path in the spool; the bytes themselves when the disk refuses
+        (write_site then meets the same refusal and says what it is)."""
+        try:
+            _make_folder(self.folder, rel.rpartition("/")[0], self._folders)
+            handle = os.open(f"{self.folder}/{rel}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o666)
+        except OSError:
+            return data
+        try:
+            _write_all(handle, data)
+        except OSError:
+            return data
+        finally:
+            os.close(handle)
+        return Spooled(len(data))
+
+    def path(self, rel: str) -> str:
+        return f"{self.folder}/{rel}"
+
+
+@contextmanager
+def spooled(out: Path) -> Iterator[Spool]:
+    """A Spool for one build of `out`, removed when the build ends unless write_site made it the site."""
+    spool = Spool(out)
+    try:
+        yield spool
+    finally:  # gone already when write_site swapped it in as the site
+        shutil.rmtree(spool.folder, ignore_errors=True)
+
+
+def _target(out: Path) -> Path:
+    """The folder a site is written to: where a link named `out` points, else `out` itself."""
+    return out.resolve() if out.is_symlink() else out.absolute()
 
 
 class OutputRefused(Exception):
@@ -79,26 +137,32 @@ def _unchanged_on_disk(out: Path, rel: str, entry: list) -> bool:
 _COMPARE_SIZE = 1 << 20
 
 
-def _same_bytes(path: Path, data: bytes) -> bool:
-    """Whether the file holds exactly `data`: read and compared a MiB at a time, stopping at the first
-    difference (a JSON file differs in its first lines, its "generated" time, and is not read further).
-    Faster than hashing every output, and no digest of the old file is needed."""
+def _same_bytes(path: str, data: bytes | Spooled, spooled_at: str | None = None) -> bool:
+    """Whether the file holds exactly `data` (a Spooled output: the bytes of its file `spooled_at`): read and
+    compared a MiB at a time, stopping at the first difference (a JSON file differs in its first lines, its
+    "generated" time, and is not read further). Faster than hashing every output, and no digest of the old
+    file is needed."""
+    size = data.size if type(data) is Spooled else len(data)
     try:
         handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError:
         return False
     try:
-        if os.fstat(handle).st_size != len(data):
+        if os.fstat(handle).st_size != size:
             return False
-        view = memoryview(data)
-        for start in range(0, len(data), _COMPARE_SIZE):
-            if os.read(handle, _COMPARE_SIZE) != view[start:start + _COMPARE_SIZE]:
-                return False
-        return True
+        view = memoryview(data) if type(data) is bytes else None
+        chunks = _chunks(spooled_at) if view is None else (view[i:i + _COMPARE_SIZE] for i in range(0, size, _COMPARE_SIZE))
+        return all(os.read(handle, _COMPARE_SIZE) == chunk for chunk in chunks)
     except OSError:
         return False
     finally:
         os.close(handle)
+
+
+def _chunks(path: str) -> Iterator[bytes]:
+    with open(path, "rb") as file:
+        while chunk := file.read(_COMPARE_SIZE):
+            yield chunk
 
 
 def manifest_digest(out: Path) -> bytes | None:
@@ -122,8 +186,21 @@ def _clean_leftovers(parent: Path, name: str, out: Path) -> None:
     old = sorted(parent.glob(f"{_TEMP_PREFIXES[1]}{name}.*"), key=lambda p: p.stat().st_mtime)
     if old and not out.exists():
         os.replace(old.pop(), out)
-    for stale in [*parent.glob(f"{_TEMP_PREFIXES[0]}{name}.*"), *old]:
+    spools = [spool for spool in parent.glob(f"{SPOOL_PREFIX}{name}.*")
+              if not _running(spool.name[len(SPOOL_PREFIX) + len(name) + 1:].partition(".")[0])]
+    for stale in [*parent.glob(f"{_TEMP_PREFIXES[0]}{name}.*"), *old, *spools]:
         shutil.rmtree(stale, ignore_errors=True)
+
+
+def _running(pid: str) -> bool:
+    """Whether the process with this id (a spool's builder) is still running."""
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except OSError:  # another user's: running
+        pass
+    return True
 
 
 @contextmanager
@@ -145,20 +222,21 @@ class WriteFailed(OSError):
 
 
 def write_site(outputs: dict[str, Output], out: Path, source: Path,
-               progress: Callable[[int, int], None] | None = None) -> int:
+               progress: Callable[[int, int], None] | None = None, spool: Spool | None = None) -> int:
     """Write every output, then swap the new folder in for the old one; returns files written.
 
     Files whose bytes did not change, and that nobody edited since, are hard-linked
     from the previous site rather than written again; a build that changes nothing
     writes nothing at all. A symlinked output folder is written where it points.
+    Spooled outputs are in `spool` already: it becomes the new folder, or its changed files move in place.
     Raises WriteFailed, with a message for the user, when the disk refuses (issue 21, item 15).
     """
     try:
-        return _write_site(outputs, out, source, progress)
+        return _write_site(outputs, out, source, progress, spool)
     except WriteFailed:
         raise
     except OSError as exc:
-        raise WriteFailed(exc.errno, _write_failure(exc, out.resolve() if out.is_symlink() else out.absolute())) from None
+        raise WriteFailed(exc.errno, _write_failure(exc, _target(out))) from None
 
 
 def _write_failure(exc: OSError, out: Path) -> str:
@@ -174,16 +252,16 @@ def _write_failure(exc: OSError, out: Path) -> str:
 
 
 def _as_in_site(path: str, out: Path) -> str:
-    """A path in the temporary folder a site is written to, named as it would be in the site."""
-    prefix = f"{out.parent}/{_TEMP_PREFIXES[0]}{out.name}."
-    if not path.startswith(prefix):
-        return path
-    return f"{out}/{path[len(prefix):].partition('/')[2]}"
+    """A path in the temporary folder (or spool) a site is written to, named as it would be in the site."""
+    for prefix in (f"{out.parent}/{_TEMP_PREFIXES[0]}{out.name}.", f"{out.parent}/{SPOOL_PREFIX}{out.name}."):
+        if path.startswith(prefix):
+            return f"{out}/{path[len(prefix):].partition('/')[2]}"
+    return path
 
 
 def _write_site(outputs: dict[str, Output], out: Path, source: Path,
-                progress: Callable[[int, int], None] | None) -> int:
-    out = out.resolve() if out.is_symlink() else out.absolute()
+                progress: Callable[[int, int], None] | None, spool: Spool | None) -> int:
+    out = _target(out)
     check_output(out, source)
     parent = out.parent
     parent.mkdir(parents=True, exist_ok=True)
@@ -191,15 +269,16 @@ def _write_site(outputs: dict[str, Output], out: Path, source: Path,
         _clean_leftovers(parent, out.name, out)
         previous = _manifest(out)
         reusable = {rel for rel, entry in previous.items() if rel in outputs and _unchanged_on_disk(out, rel, entry)
-                    and (type(outputs[rel]) is Unchanged or _same_bytes(out / rel, outputs[rel]))}
+                    and (type(outputs[rel]) is Unchanged
+                         or _same_bytes(f"{out}/{rel}", outputs[rel], spool and spool.path(rel)))}
         if len(reusable) == len(outputs) and set(previous) == reusable:
             return 0
         changed = [rel for rel in outputs if rel not in reusable]
         removed = [rel for rel in previous if rel not in outputs]
         if (previous and len(changed) + len(removed) <= max(IN_PLACE_MAX, len(outputs) // 10)
                 and _folders_inside(out, changed + removed) and not any((out / rel).is_dir() for rel in changed)):
-            return _update(outputs, out, previous, changed, removed, progress)
-        temp = Path(tempfile.mkdtemp(prefix=f"{_TEMP_PREFIXES[0]}{out.name}.", dir=parent))
+            return _update(outputs, out, previous, (changed, removed), progress, spool)
+        temp = spool.folder if spool else Path(tempfile.mkdtemp(prefix=f"{_TEMP_PREFIXES[0]}{out.name}.", dir=parent))
         try:
             manifest, written = _fill(temp, out, outputs, reusable, progress)
             _keep_user_files(out, temp, set(outputs), set(previous))
@@ -219,15 +298,18 @@ a file created) overlaps another's; 1,774 files at 10,000 transcripts, 100,000 m
 
 def _fill(temp: Path, out: Path, outputs: dict[str, Output], reusable: set[str],
           progress: Callable[[int, int], None] | None) -> tuple[dict[str, list], int]:
-    """Write every output into the new folder `temp` (an output in `reusable` linked from `out`), WRITERS at a
-    time; returns the manifest and how many files were written. Outputs are made here, in this thread."""
+    """Write every output into the new folder `temp` (an output in `reusable` linked from `out`; a Spooled one is
+    there already, `temp` being the spool), WRITERS at a time; returns the manifest and how many files were
+    written. Outputs are made here, in this thread."""
     from concurrent.futures import ThreadPoolExecutor  # here: a small change is written in place, without threads
 
     folders = {""}
 
-    def put(rel: str, data: bytes | None) -> os.stat_result | None:
-        _make_folder(temp, rel.rpartition("/")[0], folders)
+    def put(rel: str, data: bytes | Spooled | None) -> os.stat_result | None:
         target = f"{temp}/{rel}"
+        if type(data) is Spooled:
+            return os.stat(target, follow_symlinks=False)
+        _make_folder(temp, rel.rpartition("/")[0], folders)
         if data is None:
             return os.stat(target) if _link(out / rel, target) else None
         return _write(target, data)
@@ -236,11 +318,11 @@ def _fill(temp: Path, out: Path, outputs: dict[str, Output], reusable: set[str],
     written = 0
     with ThreadPoolExecutor(WRITERS) as pool:
         try:
-            jobs = [(rel, pool.submit(put, rel, None if rel in reusable else _bytes_of(outputs[rel])))
-                    for rel in outputs]
+            jobs = [(rel, pool.submit(put, rel, output if type(output) is Spooled else None if rel in reusable
+                                      else _bytes_of(output))) for rel, output in outputs.items()]
             for done, (rel, job) in enumerate(jobs, 1):
                 info = job.result()
-                linked = info is not None and rel in reusable
+                linked = info is not None and rel in reusable and type(outputs[rel]) is not Spooled
                 if info is None:  # it could not be linked: made and written after all
                     info = _write(f"{temp}/{rel}", _bytes_of(outputs[rel]))
                 written += not linked
@@ -258,12 +340,14 @@ IN_PLACE_MAX = 200
 writing a new folder beside it (at 10,000 transcripts that is 1,700 folders made, and as many removed)."""
 
 
-def _update(outputs: dict[str, Output], out: Path, previous: dict[str, list], changed: list[str],
-            removed: list[str], progress: Callable[[int, int], None] | None) -> int:
-    """Update the site in place, as one change: the changed files are first written beside it (in a folder that
-    _clean_leftovers removes if the build is killed); then each is moved in, the file it replaces moved aside, and
-    the files no longer built moved aside too. If anything fails (a full disk, a name too long for the disk),
-    everything moved is moved back, so the previous site stays whole; the manifest is replaced last."""
+def _update(outputs: dict[str, Output], out: Path, previous: dict[str, list], paths: tuple[list[str], list[str]],
+            progress: Callable[[int, int], None] | None, spool: Spool | None) -> int:
+    """Update the site in place, as one change: the `changed` files (paths[0]) are first written beside it (in a
+    folder that _clean_leftovers removes if the build is killed; a spooled one moved there); then each is moved in,
+    the file it replaces moved aside, and the `removed` files (paths[1]) moved aside too. If anything fails (a full
+    disk, a name too long for the disk), everything moved is moved back, so the previous site stays whole; the
+    manifest is replaced last."""
+    changed, removed = paths
     stage = Path(tempfile.mkdtemp(prefix=f"{_TEMP_PREFIXES[0]}{out.name}.", dir=out.parent))
     moved: list[tuple[Path, str | None]] = []
     """(a file now in the site, where the file it replaced was put, if any), to undo."""
@@ -271,7 +355,10 @@ def _update(outputs: dict[str, Output], out: Path, previous: dict[str, list], ch
     made: list[str] = []
     try:
         for number, rel in enumerate(changed):
-            _write(f"{stage}/{number}", _bytes_of(outputs[rel]))
+            if type(outputs[rel]) is Spooled:
+                os.replace(spool.path(rel), f"{stage}/{number}")
+            else:
+                _write(f"{stage}/{number}", _bytes_of(outputs[rel]))
         for number, rel in enumerate(changed):
             target = out / rel
             _make_folder(out, rel.rpartition("/")[0], folders, made)
@@ -360,12 +447,16 @@ def _bytes_of(output: Output) -> bytes:
 def _write(target: str, data: bytes) -> os.stat_result:
     handle = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask decides, as for open()
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(handle, view):]
+        _write_all(handle, data)
         return os.fstat(handle)
     finally:
         os.close(handle)
+
+
+def _write_all(handle: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(handle, view):]
 
 
 def _link(existing: Path, target: str) -> bool:

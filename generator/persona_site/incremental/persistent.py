@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ..archive import Archive
     from ..basics import Diagnostic
     from ..model import Parsed, Reading, Site, Transcripts
+    from ..output import Output, Spool
     from ..reading import ReadInputs
     from ..render import RenderContext, Renderer
     from ..theme import Theme
@@ -81,6 +82,8 @@ class PersistentEngine:
         """The folder the site will be written to (build: up_to_date says), whose files may be kept."""
         self._digests: dict[str, bytes] = {}
         """The digest of what each output of the last render was made from (render_memo.render_unchanged)."""
+        self._keep: Callable[[str, bytes], Output] | None = None
+        """Where the outputs a build makes go as they are made (spool_to)."""
 
     @classmethod
     def for_command(cls, source: Path, *, rev: str | None = None, save: bool = True,
@@ -123,6 +126,11 @@ class PersistentEngine:
         self._handed = self.content()  # found once: for the fingerprints, then for the build
         found = uptodate.fingerprints(self.source, options, self._handed, self.git)
         return uptodate.check(self.folder, found, out), found
+
+    def spool_to(self, spool: Spool) -> None:
+        """The build command's: each output its builds make is written to `spool` at once, by the process that
+        made it, not held until the site is written (output.Spool)."""
+        self._keep = spool.keep
 
     def record(self, fingerprint: tuple[str, ...] | None, out: Path, diagnostics: list[Diagnostic], summary: str,
                fail_on_stale: bool = False) -> None:
@@ -229,10 +237,10 @@ class PersistentEngine:
 
                 self._memo = RenderMemo()
             return self._memo.render(renderer, site, plan, ctx, self._pages)  # type: ignore[return-value]
-        from .render_memo import render_unchanged
+        from .render_memo import SiteOnDisk, render_unchanged
 
         kept = written.recall(self.folder, self._out) if self._out is not None else {}
-        outputs, self._digests = render_unchanged(renderer, site, plan, ctx, self._pages, kept)
+        outputs, self._digests = render_unchanged(renderer, site, plan, ctx, self._pages, SiteOnDisk(kept, self._keep))
         return outputs  # type: ignore[return-value]
 
     def _renderer_for(self, theme: Theme) -> Renderer:

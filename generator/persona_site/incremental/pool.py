@@ -156,11 +156,17 @@ MAKE_MIN_OUTPUTS = 200
 """Below this many outputs to make, a forked process costs more than it saves."""
 
 
-def make_outputs(jobs: list[tuple[str, str]], make: Callable[[str], bytes]) -> dict[str, bytes]:
+def make_outputs(jobs: list[tuple[str, str]], make: Callable[[str], bytes],
+                 keep: Callable[[str, bytes], T] | None = None) -> dict[str, bytes | T]:
     """make(path) for each (path, group) of `jobs`, on every core when there are many: the outputs of one group
     (one template's pages) are made in one process, as they share what is made once in it (a quote's card is
     on its month's page and its company's). The largest groups go to forked processes, the rest is made here
-    meanwhile. An output a worker could not make (a theme's error) is made here, where its error is raised."""
+    meanwhile. An output a worker could not make (a theme's error) is made here, where its error is raised.
+    With `keep` (output.Spool.keep), each output is kept as soon as it is made, by the process that made it,
+    and what keep returns (a small marker of a file written) stands for it: no process holds them all."""
+    if keep is not None:
+        made_by = make
+        make = lambda path: keep(path, made_by(path))  # noqa: E731
     cores = cores_to_fork()
     if len(jobs) < MAKE_MIN_OUTPUTS or cores < 2:
         return {path: make(path) for path, _ in jobs}

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ..model import QuoteRef, Site
-from ..output import Unchanged
+from ..output import Output, Unchanged
 from ..querydata import QueryShard
 from ..quotejson import DOCUMENT_TAIL, JSON_OF, QUOTE_SEPARATOR, whole_document
 from ..render import (Feed, LazyPage, Page, Planned, QuotesFile, RenderContext, Renderer, TranscriptPage,
@@ -62,14 +62,25 @@ class RenderMemo:
         return outputs
 
 
+class SiteOnDisk(NamedTuple):
+    """The site a build writes over, as its render sees it."""
+
+    written: dict[str, bytes]
+    """The digest of what each of its files was made from (the last build's, written.recall)."""
+    keep: Callable[[str, bytes], Output] | None = None
+    """output.Spool.keep: each output made is written at once, by the process that made it (None: held)."""
+
+
 def render_unchanged(renderer: Renderer, site: Site, plan: dict[str, Planned], ctx: RenderContext,
-                     pages: dict[str, bytes], written: dict[str, bytes]) -> tuple[dict[str, bytes | Unchanged],
-                                                                             dict[str, bytes]]:
+                     pages: dict[str, bytes], disk: SiteOnDisk) -> tuple[dict[str, Output], dict[str, bytes]]:
     """Every output of `plan` for a build that writes the site (build, in a new process): an output whose inputs
-    have the digest of those the file at its path was written from (`written`, the last build's) is Unchanged,
-    linked by output.write_site and made only if that file is gone; the others are made (published transcripts'
-    pages from `pages`, made by the workers that read them). Returns the outputs and the digests to remember."""
+    have the digest of those the file at its path was written from (`disk.written`) is Unchanged, linked by
+    output.write_site and made only if that file is gone; the others are made (published transcripts' pages from
+    `pages`, made by the workers that read them), and spooled when `disk.keep`. Returns the outputs and the
+    digests to remember."""
     from .pool import make_outputs
+
+    written = disk.written
 
     inputs = _inputs(renderer, ctx)
     common = renderer.common(ctx)
@@ -91,7 +102,7 @@ def render_unchanged(renderer: Renderer, site: Site, plan: dict[str, Planned], c
         else:
             outputs[path] = None
             to_make.append((path, planned.template if isinstance(planned, LazyPage) else ""))
-    outputs.update(make_outputs(to_make, lambda path: renderer.make(path, plan[path], site, ctx, common)))
+    outputs.update(make_outputs(to_make, lambda path: renderer.make(path, plan[path], site, ctx, common), disk.keep))
     return outputs, digests  # type: ignore[return-value]
 
 
