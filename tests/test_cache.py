@@ -406,8 +406,8 @@ if sys.argv[1] == "spooled":
     from persona_site.output import Spooled, spooled
     with spooled(Path(sys.argv[2])) as spool:
         made = make_outputs(jobs, made_by, spool.keep)
-        spooled_as = [type(made[p]) is Spooled and made[p].size == os.path.getsize(spool.path(p)) for p, _ in jobs]
-        made = {p: open(spool.path(p), "rb").read() for p in made}
+        spooled_as = [type(made[p]) is Spooled and made[p].size == os.path.getsize(made[p].path) for p, _ in jobs]
+        made = {p: open(made[p].path, "rb").read() for p in made}
 else:
     made = make_outputs(jobs, made_by)
 print(json.dumps({"order": list(made) == [path for path, _ in jobs], "me": os.getpid(), "spooled": spooled_as,

@@ -38,6 +38,8 @@ class Spooled(NamedTuple):
     """An output written to the build's Spool as it was made (by whichever process made it), not held in memory."""
 
     size: int
+    path: str
+    """Where it was written: at its place in the spool, or aside (Spool.put_aside) to be moved there."""
 
 
 Output = bytes | Unchanged | Spooled
@@ -46,35 +48,51 @@ Output = bytes | Unchanged | Spooled
 class Spool:
     """A folder beside the output where a build writes its outputs as they are made, in whichever process makes
     them, so that no process holds every page at once (issue 22, goal 4: 127 MB of pages at 10,000 transcripts,
-    ten times that at 100,000). write_site makes it the new site folder, or moves its changed files into the
-    site in place; `spooled()` removes what is left when the build ends. Its name holds the building process's
-    id: a spool whose process is gone is a killed build's, and the next write_site removes it."""
+    ten times that at 100,000; with transcripts published, 200 MB more). write_site makes it the new site folder,
+    or moves its changed files into the site in place; `spooled()` removes what is left when the build ends. Its
+    name holds the building process's id: a spool whose process is gone is a killed build's, and the next
+    write_site removes it."""
 
     def __init__(self, out: Path) -> None:
         out = _target(out)
         out.parent.mkdir(parents=True, exist_ok=True)
         self.folder = Path(tempfile.mkdtemp(prefix=f"{SPOOL_PREFIX}{out.name}.{os.getpid()}.", dir=out.parent))
+        self.aside = Path(f"{self.folder}.aside")
+        """Outputs made before the build knows they are outputs (put_aside), by a name of their own."""
         self._folders: set[str] = {""}
         """The folders made in the spool by this process (a forked one starts from its parent's)."""
 
     def keep(self, rel: str, data: bytes) -> Spooled | bytes:
-        """Write an output's bytes at its path in the spool; the bytes themselves when the disk refuses
+        """Write an output's bytes at its place in the spool; the bytes themselves when the disk refuses
         (write_site then meets the same refusal and says what it is)."""
         try:
             _make_folder(self.folder, rel.rpartition("/")[0], self._folders)
-            handle = os.open(f"{self.folder}/{rel}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o666)
         except OSError:
             return data
-        try:
-            _write_all(handle, data)
-        except OSError:
-            return data
-        finally:
-            os.close(handle)
-        return Spooled(len(data))
+        return _spool(f"{self.folder}/{rel}", data)
 
-    def path(self, rel: str) -> str:
-        return f"{self.folder}/{rel}"
+    def put_aside(self, name: str, data: bytes) -> Spooled | bytes:
+        """Write what may become an output (a published transcript's page, made by the worker that read the
+        file) beside the spool, under a name made from `name`: write_site moves it into place if it is one."""
+        try:
+            self.aside.mkdir(exist_ok=True)
+        except OSError:
+            return data
+        return _spool(f"{self.aside}/{hashlib.sha256(name.encode('utf-8', 'surrogateescape')).hexdigest()}", data)
+
+
+def _spool(path: str, data: bytes) -> Spooled | bytes:
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o666)
+    except OSError:
+        return data
+    try:
+        _write_all(handle, data)
+    except OSError:
+        return data
+    finally:
+        os.close(handle)
+    return Spooled(len(data), path)
 
 
 @contextmanager
@@ -83,8 +101,9 @@ def spooled(out: Path) -> Iterator[Spool]:
     spool = Spool(out)
     try:
         yield spool
-    finally:  # gone already when write_site swapped it in as the site
+    finally:  # the spool is gone already when write_site swapped it in as the site
         shutil.rmtree(spool.folder, ignore_errors=True)
+        shutil.rmtree(spool.aside, ignore_errors=True)
 
 
 def _target(out: Path) -> Path:
@@ -137,8 +156,8 @@ def _unchanged_on_disk(out: Path, rel: str, entry: list) -> bool:
 _COMPARE_SIZE = 1 << 20
 
 
-def _same_bytes(path: str, data: bytes | Spooled, spooled_at: str | None = None) -> bool:
-    """Whether the file holds exactly `data` (a Spooled output: the bytes of its file `spooled_at`): read and
+def _same_bytes(path: str, data: bytes | Spooled) -> bool:
+    """Whether the file holds exactly `data` (a Spooled output: the bytes of its file): read and
     compared a MiB at a time, stopping at the first difference (a JSON file differs in its first lines, its
     "generated" time, and is not read further). Faster than hashing every output, and no digest of the old
     file is needed."""
@@ -151,7 +170,7 @@ def _same_bytes(path: str, data: bytes | Spooled, spooled_at: str | None = None)
         if os.fstat(handle).st_size != size:
             return False
         view = memoryview(data) if type(data) is bytes else None
-        chunks = _chunks(spooled_at) if view is None else (view[i:i + _COMPARE_SIZE] for i in range(0, size, _COMPARE_SIZE))
+        chunks = _chunks(data.path) if view is None else (view[i:i + _COMPARE_SIZE] for i in range(0, size, _COMPARE_SIZE))
         return all(os.read(handle, _COMPARE_SIZE) == chunk for chunk in chunks)
     except OSError:
         return False
@@ -270,14 +289,14 @@ def _write_site(outputs: dict[str, Output], out: Path, source: Path,
         previous = _manifest(out)
         reusable = {rel for rel, entry in previous.items() if rel in outputs and _unchanged_on_disk(out, rel, entry)
                     and (type(outputs[rel]) is Unchanged
-                         or _same_bytes(f"{out}/{rel}", outputs[rel], spool and spool.path(rel)))}
+                         or _same_bytes(f"{out}/{rel}", outputs[rel]))}
         if len(reusable) == len(outputs) and set(previous) == reusable:
             return 0
         changed = [rel for rel in outputs if rel not in reusable]
         removed = [rel for rel in previous if rel not in outputs]
         if (previous and len(changed) + len(removed) <= max(IN_PLACE_MAX, len(outputs) // 10)
                 and _folders_inside(out, changed + removed) and not any((out / rel).is_dir() for rel in changed)):
-            return _update(outputs, out, previous, (changed, removed), progress, spool)
+            return _update(outputs, out, previous, (changed, removed), progress)
         temp = spool.folder if spool else Path(tempfile.mkdtemp(prefix=f"{_TEMP_PREFIXES[0]}{out.name}.", dir=parent))
         try:
             manifest, written = _fill(temp, out, outputs, reusable, progress)
@@ -298,18 +317,21 @@ a file created) overlaps another's; 1,774 files at 10,000 transcripts, 100,000 m
 
 def _fill(temp: Path, out: Path, outputs: dict[str, Output], reusable: set[str],
           progress: Callable[[int, int], None] | None) -> tuple[dict[str, list], int]:
-    """Write every output into the new folder `temp` (an output in `reusable` linked from `out`; a Spooled one is
-    there already, `temp` being the spool), WRITERS at a time; returns the manifest and how many files were
-    written. Outputs are made here, in this thread."""
+    """Write every output into the new folder `temp` (an output in `reusable` linked from `out`; a Spooled one
+    moved in, or there already when `temp` is the spool), WRITERS at a time; returns the manifest and how many files
+    were written. Outputs are made here, in this thread."""
     from concurrent.futures import ThreadPoolExecutor  # here: a small change is written in place, without threads
 
     folders = {""}
 
     def put(rel: str, data: bytes | Spooled | None) -> os.stat_result | None:
         target = f"{temp}/{rel}"
-        if type(data) is Spooled:
+        if type(data) is Spooled and data.path == target:
             return os.stat(target, follow_symlinks=False)
         _make_folder(temp, rel.rpartition("/")[0], folders)
+        if type(data) is Spooled:
+            os.replace(data.path, target)
+            return os.stat(target, follow_symlinks=False)
         if data is None:
             return os.stat(target) if _link(out / rel, target) else None
         return _write(target, data)
@@ -341,7 +363,7 @@ writing a new folder beside it (at 10,000 transcripts that is 1,700 folders made
 
 
 def _update(outputs: dict[str, Output], out: Path, previous: dict[str, list], paths: tuple[list[str], list[str]],
-            progress: Callable[[int, int], None] | None, spool: Spool | None) -> int:
+            progress: Callable[[int, int], None] | None) -> int:
     """Update the site in place, as one change: the `changed` files (paths[0]) are first written beside it (in a
     folder that _clean_leftovers removes if the build is killed; a spooled one moved there); then each is moved in,
     the file it replaces moved aside, and the `removed` files (paths[1]) moved aside too. If anything fails (a full
@@ -356,7 +378,7 @@ def _update(outputs: dict[str, Output], out: Path, previous: dict[str, list], pa
     try:
         for number, rel in enumerate(changed):
             if type(outputs[rel]) is Spooled:
-                os.replace(spool.path(rel), f"{stage}/{number}")
+                os.replace(outputs[rel].path, f"{stage}/{number}")
             else:
                 _write(f"{stage}/{number}", _bytes_of(outputs[rel]))
         for number, rel in enumerate(changed):

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from ..archive import Archive
     from ..basics import Diagnostic
     from ..model import Parsed, Reading, Site, Transcripts
-    from ..output import Output, Spool
+    from ..model import Transcript
+    from ..output import Spool, Spooled
     from ..reading import ReadInputs
     from ..render import RenderContext, Renderer
     from ..theme import Theme
@@ -82,7 +83,7 @@ class PersistentEngine:
         """The folder the site will be written to (build: up_to_date says), whose files may be kept."""
         self._digests: dict[str, bytes] = {}
         """The digest of what each output of the last render was made from (render_memo.render_unchanged)."""
-        self._keep: Callable[[str, bytes], Output] | None = None
+        self._spool: Spool | None = None
         """Where the outputs a build makes go as they are made (spool_to)."""
 
     @classmethod
@@ -130,7 +131,7 @@ class PersistentEngine:
     def spool_to(self, spool: Spool) -> None:
         """The build command's: each output its builds make is written to `spool` at once, by the process that
         made it, not held until the site is written (output.Spool)."""
-        self._keep = spool.keep
+        self._spool = spool
 
     def record(self, fingerprint: tuple[str, ...] | None, out: Path, diagnostics: list[Diagnostic], summary: str,
                fail_on_stale: bool = False) -> None:
@@ -174,6 +175,8 @@ class PersistentEngine:
             if inputs.config.publish_transcripts:
                 renderer.compile("transcript.html")  # once, before the workers that render these pages fork
                 page = lambda transcript: renderer.transcript_page(transcript, ctx)  # noqa: E731
+                if self._spool is not None:  # written as it is made, by the worker that made it
+                    page = self._spool_aside(page)
             made = Made(page, renderer.cards_for(ctx))
         parsed, self._pages, self._cards = self.store.read(files, inputs, problems, made, compile_templates)
         if self.watching:
@@ -240,8 +243,12 @@ class PersistentEngine:
         from .render_memo import SiteOnDisk, render_unchanged
 
         kept = written.recall(self.folder, self._out) if self._out is not None else {}
-        outputs, self._digests = render_unchanged(renderer, site, plan, ctx, self._pages, SiteOnDisk(kept, self._keep))
+        outputs, self._digests = render_unchanged(renderer, site, plan, ctx, self._pages, SiteOnDisk(kept, self._spool and self._spool.keep))
         return outputs  # type: ignore[return-value]
+
+    def _spool_aside(self, page: Callable[[Transcript], bytes]) -> Callable[[Transcript], Spooled | bytes]:
+        put_aside = self._spool.put_aside
+        return lambda transcript: put_aside(transcript.path, page(transcript))
 
     def _renderer_for(self, theme: Theme) -> Renderer:
         """One Jinja environment across builds (it reloads edited templates itself; serve's rebuilds are twice as
