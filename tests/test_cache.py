@@ -251,6 +251,30 @@ def test_published_pages_rendered_by_the_workers_equal_those_rendered_from_the_c
     assert "Edited once more." in page
 
 
+def test_a_published_page_a_worker_spooled_that_the_build_keeps_from_the_last_site_is_unspooled(repo, monkeypatch,
+                                                                                                   tmp_path):
+    """The worker that reads a transcript writes its published page to the build's spool at its place in the site;
+    when the build keeps that page from the last site instead (its inputs are unchanged: here the cache lost the
+    parsed transcripts but kept what each page was made from), the spooled one is removed before the spool becomes
+    the new site, where the last site's page is linked."""
+    from persona_site import output
+
+    repo.write("persona-site.toml", "publish_transcripts = true\n")
+    repo.transcript("2026/a.md", GOOD)
+    repo.transcript("2026/b.md", "**Dana Whitfield:** [Bee.]{.objection}\n", date="2026-09-01")
+    repo.commit_all("a and b", date="2026-10-20T10:00:00+00:00")
+    assert repo.run("build").exit_code == 0
+    page = repo.root / "site/transcripts/2026/a/index.html"
+    before = page.stat()
+    for shard in (repo.root / cache.DEFAULT_FOLDER).glob("transcripts-*.pickle"):
+        shard.unlink()  # every transcript parsed (and its page made) again
+    repo.transcript("2026/b.md", "**Dana Whitfield:** [Bee, edited.]{.objection}\n", date="2026-09-01")
+    monkeypatch.setattr(output, "IN_PLACE_MAX", 0)  # a new site folder: the spool itself
+    assert_same_as_cold(repo, monkeypatch, tmp_path)
+    assert "Bee, edited." in (repo.root / "site/transcripts/2026/b/index.html").read_text()
+    assert page.stat().st_ino == before.st_ino  # the last site's page, linked
+
+
 def test_small_changes_are_saved_together_and_a_save_rewrites_only_their_shards(large, monkeypatch, tmp_path):
     """A save takes 0.1-0.2 s at 10,000 transcripts: a build that changed a few leaves the cache alone (the next
     reads those few files again); once SAVE_AFTER have changed, a build saves them, in their shards only."""

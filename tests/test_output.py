@@ -122,24 +122,24 @@ def test_a_killed_builds_spool_is_removed_and_a_running_ones_kept(built):
 
 
 @pytest.mark.parametrize("previous", [False, True], ids=["a new site", "a site updated in place"])
-def test_spooled_outputs_go_into_the_site_and_a_page_put_aside_unasked_never_does(tmp_path, previous):
-    """Outputs written to the spool as they were made (in place, or put aside by the worker that read their
-    transcript) end up in the site with the held ones, whether the spool becomes the new site or its changed
-    files move into the old one; a page put aside that is no output stays out; nothing is left beside the site."""
+def test_spooled_outputs_go_into_the_site_and_an_unspooled_page_never_does(tmp_path, previous):
+    """Outputs written to the spool as they were made end up in the site with the held ones, whether the spool
+    becomes the new site or its changed files move into the old one; a page unspooled (a worker's that is no
+    output after all) stays out; nothing is left beside the site."""
     source, out = tmp_path / "repo", tmp_path / "site"
     source.mkdir()
     if previous:
         write_site({"index.html": b"old", "a/page.html": b"old page", "kept.html": b"same"}, out, source)
     with output.spooled(out) as spool:
         outputs = {"index.html": spool.keep("index.html", b"new"), "kept.html": spool.keep("kept.html", b"same"),
-                   "a/page.html": spool.put_aside("content/transcripts/a.md", b"a page"), "feed.xml": b"feed"}
+                   "a/page.html": spool.keep("a/page.html", b"a page"), "feed.xml": b"feed"}
         assert all(type(outputs[rel]) is output.Spooled for rel in ("index.html", "kept.html", "a/page.html"))
-        spool.put_aside("content/transcripts/b.md", b"a page nobody asked for")
+        spool.unspool(spool.keep("b/page.html", b"a page nobody asked for"))
         write_site(outputs, out, source, spool=spool)
     assert {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()
             and p.name != output.MARKER} == {"index.html": b"new", "kept.html": b"same", "a/page.html": b"a page",
                                               "feed.xml": b"feed"}
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["repo", "site"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["repo", "site"] and not (out / "b").exists()
 
 
 def test_user_folders_survive_whole_even_empty_ones(built):

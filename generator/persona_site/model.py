@@ -247,6 +247,11 @@ def transcript_url_path(doc_path: str) -> str:
     return f"{folder}/{stem}/" if folder else f"{stem}/"
 
 
+def transcript_page_path(doc_path: str) -> str:
+    """The file of a published transcript's page: transcripts/2026/acme.md -> transcripts/2026/acme/index.html."""
+    return transcript_url_path(doc_path) + "index.html"
+
+
 def transcript_id(doc_path: str) -> str:
     """What a published quote names its transcript by when companies are withheld (attribution = "role"): imported
     files are named after the company, so a short hash of the path, stable while the file keeps its name (issue 21,

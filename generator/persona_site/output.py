@@ -39,7 +39,7 @@ class Spooled(NamedTuple):
 
     size: int
     path: str
-    """Where it was written: at its place in the spool, or aside (Spool.put_aside) to be moved there."""
+    """Where it was written: at its place in the spool (write_site moves it if the site is updated in place)."""
 
 
 Output = bytes | Unchanged | Spooled
@@ -57,42 +57,39 @@ class Spool:
         out = _target(out)
         out.parent.mkdir(parents=True, exist_ok=True)
         self.folder = Path(tempfile.mkdtemp(prefix=f"{SPOOL_PREFIX}{out.name}.{os.getpid()}.", dir=out.parent))
-        self.aside = Path(f"{self.folder}.aside")
-        """Outputs made before the build knows they are outputs (put_aside), by a name of their own."""
         self._folders: set[str] = {""}
         """The folders made in the spool by this process (a forked one starts from its parent's)."""
 
     def keep(self, rel: str, data: bytes) -> Spooled | bytes:
         """Write an output's bytes at its place in the spool; the bytes themselves when the disk refuses
-        (write_site then meets the same refusal and says what it is)."""
+        (write_site then meets the same refusal and says what it is). A published transcript's page is kept by the
+        worker that read the file before the build knows it will be published: the build unspools it if not."""
         try:
             _make_folder(self.folder, rel.rpartition("/")[0], self._folders)
+            handle = os.open(f"{self.folder}/{rel}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o666)
         except OSError:
             return data
-        return _spool(f"{self.folder}/{rel}", data)
-
-    def put_aside(self, name: str, data: bytes) -> Spooled | bytes:
-        """Write what may become an output (a published transcript's page, made by the worker that read the
-        file) beside the spool, under a name made from `name`: write_site moves it into place if it is one."""
         try:
-            self.aside.mkdir(exist_ok=True)
+            _write_all(handle, data)
         except OSError:
             return data
-        return _spool(f"{self.aside}/{hashlib.sha256(name.encode('utf-8', 'surrogateescape')).hexdigest()}", data)
+        finally:
+            os.close(handle)
+        return Spooled(len(data), f"{self.folder}/{rel}")
 
-
-def _spool(path: str, data: bytes) -> Spooled | bytes:
-    try:
-        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o666)
-    except OSError:
-        return data
-    try:
-        _write_all(handle, data)
-    except OSError:
-        return data
-    finally:
-        os.close(handle)
-    return Spooled(len(data), path)
+    def unspool(self, output: Spooled) -> None:
+        """Remove a spooled file that is no output after all, and the folders it leaves empty (the spool becomes
+        the site: an empty folder there would be taken for the user's)."""
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(output.path)
+        folder = output.path.rpartition("/")[0]
+        while folder.startswith(f"{self.folder}/"):
+            try:
+                os.rmdir(folder)
+            except OSError:  # not empty
+                return
+            self._folders.discard(folder[len(str(self.folder)) + 1:])
+            folder = folder.rpartition("/")[0]
 
 
 @contextmanager
@@ -103,7 +100,6 @@ def spooled(out: Path) -> Iterator[Spool]:
         yield spool
     finally:  # the spool is gone already when write_site swapped it in as the site
         shutil.rmtree(spool.folder, ignore_errors=True)
-        shutil.rmtree(spool.aside, ignore_errors=True)
 
 
 def _target(out: Path) -> Path:

@@ -21,7 +21,7 @@ from . import gitmeta, pages_archive, phrases, trend
 from .archive import Archive
 from .basics import Diagnostic, error
 from .config import Config
-from .model import Persona, Quote, QuoteRef, Site, Transcript, transcript_url_path
+from .model import Persona, Quote, QuoteRef, Site, Transcript, transcript_page_path, transcript_url_path
 from .querydata import QueryShard, query_data, shard
 from .quotejson import html_safe_json, iso_date, quotes_head, whole_document
 from .theme import BUILTIN_THEME, Theme
@@ -221,7 +221,7 @@ def _grid(archive: Archive, ctx: RenderContext) -> dict[str, dict[str, tuple[int
 
 def _transcript_pages(site: Site) -> dict[str, Planned]:
     """Each published transcript's page, and the list of them all."""
-    pages: dict[str, Planned] = {transcript_url_path(source) + "index.html": TranscriptPage(source)
+    pages: dict[str, Planned] = {transcript_page_path(source): TranscriptPage(source)
                                  for source in site.transcripts.paths}
     calls = transcript_index(site)
     pages["transcripts/index.html"] = LazyPage("transcripts.html", tuple(
@@ -308,7 +308,7 @@ class Renderer:
         """A published transcript's page (the workers that read transcripts may render them as they go)."""
         if self._page[0] is not ctx:  # once a build, not a stat of the template for each of 10,000 pages
             self._page = (ctx, self.env.get_template("transcript.html"))
-        path = transcript_url_path(transcript.path) + "index.html"
+        path = transcript_page_path(transcript.path)
         return self._page[1].render(**self.common(ctx), page_path=path, transcript=transcript,
                                     version=transcript_version(transcript.path, ctx)).encode()
 

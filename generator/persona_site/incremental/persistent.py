@@ -243,12 +243,16 @@ class PersistentEngine:
         from .render_memo import SiteOnDisk, render_unchanged
 
         kept = written.recall(self.folder, self._out) if self._out is not None else {}
-        outputs, self._digests = render_unchanged(renderer, site, plan, ctx, self._pages, SiteOnDisk(kept, self._spool and self._spool.keep))
+        outputs, self._digests = render_unchanged(renderer, site, plan, ctx, self._pages, SiteOnDisk(kept, self._spool))
         return outputs  # type: ignore[return-value]
 
     def _spool_aside(self, page: Callable[[Transcript], bytes]) -> Callable[[Transcript], Spooled | bytes]:
-        put_aside = self._spool.put_aside
-        return lambda transcript: put_aside(transcript.path, page(transcript))
+        """A published transcript's page kept in the spool at its place by the worker that made it (render_unchanged
+        unspools one that is no output after all)."""
+        from ..model import transcript_page_path
+
+        keep = self._spool.keep
+        return lambda transcript: keep(transcript_page_path(transcript.path), page(transcript))
 
     def _renderer_for(self, theme: Theme) -> Renderer:
         """One Jinja environment across builds (it reloads edited templates itself; serve's rebuilds are twice as

@@ -18,8 +18,8 @@ from itertools import compress, count
 from pathlib import Path
 from typing import NamedTuple
 
-from ..model import QuoteRef, Site
-from ..output import Output, Unchanged
+from ..model import QuoteRef, Site, transcript_page_path
+from ..output import Output, Spool, Spooled, Unchanged
 from ..querydata import QueryShard
 from ..quotejson import DOCUMENT_TAIL, JSON_OF, QUOTE_SEPARATOR, whole_document
 from ..render import (Feed, LazyPage, Page, Planned, QuotesFile, RenderContext, Renderer, TranscriptPage,
@@ -67,8 +67,8 @@ class SiteOnDisk(NamedTuple):
 
     written: dict[str, bytes]
     """The digest of what each of its files was made from (the last build's, written.recall)."""
-    keep: Callable[[str, bytes], Output] | None = None
-    """output.Spool.keep: each output made is written at once, by the process that made it (None: held)."""
+    spool: Spool | None = None
+    """Where each output made is written at once, by the process that made it (None: held in memory)."""
 
 
 def render_unchanged(renderer: Renderer, site: Site, plan: dict[str, Planned], ctx: RenderContext,
@@ -76,7 +76,7 @@ def render_unchanged(renderer: Renderer, site: Site, plan: dict[str, Planned], c
     """Every output of `plan` for a build that writes the site (build, in a new process): an output whose inputs
     have the digest of those the file at its path was written from (`disk.written`) is Unchanged, linked by
     output.write_site and made only if that file is gone; the others are made (published transcripts' pages from
-    `pages`, made by the workers that read them), and spooled when `disk.keep`. Returns the outputs and the
+    `pages`, made by the workers that read them), and spooled when `disk.spool`. Returns the outputs and the
     digests to remember."""
     from .pool import make_outputs
 
@@ -102,7 +102,11 @@ def render_unchanged(renderer: Renderer, site: Site, plan: dict[str, Planned], c
         else:
             outputs[path] = None
             to_make.append((path, planned.template if isinstance(planned, LazyPage) else ""))
-    outputs.update(make_outputs(to_make, lambda path: renderer.make(path, plan[path], site, ctx, common), disk.keep))
+    for source, page in pages.items():  # kept in the spool by the worker that read it, and no output after all
+        if type(page) is Spooled and outputs.get(transcript_page_path(source)) is not page:
+            disk.spool.unspool(page)  # before anything else is made at its place
+    keep = disk.spool.keep if disk.spool else None
+    outputs.update(make_outputs(to_make, lambda path: renderer.make(path, plan[path], site, ctx, common), keep))
     return outputs, digests  # type: ignore[return-value]
 
 
