@@ -264,6 +264,16 @@ def test_an_output_path_too_long_is_a_message_and_the_previous_site_stays(repo):
     assert [p.name for p in repo.root.iterdir() if p.name.startswith(".persona-site-")] == []
 
 
+def test_an_output_folder_inside_a_file_is_a_message_not_a_traceback(repo, tmp_path):
+    """No spool can be made beside such a folder (the build command's pages go there as they are made): the
+    build goes on with its pages in memory, and writing them says what the disk refused."""
+    repo.transcript("a.md", GOOD)
+    (tmp_path / "a-file").write_text("not a folder\n")
+    result = repo.run("build", "--out", str(tmp_path / "a-file" / "site"))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"error: could not write {tmp_path / 'a-file'}: File exists; the previous site is unchanged" in result.stderr
+
+
 def test_a_full_disk_is_a_message_and_the_previous_site_stays(repo, monkeypatch):
     import errno
     import os

@@ -93,9 +93,14 @@ class Spool:
 
 
 @contextmanager
-def spooled(out: Path) -> Iterator[Spool]:
-    """A Spool for one build of `out`, removed when the build ends unless write_site made it the site."""
-    spool = Spool(out)
+def spooled(out: Path) -> Iterator[Spool | None]:
+    """A Spool for one build of `out`, removed when the build ends unless write_site made it the site; None when
+    none can be made beside `out` (the pages are then held, and write_site says what the disk refused)."""
+    try:
+        spool = Spool(out)
+    except OSError:
+        yield None
+        return
     try:
         yield spool
     finally:  # the spool is gone already when write_site swapped it in as the site

@@ -128,7 +128,7 @@ class PersistentEngine:
         found = uptodate.fingerprints(self.source, options, self._handed, self.git)
         return uptodate.check(self.folder, found, out), found
 
-    def spool_to(self, spool: Spool) -> None:
+    def spool_to(self, spool: Spool | None) -> None:
         """The build command's: each output its builds make is written to `spool` at once, by the process that
         made it, not held until the site is written (output.Spool)."""
         self._spool = spool
