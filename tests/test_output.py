@@ -110,15 +110,26 @@ def test_a_build_leaves_no_spool_whether_it_succeeds_or_fails(built):
 
 
 def test_a_killed_builds_spool_is_removed_and_a_running_ones_kept(built):
-    dead = built.root / ".persona-site-spool-site.999999999.abc123"  # over any pid_max: no such process
-    running = built.root / f".persona-site-spool-site.{os.getpid()}.def456"
-    other = built.root / ".persona-site-spool-site-preview.999999999.ghi789"  # another output folder's
+    """A spool no build holds (its builder was killed: the system dropped its lock) is removed by the next build;
+    one a running build holds is not, nor is the spool of another output folder (site.v2), held or not."""
+    import fcntl
+
+    dead = built.root / ".persona-site-spool-site.abc12345"
+    running = built.root / ".persona-site-spool-site.def67890"
+    other = built.root / ".persona-site-spool-site.v2.ghi12345"
     for folder in (dead, running, other):
         (folder / "personas").mkdir(parents=True)
         (folder / "personas/index.html").write_text("half a build")
-    built.write("persona-site.toml", 'title = "Changed"\n')
-    assert built.run("build").exit_code == 0
+    held = os.open(running, os.O_RDONLY)
+    fcntl.flock(held, fcntl.LOCK_EX)  # as a running build holds its spool
+    try:
+        built.write("persona-site.toml", 'title = "Changed"\n')
+        assert built.run("build").exit_code == 0
+    finally:
+        os.close(held)
     assert not dead.exists() and running.is_dir() and other.is_dir()
+    assert sorted(p.name for p in built.root.iterdir() if p.name.startswith(".persona-site-")) == sorted(
+        [running.name, other.name])
 
 
 @pytest.mark.parametrize("previous", [False, True], ids=["a new site", "a site updated in place"])

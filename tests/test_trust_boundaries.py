@@ -274,9 +274,17 @@ def test_an_output_folder_inside_a_file_is_a_message_not_a_traceback(repo, tmp_p
     assert f"error: could not write {tmp_path / 'a-file'}: File exists; the previous site is unchanged" in result.stderr
 
 
-def test_a_full_disk_is_a_message_and_the_previous_site_stays(repo, monkeypatch):
+@pytest.mark.parametrize("in_place", [True, False], ids=["site updated in place", "a new site folder"])
+def test_a_full_disk_is_a_message_and_the_previous_site_stays(repo, monkeypatch, in_place):
+    """The disk fills as the build command writes a page to its spool (as it is made) or the site: the same
+    message either way (a page half written to the spool is removed, not left where the site is written)."""
     import errno
     import os
+
+    from persona_site import output
+
+    if not in_place:
+        monkeypatch.setattr(output, "IN_PLACE_MAX", 0)
 
     repo.transcript("a.md", GOOD)
     assert repo.run("build").exit_code == 0
@@ -292,7 +300,7 @@ def test_a_full_disk_is_a_message_and_the_previous_site_stays(repo, monkeypatch)
 
     monkeypatch.setattr(os, "write", full)
     result = repo.run("build")
-    monkeypatch.undo()
+    monkeypatch.setattr(os, "write", real)
     assert result.exit_code == 1
     assert "error: the disk is full: " in result.stderr and "the previous site is unchanged" in result.stderr
     assert "Traceback" not in result.output

@@ -14,6 +14,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -49,14 +50,17 @@ class Spool:
     """A folder beside the output where a build writes its outputs as they are made, in whichever process makes
     them, so that no process holds every page at once (issue 22, goal 4: 127 MB of pages at 10,000 transcripts,
     ten times that at 100,000; with transcripts published, 200 MB more). write_site makes it the new site folder,
-    or moves its changed files into the site in place; `spooled()` removes what is left when the build ends. Its
-    name holds the building process's id: a spool whose process is gone is a killed build's, and the next
-    write_site removes it."""
+    or moves its changed files into the site in place; `spooled()` removes what is left when the build ends. The
+    build holds a lock on it (flock, which the system drops when the build's processes are gone, killed or not):
+    a spool nobody holds is a killed build's, and the next write_site removes it."""
 
     def __init__(self, out: Path) -> None:
         out = _target(out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        self.folder = Path(tempfile.mkdtemp(prefix=f"{SPOOL_PREFIX}{out.name}.{os.getpid()}.", dir=out.parent))
+        with _locked(out.parent):  # as write_site cleans leftovers: none sees this spool before it is held
+            self.folder = Path(tempfile.mkdtemp(prefix=f"{SPOOL_PREFIX}{out.name}.", dir=out.parent))
+            self.lock = os.open(self.folder, os.O_RDONLY)
+            fcntl.flock(self.lock, fcntl.LOCK_EX)  # held until spooled() ends (forked workers share it)
         self._folders: set[str] = {""}
         """The folders made in the spool by this process (a forked one starts from its parent's)."""
 
@@ -71,7 +75,9 @@ class Spool:
             return data
         try:
             _write_all(handle, data)
-        except OSError:
+        except OSError:  # a full disk: no part of a file left where write_site will write it
+            with contextlib.suppress(OSError):
+                os.unlink(f"{self.folder}/{rel}")
             return data
         finally:
             os.close(handle)
@@ -105,6 +111,7 @@ def spooled(out: Path) -> Iterator[Spool | None]:
         yield spool
     finally:  # the spool is gone already when write_site swapped it in as the site
         shutil.rmtree(spool.folder, ignore_errors=True)
+        os.close(spool.lock)
 
 
 def _target(out: Path) -> Path:
@@ -203,24 +210,33 @@ def site_intact(out: Path) -> bool:
 
 def _clean_leftovers(parent: Path, name: str, out: Path) -> None:
     """Folders of a build that was killed mid-write; the previous site comes back if it was moved aside."""
-    old = sorted(parent.glob(f"{_TEMP_PREFIXES[1]}{name}.*"), key=lambda p: p.stat().st_mtime)
+    old = sorted(_made_for(parent, _TEMP_PREFIXES[1], name), key=lambda p: p.stat().st_mtime)
     if old and not out.exists():
         os.replace(old.pop(), out)
-    spools = [spool for spool in parent.glob(f"{SPOOL_PREFIX}{name}.*")
-              if not _running(spool.name[len(SPOOL_PREFIX) + len(name) + 1:].partition(".")[0])]
-    for stale in [*parent.glob(f"{_TEMP_PREFIXES[0]}{name}.*"), *old, *spools]:
+    spools = [spool for spool in _made_for(parent, SPOOL_PREFIX, name) if not _held(spool)]
+    for stale in [*_made_for(parent, _TEMP_PREFIXES[0], name), *old, *spools]:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def _running(pid: str) -> bool:
-    """Whether the process with this id (a spool's builder) is still running."""
+def _made_for(parent: Path, prefix: str, name: str) -> list[Path]:
+    """The folders tempfile.mkdtemp made with this prefix for the output folder `name` (not for `name`.v2)."""
+    made = re.compile(re.escape(f"{prefix}{name}.") + "[a-z0-9_]+")  # mkdtemp's letters, no dot
+    return [path for path in parent.glob(f"{prefix}{name}.*") if made.fullmatch(path.name)]
+
+
+def _held(spool: Path) -> bool:
+    """Whether a build still holds this spool (Spool's lock)."""
     try:
-        os.kill(int(pid), 0)
-    except (ValueError, ProcessLookupError):
+        handle = os.open(spool, os.O_RDONLY)
+    except OSError:
         return False
-    except OSError:  # another user's: running
-        pass
-    return True
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(handle)
+    return False
 
 
 @contextmanager
