@@ -343,8 +343,6 @@ def _fill(temp: Path, out: Path, outputs: dict[str, Output], reusable: set[str],
 
     def put(rel: str, data: bytes | Spooled | None) -> os.stat_result | None:
         target = f"{temp}/{rel}"
-        if type(data) is Spooled and data.path == target:
-            return os.stat(target, follow_symlinks=False)
         _make_folder(temp, rel.rpartition("/")[0], folders)
         if type(data) is Spooled:
             os.replace(data.path, target)
@@ -357,7 +355,9 @@ def _fill(temp: Path, out: Path, outputs: dict[str, Output], reusable: set[str],
     written = 0
     with ThreadPoolExecutor(WRITERS) as pool:
         try:
-            jobs = [(rel, pool.submit(put, rel, output if type(output) is Spooled else None if rel in reusable
+            jobs = [(rel, _Done(os.stat(output.path, follow_symlinks=False))  # in place already: no thread
+                     if type(output) is Spooled and output.path == f"{temp}/{rel}"
+                     else pool.submit(put, rel, output if type(output) is Spooled else None if rel in reusable
                                       else _bytes_of(output))) for rel, output in outputs.items()]
             for done, (rel, job) in enumerate(jobs, 1):
                 info = job.result()
@@ -372,6 +372,15 @@ def _fill(temp: Path, out: Path, outputs: dict[str, Output], reusable: set[str],
             pool.shutdown(cancel_futures=True)
             raise
     return manifest, written
+
+
+class _Done(NamedTuple):
+    """A file _fill need not write (a spooled output in place already), as a job done: its stat."""
+
+    info: os.stat_result
+
+    def result(self) -> os.stat_result:
+        return self.info
 
 
 IN_PLACE_MAX = 200
