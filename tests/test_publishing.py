@@ -177,6 +177,10 @@ def test_init_makes_a_repository_that_builds_strictly(tmp_path, actionlint):
                 "timezone", "theme", "[tags]"):
         assert f"# {key}" in config
     assert "site/" in (repo / ".gitignore").read_text()
+    for left in ("site/index.html", ".persona-cache/x", ".persona-site-spool-site.abc123/index.html",
+                 ".persona-site-tmp-site.abc123/index.html", ".persona-site-old-site.abc123/index.html"):
+        ignored = subprocess.run(["git", "check-ignore", "-q", left], cwd=repo)  # what a killed build leaves
+        assert ignored.returncode == 0, left
     result = CliRunner().invoke(main, ["build", "--strict", "-s", str(repo)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     data = json.loads((repo / "site/quotes.json").read_text())

@@ -111,6 +111,7 @@ GITIGNORE = '''\
 .persona-cache/
 .persona-site-tmp-*
 .persona-site-old-*
+.persona-site-spool-*
 '''
 
 REQUIREMENTS = '''\
