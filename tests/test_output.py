@@ -153,6 +153,20 @@ def test_spooled_outputs_go_into_the_site_and_an_unspooled_page_never_does(tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["repo", "site"] and not (out / "b").exists()
 
 
+def test_a_spooled_output_is_the_same_as_the_sites_file_only_byte_for_byte(tmp_path):
+    """A spooled page equal to the site's file is kept as it is; one cut short in the spool (whatever its marker
+    says) or of other bytes is not."""
+    old = tmp_path / "old.html"
+    old.write_bytes(b"<p>same</p>" * 100_000)
+    with output.spooled(tmp_path / "site") as spool:
+        same = spool.keep("a.html", old.read_bytes())
+        other = spool.keep("b.html", old.read_bytes().replace(b"same", b"diff", 1))
+        short = spool.keep("c.html", old.read_bytes())
+        os.truncate(short.path, output._COMPARE_SIZE)  # what it holds is the start of the site's file
+        assert output._same_bytes(str(old), same)
+        assert not output._same_bytes(str(old), other) and not output._same_bytes(str(old), short)
+
+
 def test_user_folders_survive_whole_even_empty_ones(built):
     site = built.root / "site"
     subprocess.run(["git", "init", "-q"], cwd=site, check=True)

@@ -175,7 +175,7 @@ def _same_bytes(path: str, data: bytes | Spooled) -> bool:
     except OSError:
         return False
     try:
-        if os.fstat(handle).st_size != size:
+        if os.fstat(handle).st_size != size or (type(data) is Spooled and os.stat(data.path).st_size != size):
             return False
         view = memoryview(data) if type(data) is bytes else None
         chunks = _chunks(data.path) if view is None else (view[i:i + _COMPARE_SIZE] for i in range(0, size, _COMPARE_SIZE))
