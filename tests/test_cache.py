@@ -275,6 +275,28 @@ def test_a_published_page_a_worker_spooled_that_the_build_keeps_from_the_last_si
     assert page.stat().st_ino == before.st_ino  # the last site's page, linked
 
 
+def test_the_list_of_published_transcripts_is_made_from_their_heads_without_unpickling_one(repo):
+    """transcripts/index.html of 10,000 transcripts unpickled all of them to list their titles (100 MB more at
+    10,000 with transcripts published): the heads kept beside each pickle say all it shows."""
+    from persona_site.render import transcript_index
+
+    repo.write("persona-site.toml", "publish_transcripts = true\n")
+    repo.transcript("2026/a.md", GOOD)
+    repo.transcript("2026/b.md", "**Dana Whitfield:** [Bee.]{.objection}\n", date="2026-09-01")
+    repo.commit_all("a and b", date="2026-10-20T10:00:00+00:00")
+    site = build_with(repo.root).site
+    asked: list[str] = []
+    real = site.transcripts.get
+    site.transcripts.get = lambda path: asked.append(path) or real(path)
+    listed = transcript_index(site)
+    assert asked == []
+    assert [(t.path, t.quotes, t.roles) for t in listed] == [
+        ("transcripts/2026/a.md", 2, ("head-of-revops", "vp-sales")), ("transcripts/2026/b.md", 1, ("head-of-revops", "vp-sales"))]
+    assert repo.run("build").exit_code == 0
+    page = (repo.root / "site/transcripts/index.html").read_text()
+    assert "2 quotes" in page and "1 quote<" in page and page.index("2026/a/") < page.index("2026/b/")
+
+
 def test_small_changes_are_saved_together_and_a_save_rewrites_only_their_shards(large, monkeypatch, tmp_path):
     """A save takes 0.1-0.2 s at 10,000 transcripts: a build that changed a few leaves the cache alone (the next
     reads those few files again); once SAVE_AFTER have changed, a build saves them, in their shards only."""

@@ -21,7 +21,8 @@ from . import gitmeta, pages_archive, phrases, trend
 from .archive import Archive
 from .basics import Diagnostic, error
 from .config import Config
-from .model import Persona, Quote, QuoteRef, Site, Transcript, transcript_page_path, transcript_url_path
+from .model import (Persona, Quote, QuoteRef, Site, Transcript, TranscriptHead, transcript_page_path,
+                    transcript_url_path)
 from .querydata import QueryShard, query_data, shard
 from .quotejson import html_safe_json, iso_date, quotes_head, whole_document
 from .theme import BUILTIN_THEME, Theme
@@ -145,9 +146,10 @@ def day_counts(days: list[str]) -> str:
     return " ".join(day if n == 1 else f"{day}x{n}" for day, n in sorted(counted.items(), reverse=True))
 
 
-def transcript_index(site: Site) -> list[Transcript]:
-    """The published transcripts for their index: newest first, then by path (the site's order)."""
-    found = [site.transcripts.get(path) for path in site.transcripts.paths]
+def transcript_index(site: Site) -> list[TranscriptHead]:
+    """The published transcripts for their index, by their heads (not one of 10,000 unpickled for it): newest
+    first, then by path (the site's order)."""
+    found = [site.transcripts.head(path) for path in site.transcripts.paths]
     return sorted(found, key=lambda t: (-t.date.timestamp(), t.path))
 
 
@@ -225,7 +227,7 @@ def _transcript_pages(site: Site) -> dict[str, Planned]:
                                  for source in site.transcripts.paths}
     calls = transcript_index(site)
     pages["transcripts/index.html"] = LazyPage("transcripts.html", tuple(
-        (t.path, t.title, t.date, t.company, t.participants, len(t.quotes)) for t in calls), lambda: {"calls": calls})
+        (t.path, t.title, t.date, t.company, t.roles, t.quotes) for t in calls), lambda: {"calls": calls})
     return pages
 
 
