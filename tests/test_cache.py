@@ -297,6 +297,19 @@ def test_the_list_of_published_transcripts_is_made_from_their_heads_without_unpi
     assert "2 quotes" in page and "1 quote<" in page and page.index("2026/a/") < page.index("2026/b/")
 
 
+def test_a_published_page_follows_every_edit_of_its_transcript_not_only_the_first(repo, monkeypatch, tmp_path):
+    """A transcript's page shows its last commit and whether it was edited since: a second edit of a file edited
+    already changes neither, and its page must still be made again (its key holds the transcript itself)."""
+    repo.write("persona-site.toml", "publish_transcripts = true\n")
+    repo.transcript("2026/a.md", GOOD)
+    repo.commit_all("a", date="2026-10-20T10:00:00+00:00")
+    assert repo.run("build").exit_code == 0
+    for words in ("Edited once.", "Edited twice."):
+        repo.transcript("2026/a.md", GOOD.replace("A fine quote.", words))
+        assert_same_as_cold(repo, monkeypatch, tmp_path)
+        assert words in (repo.root / "site/transcripts/2026/a/index.html").read_text()
+
+
 def test_small_changes_are_saved_together_and_a_save_rewrites_only_their_shards(large, monkeypatch, tmp_path):
     """A save takes 0.1-0.2 s at 10,000 transcripts: a build that changed a few leaves the cache alone (the next
     reads those few files again); once SAVE_AFTER have changed, a build saves them, in their shards only."""
