@@ -68,20 +68,21 @@ class Spool:
         """Write an output's bytes at its place in the spool; the bytes themselves when the disk refuses
         (write_site then meets the same refusal and says what it is). A published transcript's page is kept by the
         worker that read the file before the build knows it will be published: the build unspools it if not."""
+        path = f"{self.folder}/{rel}"
         try:
             _make_folder(self.folder, rel.rpartition("/")[0], self._folders)
-            handle = os.open(f"{self.folder}/{rel}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o666)
+            handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o666)
         except OSError:
             return data
         try:
             _write_all(handle, data)
         except OSError:  # a full disk: no part of a file left where write_site will write it
             with contextlib.suppress(OSError):
-                os.unlink(f"{self.folder}/{rel}")
+                os.unlink(path)
             return data
         finally:
             os.close(handle)
-        return Spooled(len(data), f"{self.folder}/{rel}")
+        return Spooled(len(data), path)
 
     def unspool(self, output: Spooled) -> None:
         """Remove a spooled file that is no output after all, and the folders it leaves empty (the spool becomes

@@ -26,8 +26,7 @@ from .worktree import patch_work_tree
 if TYPE_CHECKING:
     from ..archive import Archive
     from ..basics import Diagnostic
-    from ..model import Parsed, Reading, Site, Transcripts
-    from ..model import Transcript
+    from ..model import Parsed, Reading, Site, Transcript, Transcripts
     from ..output import Spool, Spooled
     from ..reading import ReadInputs
     from ..render import RenderContext, Renderer
