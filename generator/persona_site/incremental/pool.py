@@ -155,52 +155,47 @@ def _made(make: Callable[[Transcript], T] | None, transcript: Transcript | None)
 MAKE_MIN_OUTPUTS = 200
 """Below this many outputs to make, a forked process costs more than it saves."""
 
+MAKE_CHUNK = 16
+"""Outputs a forked process makes per call: small enough that both processes finish together (a company page
+takes 1-3 ms to make and write, a month's query shard 10 ms), large enough that calls cost little."""
 
-def make_outputs(jobs: list[tuple[str, str]], make: Callable[[str], bytes],
+
+def make_outputs(jobs: list[tuple[str, bool]], make: Callable[[str], bytes],
                  keep: Callable[[str, bytes], T] | None = None) -> dict[str, bytes | T]:
-    """make(path) for each (path, group) of `jobs`, on every core when there are many: the outputs of one group
-    (one template's pages) are made in one process, as they share what is made once in it (a quote's card is
-    on its month's page and its company's). The largest groups go to forked processes, the rest is made here
-    meanwhile. An output a worker could not make (a theme's error) is made here, where its error is raised.
-    With `keep` (output.Spool.keep), each output is kept as soon as it is made, by the process that made it,
-    and what keep returns (a small marker of a file written) stands for it: no process holds them all."""
+    """make(path) for each (path, movable) of `jobs`, on every core when there are many: the movable outputs
+    (pages of many: months, companies) go in chunks to forked processes, the first first, while this process
+    makes the others and then takes back the chunks no process has started, the last first; so the processes
+    finish together, whatever each page costs. An output a worker could not make (a theme's error) is made
+    here, where its error is raised. With `keep` (output.Spool.keep), each output is kept as soon as it is made,
+    by the process that made it, and what keep returns (a small marker of a file written) stands for it: no
+    process holds them all."""
     if keep is not None:
         made_by = make
         make = lambda path: keep(path, made_by(path))  # noqa: E731
     cores = cores_to_fork()
-    if len(jobs) < MAKE_MIN_OUTPUTS or cores < 2:
-        return {path: make(path) for path, _ in jobs}
-    shares = _shares(jobs, cores)
-    if len(shares) == 1:
+    movable = [path for path, may_move in jobs if may_move]
+    if len(jobs) < MAKE_MIN_OUTPUTS or cores < 2 or len(movable) < MAKE_CHUNK * 2:
         return {path: make(path) for path, _ in jobs}
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=len(shares) - 1, mp_context=multiprocessing.get_context("fork"),
+    chunks = [movable[start:start + MAKE_CHUNK] for start in range(0, len(movable), MAKE_CHUNK)]
+    with ProcessPoolExecutor(max_workers=cores - 1, mp_context=multiprocessing.get_context("fork"),
                              initializer=_Maker.start, initargs=(make,)) as pool:
-        making = [pool.submit(_Maker.make_share, share) for share in shares[1:]]
-        made = {path: make(path) for path in shares[0]}
-        for share, future in zip(shares[1:], making):
+        making = [(chunk, pool.submit(_Maker.make_share, chunk)) for chunk in chunks]
+        made = {path: make(path) for path, may_move in jobs if not may_move}
+        for chunk, future in reversed(making):
+            if future.cancel():  # no process has started it: made here
+                made.update((path, make(path)) for path in chunk)
+        for chunk, future in making:
+            if future.cancelled():
+                continue
             try:
                 done = future.result()
-            except Exception:  # noqa: BLE001 - the process died (killed, out of memory): its share is made here
-                done = [None] * len(share)
-            made.update((path, data if data is not None else make(path)) for path, data in zip(share, done))
+            except Exception:  # noqa: BLE001 - the process died (killed, out of memory): its chunk is made here
+                done = [None] * len(chunk)
+            made.update((path, data if data is not None else make(path)) for path, data in zip(chunk, done))
     return {path: made[path] for path, _ in jobs}
-
-
-def _shares(jobs: list[tuple[str, str]], cores: int) -> list[list[str]]:
-    """The paths each process makes: whole groups, the largest first to whichever process has the fewest (this
-    process's share first; it keeps the ungrouped outputs)."""
-    groups: dict[str, list[str]] = {}
-    for path, group in jobs:
-        groups.setdefault(group, []).append(path)
-    shares: list[list[str]] = [groups.pop("", [])] + [[] for _ in range(cores - 1)]
-    for group in [group for group, paths in groups.items() if len(paths) < MAKE_MIN_OUTPUTS // 4]:
-        shares[0] += groups.pop(group)  # a page or a few (the list of companies): not worth a process
-    for paths in sorted(groups.values(), key=len, reverse=True):
-        min(shares, key=len).extend(paths)
-    return [share for number, share in enumerate(shares) if share or number == 0]
 
 
 class _Maker:

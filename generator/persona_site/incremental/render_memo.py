@@ -84,8 +84,8 @@ def render_unchanged(renderer: Renderer, site: Site, plan: dict[str, Planned], c
     common = renderer.common(ctx)
     outputs: dict[str, bytes | Unchanged | None] = {}
     digests: dict[str, bytes] = {}
-    to_make: list[tuple[str, str]] = []
-    """(path, its template when it is a page of many: those of one template are made in one process)"""
+    to_make: list[tuple[str, bool]] = []
+    """(path, whether it is a page of many, that a forked process may make)"""
     for path, planned in plan.items():
         if isinstance(planned, bytes):
             outputs[path] = planned
@@ -100,7 +100,7 @@ def render_unchanged(renderer: Renderer, site: Site, plan: dict[str, Planned], c
             outputs[path] = pages[planned.source]
         else:
             outputs[path] = None
-            to_make.append((path, planned.template if isinstance(planned, LazyPage) else ""))
+            to_make.append((path, isinstance(planned, LazyPage)))
     for source, page in pages.items():  # kept in the spool by the worker that read it, and no output after all
         if type(page) is Spooled and outputs.get(transcript_page_path(source)) is not page:
             disk.spool.unspool(page)  # before anything else is made at its place
