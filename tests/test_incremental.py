@@ -54,20 +54,46 @@ def patched_calls(monkeypatch):
     return calls
 
 
+COMPANIES = ["Acme Corp", "Globex", "Initech", "Umbrella", "Quayside & Co", "Vandelay"]
+
+
+def set_company(path, name: str) -> None:
+    text = path.read_text()
+    old = text.split("company: ", 1)[1].split("\n", 1)[0]
+    path.write_text(text.replace(f"company: {old}", f"company: {name}", 1))
+
+
+@pytest.fixture
+def patched_companies(monkeypatch):
+    from persona_site.model import Transcripts
+    from persona_site.pages_archive import CompanyIndex
+
+    calls = {"companies": 0, "transcripts": 0}
+    for owner, name in ((CompanyIndex, "companies"), (Transcripts, "transcripts")):
+        def spy(self, *args, _real=owner.patched, _name=name):
+            calls[_name] += 1
+            return _real(self, *args)
+
+        monkeypatch.setattr(owner, "patched", spy)
+    return calls
+
+
 @pytest.mark.parametrize("publish", [False, True])
-def test_a_kept_builder_gives_what_a_fresh_one_gives_through_many_edits(repo, patched_calls, publish):
+def test_a_kept_builder_gives_what_a_fresh_one_gives_through_many_edits(repo, patched_calls, patched_companies,
+                                                                         publish):
     rng = random.Random(7)
     if publish:  # every transcript a page too: serve keeps those whose transcript did not change
         repo.write("persona-site.toml", "publish_transcripts = true\n")
     names = [f"2026/call-{n:02d}.md" for n in range(60)]
     for n, name in enumerate(names):
-        repo.transcript(name, body(rng, n), date=date(rng))
+        set_company(repo.transcript(name, body(rng, n), date=date(rng)), rng.choice(COMPANIES))
     repo.commit_all("start", date="2026-11-01T10:00:00+00:00")
     kept = Kept(repo.root)  # as serve keeps it (the clock is pinned to a minute)
     assert kept.build().ok
 
     for step in range(40):
-        action = rng.choice(["edit", "edit", "redate", "add", "delete", "rename", "duplicate", "commit", "theme"])
+        action = rng.choice(["edit", "edit", "redate", "add", "delete", "rename", "duplicate", "commit", "theme",
+                             "company", "company"])
         live = [name for name in names if (repo.root / "content/transcripts" / name).exists()]
         name = rng.choice(live)
         path = repo.root / "content/transcripts" / name
@@ -93,6 +119,12 @@ def test_a_kept_builder_gives_what_a_fresh_one_gives_through_many_edits(repo, pa
             assert not kept.build().ok
             for target in (path, other):
                 target.write_text(target.read_text().replace("{#q-twice .", "{."))
+        elif action == "company":  # another company's call now, or (an error, then fixed) one name written two ways
+            if rng.random() < 0.3:
+                set_company(path, "ACME corp.")
+                got, fresh = kept.build(), cold_build(repo.root)
+                assert not got.ok and [str(d) for d in got.diagnostics] == [str(d) for d in fresh.diagnostics]
+            set_company(path, rng.choice(COMPANIES))
         elif action == "theme":  # a template every page extends: no page may be kept as it was
             repo.write("themes/default/templates/base.html",
                        BUILTIN_THEME.joinpath("templates/base.html").read_text().replace("</footer>", f"{step}</footer>"))
@@ -106,6 +138,7 @@ def test_a_kept_builder_gives_what_a_fresh_one_gives_through_many_edits(repo, pa
             assert made(data) == fresh.outputs[out], (step, action, out)
     assert len(patched_calls) >= 20  # most builds patched the last archive (the test would not see it otherwise)
     assert any(removed and added for removed, added in patched_calls)
+    assert patched_companies["companies"] >= 20 and patched_companies["transcripts"] >= 10  # and the companies
 
 
 def _walk_equals(repo, files) -> None:

@@ -107,7 +107,7 @@ def build_site(source: Path, options: BuildOptions, engine: Engine) -> BuildResu
                         frozenset(made_from.get("dirty_paths", ())), files.is_git, rendering)
     reading = engine.read_transcripts(files, inputs, problems)
     del files  # a revision's raw bytes: tens of MiB that rendering does not need
-    site = Site(tuple(sorted(personas, key=lambda p: p.slug)), reading.transcripts)
+    site = Site(tuple(sorted(personas, key=lambda p: p.slug)), reading.transcripts, companies=reading.companies)
     archive = engine.archive(reading)
     problems += site_checks(site, archive, config, now)
     result = BuildResult(config, sorted_problems(problems), site, archive, provenance=made_from)

@@ -14,10 +14,13 @@ import hashlib
 import pickle
 from collections.abc import KeysView
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo
 
 from .basics import Diagnostic, error, loaded_in_c, warning  # noqa: F401 (the model's names, where they were)
+
+if TYPE_CHECKING:
+    from .pages_archive import CompanyIndex
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,8 @@ class Site:
     """Every transcript, by path."""
     diagnostics: tuple[Diagnostic, ...] = field(default=())
     """Every problem found while reading."""
+    companies: CompanyIndex | None = field(default=None, compare=False)
+    """Its companies as its engine keeps them between builds (None: grouped from the transcripts when asked)."""
 
 
 class Transcripts:
@@ -200,6 +205,12 @@ class Transcripts:
         """Path -> (pickle, transcript) for each one asked for."""
         self._earlier = earlier._loaded if earlier is not None else {}
         """An earlier build's: a transcript it unpickled from the very same bytes is not unpickled again (serve)."""
+
+    def patched(self, changed: dict[str, tuple[bytes | Transcript, TranscriptHead]]) -> Transcripts:
+        """These transcripts with some of them replaced, each by (its transcript or pickle, its head): the same
+        paths in the same order (serve's rebuilds: two dicts copied, not two made anew from 100,000 entries)."""
+        return Transcripts({**self._stored, **{path: found[0] for path, found in changed.items()}}, self,
+                           {**self._heads, **{path: found[1] for path, found in changed.items()}})
 
     def __len__(self) -> int:
         return len(self._stored)
@@ -237,6 +248,8 @@ class Reading(NamedTuple):
     """Every transcript that read, by path relative to content/."""
     parsed: dict[str, Parsed]
     """The same paths -> what reading each file gave (its quote refs, for the archive)."""
+    companies: CompanyIndex | None = None
+    """The companies they name, where the engine patched the last build's (else grouped when asked)."""
 
 
 def transcript_url_path(doc_path: str) -> str:

@@ -15,7 +15,7 @@ import operator
 import re
 import unicodedata
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from itertools import chain
@@ -89,6 +89,11 @@ class Company:
         return sum(map(_QUOTES, self.heads))
 
     @cached_property
+    def summary(self) -> tuple:
+        """All the list of companies shows of it (the key of that page)."""
+        return self.slug, self.name, self.last_heard.isoformat(), len(self.heads), self.quote_count, self.roles
+
+    @cached_property
     def roles(self) -> tuple[str, ...]:
         """Every persona met, each once, in the order first met (newest call first)."""
         return tuple(dict.fromkeys(chain.from_iterable(map(_ROLES, self.heads))))
@@ -152,26 +157,72 @@ def month_index(months: dict[str, list[QuoteRef]]) -> list[tuple[str, list[Month
     return list(years.items())
 
 
-def companies(transcripts: Transcripts) -> list[Company]:
-    """Every company named by a transcript, most recently heard first (then by name); its calls' quotes are
-    loaded for its own page (Company.with_quotes)."""
-    found = [Company(slug, heads[0].company, tuple(heads)) for slug, heads in _by_company(transcripts).items()]
-    found.sort(key=lambda c: (-c.last_heard.timestamp(), c.name.casefold(), c.slug))
-    return found
+class CompanyIndex:
+    """Every company named by a transcript: its transcripts' heads by the company's slug, each company's in the
+    site's order (newest first, then by path: spec section 6), the slugs in the order of their newest call; and the
+    companies, most recently heard first (then by name)."""
+
+    def __init__(self, by_slug: dict[str, tuple[TranscriptHead, ...]],
+                 earlier: dict[str, Company] | None = None) -> None:
+        self.by_slug = by_slug
+        self._earlier = earlier or {}
+        """An earlier index's companies: one whose heads are the very same is kept, with what it has counted."""
+
+    @classmethod
+    def of(cls, heads: Iterable[TranscriptHead]) -> CompanyIndex:
+        """The index of these heads (sorted once, by path, then by date: a stable sort keeps the paths' order
+        among equal dates)."""
+        named = sorted(filter(_COMPANY, heads), key=_PATH)
+        named.sort(key=_DATE, reverse=True)
+        by_slug: dict[str, list[TranscriptHead]] = {}
+        for head in named:
+            by_slug.setdefault(company_slug(head.company), []).append(head)
+        return cls({slug: tuple(found) for slug, found in by_slug.items()})
+
+    def patched(self, removed: Collection[TranscriptHead], added: Collection[TranscriptHead]) -> CompanyIndex:
+        """The index with the heads `removed` gone and `added` in (serve's rebuilds: only the companies they
+        name are grouped again); the same as `of` all the heads then."""
+        gone = {head.path for head in removed}
+        affected = {company_slug(head.company) for head in chain(removed, added) if head.company}
+        by_slug = dict(self.by_slug)
+        for slug in affected:
+            heads = [head for head in by_slug.pop(slug, ()) if head.path not in gone]
+            heads += [head for head in added if head.company and company_slug(head.company) == slug]
+            heads.sort(key=_PATH)
+            heads.sort(key=_DATE, reverse=True)
+            if heads:
+                by_slug[slug] = tuple(heads)
+        if affected:  # the slugs in the order of their newest call, as `of` puts them
+            order = sorted(by_slug.items(), key=lambda item: item[1][0].path)
+            order.sort(key=lambda item: item[1][0].date, reverse=True)
+            by_slug = dict(order)
+        return CompanyIndex(by_slug, self.__dict__.get("_companies"))
+
+    @cached_property
+    def _companies(self) -> dict[str, Company]:
+        earlier, self._earlier = self._earlier, {}
+        made = {}
+        for slug, heads in self.by_slug.items():
+            company = earlier.get(slug)
+            made[slug] = company if company is not None and company.heads == heads else \
+                Company(slug, heads[0].company, heads)
+        return made
+
+    @cached_property
+    def companies(self) -> list[Company]:
+        """Every company, most recently heard first (then by name); its calls' quotes are loaded for its own page
+        (Company.with_quotes)."""
+        return sorted(self._companies.values(), key=lambda c: (-c.last_heard.timestamp(), c.name.casefold(), c.slug))
+
+
+def company_index(site: Site) -> CompanyIndex:
+    """The site's companies: as its engine keeps them (site.companies), else grouped from its transcripts."""
+    return site.companies if site.companies is not None else _index_of(site.transcripts)
 
 
 @lru_cache(maxsize=1)  # a build asks twice: its check, then its pages
-def _by_company(transcripts: Transcripts) -> dict[str, list[TranscriptHead]]:
-    """The heads of the transcripts that name a company, by the company's slug, each company's in the site's order
-    (newest first, then by path: spec section 6; sorted once, by path, then by date, a stable sort keeping the
-    paths' order among equal dates)."""
-    heads = list(filter(_COMPANY, map(transcripts.head, transcripts.paths)))
-    heads.sort(key=_PATH)
-    heads.sort(key=_DATE, reverse=True)
-    by_slug: dict[str, list[TranscriptHead]] = {}
-    for head in heads:
-        by_slug.setdefault(company_slug(head.company), []).append(head)
-    return by_slug
+def _index_of(transcripts: Transcripts) -> CompanyIndex:
+    return CompanyIndex.of(map(transcripts.head, transcripts.paths))
 
 
 # A head's fields, got in C: the steps over every transcript of a build (10,000 at a time in serve's rebuilds)
@@ -185,7 +236,7 @@ def company_collisions(site: Site, config: Config) -> list[Diagnostic]:
     if config.attribution == "role":
         return []  # no company pages
     problems = []
-    for slug, heads in _by_company(site.transcripts).items():
+    for slug, heads in company_index(site).by_slug.items():
         if len(set(map(_COMPANY, heads))) == 1:
             continue
         heads = sorted(heads, key=lambda head: head.path)
@@ -219,8 +270,8 @@ def render_pages(site: Site, archive: Archive, config: Config, months: dict[str,
                      "quotes": [archive.load(ref) for ref in refs]})
     if config.attribution == "role":
         return
-    found = companies(site.transcripts)
-    summary = [(c.slug, c.name, c.last_heard.isoformat(), len(c.heads), c.quote_count, c.roles) for c in found]
+    found = company_index(site).companies
+    summary = [company.summary for company in found]
     page("companies/index.html", "companies.html", summary, lambda: {"companies": found})
     for company in found:  # a call's version stands for it in the key: made from all of it, its head too
         page(f"companies/{company.slug}/index.html", "company.html",

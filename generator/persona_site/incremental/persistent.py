@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ..basics import Diagnostic
     from ..model import Parsed, Reading, Site, Transcript, Transcripts
     from ..output import Spool, Spooled
+    from ..pages_archive import CompanyIndex
     from ..reading import ReadInputs
     from ..render import RenderContext, Renderer
     from ..theme import Theme
@@ -77,6 +78,12 @@ class PersistentEngine:
         self._dated: dict[str, tuple] = {}
         """Path -> (Parsed, its inputs, the Parsed with its lines' commits) for transcripts edited since added."""
         self._transcripts: Transcripts | None = None
+        self._read: tuple[dict[str, Parsed] | None, dict[str, Parsed]] = (None, {})
+        """The last read: what the store gave, and what the build had after dating lines (the last Reading's)."""
+        self._companies: tuple[Transcripts | None, CompanyIndex | None] = (None, None)
+        """serve's: the last build's transcripts and their companies (patched where few transcripts changed)."""
+        self._looked_at: tuple[dict[str, Parsed], frozenset[str] | None] = ({}, None)
+        """The last Reading's parsed transcripts, and the paths whose entry this build's may differ in (None: any)."""
         self._built = False
         self._out: Path | None = None
         """The folder the site will be written to (build: up_to_date says), whose files may be kept."""
@@ -183,10 +190,38 @@ class PersistentEngine:
         if not self.watching or not self._built:  # serve saves its first build's, then when idle (save())
             self.store.persist(always=self.watching)  # now: a forked saver then works while this process goes on
         self._built = True
-        parsed = self._line_dated(parsed, files, inputs)
-        self._transcripts = Transcripts({path: found.transcript for path, found in parsed.items()}, self._transcripts,
-                                        {path: found.head for path, found in parsed.items()})
-        return Reading(self._transcripts, parsed)
+        looked_at = self.store.looked_at if self.store.patched_from is self._read[0] else None
+        was_dated = self._dated.keys()
+        read, parsed = parsed, self._line_dated(parsed, files, inputs)
+        if looked_at is not None:  # a transcript dated line by line may change with git's history alone
+            looked_at = looked_at | was_dated | self._dated.keys()
+        before, earlier = self._read[1], self._transcripts
+        self._looked_at = (before, looked_at)
+        if looked_at is not None and earlier is not None \
+                and all(path in parsed and path in before for path in looked_at):
+            self._transcripts = earlier.patched({path: (parsed[path].transcript, parsed[path].head) for path in looked_at})
+        else:  # a transcript came or went: a new order by path
+            self._transcripts = Transcripts({path: found.transcript for path, found in parsed.items()}, earlier,
+                                            {path: found.head for path, found in parsed.items()})
+        self._read = (read, parsed)
+        return Reading(self._transcripts, parsed, self._company_index(earlier, looked_at))
+
+    def _company_index(self, earlier: Transcripts | None, looked_at: frozenset[str] | None) -> CompanyIndex | None:
+        """serve's: the companies of this build's transcripts, the last build's patched where few changed; None for
+        a command's build (its pages group them once, when asked)."""
+        if not self.watching:
+            return None
+        from ..pages_archive import CompanyIndex
+
+        transcripts, (last, index) = self._transcripts, self._companies
+        if index is None or last is not earlier or earlier is None or looked_at is None \
+                or len(looked_at) > 10 + len(transcripts) // 20:
+            index = CompanyIndex.of(map(transcripts.head, transcripts.paths))
+        else:
+            index = index.patched([earlier.head(path) for path in looked_at if path in earlier.paths],
+                                  [transcripts.head(path) for path in looked_at if path in transcripts.paths])
+        self._companies = (transcripts, index)
+        return index
 
     def _line_dated(self, parsed: dict[str, Parsed], files: ContentFiles, inputs: ReadInputs) -> dict[str, Parsed]:
         """reading.line_dated for each transcript edited since git added it; the same objects as the last build's
@@ -214,8 +249,12 @@ class PersistentEngine:
         parsed, load = reading.parsed, reading.transcripts.quote
         last, archive = self._last_archive
         if archive is not None:
-            changed = [path for path, found in parsed.items() if last.get(path) is not found]
-            changed += last.keys() - parsed.keys()
+            before, looked_at = self._looked_at
+            if looked_at is not None and last is before:
+                changed = [path for path in looked_at if last.get(path) is not parsed.get(path)]
+            else:
+                changed = [path for path, found in parsed.items() if last.get(path) is not found]
+                changed += last.keys() - parsed.keys()
             if len(changed) <= 10 + len(parsed) // 20:  # patching costs a few µs a ref, sorting 60 ms a 30,000
                 archive = archive.patched([ref for path in changed if path in last for ref in last[path].quotes],
                                           [ref for path in changed if path in parsed for ref in parsed[path].quotes],

@@ -74,6 +74,8 @@ class _Round(NamedTuple):
     """The files to look at."""
     patched: bool
     """Whether the round starts from the last scan (paths: only those whose stat changed)."""
+    gone: tuple[str, ...] = ()
+    """The files of the last scan that are gone (a patched round's)."""
 
 
 class Made(NamedTuple):
@@ -110,6 +112,11 @@ class TranscriptStore:
         self._saving: multiprocessing.process.BaseProcess | None = None
         self.read_count = 0
         """How many files the last read parsed (their stats were new)."""
+        self.patched_from: dict[str, Parsed] | None = None
+        """The parsed transcripts of the read before the last, when the last patched them (else None)."""
+        self.looked_at: frozenset[str] | None = None
+        """The paths (relative to content/) the last read looked at again or found gone, when it patched the scan
+        before it (serve's rebuilds); None when it looked at every file."""
 
     def read(self, files: ContentFiles, inputs: ReadInputs, problems: list[Diagnostic], made: Made = Made(),
              meanwhile: Callable[[], None] | None = None) -> tuple[dict[str, Parsed], dict[str, bytes], dict]:
@@ -160,7 +167,7 @@ class TranscriptStore:
         for path in todo | gone:  # a file looked at again keeps its place in keys, parsed and found
             kept.pop(keys.get(path), None)
             stats.pop(path, None)
-        return _Round(keys, kept, stats, parsed, found, sorted(todo), True)
+        return _Round(keys, kept, stats, parsed, found, sorted(todo), True, tuple(gone))
 
     def _jobs(self, round_: _Round, files: ContentFiles, inputs: ReadInputs, context: bytes) -> list[Job]:
         """The files to parse; those the cache has (by the hash remembered for their stat) go straight to kept."""
@@ -209,6 +216,9 @@ class TranscriptStore:
             keys, parsed, found = (dict(sorted(d.items())) for d in (keys, parsed, found))  # back in order by path
         self.entries, self._stats = round_.kept, round_.stats  # a renamed or deleted file drops out
         self.read_count = read
+        self.patched_from = self._scan.parsed if round_.patched else None
+        self.looked_at = frozenset(path.removeprefix("content/") for path in (*round_.paths, *round_.gone)) \
+            if round_.patched else None
         self._scan = Scan(keyed_for, frozenset(dirty), files.stats, keys, parsed, found)
 
     def _known_digest(self, path: str, data: bytes | None, stat: Stat | None,
