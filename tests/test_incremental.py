@@ -226,18 +226,26 @@ def test_a_spliced_quotes_document_equals_one_made_whole(old, new):
     json.loads(made)
 
 
-def test_serve_makes_json_files_when_asked_and_they_equal_a_fresh_build(repo):
-    """serve's JSON files are made on the first request, spliced from the last one made: whether or not a
-    build's files were asked for, the next ones are right."""
+def test_serve_makes_json_files_when_asked_and_they_equal_a_fresh_build(repo, monkeypatch):
+    """serve's JSON files are made on the first request, spliced from the last one made, and the query page's
+    months when asked for: whether or not a build's files were asked for, the next ones are right, and a month
+    nobody asks for is never made."""
+    import persona_site.querydata as querydata
+    import persona_site.render as render
 
+    shards = []
+    monkeypatch.setattr(render, "shard", lambda month, *rest: shards.append(month) or querydata.shard(month, *rest))
     rng = random.Random(3)
     for n in range(30):
         repo.transcript(f"2026/call-{n:02d}.md", body(rng, n), date=date(rng))
     repo.commit_all("start", date="2026-11-01T10:00:00+00:00")
     kept = Kept(repo.root)
     for step in range(12):
+        shards.clear()
         result = kept.build()
         assert isinstance(result.outputs["quotes.json"], Deferred)
+        months = [name for name in result.outputs if name.startswith("data/quotes/20")]
+        assert months and all(callable(result.outputs[name]) for name in months) and shards == []
         if step % 3 != 1:  # now and then nobody asks
             fresh = Kept(repo.root).build()
             for name, data in fresh.outputs.items():

@@ -54,7 +54,7 @@ class Snapshot:
     def page(self, name: str) -> bytes:
         """An output as served: a page gets its build's version."""
         data = self.outputs[name]
-        if callable(data):  # made when first asked for (incremental.render_memo.Deferred)
+        if callable(data):  # made when first asked for (incremental.render_memo.Deferred, Later)
             data = data()
         if self.stamp and name.endswith(".html"):
             data = data.replace(self.stamp.encode(), self.version.encode())

@@ -2,7 +2,8 @@
 
 One edit in a repository of 10,000 transcripts changes a page or two; a page whose inputs (its own values, the
 build's context and the theme's templates) are the same as the last render's keeps its bytes. The `*.json`
-files are Deferred: made when a browser asks for one, and spliced from the last one made.
+files are Deferred: made when a browser asks for one, and spliced from the last one made; the query page's
+months are made Later, when a browser asks for one.
 """
 
 from __future__ import annotations
@@ -49,10 +50,12 @@ class RenderMemo:
                 continue
             key = _key(inputs, planned, site, ctx)
             last = made.get(path)
-            if last is not None and last[0] == key:
+            if last is not None and last[0] == key and not (type(last[1]) is Later and last[1].pending):
                 data = last[1]
             elif isinstance(planned, QuotesFile):
                 data = Deferred(planned.head, planned.refs, last[1].base() if last is not None else None)
+            elif isinstance(planned, QueryShard):  # made with this build's inputs, not an earlier one's kept alive
+                data = Later(functools.partial(renderer.make, path, planned, site, ctx, common))
             elif isinstance(planned, TranscriptPage) and planned.source in pages:
                 data = pages[planned.source]
             else:
@@ -171,7 +174,9 @@ def _inputs(renderer: Renderer, ctx: RenderContext) -> bytes:
     the pages that show them have them in their values (render.Renderer.plan)."""
     templates = [(str(path), _read_or_none(path)) for folder in renderer.theme.folders
                  for path in sorted((folder / "templates").rglob("*")) if path.is_file()]
-    published = hashlib.sha256("\0".join(sorted(ctx.published)).encode()).digest()
+    # Which transcripts have a page matters only when they are published (and the config is in the digest)
+    published = hashlib.sha256("\0".join(sorted(ctx.published)).encode()).digest() \
+        if ctx.config.publish_transcripts else b""
     return _digest((templates, renderer.common(ctx)["asset_version"], ctx.config, ctx.personas, published,
                     ctx.live_reload))
 
@@ -182,6 +187,26 @@ def _read_or_none(path: Path) -> bytes | None:
         return path.read_bytes()
     except OSError:
         return None
+
+
+class Later:
+    """An output made when first asked for (serve: a month of the query page's data that no browser fetches is never
+    made; one that is, is made once)."""
+
+    def __init__(self, make: Callable[[], bytes]) -> None:
+        self._make: Callable[[], bytes] | None = make
+        self._data = b""
+        self._lock = threading.Lock()
+
+    @property
+    def pending(self) -> bool:
+        return self._make is not None
+
+    def __call__(self) -> bytes:
+        with self._lock:
+            if self._make is not None:
+                self._data, self._make = self._make(), None
+            return self._data
 
 
 class Deferred:
