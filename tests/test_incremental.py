@@ -93,7 +93,7 @@ def test_a_kept_builder_gives_what_a_fresh_one_gives_through_many_edits(repo, pa
 
     for step in range(40):
         action = rng.choice(["edit", "edit", "redate", "add", "delete", "rename", "duplicate", "commit", "theme",
-                             "company", "company"])
+                             "company", "company", "card"])
         live = [name for name in names if (repo.root / "content/transcripts" / name).exists()]
         name = rng.choice(live)
         path = repo.root / "content/transcripts" / name
@@ -125,6 +125,9 @@ def test_a_kept_builder_gives_what_a_fresh_one_gives_through_many_edits(repo, pa
                 got, fresh = kept.build(), cold_build(repo.root)
                 assert not got.ok and [str(d) for d in got.diagnostics] == [str(d) for d in fresh.diagnostics]
             set_company(path, rng.choice(COMPANIES))
+        elif action == "card":  # every quote's card: none kept from an earlier build (serve keeps those it made)
+            repo.write("themes/default/templates/_macros.html", BUILTIN_THEME.joinpath("templates/_macros.html")
+                       .read_text().replace('class="quote-card"', f'class="quote-card step-{step}"'))
         elif action == "theme":  # a template every page extends: no page may be kept as it was
             repo.write("themes/default/templates/base.html",
                        BUILTIN_THEME.joinpath("templates/base.html").read_text().replace("</footer>", f"{step}</footer>"))

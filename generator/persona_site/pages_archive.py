@@ -89,6 +89,11 @@ class Company:
         return sum(map(_QUOTES, self.heads))
 
     @cached_property
+    def order(self) -> tuple:
+        """Its place in the list of companies: most recently heard first, then by name."""
+        return -self.last_heard.timestamp(), self.name.casefold(), self.slug
+
+    @cached_property
     def summary(self) -> tuple:
         """All the list of companies shows of it (the key of that page)."""
         return self.slug, self.name, self.last_heard.isoformat(), len(self.heads), self.quote_count, self.roles
@@ -163,10 +168,12 @@ class CompanyIndex:
     companies, most recently heard first (then by name)."""
 
     def __init__(self, by_slug: dict[str, tuple[TranscriptHead, ...]],
-                 earlier: dict[str, Company] | None = None) -> None:
+                 earlier: dict[str, Company] | None = None, mixed: frozenset[str] | None = None) -> None:
         self.by_slug = by_slug
         self._earlier = earlier or {}
         """An earlier index's companies: one whose heads are the very same is kept, with what it has counted."""
+        if mixed is not None:
+            self.mixed = mixed
 
     @classmethod
     def of(cls, heads: Iterable[TranscriptHead]) -> CompanyIndex:
@@ -196,7 +203,15 @@ class CompanyIndex:
             order = sorted(by_slug.items(), key=lambda item: item[1][0].path)
             order.sort(key=lambda item: item[1][0].date, reverse=True)
             by_slug = dict(order)
-        return CompanyIndex(by_slug, self.__dict__.get("_companies"))
+        mixed = self.__dict__.get("mixed")
+        if mixed is not None:
+            mixed = (mixed - affected) | {slug for slug in affected if slug in by_slug and _two_ways(by_slug[slug])}
+        return CompanyIndex(by_slug, self.__dict__.get("_companies"), mixed)
+
+    @cached_property
+    def mixed(self) -> frozenset[str]:
+        """The slugs whose company is written more than one way ('Acme Corp', 'ACME Corp.'): an error."""
+        return frozenset(slug for slug, heads in self.by_slug.items() if _two_ways(heads))
 
     @cached_property
     def _companies(self) -> dict[str, Company]:
@@ -212,7 +227,11 @@ class CompanyIndex:
     def companies(self) -> list[Company]:
         """Every company, most recently heard first (then by name); its calls' quotes are loaded for its own page
         (Company.with_quotes)."""
-        return sorted(self._companies.values(), key=lambda c: (-c.last_heard.timestamp(), c.name.casefold(), c.slug))
+        return sorted(self._companies.values(), key=_ORDER)
+
+
+def _two_ways(heads: tuple[TranscriptHead, ...]) -> bool:
+    return len(set(map(_COMPANY, heads))) > 1
 
 
 def company_index(site: Site) -> CompanyIndex:
@@ -225,9 +244,10 @@ def _index_of(transcripts: Transcripts) -> CompanyIndex:
     return CompanyIndex.of(map(transcripts.head, transcripts.paths))
 
 
-# A head's fields, got in C: the steps over every transcript of a build (10,000 at a time in serve's rebuilds)
-_PATH, _DATE, _COMPANY, _VERSION, _QUOTES, _ROLES = map(operator.attrgetter, (
-    "path", "date", "company", "version", "quotes", "roles"))
+# A head's fields (and a company's place), got in C: the steps over every transcript of a build (10,000 at a time in
+# serve's rebuilds)
+_PATH, _DATE, _COMPANY, _VERSION, _QUOTES, _ROLES, _ORDER = map(operator.attrgetter, (
+    "path", "date", "company", "version", "quotes", "roles", "order"))
 
 
 def company_collisions(site: Site, config: Config) -> list[Diagnostic]:
@@ -236,10 +256,9 @@ def company_collisions(site: Site, config: Config) -> list[Diagnostic]:
     if config.attribution == "role":
         return []  # no company pages
     problems = []
-    for slug, heads in company_index(site).by_slug.items():
-        if len(set(map(_COMPANY, heads))) == 1:
-            continue
-        heads = sorted(heads, key=lambda head: head.path)
+    index = company_index(site)
+    for slug in sorted(index.mixed):
+        heads = sorted(index.by_slug[slug], key=lambda head: head.path)
         first = heads[0]
         for head in heads[1:]:
             if head.company != first.company:

@@ -44,6 +44,10 @@ COLLECT_EVERY = 20
 """serve: every this many builds, the collector sees everything again, idle or not (PersistentEngine.built)."""
 
 
+CARDS_KEPT = 200_000
+"""serve keeps at most about this many cards its pages made (a few hundred MB at most); then it starts again."""
+
+
 class PersistentEngine:
     """An engine that keeps its work: for one command (the cache on disk carries it to the next process), or for
     serve's rebuilds (`watching`: the watcher says what changed, pages are remembered, JSON made when asked)."""
@@ -78,6 +82,9 @@ class PersistentEngine:
         self._dated: dict[str, tuple] = {}
         """Path -> (Parsed, its inputs, the Parsed with its lines' commits) for transcripts edited since added."""
         self._transcripts: Transcripts | None = None
+        self._card_memo: tuple[bytes, dict] = (b"", {})
+        """serve's: the cards its pages made (not those its reads made: its first build's are every card), by quote,
+        with the inputs they were made from (render_memo.inputs_of)."""
         self._read: tuple[dict[str, Parsed] | None, dict[str, Parsed]] = (None, {})
         """The last read: what the store gave, and what the build had after dating lines (the last Reading's)."""
         self._companies: tuple[Transcripts | None, CompanyIndex | None] = (None, None)
@@ -270,14 +277,20 @@ class PersistentEngine:
     def render(self, site: Site, archive: Archive, ctx: RenderContext, theme: Theme) -> dict[str, bytes]:
         renderer = self._renderer_for(theme)
         ctx.cards, self._cards = self._cards, {}
+        if self.watching:
+            from .render_memo import RenderMemo, inputs_of
+
+            inputs = inputs_of(renderer, ctx)
+            if self._card_memo[0] != inputs or len(self._card_memo[1]) > CARDS_KEPT:
+                self._card_memo = (inputs, {})
+            ctx.card_memo = self._card_memo[1]  # the cards its pages made, for the next build's (a month's: 1,700)
+            plan = renderer.plan(site, archive, ctx)
+            renderer.memo.forget_unasked()
+            if self._memo is None:
+                self._memo = RenderMemo()
+            return self._memo.render(renderer, site, plan, ctx, self._pages, inputs)  # type: ignore[return-value]
         plan = renderer.plan(site, archive, ctx)
         renderer.memo.forget_unasked()
-        if self.watching:
-            if self._memo is None:
-                from .render_memo import RenderMemo
-
-                self._memo = RenderMemo()
-            return self._memo.render(renderer, site, plan, ctx, self._pages)  # type: ignore[return-value]
         from .render_memo import SiteOnDisk, render_unchanged
 
         kept = written.recall(self.folder, self._out) if self._out is not None else {}

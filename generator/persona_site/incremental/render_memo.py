@@ -37,11 +37,12 @@ class RenderMemo:
         self._made: dict[str, tuple[object, bytes | Deferred]] = {}
 
     def render(self, renderer: Renderer, site: Site, plan: dict[str, Planned], ctx: RenderContext,
-               pages: dict[str, bytes]) -> dict[str, bytes | Deferred]:
+               pages: dict[str, bytes], inputs: bytes | None = None) -> dict[str, bytes | Deferred]:
         """Every output of `plan`: the last render's where its inputs are the same, else made (a QuotesFile
-        Deferred); `pages`: transcripts' pages already made (by the workers that read them)."""
+        Deferred); `pages`: transcripts' pages already made (by the workers that read them); `inputs`:
+        inputs_of(renderer, ctx), when known."""
         made, self._made = self._made, {}
-        inputs = _inputs(renderer, ctx)
+        inputs = inputs_of(renderer, ctx) if inputs is None else inputs
         common = renderer.common(ctx)
         outputs: dict[str, bytes | Deferred] = {}
         for path, planned in plan.items():
@@ -83,7 +84,7 @@ def render_unchanged(renderer: Renderer, site: Site, plan: dict[str, Planned], c
     digests to remember."""
     from .pool import make_outputs
 
-    inputs = _inputs(renderer, ctx)
+    inputs = inputs_of(renderer, ctx)
     common = renderer.common(ctx)
     outputs: dict[str, bytes | Unchanged | None] = {}
     digests: dict[str, bytes] = {}
@@ -168,7 +169,7 @@ class _Plain(pickle.Pickler):
         return NotImplemented
 
 
-def _inputs(renderer: Renderer, ctx: RenderContext) -> bytes:
+def inputs_of(renderer: Renderer, ctx: RenderContext) -> bytes:
     """All a page is made from besides its own values: the build's context and the theme's templates
     (included and extended ones too: a dozen small files, read each time). Not the build's time and commit:
     the pages that show them have them in their values (render.Renderer.plan)."""
