@@ -219,6 +219,42 @@ def test_a_large_first_build_in_its_own_process_equals_a_cold_build_in_this_one(
     assert site_files(large.root / "site") == site_files(tmp_path / "cold")
 
 
+def test_the_build_commands_cards_are_read_back_from_the_workers_files_which_are_gone_after(large, monkeypatch,
+                                                                                          tmp_path):
+    """The build command's workers write each quote's card to a file of their own and its pages read them back
+    (no process holds every card, none goes through a pipe); the files are gone once the reading is over, whether
+    the build succeeds or not. Where no temporary folder can be made, the cards come back to the main process.
+    The same site every time."""
+    import tempfile
+
+    from persona_site.incremental.cards import CardFiles
+
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    read = []
+    real = CardFiles.read
+    monkeypatch.setattr(CardFiles, "read", lambda self, at: read.append(at) or real(self, at))
+    shutil.rmtree(large.root / cache.DEFAULT_FOLDER)  # every transcript read, and its cards made, again
+    assert_same_as_cold(large, monkeypatch, tmp_path)
+    assert read  # the month and company pages made here read their cards from disk
+    writers = {at.writer for at in read}
+    assert os.getpid() not in writers or len(os.sched_getaffinity(0)) < 2  # written by the workers
+    assert list(temp.iterdir()) == []
+    large.transcript("2026/call-004.md", GOOD.replace("]{.pain}", "]{#q-twice .pain}"))
+    large.transcript("2026/call-005.md", GOOD.replace("]{.pain}", "]{#q-twice .pain}"))
+    shutil.rmtree(large.root / cache.DEFAULT_FOLDER)
+    assert large.run("build").exit_code == 1  # an id used twice: no page made
+    assert list(temp.iterdir()) == []
+    large.transcript("2026/call-005.md", GOOD)
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "a-file"))  # no folder can be made in it
+    read.clear()
+    shutil.rmtree(large.root / cache.DEFAULT_FOLDER)
+    assert_same_as_cold(large, monkeypatch, tmp_path)
+    assert read == []
+
+
 def test_large_repository_edits_renames_and_deletes(large, monkeypatch, tmp_path):
     large.transcript("2026/call-007.md", GOOD.replace("A fine quote.", "An edited quote."))
     (large.root / "content/transcripts/2026/call-008.md").rename(large.root / "content/transcripts/moved.md")

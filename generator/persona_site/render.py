@@ -11,9 +11,9 @@ import re
 import urllib.parse
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field, replace
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import jinja2
 
@@ -43,6 +43,12 @@ class Freshness:
     stale: bool
 
 
+class Cards(Protocol):
+    """Quotes' cards made already, asked by quote (a dict; incremental.cards.CardsOnDisk)."""
+
+    def get(self, quote: Quote, /) -> str | None: ...
+
+
 @dataclass
 class RenderContext:
     """Everything a page needs besides its own data."""
@@ -55,7 +61,7 @@ class RenderContext:
     build_info: dict = field(default_factory=dict)
     history: "gitmeta.History | None" = None
     """What git says of the transcripts: a transcript page shows the commit that last changed it."""
-    cards: Mapping[Quote, str] = field(default_factory=dict)
+    cards: Cards = field(default_factory=dict)
     """Quotes' cards already made (an engine's: where their transcripts were read); the others are made here."""
     card_memo: MutableMapping[Quote, str] | None = None
     """Where the cards made here are kept (an engine's, kept between builds with the same inputs: serve's); None:

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from ..render import RenderContext, Renderer
     from ..theme import Theme
     from .bytecode import SealedBytecodeCache
+    from .cards import CardFiles
     from .render_memo import RenderMemo, UsedMemo
     from .store import TranscriptStore
 
@@ -75,7 +76,10 @@ class PersistentEngine:
         self._pages: dict[str, bytes] = {}
         """Published transcripts' pages made by the workers that read them, by path relative to content/."""
         self._cards: dict = {}
-        """Quotes' cards made by the workers that read their transcripts (Quote -> its card), for this build."""
+        """Quotes' cards made by the workers that read their transcripts (Quote -> its card; with card files, (path,
+        quote id) -> where it is), for this build."""
+        self._card_files: CardFiles | None = None
+        """The build command's: where the workers wrote the cards (incremental/cards.py)."""
         self._builds = 0
         """serve's builds so far (built())."""
         self._last_archive: tuple[dict[str, Parsed], Archive | None] = ({}, None)
@@ -190,8 +194,22 @@ class PersistentEngine:
                 page = lambda transcript: renderer.transcript_page(transcript, ctx)  # noqa: E731
                 if self._spool is not None:  # written as it is made, by the worker that made it
                     page = self._spool_aside(page)
-            made = Made(page, renderer.cards_for(ctx))
-        parsed, self._pages, self._cards = self.store.read(files, inputs, problems, made, compile_templates)
+            cards = renderer.cards_for(ctx)
+            if self._spool is not None and cards is not None:  # the build command's: written as they are made
+                from .cards import CardFiles
+
+                self._close_cards()
+                try:
+                    self._card_files = CardFiles()
+                    cards = self._card_files.keeping(cards)
+                except OSError:  # no temporary folder: the cards come back to this process, as serve's do
+                    pass
+            made = Made(page, cards)
+        try:
+            parsed, self._pages, self._cards = self.store.read(files, inputs, problems, made, compile_templates)
+        finally:
+            if self._card_files is not None:
+                self._card_files.opened()
         if self.watching:
             self._files = files  # read whole: the next build may patch it with the watcher's changes
         if not self.watching or not self._built:  # serve saves its first build's, then when idle (save())
@@ -277,6 +295,10 @@ class PersistentEngine:
     def render(self, site: Site, archive: Archive, ctx: RenderContext, theme: Theme) -> dict[str, bytes]:
         renderer = self._renderer_for(theme)
         ctx.cards, self._cards = self._cards, {}
+        if self._card_files is not None:
+            from .cards import CardsOnDisk
+
+            ctx.cards = CardsOnDisk(self._card_files, ctx.cards, self._dated.keys())  # type: ignore[arg-type]
         if self.watching:
             from .render_memo import RenderMemo, inputs_of
 
@@ -355,7 +377,13 @@ class PersistentEngine:
         self.store.finish()
 
     def close(self) -> None:
-        """Wait for the cache's save; stop what git was asked ahead."""
+        """Wait for the cache's save; stop what git was asked ahead; close the cards' files."""
         if self._store is not None:
             self._store.finish()
         self.git.close()
+        self._close_cards()
+
+    def _close_cards(self) -> None:
+        if self._card_files is not None:
+            self._card_files.close()
+            self._card_files = None
