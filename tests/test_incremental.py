@@ -144,6 +144,24 @@ def test_a_kept_builder_gives_what_a_fresh_one_gives_through_many_edits(repo, pa
     assert patched_companies["companies"] >= 20 and patched_companies["transcripts"] >= 10  # and the companies
 
 
+def test_serve_keeps_no_card_of_one_instant_written_with_another_offset(repo):
+    """serve keeps the cards its pages made, by quote; two dates of one instant are equal in Python, but a card
+    shows its own offset: a call redated from 10:00+01:00 to 09:00Z shows 09:00Z (found by review)."""
+    rng = random.Random(1)
+    for n in range(5):
+        repo.transcript(f"2026/c{n}.md", body(rng, n), date=f"2026-10-{10 + n}")
+    call = repo.transcript("2026/t.md", "**Dana Whitfield:** [First words.]{.pain}\n", date="2026-10-14T10:00:00+01:00")
+    repo.commit_all("start", date="2026-11-01T10:00:00+00:00")
+    call.write_text(call.read_text() + "\n**Priya Raman:** [Added later.]{.criteria}\n")  # dated line by line
+    kept = Kept(repo.root)
+    assert kept.build().ok
+    call.write_text(call.read_text().replace("2026-10-14T10:00:00+01:00", "2026-10-14T09:00:00+00:00"))
+    got, fresh = kept.build(), cold_build(repo.root)
+    assert got.outputs.keys() == fresh.outputs.keys()
+    assert [out for out in fresh.outputs if made(got.outputs[out]) != fresh.outputs[out]] == []
+    assert 'data-date="2026-10-14T09:00:00+00:00"' in fresh.outputs["companies/acme-corp/index.html"].decode()
+
+
 def _walk_equals(repo, files) -> None:
     from persona_site.content import read_work_tree
 

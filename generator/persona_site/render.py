@@ -63,9 +63,9 @@ class RenderContext:
     """What git says of the transcripts: a transcript page shows the commit that last changed it."""
     cards: Cards = field(default_factory=dict)
     """Quotes' cards already made (an engine's: where their transcripts were read); the others are made here."""
-    card_memo: MutableMapping[Quote, str] | None = None
-    """Where the cards made here are kept (an engine's, kept between builds with the same inputs: serve's); None:
-    for this build only."""
+    card_memo: MutableMapping[tuple, str] | None = None
+    """Where the cards made here are kept, by quote and its date's offset and zone (an engine's, kept between builds
+    with the same inputs: serve's); None: for this build only."""
 
     def built(self) -> dict:
         """The commit built from, as pages show it (not the paths changed in the work tree: a page of one
@@ -383,12 +383,15 @@ class Renderer:
         # The archive by month and the company pages (every quote reachable by plain links). A quote's card is the
         # same on both: made once (30,000 cards are seconds of Jinja).
         made, card = ctx.cards, self._card_maker(common)
-        kept: MutableMapping[Quote, str] = ctx.card_memo if ctx.card_memo is not None else {}
+        kept: MutableMapping[tuple, str] = ctx.card_memo if ctx.card_memo is not None else {}
 
         def card_of(quote: Quote) -> str:
-            found = made.get(quote) or kept.get(quote)
-            if found is None:
-                found = kept[quote] = card(quote)
+            found = made.get(quote)
+            if found is None:  # kept with its date's own offset: one instant written as +01:00 is not 09:00Z
+                key = (quote, quote.date.utcoffset(), quote.date.tzinfo)
+                found = kept.get(key)
+                if found is None:
+                    found = kept[key] = card(quote)
             return found
 
         pages_archive.render_pages(site, archive, config, months, lazy_page, card_of)

@@ -72,8 +72,8 @@ class CardFiles:
             _, handle, size = self._writing
             data = b"".join(encoded)
             written = 0
-            while written < len(data):
-                written += os.write(handle, data[written:])
+            while written < len(data):  # at its place, whatever a write cut short before left after it
+                written += os.pwrite(handle, data[written:], size + written)
         except OSError:
             return None
         places, offset = [], size

@@ -180,7 +180,9 @@ def make_outputs(jobs: list[tuple[str, bool]], make: Callable[[str], bytes],
     from concurrent.futures import ProcessPoolExecutor
 
     chunks = [movable[start:start + MAKE_CHUNK] for start in range(0, len(movable), MAKE_CHUNK)]
-    with ProcessPoolExecutor(max_workers=cores - 1, mp_context=multiprocessing.get_context("fork"),
+    # All the workers fork at the first submit: no more than there are chunks for them besides this process's
+    with ProcessPoolExecutor(max_workers=min(cores - 1, len(chunks) - 1),
+                             mp_context=multiprocessing.get_context("fork"),
                              initializer=_Maker.start, initargs=(make,)) as pool:
         making = [(chunk, pool.submit(_Maker.make_share, chunk)) for chunk in chunks]
         made = {path: make(path) for path, may_move in jobs if not may_move}
