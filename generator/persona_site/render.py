@@ -380,8 +380,13 @@ class Renderer:
         def lazy_page(path: str, template: str, key: object, values: Callable[[], dict]) -> None:
             outputs[path] = LazyPage(template, key, values)
 
-        # The archive by month and the company pages (every quote reachable by plain links). A quote's card is the
-        # same on both: made once (30,000 cards are seconds of Jinja).
+        # The archive by month and the company pages (every quote reachable by plain links)
+        pages_archive.render_pages(site, archive, config, months, lazy_page, self._cards_of(ctx, common))
+        return outputs
+
+    def _cards_of(self, ctx: RenderContext, common: dict) -> Callable[[Quote], str]:
+        """A quote's card as the month and company pages show it: the same on both, so made once (30,000 cards are
+        seconds of Jinja), or not at all where the engine made it already (ctx.cards, ctx.card_memo)."""
         made, card = ctx.cards, self._card_maker(common)
         kept: MutableMapping[tuple, str] = ctx.card_memo if ctx.card_memo is not None else {}
 
@@ -394,8 +399,7 @@ class Renderer:
                     found = kept[key] = card(quote)
             return found
 
-        pages_archive.render_pages(site, archive, config, months, lazy_page, card_of)
-        return outputs
+        return card_of
 
     def _card_maker(self, common: dict) -> Callable[[Quote], str]:
         """A quote's card as the month and company pages show it: the theme's quote_card, with its persona."""
