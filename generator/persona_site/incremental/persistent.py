@@ -299,20 +299,22 @@ class PersistentEngine:
             from .cards import CardsOnDisk
 
             ctx.cards = CardsOnDisk(self._card_files, ctx.cards, self._dated.keys())  # type: ignore[arg-type]
+        inputs = None
         if self.watching:
-            from .render_memo import RenderMemo, inputs_of
+            from .render_memo import inputs_of
 
             inputs = inputs_of(renderer, ctx)
             if self._card_memo[0] != inputs or len(self._card_memo[1]) > CARDS_KEPT:
                 self._card_memo = (inputs, {})
             ctx.card_memo = self._card_memo[1]  # the cards its pages made, for the next build's (a month's: 1,700)
-            plan = renderer.plan(site, archive, ctx)
-            renderer.memo.forget_unasked()
+        plan = renderer.plan(site, archive, ctx)
+        renderer.memo.forget_unasked()
+        if self.watching:
+            from .render_memo import RenderMemo
+
             if self._memo is None:
                 self._memo = RenderMemo()
             return self._memo.render(renderer, site, plan, ctx, self._pages, inputs)  # type: ignore[return-value]
-        plan = renderer.plan(site, archive, ctx)
-        renderer.memo.forget_unasked()
         from .render_memo import SiteOnDisk, render_unchanged
 
         kept = written.recall(self.folder, self._out) if self._out is not None else {}
