@@ -19,7 +19,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from itertools import chain
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
 from .archive import Archive, by_month
@@ -27,6 +27,8 @@ from .basics import Diagnostic, error
 from .config import Config
 from .model import Quote, QuoteRef, Site, TranscriptHead, Transcripts, transcript_url_path
 from .quotejson import JSON_OF
+
+T = TypeVar("T")
 
 PAGE_TEMPLATES = ("month.html", "companies.html", "company.html")
 """The templates this module's pages are rendered with."""
@@ -177,12 +179,9 @@ class CompanyIndex:
 
     @classmethod
     def of(cls, heads: Iterable[TranscriptHead]) -> CompanyIndex:
-        """The index of these heads (sorted once, by path, then by date: a stable sort keeps the paths' order
-        among equal dates)."""
-        named = sorted(filter(_COMPANY, heads), key=_PATH)
-        named.sort(key=_DATE, reverse=True)
+        """The index of these heads."""
         by_slug: dict[str, list[TranscriptHead]] = {}
-        for head in named:
+        for head in _newest_first(list(filter(_COMPANY, heads)), _PATH, _DATE):
             by_slug.setdefault(company_slug(head.company), []).append(head)
         return cls({slug: tuple(found) for slug, found in by_slug.items()})
 
@@ -195,14 +194,11 @@ class CompanyIndex:
         for slug in affected:
             heads = [head for head in by_slug.pop(slug, ()) if head.path not in gone]
             heads += [head for head in added if head.company and company_slug(head.company) == slug]
-            heads.sort(key=_PATH)
-            heads.sort(key=_DATE, reverse=True)
             if heads:
-                by_slug[slug] = tuple(heads)
+                by_slug[slug] = tuple(_newest_first(heads, _PATH, _DATE))
         if affected:  # the slugs in the order of their newest call, as `of` puts them
-            order = sorted(by_slug.items(), key=lambda item: item[1][0].path)
-            order.sort(key=lambda item: item[1][0].date, reverse=True)
-            by_slug = dict(order)
+            by_slug = dict(_newest_first(list(by_slug.items()), lambda item: item[1][0].path,
+                                         lambda item: item[1][0].date))
         mixed = self.__dict__.get("mixed")
         if mixed is not None:
             mixed = (mixed - affected) | {slug for slug in affected if slug in by_slug and _two_ways(by_slug[slug])}
@@ -228,6 +224,14 @@ class CompanyIndex:
         """Every company, most recently heard first (then by name); its calls' quotes are loaded for its own page
         (Company.with_quotes)."""
         return sorted(self._companies.values(), key=_ORDER)
+
+
+def _newest_first(items: list[T], path: Callable[[T], str], date: Callable[[T], dt.datetime]) -> list[T]:
+    """`items` in the site's order, newest first, then by path (sorted by path, then by date: a stable sort keeps
+    the paths' order among equal dates)."""
+    items.sort(key=path)
+    items.sort(key=date, reverse=True)
+    return items
 
 
 def _two_ways(heads: tuple[TranscriptHead, ...]) -> bool:
