@@ -145,6 +145,8 @@ class Row:
     scenario: str
     ours: list[Run] = field(default_factory=list)
     hugo: list[Run] = field(default_factory=list)
+    memory: dict[str, Run] = field(default_factory=dict)
+    """Each tool's run sampled for PSS (untimed), by tool name."""
 
 
 @dataclass(frozen=True)
@@ -159,15 +161,17 @@ class Tool:
     and its site (the publish workflow's actions/cache saves both)."""
 
 
-def run(argv: list[str]) -> Run:
-    """Run a build to the end; time it and read its peak RSS (exits on failure, with its output)."""
+def run(argv: list[str], sample: bool = False) -> Run:
+    """Run a build to the end; time it and read its peak RSS (exits on failure, with its output). With `sample`,
+    also its peak PSS summed over its process tree: a run of its own, as reading smaps_rollup every 20 ms costs
+    4-20 ms of CPU a read on this machine, which a timed run would pay for (on 2 cores)."""
     with tempfile.TemporaryFile() as log:
         started = time.perf_counter()
         process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=ENV)
-        sampler = PssSampler(process.pid)
+        sampler = PssSampler(process.pid) if sample else None
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
-        pss = sampler.stop()
+        pss = sampler.stop() if sampler else 0
         process.returncode = os.waitstatus_to_exitcode(status)
         if process.returncode != 0:
             log.seek(0)
@@ -176,9 +180,45 @@ def run(argv: list[str]) -> Run:
     return Run(seconds, usage.ru_maxrss * 1024, pss)  # Linux reports KiB
 
 
+class Trash:
+    """Where removed folders go until the run ends. This machine's ext4 has no journal, and without one the
+    kernel's inode allocator skips every inode freed in the last 5-10 minutes (ext4's recently_deleted()): a
+    build that creates 3,500 files and folders right after 3,500 were deleted spent 2-4x the system time
+    creating them (1.7 s instead of 0.1-0.4 s at 10,000 transcripts, publish off). A cold run's cleanup is the
+    benchmark's work, not the tool's, so it only moves folders aside (a rename) and they are deleted after the
+    last run, or between runs when the disk runs low."""
+
+    folder: Path | None = None
+    LOW_DISK = 10 * 1024 ** 3
+
+    @classmethod
+    def start(cls, folder: Path) -> None:
+        cls.folder = folder
+        cls.empty()  # what an interrupted run left
+
+    @classmethod
+    def take(cls, path: Path) -> None:
+        if not path.exists():
+            return
+        if cls.folder is None or shutil.disk_usage(cls.folder.parent).free < cls.LOW_DISK:
+            cls.empty()
+            shutil.rmtree(path, ignore_errors=True)
+            return
+        cls.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            path.rename(cls.folder / f"{time.monotonic_ns()}-{path.name}")
+        except OSError:  # another file system
+            shutil.rmtree(path, ignore_errors=True)
+
+    @classmethod
+    def empty(cls) -> None:
+        if cls.folder is not None:
+            shutil.rmtree(cls.folder, ignore_errors=True)
+
+
 def _remove(*paths: Path) -> None:
     for path in paths:
-        shutil.rmtree(path, ignore_errors=True)
+        Trash.take(path)
 
 
 def persona_site_tool(command: list[str], name: str = "persona-site", own: bool = False) -> Tool:
@@ -379,11 +419,15 @@ def _say(text: str) -> None:
 def measure(row: Row, corpus: Corpus, tools: tuple[Tool, Tool], rounds: int, *, cold: bool,
             before: Callable[[], None] = lambda: None) -> Row:
     """Alternate the two tools `rounds` times; `before` runs (untimed) before each build."""
-    for number in range(1, rounds + 1):
+    for number in range(1, rounds + 2):  # the last round, untimed: each tool's PSS
         for tool, runs in zip(tools, (row.ours, row.hugo)):
             if cold:
                 tool.clean(corpus)
             before()
+            if number > rounds:
+                row.memory[tool.name] = result = run(tool.command(corpus), sample=True)
+                _say(f"  N={row.size:,} {row.scenario}, PSS: {tool.name} {result.pss / MIB:.0f} MiB")
+                continue
             result = run(tool.command(corpus))
             runs.append(result)
             _say(f"  N={row.size:,} {row.scenario}, round {number}: {tool.name} "
@@ -522,8 +566,14 @@ def _peak(runs: list[Run]) -> float:
     return max(r.rss for r in runs) / MIB
 
 
-def _peak_pss(runs: list[Run]) -> float:
-    return max(r.pss for r in runs) / MIB
+def _peak_pss(row: Row, name: str, runs: list[Run]) -> float:
+    """The peak PSS of a row's tool: its sampled run's, or its runs' own (a server's, read once at the end)."""
+    sampled = row.memory.get(name)
+    return max([r.pss for r in runs] + [sampled.pss if sampled else 0]) / MIB
+
+
+def _mib(value: float) -> str:
+    return f"{value:.0f}" if value else "–"
 
 
 def table(rows: list[Row], goal_size: int, names: tuple[str, str] = ("persona-site", "Hugo"),
@@ -548,12 +598,12 @@ def table(rows: list[Row], goal_size: int, names: tuple[str, str] = ("persona-si
             goal, test = GOALS.get(row.scenario, ("", None)) if goals else ("", None)
             met = judge(size, row.scenario, goal, test(ours, hugo)) if test else ""
             lines.append(f"| {size:,} | {row.scenario} | {ours:.2f} | {hugo:.2f} | {ours / hugo:.2f}× | "
-                         f"{_peak(row.ours):.0f} | {_peak(row.hugo):.0f} | {_peak_pss(row.ours):.0f} | "
-                         f"{_peak_pss(row.hugo):.0f} | {goal} | {met} |")
+                         f"{_peak(row.ours):.0f} | {_peak(row.hugo):.0f} | {_mib(_peak_pss(row, a, row.ours))} | "
+                         f"{_mib(_peak_pss(row, b, row.hugo))} | {goal} | {met} |")
         ours, hugo = max(_peak(r.ours) for r in runs), max(_peak(r.hugo) for r in runs)
         goal = f"< {RSS_GOAL_MIB} MiB" if goals else ""
         met = judge(size, "peak RSS", goal, ours < RSS_GOAL_MIB) if goals else ""
-        pss_a, pss_b = max(_peak_pss(r.ours) for r in runs), max(_peak_pss(r.hugo) for r in runs)
+        pss_a, pss_b = (max(_peak_pss(r, a, r.ours) for r in runs), max(_peak_pss(r, b, r.hugo) for r in runs))
         lines.append(f"| {size:,} | peak, any run | | | {ours / hugo:.2f}× | {ours:.0f} | {hugo:.0f} | {pss_a:.0f} | "
                      f"{pss_b:.0f} | {goal} | {met} |")
     return "\n".join(lines), failed
@@ -636,9 +686,11 @@ def main(argv: list[str] | None = None) -> int:
         servers = (persona_site_server(persona_site), hugo_server(args.hugo))
         header = machine(persona_site, args.hugo)
     started = time.perf_counter()
+    Trash.start(args.work / "trash")
     rows: list[Row] = []
     for size in sizes:
         rows += bench_size(corpus_for(size, args.seed, args.work), tools, servers, args.rounds, scenarios, args.work)
+    Trash.empty()
     names = ("A", "B") if args.against else ("persona-site", "Hugo")
     result, failed = table(rows, args.goal_size, names, goals=not args.against)
     only = "" if scenarios == SCENARIOS else f" --scenarios {','.join(scenarios)}"
