@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections import Counter
 
 import pytest
@@ -133,3 +134,42 @@ def test_published_transcripts_have_an_index_the_breadcrumb_leads_to(repo):
 def test_one_persona_alone_has_no_distinctive_words():
     """Nothing to compare with (a new site with one persona quoted): no list, and no division by zero."""
     assert phrases.distinctive({"a": Counter({"spreadsheet": 3})}) == {}
+
+
+def test_in_their_words_follows_an_old_quotes_words_and_a_build_that_makes_no_persona_page_counts_none(
+        repo, monkeypatch):
+    """The phrases are counted when a persona page is made (phrases.Counting), so its digest must stand for them:
+    an edit to a year-old quote, which changes nothing else on the page, still changes what it lists."""
+    counted = []
+    count = phrases.phrases_by_period
+    monkeypatch.setattr(phrases, "phrases_by_period", lambda *a, **k: counted.append(1) or count(*a, **k))
+    for i in range(22):  # more than the page's latest 20: the old quotes are on no persona page
+        repo.transcript(f"r{i}.md", "**Dana Whitfield:** [The forecast call runs long again today.]{.pain}\n",
+                        date=f"2026-11-{i + 1:02d}")
+        repo.transcript(f"s{i}.md", "**Priya Raman:** [The forecast call runs long again today.]{.pain}\n",
+                        date=f"2026-11-{i + 1:02d}")
+    for i in range(3):
+        repo.transcript(f"old{i}.md", "**Dana Whitfield:** [The forecast call runs long again today.]{.pain}\n",
+                        date=f"2025-06-{i + 1:02d}")
+    page = repo.root / "site/personas/head-of-revops/index.html"
+    env = {"SOURCE_DATE_EPOCH": "1796472000"}  # 2026-12-05: one day for every build
+    assert repo.run("build", env=env).exit_code == 0
+    assert counted == [1] and "spreadsheet" not in page.read_text()
+
+    repo.transcript("r0.md", "**Dana Whitfield:** [The forecast call runs long again today.]{.pain}\n\n"
+                    "**Sam Ortiz:** Thanks, that is all for today.\n", date="2026-11-01")
+    assert repo.run("build", env=env).exit_code == 0
+    assert counted == [1]  # a transcript read again, no quote changed: no persona page made, nothing counted
+
+    for i in range(3):
+        repo.transcript(f"old{i}.md", "**Dana Whitfield:** [Our spreadsheet is the forecast again today.]{.pain}\n",
+                        date=f"2025-06-{i + 1:02d}")
+    assert repo.run("build", env=env).exit_code == 0
+    assert counted == [1, 1]
+    listed = re.findall(r'data-phrase="([^"]+)"', page.read_text())
+    assert "spreadsheet" in listed  # over all time: said three times, a year ago
+    rebuilt = page.read_bytes()
+    shutil.rmtree(repo.root / ".persona-cache")
+    shutil.rmtree(repo.root / "site")
+    assert repo.run("build", env=env).exit_code == 0
+    assert page.read_bytes() == rebuilt

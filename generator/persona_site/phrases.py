@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
+import hashlib
 import math
 import re
 from collections import Counter
-from collections.abc import MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -177,3 +179,63 @@ def _month_terms(refs: list[QuoteRef], memo: MutableMapping[tuple, Counter] | No
     if found is None:
         found = memo[key] = counted(texts_of(refs))
     return found
+
+
+class Counting:
+    """phrases_by_period for a build's persona pages, counted when a page first shows them rather than when the
+    pages are planned: a cold build counts them while a forked process makes the pages of many (0.5 s at 10,000
+    transcripts, on the core that had nothing else to do then), and a build that makes no persona page counts
+    nothing. A page's digest (and serve's memo) pickles it as what it counts: each persona's quotes by month,
+    and how many of each month are recent."""
+
+    def __init__(self, archive: Archive, now: dt.datetime, months: dict[str, dict[str, list[QuoteRef]]],
+                 memo: MutableMapping[tuple, Counter] | None = None) -> None:
+        self._count: Callable[[], dict] | None = functools.partial(phrases_by_period, archive, now, months, memo)
+        self._found: dict[str, dict[str, list[Phrase]]] | None = None
+        self.inputs = _inputs(months, now, getattr(memo, "digest_of", _lines_digest))
+
+    def found(self) -> dict[str, dict[str, list[Phrase]]]:
+        if self._found is None:
+            self._found, self._count = self._count(), None  # type: ignore[misc]
+        return self._found
+
+    def of(self, role: str) -> PersonaPhrases:
+        return PersonaPhrases(self, role)
+
+    def __reduce__(self) -> tuple:
+        return bytes, (self.inputs,)
+
+
+@dataclass(frozen=True, eq=False)
+class PersonaPhrases(Mapping):
+    """One persona's phrases, by period ('recent', 'all'), as a page shows them: counted when first read."""
+
+    counting: Counting
+    role: str
+
+    def __getitem__(self, period: str) -> list[Phrase]:
+        return self.counting.found()[period].get(self.role, [])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(("recent", "all"))
+
+    def __len__(self) -> int:
+        return 2
+
+
+def _inputs(months: dict[str, dict[str, list[QuoteRef]]], now: dt.datetime,
+            digest_of: Callable[[tuple], bytes]) -> bytes:
+    """A digest of what phrases_by_period counts: each persona's months' quotes (their JSON lines) and how many of
+    each month's quotes are within PHRASE_DAYS of `now`."""
+    since = -(now - dt.timedelta(days=PHRASE_DAYS)).timestamp()
+    found = hashlib.sha1()
+    for role, groups in months.items():
+        found.update(role.encode() + b"\0")
+        for group in groups.values():
+            recent = bisect.bisect_right([ref.order for ref in group], since)
+            found.update(digest_of(tuple(map(JSON_OF, group))) + b"%d\0" % recent)
+    return found.digest()
+
+
+def _lines_digest(lines: tuple) -> bytes:
+    return hashlib.sha1(b"\n".join(lines)).digest()

@@ -349,7 +349,7 @@ class Renderer:
         outputs["index.html"] = Page("index.html", dict(
             dated, now=ctx.now, personas=heard, fresh=fresh, latest=latest, trends=trends,
             recent_dates=self._recent_dates(archive, ctx), recent_quotes=archive.latest(limit=6), total=len(archive)))
-        words = phrases.phrases_by_period(archive, ctx.now, months, self.memo)
+        words = phrases.Counting(archive, ctx.now, months, self.memo)  # counted when a persona page is made
         for persona in personas:
             base = f"personas/{persona.slug}/"
             counts = {tag: archive.count(role=persona.slug, tag=tag) for tag in config.tags}
@@ -360,7 +360,7 @@ class Renderer:
             quotes = archive.latest(role=persona.slug, limit=max(config.quotes_per_role, min(in_quarter, WINDOW_CAP)))
             outputs[base + "index.html"] = Page("persona.html", dict(
                 shared, quotes=quotes, current_tag=None, months=pages_archive.month_index(months.get(persona.slug, {})),
-                trend=trends[persona.slug], phrases={period: found.get(persona.slug, []) for period, found in words.items()}))
+                trend=trends[persona.slug], phrases=words.of(persona.slug)))
             for tag in config.tags:
                 tagged = archive.latest(role=persona.slug, tag=tag, limit=config.quotes_per_role)
                 outputs[f"{base}{tag}/index.html"] = Page("persona.html", dict(shared, quotes=tagged, current_tag=tag))

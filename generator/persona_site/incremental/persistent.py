@@ -308,17 +308,19 @@ class PersistentEngine:
                 self._card_memo = (inputs, {})
             ctx.card_memo = self._card_memo[1]  # the cards its pages made, for the next build's (a month's: 1,700)
         plan = renderer.plan(site, archive, ctx)
-        renderer.memo.forget_unasked()
         if self.watching:
             from .render_memo import RenderMemo
 
             if self._memo is None:
                 self._memo = RenderMemo()
-            return self._memo.render(renderer, site, plan, ctx, self._pages, inputs)  # type: ignore[return-value]
-        from .render_memo import SiteOnDisk, render_unchanged
+            outputs = self._memo.render(renderer, site, plan, ctx, self._pages, inputs)
+        else:
+            from .render_memo import SiteOnDisk, render_unchanged
 
-        kept = written.recall(self.folder, self._out) if self._out is not None else {}
-        outputs, self._digests = render_unchanged(renderer, site, plan, ctx, self._pages, SiteOnDisk(kept, self._spool))
+            kept = written.recall(self.folder, self._out) if self._out is not None else {}
+            outputs, self._digests = render_unchanged(renderer, site, plan, ctx, self._pages,
+                                                      SiteOnDisk(kept, self._spool))
+        renderer.memo.forget_unasked()  # after the pages: "in their words" is counted as a persona page is made
         return outputs  # type: ignore[return-value]
 
     def _spool_aside(self, page: Callable[[Transcript], bytes]) -> Callable[[Transcript], Spooled | bytes]:

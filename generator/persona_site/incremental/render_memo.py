@@ -291,6 +291,10 @@ class UsedMemo(dict):
         self._asked.update(self._parts.get(digest, ()))
         return digest
 
+    def digest_of(self, lines: tuple) -> bytes:
+        """The digest its keys are kept by, for some lines (phrases.Counting's inputs), without asking for them."""
+        return self._digest(lines)
+
     def _digest(self, lines: tuple) -> bytes:
         known = self._digests.get(lines) if self._digests is not None else None
         if known is None:
@@ -305,6 +309,10 @@ class UsedMemo(dict):
         return known
 
     def forget_unasked(self) -> None:
+        """Forget what was not asked for since it last forgot; nothing, when nothing was (a build that counted no
+        phrases: they are counted when a persona page is made)."""
+        if not self._asked:
+            return
         for key in self.keys() - self._asked:
             del self[key]
             self.changed = True
