@@ -173,3 +173,48 @@ def test_in_their_words_follows_an_old_quotes_words_and_a_build_that_makes_no_pe
     shutil.rmtree(repo.root / "site")
     assert repo.run("build", env=env).exit_code == 0
     assert page.read_bytes() == rebuilt
+
+
+def test_a_persona_page_is_made_again_when_in_their_words_ranks_otherwise(repo, monkeypatch):
+    """What the phrases are counted from is the same, how they are ranked is not (an upgrade that keeps the version
+    number, or an edit of phrases.py): the pages must not keep the last ranking."""
+    for i in range(10):
+        repo.transcript(f"r{i}.md", "**Dana Whitfield:** [Our spreadsheet is the forecast again today.]{.pain}\n",
+                        date=f"2026-11-{i + 1:02d}")
+        repo.transcript(f"s{i}.md", "**Priya Raman:** [The forecast call runs long again today.]{.pain}\n",
+                        date=f"2026-11-{i + 1:02d}")
+    page = repo.root / "site/personas/head-of-revops/index.html"
+    env = {"SOURCE_DATE_EPOCH": "1796472000"}
+    assert repo.run("build", env=env).exit_code == 0
+    assert "spreadsheet" in re.findall(r'data-phrase="([^"]+)"', page.read_text())
+
+    monkeypatch.setattr(phrases, "MIN_COUNT", 100)  # no phrase said often enough
+    repo.transcript("s0.md", "**Priya Raman:** [The forecast call runs long again today.]{.pain}\n\n"
+                    "**Sam Ortiz:** Thanks.\n", date="2026-11-01")  # a file read again: a build, no quote changed
+    assert repo.run("build", env=env).exit_code == 0
+    assert re.findall(r'data-phrase="([^"]+)"', page.read_text()) == []
+
+
+def test_serve_remembers_no_more_lines_after_many_edits_when_its_theme_shows_no_phrases(repo):
+    """A theme whose persona page leaves "In their words" out: serve never counts them, and must not keep every
+    version of an edited month's quotes it looked at."""
+    from conftest import Kept
+    from persona_site.theme import BUILTIN_THEME
+
+    shown = BUILTIN_THEME.joinpath("templates/persona.html").read_text()
+    assert "{% if phrases and (phrases.recent or phrases.all) %}" in shown
+    repo.write("themes/default/templates/persona.html",
+               shown.replace("{% if phrases and (phrases.recent or phrases.all) %}", "{% if false %}"))
+    for i in range(12):
+        repo.transcript(f"c{i:02d}.md", f"**Dana Whitfield:** [Call {i} and the forecast.]{{.pain}}\n",
+                        date=f"2026-{1 + i % 11:02d}-10")
+    kept = Kept(repo.root)
+    assert kept.build().ok
+    remembered = []
+    for step in range(30):
+        repo.transcript("c00.md", f"**Dana Whitfield:** [Edit number {step} of the forecast.]{{.pain}}\n",
+                        date="2026-01-10")
+        assert kept.build().ok
+        memo = kept.engine._counted
+        remembered.append(len(memo) + len(memo._digests))
+    assert max(remembered) <= remembered[0] + 2, remembered

@@ -226,15 +226,29 @@ class PersonaPhrases(Mapping):
 def _inputs(months: dict[str, dict[str, list[QuoteRef]]], now: dt.datetime,
             digest_of: Callable[[tuple], bytes]) -> bytes:
     """A digest of what phrases_by_period counts: each persona's months' quotes (their JSON lines) and how many of
-    each month's quotes are within PHRASE_DAYS of `now`."""
+    each month's quotes are within PHRASE_DAYS of `now`; and of how it ranks them (_ranking)."""
     since = -(now - dt.timedelta(days=PHRASE_DAYS)).timestamp()
-    found = hashlib.sha1()
+    found = hashlib.sha1(_ranking() + b"%d %d %d\0" % (TOP, MIN_COUNT, PHRASE_DAYS))
     for role, groups in months.items():
         found.update(role.encode() + b"\0")
         for group in groups.values():
             recent = bisect.bisect_right([ref.order for ref in group], since)
             found.update(digest_of(tuple(map(JSON_OF, group))) + b"%d\0" % recent)
     return found.digest()
+
+
+@lru_cache(maxsize=1)
+def _ranking() -> bytes:
+    """This module's code and the stop words: a page counted with other ones is made again (the cache keeps a
+    page's digest across an upgrade that keeps the version number, and across an edit of this file)."""
+    try:
+        with open(__file__, "rb") as file:
+            code = file.read()
+    except OSError:  # run from somewhere its source cannot be read: the version, at least
+        from . import __version__
+
+        code = __version__.encode()
+    return hashlib.sha1(code + "\n".join(sorted(stop_words())).encode()).digest()
 
 
 def _lines_digest(lines: tuple) -> bytes:

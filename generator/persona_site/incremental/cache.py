@@ -32,7 +32,7 @@ FORMAT = 14  # 3: entries are model.Parsed (pickled transcripts, quote refs), lo
 # 14: the head has a version (a digest of the frozen transcript: a company page is keyed by its calls' heads)
 
 LIBRARIES = MappingProxyType({"jinja2": "jinja2", "markdown_it": "markdown_it_py", "mdit_py_plugins": "mdit_py_plugins",
-                              "yaml": "pyyaml", "frontmatter": "python_frontmatter"})
+                              "yaml": "pyyaml", "frontmatter": "python_frontmatter", "stop_words": "stop_words"})
 """The libraries whose upgrade can change the output: import name -> distribution name as its dist-info folder
 spells it (lower case, `_` for `-`)."""
 

@@ -272,6 +272,8 @@ class UsedMemo(dict):
         """`kept`: what an earlier process remembered (the cache's COUNTED file)."""
         super().__init__(kept or {})
         self._asked: set = set()
+        self._looked: set = set()
+        """Digests of lines looked at (digest_of) since it last forgot: their digests are kept in serve."""
         self._digests: dict[tuple, bytes] | None = {} if by_lines else None
         self._parts: dict[bytes, tuple[bytes, ...]] = {}
         """A key of many months -> its months' digests: asking for it asks for them (they stay remembered)."""
@@ -293,7 +295,9 @@ class UsedMemo(dict):
 
     def digest_of(self, lines: tuple) -> bytes:
         """The digest its keys are kept by, for some lines (phrases.Counting's inputs), without asking for them."""
-        return self._digest(lines)
+        digest = self._digest(lines)
+        self._looked.add(digest)
+        return digest
 
     def _digest(self, lines: tuple) -> bytes:
         known = self._digests.get(lines) if self._digests is not None else None
@@ -310,14 +314,16 @@ class UsedMemo(dict):
 
     def forget_unasked(self) -> None:
         """Forget what was not asked for since it last forgot; nothing, when nothing was (a build that counted no
-        phrases: they are counted when a persona page is made)."""
+        phrases: they are counted when a persona page is made), but the digests of lines no longer looked at."""
+        kept = self._asked | self._looked
+        if self._digests is not None:
+            self._digests = {lines: digest for lines, digest in self._digests.items() if digest in kept}
+        self._looked = set()
         if not self._asked:
             return
         for key in self.keys() - self._asked:
             del self[key]
             self.changed = True
-        if self._digests is not None:
-            self._digests = {lines: digest for lines, digest in self._digests.items() if digest in self._asked}
         self._parts = {digest: parts for digest, parts in self._parts.items() if digest in self._asked}
         self._asked = set()
 
