@@ -165,6 +165,7 @@ def run(argv: list[str], sample: bool = False) -> Run:
     """Run a build to the end; time it and read its peak RSS (exits on failure, with its output). With `sample`,
     also its peak PSS summed over its process tree: a run of its own, as reading smaps_rollup every 20 ms costs
     4-20 ms of CPU a read on this machine, which a timed run would pay for (on 2 cores)."""
+    os.sync()  # untimed: what the last run, a clone or a copy left to write is not this run's to pay for
     with tempfile.TemporaryFile() as log:
         started = time.perf_counter()
         process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=ENV)
