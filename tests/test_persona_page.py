@@ -136,13 +136,26 @@ def test_one_persona_alone_has_no_distinctive_words():
     assert phrases.distinctive({"a": Counter({"spreadsheet": 3})}) == {}
 
 
-def test_in_their_words_follows_an_old_quotes_words_and_a_build_that_makes_no_persona_page_counts_none(
-        repo, monkeypatch):
-    """The phrases are counted when a persona page is made (phrases.Counting), so its digest must stand for them:
-    an edit to a year-old quote, which changes nothing else on the page, still changes what it lists."""
-    counted = []
-    count = phrases.phrases_by_period
-    monkeypatch.setattr(phrases, "phrases_by_period", lambda *a, **k: counted.append(1) or count(*a, **k))
+def test_in_their_words_is_counted_as_a_cold_builds_pages_are_made_and_kept_where_it_is_the_same(repo, monkeypatch):
+    """phrases.Counting: a cold build counts the phrases while its pages are made (beside the forked process that
+    makes the pages of many); a later build counts them to compare, keeps a persona page whose phrases and quotes
+    are the same, and follows an edit to a year-old quote that changes them."""
+    from persona_site import render
+    from persona_site.incremental import pool
+
+    making, counted, made = [False], [], []
+    make_outputs, count, make = pool.make_outputs, phrases.phrases_by_period, render.Renderer.make
+
+    def making_outputs(*args, **kwargs):
+        making[0] = True
+        try:
+            return make_outputs(*args, **kwargs)
+        finally:
+            making[0] = False
+
+    monkeypatch.setattr(pool, "make_outputs", making_outputs)
+    monkeypatch.setattr(phrases, "phrases_by_period", lambda *a, **k: counted.append(making[0]) or count(*a, **k))
+    monkeypatch.setattr(render.Renderer, "make", lambda self, path, *a, **k: made.append(path) or make(self, path, *a, **k))
     for i in range(22):  # more than the page's latest 20: the old quotes are on no persona page
         repo.transcript(f"r{i}.md", "**Dana Whitfield:** [The forecast call runs long again today.]{.pain}\n",
                         date=f"2026-11-{i + 1:02d}")
@@ -154,18 +167,20 @@ def test_in_their_words_follows_an_old_quotes_words_and_a_build_that_makes_no_pe
     page = repo.root / "site/personas/head-of-revops/index.html"
     env = {"SOURCE_DATE_EPOCH": "1796472000"}  # 2026-12-05: one day for every build
     assert repo.run("build", env=env).exit_code == 0
-    assert counted == [1] and "spreadsheet" not in page.read_text()
+    assert counted == [True] and "spreadsheet" not in page.read_text()  # counted once, as the pages were made
 
-    repo.transcript("r0.md", "**Dana Whitfield:** [The forecast call runs long again today.]{.pain}\n\n"
-                    "**Sam Ortiz:** Thanks, that is all for today.\n", date="2026-11-01")
+    made.clear()
+    repo.transcript("old0.md", "**Dana Whitfield:** [The forecast call runs long again today!]{.pain}\n",
+                    date="2025-06-01")  # the same words: the same phrases
     assert repo.run("build", env=env).exit_code == 0
-    assert counted == [1]  # a transcript read again, no quote changed: no persona page made, nothing counted
+    assert counted == [True, False]  # counted to compare with the last build's pages
+    assert "personas/head-of-revops/2025-06/index.html" in made
+    assert "personas/head-of-revops/index.html" not in made  # its phrases and quotes are the same: kept
 
     for i in range(3):
         repo.transcript(f"old{i}.md", "**Dana Whitfield:** [Our spreadsheet is the forecast again today.]{.pain}\n",
                         date=f"2025-06-{i + 1:02d}")
     assert repo.run("build", env=env).exit_code == 0
-    assert counted == [1, 1]
     listed = re.findall(r'data-phrase="([^"]+)"', page.read_text())
     assert "spreadsheet" in listed  # over all time: said three times, a year ago
     rebuilt = page.read_bytes()

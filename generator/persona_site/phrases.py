@@ -19,7 +19,6 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
-import hashlib
 import math
 import re
 from collections import Counter
@@ -182,17 +181,16 @@ def _month_terms(refs: list[QuoteRef], memo: MutableMapping[tuple, Counter] | No
 
 
 class Counting:
-    """phrases_by_period for a build's persona pages, counted when a page first shows them rather than when the
-    pages are planned: a cold build counts them while a forked process makes the pages of many (0.5 s at 10,000
-    transcripts, on the core that had nothing else to do then), and a build that makes no persona page counts
-    nothing. A page's digest (and serve's memo) pickles it as what it counts: each persona's quotes by month,
-    and how many of each month are recent."""
+    """phrases_by_period for a build's persona pages, counted when first asked for rather than when the pages are
+    planned. A build that compares pages with the ones it wrote asks at once (a persona page's digest pickles its
+    phrases: one whose phrases and quotes are the same is kept); a cold build compares nothing, makes every page
+    and digests them after, so it counts them as the first persona page is made, while a forked process makes
+    the pages of many (0.5 s at 10,000 transcripts, on the core that had nothing else to do then)."""
 
     def __init__(self, archive: Archive, now: dt.datetime, months: dict[str, dict[str, list[QuoteRef]]],
                  memo: MutableMapping[tuple, Counter] | None = None) -> None:
         self._count: Callable[[], dict] | None = functools.partial(phrases_by_period, archive, now, months, memo)
         self._found: dict[str, dict[str, list[Phrase]]] | None = None
-        self.inputs = _inputs(months, now, getattr(memo, "digest_of", _lines_digest))
 
     def found(self) -> dict[str, dict[str, list[Phrase]]]:
         if self._found is None:
@@ -202,13 +200,11 @@ class Counting:
     def of(self, role: str) -> PersonaPhrases:
         return PersonaPhrases(self, role)
 
-    def __reduce__(self) -> tuple:
-        return bytes, (self.inputs,)
-
 
 @dataclass(frozen=True, eq=False)
 class PersonaPhrases(Mapping):
-    """One persona's phrases, by period ('recent', 'all'), as a page shows them: counted when first read."""
+    """One persona's phrases, by period ('recent', 'all'), as a page shows them: counted when first read, and
+    pickled (a page's digest) as what they are."""
 
     counting: Counting
     role: str
@@ -217,39 +213,10 @@ class PersonaPhrases(Mapping):
         return self.counting.found()[period].get(self.role, [])
 
     def __iter__(self) -> Iterator[str]:
-        return iter(("recent", "all"))
+        return iter(self.counting.found())
 
     def __len__(self) -> int:
-        return 2
+        return len(self.counting.found())
 
-
-def _inputs(months: dict[str, dict[str, list[QuoteRef]]], now: dt.datetime,
-            digest_of: Callable[[tuple], bytes]) -> bytes:
-    """A digest of what phrases_by_period counts: each persona's months' quotes (their JSON lines) and how many of
-    each month's quotes are within PHRASE_DAYS of `now`; and of how it ranks them (_ranking)."""
-    since = -(now - dt.timedelta(days=PHRASE_DAYS)).timestamp()
-    found = hashlib.sha1(_ranking() + b"%d %d %d\0" % (TOP, MIN_COUNT, PHRASE_DAYS))
-    for role, groups in months.items():
-        found.update(role.encode() + b"\0")
-        for group in groups.values():
-            recent = bisect.bisect_right([ref.order for ref in group], since)
-            found.update(digest_of(tuple(map(JSON_OF, group))) + b"%d\0" % recent)
-    return found.digest()
-
-
-@lru_cache(maxsize=1)
-def _ranking() -> bytes:
-    """This module's code and the stop words: a page counted with other ones is made again (the cache keeps a
-    page's digest across an upgrade that keeps the version number, and across an edit of this file)."""
-    try:
-        with open(__file__, "rb") as file:
-            code = file.read()
-    except OSError:  # run from somewhere its source cannot be read: the version, at least
-        from . import __version__
-
-        code = __version__.encode()
-    return hashlib.sha1(code + "\n".join(sorted(stop_words())).encode()).digest()
-
-
-def _lines_digest(lines: tuple) -> bytes:
-    return hashlib.sha1(b"\n".join(lines)).digest()
+    def __reduce__(self) -> tuple:
+        return dict, (dict(self),)

@@ -87,17 +87,22 @@ def render_unchanged(renderer: Renderer, site: Site, plan: dict[str, Planned], c
     inputs = inputs_of(renderer, ctx)
     common = renderer.common(ctx)
     outputs: dict[str, bytes | Unchanged | None] = {}
-    digests: dict[str, bytes] = {}
     to_make: list[tuple[str, bool]] = []
     """(path, whether it is a page of many, that a forked process may make)"""
+
+    def digest_of(path: str) -> bytes | None:
+        planned = plan[path]
+        return None if isinstance(planned, (bytes, QuotesFile)) else _page_digest(inputs, planned, site, ctx) \
+            if isinstance(planned, TranscriptPage) else _digest(_key(inputs, planned, site, ctx))
+
+    # With no file to compare with (a cold build), every output is made, and digested after: what a page
+    # computes when made (phrases.Counting) is computed as the forked processes make the pages of many.
+    digests = {path: digest_of(path) for path in plan} if disk.written else {}
     for path, planned in plan.items():
         if isinstance(planned, bytes):
             outputs[path] = planned
             continue
-        digest = None if isinstance(planned, QuotesFile) else _page_digest(inputs, planned, site, ctx) \
-            if isinstance(planned, TranscriptPage) else _digest(_key(inputs, planned, site, ctx))
-        if digest is not None:
-            digests[path] = digest
+        digest = digests.get(path)
         if digest is not None and disk.written.get(path) == digest:
             outputs[path] = Unchanged(functools.partial(renderer.make, path, planned, site, ctx, common))
         elif isinstance(planned, TranscriptPage) and planned.source in pages:
@@ -110,7 +115,9 @@ def render_unchanged(renderer: Renderer, site: Site, plan: dict[str, Planned], c
             disk.spool.unspool(page)  # before anything else is made at its place
     keep = disk.spool.keep if disk.spool else None
     outputs.update(make_outputs(to_make, lambda path: renderer.make(path, plan[path], site, ctx, common), keep))
-    return outputs, digests  # type: ignore[return-value]
+    if not disk.written:
+        digests = {path: digest_of(path) for path in plan}
+    return outputs, {path: digest for path, digest in digests.items() if digest is not None}  # type: ignore[return-value]
 
 
 def _key(inputs: bytes, planned: Page | LazyPage | Feed | QuotesFile | QueryShard | TranscriptPage, site: Site,
@@ -265,15 +272,14 @@ class UsedMemo(dict):
     a month of quotes counted before is not counted again; a month that changed is not kept forever).
 
     Its keys are quotes' JSON lines (a tuple of them: one month; a tuple of those: many), kept by a digest of
-    their bytes; serve, whose unchanged months are the same line objects build after build, digests each once
-    (`by_lines`): hashing 15 MB of lines took 30 ms of every rebuild at 10,000 transcripts."""
+    their bytes; with `by_lines` it digests the same lines once: serve, whose unchanged months are the same line
+    objects build after build (hashing 15 MB of lines took 30 ms of every rebuild at 10,000 transcripts), and a
+    build command, which would otherwise hash each month three or four times (72 MB at 10,000 transcripts)."""
 
     def __init__(self, kept: dict | None = None, by_lines: bool = False) -> None:
         """`kept`: what an earlier process remembered (the cache's COUNTED file)."""
         super().__init__(kept or {})
         self._asked: set = set()
-        self._looked: set = set()
-        """Digests of lines looked at (digest_of) since it last forgot: their digests are kept in serve."""
         self._digests: dict[tuple, bytes] | None = {} if by_lines else None
         self._parts: dict[bytes, tuple[bytes, ...]] = {}
         """A key of many months -> its months' digests: asking for it asks for them (they stay remembered)."""
@@ -293,12 +299,6 @@ class UsedMemo(dict):
         self._asked.update(self._parts.get(digest, ()))
         return digest
 
-    def digest_of(self, lines: tuple) -> bytes:
-        """The digest its keys are kept by, for some lines (phrases.Counting's inputs), without asking for them."""
-        digest = self._digest(lines)
-        self._looked.add(digest)
-        return digest
-
     def _digest(self, lines: tuple) -> bytes:
         known = self._digests.get(lines) if self._digests is not None else None
         if known is None:
@@ -314,16 +314,14 @@ class UsedMemo(dict):
 
     def forget_unasked(self) -> None:
         """Forget what was not asked for since it last forgot; nothing, when nothing was (a build that counted no
-        phrases: they are counted when a persona page is made), but the digests of lines no longer looked at."""
-        kept = self._asked | self._looked
-        if self._digests is not None:
-            self._digests = {lines: digest for lines, digest in self._digests.items() if digest in kept}
-        self._looked = set()
+        phrases: phrases.Counting counts when asked)."""
         if not self._asked:
             return
         for key in self.keys() - self._asked:
             del self[key]
             self.changed = True
+        if self._digests is not None:
+            self._digests = {lines: digest for lines, digest in self._digests.items() if digest in self._asked}
         self._parts = {digest: parts for digest, parts in self._parts.items() if digest in self._asked}
         self._asked = set()
 
@@ -331,7 +329,7 @@ class UsedMemo(dict):
     def load(cls, folder: Path | None) -> UsedMemo:
         """The memo the last build command saved in the cache folder (an empty one when there is none)."""
         kept = read_state(folder / COUNTED).get("counted") if folder is not None else None
-        return cls(kept if isinstance(kept, dict) else None)
+        return cls(kept if isinstance(kept, dict) else None, by_lines=True)
 
     def save(self, folder: Path | None) -> None:
         """Keep it for the next build command, when it changed (nothing when the cache is not saved)."""
