@@ -349,7 +349,7 @@ class Renderer:
         outputs["index.html"] = Page("index.html", dict(
             dated, now=ctx.now, personas=heard, fresh=fresh, latest=latest, trends=trends,
             recent_dates=self._recent_dates(archive, ctx), recent_quotes=archive.latest(limit=6), total=len(archive)))
-        words = phrases.Counting(archive, ctx.now, months, self.memo)  # counted when a persona page is made
+        words = phrases.Counting(archive, ctx.now, months, self.memo)  # counted when first asked for
         for persona in personas:
             base = f"personas/{persona.slug}/"
             counts = {tag: archive.count(role=persona.slug, tag=tag) for tag in config.tags}

@@ -320,7 +320,7 @@ class PersistentEngine:
             kept = written.recall(self.folder, self._out) if self._out is not None else {}
             outputs, self._digests = render_unchanged(renderer, site, plan, ctx, self._pages,
                                                       SiteOnDisk(kept, self._spool))
-        renderer.memo.forget_unasked()  # after the pages: "in their words" is counted as a persona page is made
+        renderer.memo.forget_unasked()  # after the pages: a cold build counts "in their words" as it makes them
         return outputs  # type: ignore[return-value]
 
     def _spool_aside(self, page: Callable[[Transcript], bytes]) -> Callable[[Transcript], Spooled | bytes]:

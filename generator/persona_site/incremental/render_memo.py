@@ -95,9 +95,13 @@ def render_unchanged(renderer: Renderer, site: Site, plan: dict[str, Planned], c
         return None if isinstance(planned, (bytes, QuotesFile)) else _page_digest(inputs, planned, site, ctx) \
             if isinstance(planned, TranscriptPage) else _digest(_key(inputs, planned, site, ctx))
 
+    def digest_all() -> dict[str, bytes]:
+        found = ((path, digest_of(path)) for path in plan)
+        return {path: digest for path, digest in found if digest is not None}
+
     # With no file to compare with (a cold build), every output is made, and digested after: what a page
     # computes when made (phrases.Counting) is computed as the forked processes make the pages of many.
-    digests = {path: digest_of(path) for path in plan} if disk.written else {}
+    digests = digest_all() if disk.written else {}
     for path, planned in plan.items():
         if isinstance(planned, bytes):
             outputs[path] = planned
@@ -115,9 +119,7 @@ def render_unchanged(renderer: Renderer, site: Site, plan: dict[str, Planned], c
             disk.spool.unspool(page)  # before anything else is made at its place
     keep = disk.spool.keep if disk.spool else None
     outputs.update(make_outputs(to_make, lambda path: renderer.make(path, plan[path], site, ctx, common), keep))
-    if not disk.written:
-        digests = {path: digest_of(path) for path in plan}
-    return outputs, {path: digest for path, digest in digests.items() if digest is not None}  # type: ignore[return-value]
+    return outputs, digests if disk.written else digest_all()  # type: ignore[return-value]
 
 
 def _key(inputs: bytes, planned: Page | LazyPage | Feed | QuotesFile | QueryShard | TranscriptPage, site: Site,
@@ -313,10 +315,6 @@ class UsedMemo(dict):
         return known
 
     def forget_unasked(self) -> None:
-        """Forget what was not asked for since it last forgot; nothing, when nothing was (a build that counted no
-        phrases: phrases.Counting counts when asked)."""
-        if not self._asked:
-            return
         for key in self.keys() - self._asked:
             del self[key]
             self.changed = True
