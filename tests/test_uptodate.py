@@ -6,7 +6,9 @@ import shutil
 
 import pytest
 
+from persona_site.incremental import worktree
 from persona_site.output import MARKER
+from test_worktree import old_enough
 
 GOOD = "**Dana Whitfield:** [A fine quote.]{.pain}\n\n**Priya Raman:** [Another.]{.criteria}\n"
 
@@ -18,6 +20,19 @@ def built(repo):
     first = repo.run("build")
     assert first.exit_code == 0 and "up to date" not in first.stderr
     return repo
+
+
+@pytest.fixture
+def settled(built, monkeypatch):
+    """Built, then left a while: git vouches for every transcript, so a build with nothing changed is found up to
+    date by the last look's summary, without loading the work tree's memo."""
+    old_enough(built)
+    assert "up to date" in built.run("build").stderr  # the first look git vouches for whole
+    loads, load = [], worktree._load
+    monkeypatch.setattr(worktree, "_load", lambda *args: loads.append(args) or load(*args))
+    assert "up to date" in built.run("build").stderr
+    assert not loads
+    return built
 
 
 def marker_mtime(repo) -> int:
@@ -32,14 +47,20 @@ def test_an_identical_build_is_skipped_and_touches_nothing(built):
     assert marker_mtime(built) == before
 
 
-@pytest.mark.parametrize("change", ["edit", "new file", "config", "theme", "commit", "base url", "day", "site removed",
-                                    "stamp sealed with another key"])
-def test_any_change_builds_for_real(built, monkeypatch, change):
+@pytest.mark.parametrize("since", ["built", "settled"])
+@pytest.mark.parametrize("change", ["edit", "edit added to git", "new file", "file deleted", "config", "theme",
+                                    "commit", "base url", "day", "site removed", "stamp sealed with another key"])
+def test_any_change_builds_for_real(request, since, monkeypatch, change):
+    built = request.getfixturevalue(since)
     args = ["build"]
-    if change == "edit":
+    if change.startswith("edit"):
         built.transcript("2026/a.md", GOOD.replace("A fine quote.", "Edited."))
+        if change == "edit added to git":
+            built.git("add", "content")
     elif change == "new file":
         built.transcript("2026/b.md", GOOD.replace("A fine quote.", "New."))
+    elif change == "file deleted":
+        (built.root / "content/transcripts/2026/a.md").unlink()
     elif change == "config":
         built.write("persona-site.toml", 'title = "Renamed"\n')
     elif change == "theme":
@@ -58,6 +79,7 @@ def test_any_change_builds_for_real(built, monkeypatch, change):
     assert result.exit_code == 0, result.output
     assert "up to date" not in result.stderr
     assert (built.root / "site/index.html").is_file()
+    assert "up to date" in built.run(*args).stderr
 
 
 def test_a_skipped_build_repeats_the_warnings_and_strict_still_fails(repo):

@@ -13,7 +13,7 @@ import pytest
 from conftest import transcript
 
 from persona_site import content, gitmeta
-from persona_site.incremental import cache, worktree
+from persona_site.incremental import cache, uptodate, worktree
 from test_cache import GOOD, assert_same_as_cold, cached  # noqa: F401 (a fixture)
 
 BODY = "**Dana Whitfield:** [A quote.]{.pain}\n"
@@ -27,6 +27,8 @@ class Looks:
         self.seen: dict[tuple, bytes] = {}
         """(path, stat) -> the bytes the file had when a walk saw that stat."""
         self.walks = 0
+        self.unchanged = False
+        """Whether the last check found nothing changed by the last look's summary alone."""
         walk = content._markdown_files
 
         def counted(*args, **kwargs):
@@ -37,10 +39,15 @@ class Looks:
         monkeypatch.setattr(content, "_markdown_files", counted)
 
     def check(self, walked: bool = False) -> content.ContentFiles:
-        """One look (a new command: git's answers are its own), which walks only if `walked`."""
+        """One look (a new command: git's answers are its own), which walks only if `walked`. When the last look's
+        summary says nothing changed, it says what this look finds."""
         before = self.walks
+        quick = worktree.unchanged_since_last_look(self.repo.root, self.folder, gitmeta.RUN_WHEN_ASKED)
         found = worktree.files(self.repo.root, self.folder, save=True)
         assert (self.walks > before) == walked
+        self.unchanged = quick is not None
+        if quick is not None:
+            assert quick == uptodate.stats_digest(found.stats)
         truth = content.read_work_tree(self.repo.root)
         for path, stat in truth.stats.items():
             self.seen[path, stat] = (self.repo.root / path).read_bytes()
@@ -80,8 +87,10 @@ def test_edits_adds_deletes_commits_and_checkouts_are_seen_without_a_walk(looks)
     repo, root = looks.repo, looks.repo.root
     t = root / "content/transcripts/2026"
     assert looks.check().stats == looks.check().stats  # nothing changed: the memo's answer
+    assert looks.unchanged  # and the summary's, without the memo
     (t / "t0.md").write_text(transcript(BODY.replace("A quote", "Edited")))
     looks.check()
+    assert not looks.unchanged
     (t / "t0.md").write_text(transcript(BODY.replace("A quote", "Edited again, same size?")))
     looks.check()
     repo.git("checkout", "--", "content/transcripts/2026/t0.md")  # back to the committed bytes

@@ -88,11 +88,14 @@ def _engine(source: Path, rev: str | None, save: bool = True, progress: Progress
     """The engine a command builds with, closed when the command ends (the cache may still be saving in a
     forked process while the site is written: a caller in the same process, such as a test, then finds it
     saved). Before the work tree is looked at, the folder is checked."""
-    from .incremental import PersistentEngine
-
     if rev is None:
         check_source(source)
-    engine = PersistentEngine.for_command(source, rev=rev, save=save, progress=progress)
+    from .incremental.git_ahead import GitAhead  # begun first: git answers while the engine's modules load
+
+    git = GitAhead(source) if rev is None else None
+    from .incremental import PersistentEngine
+
+    engine = PersistentEngine.for_command(source, rev=rev, save=save, progress=progress, git=git)
     click.get_current_context().call_on_close(engine.close)
     return engine
 

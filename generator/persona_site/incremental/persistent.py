@@ -105,12 +105,14 @@ class PersistentEngine:
 
     @classmethod
     def for_command(cls, source: Path, *, rev: str | None = None, save: bool = True,
-                    progress: Callable[[str, int, int], None] | None = None) -> PersistentEngine:
+                    progress: Callable[[str, int, int], None] | None = None,
+                    git: GitAhead | None = None) -> PersistentEngine:
         """The engine of one command in its own process: for a build of the work tree, git's first commands begin
-        now, to answer on another core while this process loads and walks (git_ahead.py)."""
+        now (or were begun by the caller, as `git`), to answer on another core while this process loads and walks
+        (git_ahead.py)."""
         engine = cls(source, rev=rev, save=save, progress=progress)
         if rev is None:
-            engine.git = GitAhead(source)
+            engine.git = git if git is not None else GitAhead(source)
         return engine
 
     # --- content ---------------------------------------------------------------------------------------------
@@ -141,6 +143,13 @@ class PersistentEngine:
         self._out = out.resolve()
         if self.rev is not None:
             return None, None
+        stamp = uptodate.intact_site_stamp(self.folder, out) if not self.watching else None  # as git answers
+        transcripts = worktree.unchanged_since_last_look(self.source, self.folder, self.git) if stamp else None
+        if transcripts is not None:  # nothing changed since the last look: its stats, by their digest alone
+            found = uptodate.fingerprints(self.source, options, read_work_tree(self.source, {}, self.git), self.git,
+                                          transcripts)
+            if uptodate.matching(self.folder, stamp, found):
+                return stamp, found
         self._handed = self.content()  # found once: for the fingerprints, then for the build
         found = uptodate.fingerprints(self.source, options, self._handed, self.git)
         return uptodate.check(self.folder, found, out), found

@@ -19,7 +19,7 @@ import json
 import os
 import struct
 from array import array
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -98,19 +98,18 @@ def _today(files: "ContentFiles") -> str:
     return dt.datetime.now(config.zone).date().isoformat()
 
 
-def fingerprints(source: Path, options: dict, files: "ContentFiles",
-                 git: GitRunner = RUN_WHEN_ASKED) -> tuple[str, ...]:
+def fingerprints(source: Path, options: dict, files: "ContentFiles", git: GitRunner = RUN_WHEN_ASKED,
+                 transcripts: bytes | None = None) -> tuple[str, ...]:
     """Digests of everything a build of `source` depends on besides its output folder (check() looks at that):
     one with each transcript's stat and, when git vouched for transcripts' blob ids (a fresh clone: `files.blobs`),
     one with those ids in place of their stats, the same in any clone of the commit. `files` is the content as
     the build reads it, so content/ is walked only once; `git` asks HEAD's commit. The cache folder is not in
-    them: the stamp is kept there."""
+    them: the stamp is kept there. `transcripts`, when given, is stats_digest of the transcripts' stats, known
+    without them (worktree.unchanged_since_last_look); then `files` need hold no transcript."""
     parts = [__version__, dependency_versions(), json.dumps(options, sort_keys=True), _today(files),
              head_info(source, git=git).get("commit", ""), os.environ.get("SOURCE_DATE_EPOCH", "")]
     digest = hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape"))
     digest.update(repr((files.config, sorted(files.personas.items()), files.diagnostics, files.is_git)).encode())
-    # A few updates in C, not two per file (10,000 files: 3 ms, not 40): the paths, then their stats or ids in order.
-    digest.update("\0".join(files.stats).encode("utf-8", "surrogateescape"))
     _walk(source / "themes", digest, source.resolve())
     # persona-site itself: a new version or an edited built-in theme must rebuild.
     package = Path(__file__).parents[1]
@@ -118,14 +117,23 @@ def fingerprints(source: Path, options: dict, files: "ContentFiles",
     theme = package / "themes" if (package / "themes").is_dir() else package.parents[1] / "themes"
     _walk(theme, digest, theme.resolve())
     by_stat = digest.copy()
-    _stats(files.stats.values(), by_stat)
+    by_stat.update(stats_digest(files.stats) if transcripts is None else transcripts)
     if not files.blobs:
         return (by_stat.hexdigest(),)
+    digest.update("\0".join(files.stats).encode("utf-8", "surrogateescape"))
     vouched = [path for path in files.stats if path in files.blobs]
     digest.update(b"\1" + "\0".join(vouched).encode("utf-8", "surrogateescape") + b"\1")
     digest.update(b"".join(files.blobs[path] for path in vouched))
     _stats([stat for path, stat in files.stats.items() if path not in files.blobs], digest)
     return by_stat.hexdigest(), digest.hexdigest()
+
+
+def stats_digest(stats: Mapping[str, "Stat"]) -> bytes:
+    """A digest of the transcripts' paths and stats, in order. A few updates in C, not two per file (10,000
+    files: 3 ms, not 40)."""
+    digest = hashlib.sha256("\0".join(stats).encode("utf-8", "surrogateescape") + b"\1")
+    _stats(stats.values(), digest)
+    return digest.digest()
 
 
 def _stats(stats: Collection["Stat"], into: "hashlib._Hash") -> None:
@@ -144,24 +152,45 @@ def _marker(out: Path) -> str:
 
 
 def check(folder: Path | None, found: tuple[str, ...], out: Path) -> dict | None:
-    """The last build's record (its diagnostics and summary) if nothing changed since, else None. A stamp found by
-    blob ids (a fresh clone) is kept again with this clone's fingerprints, so the next build here, which knows the
-    files by their stats, finds it too."""
-    if folder is None:
+    """The last build's record (its diagnostics and summary) if nothing changed since, else None."""
+    stamp = _stamp(folder)
+    if stamp is None or not set(found) & set(stamp["fingerprints"]) or not _site_as_left(stamp, out):
         return None
-    stamp = read_state(folder / STAMP)
-    if not isinstance(stamp.get("fingerprints"), list) \
-            or not set(found) & set(stamp["fingerprints"]):
-        return None
-    if not stamp.get("marker") or stamp.get("marker") != _marker(out):
-        return None  # the site was rebuilt or removed since
-    from ..output import site_intact
+    return matching(folder, stamp, found)
 
-    if not site_intact(out):
-        return None  # a page was edited or deleted since
+
+def intact_site_stamp(folder: Path | None, out: Path) -> dict | None:
+    """The last build's record when the output folder holds what that build wrote, whatever changed in the
+    content since (matching() tells that)."""
+    stamp = _stamp(folder)
+    return stamp if stamp is not None and _site_as_left(stamp, out) else None
+
+
+def matching(folder: Path | None, stamp: dict, found: tuple[str, ...]) -> dict | None:
+    """The stamp, if it was recorded under one of the fingerprints `found`. A stamp found by blob ids (a fresh
+    clone) is kept again with this clone's fingerprints, so the next build here, which knows the files by their
+    stats, finds it too."""
+    if folder is None or not set(found) & set(stamp["fingerprints"]):
+        return None
     if stamp["fingerprints"] != list(found):
         _keep(folder, {**stamp, "fingerprints": list(found)})
     return stamp
+
+
+def _stamp(folder: Path | None) -> dict | None:
+    if folder is None:
+        return None
+    stamp = read_state(folder / STAMP)
+    return stamp if isinstance(stamp.get("fingerprints"), list) else None
+
+
+def _site_as_left(stamp: dict, out: Path) -> bool:
+    """Whether the output folder is the one the stamp's build wrote, each file as it left it."""
+    if not stamp.get("marker") or stamp.get("marker") != _marker(out):
+        return False  # the site was rebuilt or removed since
+    from ..output import site_intact
+
+    return site_intact(out)  # False when a page was edited or deleted since
 
 
 def record(folder: Path | None, found: tuple[str, ...], out: Path, diagnostics: list[list], summary: str,
