@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 
 import pytest
 
@@ -49,7 +51,8 @@ def test_an_identical_build_is_skipped_and_touches_nothing(built):
 
 @pytest.mark.parametrize("since", ["built", "settled"])
 @pytest.mark.parametrize("change", ["edit", "edit added to git", "new file", "file deleted", "config", "theme",
-                                    "commit", "base url", "day", "site removed", "stamp sealed with another key"])
+                                    "commit", "base url", "day", "site removed", "page edited",
+                                    "stamp sealed with another key"])
 def test_any_change_builds_for_real(request, since, monkeypatch, change):
     built = request.getfixturevalue(since)
     args = ["build"]
@@ -73,13 +76,43 @@ def test_any_change_builds_for_real(request, since, monkeypatch, change):
         monkeypatch.setenv("SOURCE_DATE_EPOCH", "1796169600")  # a day later
     elif change == "site removed":
         shutil.rmtree(built.root / "site")
+    elif change == "page edited":
+        page = built.root / "site/tags/index.html"
+        page.write_text(page.read_text() + "<!-- edited by hand -->")
     elif change == "stamp sealed with another key":  # a cache from elsewhere: its stamp never skips (SECURITY.md 41)
         monkeypatch.setenv("PERSONA_SITE_CACHE_KEY", "not the key this cache was sealed with")
     result = built.run(*args)
     assert result.exit_code == 0, result.output
     assert "up to date" not in result.stderr
     assert (built.root / "site/index.html").is_file()
+    assert "edited by hand" not in (built.root / "site/tags/index.html").read_text()
     assert "up to date" in built.run(*args).stderr
+
+
+def test_the_sites_check_is_given_up_once_git_says_a_transcript_changed(built, monkeypatch):
+    """The site's files are stat-ed while git answers; an answer that makes it moot stops it (10,000 published
+    pages are not stat-ed for a build that runs anyway)."""
+    from persona_site import output
+    from persona_site.incremental import cache, uptodate
+
+    looked, go = [], threading.Event()
+    real = output._unchanged_on_disk
+
+    def slow(*args):
+        looked.append(args)
+        go.wait(10)
+        return real(*args)
+
+    monkeypatch.setattr(output, "_unchanged_on_disk", slow)
+    check = uptodate.SiteCheck(built.root / cache.DEFAULT_FOLDER, built.root / "site")
+    while not looked:
+        time.sleep(0.01)
+    threading.Timer(0.2, go.set).start()
+    assert check.stamp(wanted=False) is None
+    assert len(looked) == 1
+    monkeypatch.setattr(output, "_unchanged_on_disk", real)
+    assert len(output._manifest(built.root / "site")) > 10
+    assert uptodate.SiteCheck(built.root / cache.DEFAULT_FOLDER, built.root / "site").stamp() is not None
 
 
 def test_a_skipped_build_repeats_the_warnings_and_strict_still_fails(repo):

@@ -203,10 +203,11 @@ def manifest_digest(out: Path) -> bytes | None:
         return None
 
 
-def site_intact(out: Path) -> bool:
-    """Every file the last build wrote is still there, untouched (a stat per file)."""
+def site_intact(out: Path, given_up: Callable[[], bool] = lambda: False) -> bool:
+    """Every file the last build wrote is still there, untouched (a stat per file); False as soon as
+    `given_up()` says the answer is no longer wanted."""
     files = _manifest(out)
-    return bool(files) and all(_unchanged_on_disk(out, rel, entry) for rel, entry in files.items())
+    return bool(files) and all(not given_up() and _unchanged_on_disk(out, rel, entry) for rel, entry in files.items())
 
 
 def _clean_leftovers(parent: Path, name: str, out: Path) -> None:

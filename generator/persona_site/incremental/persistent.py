@@ -143,13 +143,15 @@ class PersistentEngine:
         self._out = out.resolve()
         if self.rev is not None:
             return None, None
-        stamp = uptodate.intact_site_stamp(self.folder, out) if not self.watching else None  # as git answers
-        transcripts = worktree.unchanged_since_last_look(self.source, self.folder, self.git) if stamp else None
-        if transcripts is not None:  # nothing changed since the last look: its stats, by their digest alone
-            found = uptodate.fingerprints(self.source, options, read_work_tree(self.source, {}, self.git), self.git,
-                                          transcripts)
-            if uptodate.matching(self.folder, stamp, found):
-                return stamp, found
+        if not self.watching:
+            site = uptodate.SiteCheck(self.folder, out)  # while git answers
+            transcripts = worktree.unchanged_since_last_look(self.source, self.folder, self.git)
+            stamp = site.stamp(wanted=transcripts is not None)
+            if stamp is not None:  # nothing changed since the last look: its stats, by their digest alone
+                found = uptodate.fingerprints(self.source, options, read_work_tree(self.source, {}, self.git),
+                                              self.git, transcripts)
+                if uptodate.matching(self.folder, stamp, found):
+                    return stamp, found
         self._handed = self.content()  # found once: for the fingerprints, then for the build
         found = uptodate.fingerprints(self.source, options, self._handed, self.git)
         return uptodate.check(self.folder, found, out), found

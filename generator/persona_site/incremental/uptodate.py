@@ -18,8 +18,9 @@ import hashlib
 import json
 import os
 import struct
+import threading
 from array import array
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -159,11 +160,30 @@ def check(folder: Path | None, found: tuple[str, ...], out: Path) -> dict | None
     return matching(folder, stamp, found)
 
 
-def intact_site_stamp(folder: Path | None, out: Path) -> dict | None:
-    """The last build's record when the output folder holds what that build wrote, whatever changed in the
-    content since (matching() tells that)."""
-    stamp = _stamp(folder)
-    return stamp if stamp is not None and _site_as_left(stamp, out) else None
+class SiteCheck:
+    """The last build's record when the output folder holds what that build wrote, whatever changed in the content
+    since (matching() tells that): looked for in a thread as soon as it is made, so the site's files are stat-ed
+    while git answers (a stat lets go of the interpreter), and given up when git's answer makes it moot (a
+    changed transcript: 10,000 published pages need not be stat-ed first)."""
+
+    def __init__(self, folder: Path | None, out: Path) -> None:
+        self._stamp: dict | None = None
+        self._moot = threading.Event()
+        self._thread = threading.Thread(target=self._look, args=(folder, out), daemon=True)
+        self._thread.start()
+
+    def _look(self, folder: Path | None, out: Path) -> None:
+        stamp = _stamp(folder)
+        if stamp is not None and _site_as_left(stamp, out, self._moot.is_set):
+            self._stamp = stamp
+
+    def stamp(self, wanted: bool = True) -> dict | None:
+        """The record (None when the site is not as that build left it); with `wanted` False, the look is given
+        up."""
+        if not wanted:
+            self._moot.set()
+        self._thread.join()
+        return self._stamp if wanted else None
 
 
 def matching(folder: Path | None, stamp: dict, found: tuple[str, ...]) -> dict | None:
@@ -184,13 +204,13 @@ def _stamp(folder: Path | None) -> dict | None:
     return stamp if isinstance(stamp.get("fingerprints"), list) else None
 
 
-def _site_as_left(stamp: dict, out: Path) -> bool:
+def _site_as_left(stamp: dict, out: Path, given_up: Callable[[], bool] = lambda: False) -> bool:
     """Whether the output folder is the one the stamp's build wrote, each file as it left it."""
     if not stamp.get("marker") or stamp.get("marker") != _marker(out):
         return False  # the site was rebuilt or removed since
     from ..output import site_intact
 
-    return site_intact(out)  # False when a page was edited or deleted since
+    return site_intact(out, given_up)  # False when a page was edited or deleted since
 
 
 def record(folder: Path | None, found: tuple[str, ...], out: Path, diagnostics: list[list], summary: str,
