@@ -22,8 +22,6 @@ import click
 from . import __version__
 from .gitmeta import GitError
 from .basics import Diagnostic, fails_strict
-from .config import CONFIG_NAME, base_url_problem
-from .output import OutputRefused, WriteFailed, check_output, spooled, write_site
 
 if TYPE_CHECKING:
     from .build import BuildResult
@@ -221,13 +219,15 @@ def build(source: Path, strict: bool, out: Path | None, base_url: str | None, re
     \b
         persona-site build --strict --base-url /team-personas/
     """
+    progress = Progress(not quiet)
+    engine = _engine(source, rev, progress=progress)  # first: git answers while the rest is imported
+    from .output import OutputRefused, WriteFailed, check_output, spooled, write_site
+
     out = out if out is not None else source / "site"
     try:
         check_output(out, source)
     except OutputRefused as exc:
         raise click.UsageError(str(exc)) from None
-    progress = Progress(not quiet)
-    engine = _engine(source, rev, progress=progress)
     stamp, fingerprint = engine.up_to_date(out, {"base_url": base_url, "rev": rev})
     if stamp is not None:  # nothing a build reads has changed since the last one
         diagnostics = [Diagnostic(*d) for d in stamp["diagnostics"]]
@@ -276,6 +276,8 @@ def _serve_command(source: Path) -> str:
 
 def _base_url(value: str | None) -> str | None:
     """--base-url, held to base_url's rule (spec section 2): a usage error otherwise."""
+    from .config import base_url_problem
+
     if value is not None and (problem := base_url_problem(value)):
         raise click.BadParameter(problem, param_hint="--base-url")
     return value
@@ -372,6 +374,7 @@ def quotes(source: Path, rev: str | None, **asked: Any) -> None:
     \b
         persona-site quotes --role cfo --rev v2026-q3
     """
+    from .config import CONFIG_NAME
     from .query import select
 
     search = QuoteSearch(**asked)
@@ -400,6 +403,7 @@ def _query(search: QuoteSearch, result: BuildResult) -> tuple[Query, dt.datetime
     """The query the options ask, and now in the site's zone; a usage error for an option the site cannot
     answer (a persona or tag it does not have, a company it does not publish, time words it does not know)."""
     from .build import build_time
+    from .config import CONFIG_NAME
     from .query import Query
     from .roles import resolve_role
     from .suggest import did_you_mean
