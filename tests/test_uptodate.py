@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from persona_site.incremental import worktree
+from persona_site.incremental import uptodate, worktree
 from persona_site.output import MARKER
 from test_worktree import old_enough
 
@@ -28,6 +28,7 @@ def built(repo):
 def settled(built, monkeypatch):
     """Built, then left a while: git vouches for every transcript, so a build with nothing changed is found up to
     date by the last look's summary, without loading the work tree's memo."""
+    built.write("content/transcripts/2026/.DS_Store", "hidden: git lists it, the build never reads it")
     old_enough(built)
     assert "up to date" in built.run("build").stderr  # the first look git vouches for whole
     loads, load = [], worktree._load
@@ -89,11 +90,48 @@ def test_any_change_builds_for_real(request, since, monkeypatch, change):
     assert "up to date" in built.run(*args).stderr
 
 
+def test_an_edit_put_back_by_hand_is_built_again(settled):
+    """Git's index is the same file throughout, and lists nothing once the bytes are back: the look after the edit
+    was not one git vouched for whole, so nothing it kept may say the site is up to date."""
+    path = settled.root / "content/transcripts/2026/a.md"
+    original = path.read_bytes()
+    settled.transcript("2026/a.md", GOOD.replace("A fine quote.", "Edited for a while."))
+    old_enough(settled)  # as an edit saved a while before the build: git's index is left as it was
+    assert "up to date" not in settled.run("build").stderr
+    assert "Edited for a while." in (settled.root / "site/index.html").read_text()
+    path.write_bytes(original)
+    old_enough(settled)
+    assert "up to date" not in settled.run("build").stderr
+    assert "Edited for a while." not in (settled.root / "site/index.html").read_text()
+
+
+def test_a_build_does_not_wait_for_the_sites_check_once_a_transcript_changed(settled, monkeypatch):
+    asked = []
+    intact = uptodate.SiteCheck.intact
+    monkeypatch.setattr(uptodate.SiteCheck, "intact", lambda self, wanted=True: asked.append(wanted)
+                        or intact(self, wanted))
+    assert "up to date" in settled.run("build").stderr
+    assert True in asked  # waited for
+    asked.clear()
+    settled.transcript("2026/a.md", GOOD.replace("A fine quote.", "Edited."))
+    assert "up to date" not in settled.run("build").stderr
+    assert asked and True not in asked  # given up
+
+
+def test_a_cache_folder_that_cannot_be_written_only_costs_the_cache(built, monkeypatch, tmp_path):
+    (tmp_path / "a-file").write_text("not a folder")
+    monkeypatch.setenv("PERSONA_SITE_CACHE", str(tmp_path / "a-file"))
+    built.transcript("2026/a.md", GOOD.replace("A fine quote.", "Edited."))
+    result = built.run("build")
+    assert result.exit_code == 0, result.output
+    assert "Edited." in (built.root / "site/index.html").read_text()
+
+
 def test_the_sites_check_is_given_up_once_git_says_a_transcript_changed(built, monkeypatch):
     """The site's files are stat-ed while git answers; an answer that makes it moot stops it (10,000 published
     pages are not stat-ed for a build that runs anyway)."""
     from persona_site import output
-    from persona_site.incremental import cache, uptodate
+    from persona_site.incremental import cache
 
     looked, go = [], threading.Event()
     real = output._unchanged_on_disk
@@ -108,11 +146,11 @@ def test_the_sites_check_is_given_up_once_git_says_a_transcript_changed(built, m
     while not looked:
         time.sleep(0.01)
     threading.Timer(0.2, go.set).start()
-    assert check.stamp(wanted=False) is None
+    assert not check.intact(wanted=False)
     assert len(looked) == 1
     monkeypatch.setattr(output, "_unchanged_on_disk", real)
     assert len(output._manifest(built.root / "site")) > 10
-    assert uptodate.SiteCheck(built.root / cache.DEFAULT_FOLDER, built.root / "site").stamp() is not None
+    assert uptodate.SiteCheck(built.root / cache.DEFAULT_FOLDER, built.root / "site").intact()
 
 
 def test_a_skipped_build_repeats_the_warnings_and_strict_still_fails(repo):
@@ -132,7 +170,6 @@ def test_no_cache_means_no_skipping(built, monkeypatch):
 
 
 def test_a_change_to_persona_site_itself_rebuilds(built, monkeypatch, tmp_path):
-    from persona_site.incremental import uptodate
     from persona_site.content import read_work_tree
     files = read_work_tree(built.root)
     before = uptodate.fingerprints(built.root, {}, files)

@@ -178,7 +178,8 @@ def test_a_file_changed_as_git_was_asked_is_looked_at_again_next_time(looks, mon
 
 
 @pytest.mark.parametrize("case", ["untracked link", "tracked link", "assume-unchanged", "skip-worktree",
-                                  "nested repository", "large file", "linked folder", "folder moved out and linked"])
+                                  "nested repository", "content a repository", "transcripts a repository",
+                                  "large file", "linked folder", "folder moved out and linked"])
 def test_what_git_cannot_vouch_for_is_walked(looks, case, tmp_path):
     repo, root = looks.repo, looks.repo.root
     t = root / "content/transcripts/2026"
@@ -196,6 +197,9 @@ def test_what_git_cannot_vouch_for_is_walked(looks, case, tmp_path):
     elif case == "nested repository":
         repo.transcript("inner/x.md", BODY)
         subprocess.run(["git", "init", "-q", str(t.parent / "inner")], check=True)
+    elif case.endswith("a repository"):  # its files are that repository's: this one's index says nothing of them
+        subprocess.run(["git", "init", "-q", str(root / "content" if case.startswith("content") else t.parent)],
+                       check=True)
     else:
         (t / "big.md").write_bytes(b"x" * (content.MAX_FILE_BYTES + 1))
     looks.check(walked=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -143,15 +144,14 @@ class PersistentEngine:
         self._out = out.resolve()
         if self.rev is not None:
             return None, None
-        if not self.watching:
-            site = uptodate.SiteCheck(self.folder, out)  # while git answers
-            transcripts = worktree.unchanged_since_last_look(self.source, self.folder, self.git)
-            stamp = site.stamp(wanted=transcripts is not None)
-            if stamp is not None:  # nothing changed since the last look: its stats, by their digest alone
+        with uptodate.SiteCheck(self.folder, out) if not self.watching else nullcontext() as site:
+            transcripts = None if site is None else worktree.unchanged_since_last_look(self.source, self.folder,
+                                                                                        self.git)  # git answers
+            if transcripts is not None:  # nothing changed since the last look: its stats, by their digest alone
                 found = uptodate.fingerprints(self.source, options, read_work_tree(self.source, {}, self.git),
                                               self.git, transcripts)
-                if uptodate.matching(self.folder, stamp, found):
-                    return stamp, found
+                if site.intact(wanted=site.stamp is not None and uptodate.recorded_under(site.stamp, found)):
+                    return uptodate.matching(self.folder, site.stamp, found), found
         self._handed = self.content()  # found once: for the fingerprints, then for the build
         found = uptodate.fingerprints(self.source, options, self._handed, self.git)
         return uptodate.check(self.folder, found, out), found

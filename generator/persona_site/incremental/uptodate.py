@@ -155,42 +155,54 @@ def _marker(out: Path) -> str:
 def check(folder: Path | None, found: tuple[str, ...], out: Path) -> dict | None:
     """The last build's record (its diagnostics and summary) if nothing changed since, else None."""
     stamp = _stamp(folder)
-    if stamp is None or not set(found) & set(stamp["fingerprints"]) or not _site_as_left(stamp, out):
+    if stamp is None or not recorded_under(stamp, found) or not _site_as_left(stamp, out):
         return None
     return matching(folder, stamp, found)
 
 
 class SiteCheck:
-    """The last build's record when the output folder holds what that build wrote, whatever changed in the content
-    since (matching() tells that): looked for in a thread as soon as it is made, so the site's files are stat-ed
-    while git answers (a stat lets go of the interpreter), and given up when git's answer makes it moot (a
-    changed transcript: 10,000 published pages need not be stat-ed first)."""
+    """Whether the output folder holds what the last build wrote, each file as it left it: looked at in a thread
+    as soon as this is made, so the site's files are stat-ed while git answers (a stat lets go of the
+    interpreter), and given up once the answer is moot (a transcript changed, or the fingerprints are not the
+    stamp's: 10,000 published pages need not be stat-ed first)."""
 
     def __init__(self, folder: Path | None, out: Path) -> None:
-        self._stamp: dict | None = None
+        self.stamp = _stamp(folder)
+        """The last build's record, whatever changed since (matching() tells that); None when there is none."""
+        self._intact = False
         self._moot = threading.Event()
-        self._thread = threading.Thread(target=self._look, args=(folder, out), daemon=True)
-        self._thread.start()
+        self._thread = threading.Thread(target=self._look, args=(out,), daemon=True)
+        if self.stamp is not None:
+            self._thread.start()
 
-    def _look(self, folder: Path | None, out: Path) -> None:
-        stamp = _stamp(folder)
-        if stamp is not None and _site_as_left(stamp, out, self._moot.is_set):
-            self._stamp = stamp
+    def _look(self, out: Path) -> None:
+        self._intact = _site_as_left(self.stamp, out, self._moot.is_set)
 
-    def stamp(self, wanted: bool = True) -> dict | None:
-        """The record (None when the site is not as that build left it); with `wanted` False, the look is given
-        up."""
+    def intact(self, wanted: bool = True) -> bool:
+        """The answer (False when there is no stamp); with `wanted` False, the look is given up, and False."""
         if not wanted:
             self._moot.set()
-        self._thread.join()
-        return self._stamp if wanted else None
+        if self._thread.is_alive():
+            self._thread.join()
+        return wanted and self._intact
+
+    def __enter__(self) -> SiteCheck:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.intact(wanted=False)  # an error meanwhile: nothing is left stat-ing the site
+
+
+def recorded_under(stamp: dict, found: tuple[str, ...]) -> bool:
+    """Whether the stamp was recorded under one of the fingerprints `found`."""
+    return bool(set(found) & set(stamp["fingerprints"]))
 
 
 def matching(folder: Path | None, stamp: dict, found: tuple[str, ...]) -> dict | None:
     """The stamp, if it was recorded under one of the fingerprints `found`. A stamp found by blob ids (a fresh
     clone) is kept again with this clone's fingerprints, so the next build here, which knows the files by their
     stats, finds it too."""
-    if folder is None or not set(found) & set(stamp["fingerprints"]):
+    if folder is None or not recorded_under(stamp, found):
         return None
     if stamp["fingerprints"] != list(found):
         _keep(folder, {**stamp, "fingerprints": list(found)})

@@ -52,6 +52,7 @@ no transcript, the memo would give those same stats, so a no-change build takes 
 unread (unchanged_since_last_look: at 100,000 transcripts, 25 MB and a third of a second)."""
 VERSION = f"{__version__}/work-tree/2"
 _PREFIX = TRANSCRIPTS + "/"
+_ABOVE = frozenset({"content", "content/", TRANSCRIPTS, _PREFIX})
 _TRUSTED_MODES = (b"H 100644 ", b"H 100755 ")
 """A regular file git checks (tag H): not a link (120000), a submodule (160000), assume-unchanged (h), or
 skip-worktree (S)."""
@@ -99,16 +100,21 @@ def _git_view(source: Path, git: gitmeta.GitRunner) -> _View | None:
         return None
     if os.path.islink(source / "content") or os.path.islink(source / TRANSCRIPTS):
         return None  # git sees a link, not the files the walk finds through it
+    if os.path.lexists(source / "content" / ".git") or os.path.lexists(source / TRANSCRIPTS / ".git"):
+        return None  # a repository (or a submodule) of its own: this one neither lists nor vouches for its files
     try:
         entries, asked = gitmeta.status(source, git)
     except gitmeta.GitError:
         return None
     listed = set()
     for _state, path in entries:
+        if path in _ABOVE:  # content/ or the transcripts' folder as one entry: a repository inside
+            return None
         if path.startswith(_PREFIX):
             if path.endswith("/"):  # a repository inside: git does not list its files
                 return None
-            listed.add(path)
+            if "/." not in path[len(TRANSCRIPTS):]:  # the walk skips hidden files and folders (.DS_Store)
+                listed.add(path)
     return _View(_index(source), frozenset(listed), asked)
 
 
@@ -230,7 +236,10 @@ def _save(folder: Path, real: str, look: _Look, last_look: dict | None) -> None:
             return  # the stats it keeps for the others are the ones used now
     elif not all(entry.startswith(_TRUSTED_MODES) for entry in _entries(tracked)):
         return  # a link, a submodule, a file git does not check: the walk it is, every time
-    summary.unlink(missing_ok=True)  # first: a summary never outlives the look it sums up
+    try:
+        summary.unlink(missing_ok=True)  # first: a summary never outlives the look it sums up
+    except OSError:  # a cache folder this user cannot change (made by another, a file): nothing is kept
+        return
     if keep_state(mine, {"source": real, "index": view.index, "tracked": tracked, "unsure": frozenset(unsure),
                          "stats": stats}, VERSION):
         if not unsure:
