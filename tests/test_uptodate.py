@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import threading
 import time
 
@@ -29,8 +30,10 @@ def settled(built, monkeypatch):
     """Built, then left a while: git vouches for every transcript, so a build with nothing changed is found up to
     date by the last look's summary, without loading the work tree's memo."""
     built.write("content/transcripts/2026/.DS_Store", "hidden: git lists it, the build never reads it")
+    subprocess.run(["git", "init", "-q", str(built.root / "content/transcripts/.archive")], check=True)  # hidden too
     old_enough(built)
-    assert "up to date" in built.run("build").stderr  # the first look git vouches for whole
+    result = built.run("build")  # the first look git vouches for whole; the pages now say what is not committed
+    assert "up to date" not in result.stderr and "with uncommitted changes" in (built.root / "site/index.html").read_text()
     loads, load = [], worktree._load
     monkeypatch.setattr(worktree, "_load", lambda *args: loads.append(args) or load(*args))
     assert "up to date" in built.run("build").stderr
@@ -60,7 +63,7 @@ def test_any_change_builds_for_real(request, since, monkeypatch, change):
     if change.startswith("edit"):
         built.transcript("2026/a.md", GOOD.replace("A fine quote.", "Edited."))
         if change == "edit added to git":
-            built.git("add", "content")
+            built.git("add", "content/transcripts/2026/a.md")
     elif change == "new file":
         built.transcript("2026/b.md", GOOD.replace("A fine quote.", "New."))
     elif change == "file deleted":
@@ -88,6 +91,39 @@ def test_any_change_builds_for_real(request, since, monkeypatch, change):
     assert (built.root / "site/index.html").is_file()
     assert "edited by hand" not in (built.root / "site/tags/index.html").read_text()
     assert "up to date" in built.run(*args).stderr
+
+
+def test_a_file_git_does_not_have_yet_is_news_on_the_next_build(built):
+    """The pages say when the site was built from files not committed: a new file, even one the build never
+    reads, makes the next build a real one."""
+    assert "with uncommitted changes" not in (built.root / "site/index.html").read_text()
+    built.write("content/notes.txt", "not a transcript")
+    assert "up to date" not in built.run("build").stderr
+    assert "with uncommitted changes" in (built.root / "site/index.html").read_text()
+    assert "up to date" in built.run("build").stderr
+
+
+def test_a_content_folder_left_as_a_submodules_path_is_read_whole(built):
+    """content/ was a submodule whose .git is gone (its files kept by hand): git's index still holds the
+    submodule's entry, so `git status` says nothing of the files in it, and only a walk sees an edit."""
+    root, sub = built.root, built.root.parent / "sub"
+    shutil.copytree(root / "content", sub)
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@e.org",
+                                                                 "commit", "-qm", "content"]):
+        subprocess.run(["git", "-C", str(sub), *args], check=True)
+    built.git("rm", "-rq", "--cached", "content")
+    shutil.rmtree(root / "content")
+    built.git("-c", "protocol.file.allow=always", "submodule", "add", "-q", str(sub), "content")
+    built.git("commit", "-qm", "content as a submodule")
+    (root / "content/.git").unlink()
+    old_enough(built)
+    assert built.run("build").exit_code == 0
+    old_enough(built)
+    built.run("build")
+    built.transcript("2026/a.md", GOOD.replace("A fine quote.", "Edited in the kept folder."))
+    old_enough(built)
+    assert "up to date" not in built.run("build").stderr
+    assert "Edited in the kept folder." in (root / "site/index.html").read_text()
 
 
 def test_an_edit_put_back_by_hand_is_built_again(settled):

@@ -3,7 +3,8 @@
 The fingerprint covers everything a build reads: the content as read_work_tree found it (each transcript by
 git's blob id where git vouches for its bytes, else by its stat: size, mtime, ctime, inode; the bytes of the
 personas and of persona-site.toml), the bytes of every file under themes/ and of persona-site itself, the git
-HEAD, the options, the tool version, SOURCE_DATE_EPOCH, and today's date in the site's time zone ("N days ago"
+HEAD and which files `git status` says are not committed (the pages say so), the options, the tool version,
+SOURCE_DATE_EPOCH, and today's date in the site's time zone ("N days ago"
 changes at midnight); and the output folder must hold what the last build wrote (its manifest, each file's size
 and time, and every file as the manifest says). No absolute path and no inode is in it: a fresh clone of the
 same commit, with the cache and the last site restored (CI, issue 22 goal 5), is up to date when git vouches for
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import __version__
-from ..gitmeta import RUN_WHEN_ASKED, GitRunner, head_info
+from ..gitmeta import RUN_WHEN_ASKED, GitRunner, dirty_paths, head_info
 from .cache import dependency_versions, keep_state, read_state
 
 if TYPE_CHECKING:
@@ -108,7 +109,8 @@ def fingerprints(source: Path, options: dict, files: "ContentFiles", git: GitRun
     them: the stamp is kept there. `transcripts`, when given, is stats_digest of the transcripts' stats, known
     without them (worktree.unchanged_since_last_look); then `files` need hold no transcript."""
     parts = [__version__, dependency_versions(), json.dumps(options, sort_keys=True), _today(files),
-             head_info(source, git=git).get("commit", ""), os.environ.get("SOURCE_DATE_EPOCH", "")]
+             head_info(source, git=git).get("commit", ""), os.environ.get("SOURCE_DATE_EPOCH", ""),
+             "\1".join(sorted(dirty_paths(source, git)))]  # the pages say which files are not committed
     digest = hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape"))
     digest.update(repr((files.config, sorted(files.personas.items()), files.diagnostics, files.is_git)).encode())
     _walk(source / "themes", digest, source.resolve())

@@ -27,6 +27,7 @@ again (`git add --renormalize`), leaves git's index, and this, thinking the file
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -50,9 +51,8 @@ transcript then (none listed by `git status`, none stat-ed too close to when git
 as it was, and stats_digest of the transcripts' stats. While the index is the same file and `git status` lists
 no transcript, the memo would give those same stats, so a no-change build takes the digest and leaves the memo
 unread (unchanged_since_last_look: at 100,000 transcripts, 25 MB and a third of a second)."""
-VERSION = f"{__version__}/work-tree/2"
+VERSION = f"{__version__}/work-tree/3"
 _PREFIX = TRANSCRIPTS + "/"
-_ABOVE = frozenset({"content", "content/", TRANSCRIPTS, _PREFIX})
 _TRUSTED_MODES = (b"H 100644 ", b"H 100755 ")
 """A regular file git checks (tag H): not a link (120000), a submodule (160000), assume-unchanged (h), or
 skip-worktree (S)."""
@@ -76,6 +76,8 @@ def files(source: Path, folder: Path | None, save: bool,
     tracked = _tracked(source, view, last_look) if view is not None else None
     looked = _stats(source, real, view, tracked, last_look) if tracked is not None and last_look is not None else None
     tree = read_work_tree(source, None if looked is None else looked[0], git)
+    if tracked == b"" and tree.stats:  # transcripts git neither tracks nor lists: content/ is a submodule's path
+        return tree  # (its entry left in the index without its .git): git says nothing of what is in it
     if tracked is not None and not tree.diagnostics and not tree.links:
         if save and view.index is not None:
             _save(folder, real, _Look(view, tracked, tree.stats, None if looked is None else looked[1]), last_look)
@@ -108,13 +110,11 @@ def _git_view(source: Path, git: gitmeta.GitRunner) -> _View | None:
         return None
     listed = set()
     for _state, path in entries:
-        if path in _ABOVE:  # content/ or the transcripts' folder as one entry: a repository inside
+        if not path.startswith(_PREFIX) or "/." in path[len(TRANSCRIPTS):]:
+            continue  # not a transcript, or hidden (.DS_Store, a hidden folder): the walk never reads it
+        if path.endswith("/"):  # a repository inside: git does not list its files
             return None
-        if path.startswith(_PREFIX):
-            if path.endswith("/"):  # a repository inside: git does not list its files
-                return None
-            if "/." not in path[len(TRANSCRIPTS):]:  # the walk skips hidden files and folders (.DS_Store)
-                listed.add(path)
+        listed.add(path)
     return _View(_index(source), frozenset(listed), asked)
 
 
@@ -246,7 +246,8 @@ def _save(folder: Path, real: str, look: _Look, last_look: dict | None) -> None:
             _keep_summary(summary, real, view, stats)
         for other in [*folder.glob(f"{MEMO}-*.pickle"), *folder.glob(f"{LOOK}-*.pickle")]:
             if other not in (mine, summary):  # another folder's, kept no more: one source, one memo
-                other.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):  # another user's, in a shared cache folder
+                    other.unlink(missing_ok=True)
 
 
 def _keep_summary(path: Path, real: str, view: _View, stats: dict[str, Stat]) -> None:
