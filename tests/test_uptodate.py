@@ -163,6 +163,20 @@ def test_a_cache_folder_that_cannot_be_written_only_costs_the_cache(built, monke
     assert "Edited." in (built.root / "site/index.html").read_text()
 
 
+def test_another_sources_memo_that_cannot_be_removed_is_left_where_it_is(built):
+    """A cache folder shared by two sources (PERSONA_SITE_CACHE) may hold the other's memo as a file this user
+    cannot remove: a folder of that name stands for it here."""
+    other = built.root / ".persona-cache" / "work-tree-0000000000000000.pickle"
+    other.mkdir()
+    (other / "kept").write_text("not this build's to remove")
+    old_enough(built)
+    built.transcript("2026/b.md", GOOD.replace("A fine quote.", "A new one."))  # a new look to keep
+    result = built.run("build")
+    assert result.exit_code == 0, result.output
+    assert "A new one." in (built.root / "site/index.html").read_text()
+    assert (other / "kept").is_file()
+
+
 def test_the_sites_check_is_given_up_once_git_says_a_transcript_changed(built, monkeypatch):
     """The site's files are stat-ed while git answers; an answer that makes it moot stops it (10,000 published
     pages are not stat-ed for a build that runs anyway)."""
