@@ -15,6 +15,8 @@ prints a Markdown table of medians, ratios and peak memory:
     one-file rebuild,    the same change with `persona-site serve` and `hugo server`
       serving            running: from the save to the server saying it rebuilt
                          ("Rebuilt in" / "Total in"), watcher and debounce included
+    no-change rebuild,   the same with publish_transcripts = true (issue 22, goal 2: publish
+      publish on         on or off), after one untimed build of each tool with it
     ci-restored, same    CI (issue 22, goal 5): a fresh `git clone` of the corpus, into a
       commit             folder no run used before, with the cache and the site folder
                          the last run's build left (of the same commit) copied in, file
@@ -24,7 +26,8 @@ prints a Markdown table of medians, ratios and peak memory:
 
 Hugo keeps nothing between builds, and a clone has no hugo/ folder (the corpus
 git-ignores it): its ci-restored runs are cold builds of the corpus's hugo/.
-The --scenarios option runs some of them: cold, no-change, one-file, serving, ci.
+The --scenarios option runs some of them: cold, no-change, one-file, serving, no-change-on (a no-change
+rebuild with transcripts published), ci.
 
 ratio is persona-site's median over Hugo's; the peak RSS row of a size is the
 largest of all its runs.
@@ -436,7 +439,7 @@ def measure(row: Row, corpus: Corpus, tools: tuple[Tool, Tool], rounds: int, *, 
     return row
 
 
-SCENARIOS = ("cold", "no-change", "one-file", "serving", "ci")
+SCENARIOS = ("cold", "no-change", "one-file", "serving", "no-change-on", "ci")
 
 
 def bench_size(corpus: Corpus, tools: tuple[Tool, Tool], servers: tuple[Server, Server], rounds: int,
@@ -459,6 +462,12 @@ def bench_size(corpus: Corpus, tools: tuple[Tool, Tool], servers: tuple[Server, 
             rows.append(measure(Row(size, "one-file rebuild"), corpus, tools, rounds, cold=False, before=edit.change))
         if "serving" in scenarios:
             rows.append(measure_serving(Row(size, "one-file rebuild, serving"), corpus, servers, rounds, edit))
+    if "no-change-on" in scenarios:
+        set_publish(corpus.root, True)
+        for tool in tools:  # untimed: the published site a rebuild starts from
+            run(tool.command(corpus))
+        rows.append(measure(Row(size, "no-change rebuild, publish on"), corpus, tools, rounds, cold=False))
+        set_publish(corpus.root, False)
     if "ci" in scenarios:
         rows += measure_ci(corpus, tools, rounds, (work or corpus.root.parent) / f"ci-{size}")
     return rows
@@ -550,6 +559,7 @@ GOALS: dict[str, tuple[str, Callable[[float, float], bool]]] = {
     "cold, publish off": ("≤ 0.25 × Hugo", lambda ours, hugo: ours <= 0.25 * hugo),
     "cold, publish on": ("≤ 1.0 × Hugo", lambda ours, hugo: ours <= 1.0 * hugo),
     "no-change rebuild": ("< 0.5 s", lambda ours, hugo: ours < 0.5),
+    "no-change rebuild, publish on": ("< 0.5 s", lambda ours, hugo: ours < 0.5),  # issue 22, goal 2
     "one-file rebuild": ("< 0.3 s", lambda ours, hugo: ours < 0.3),
     "one-file rebuild, serving": ("< 0.3 s", lambda ours, hugo: ours < 0.3),
     # issue 22, goal 5
