@@ -76,8 +76,8 @@ def files(source: Path, folder: Path | None, save: bool,
     tracked = _tracked(source, view, last_look) if view is not None else None
     looked = _stats(source, real, view, tracked, last_look) if tracked is not None and last_look is not None else None
     tree = read_work_tree(source, None if looked is None else looked[0], git)
-    if tracked == b"" and tree.stats:  # transcripts git neither tracks nor lists: content/ is a submodule's path
-        return tree  # (its entry left in the index without its .git): git says nothing of what is in it
+    if tracked == b"" and tree.stats:  # git tracks no transcript, so it vouches for none: nothing committed yet,
+        return tree  # or content/ a submodule's path whose .git is gone (git says nothing of what is in it)
     if tracked is not None and not tree.diagnostics and not tree.links:
         if save and view.index is not None:
             _save(folder, real, _Look(view, tracked, tree.stats, None if looked is None else looked[1]), last_look)
