@@ -117,13 +117,28 @@ def sealed(path: Path, state: dict) -> None:
     path.write_bytes(signing.seal_of(data) + data)
 
 
+def unsealed_shard(path: Path) -> dict:
+    """A shard file's sealed part ({"version", "transcripts"}), as this user's key sealed it."""
+    data = path.read_bytes()
+    length = int.from_bytes(data[:8], "big")
+    return pickle.loads(signing.opened(data[8:8 + length]))
+
+
+def sealed_shard(path: Path, state: dict) -> None:
+    """A shard file whose sealed part is `state`, with no frozen transcript after it (a hand edit the seal cannot tell
+    from the build's)."""
+    data = pickle.dumps(state)
+    part = signing.seal_of(data) + data
+    path.write_bytes(len(part).to_bytes(8, "big") + part)
+
+
 def poison(folder: Path, version: str | None = None) -> None:
     """Every cached transcript replaced by nothing: trusted, this cache would drop every quote."""
     for path in folder.glob("transcripts-*.pickle"):
-        state = unsealed(path)
+        state = unsealed_shard(path)
         state["transcripts"] = {key: Parsed((None, (), (), None)) for key in state["transcripts"]}
         state["version"] = version or state["version"]
-        sealed(path, state)
+        sealed_shard(path, state)
     (folder / uptodate.STAMP).unlink(missing_ok=True)  # else the build is skipped as up to date
 
 
@@ -141,9 +156,9 @@ def test_entries_of_another_shape_in_a_current_cache_are_ignored(cached, monkeyp
     """A cache file of this version whose entries are not what this version writes (a bug, a hand edit)."""
     folder = cached.root / cache.DEFAULT_FOLDER
     for path in folder.glob("transcripts-*.pickle"):
-        state = unsealed(path)
+        state = unsealed_shard(path)
         state["transcripts"] = {key: (None, [], ()) for key in state["transcripts"]}
-        sealed(path, state)
+        sealed_shard(path, state)
     (folder / uptodate.STAMP).unlink(missing_ok=True)
     assert_same_as_cold(cached, monkeypatch, tmp_path)
     assert "A fine quote." in (cached.root / "site/quotes.json").read_text()
@@ -622,3 +637,31 @@ def test_months_counted_together_stay_remembered_while_their_sum_is_used(by_line
     assert [memo.get(month) for month in changed[:2]] == [f"count of {month}" for month in months[:2]]
     memo.forget_unasked()
     assert memo.get(months[2]) is None  # the month no longer asked for is forgotten
+
+
+def _call(n: int, words: str = "") -> str:
+    """A call of its own company, month and year: the pages that show its quote show few others."""
+    return (f"---\ntitle: Call {n}\ndate: {2018 + n // 12}-{1 + n % 12:02d}-10\ncompany: Company {n}\n"
+            f"participants:\n  Dana Whitfield: head-of-revops\n---\n\n**Dana Whitfield:** [Quote number {n}{words}.]{{.pain}}\n")
+
+
+def test_a_rebuild_reads_from_the_cache_only_the_transcripts_its_new_pages_show(repo, monkeypatch, tmp_path):
+    """The cache's frozen transcripts (with their HTML bodies when published: 80 of its 103 MB at 10,000) stay in
+    their files, each read when a page made shows it: after one edit, not every transcript is read, let alone held."""
+    repo.write("persona-site.toml", "publish_transcripts = true\n")
+    for n in range(100):
+        repo.write(f"content/transcripts/call-{n:02d}.md", _call(n))
+    repo.commit_all("calls", date="2026-10-20T10:00:00+00:00")
+    an_hour_ago = time.time_ns() - 3600 * 10**9  # older than RACY_NS: the next build reads only the edited file
+    for path in (repo.root / "content/transcripts").rglob("*.md"):
+        os.utime(path, ns=(an_hour_ago, an_hour_ago))
+    assert repo.run("build").exit_code == 0
+    stored = cache.load(repo.root / cache.DEFAULT_FOLDER)["transcripts"].values()
+    assert len(stored) == 100 and all(type(entry.transcript) is cache.FrozenAt for entry in stored)
+    reads = []
+    read = cache._ShardFile.read
+    monkeypatch.setattr(cache._ShardFile, "read", lambda self, *place: reads.append(place) or read(self, *place))
+    repo.write("content/transcripts/call-00.md", _call(0, ", edited"))
+    assert_same_as_cold(repo, monkeypatch, tmp_path)
+    assert "Quote number 0, edited." in (repo.root / "site/transcripts/call-00/index.html").read_text()
+    assert 0 < len(reads) <= 25  # the persona page's latest 20 (in the plan), and the freshness check's latest

@@ -457,6 +457,68 @@ def test_a_pickle_committed_to_the_cache_never_runs_in_check_build_or_serve(repo
         "A fine quote.", "Another."]
 
 
+def _built_with_frozen_transcripts_changed(repo, marker: Path) -> Path:
+    """A published transcript built, then its frozen form in the cache's shard file replaced in place by a pickle that
+    makes `marker`, the shard's sealed part as the build wrote it; the shard file."""
+    import pickle
+
+    from persona_site.incremental import signing
+
+    repo.write("persona-site.toml", "publish_transcripts = true\n")
+    repo.transcript("a.md", GOOD)
+    repo.commit_all()
+    assert repo.run("build").exit_code == 0
+    changed = []
+    for shard in (repo.root / ".persona-cache").glob("transcripts-*.pickle"):
+        data = bytearray(shard.read_bytes())
+        length = int.from_bytes(data[:8], "big")
+        for entry in pickle.loads(signing.opened(bytes(data[8:8 + length])))["transcripts"].values():
+            if entry[0] is not None:
+                offset, size = 8 + length + entry[0][0], entry[0][1]
+                data[offset:offset + size] = pickle.dumps(_Payload(str(marker))).ljust(size, b"\0")
+                changed.append(shard)
+        with open(shard, "r+b") as handle:  # in place
+            handle.write(data)
+    assert len(changed) == 1
+    return changed[0]
+
+
+def test_a_frozen_transcript_changed_in_its_cache_file_never_runs_and_the_next_build_reads_it_again(repo, tmp_path):
+    """The cache's sealed part names each frozen transcript's SHA-256; the transcripts after it are read only when a
+    page shows one. Bytes changed there (another program, a disk error) are never unpickled: the build stops with a
+    message, the site as it was, and the next build parses the file again."""
+    marker = tmp_path / "code-ran"
+    shard = _built_with_frozen_transcripts_changed(repo, marker)
+    page = repo.root / "site/transcripts/a/index.html"
+    before = {path: path.read_bytes() for path in (repo.root / "site").rglob("*") if path.is_file() and path != page}
+    page.unlink()  # made again: its transcript is read from the cache
+
+    result = repo.run("build")
+    assert result.exit_code == 1 and not marker.exists()
+    assert "build cache file" in result.output and "changed after it was written" in result.output
+    assert "Traceback" not in result.output
+    assert {path: path.read_bytes() for path in (repo.root / "site").rglob("*") if path.is_file()} == before
+    assert not shard.exists()  # removed: the next build reads a.md again
+    again = repo.run("build")
+    assert again.exit_code == 0, again.output
+    assert "A fine quote." in page.read_text() and not marker.exists()
+
+
+def test_serve_shows_a_changed_frozen_transcript_as_an_error_and_its_next_build_reads_the_file_again(repo, tmp_path):
+    from persona_site.preview import LiveSite
+
+    marker = tmp_path / "code-ran"
+    _built_with_frozen_transcripts_changed(repo, marker)
+    site = LiveSite(repo.root, live_reload=False)
+    failed = site.rebuild()
+    assert not failed.ok and not marker.exists()
+    assert any("changed after it was written" in d.message for d in failed.diagnostics)
+    built = site.rebuild()  # the next save's
+    assert built.ok and not marker.exists()
+    page = site.current.outputs["transcripts/a/index.html"]
+    assert b"A fine quote." in (page() if callable(page) else page)
+
+
 def test_the_cache_key_is_made_outside_the_repository_for_its_owner_only(repo, tmp_path, monkeypatch):
     monkeypatch.delenv("PERSONA_SITE_CACHE_KEY", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache-home"))

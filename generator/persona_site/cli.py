@@ -129,12 +129,12 @@ def _build(source: Path, engine: PersistentEngine, base_url: str | None = None, 
     build that parses 10,000 transcripts, 9-15% at 30,000 (a one-file rebuild loads the cache with it paused
     already)."""
     from .build import BuildOptions, build_site
-    from .incremental.cache import collector_paused
+    from .incremental.cache import CacheDamaged, collector_paused
 
     try:
         with collector_paused():
             result = build_site(source, BuildOptions(base_url=base_url, rev=rev, render=render), engine)
-    except GitError as exc:
+    except (GitError, CacheDamaged) as exc:
         click.echo(click.style(f"error: {exc}", fg="red"), err=True)
         sys.exit(1)
     kept = click.get_current_context().find_root().obj

@@ -14,7 +14,7 @@ import hashlib
 import pickle
 from collections.abc import KeysView
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, SupportsBytes
 from zoneinfo import ZoneInfo
 
 from .basics import Diagnostic, error, loaded_in_c, warning  # noqa: F401 (the model's names, where they were)
@@ -169,8 +169,9 @@ def head_of(transcript: Transcript, frozen: bytes | None = None) -> TranscriptHe
 class Parsed(NamedTuple):
     """What reading one transcript file gave, as the build cache keeps it."""
 
-    transcript: bytes | None
-    """The Transcript, pickled: unpickled only when a page shows it (None: the file did not read)."""
+    transcript: SupportsBytes | None
+    """The Transcript, frozen (bytes, or the cache's FrozenAt, read from its file when asked): unpickled only when a
+    page shows it (None: the file did not read)."""
     diagnostics: tuple[Diagnostic, ...]
     quotes: tuple[QuoteRef, ...]
     head: TranscriptHead | None
@@ -195,18 +196,18 @@ class Transcripts:
     """Every transcript of a build, by path, each unpickled only when something asks for it: a rebuild
     of 10,000 transcripts shows a few hundred quotes on its pages and needs only their transcripts."""
 
-    def __init__(self, stored: dict[str, bytes | Transcript], earlier: "Transcripts | None" = None,
+    def __init__(self, stored: dict[str, SupportsBytes | Transcript], earlier: "Transcripts | None" = None,
                  heads: dict[str, TranscriptHead] | None = None) -> None:
         """`heads`: each transcript's head, where reading kept it (else made from the transcript when asked)."""
         self._stored = stored
-        """Path -> the transcript, or its pickle."""
+        """Path -> the transcript, or its pickle (bytes, or what gives them: the cache's FrozenAt)."""
         self._heads = heads or {}
-        self._loaded: dict[str, tuple[bytes, Transcript]] = {}
+        self._loaded: dict[str, tuple[SupportsBytes, Transcript]] = {}
         """Path -> (pickle, transcript) for each one asked for."""
         self._earlier = earlier._loaded if earlier is not None else {}
         """An earlier build's: a transcript it unpickled from the very same bytes is not unpickled again (serve)."""
 
-    def patched(self, changed: dict[str, tuple[bytes | Transcript, TranscriptHead]]) -> Transcripts:
+    def patched(self, changed: dict[str, tuple[SupportsBytes | Transcript, TranscriptHead]]) -> Transcripts:
         """These transcripts with some of them replaced, each by (its transcript or pickle, its head): the same
         paths in the same order (serve's rebuilds: two dicts copied, not two made anew from 100,000 entries)."""
         return Transcripts({**self._stored, **{path: found[0] for path, found in changed.items()}}, self,
@@ -219,13 +220,13 @@ class Transcripts:
     def paths(self) -> KeysView[str]:
         return self._stored.keys()
 
-    def stored(self, path: str) -> bytes | Transcript:
+    def stored(self, path: str) -> SupportsBytes | Transcript:
         """The transcript as the build has it: its pickle (the same object while the file is unchanged)."""
         return self._stored[path]
 
     def get(self, path: str) -> Transcript:
         found = self._stored[path]
-        if not isinstance(found, bytes):
+        if type(found) is Transcript:
             return found
         loaded = self._loaded.get(path) or self._earlier.get(path)
         if loaded is None or loaded[0] is not found:
@@ -294,11 +295,11 @@ def freeze(transcript: Transcript) -> bytes:
                         pickle.HIGHEST_PROTOCOL)
 
 
-def thaw(frozen: bytes) -> Transcript:
-    """The transcript `freeze` gave. `frozen` is never from outside: it was made by `freeze` in this process or a
-    worker it forked, or loaded from the cache only after the cache's seal was checked (incremental/signing.py), as
-    unpickling runs code."""
-    found = pickle.loads(frozen)
+def thaw(frozen: SupportsBytes) -> Transcript:
+    """The transcript `freeze` gave: its bytes, or what gives them (bytes(frozen): the cache's FrozenAt reads them
+    from its file). `frozen` is never from outside: it was made by `freeze` in this process or a worker it forked, or
+    loaded from the cache only after the cache's seal was checked (incremental/signing.py), as unpickling runs code."""
+    found = pickle.loads(frozen if type(frozen) is bytes else bytes(frozen))
     if type(found) is Transcript:
         return found
     path, title, parts, zone, date_only, company, recording, participants, meta, quotes, body_html, *company_line = found

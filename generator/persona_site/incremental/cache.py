@@ -13,7 +13,9 @@ import gc
 import hashlib
 import os
 import pickle
+import struct
 import tempfile
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,14 +24,15 @@ from types import MappingProxyType
 from .. import __version__
 from .signing import opened, seal_of
 
-FORMAT = 14  # 3: entries are model.Parsed (pickled transcripts, quote refs), loaded in C; 4: model.freeze; 5: the scan;
+FORMAT = 15  # 3: entries are model.Parsed (pickled transcripts, quote refs), loaded in C; 4: model.freeze; 5: the scan;
 # 6: a transcript with errors keeps its good quotes, and misspelt tag spans are warned about; 7: span attributes
 # other than tags and a q- id, and bidirectional controls, are warned about; quotes are isolated (issue 21);
 # 8: a quote ref holds its company; 9: every file is sealed (signing.py, issue 21, item 1); 10: with
 # attribution = "role" a quote's JSON names its transcript by an opaque id (issue 21, item 7); 11: the content
 # hash is git's blob id (issue 22, goal 5); 12: git history keeps the last commit that changed each transcript
 # (a transcript page shows it, issue 22, goal 1); 13: an entry keeps its transcript's head (model.TranscriptHead);
-# 14: the head has a version (a digest of the frozen transcript: a company page is keyed by its calls' heads)
+# 14: the head has a version (a digest of the frozen transcript: a company page is keyed by its calls' heads);
+# 15: a shard keeps its frozen transcripts after its sealed entries, each read when a page shows it (FrozenAt)
 
 LIBRARIES = MappingProxyType({"jinja2": "jinja2", "markdown_it": "markdown_it_py", "mdit_py_plugins": "mdit_py_plugins",
                               "yaml": "pyyaml", "frontmatter": "python_frontmatter", "stop_words": "stop_words"})
@@ -153,9 +156,7 @@ def load(folder: Path | None) -> dict:
             return {}
         transcripts: dict = {}
         for number in range(SHARDS):
-            part = read_state(_shard(folder, number)).get("transcripts")
-            if isinstance(part, dict):
-                transcripts.update((key, entry) for key, entry in part.items() if type(entry) is Parsed)
+            transcripts.update(read_shard(_shard(folder, number), Parsed))
         return {**state, "transcripts": transcripts}
 
 
@@ -171,7 +172,7 @@ def save(folder: Path | None, state: dict, unchanged: set[int] | frozenset[int] 
             shards[shard_of(key)][key] = entry
         for number, part in enumerate(shards):
             if number not in unchanged:
-                write_state(_shard(folder, number), {"transcripts": part})
+                write_shard(_shard(folder, number), part)
         write_state(folder / FILE, {name: value for name, value in state.items() if name != "transcripts"})
     except OSError:
         pass
@@ -215,3 +216,117 @@ def write_atomic(path: Path, *parts: bytes) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+# --- A shard: its entries sealed, then the frozen transcripts they name, each read only when a page shows it ----
+#
+# A shard file is the length of its sealed part (8 bytes, big-endian), the sealed part (seal_of, then a pickle of
+# {"version", "transcripts": cache key -> model.Parsed whose transcript is (offset, size, SHA-256) or None}), and
+# the frozen transcripts one after the other. Loading reads and checks the sealed part only: at 10,000 transcripts
+# published, 80 of 103 MB are frozen transcripts (their HTML bodies), which a one-file rebuild does not need and
+# the main process need not hold. A frozen transcript is read (os.pread, from the file as it was opened: a build
+# that replaces the file meanwhile changes nothing for this one) and unpickled only when its SHA-256, kept in the
+# sealed part, is the one of the bytes read: bytes changed in place are never unpickled (SECURITY.md, item 37).
+
+_LENGTH = struct.Struct(">Q")
+
+
+class CacheDamaged(OSError):
+    """A frozen transcript in a cache file is not what the file's sealed part says it is (changed in place after it
+    was written: a disk error, another program). The file is removed; the next build parses its transcripts again."""
+
+
+class _ShardFile:
+    """A shard file, open for reading its frozen transcripts (closed when no entry of it is left)."""
+
+    def __init__(self, path: Path, fd: int) -> None:
+        self.path, self.fd, self.damaged = path, fd, False
+        weakref.finalize(self, os.close, fd)
+
+    def read(self, offset: int, size: int, digest: bytes) -> bytes:
+        data = os.pread(self.fd, size, offset)
+        if len(data) != size or hashlib.sha256(data).digest() != digest:
+            self.damaged = True
+            self._remove()
+            raise CacheDamaged(f"the build cache file {self.path} was changed after it was written; it is removed "
+                               f"now, and the next build reads its transcripts again")
+        return data
+
+    def _remove(self) -> None:
+        """Remove the damaged file, unless another build has replaced it since it was opened."""
+        try:
+            if os.path.samestat(os.fstat(self.fd), os.stat(self.path)):
+                os.unlink(self.path)
+        except OSError:
+            pass
+
+
+class FrozenAt:
+    """A transcript's frozen form (model.freeze) where it lies in its shard file: bytes(it) reads and checks it, as
+    model.thaw does. Stands for the bytes in model.Parsed.transcript."""
+
+    __slots__ = ("file", "offset", "size", "digest")
+
+    def __init__(self, file: _ShardFile, offset: int, size: int, digest: bytes) -> None:
+        self.file, self.offset, self.size, self.digest = file, offset, size, digest
+
+    def __bytes__(self) -> bytes:
+        return self.file.read(self.offset, self.size, self.digest)
+
+    def __reduce__(self):  # a copy (a forked saver's, a worker's) carries the bytes, never the open file
+        return bytes, (bytes(self),)
+
+
+def write_shard(path: Path, entries: dict) -> None:
+    """A shard file of these entries (cache key -> model.Parsed, its transcript bytes or FrozenAt), sealed and written
+    atomically; OSError when it cannot be. Without a key, nothing is written."""
+    frozen, placed, offset = [], {}, 0
+    for key, entry in entries.items():
+        transcript = entry.transcript
+        if transcript is not None:
+            data = bytes(transcript)
+            frozen.append(data)
+            entry = type(entry)(((offset, len(data), hashlib.sha256(data).digest()), *entry[1:]))
+            offset += len(data)
+        placed[key] = entry
+    header = pickle.dumps({"transcripts": placed, "version": VERSION}, protocol=pickle.HIGHEST_PROTOCOL)
+    seal = seal_of(header)
+    if seal is not None:
+        write_atomic(path, _LENGTH.pack(len(seal) + len(header)), seal, header, b"".join(frozen))
+
+
+def read_shard(path: Path, entry_type: type) -> dict:
+    """A shard file's entries (cache key -> entry_type, a model.Parsed, its transcript a FrozenAt), or {} when the
+    file is missing, unreadable, unsealed or from another version; an entry of another shape is left out."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return {}
+    file = _ShardFile(path, fd)
+    try:
+        length = _LENGTH.unpack(os.pread(fd, _LENGTH.size, 0))[0]
+        sealed = os.pread(fd, length, _LENGTH.size) if length < 1 << 34 else b""
+        data = opened(sealed) if len(sealed) == length else None
+        if data is None:
+            return {}
+        with collector_paused():
+            state = pickle.loads(data)
+        part = state["transcripts"] if isinstance(state, dict) and state.get("version") == VERSION else {}
+        return _placed(part, file, _LENGTH.size + length, entry_type)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError, TypeError,
+            IndexError, KeyError, MemoryError, struct.error):
+        return {}
+
+
+def _placed(part: dict, file: _ShardFile, start: int, entry_type: type) -> dict:
+    """The entries of a shard's sealed part, each frozen transcript's place made a FrozenAt in `file`."""
+    found = {}
+    for key, entry in part.items():
+        if type(entry) is not entry_type:
+            continue
+        place = entry[0]
+        if place is not None:
+            offset, size, digest = place
+            entry = entry_type((FrozenAt(file, start + offset, size, digest), *entry[1:]))
+        found[key] = entry
+    return found

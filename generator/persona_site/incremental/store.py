@@ -108,6 +108,8 @@ class TranscriptStore:
         self.history = state.get("git")
         """What git said at the last build (gitmeta.History), for the next to continue from."""
         self._scan: Scan | None = Scan.of(state.get("scan"), self.entries)
+        self._files = {entry.transcript.file for entry in self.entries.values() if type(entry.transcript) is cache.FrozenAt}
+        """The shard files the loaded entries' frozen transcripts are read from (one found damaged drops its entries)."""
         self._saved = (set(self.entries), self._stats, self.history)
         self._saving: multiprocessing.process.BaseProcess | None = None
         self.read_count = 0
@@ -124,6 +126,7 @@ class TranscriptStore:
         pages and the quotes' cards made as the files were parsed (by `made`, in the worker that read them); only
         new or changed files are parsed, and a file whose stat is unchanged since the last build is not even read."""
         started = time.time_ns()
+        self._drop_damaged()
         keyed_for = (_context(inputs), inputs.history.head if inputs.history else None, files.is_git, files.revision)
         round_ = self._patch(files, keyed_for, inputs.dirty) or _Round({}, {}, {}, {}, {}, list(files.transcripts), False)
         jobs = self._jobs(round_, files, inputs, keyed_for[0])
@@ -144,6 +147,16 @@ class TranscriptStore:
         for diagnostics in self._scan.problems.values():
             problems += diagnostics
         return self._scan.parsed, pages, cards
+
+    def _drop_damaged(self) -> None:
+        """After a frozen transcript was found changed in its file (cache.CacheDamaged: serve shows the error), the
+        entries of that file are dropped and every file is looked at again: their transcripts are parsed anew."""
+        damaged = {file for file in self._files if file.damaged}
+        if damaged:
+            self.entries = {key: entry for key, entry in self.entries.items()
+                            if type(entry.transcript) is not cache.FrozenAt or entry.transcript.file not in damaged}
+            self._files -= damaged
+            self._scan = None
 
     def _patch(self, files: ContentFiles, keyed_for: tuple, dirty: frozenset[str]) -> _Round | None:
         """The last build's answer, with only the files whose stat changed to look at again (serve's rebuilds: set
