@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 
 from persona_site import frontmatter_yaml
-from persona_site.frontmatter_yaml import _HANDLER, split_front_matter
+from persona_site.frontmatter_strict import HANDLER as _HANDLER
+from persona_site.frontmatter_yaml import split_front_matter
 
 DEFAULT = Path("/tmp/persona-site-bench/corpus-10000-seed1")
 CHUNK = 100

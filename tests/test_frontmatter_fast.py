@@ -13,7 +13,9 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from persona_site.frontmatter_yaml import _HANDLER, _load, _split, try_load, split_front_matter
+from persona_site.frontmatter_strict import HANDLER as _HANDLER
+from persona_site.frontmatter_strict import load as _load
+from persona_site.frontmatter_yaml import _BOUNDARY, _split, try_load, split_front_matter
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = os.environ.get("FRONTMATTER_EXAMPLES")
@@ -288,3 +290,9 @@ def test_sample_content_takes_the_fast_path_unless_it_has_lists():
     with_lists = {p for p in SAMPLE if LIST.search(_split(p.read_text("utf-8"))[0])}
     assert taken == set(SAMPLE) - with_lists  # lists are outside the subset
     assert (len(taken), len(with_lists)) == (48, 5)  # every transcript; the five personas
+
+
+def test_the_fast_split_finds_python_frontmatters_own_boundary():
+    """_split keeps python-frontmatter's boundary pattern of its own, so that a build of plain front matter never
+    imports python-frontmatter or PyYAML: the same pattern, whatever version is installed."""
+    assert (_BOUNDARY.pattern, _BOUNDARY.flags) == (_HANDLER.FM_BOUNDARY.pattern, _HANDLER.FM_BOUNDARY.flags)

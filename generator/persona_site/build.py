@@ -23,7 +23,6 @@ from .config import CONFIG_NAME, Config, line_of, read_config
 from .content import ContentFiles, decode
 from .model import Persona, Reading, Site, transcript_url_path
 from .pages_archive import company_collisions
-from .reader import read_personas
 from .reading import ReadInputs
 from .render import RenderContext, freshness, template_problem, template_problems
 from .roles import roles_of
@@ -78,6 +77,8 @@ class Engine(Protocol):
 
     def history(self, head: str | None) -> gitmeta.History | None: ...
 
+    def read_personas(self, files: ContentFiles) -> tuple[list[Persona], list[Diagnostic]]: ...
+
     def read_transcripts(self, files: ContentFiles, inputs: ReadInputs, problems: list[Diagnostic]) -> Reading: ...
 
     def archive(self, reading: Reading) -> Archive: ...
@@ -93,7 +94,7 @@ def build_site(source: Path, options: BuildOptions, engine: Engine) -> BuildResu
     config, problems, usable = read_settings(source, files, options.base_url)
     if not usable:
         return BuildResult(config, problems)
-    personas = read_all_personas(files, problems)
+    personas = read_all_personas(files, problems, engine)
     roles = roles_of(personas, problems, files.personas)
     made_from = provenance(source, files, engine.git)
     history = engine.history(made_from.get("full"))
@@ -147,8 +148,8 @@ def read_settings(source: Path, files: ContentFiles, base_url: str | None) -> tu
     return config, problems, usable
 
 
-def read_all_personas(files: ContentFiles, problems: list[Diagnostic]) -> list[Persona]:
-    personas, found = read_personas(files.personas)
+def read_all_personas(files: ContentFiles, problems: list[Diagnostic], engine: Engine) -> list[Persona]:
+    personas, found = engine.read_personas(files)
     problems += found
     if not files.personas:
         problems.append(error("content/personas", 0, "there are no personas: add one file per buyer role, e.g. content/personas/cfo.md"))

@@ -13,14 +13,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import NamedTuple
-
-from markdown_it.token import Token
+from typing import TYPE_CHECKING, NamedTuple
 
 from .frontmatter_yaml import fold
 from .markdown import allowed_span_attribute, block_markdown, markdown
 from .model import Diagnostic, Participant, error, warning
 from .suggest import did_you_mean
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
 
 _BOLD_LABEL = re.compile(r"^\*\*(?P<name>[^*\n]{1,80}?)(?::\*\*|\*\*:)[ \t]*")
 _PLAIN_LABEL = re.compile(r"^(?P<name>[^\s:*\[\]`#>][^:\n*\[\]`]{0,79}?):[ \t]+")

@@ -12,9 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from markdown_it.common.utils import escapeHtml
-from markdown_it.token import Token
-
+from .markdown import escape_html
 from .markdown import markdown
 from .model import Diagnostic, Participant
 from .quotes import (PROSE, STAMP_REST, TIMESTAMP, UNKNOWN, UNRESOLVED, Extraction, RawQuote, Turn,
@@ -202,7 +200,7 @@ def _warn_unknown(text: str, by_name: dict[str, Participant], path: str, first_l
 def _words(words: str) -> tuple[str, str]:
     """Plain text and HTML of a span's words."""
     if not _WORD_MARKUP.search(words):
-        return words, escapeHtml(words)
+        return words, escape_html(words)
     children = parse_inline(words, {})
     return "".join(token_text(t) for t in children), markdown().renderer.renderInline(children, markdown().options, {})
 
@@ -222,6 +220,8 @@ def _render_paragraph(content: str, line: int, turn: Turn | None, walk: Walk) ->
 def _quotes_of_paragraph(content: str, spans: list | None, line: int, turn: Turn | None, walk: Walk) -> None:
     """The quotes of one paragraph: from its simple spans, or from markdown-it when spans is None."""
     if spans is None:
+        from markdown_it.token import Token  # markdown-it decides: loaded now
+
         token = Token("inline", "", 0, content=content, children=parse_inline(content, {}))
         collect_spans(token, line, turn, walk)
         return
@@ -231,6 +231,8 @@ def _quotes_of_paragraph(content: str, spans: list | None, line: int, turn: Turn
 
 
 def _markdown_it_paragraph(content: str, found: Turn | None, line: int, turn: Turn | None, walk: Walk) -> str:
+    from markdown_it.token import Token  # markdown-it decides: loaded now
+
     token = Token("inline", "", 0, content=content, children=parse_inline(content, {}))
     if found is not None and walk.speaker_label is not None:
         relabel(token, found, walk.speaker_label)
@@ -256,14 +258,14 @@ def _plain_text(text: str) -> str | None:
         strong, em, em_, code = match.groups()
         parts.append(_text_html(text[position:match.start()]))
         parts.append(f"<strong>{strong}</strong>" if strong else f"<em>{em or em_}</em>" if em or em_
-                     else f"<code>{escapeHtml(code)}</code>")
+                     else f"<code>{escape_html(code)}</code>")
         position = match.end()
     parts.append(_text_html(text[position:]))
     return "".join(parts)
 
 
 def _text_html(text: str) -> str:
-    return _LINE_BREAK.sub(lambda m: "<br />\n" if len(m.group(1)) >= 2 else "\n", escapeHtml(text))
+    return _LINE_BREAK.sub(lambda m: "<br />\n" if len(m.group(1)) >= 2 else "\n", escape_html(text))
 
 
 _WORDS = r"[^\W_](?:[^\W_]|[ '-](?=[^\W_]))*"
@@ -288,7 +290,7 @@ def _plain_html(content: str, spans: list, found: Turn | None, line: int, turn: 
         strong = label.group(1)
         if found is not None and speaker_label is not None:
             strong = strong.replace(found.label, speaker_label(found.speaker), 1)
-        parts.append(f"<strong>{escapeHtml(strong)}</strong>")
+        parts.append(f"<strong>{escape_html(strong)}</strong>")
         position = label.end()
     elif found is not None and speaker_label is not None:
         published = speaker_label(found.speaker)
@@ -309,7 +311,7 @@ def _plain_html(content: str, spans: list, found: Turn | None, line: int, turn: 
     if tail is None or not all(_clean_quote(words, classes, turn, walk.tags) for _, _, words, classes, _ in pending):
         return None  # markdown-it renders (and reports) what is not a clean quote
     for text, offset, words, classes, explicit in pending:
-        quote = add_quote((classes, explicit), (words, escapeHtml(words)), line + offset, turn, walk)
+        quote = add_quote((classes, explicit), (words, escape_html(words)), line + offset, turn, walk)
         parts += [text, _mark(quote, words)]
     parts.append(tail)
     return "".join(parts)
@@ -324,8 +326,8 @@ def _clean_quote(words: str, classes: list[str], turn: Turn | None, tags: dict[s
 
 def _mark(quote: RawQuote, words: str) -> str:
     """A quote's words as the anchor its published transcript is linked at."""
-    return (f'<mark id="{escapeHtml(quote.id)}" class="quote" data-quote-id="{escapeHtml(quote.id)}" '
-            f'data-tags="{escapeHtml(" ".join(quote.tags))}" dir="auto">{escapeHtml(words)}</mark>')
+    return (f'<mark id="{escape_html(quote.id)}" class="quote" data-quote-id="{escape_html(quote.id)}" '
+            f'data-tags="{escape_html(" ".join(quote.tags))}" dir="auto">{escape_html(words)}</mark>')
 
 # --- Rendering bodies in one pass (benchmarks/README.md, "Rendering bodies in one pass") -----------------------
 # _plain_html renders a paragraph with several regex calls of its own; here the plain paragraphs of a body get
@@ -341,7 +343,7 @@ _MARKUP = "`\\<&_~[]{}"  # _NOT_PLAIN's characters; '*' is looked for once bold 
 _ENDS_IN_SPACE = re.compile(r"\n\n(?<=\s\n\n)")
 _HARD_BREAK = re.compile(r"  +\n[ \t]*")  # _LINE_BREAK's two cases
 _SOFT_BREAK = re.compile(r" \n[ \t]*|\n[ \t]+")
-_ESCAPED = '&<>"'  # what escapeHtml changes
+_ESCAPED = '&<>"'  # what escape_html changes
 
 
 def _render_simple(body: str, walk: Walk) -> bool:
@@ -368,7 +370,7 @@ def _render_simple(body: str, walk: Walk) -> bool:
 
     def mark(match: re.Match) -> str:
         words, classes, explicit, turn, line = next(pending)[1:]
-        quote = add_quote((classes, explicit), (words, escapeHtml(words)), line, turn, walk)
+        quote = add_quote((classes, explicit), (words, escape_html(words)), line, turn, walk)
         return _mark(quote, words)
 
     for index in sorted(odd.union(span[0] for span in spans)):  # in order: quote ids count the ones before
@@ -402,12 +404,12 @@ def _relabels(speakers: dict[tuple[str, str], Participant | str],
         if "\n" in published or published[:1] in (" ", "\t") or "]{" in published:
             return None
         if strong and _PLAIN_BOLD_LABEL.match(f"**{strong}:** "):  # other bold labels stay in odd paragraphs
-            published = escapeHtml(f"{strong}:".replace(name, published, 1))
+            published = escape_html(f"{strong}:".replace(name, published, 1))
             relabels[f"\n\n**{strong}:**"] = f"\n\n<strong>{published}</strong>"
         elif written:
             if ":" in published:  # "Name: and" would be found as a label in turn
                 return None
-            relabels[f"\n\n{written}:"] = f"\n\n{escapeHtml(published)}{written[len(name):]}:"
+            relabels[f"\n\n{written}:"] = f"\n\n{escape_html(published)}{written[len(name):]}:"
     if any(relabels.get(new, new) != new for new in relabels.values()):
         return None
     return relabels
@@ -419,7 +421,7 @@ def _relabelled(text: str, relabels: dict[str, str]) -> str:
     That is where a space or tab follows (a plain paragraph goes on after its label: it does not end in white space);
     elsewhere, as at the end of a paragraph, a bold label keeps its '*' for _render_simple to find.
     """
-    html = escapeHtml(text) if any(c in text for c in _ESCAPED) else text
+    html = escape_html(text) if any(c in text for c in _ESCAPED) else text
     tab = "\t" in text
     for label, new in relabels.items():
         html = html.replace(label + " ", new + " ")

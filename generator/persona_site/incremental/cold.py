@@ -8,7 +8,8 @@ from .. import gitmeta
 from ..archive import Archive
 from ..basics import Diagnostic
 from ..content import ContentFiles, read_file, read_revision, read_work_tree
-from ..model import Parsed, Reading, Site, Transcripts
+from ..model import Parsed, Persona, Reading, Site, Transcripts
+from ..reader import read_personas
 from ..reading import (ReadInputs, added_commit, edited_since_added, line_dated, parse_file, read_bytes,
                        undated_for)
 from ..render import RenderContext, Renderer
@@ -30,6 +31,9 @@ class ColdEngine:
 
     def history(self, head: str | None) -> gitmeta.History | None:
         return gitmeta.history(self.source, head) if head is not None else None
+
+    def read_personas(self, files: ContentFiles) -> tuple[list[Persona], list[Diagnostic]]:
+        return read_personas(files.personas)
 
     def read_transcripts(self, files: ContentFiles, inputs: ReadInputs, problems: list[Diagnostic]) -> Reading:
         parsed = {}

@@ -27,7 +27,7 @@ from .worktree import patch_work_tree
 if TYPE_CHECKING:
     from ..archive import Archive
     from ..basics import Diagnostic
-    from ..model import Parsed, Reading, Site, Transcript, Transcripts
+    from ..model import Parsed, Persona, Reading, Site, Transcript, Transcripts
     from ..output import Spool, Spooled
     from ..pages_archive import CompanyIndex
     from ..reading import ReadInputs
@@ -180,6 +180,9 @@ class PersistentEngine:
 
             self._store = TranscriptStore(self.source, self.folder, self._save, self._progress)
         return self._store
+
+    def read_personas(self, files: ContentFiles) -> tuple[list[Persona], list[Diagnostic]]:
+        return self.store.read_personas(files.personas)
 
     def history(self, head: str | None) -> gitmeta.History | None:
         if head is None:
