@@ -20,7 +20,7 @@ from conftest import build_with, cold_build, site_files
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from persona_site.incremental import PersistentEngine, cache, signing, uptodate
+from persona_site.incremental import PersistentEngine, cache, pool, signing, uptodate
 from persona_site.incremental.pool import POOL_MIN_FILES
 from persona_site.model import Parsed
 from persona_site.output import write_site
@@ -489,13 +489,13 @@ def test_a_serve_rebuild_pauses_the_collector_and_leaves_it_on(repo, monkeypatch
     for the rebuild, on again after it, whether it built or failed (a crash in a build ends no preview)."""
     import gc
 
-    from persona_site import preview
+    from persona_site import build, preview
     from persona_site.build import BuildOptions
 
     repo.transcript("2026/a.md", GOOD)
     rebuild, save = preview.preview_builder(repo.root)
     seen = []
-    build_site = preview.build_site
+    build_site = build.build_site
 
     def spying(*args, **kwargs):
         seen.append(gc.isenabled())
@@ -503,7 +503,7 @@ def test_a_serve_rebuild_pauses_the_collector_and_leaves_it_on(repo, monkeypatch
             raise RuntimeError("a bug in a build")
         return build_site(*args, **kwargs)
 
-    monkeypatch.setattr(preview, "build_site", spying)
+    monkeypatch.setattr(build, "build_site", spying)
     assert gc.isenabled() and rebuild(None, BuildOptions()).ok
     assert seen == [False] and gc.isenabled()
     with pytest.raises(RuntimeError):
@@ -661,6 +661,7 @@ def test_a_rebuild_reads_from_the_cache_only_the_transcripts_its_new_pages_show(
     reads = []
     read = cache._ShardFile.read
     monkeypatch.setattr(cache._ShardFile, "read", lambda self, *place: reads.append(place) or read(self, *place))
+    monkeypatch.setattr(pool, "cores_to_fork", lambda: 1)  # every read in this process, where it is counted
     repo.write("content/transcripts/call-00.md", _call(0, ", edited"))
     assert_same_as_cold(repo, monkeypatch, tmp_path)
     assert "Quote number 0, edited." in (repo.root / "site/transcripts/call-00/index.html").read_text()

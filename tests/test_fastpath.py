@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from persona_site import quotes_fast
@@ -242,7 +242,9 @@ def test_a_last_paragraph_of_white_space_stays_a_paragraph(body):
     assert_same_rendering(body)
 
 
-@given(st.text(alphabet=st.sampled_from("ab &<>\"'`\u00e9\u00a0\n"), max_size=40))
+@given(st.text(alphabet=st.sampled_from("ab &<>\"'`#x27;\u00e9\u00a0\n"), max_size=40))
+@example("&#x27;")
+@example("'&#x27;'")
 def test_the_fast_paths_escape_text_as_markdown_it_does(text):
     from markdown_it.common.utils import escapeHtml
 

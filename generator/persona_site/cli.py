@@ -128,12 +128,13 @@ def _build(source: Path, engine: PersistentEngine, base_url: str | None = None, 
     10,000 transcripts, publish on or off), and its passes over what the build makes cost 4-5% of the CPU of a
     build that parses 10,000 transcripts, 9-15% at 30,000 (a one-file rebuild loads the cache with it paused
     already)."""
-    from .build import BuildOptions, build_site
+    from .build import BuildOptions
     from .incremental.cache import CacheDamaged, collector_paused
+    from .incremental.persistent import build_recovering
 
     try:
         with collector_paused():
-            result = build_site(source, BuildOptions(base_url=base_url, rev=rev, render=render), engine)
+            result = build_recovering(source, BuildOptions(base_url=base_url, rev=rev, render=render), engine)
     except (GitError, CacheDamaged) as exc:
         click.echo(click.style(f"error: {exc}", fg="red"), err=True)
         sys.exit(1)

@@ -22,9 +22,10 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
-from .build import BuildOptions, BuildResult, build_site
+from .build import BuildOptions, BuildResult
 from .config import Config, load_config
 from .incremental import PersistentEngine
+from .incremental.persistent import build_recovering
 from .incremental.cache import collector_paused
 from .model import Diagnostic, error
 
@@ -187,7 +188,7 @@ def preview_builder(source: Path) -> tuple[Rebuild, Callable[[], None]]:
         engine.expect(changed)
         with collector_paused():
             try:
-                return build_site(source, options, engine)
+                return build_recovering(source, options, engine)
             finally:
                 engine.built()
 

@@ -32,7 +32,9 @@ FORMAT = 15  # 3: entries are model.Parsed (pickled transcripts, quote refs), lo
 # hash is git's blob id (issue 22, goal 5); 12: git history keeps the last commit that changed each transcript
 # (a transcript page shows it, issue 22, goal 1); 13: an entry keeps its transcript's head (model.TranscriptHead);
 # 14: the head has a version (a digest of the frozen transcript: a company page is keyed by its calls' heads);
-# 15: a shard keeps its frozen transcripts after its sealed entries, each read when a page shows it (FrozenAt)
+# 15: a shard keeps its frozen transcripts after its sealed entries, each read when a page shows it (FrozenAt), and
+# the build keeps what reading each persona file gave (store.read_personas: a change to reading personas needs a
+# new FORMAT too)
 
 LIBRARIES = MappingProxyType({"jinja2": "jinja2", "markdown_it": "markdown_it_py", "mdit_py_plugins": "mdit_py_plugins",
                               "yaml": "pyyaml", "frontmatter": "python_frontmatter", "stop_words": "stop_words"})
@@ -226,39 +228,37 @@ def write_atomic(path: Path, *parts: bytes) -> None:
 # published, 80 of 103 MB are frozen transcripts (their HTML bodies), which a one-file rebuild does not need and
 # the main process need not hold. A frozen transcript is read (os.pread, from the file as it was opened: a build
 # that replaces the file meanwhile changes nothing for this one) and unpickled only when its SHA-256, kept in the
-# sealed part, is the one of the bytes read: bytes changed in place are never unpickled (SECURITY.md, item 37).
+# sealed part, is the one of the bytes read: bytes changed in place are never unpickled (SECURITY.md, item 37); the
+# build is made again without that file's entries (persistent.build_recovering), as if the cache lacked them.
 
 _LENGTH = struct.Struct(">Q")
 
 
-class CacheDamaged(OSError):
+class CacheDamaged(Exception):
     """A frozen transcript in a cache file is not what the file's sealed part says it is (changed in place after it
-    was written: a disk error, another program). The file is removed; the next build parses its transcripts again."""
+    was written: a disk error, another program). Never unpickled: the build is made again without that file's entries
+    (persistent.build_recovering), which parses those transcripts again."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+
+    def __str__(self) -> str:
+        return f"the build cache file {self.path} was changed after it was written"
 
 
 class _ShardFile:
     """A shard file, open for reading its frozen transcripts (closed when no entry of it is left)."""
 
     def __init__(self, path: Path, fd: int) -> None:
-        self.path, self.fd, self.damaged = path, fd, False
+        self.path, self.fd = str(path), fd
         weakref.finalize(self, os.close, fd)
 
     def read(self, offset: int, size: int, digest: bytes) -> bytes:
         data = os.pread(self.fd, size, offset)
         if len(data) != size or hashlib.sha256(data).digest() != digest:
-            self.damaged = True
-            self._remove()
-            raise CacheDamaged(f"the build cache file {self.path} was changed after it was written; it is removed "
-                               f"now, and the next build reads its transcripts again")
+            raise CacheDamaged(self.path)
         return data
-
-    def _remove(self) -> None:
-        """Remove the damaged file, unless another build has replaced it since it was opened."""
-        try:
-            if os.path.samestat(os.fstat(self.fd), os.stat(self.path)):
-                os.unlink(self.path)
-        except OSError:
-            pass
 
 
 class FrozenAt:
@@ -284,15 +284,19 @@ def write_shard(path: Path, entries: dict) -> None:
     for key, entry in entries.items():
         transcript = entry.transcript
         if transcript is not None:
-            data = bytes(transcript)
+            try:
+                data = bytes(transcript)
+            except CacheDamaged:  # left out: parsed again when next needed
+                continue
+            digest = transcript.digest if type(transcript) is FrozenAt else hashlib.sha256(data).digest()
             frozen.append(data)
-            entry = type(entry)(((offset, len(data), hashlib.sha256(data).digest()), *entry[1:]))
+            entry = type(entry)(((offset, len(data), digest), *entry[1:]))
             offset += len(data)
         placed[key] = entry
     header = pickle.dumps({"transcripts": placed, "version": VERSION}, protocol=pickle.HIGHEST_PROTOCOL)
     seal = seal_of(header)
     if seal is not None:
-        write_atomic(path, _LENGTH.pack(len(seal) + len(header)), seal, header, b"".join(frozen))
+        write_atomic(path, _LENGTH.pack(len(seal) + len(header)), seal, header, *frozen)
 
 
 def read_shard(path: Path, entry_type: type) -> dict:
@@ -305,7 +309,7 @@ def read_shard(path: Path, entry_type: type) -> dict:
     file = _ShardFile(path, fd)
     try:
         length = _LENGTH.unpack(os.pread(fd, _LENGTH.size, 0))[0]
-        sealed = os.pread(fd, length, _LENGTH.size) if length < 1 << 34 else b""
+        sealed = os.pread(fd, length, _LENGTH.size) if length <= os.fstat(fd).st_size - _LENGTH.size else b""
         data = opened(sealed) if len(sealed) == length else None
         if data is None:
             return {}

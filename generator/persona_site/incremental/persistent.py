@@ -26,6 +26,7 @@ from .worktree import patch_work_tree
 
 if TYPE_CHECKING:
     from ..archive import Archive
+    from ..build import BuildOptions, BuildResult
     from ..basics import Diagnostic
     from ..model import Parsed, Persona, Reading, Site, Transcript, Transcripts
     from ..output import Spool, Spooled
@@ -183,6 +184,11 @@ class PersistentEngine:
 
     def read_personas(self, files: ContentFiles) -> tuple[list[Persona], list[Diagnostic]]:
         return self.store.read_personas(files.personas)
+
+    def forget_damaged(self, damaged: cache.CacheDamaged) -> bool:
+        """After a build stopped at a damaged frozen transcript: its cache file's entries dropped (False: none were
+        this engine's), so that the next build parses those transcripts again."""
+        return self._store is not None and self._store.forget_damaged(damaged)
 
     def history(self, head: str | None) -> gitmeta.History | None:
         if head is None:
@@ -405,3 +411,18 @@ class PersistentEngine:
         if self._card_files is not None:
             self._card_files.close()
             self._card_files = None
+
+
+def build_recovering(source: Path, options: BuildOptions, engine: PersistentEngine) -> BuildResult:
+    """build.build_site with this engine; made once more when it stopped at a frozen transcript of the cache that is
+    not what was frozen (cache.CacheDamaged, never unpickled): that file's entries dropped, those transcripts are
+    parsed again, as when the cache had none of them. The same outputs go to the same spool: the second build
+    makes (and spools) every output the first one made."""
+    from ..build import build_site
+
+    try:
+        return build_site(source, options, engine)
+    except cache.CacheDamaged as damaged:
+        if not engine.forget_damaged(damaged):
+            raise
+    return build_site(source, options, engine)

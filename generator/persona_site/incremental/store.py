@@ -108,12 +108,12 @@ class TranscriptStore:
         self.history = state.get("git")
         """What git said at the last build (gitmeta.History), for the next to continue from."""
         self._scan: Scan | None = Scan.of(state.get("scan"), self.entries)
-        self._files = {entry.transcript.file for entry in self.entries.values() if type(entry.transcript) is cache.FrozenAt}
-        """The shard files the loaded entries' frozen transcripts are read from (one found damaged drops its entries)."""
         kept = state.get("personas")
         self._personas: dict[tuple[str, bytes], tuple] = kept if isinstance(kept, dict) else {}
         """(path, blob id) -> what reading that persona file gave (reader.read_personas of it alone)."""
         self._saved = (set(self.entries), self._stats, self.history, set(self._personas))
+        self._repair = False
+        """A damaged cache file's entries were dropped: the next save writes their shards, however few."""
         self._saving: multiprocessing.process.BaseProcess | None = None
         self.read_count = 0
         """How many files the last read parsed (their stats were new)."""
@@ -129,7 +129,6 @@ class TranscriptStore:
         pages and the quotes' cards made as the files were parsed (by `made`, in the worker that read them); only
         new or changed files are parsed, and a file whose stat is unchanged since the last build is not even read."""
         started = time.time_ns()
-        self._drop_damaged()
         keyed_for = (_context(inputs), inputs.history.head if inputs.history else None, files.is_git, files.revision)
         round_ = self._patch(files, keyed_for, inputs.dirty) or _Round({}, {}, {}, {}, {}, list(files.transcripts), False)
         jobs = self._jobs(round_, files, inputs, keyed_for[0])
@@ -150,16 +149,6 @@ class TranscriptStore:
         for diagnostics in self._scan.problems.values():
             problems += diagnostics
         return self._scan.parsed, pages, cards
-
-    def _drop_damaged(self) -> None:
-        """After a frozen transcript was found changed in its file (cache.CacheDamaged: serve shows the error), the
-        entries of that file are dropped and every file is looked at again: their transcripts are parsed anew."""
-        damaged = {file for file in self._files if file.damaged}
-        if damaged:
-            self.entries = {key: entry for key, entry in self.entries.items()
-                            if type(entry.transcript) is not cache.FrozenAt or entry.transcript.file not in damaged}
-            self._files -= damaged
-            self._scan = None
 
     def _patch(self, files: ContentFiles, keyed_for: tuple, dirty: frozenset[str]) -> _Round | None:
         """The last build's answer, with only the files whose stat changed to look at again (serve's rebuilds: set
@@ -251,7 +240,7 @@ class TranscriptStore:
         `always`, not for a few files (a save takes 0.1-0.2 s at 10,000 transcripts; skipping it costs the
         next build a read of those few files, and the changes add up until a build saves them)."""
         different = self.entries.keys() ^ self._saved[0]
-        if not always and self._saved[0] and self.history is self._saved[2] and self.read_count < SAVE_AFTER \
+        if not always and not self._repair and self._saved[0] and self.history is self._saved[2] and self.read_count < SAVE_AFTER \
                 and len(different) < SAVE_AFTER and self._personas.keys() == self._saved[3]:
             return
         if not self._save or (self.entries.keys(), self._stats, self.history, self._personas.keys()) == self._saved:
@@ -271,6 +260,20 @@ class TranscriptStore:
         else:
             cache.save(self.folder, state, unchanged)
         self._saved = (set(self.entries), self._stats, self.history, set(self._personas))
+        self._repair = False
+
+    def forget_damaged(self, damaged: cache.CacheDamaged) -> bool:
+        """Drop every entry whose frozen transcript lies in the damaged cache file: the next read parses those
+        transcripts again, and the next save writes their shards again. False when no entry lies there."""
+        self.finish()  # a save begun meanwhile leaves out what it finds damaged; this one's save follows it
+        dropped = {key for key, entry in self.entries.items()
+                   if type(entry.transcript) is cache.FrozenAt and entry.transcript.file.path == damaged.path}
+        if not dropped:
+            return False
+        self.entries = {key: entry for key, entry in self.entries.items() if key not in dropped}
+        self._saved = (self._saved[0] - dropped, *self._saved[1:])  # their shards differ from the files on disk
+        self._scan, self._repair = None, True
+        return True
 
     def read_personas(self, files: dict[str, bytes]) -> tuple[list[Persona], list[Diagnostic]]:
         """reader.read_personas, each file read again only when its bytes changed: a build whose persona files are
