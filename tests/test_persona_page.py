@@ -233,3 +233,39 @@ def test_serve_remembers_no_more_lines_after_many_edits_when_its_theme_shows_no_
         memo = kept.engine._counted
         remembered.append(len(memo) + len(memo._digests))
     assert max(remembered) <= remembered[0] + 2, remembered
+
+
+def test_in_their_words_kept_between_builds_is_what_counting_everything_again_gives(repo):
+    """With a memo (a build's, kept between builds and processes: a month whose quotes are the same is not counted
+    again), after edits, a month gone, a month new, and the memo saved and loaded as a new process loads it, in
+    their words ranks what counting every month from nothing ranks."""
+    import datetime as dt
+    import pickle
+
+    from conftest import cold_build
+    from persona_site.incremental.render_memo import UsedMemo
+    from persona_site.pages_archive import months_by_role
+
+    words = ["spreadsheet", "forecast", "board deck", "renewal", "headcount", "pipeline", "quota", "budget"]
+    for i in range(24):
+        who = "Dana Whitfield" if i % 3 else "Priya Raman"
+        repo.transcript(f"c{i:02d}.md", f"**{who}:** [The {words[i % 8]} and the {words[(i * 3) % 8]} "
+                                        f"again, the {words[i % 5]}.]{{.pain}}\n", date=f"2026-{1 + i % 11:02d}-1{i % 9}")
+    memo = UsedMemo(by_lines=True)
+    steps = [("c03.md", "The spreadsheet, the spreadsheet and the quota.", "2026-04-13"),
+             ("c03.md", None, None),  # its month loses a quote
+             ("c30.md", "A renewal in a month of its own, the renewal.", "2025-12-01"),  # a new month
+             ("c05.md", "The budget and the budget and the board deck.", "2026-06-15"),
+             ("c30.md", None, None)]  # that month gone again
+    for step, (name, text, date) in enumerate([(None, None, None), *steps]):
+        if name and text:
+            repo.transcript(name, f"**Dana Whitfield:** [{text}]{{.pain}}\n", date=date)
+        elif name:
+            (repo.root / "content/transcripts" / name).unlink()
+        built = cold_build(repo.root, render=False)
+        months = months_by_role(built.archive, built.config.zone)
+        when = dt.datetime.fromtimestamp(-built.archive.refs()[0].order, built.config.zone)  # the newest quote's day
+        expected = phrases_by_period(built.archive, when, months)
+        assert phrases_by_period(built.archive, when, months, memo) == expected, step
+        memo.forget_unasked()
+        memo = UsedMemo(pickle.loads(pickle.dumps(dict(memo))), by_lines=True)  # as the next process loads it
