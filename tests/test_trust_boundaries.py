@@ -478,10 +478,10 @@ def _frozen_transcripts_changed(repo, marker: Path, name: str) -> None:
     assert changed == 1
 
 
-def _published(repo, *names: str) -> None:
-    repo.write("persona-site.toml", "publish_transcripts = true\n")
+def _published(repo, *names: str, config: str = "") -> None:
+    repo.write("persona-site.toml", "publish_transcripts = true\n" + config)
     for n, name in enumerate(names):
-        repo.transcript(name, GOOD.replace("A fine quote.", f"Quote of {name}."), date=f"2026-0{n + 1}-10")
+        repo.transcript(name, GOOD.replace("A fine quote.", f"Quote of {name}."), date=f"2026-{n + 1:02d}-10")
     repo.commit_all()
     assert repo.run("build").exit_code == 0
 
@@ -495,28 +495,85 @@ def _cache_whole(repo) -> bool:
     return all(thaw(entry.transcript) for entry in entries if entry.transcript is not None)
 
 
-@pytest.mark.parametrize("where", ["a page made again", "an older transcript, found while rendering"])
+def _shard_of(repo, name: str) -> str:
+    import pickle
+
+    from persona_site.incremental import signing
+
+    for shard in (repo.root / ".persona-cache").glob("transcripts-*.pickle"):
+        data = shard.read_bytes()
+        length = int.from_bytes(data[:8], "big")
+        if f"content/transcripts/{name}" in {key[1] for key in pickle.loads(signing.opened(data[8:8 + length]))["transcripts"]}:
+            return shard.name
+    raise AssertionError(name)
+
+
+@pytest.mark.parametrize("where", ["planning the pages", "writing a page made again", "two files"])
 def test_a_frozen_transcript_changed_in_its_cache_file_never_runs_and_is_parsed_again(repo, tmp_path, where):
     """The cache's sealed part names each frozen transcript's SHA-256; the transcripts after it are read only when a
     page shows one. Bytes changed there (another program, a disk error) are never unpickled: as with any damage to
-    the cache, the build makes what a build without it makes, and the next save writes the file whole again."""
+    the cache, the build makes what a build without it makes, and its save writes the file whole again. Wherever the
+    damage is found: as the pages are planned (the persona page's latest quotes), as the site is written (a page
+    whose inputs are the same, made again because its file is gone), or in two files, one after the other."""
     marker = tmp_path / "code-ran"
-    _published(repo, "old.md", "new.md")
+    names = ["old.md", "b.md", "c.md", "d.md", "e.md", "f.md", "g.md", "h.md"]
+    _published(repo, *names, config="quotes_per_role = 1\n" if where == "writing a page made again" else "")
     _frozen_transcripts_changed(repo, marker, "old.md")
-    if where == "a page made again":
-        (repo.root / "site/transcripts/old/index.html").unlink()  # its transcript is read from the cache
-    else:  # the persona page shows both quotes: made again, it reads the older one from the cache
-        repo.transcript("new.md", GOOD.replace("A fine quote.", "Edited."), date="2026-02-10")
+    if where == "two files":  # the newest transcript but the one edited, of another shard file, too
+        other = next(name for name in reversed(names[:-1]) if _shard_of(repo, name) != _shard_of(repo, "old.md"))
+        _frozen_transcripts_changed(repo, marker, other)
+    if where == "writing a page made again":  # old.md's quotes are on no page planned: only its own page reads it
+        (repo.root / "site/transcripts/old/index.html").unlink()
+    else:
+        repo.transcript("h.md", GOOD.replace("A fine quote.", "Edited."), date="2026-08-10")
+    for attempt in range(2):  # and the next build finds the cache whole
+        result = repo.run("build")
+        assert result.exit_code == 0, result.output
+        assert not marker.exists() and "Traceback" not in result.output
+        assert "Quote of old.md." in (repo.root / "site/transcripts/old/index.html").read_text()
+        assert site_files(repo.root / "site") == site_files(_cold_site(repo, tmp_path))
+    assert _cache_whole(repo) and not marker.exists()
+
+
+def test_quotes_and_check_read_a_changed_frozen_transcript_from_its_file_again_on_every_run(repo, tmp_path):
+    """check and quotes never write the cache: each run finds the damage, leaves that file out and parses again."""
+    marker = tmp_path / "code-ran"
+    _published(repo, "old.md", "b.md", "c.md")
+    _frozen_transcripts_changed(repo, marker, "old.md")
+    for _ in range(2):
+        listed = repo.run("quotes", "--tag", "pain")
+        assert listed.exit_code == 0, listed.output
+        assert "Quote of old.md." in listed.output and not marker.exists()
+        assert repo.run("check").exit_code == 0 and not marker.exists()
+
+
+def test_a_build_that_starts_again_at_damage_writes_no_page_of_its_first_attempt(repo, tmp_path, monkeypatch):
+    """A transcript parsed again by the first attempt (touched, its key holds its time) has its page spooled as it is
+    read; the damage is found after; the attempt that builds starts with a new spool, where that page is not, and
+    writes the site a cold build writes (a new site folder, as a large change writes)."""
+    from persona_site import output
+
+    marker = tmp_path / "code-ran"
+    repo.write("persona-site.toml", "publish_transcripts = true\n")
+    repo.transcript("old.md", GOOD.replace("A fine quote.", "Quote of old."), date="2026-01-10")
+    repo.transcript("b.md", GOOD.replace("A fine quote.", "Quote of b."), date="2026-02-10")
+    repo.commit_all()
+    extra = repo.transcript("extra.md", GOOD.replace("A fine quote.", "Quote of extra."), date="2026-03-10")
+    os.utime(extra, (1_700_000_000, 1_700_000_000))
+    assert repo.run("build").exit_code == 0
+    _frozen_transcripts_changed(repo, marker, "old.md")
+    repo.transcript("b.md", GOOD.replace("A fine quote.", "Quote of b, edited."), date="2026-02-10")
+    os.utime(extra, (1_700_000_100, 1_700_000_100))
+    monkeypatch.setattr(output, "IN_PLACE_MAX", 0)  # a new site folder: the spool itself
     result = repo.run("build")
     assert result.exit_code == 0, result.output
-    assert not marker.exists() and "Traceback" not in result.output
-    assert "Quote of old.md." in (repo.root / "site/transcripts/old/index.html").read_text()
+    assert not marker.exists()
     assert site_files(repo.root / "site") == site_files(_cold_site(repo, tmp_path))
-    assert _cache_whole(repo) and not marker.exists()
 
 
 def _cold_site(repo, tmp_path: Path) -> Path:
     out = tmp_path / "cold"
+    shutil.rmtree(out, ignore_errors=True)
     result = repo.run("build", "--out", str(out), env={"PERSONA_SITE_CACHE": "off"})
     assert result.exit_code == 0, result.output
     return out
@@ -526,8 +583,11 @@ def test_serve_parses_a_changed_frozen_transcript_again_and_shows_the_site(repo,
     from persona_site.preview import LiveSite
 
     marker = tmp_path / "code-ran"
-    _published(repo, "a.md")
+    names = ["a.md", "b.md", "c.md", "d.md", "e.md", "f.md"]
+    _published(repo, *names)
     _frozen_transcripts_changed(repo, marker, "a.md")
+    other = next(name for name in reversed(names) if _shard_of(repo, name) != _shard_of(repo, "a.md"))
+    _frozen_transcripts_changed(repo, marker, other)  # two files: found one after the other
     site = LiveSite(repo.root, live_reload=False)
     assert site.rebuild().ok and not marker.exists()
     page = site.current.outputs["transcripts/a/index.html"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import importlib
 import datetime as dt
 import io
@@ -13,6 +14,7 @@ import shutil
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -94,8 +96,37 @@ def _engine(source: Path, rev: str | None, save: bool = True, progress: Progress
     from .incremental import PersistentEngine
 
     engine = PersistentEngine.for_command(source, rev=rev, save=save, progress=progress, git=git)
+    engine.leave_out(click.get_current_context().meta.get(_DAMAGED, ()))
     click.get_current_context().call_on_close(engine.close)
     return engine
+
+
+_DAMAGED = "persona_site.damaged"
+"""The click context's record of the cache files an attempt at this command found damaged (_recovering)."""
+
+
+def _recovering(command: Callable[..., None]) -> Callable[..., None]:
+    """A command that reads the cache, run once more whenever it stops at a frozen transcript of the cache that is not
+    what was frozen (incremental.cache.CacheDamaged, never unpickled): from the start, with a new engine that leaves
+    that file out and parses its transcripts again (a build's save then writes it whole), a new spool and nothing of
+    the attempt kept, as if the cache had never held them. Wherever the damage is found: in the build, in writing
+    the site, in listing quotes."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        from .incremental.cache import CacheDamaged
+
+        damaged = click.get_current_context().meta.setdefault(_DAMAGED, set())
+        while True:
+            try:
+                return command(*args, **kwargs)
+            except CacheDamaged as exc:
+                if exc.path in damaged:  # left out, and found again: not this cache's doing
+                    click.echo(click.style(f"error: {exc}; delete the folder and build again", fg="red"), err=True)
+                    sys.exit(1)
+                damaged.add(exc.path)
+
+    return run
 
 
 class Progress:
@@ -128,14 +159,13 @@ def _build(source: Path, engine: PersistentEngine, base_url: str | None = None, 
     10,000 transcripts, publish on or off), and its passes over what the build makes cost 4-5% of the CPU of a
     build that parses 10,000 transcripts, 9-15% at 30,000 (a one-file rebuild loads the cache with it paused
     already)."""
-    from .build import BuildOptions
-    from .incremental.cache import CacheDamaged, collector_paused
-    from .incremental.persistent import build_recovering
+    from .build import BuildOptions, build_site
+    from .incremental.cache import collector_paused
 
     try:
         with collector_paused():
-            result = build_recovering(source, BuildOptions(base_url=base_url, rev=rev, render=render), engine)
-    except (GitError, CacheDamaged) as exc:
+            result = build_site(source, BuildOptions(base_url=base_url, rev=rev, render=render), engine)
+    except GitError as exc:
         click.echo(click.style(f"error: {exc}", fg="red"), err=True)
         sys.exit(1)
     kept = click.get_current_context().find_root().obj
@@ -210,6 +240,7 @@ def main() -> None:
               help="Override base_url, e.g. /personas/ or https://example.com/personas/.")
 @rev_option
 @click.option("--quiet/--no-quiet", "-q", default=False, help="Print only problems: no progress, no summary.")
+@_recovering
 def build(source: Path, strict: bool, out: Path | None, base_url: str | None, rev: str | None, quiet: bool) -> None:
     """Build the site into site/ (or --out).
 
@@ -292,6 +323,7 @@ def _count(n: int, word: str) -> str:
 @source_option
 @strict_option
 @rev_option
+@_recovering
 def check(source: Path, strict: bool, rev: str | None) -> None:
     """Check the content for problems; writes nothing.
 
@@ -357,6 +389,7 @@ class QuoteSearch:
 @click.option("--limit", "-n", type=click.IntRange(min=1), default=None, help="At most this many quotes.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
 @rev_option
+@_recovering
 def quotes(source: Path, rev: str | None, **asked: Any) -> None:
     """Print the quotes a query finds, newest first, then how many and the same search on the site.
 

@@ -146,8 +146,9 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def load(folder: Path | None) -> dict:
-    """The cached state, or {} when there is none we can trust; a bad shard only loses its entries."""
+def load(folder: Path | None, left_out: frozenset[str] = frozenset()) -> dict:
+    """The cached state, or {} when there is none we can trust; a bad shard only loses its entries, and so does one
+    named in `left_out` (found damaged)."""
     if folder is None:
         return {}
     from ..model import Parsed  # here: a no-change build imports this module, not the model
@@ -158,7 +159,8 @@ def load(folder: Path | None) -> dict:
             return {}
         transcripts: dict = {}
         for number in range(SHARDS):
-            transcripts.update(read_shard(_shard(folder, number), Parsed))
+            if str(_shard(folder, number)) not in left_out:
+                transcripts.update(read_shard(_shard(folder, number), Parsed))
         return {**state, "transcripts": transcripts}
 
 
@@ -229,15 +231,17 @@ def write_atomic(path: Path, *parts: bytes) -> None:
 # the main process need not hold. A frozen transcript is read (os.pread, from the file as it was opened: a build
 # that replaces the file meanwhile changes nothing for this one) and unpickled only when its SHA-256, kept in the
 # sealed part, is the one of the bytes read: bytes changed in place are never unpickled (SECURITY.md, item 37); the
-# build is made again without that file's entries (persistent.build_recovering), as if the cache lacked them.
+# build is made again without that file's entries (cli._recovering, persistent.build_recovering), as if the cache
+# lacked them.
 
 _LENGTH = struct.Struct(">Q")
 
 
 class CacheDamaged(Exception):
     """A frozen transcript in a cache file is not what the file's sealed part says it is (changed in place after it
-    was written: a disk error, another program). Never unpickled: the build is made again without that file's entries
-    (persistent.build_recovering), which parses those transcripts again."""
+    was written: a disk error, another program). Never unpickled: a command starts again with that file left out
+    (cli._recovering), serve builds again with its entries dropped (persistent.build_recovering); either way those
+    transcripts are parsed again."""
 
     def __init__(self, path: str) -> None:
         super().__init__(path)

@@ -13,7 +13,7 @@ What it keeps, and where (benchmarks/README.md has each technique with what it s
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -65,6 +65,8 @@ class PersistentEngine:
         """How this engine's builds ask git (for_command: with the first commands begun ahead)."""
         self._progress = progress
         self._store: TranscriptStore | None = None
+        self._left_out: frozenset[str] = frozenset()
+        """Cache files not to load (leave_out)."""
         self._files: ContentFiles | None = None
         """The content as the last build that read it found it (serve patches it with the watcher's changes)."""
         self._changed: set[str] | None = None
@@ -179,11 +181,16 @@ class PersistentEngine:
         if self._store is None:
             from .store import TranscriptStore
 
-            self._store = TranscriptStore(self.source, self.folder, self._save, self._progress)
+            self._store = TranscriptStore(self.source, self.folder, self._save, self._progress, self._left_out)
         return self._store
 
     def read_personas(self, files: ContentFiles) -> tuple[list[Persona], list[Diagnostic]]:
         return self.store.read_personas(files.personas)
+
+    def leave_out(self, damaged: Collection[str]) -> None:
+        """Cache files an earlier attempt at this command found damaged (cli._recovering): not loaded, so their
+        transcripts are parsed again; the next save writes them whole."""
+        self._left_out = frozenset(damaged)
 
     def forget_damaged(self, damaged: cache.CacheDamaged) -> bool:
         """After a build stopped at a damaged frozen transcript: its cache file's entries dropped (False: none were
@@ -414,15 +421,15 @@ class PersistentEngine:
 
 
 def build_recovering(source: Path, options: BuildOptions, engine: PersistentEngine) -> BuildResult:
-    """build.build_site with this engine; made once more when it stopped at a frozen transcript of the cache that is
-    not what was frozen (cache.CacheDamaged, never unpickled): that file's entries dropped, those transcripts are
-    parsed again, as when the cache had none of them. The same outputs go to the same spool: the second build
-    makes (and spools) every output the first one made."""
+    """serve's build.build_site with its engine; made again whenever it stops at a frozen transcript of the cache that
+    is not what was frozen (cache.CacheDamaged, never unpickled): that file's entries dropped, those transcripts are
+    parsed again, as when the cache had none of them, and the next save writes the file whole. (A command starts
+    again from the beginning instead, with a new engine and a new spool: cli._recovering.)"""
     from ..build import build_site
 
-    try:
-        return build_site(source, options, engine)
-    except cache.CacheDamaged as damaged:
-        if not engine.forget_damaged(damaged):
-            raise
-    return build_site(source, options, engine)
+    while True:
+        try:
+            return build_site(source, options, engine)
+        except cache.CacheDamaged as damaged:
+            if not engine.forget_damaged(damaged):
+                raise

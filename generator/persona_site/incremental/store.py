@@ -92,10 +92,11 @@ class TranscriptStore:
     saved to the cache folder (None: kept in this process only)."""
 
     def __init__(self, source: Path, folder: Path | None, save: bool = True,
-                 progress: Callable[[str, int, int], None] | None = None) -> None:
+                 progress: Callable[[str, int, int], None] | None = None, left_out: frozenset[str] = frozenset()) -> None:
+        """`left_out`: shard files not to load (found damaged: their transcripts are parsed again)."""
         self.source, self.folder, self._save, self._progress = source, folder, save, progress
         with cache.collector_paused():  # the loaded objects go to gc.freeze's generation without being scanned
-            state = cache.load(folder)
+            state = cache.load(folder, left_out)
             self._freeze = gc.get_freeze_count() == 0
             """This process has frozen nothing yet: its first read may freeze what it loads and parses (once only:
             freezing later would keep earlier builds' cyclic garbage, a Renderer and its templates, for good)."""
@@ -112,8 +113,8 @@ class TranscriptStore:
         self._personas: dict[tuple[str, bytes], tuple] = kept if isinstance(kept, dict) else {}
         """(path, blob id) -> what reading that persona file gave (reader.read_personas of it alone)."""
         self._saved = (set(self.entries), self._stats, self.history, set(self._personas))
-        self._repair = False
-        """A damaged cache file's entries were dropped: the next save writes their shards, however few."""
+        self._repair = bool(left_out)
+        """A damaged cache file's entries were dropped or left out: the next save writes their shards, however few."""
         self._saving: multiprocessing.process.BaseProcess | None = None
         self.read_count = 0
         """How many files the last read parsed (their stats were new)."""
