@@ -137,6 +137,10 @@ class QuoteRef(NamedTuple):
     company: str | None
     """The quote's company, when the site publishes companies (attribution is not 'role'): the company pages and
     filters ask for it without reading the JSON."""
+    digest: bytes
+    """The SHA-256 of `json`: what stands for the quote where a key must tell a group of quotes from another (a month
+    page's, a query shard's, "in their words" counted by month), 32 bytes hashed rather than its line (36 MB of
+    lines hashed by every rebuild at 10,000 transcripts)."""
 
 
 class TranscriptHead(NamedTuple):

@@ -26,7 +26,7 @@ from .archive import Archive, by_month
 from .basics import Diagnostic, error
 from .config import Config
 from .model import Quote, QuoteRef, Site, TranscriptHead, Transcripts, transcript_url_path
-from .quotejson import JSON_OF
+from .quotejson import DIGEST_OF
 
 T = TypeVar("T")
 
@@ -285,9 +285,9 @@ def render_pages(site: Site, archive: Archive, config: Config, months: dict[str,
             newer = Month(keys[i - 1], month_label(keys[i - 1]), len(mine[keys[i - 1]])) if i else None
             older = Month(keys[i + 1], month_label(keys[i + 1]), len(mine[keys[i + 1]])) if i + 1 < len(keys) else None
             month = Month(key, month_label(key), len(refs))
-            # A quote's JSON line holds all its card shows: the month's lines stand for its quotes in the key
+            # A quote's JSON line holds all its card shows: the digests of the month's lines stand for its quotes
             page(f"personas/{persona.slug}/{key}/index.html", "month.html",
-                 (persona, month, newer, older, tuple(map(JSON_OF, refs))),
+                 (persona, month, newer, older, tuple(map(DIGEST_OF, refs))),
                  lambda refs=refs, month=month, newer=newer, older=older, persona=persona: {
                      "persona": persona, "month": month, "newer": newer, "older": older, "card": card,
                      "quotes": [archive.load(ref) for ref in refs]})

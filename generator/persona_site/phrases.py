@@ -28,7 +28,7 @@ from functools import lru_cache
 
 from .archive import Archive
 from .model import QuoteRef
-from .quotejson import JSON_OF, texts_of
+from .quotejson import DIGEST_OF, texts_of
 
 TOP = 12
 """Phrases kept per persona and period."""
@@ -159,7 +159,7 @@ def _all_terms(groups: list[list[QuoteRef]], memo: MutableMapping[tuple, Counter
     counts is most of the work at 10,000 transcripts), else the months' counts summed."""
     if memo is None:
         return sum((_month_terms(group, None) for group in groups), Counter())
-    key = tuple(tuple(map(JSON_OF, group)) for group in groups)
+    key = tuple(tuple(map(DIGEST_OF, group)) for group in groups)
     found = memo.get(key)
     if found is None:
         found = memo[key] = Counter()
@@ -169,11 +169,11 @@ def _all_terms(groups: list[list[QuoteRef]], memo: MutableMapping[tuple, Counter
 
 
 def _month_terms(refs: list[QuoteRef], memo: MutableMapping[tuple, Counter] | None) -> Counter:
-    """phrases.counted for some quotes: from `memo` when these quotes were counted before (known by their JSON
-    lines, the key)."""
+    """phrases.counted for some quotes: from `memo` when these quotes were counted before (known by the digests of
+    their JSON lines, the key)."""
     if memo is None:
         return counted(texts_of(refs))
-    key = tuple(map(JSON_OF, refs))
+    key = tuple(map(DIGEST_OF, refs))
     found = memo.get(key)
     if found is None:
         found = memo[key] = counted(texts_of(refs))

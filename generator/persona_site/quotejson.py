@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import operator
 import re
@@ -100,9 +101,10 @@ def quote_refs(transcript: Transcript, config: Config) -> tuple[QuoteRef, ...]:
     shared = (transcript.date, transcript.date_only)  # every quote's, as reader.read_transcript makes them
     date = _json_text(date_text(transcript))
     company = transcript.company if config.attribution != "role" else None
-    return tuple(QuoteRef((order, q.transcript, q.line, index, q.id, q.role, q.tags,
-                           encode_quote(q, config, date if (q.date, q.date_only) == shared else None).encode(), company))
-                 for index, q in enumerate(transcript.quotes))
+    lines = [encode_quote(q, config, date if (q.date, q.date_only) == shared else None).encode() for q in transcript.quotes]
+    return tuple(QuoteRef((order, q.transcript, q.line, index, q.id, q.role, q.tags, line, company,
+                           hashlib.sha256(line).digest()))
+                 for index, (q, line) in enumerate(zip(transcript.quotes, lines)))
 
 
 def quotes_document(refs: list[QuoteRef], now: dt.datetime, extra: dict | None = None) -> bytes:
@@ -118,6 +120,7 @@ def quotes_head(count: int, now: dt.datetime, extra: dict | None = None) -> byte
 
 
 JSON_OF = operator.attrgetter("json")
+DIGEST_OF = operator.attrgetter("digest")
 QUOTE_SEPARATOR, DOCUMENT_TAIL, _EMPTY = b",\n    ", b"\n  ]\n}\n", b"[]\n}\n"
 """Between two quotes of a `*.json` file, and after the last."""
 

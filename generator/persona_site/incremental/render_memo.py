@@ -22,7 +22,7 @@ from typing import NamedTuple
 from ..model import QuoteRef, Site, transcript_page_path
 from ..output import Output, Spool, Spooled, Unchanged
 from ..querydata import QueryShard
-from ..quotejson import DOCUMENT_TAIL, JSON_OF, QUOTE_SEPARATOR, whole_document
+from ..quotejson import DIGEST_OF, DOCUMENT_TAIL, JSON_OF, QUOTE_SEPARATOR, whole_document
 from ..render import (Feed, LazyPage, Page, Planned, QuotesFile, RenderContext, Renderer, TranscriptPage,
                       transcript_version)
 from .cache import keep_state, read_state
@@ -128,7 +128,7 @@ def _key(inputs: bytes, planned: Page | LazyPage | Feed | QuotesFile | QueryShar
     if isinstance(planned, QuotesFile):
         return planned  # its head and refs: refs are compared one by one, by identity first
     if isinstance(planned, QueryShard):  # the settings and published transcripts, and the month's quotes' JSON
-        return inputs, planned.month, tuple(map(JSON_OF, planned.refs))  # the same lines: compared by identity
+        return inputs, planned.month, tuple(map(DIGEST_OF, planned.refs))  # by their lines' digests
     if isinstance(planned, LazyPage):
         return inputs, planned.template, planned.key  # its values are made only when the page is
     if isinstance(planned, TranscriptPage):  # its pickle, by the digest its head keeps (not 10 KB hashed again a
@@ -273,10 +273,10 @@ class UsedMemo(dict):
     """A memo that forgets, when told, what was not asked for since it last forgot (serve's "in their words":
     a month of quotes counted before is not counted again; a month that changed is not kept forever).
 
-    Its keys are quotes' JSON lines (a tuple of them: one month; a tuple of those: many), kept by a digest of
-    their bytes; with `by_lines` it digests the same lines once: serve, whose unchanged months are the same line
-    objects build after build (hashing 15 MB of lines took 30 ms of every rebuild at 10,000 transcripts), and a
-    build command, which would otherwise hash each month three or four times (72 MB at 10,000 transcripts)."""
+    Its keys are the digests of quotes' JSON lines (QuoteRef.digest; a tuple of them: one month; a tuple of those:
+    many), kept by a digest of their bytes; with `by_lines` it digests the same keys once: serve, whose unchanged
+    months are the same objects build after build, and a build command, which would otherwise hash each month three
+    or four times."""
 
     def __init__(self, kept: dict | None = None, by_lines: bool = False) -> None:
         """`kept`: what an earlier process remembered (the cache's COUNTED file)."""
