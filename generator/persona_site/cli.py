@@ -122,7 +122,7 @@ def _recovering(command: Callable[..., None]) -> Callable[..., None]:
                 return command(*args, **kwargs)
             except CacheDamaged as exc:
                 if exc.path in damaged:  # left out, and found again: not this cache's doing
-                    click.echo(click.style(f"error: {exc}; delete the folder and build again", fg="red"), err=True)
+                    click.echo(click.style(f"error: {exc}; delete the folder it is in and build again", fg="red"), err=True)
                     sys.exit(1)
                 damaged.add(exc.path)
 
