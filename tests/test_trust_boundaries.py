@@ -9,6 +9,7 @@ import subprocess
 import shutil
 import unicodedata
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from conftest import site_files
@@ -457,18 +458,26 @@ def test_a_pickle_committed_to_the_cache_never_runs_in_check_build_or_serve(repo
         "A fine quote.", "Another."]
 
 
+def _sealed_part(data: bytes) -> tuple[int, dict]:
+    """A shard file's sealed part: its length, and the entries it holds (cache key -> entry)."""
+    import pickle
+
+    from persona_site.incremental import signing
+
+    length = int.from_bytes(data[:8], "big")
+    return length, pickle.loads(signing.opened(data[8:8 + length]))["transcripts"]
+
+
 def _frozen_transcripts_changed(repo, marker: Path, name: str) -> None:
     """The frozen form of transcripts/<name> in the cache's shard file replaced in place by a pickle that makes
     `marker`, the shard's sealed part as the build wrote it."""
     import pickle
 
-    from persona_site.incremental import signing
-
     changed = 0
     for shard in (repo.root / ".persona-cache").glob("transcripts-*.pickle"):
         data = bytearray(shard.read_bytes())
-        length = int.from_bytes(data[:8], "big")
-        for key, entry in pickle.loads(signing.opened(bytes(data[8:8 + length])))["transcripts"].items():
+        length, entries = _sealed_part(bytes(data))
+        for key, entry in entries.items():
             if entry[0] is not None and key[1] == f"content/transcripts/{name}":
                 offset, size = 8 + length + entry[0][0], entry[0][1]
                 data[offset:offset + size] = pickle.dumps(_Payload(str(marker))).ljust(size, b"\0")
@@ -496,14 +505,8 @@ def _cache_whole(repo) -> bool:
 
 
 def _shard_of(repo, name: str) -> str:
-    import pickle
-
-    from persona_site.incremental import signing
-
     for shard in (repo.root / ".persona-cache").glob("transcripts-*.pickle"):
-        data = shard.read_bytes()
-        length = int.from_bytes(data[:8], "big")
-        if f"content/transcripts/{name}" in {key[1] for key in pickle.loads(signing.opened(data[8:8 + length]))["transcripts"]}:
+        if f"content/transcripts/{name}" in {key[1] for key in _sealed_part(shard.read_bytes())[1]}:
             return shard.name
     raise AssertionError(name)
 

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from .markdown import escape_html
-from .markdown import markdown
+from .markdown import escape_html, markdown
 from .model import Diagnostic, Participant
 from .quotes import (PROSE, STAMP_REST, TIMESTAMP, UNKNOWN, UNRESOLVED, Extraction, RawQuote, Turn,
                      Walk, add_quote, collect_spans, hhmmss, parse_inline, read_label, relabel, speaker_of, token_text,
                      unknown_speaker)
 from .spans_fast import ANY_TIMESTAMP, SIMPLE_SPAN, simple_spans, span_attrs
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
 
 
 def try_extract(body: str, walk: Walk) -> Extraction | None:
@@ -220,9 +223,7 @@ def _render_paragraph(content: str, line: int, turn: Turn | None, walk: Walk) ->
 def _quotes_of_paragraph(content: str, spans: list | None, line: int, turn: Turn | None, walk: Walk) -> None:
     """The quotes of one paragraph: from its simple spans, or from markdown-it when spans is None."""
     if spans is None:
-        from markdown_it.token import Token  # markdown-it decides: loaded now
-
-        token = Token("inline", "", 0, content=content, children=parse_inline(content, {}))
+        token = _inline(content)
         collect_spans(token, line, turn, walk)
         return
     for offset, words, classes, explicit in spans:
@@ -230,10 +231,15 @@ def _quotes_of_paragraph(content: str, spans: list | None, line: int, turn: Turn
         add_quote((classes, explicit), (text, words_html), line + offset, turn, walk)
 
 
-def _markdown_it_paragraph(content: str, found: Turn | None, line: int, turn: Turn | None, walk: Walk) -> str:
-    from markdown_it.token import Token  # markdown-it decides: loaded now
+def _inline(content: str) -> Token:
+    """A paragraph as markdown-it's inline token, for markdown-it to decide (it is loaded now)."""
+    from markdown_it.token import Token
 
-    token = Token("inline", "", 0, content=content, children=parse_inline(content, {}))
+    return Token("inline", "", 0, content=content, children=parse_inline(content, {}))
+
+
+def _markdown_it_paragraph(content: str, found: Turn | None, line: int, turn: Turn | None, walk: Walk) -> str:
+    token = _inline(content)
     if found is not None and walk.speaker_label is not None:
         relabel(token, found, walk.speaker_label)
     if "]{" in content:

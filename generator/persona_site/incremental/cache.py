@@ -115,22 +115,30 @@ def _shard(folder: Path, number: int) -> Path:
     return folder / f"transcripts-{number:02d}.pickle"
 
 
+_UNREADABLE = (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError, TypeError,
+               IndexError, KeyError, MemoryError)
+"""What reading a cache file that is not what this version writes may raise: a miss."""
+
+
 def read_state(path: Path, version: str = VERSION) -> dict:
     """A cache file's state, or {} when it is missing, unreadable, unsealed or from another version. The seal is
     checked before anything is unpickled."""
     try:
         with open(path, "rb") as handle:
-            data = opened(handle.read())
-        if data is None:
-            return {}
-        with collector_paused():  # no cycles in a cache (the work tree's memo: 100,000 stats, a third faster)
-            state = pickle.loads(data)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError, TypeError,
-            IndexError, KeyError, MemoryError):
+            return _unsealed(handle.read(), version)
+    except _UNREADABLE:
         return {}
-    if not isinstance(state, dict) or state.get("version") != version:
+
+
+def _unsealed(sealed: bytes, version: str) -> dict:
+    """The state in a file's sealed bytes (seal_of, then a pickle), or {} when the seal is not good or the state is
+    not of this version; the seal is checked before anything is unpickled. Raises what a bad pickle raises."""
+    data = opened(sealed)
+    if data is None:
         return {}
-    return state
+    with collector_paused():  # no cycles in a cache (the work tree's memo: 100,000 stats, a third faster)
+        state = pickle.loads(data)
+    return state if isinstance(state, dict) and state.get("version") == version else {}
 
 
 @contextmanager
@@ -158,9 +166,9 @@ def load(folder: Path | None, left_out: frozenset[str] = frozenset()) -> dict:
         if not state:
             return {}
         transcripts: dict = {}
-        for number in range(SHARDS):
-            if str(_shard(folder, number)) not in left_out:
-                transcripts.update(read_shard(_shard(folder, number), Parsed))
+        for path in (_shard(folder, number) for number in range(SHARDS)):
+            if str(path) not in left_out:
+                transcripts.update(read_shard(path, Parsed))
         return {**state, "transcripts": transcripts}
 
 
@@ -314,15 +322,9 @@ def read_shard(path: Path, entry_type: type) -> dict:
     try:
         length = _LENGTH.unpack(os.pread(fd, _LENGTH.size, 0))[0]
         sealed = os.pread(fd, length, _LENGTH.size) if length <= os.fstat(fd).st_size - _LENGTH.size else b""
-        data = opened(sealed) if len(sealed) == length else None
-        if data is None:
-            return {}
-        with collector_paused():
-            state = pickle.loads(data)
-        part = state["transcripts"] if isinstance(state, dict) and state.get("version") == VERSION else {}
-        return _placed(part, file, _LENGTH.size + length, entry_type)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError, TypeError,
-            IndexError, KeyError, MemoryError, struct.error):
+        state = _unsealed(sealed, VERSION) if len(sealed) == length else {}
+        return _placed(state.get("transcripts", {}), file, _LENGTH.size + length, entry_type)
+    except (*_UNREADABLE, struct.error):
         return {}
 
 
