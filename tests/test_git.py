@@ -218,3 +218,62 @@ def test_added_in_follows_edits_renames_and_uncommitted_lines(history):
     assert added["First words."]["commit"] == history.git("rev-parse", "v2026-q2").strip()
     assert added["Second call."]["commit"] == second_commit
     assert added["Edited, not committed."] is None
+
+
+def test_serves_git_status_asks_again_about_the_changed_paths_only_and_answers_as_git_does(repo, monkeypatch):
+    """serve asks `git status` about the paths its watcher saw change and keeps the last answer for the others; after
+    each change, as the watcher reports it, the answer is git's own (the reference: a full `git status`)."""
+    from persona_site.incremental.git_status import PatchedStatus
+
+    root = repo.root
+    for name in ("a", "b", "c"):
+        repo.transcript(f"2026/{name}.md", QUOTE, date="2026-06-01")
+    repo.commit_all("start", date="2026-06-02T09:00:00+00:00")
+    asked: list[tuple[str, ...]] = []
+    real_run = gitmeta.GitRunner.run
+
+    def run(self, where, args, input=None):
+        asked.append(args)
+        return real_run(self, where, args, input)
+
+    monkeypatch.setattr(gitmeta.GitRunner, "run", run)
+    memo = PatchedStatus()
+    t = "content/transcripts/2026"
+
+    def step(changed: set[str] | None, whole: bool) -> None:
+        memo.expect(changed)
+        asked.clear()
+        answer = sorted(gitmeta.status(root, memo)[0])
+        assert (gitmeta.STATUS in asked) == whole, asked
+        assert answer == sorted(gitmeta.status(root)[0])
+
+    step(None, whole=True)  # the first build: everything
+    repo.transcript("2026/a.md", QUOTE + "\n**Dana Whitfield:** [More.]{.pain}\n", date="2026-06-01")
+    step({f"{t}/a.md"}, whole=False)  # a tracked file edited
+    repo.transcript("2026/new.md", QUOTE)
+    step({f"{t}/new.md"}, whole=False)  # a new file
+    (root / t / "new.md").unlink()
+    (root / t / "b.md").unlink()
+    step({f"{t}/new.md", f"{t}/b.md"}, whole=False)  # an untracked file and a tracked one deleted
+    repo.transcript("2027/x.md", QUOTE)
+    repo.transcript("2027/y.md", QUOTE)
+    step({"content/transcripts/2027"}, whole=False)  # a folder that came, as one path
+    (root / "content/transcripts/2027/x.md").unlink()
+    (root / "content/transcripts/2027/y.md").unlink()
+    (root / "content/transcripts/2027").rmdir()
+    step({"content/transcripts/2027"}, whole=False)  # and went
+    repo.transcript("2026/c.md", QUOTE + "\n**Dana Whitfield:** [Edited.]{.pain}\n", date="2026-06-01")
+    memo.expect({f"{t}/c.md"})  # a build that never asked git (its config would not read)
+    repo.transcript("2026/d.md", QUOTE)
+    step({f"{t}/d.md"}, whole=False)  # the paths of both builds are asked about
+    repo.write(".gitignore", "content/transcripts/2026/d.md\n")  # hidden: the watcher does not report it
+    step(set(), whole=True)  # an ignore file changed: everything
+    repo.git("add", f"{t}/a.md")
+    step(set(), whole=True)  # the index changed
+    repo.commit_all("more", date="2026-06-03T09:00:00+00:00")
+    step(set(), whole=True)  # HEAD moved
+    repo.transcript("2026/e.md", QUOTE)
+    step({f"{t}/e.md", "themes/x/templates/base.html", "elsewhere.txt"}, whole=False)
+    step({f"{t}/e.md"}, whole=False)  # the same again
+    repo.transcript("2026/f.md", QUOTE)
+    step(None, whole=True)  # a batch the watcher could not tell

@@ -62,12 +62,14 @@ def _head_info(rev: str) -> tuple[str, ...]:
 
 
 _IS_REPOSITORY = ("rev-parse", "--is-inside-work-tree")
-_STATUS = ("--no-optional-locks", "status", "--porcelain", "-z", "--untracked-files=all", "--ignored", "--",
-           "content", "themes", "persona-site.toml")
+STATUS_PATHS = ("content", "themes", "persona-site.toml")
+"""What `git status` is asked about: every file a build reads."""
+STATUS = ("--no-optional-locks", "status", "--porcelain", "-z", "--untracked-files=all", "--ignored", "--",
+           *STATUS_PATHS)
 """Every file git does not vouch for: changed, untracked (one by one, not by folder) and ignored."""
 _TRACKED = ("ls-files", "--stage", "-v", "-z", "--", TRANSCRIPTS)
 """The transcripts in git's index: tag, mode, blob and path of each (worktree.py)."""
-ASKED_BY_EVERY_BUILD = (_IS_REPOSITORY, _head_info("HEAD"), _STATUS)
+ASKED_BY_EVERY_BUILD = (_IS_REPOSITORY, _head_info("HEAD"), STATUS)
 """What a build of the work tree asks git first, whatever changed: is it a repository (is_repository), HEAD's
 commit (head_info) and what is uncommitted (status): the commands worth beginning ahead."""
 
@@ -93,11 +95,15 @@ def resolve(root: Path, rev: str) -> str:
 
 
 def _has_commits(root: Path) -> bool:
+    return head_commit(root) is not None
+
+
+def head_commit(root: Path) -> bytes | None:
+    """HEAD's full sha, or None before the first commit or outside git."""
     try:
-        _git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+        return _git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").strip()
     except GitError:
-        return False
-    return True
+        return None
 
 
 def read_tree(root: Path, rev: str, paths: tuple[str, ...],
@@ -147,15 +153,23 @@ def status(root: Path, git: GitRunner = RUN_WHEN_ASKED) -> tuple[list[tuple[byte
     """(state, path) of each content, config and theme file that is changed, untracked (b"??") or ignored
     (b"!!"), by `git status --porcelain` (a rename gives its new path, and its old one as b"D "); and when git
     was asked. GitError outside git."""
-    out, asked = _answer(git, root, _STATUS)
-    entries, fields = [], iter(out.split(b"\0"))
+    out, asked = _answer(git, root, STATUS)
+    entries = []
+    for record in status_records(out):
+        entries.append((record[0][:2], record[0][3:].decode("utf-8", "surrogateescape")))
+        if len(record) > 1:  # a rename: the path it came from
+            entries.append((b"D ", record[1].decode("utf-8", "surrogateescape")))
+    return entries, asked
+
+
+def status_records(out: bytes) -> list[tuple[bytes, ...]]:
+    """`git status --porcelain -z`'s records: (b"XY path",) each, or (b"XY path", b"old path") for a staged or an
+    intent-to-add rename or copy, whose old path follows as a field of its own."""
+    records, fields = [], iter(out.split(b"\0"))
     for entry in fields:
         if len(entry) > 3:
-            entries.append((entry[:2], entry[3:].decode("utf-8", "surrogateescape")))
-            if entry[0] in b"RC" or entry[1] in b"RC":  # the path it came from follows (a staged or an
-                # intent-to-add rename)
-                entries.append((b"D ", next(fields, b"").decode("utf-8", "surrogateescape")))
-    return entries, asked
+            records.append((entry, next(fields, b"")) if entry[0] in b"RC" or entry[1] in b"RC" else (entry,))
+    return records
 
 
 def tracked(root: Path) -> bytes:

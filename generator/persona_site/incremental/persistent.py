@@ -22,6 +22,7 @@ from .. import gitmeta
 from ..content import ContentFiles, read_file, read_revision, read_work_tree
 from . import cache, uptodate, worktree, written
 from .git_ahead import GitAhead
+from .git_status import PatchedStatus
 from .worktree import patch_work_tree
 
 if TYPE_CHECKING:
@@ -61,8 +62,9 @@ class PersistentEngine:
         self.source, self.rev, self.watching = source, rev, watching
         self.folder = cache.cache_folder(source) if cache_dir == "auto" else cache_dir
         self._save = save
-        self.git: gitmeta.GitRunner = gitmeta.RUN_WHEN_ASKED
-        """How this engine's builds ask git (for_command: with the first commands begun ahead)."""
+        self.git: gitmeta.GitRunner = PatchedStatus() if watching else gitmeta.RUN_WHEN_ASKED
+        """How this engine's builds ask git (for_command: with the first commands begun ahead; serve's: `git status`
+        about the paths the watcher saw change)."""
         self._progress = progress
         self._store: TranscriptStore | None = None
         self._left_out: frozenset[str] = frozenset()
@@ -123,8 +125,11 @@ class PersistentEngine:
 
     def expect(self, changed: set[str] | None) -> None:
         """serve: the paths (relative to the source) changed since the last build, when the watcher knows them;
-        the next content() patches the last answer with them instead of walking content/ again."""
+        the next content() patches the last answer with them instead of walking content/ again, and so does the
+        next `git status`."""
         self._changed = changed
+        if isinstance(self.git, PatchedStatus):
+            self.git.expect(changed)
 
     def content(self) -> ContentFiles:
         if self._handed is not None:
