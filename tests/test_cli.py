@@ -90,25 +90,28 @@ def test_a_command_run_in_process_keeps_nothing_of_its_build(history, monkeypatc
 
 
 def test_a_build_pauses_the_collector_and_leaves_it_on(history, monkeypatch):
-    """A build runs with the collector paused (a build leaves next to nothing in cycles); a tool or test that calls
-    main() finds it on again, after a build that succeeded or failed."""
+    """A build runs with the collector paused (a build leaves next to nothing in cycles), and so does the writing
+    of its site; a tool or test that calls main() finds it on again, after a build that succeeded or failed."""
     import gc
 
-    from persona_site import build
+    from persona_site import build, output
 
     seen = []
-    real = build.build_site
 
-    def spying(*args, **kwargs):
-        seen.append(gc.isenabled())
-        return real(*args, **kwargs)
+    def spying(real):
+        def spy(*args, **kwargs):
+            seen.append(gc.isenabled())
+            return real(*args, **kwargs)
+        return spy
 
-    monkeypatch.setattr(build, "build_site", spying)
+    monkeypatch.setattr(build, "build_site", spying(build.build_site))
+    monkeypatch.setattr(output, "write_site", spying(output.write_site))
     assert history.run("build").exit_code == 0
-    assert seen == [False] and gc.isenabled()
+    assert seen == [False, False] and gc.isenabled()
+    seen.clear()
     history.write("persona-site.toml", "title = [broken\n")
     assert history.run("build").exit_code == 1
-    assert seen == [False, False] and gc.isenabled()
+    assert seen == [False] and gc.isenabled()  # stopped before writing
 
 
 def texts(result) -> list[str]:
