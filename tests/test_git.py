@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -222,8 +223,11 @@ def test_added_in_follows_edits_renames_and_uncommitted_lines(history):
 
 def test_serves_git_status_asks_again_about_the_changed_paths_only_and_answers_as_git_does(repo, monkeypatch):
     """serve asks `git status` about the paths its watcher saw change and keeps the last answer for the others; after
-    each change, as the watcher reports it, the answer is git's own (the reference: a full `git status`)."""
-    from persona_site.incremental.git_status import PatchedStatus
+    each change, as the watcher reports it, the answer is git's own (the reference: a full `git status`) for every
+    file a build reads, and so are the uncommitted paths. Where a path's answer does not stand alone, git is asked
+    about everything."""
+    from persona_site.basics import never_read
+    from persona_site.incremental.git_status import MAX_PATHS, PatchedStatus
 
     root = repo.root
     for name in ("a", "b", "c"):
@@ -243,9 +247,10 @@ def test_serves_git_status_asks_again_about_the_changed_paths_only_and_answers_a
     def step(changed: set[str] | None, whole: bool) -> None:
         memo.expect(changed)
         asked.clear()
-        answer = sorted(gitmeta.status(root, memo)[0])
+        answer = sorted(entry for entry in gitmeta.status(root, memo)[0] if not never_read(entry[1]))
         assert (gitmeta.STATUS in asked) == whole, asked
-        assert answer == sorted(gitmeta.status(root)[0])
+        assert answer == sorted(entry for entry in gitmeta.status(root)[0] if not never_read(entry[1]))
+        assert gitmeta.dirty_paths(root, memo) == gitmeta.dirty_paths(root)
 
     step(None, whole=True)  # the first build: everything
     repo.transcript("2026/a.md", QUOTE + "\n**Dana Whitfield:** [More.]{.pain}\n", date="2026-06-01")
@@ -262,6 +267,9 @@ def test_serves_git_status_asks_again_about_the_changed_paths_only_and_answers_a
     (root / "content/transcripts/2027/y.md").unlink()
     (root / "content/transcripts/2027").rmdir()
     step({"content/transcripts/2027"}, whole=False)  # and went
+    (root / t / ".a.md.swp").write_text("swap")
+    (root / t / "a.md~").write_text("backup")
+    step(set(), whole=False)  # an editor's files, which the watcher does not report: not uncommitted changes
     repo.transcript("2026/c.md", QUOTE + "\n**Dana Whitfield:** [Edited.]{.pain}\n", date="2026-06-01")
     memo.expect({f"{t}/c.md"})  # a build that never asked git (its config would not read)
     repo.transcript("2026/d.md", QUOTE)
@@ -271,9 +279,39 @@ def test_serves_git_status_asks_again_about_the_changed_paths_only_and_answers_a
     repo.git("add", f"{t}/a.md")
     step(set(), whole=True)  # the index changed
     repo.commit_all("more", date="2026-06-03T09:00:00+00:00")
-    step(set(), whole=True)  # HEAD moved
+    step(set(), whole=True)  # a commit
+    repo.git("reset", "--soft", "HEAD~1")
+    step(set(), whole=True)  # HEAD moved, the index as it was
     repo.transcript("2026/e.md", QUOTE)
     step({f"{t}/e.md", "themes/x/templates/base.html", "elsewhere.txt"}, whole=False)
     step({f"{t}/e.md"}, whole=False)  # the same again
+    repo.git("add", "-N", f"{t}/e.md")
+    step(set(), whole=True)
+    (root / t / "e.md").rename(root / t / "e2.md")
+    step({f"{t}/e.md", f"{t}/e2.md"}, whole=True)  # an intent-to-add file renamed: git pairs the two paths
+    repo.git("rm", "-q", "--cached", f"{t}/e.md")
+    step(set(), whole=True)
+    nested = root / "content/transcripts/nested"
+    nested.mkdir()
+    repo.git("-C", str(nested), "init", "-q")
+    (nested / "f.md").write_text(QUOTE)
+    step({"content/transcripts/nested/f.md"}, whole=True)  # a repository of its own: git lists its folder
+    (nested / "f.md").write_text(QUOTE + "more\n")
+    step({"content/transcripts/nested/f.md"}, whole=True)
+    shutil.rmtree(nested)
+    step({"content/transcripts/nested"}, whole=True)  # the last answer listed a folder whole
+    inside = root / "content/transcripts/inside"
+    inside.mkdir()
+    repo.git("-C", str(inside), "init", "-q")
+    (inside / "f.md").write_text(QUOTE)
+    step({"content/transcripts"}, whole=False)  # a folder holding a new repository: git lists that folder whole...
+    shutil.rmtree(inside / ".git")  # (hidden: not reported)
+    (inside / "g.md").write_text(QUOTE)
+    step({"content/transcripts/inside/f.md"}, whole=True)  # ...so that answer is not patched again
+    many = {f"{t}/many-{n}.md" for n in range(MAX_PATHS + 1)}
+    for path in many:
+        (root / path).write_text(QUOTE)
+    step(many, whole=True)  # a batch too large to name on git's command line
+    step({f"{t}/many-0.md"}, whole=False)
     repo.transcript("2026/f.md", QUOTE)
     step(None, whole=True)  # a batch the watcher could not tell

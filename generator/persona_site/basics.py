@@ -6,7 +6,26 @@ creation is a tenth of a no-change build's imports (issue 5); model.py re-export
 
 from __future__ import annotations
 
+from fnmatch import fnmatch
 from typing import NamedTuple
+
+EDITOR_LEFTOVERS = (
+    "*.swp", "*.swx", "*.swo", "4913",  # vim's swap files and its "can I write here?" probe
+    "*~", "*.bck", "*.tmp", "*.kate-swp", "*.crswap",  # backups and temporary copies
+    ".#*", "#*#",  # emacs lock and autosave files
+    ".goutputstream-*",  # GNOME's atomic save
+    "*___jb_tmp___", "*___jb_old___",  # JetBrains' safe write
+    ".DS_Store",
+)
+"""Editor temporary files and atomic-save artefacts: never read by a build, never a reason to rebuild."""
+
+
+def never_read(rel: str) -> bool:
+    """Whether a path relative to the source (with '/') is one no build reads: with a hidden part below the top
+    (.git, a dot-file or dot-folder in content/ or themes/), or an editor's temporary file (EDITOR_LEFTOVERS). serve's
+    watcher skips these, and "with uncommitted changes" does not count them."""
+    parts = rel.split("/")
+    return any(part.startswith(".") for part in parts[1:]) or any(fnmatch(parts[-1], p) for p in EDITOR_LEFTOVERS)
 
 
 class Diagnostic(NamedTuple):

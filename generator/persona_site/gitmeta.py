@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from .basics import never_read
+
 TRANSCRIPTS = "content/transcripts"
 
 
@@ -202,9 +204,10 @@ def verbatim(root: Path, paths: list[str]) -> set[str]:
 
 
 def dirty_paths(root: Path, git: GitRunner = RUN_WHEN_ASKED) -> set[str]:
-    """Paths (relative to root) of content, config and theme files with uncommitted changes."""
+    """Paths (relative to root) of content, config and theme files with uncommitted changes: files a build reads
+    (not hidden files or an editor's temporary ones, basics.never_read)."""
     try:
-        return {path for state, path in status(root, git)[0] if state != b"!!"}
+        return {path for state, path in status(root, git)[0] if state != b"!!" and not never_read(path)}
     except GitError:
         return set()
 

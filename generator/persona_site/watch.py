@@ -12,7 +12,6 @@ import os
 import queue
 import time
 from collections.abc import Callable, Iterator
-from fnmatch import fnmatch
 from pathlib import Path, PurePath
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
@@ -20,19 +19,10 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
+from .basics import never_read
 from .config import CONFIG_NAME
 
 WATCHED_FOLDERS = ("content", "themes")
-
-IGNORED = (
-    "*.swp", "*.swx", "*.swo", "4913",  # vim's swap files and its "can I write here?" probe
-    "*~", "*.bck", "*.tmp", "*.kate-swp", "*.crswap",  # backups and temporary copies
-    ".#*", "#*#",  # emacs lock and autosave files
-    ".goutputstream-*",  # GNOME's atomic save
-    "*___jb_tmp___", "*___jb_old___",  # JetBrains' safe write
-    ".DS_Store",
-)
-"""Editor temporary files and atomic-save artefacts: never a reason to rebuild."""
 
 # Reads by the build itself emit "opened" and "closed_no_write": never count those.
 _CHANGES = frozenset({"created", "deleted", "moved", "modified", "closed", "attrib"})
@@ -49,10 +39,8 @@ def changed_path(source: Path, path: str) -> str | None:
         return None
     if len(parts) > 1 and parts[0] == CONFIG_NAME:
         return None
-    # Hidden files are never read by the build (.git, .#lock files, .goutputstream-*).
-    if any(part.startswith(".") for part in parts[1:]) or any(fnmatch(parts[-1], p) for p in IGNORED):
-        return None
-    return PurePath(*parts).as_posix()
+    relative = PurePath(*parts).as_posix()
+    return None if never_read(relative) else relative  # .git, .#lock files, .goutputstream-*
 
 
 class _Handler(FileSystemEventHandler):

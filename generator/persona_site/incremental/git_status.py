@@ -9,9 +9,16 @@ changed: HEAD's commit, the index file, and the ignore files at the top (.gitign
 themes/, and .git/info/exclude). Otherwise (the first rebuild, a commit, `git add`, a batch the watcher could not
 tell) git is asked about everything, as by the build command.
 
-What this does not see, and git would: a .gitignore deeper in content/ or themes/ edited while serving (the watcher
-skips hidden files), or git's own settings changed (core.excludesFile). Both change only which of the files nobody
-committed are ignored, in the preview, until the next full answer.
+Git is asked about everything, too, when the last answer cannot be patched path by path: a changed path inside a
+repository of its own (a theme kept as a submodule: git reports the submodule's folder, not the file), a folder
+listed whole (a repository inside), a rename or an intent-to-add entry (git pairs paths), or a batch of more than
+MAX_PATHS paths (a folder of thousands deleted: git would compare each file with each path, or refuse so long a
+command line).
+
+What this does not see, and git would: the files the watcher skips (basics.never_read: hidden files, editors'
+temporary ones), which "with uncommitted changes" does not count either (gitmeta.dirty_paths); a .gitignore deeper
+in content/ or themes/ edited while serving, or git's own settings changed (core.excludesFile): either may change
+whether a file nobody committed counts as uncommitted, in the preview, until the next full answer.
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ from typing import NamedTuple
 from ..content import stat_of
 from ..gitmeta import STATUS, STATUS_PATHS, GitRunner, head_commit, status_records
 
+MAX_PATHS = 200
+"""More changed paths than this in one batch: git is asked about everything (as quick as asking about 200)."""
 _DECIDING = (".git/index", ".gitignore", "content/.gitignore", "themes/.gitignore", ".git/info/exclude")
 """The files besides HEAD whose change may change git's answer for a path nobody edited."""
 
@@ -57,9 +66,10 @@ class PatchedStatus(GitRunner):
         changed, self._changed = self._changed, set()
         last, self._last = self._last, None
         state = _state(root)
-        if state is None or changed is None or last is None or last.state != state:
+        paths = sorted({path for path in changed or () if path.split("/")[0] in STATUS_PATHS})
+        if state is None or changed is None or last is None or last.state != state or len(paths) > MAX_PATHS \
+                or any(_in_a_repository_of_its_own(root, path) for path in paths):
             return self._full(root, state)
-        paths = sorted({path for path in changed if path.split("/")[0] in STATUS_PATHS})
         done, asked = super().run(root, ("--literal-pathspecs", *STATUS[:-len(STATUS_PATHS)], *paths)) if paths \
             else (subprocess.CompletedProcess(args, 0, b"", b""), last.asked)
         if done.returncode != 0:
@@ -69,7 +79,7 @@ class PatchedStatus(GitRunner):
         records = {path: record for path, record in last.records.items()
                    if path not in asked_again and not path.startswith(below)}
         records.update(_by_path(done.stdout))
-        self._last = _Answer(state, records, last.asked)
+        self._last = _Answer(state, records, last.asked) if _patchable(records) else None
         out = b"".join(field + b"\0" for record in records.values() for field in record)
         return subprocess.CompletedProcess(args, 0, out, b""), last.asked
 
@@ -77,13 +87,25 @@ class PatchedStatus(GitRunner):
         done, asked = super().run(root, STATUS)
         if done.returncode == 0 and state is not None:
             records = _by_path(done.stdout)
-            if all(len(record) == 1 for record in records.values()):  # a rename pairs two paths: asked whole
+            if _patchable(records):
                 self._last = _Answer(state, records, asked)
         return done, asked
 
 
 def _by_path(out: bytes) -> dict[bytes, tuple[bytes, ...]]:
     return {record[0][3:]: record for record in status_records(out)}
+
+
+def _patchable(records: dict[bytes, tuple[bytes, ...]]) -> bool:
+    """Whether git's answer for one path stands alone: no rename or intent-to-add entry (git pairs those with other
+    paths) and no folder listed whole (a repository inside: git says nothing of the files in it)."""
+    return not any(len(record) > 1 or record[0][1:2] == b"A" or path.endswith(b"/") for path, record in records.items())
+
+
+def _in_a_repository_of_its_own(root: Path, path: str) -> bool:
+    """Whether the path, or a folder it is in below `root`, holds a .git (a submodule, a repository inside)."""
+    parts = path.split("/")
+    return any(os.path.lexists(os.path.join(root, *parts[:end], ".git")) for end in range(1, len(parts) + 1))
 
 
 def _state(root: Path) -> tuple | None:
