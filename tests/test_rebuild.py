@@ -236,3 +236,33 @@ def test_a_fresh_clone_with_the_last_site_and_cache_restored_renders_only_what_c
     renders.clear()  # what the same change renders where the last build was made: the same pages
     assert repo.run("build", "--quiet").exit_code == 0
     assert sorted(in_ci) == sorted(renders) and len(in_ci) < len(site_files(ci / "site")) / 3
+
+
+def test_a_rebuild_that_makes_every_page_writes_its_json_documents_before_forking_and_what_a_cold_build_writes(
+        repo, monkeypatch):
+    """A rebuild's JSON documents are made by a thread while the render goes on; when many pages must be made (the
+    title changed), page makers are forked only once that thread is done (fork and threads do not mix)."""
+    import threading
+
+    from persona_site.incremental import pool
+    from persona_site.incremental.render_memo import DOCUMENTS_THREAD
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764936000")
+    monkeypatch.setattr(pool, "MAKE_MIN_OUTPUTS", 10)  # this small site's pages of many are made on every core
+    monkeypatch.setattr(pool, "MAKE_CHUNK", 2)
+    rng = random.Random(8)
+    for n in range(24):
+        call(repo, f"2025/call-{n}.md", body(rng, n), f"2025-{1 + n % 12:02d}-10", f"Company {n}")
+    repo.commit_all("start", date="2025-11-20T10:00:00+00:00")
+    assert repo.run("build", "--quiet").exit_code == 0
+    alive, real = [], pool.cores_to_fork
+
+    def cores() -> int:
+        alive.append(any(thread.name == DOCUMENTS_THREAD for thread in threading.enumerate()))
+        return real()
+
+    monkeypatch.setattr(pool, "cores_to_fork", cores)
+    repo.write("persona-site.toml", 'title = "Another title"\n')
+    assert repo.run("build", "--quiet").exit_code == 0
+    assert alive and not any(alive)
+    assert site_files(repo.root / "site") == cold_build(repo.root).outputs

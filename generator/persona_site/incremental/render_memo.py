@@ -127,6 +127,9 @@ def render_unchanged(renderer: Renderer, site: Site, plan: dict[str, Planned], c
     return outputs, digests if disk.written else digest_all()  # type: ignore[return-value]
 
 
+DOCUMENTS_THREAD = "persona-site JSON documents"
+
+
 class _Documents:
     """A rebuild's `*.json` documents (QuotesFile), made and spooled by a thread while this one finds what else
     changed: every quote is in them, so each rebuild makes them whole, and writing them (356 MB at 100,000
@@ -137,7 +140,8 @@ class _Documents:
         self.paths = frozenset(paths)
         self._made: dict[str, Output] = {}
         self._failed: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(paths, make, spool), daemon=True) if paths else None
+        self._thread = threading.Thread(target=self._run, args=(paths, make, spool), name=DOCUMENTS_THREAD,
+                                        daemon=True) if paths else None
         if self._thread is not None:
             self._thread.start()
 
