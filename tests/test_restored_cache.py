@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,8 @@ from test_cache import large  # noqa: F401 (a fixture)
 from test_worktree import old_enough
 
 from persona_site.build import BuildOptions, build_site
-from persona_site.incremental import PersistentEngine, cache, pool, store, worktree
+from persona_site import gitmeta
+from persona_site.incremental import PersistentEngine, cache, clean_tree, pool, store, worktree
 from persona_site.output import MARKER
 
 BODY = "**Dana Whitfield:** [Quote number {n}.]{{.pain}}\n\n**Priya Raman:** [Another {n}.]{{.criteria}}\n"
@@ -228,3 +230,95 @@ def test_a_clone_of_the_commit_last_built_with_cache_and_site_restored_is_up_to_
     old_enough(later)
     built = later.run("build")
     assert "up to date" not in built.stderr and "5, committed since" in (later.root / "site/quotes.json").read_text()
+
+
+def test_a_fresh_clone_is_found_clean_from_gits_index_as_git_status_finds_it(origin, tmp_path, monkeypatch):
+    """Git's index keeps each file's stat to the nanosecond: a clone nobody touched is clean by it (clean_tree.py),
+    and git status agrees. A file written in the same instant as the index is read and hashed; once git has written
+    its index again, later, none is."""
+    read = []
+    real = clean_tree._blobs_match
+    monkeypatch.setattr(clean_tree, "_blobs_match", lambda root, files: read.append(set(files)) or real(root, files))
+    ci = clone(origin, tmp_path / "ci")
+    assert clean_tree.clean_since(ci.root) is not None
+    assert gitmeta.status(ci.root)[0] == []
+    time.sleep(0.02)
+    ci.git("update-index", "-q", "--refresh")  # the index written again: every file is older than it
+    read.clear()
+    assert clean_tree.clean_since(ci.root) is not None and read == [set()]
+
+
+def test_a_file_written_in_the_same_instant_as_the_index_is_as_committed_only_when_its_bytes_are_its_blob(origin):
+    path = f"content/transcripts/{NAMES[0]}"
+    blob = origin.git("rev-parse", f"HEAD:{path}").strip().encode()
+    assert clean_tree._blobs_match(origin.root, {path.encode(): blob})
+    (origin.root / path).write_text(BODY.format(n="0, other bytes"))
+    assert not clean_tree._blobs_match(origin.root, {path.encode(): blob})
+
+
+def _same_size_other_bytes(ci: Repo) -> None:
+    path = ci.root / "content/transcripts" / NAMES[0]
+    info = path.stat()
+    path.write_bytes(path.read_bytes().replace(b"Quote number 0", b"Quote NUMBER 0"))
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))  # the same size and mtime: only ctime tells
+
+
+def _ignored(ci: Repo) -> None:
+    (ci.root / ".git/info/exclude").write_text("content/transcripts/2026/local.md\n")
+    ci.transcript("2026/local.md", BODY.format(n="local"))
+
+
+def _staged(ci: Repo) -> None:
+    ci.transcript(NAMES[1], BODY.format(n="1, staged"))
+    ci.git("add", "content")
+
+
+CHANGES = {
+    "same size and times, other bytes": _same_size_other_bytes,
+    "an untracked file": lambda ci: ci.transcript("2026/new.md", BODY.format(n="new")),
+    "an ignored file": _ignored,
+    "a staged change": _staged,
+    "made executable": lambda ci: (ci.root / "content/transcripts" / NAMES[2]).chmod(0o755),
+    "deleted": lambda ci: (ci.root / "content/transcripts" / NAMES[3]).unlink(),
+    "a theme file added": lambda ci: ci.write("themes/mine/templates/base.html", "<p>mine</p>"),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_a_clone_changed_after_its_checkout_is_left_to_git_status(origin, tmp_path, change):
+    ci = clone(origin, tmp_path / "ci")
+    CHANGES[change](ci)
+    assert clean_tree.clean_since(ci.root) is None
+    assert gitmeta.status(ci.root)[0] != []  # git lists it: changed, staged, untracked or ignored
+
+
+def test_the_build_command_in_a_fresh_clone_takes_the_index_for_git_status_and_builds_the_same_site(
+        origin, tmp_path, monkeypatch):
+    """The build command begins `git status` as it starts; in a fresh clone, where it may hash every file, the index
+    answers instead (and the status begun is stopped). The site is the one the reference builds."""
+    from persona_site.incremental.git_ahead import GitAhead
+
+    ci = clone(origin, tmp_path / "ci")
+    settled = []
+    real_settle = GitAhead.settle
+    monkeypatch.setattr(GitAhead, "answered", lambda self, root, args: False)  # as while git hashes 10,000 files
+    monkeypatch.setattr(clean_tree, "MIN_INDEX_BYTES", 0)
+    monkeypatch.setattr(GitAhead, "settle", lambda self, root, args, *rest: (settled.append(args),
+                                                                                 real_settle(self, root, args, *rest)))
+    engine = PersistentEngine.for_command(ci.root)
+    try:
+        built = build_site(ci.root, BuildOptions(), engine)
+    finally:
+        engine.close()
+    assert settled == [gitmeta.STATUS]
+    assert built.ok and built.outputs == cold_build(ci.root).outputs
+    ci.transcript(NAMES[4], BODY.format(n="4, edited"))
+    worktree.memo_file(ci.root / cache.DEFAULT_FOLDER, ci.root).unlink()  # as in a clone: no memo of the last look
+    engine = PersistentEngine.for_command(ci.root)
+    try:
+        built = build_site(ci.root, BuildOptions(), engine)
+    finally:
+        engine.close()
+    assert settled == [gitmeta.STATUS]  # not clean: git status answers
+    assert built.ok and built.outputs == cold_build(ci.root).outputs
+    assert "with uncommitted changes" in built.outputs["index.html"].decode()

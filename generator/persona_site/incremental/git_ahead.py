@@ -43,6 +43,20 @@ class GitAhead(GitRunner):
             self._begun[key] = (process, asked)
         return process, asked
 
+    def answered(self, root: Path, args: tuple[str, ...]) -> bool:
+        """Whether a command begun ahead has answered already (or was not begun: nothing to wait for)."""
+        begun = self._begun.get((str(root), args))
+        return begun is None or isinstance(begun[0], subprocess.CompletedProcess) or begun[0].poll() is not None
+
+    def settle(self, root: Path, args: tuple[str, ...], out: bytes, asked: int) -> None:
+        """Answer `args` with `out`, as asked at `asked`, from now on: the command begun ahead is stopped (read only:
+        `git status --no-optional-locks` writes nothing)."""
+        begun = self._begun.get((str(root), args))
+        if begun is not None and not isinstance(begun[0], subprocess.CompletedProcess):
+            begun[0].kill()
+            begun[0].communicate()
+        self._begun[(str(root), args)] = (subprocess.CompletedProcess(args, 0, out, b""), asked)
+
     def close(self) -> None:
         for process, _ in self._begun.values():
             if not isinstance(process, subprocess.CompletedProcess):

@@ -39,7 +39,9 @@ from typing import NamedTuple
 
 from .. import __version__, gitmeta
 from ..content import MAX_FILE_BYTES, RACY_NS, TRANSCRIPTS, ContentFiles, Stat, is_hidden, read_work_tree, stat_of
+from . import clean_tree
 from .cache import keep_state, read_state
+from .git_ahead import GitAhead
 from .uptodate import stats_digest
 
 MEMO = "work-tree"
@@ -72,6 +74,13 @@ def files(source: Path, folder: Path | None, save: bool,
         return read_work_tree(source, git=git)
     real = os.path.realpath(source)
     last_look = _load(folder, real)  # first: git answers meanwhile (git_ahead.py)
+    if last_look is None and isinstance(git, GitAhead) and not git.answered(source, gitmeta.STATUS) \
+            and clean_tree.worth_asking(source):
+        # A fresh clone, or the first build: git's index may tell a clean tree while `git status` hashes every file
+        # checked out in the second the index was written (clean_tree.py)
+        clean = clean_tree.clean_since(source)
+        if clean is not None:
+            git.settle(source, gitmeta.STATUS, b"", clean)
     view = _git_view(source, git)
     tracked = _tracked(source, view, last_look) if view is not None else None
     looked = _stats(source, real, view, tracked, last_look) if tracked is not None and last_look is not None else None

@@ -1,0 +1,122 @@
+"""A fresh clone's work tree found clean from git's index, without `git status` (issue 22, goal 5).
+
+In a fresh clone (CI, with the cache restored), every file checked out in the same second as git wrote its index is
+"racily clean" for git as Debian and Ubuntu build it (without USE_NSEC it compares times to the second), so each
+`git status` reads and hashes all of them again: 0.2-0.7 s at 10,000 transcripts, seconds at 100,000. Yet git's
+index keeps each file's stat to the nanosecond. Here, as git built with USE_NSEC does: a file is as committed when
+its stat is the one the index keeps, every field of it, and it was last changed before the index was written; a
+file changed in the same instant (the last ones checked out: file times tick every few milliseconds) is read, and
+is as committed when its bytes are its blob, which git writes byte for byte (gitmeta.verbatim). The tree is clean
+when every tracked file under content/, themes/ and the config is so, nothing is staged, and there is no other file
+there (untracked or ignored). Anything else, and `git status` tells, as before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import stat as stat_module
+import subprocess
+import time
+from pathlib import Path
+
+from ..gitmeta import STATUS_PATHS, command, verbatim
+
+_LISTING = ("ls-files", "-v", "--stage", "--debug", "-z", "--", *STATUS_PATHS)
+_OTHERS = ("ls-files", "--others", "-z", "--", *STATUS_PATHS)
+_STAGED = ("diff-index", "--cached", "--quiet", "HEAD", "--", *STATUS_PATHS)
+_ENTRY = re.compile(rb"H (?:100644|100755) ([0-9a-f]+) 0\t([^\0]+)\0  ctime: (\d+):(\d+)\n  mtime: (\d+):(\d+)\n"
+                    rb"  dev: (\d+)\tino: (\d+)\n  uid: (\d+)\tgid: (\d+)\n  size: (\d+)\tflags: ([0-9a-f]+)\n")
+"""An index entry as `git ls-files -v --stage --debug -z` shows it: one git checks (tag H: not assume-unchanged or
+skip-worktree), a regular file, merged (stage 0), with its stat as the index keeps it."""
+_UNUSUAL = 0x8000 | 1 << 29 | 1 << 30
+"""Entry flags of an entry git does not check as it does others: assume-valid, intent-to-add, skip-worktree."""
+_U32 = 0xFFFFFFFF
+MIN_INDEX_BYTES = 256 * 1024
+"""A smaller index (fewer than about 2,000 files): `git status` hashes little, and is asked (worth_asking)."""
+MAX_READ = 1000
+"""More files than this changed in the instant the index was written: `git status` tells."""
+
+
+def worth_asking(root: Path) -> bool:
+    """Whether the index holds enough files for `git status` to take long hashing them."""
+    try:
+        return os.stat(os.path.join(root, ".git", "index")).st_size >= MIN_INDEX_BYTES
+    except OSError:
+        return False
+
+
+def clean_since(root: Path) -> int | None:
+    """When the look began (time.time_ns()), if git's index says the work tree's content, themes and config are as
+    committed; None when it cannot say so (changed, staged, untracked or ignored files, a file git does not check
+    as others, a file changed in the same instant as the index was written, no index, not git's top)."""
+    index = os.path.join(root, ".git", "index")
+    try:
+        before = os.stat(index)
+        started = time.time_ns()
+        begun = [subprocess.Popen(command(root, args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL) for args in (_LISTING, _OTHERS, _STAGED)]
+    except OSError:
+        return None
+    (listing, _), (others, _), _ = (process.communicate() for process in begun)
+    if [process.returncode for process in begun] != [0, 0, 0] or others:
+        return None
+    same_instant = _as_indexed(root, listing, before.st_mtime_ns)
+    if same_instant is None or not _blobs_match(root, same_instant):
+        return None
+    try:
+        after = os.stat(index)
+    except OSError:
+        return None
+    same = (after.st_mtime_ns, after.st_ino, after.st_size) == (before.st_mtime_ns, before.st_ino, before.st_size)
+    return started if same else None  # git wrote its index meanwhile: asked again, by `git status`
+
+
+def _as_indexed(root: Path, listing: bytes, index_mtime_ns: int) -> dict[bytes, bytes] | None:
+    """The files (path -> blob id) changed in the same instant as the index was written, when every other entry of
+    the listing is one git checks as others and its file has the stat the index keeps; None when one is not so."""
+    top, position, lstat, billion = os.fsencode(root) + b"/", 0, os.lstat, 1_000_000_000
+    same_instant = {}
+    while position < len(listing):
+        entry = _ENTRY.match(listing, position)
+        if entry is None:  # another kind of entry (a link, a submodule, a conflict, a flag): git status tells
+            return None
+        position = entry.end()
+        blob, path, csec, cnsec, msec, mnsec, dev, ino, uid, gid, size, flags = entry.groups()
+        try:
+            info = lstat(top + path)
+        except OSError:
+            return None
+        mtime, ctime = info.st_mtime_ns, info.st_ctime_ns
+        if int(flags, 16) & _UNUSUAL or not stat_module.S_ISREG(info.st_mode) \
+                or (mtime // billion & _U32, mtime % billion, ctime // billion & _U32, ctime % billion,
+                    info.st_dev & _U32, info.st_ino & _U32, info.st_uid & _U32, info.st_gid & _U32,
+                    info.st_size & _U32) != (int(msec), int(mnsec), int(csec), int(cnsec), int(dev), int(ino),
+                                             int(uid), int(gid), int(size)):
+            return None
+        if mtime >= index_mtime_ns:
+            same_instant[path] = blob
+            if len(same_instant) > MAX_READ:
+                return None
+    return same_instant
+
+
+def _blobs_match(root: Path, files: dict[bytes, bytes]) -> bool:
+    """Whether each file's bytes are its blob (git's id of them, SHA-1 or SHA-256 as the repository's), and git
+    writes them byte for byte."""
+    if not files:
+        return True
+    paths = [os.fsdecode(path) for path in files]
+    if len(verbatim(root, paths)) != len(paths):
+        return False
+    for path, blob in files.items():
+        try:
+            data = (root / os.fsdecode(path)).read_bytes()
+        except OSError:
+            return False
+        hashing = (hashlib.sha1 if len(blob) == 40 else hashlib.sha256)(b"blob %d\0" % len(data))
+        hashing.update(data)
+        if hashing.hexdigest().encode() != blob:
+            return False
+    return True
