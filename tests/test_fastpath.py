@@ -277,3 +277,16 @@ def test_a_rebuild_of_plain_transcripts_loads_neither_markdown_it_nor_pyyaml(rep
     assert build("First") == "['frontmatter', 'markdown_it', 'yaml']"  # the personas' sketches, read once
     assert build("Edited") == "[]"
     assert "Edited, plain." in (repo.root / "site/quotes.json").read_text()
+
+
+@given(st.lists(st.binary(min_size=1, max_size=20), max_size=12), st.integers(min_value=1, max_value=14))
+def test_a_document_written_piece_by_piece_is_the_document_made_whole(lines, per_piece):
+    """quotes.json is written per_piece quotes at a time (never held whole): the same bytes as one join."""
+    from persona_site.model import QuoteRef
+    from persona_site.quotejson import document_pieces, whole_document
+
+    refs = [QuoteRef((0.0, "t.md", 1, i, f"q{i}", "cfo", ("pain",), line, None, b"")) for i, line in enumerate(lines)]
+    head = b'{\n  "count": %d,\n  "quotes": ' % len(refs)
+    pieces = list(document_pieces(head, refs, per_piece))
+    assert b"".join(pieces) == whole_document(head, refs)
+    assert len(pieces) == max(1, -(-len(refs) // per_piece))

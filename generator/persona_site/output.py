@@ -17,7 +17,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
@@ -68,21 +68,29 @@ class Spool:
         """Write an output's bytes at its place in the spool; the bytes themselves when the disk refuses
         (write_site then meets the same refusal and says what it is). A published transcript's page is kept by the
         worker that read the file before the build knows it will be published: the build unspools it if not."""
+        return self.keep_pieces(rel, lambda: (data,))
+
+    def keep_pieces(self, rel: str, pieces: Callable[[], Iterable[bytes]]) -> Spooled | bytes:
+        """keep() an output made piece by piece, never held whole (quotes.json: 178 MB at 100,000 transcripts);
+        `pieces` gives them, again from the first, for its bytes when the disk refuses."""
         path = f"{self.folder}/{rel}"
         try:
             _make_folder(self.folder, rel.rpartition("/")[0], self._folders)
             handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o666)
         except OSError:
-            return data
+            return b"".join(pieces())
+        size = 0
         try:
-            _write_all(handle, data)
+            for piece in pieces():
+                _write_all(handle, piece)
+                size += len(piece)
         except OSError:  # a full disk: no part of a file left where write_site will write it
             with contextlib.suppress(OSError):
                 os.unlink(path)
-            return data
+            return b"".join(pieces())
         finally:
             os.close(handle)
-        return Spooled(len(data), path)
+        return Spooled(size, path)
 
     def unspool(self, output: Spooled) -> None:
         """Remove a spooled file that is no output after all, and the folders it leaves empty (the spool becomes

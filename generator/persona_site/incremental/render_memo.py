@@ -23,7 +23,7 @@ from typing import NamedTuple
 from ..model import QuoteRef, Site, transcript_page_path
 from ..output import Output, Spool, Spooled, Unchanged
 from ..querydata import QueryShard
-from ..quotejson import DIGEST_OF, DOCUMENT_TAIL, JSON_OF, QUOTE_SEPARATOR, whole_document
+from ..quotejson import DIGEST_OF, DOCUMENT_TAIL, JSON_OF, QUOTE_SEPARATOR, document_pieces, whole_document
 from ..render import (Feed, LazyPage, Page, Planned, QuotesFile, RenderContext, Renderer, TranscriptPage,
                       transcript_version)
 from .cache import keep_state, read_state
@@ -101,7 +101,7 @@ def render_unchanged(renderer: Renderer, site: Site, plan: dict[str, Planned], c
         return {path: digest for path, digest in found if digest is not None}
 
     make = lambda path: renderer.make(path, plan[path], site, ctx, common)  # noqa: E731
-    with _Documents.meanwhile(plan, make, disk) as documents:
+    with _Documents.meanwhile(plan, disk) as documents:
         # With no file to compare with (a cold build), every output is made, and digested after: what a page
         # computes when made (phrases.Counting) is computed as the forked processes make the pages of many.
         digests = digest_all() if disk.written else {}
@@ -131,38 +131,38 @@ DOCUMENTS_THREAD = "persona-site JSON documents"
 
 
 class _Documents:
-    """A rebuild's `*.json` documents (QuotesFile), made and spooled by a thread while this one finds what else
+    """A rebuild's `*.json` documents (QuotesFile), written piece by piece by a thread while this one finds what else
     changed: every quote is in them, so each rebuild makes them whole, and writing them (356 MB at 100,000
     transcripts, 0.8 s) leaves the interpreter free for the rest of the render. None for a build that does not
     spool, or a cold one (it makes its pages on every core, and no process is forked while a thread runs)."""
 
-    def __init__(self, paths: list[str], make: Callable[[str], bytes], spool: Spool | None) -> None:
-        self.paths = frozenset(paths)
+    def __init__(self, documents: dict[str, QuotesFile], spool: Spool | None) -> None:
+        self.paths = frozenset(documents)
         self._made: dict[str, Output] = {}
         self._failed: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(paths, make, spool), name=DOCUMENTS_THREAD,
-                                        daemon=True) if paths else None
+        self._thread = threading.Thread(target=self._run, args=(documents, spool), name=DOCUMENTS_THREAD,
+                                        daemon=True) if documents else None
         if self._thread is not None:
             self._thread.start()
 
     @classmethod
     @contextmanager
-    def meanwhile(cls, plan: dict[str, Planned], make: Callable[[str], bytes], disk: SiteOnDisk) -> Iterator[_Documents]:
+    def meanwhile(cls, plan: dict[str, Planned], disk: SiteOnDisk) -> Iterator[_Documents]:
         """The documents being made meanwhile (none, for a build that makes them with the rest); the thread is
         waited for whatever happens."""
         wanted = disk.spool is not None and disk.written
-        documents = cls([path for path, planned in plan.items() if isinstance(planned, QuotesFile)] if wanted else [],
-                        make, disk.spool)
+        documents = cls({path: planned for path, planned in plan.items() if isinstance(planned, QuotesFile)}
+                        if wanted else {}, disk.spool)
         try:
             yield documents
         finally:
             if documents._thread is not None:
                 documents._thread.join()
 
-    def _run(self, paths: list[str], make: Callable[[str], bytes], spool: Spool) -> None:
+    def _run(self, documents: dict[str, QuotesFile], spool: Spool) -> None:
         try:
-            for path in paths:
-                self._made[path] = spool.keep(path, make(path))
+            for path, planned in documents.items():  # written piece by piece: never held whole
+                self._made[path] = spool.keep_pieces(path, functools.partial(document_pieces, *planned))
         except BaseException as exc:  # noqa: BLE001 - raised again in the render's thread, by made()
             self._failed = exc
 
