@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import datetime as dt
 import io
 import json
@@ -14,6 +15,8 @@ import time
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
+
+from zoneinfo import ZoneInfo
 
 from persona_site.archive import Archive
 from conftest import Kept, cold_build, made
@@ -418,3 +421,46 @@ def test_a_walk_that_fails_leaves_nothing_to_patch(repo, monkeypatch):
     repo.transcript("2026/b.md", GOOD.replace("fine", "bee 2"))
     assert b"VP of Sales, renamed" in site.rebuild({"content/transcripts/2026/b.md"}).outputs["index.html"]
     site.close()
+
+
+def _dated_ref(n: int, day: dt.datetime, role: str, words: str) -> QuoteRef:
+    line = f'{{"id": "q-{n}", "text": "{words}"}}'.encode()
+    return QuoteRef((-day.timestamp(), f"t/{n}.md", n, 0, f"q-{n}", role, ("pain",), line, None,
+                     hashlib.sha256(line).digest()))
+
+
+@given(st.lists(st.tuples(st.integers(0, 400), st.sampled_from(["cfo", "vp-sales"])), min_size=1, max_size=40,
+                unique_by=lambda pick: pick[0]),
+       st.sets(st.integers(0, 39)), st.lists(st.tuples(st.integers(0, 400), st.sampled_from(["cfo", "vp-sales"])),
+                                             max_size=5))
+def test_a_patched_archive_keeps_the_months_no_quote_came_to_or_left_and_groups_as_a_new_one(picks, gone, added):
+    """serve's archive is patched; its months (each keeping its quotes' digests once made) are the very same objects
+    where no quote came or went, and every month is what a new archive of the same quotes gives."""
+    zone = ZoneInfo("Europe/Berlin")
+    start = dt.datetime(2025, 1, 1, tzinfo=zone)
+    refs = [_dated_ref(n, start + dt.timedelta(days=day, hours=n % 24), role, f"w{n}")
+            for n, (day, role) in enumerate(picks)]
+    old = Archive(refs, lambda ref: None)
+    asked = [(None,), ("cfo",), ("vp-sales",)]
+    before = {role: old.months(zone, *role) for role in asked}
+    for months in before.values():
+        for _, month in months:
+            month.digests()
+    remove = [ref for i, ref in enumerate(refs) if i in gone]
+    add = [_dated_ref(1000 + i, start + dt.timedelta(days=day), role, f"new {i}") for i, (day, role) in enumerate(added)]
+    new = old.patched(remove, add, lambda ref: None)
+    fresh = Archive([ref for ref in refs if ref not in remove] + add, lambda ref: None)
+    changed = remove + add
+    for role in asked:
+        now = new.months(zone, *role)
+        assert [(key, list(month)) for key, month in now] == [(key, list(month)) for key, month in fresh.months(zone, *role)]
+        kept = dict(before[role])
+        for key, month in now:
+            touched = any(month_key(ref, zone) == key and role[0] in (None, ref.role) for ref in changed)
+            assert (month is kept.get(key)) == (key in kept and not touched)
+            assert month.digests() == tuple(ref.digest for ref in month)
+
+
+def month_key(ref: QuoteRef, zone) -> str:
+    day = dt.datetime.fromtimestamp(-ref.order, zone)
+    return f"{day.year:04d}-{day.month:02d}"

@@ -13,7 +13,7 @@ import bisect
 import datetime as dt
 import operator
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from .model import Quote, QuoteRef
 
@@ -28,6 +28,8 @@ class Archive:
         self._by_role: dict[str, list[QuoteRef]] = defaultdict(list)
         self._by_tag: dict[str, list[QuoteRef]] = defaultdict(list)
         self._by_role_tag: dict[tuple[str, str], list[QuoteRef]] = defaultdict(list)
+        self._months: dict[tuple[dt.tzinfo, str | None], list[tuple[str, MonthRefs]]] = {}
+        """(zone, role or None) -> months(zone, role), as first asked for."""
         self._ids = Counter(map(_ID, self._all))
         self.reused_ids = {quote_id for quote_id, uses in self._ids.items() if uses > 1}
         """The quote ids more than one quote has (an error)."""
@@ -63,6 +65,11 @@ class Archive:
         for index in (new._by_role, new._by_tag, new._by_role_tag):
             for name in [name for name, refs in index.items() if not refs]:
                 del index[name]
+        changed = [*remove, *add]
+        for (zone, role), months in self._months.items():  # a month no ref came to or left is the same object
+            touched = {_month_key(ref, zone) for ref in changed if role is None or ref.role == role}
+            new._months[zone, role] = by_month(new.refs(role=role), zone,
+                                               {key: refs for key, refs in months if key not in touched})
         return new
 
     def _lists(self, ref: QuoteRef) -> list[list[QuoteRef]]:
@@ -99,23 +106,89 @@ class Archive:
     def roles(self) -> set[str]:
         return set(self._by_role)
 
+    def months(self, zone: dt.tzinfo, role: str | None = None) -> list[tuple[str, MonthRefs]]:
+        """by_month of the role's refs (every ref's when None), made once an archive (and kept by `patched` for the
+        months no ref came to or left: their refs keep what they counted)."""
+        found = self._months.get((zone, role))
+        if found is None:
+            found = self._months[zone, role] = by_month(self.refs(role=role), zone)
+        return found
+
 
 _ID = operator.attrgetter("id")
 _ORDER = operator.attrgetter("order")
+_DIGEST = operator.attrgetter("digest")
+_COMPANY = operator.attrgetter("company")
 
 
-def by_month(refs: list[QuoteRef], zone: dt.tzinfo) -> list[tuple[str, list[QuoteRef]]]:
+class MonthRefs(list):
+    """A month's refs (by_month's), which keep the digests of their JSON lines once asked for: the month pages',
+    "in their words"' and the query shards' keys ask for the same month's, and serve's unchanged months are the
+    same objects rebuild after rebuild (a pass over 300,000 refs costs 70 ms at 100,000 transcripts). Never
+    changed once made."""
+
+    __slots__ = ("_digests", "_first_tags", "_companies")
+
+    def digests(self) -> tuple[bytes, ...]:
+        try:
+            return self._digests
+        except AttributeError:
+            self._digests = tuple(map(_DIGEST, self))
+            return self._digests
+
+    def first_tags(self) -> Counter:
+        """How many of the month's quotes have each tag first (the trend's bars)."""
+        try:
+            return self._first_tags
+        except AttributeError:
+            self._first_tags = first_tags(list(self))
+            return self._first_tags
+
+    def companies(self) -> frozenset[str | None]:
+        """The companies the month's quotes name (None: withheld)."""
+        try:
+            return self._companies
+        except AttributeError:
+            self._companies = frozenset(map(_COMPANY, self))
+            return self._companies
+
+
+def digests_of(refs: list[QuoteRef]) -> tuple[bytes, ...]:
+    """The digests of the refs' JSON lines (QuoteRef.digest), in order: what stands for a group of quotes in a key."""
+    return refs.digests() if type(refs) is MonthRefs else tuple(map(_DIGEST, refs))
+
+
+def first_tags(refs: Sequence[QuoteRef]) -> Counter:
+    """How many of the refs have each tag first (a quote counts once in the trend, under its first tag)."""
+    return refs.first_tags() if type(refs) is MonthRefs else Counter(ref.tags[0] for ref in refs if ref.tags)
+
+
+def companies_of(months: Iterable[Sequence[QuoteRef]]) -> set[str | None]:
+    """The companies the refs of these months name (None: withheld)."""
+    return set().union(*(refs.companies() if type(refs) is MonthRefs else map(_COMPANY, refs) for refs in months))
+
+
+def by_month(refs: list[QuoteRef], zone: dt.tzinfo,
+             same: dict[str, MonthRefs] | None = None) -> list[tuple[str, MonthRefs]]:
     """Refs in the site's order split by calendar month in the site's zone: (yyyy-mm, the month's refs), newest
-    month first, only months with quotes. The refs are sorted already: each month is found by bisection."""
+    month first, only months with quotes. The refs are sorted already: each month is found by bisection. `same`:
+    months known to hold the same refs as before (Archive.patched), kept as they are."""
     grouped = []
     start = 0
     while start < len(refs):
         newest = dt.datetime.fromtimestamp(-refs[start].order, zone)
         first_day = dt.datetime(newest.year, newest.month, 1, tzinfo=zone)
         end = bisect.bisect_right(refs, -first_day.timestamp(), lo=start, key=_ORDER)  # the month's refs come first
-        grouped.append((f"{newest.year:04d}-{newest.month:02d}", refs[start:end]))
+        key = f"{newest.year:04d}-{newest.month:02d}"
+        kept = same.get(key) if same else None
+        grouped.append((key, kept if kept is not None and len(kept) == end - start else MonthRefs(refs[start:end])))
         start = end
     return grouped
+
+
+def _month_key(ref: QuoteRef, zone: dt.tzinfo) -> str:
+    day = dt.datetime.fromtimestamp(-ref.order, zone)
+    return f"{day.year:04d}-{day.month:02d}"
 
 
 def _newer_than(pool: list[QuoteRef], since: dt.datetime) -> list[QuoteRef]:

@@ -22,11 +22,10 @@ from itertools import chain
 from typing import NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
-from .archive import Archive, by_month
+from .archive import Archive, digests_of
 from .basics import Diagnostic, error
 from .config import Config
 from .model import Quote, QuoteRef, Site, TranscriptHead, Transcripts, transcript_url_path
-from .quotejson import DIGEST_OF
 
 T = TypeVar("T")
 
@@ -152,8 +151,8 @@ def month_label(key: str) -> str:
 def months_by_role(archive: Archive, zone: ZoneInfo) -> dict[str, dict[str, list[QuoteRef]]]:
     """Role -> month -> its refs, newest month first and each month's quotes in the site's order (the roles in the
     order of their newest quote)."""
-    mine = {role: archive.refs(role=role) for role in archive.roles()}
-    return {role: dict(by_month(mine[role], zone)) for role in sorted(mine, key=lambda role: mine[role][0])}
+    mine = {role: archive.months(zone, role) for role in archive.roles()}
+    return {role: dict(mine[role]) for role in sorted(mine, key=lambda role: mine[role][0][1][0])}
 
 
 def month_index(months: dict[str, list[QuoteRef]]) -> list[tuple[str, list[Month]]]:
@@ -287,7 +286,7 @@ def render_pages(site: Site, archive: Archive, config: Config, months: dict[str,
             month = Month(key, month_label(key), len(refs))
             # A quote's JSON line holds all its card shows: the digests of the month's lines stand for its quotes
             page(f"personas/{persona.slug}/{key}/index.html", "month.html",
-                 (persona, month, newer, older, tuple(map(DIGEST_OF, refs))),
+                 (persona, month, newer, older, digests_of(refs)),
                  lambda refs=refs, month=month, newer=newer, older=older, persona=persona: {
                      "persona": persona, "month": month, "newer": newer, "older": older, "card": card,
                      "quotes": [archive.load(ref) for ref in refs]})

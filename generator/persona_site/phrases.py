@@ -26,9 +26,9 @@ from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .archive import Archive
+from .archive import Archive, digests_of
 from .model import QuoteRef
-from .quotejson import DIGEST_OF, texts_of
+from .quotejson import texts_of
 
 TOP = 12
 """Phrases kept per persona and period."""
@@ -159,7 +159,7 @@ def _all_terms(groups: list[list[QuoteRef]], memo: MutableMapping[tuple, Counter
     counts is most of the work at 10,000 transcripts), else the months' counts summed."""
     if memo is None:
         return sum((_month_terms(group, None) for group in groups), Counter())
-    key = tuple(tuple(map(DIGEST_OF, group)) for group in groups)
+    key = tuple(map(digests_of, groups))
     found = memo.get(key)
     if found is None:
         found = memo[key] = Counter()
@@ -173,7 +173,7 @@ def _month_terms(refs: list[QuoteRef], memo: MutableMapping[tuple, Counter] | No
     their JSON lines, the key)."""
     if memo is None:
         return counted(texts_of(refs))
-    key = tuple(map(DIGEST_OF, refs))
+    key = digests_of(refs)
     found = memo.get(key)
     if found is None:
         found = memo[key] = counted(texts_of(refs))

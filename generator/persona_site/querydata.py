@@ -27,7 +27,7 @@ import urllib.parse
 from collections.abc import Collection
 from typing import TYPE_CHECKING, NamedTuple
 
-from .archive import Archive, by_month
+from .archive import Archive, companies_of
 from .config import Config
 from .model import QuoteRef, transcript_url_path
 
@@ -41,7 +41,7 @@ _COMPANY = operator.attrgetter("company")
 
 def months(archive: Archive, zone: dt.tzinfo) -> list[tuple[str, list[QuoteRef]]]:
     """(yyyy-mm, the month's refs in the site's order), newest month first; only months with quotes."""
-    return by_month(archive.refs(), zone)
+    return archive.months(zone)
 
 
 def _escaped(text: str) -> str:
@@ -106,6 +106,6 @@ def query_data(archive: Archive, ctx: RenderContext) -> dict[str, QueryShard | b
                                               for month, refs in grouped}
     companies = None
     if ctx.config.attribution != "role":
-        companies = sorted(set(map(_COMPANY, archive.refs())) - {None}, key=str.casefold)
+        companies = sorted(companies_of(refs for _, refs in grouped) - {None}, key=str.casefold)
     outputs["data/quotes/index.json"] = manifest(grouped, ctx, companies)
     return outputs

@@ -121,7 +121,6 @@ def quotes_head(count: int, now: dt.datetime, extra: dict | None = None) -> byte
 
 
 JSON_OF = operator.attrgetter("json")
-DIGEST_OF = operator.attrgetter("digest")
 QUOTE_SEPARATOR, DOCUMENT_TAIL, _EMPTY = b",\n    ", b"\n  ]\n}\n", b"[]\n}\n"
 """Between two quotes of a `*.json` file, and after the last."""
 

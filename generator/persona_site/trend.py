@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from .archive import first_tags
 from .model import QuoteRef
 
 MONTHS = 12
@@ -48,9 +49,7 @@ def monthly(by_month: Mapping[str, Sequence[QuoteRef]], tags: Iterable[str], now
     found = []
     for key in month_keys(now.astimezone(zone), months):
         counts = dict.fromkeys(vocabulary, 0)
-        for ref in by_month.get(key, ()):
-            if ref.tags:
-                counts[ref.tags[0]] = counts.get(ref.tags[0], 0) + 1
+        counts.update(first_tags(by_month.get(key, ())))
         found.append(TrendMonth(key, f"{dt.date(int(key[:4]), int(key[5:]), 1):%b %Y}", sum(counts.values()),
                                 tuple(counts.items())))
     return found

@@ -23,7 +23,8 @@ from typing import NamedTuple
 from ..model import QuoteRef, Site, transcript_page_path
 from ..output import Output, Spool, Spooled, Unchanged
 from ..querydata import QueryShard
-from ..quotejson import DIGEST_OF, DOCUMENT_TAIL, JSON_OF, QUOTE_SEPARATOR, document_pieces, whole_document
+from ..archive import digests_of
+from ..quotejson import DOCUMENT_TAIL, JSON_OF, QUOTE_SEPARATOR, document_pieces, whole_document
 from ..render import (Feed, LazyPage, Page, Planned, QuotesFile, RenderContext, Renderer, TranscriptPage,
                       transcript_version)
 from .cache import keep_state, read_state
@@ -181,7 +182,7 @@ def _key(inputs: bytes, planned: Page | LazyPage | Feed | QuotesFile | QueryShar
     if isinstance(planned, QuotesFile):
         return planned  # its head and refs: refs are compared one by one, by identity first
     if isinstance(planned, QueryShard):  # the settings and published transcripts, and the month's quotes' JSON
-        return inputs, planned.month, tuple(map(DIGEST_OF, planned.refs))  # by their lines' digests
+        return inputs, planned.month, digests_of(planned.refs)  # by their lines' digests
     if isinstance(planned, LazyPage):
         return inputs, planned.template, planned.key  # its values are made only when the page is
     if isinstance(planned, TranscriptPage):  # its pickle, by the digest its head keeps (not 10 KB hashed again a
