@@ -199,12 +199,16 @@ def test_the_file_list_patched_from_the_watchers_paths_equals_a_walk(repo):
          {"themes/default/templates/404.html"}),
         ("a file the walk skips", lambda: repo.write(t + "2025/notes.txt", "x"), {t + "2025/notes.txt"}),
         ("an editor's temporary copy, gone", lambda: None, {t + "2025/.sedX1b2", t + "2025/sedX1b2"}),
+        ("a folder's last file deleted", lambda: (repo.root / t / "2026/c.md").unlink(), {t + "2026/c.md"}),
+        ("a file in that folder again", lambda: repo.transcript("2026/e.md", GOOD), {t + "2026/e.md"}),
     ]
+    folders: set[str] = set()  # serve keeps them from patch to patch
     for what, change, changed in steps:
         change()
-        files = patch_work_tree(repo.root, files, changed)
+        files = patch_work_tree(repo.root, files, changed, folders)
         assert files is not None, what
         _walk_equals(repo, files)
+    assert folders == {t.rstrip("/"), t + "2025", t + "2026"}
 
     must_walk = [
         ("a new folder", lambda: repo.transcript("2027/e.md", GOOD), {t + "2027", t + "2027/e.md"}),

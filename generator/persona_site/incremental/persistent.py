@@ -72,6 +72,10 @@ class PersistentEngine:
         self._files: ContentFiles | None = None
         """The content as the last build that read it found it (serve patches it with the watcher's changes)."""
         self._changed: set[str] | None = None
+        self._patched: tuple[dict, frozenset[str]] | None = None
+        """serve's: the stats the last content() patched and the watcher's paths it looked at (store.read's)."""
+        self._folders: set[str] = set()
+        """serve's: the transcripts' folders of the last content (patch_work_tree's, kept from patch to patch)."""
         self._handed: ContentFiles | None = None
         """Files found ahead of the build (up_to_date), handed to its content() once."""
         self._renderer: tuple[tuple, Renderer | None] = ((), None)
@@ -143,7 +147,11 @@ class PersistentEngine:
         # change is lost to the error (issue 21, item 14). read_transcripts keeps the list once it has read it.
         last, self._files = self._files, None
         changed, self._changed = self._changed, None
-        files = patch_work_tree(self.source, last, changed) if changed is not None and last is not None else None
+        files = patch_work_tree(self.source, last, changed, self._folders) if changed is not None and last is not None \
+            else None
+        self._patched = (last.stats, frozenset(changed)) if files is not None else None
+        if files is None:
+            self._folders = set()  # the walk's, found again at the next patch
         return files or read_work_tree(self.source)  # serve's watcher must know every hard link: a walk
 
     def up_to_date(self, out: Path, options: dict) -> tuple[dict | None, tuple[str, ...] | None]:
@@ -238,7 +246,9 @@ class PersistentEngine:
                     pass
             made = Made(page, cards)
         try:
-            parsed, self._pages, self._cards = self.store.read(files, inputs, problems, made, compile_templates)
+            patched, self._patched = self._patched, None
+            parsed, self._pages, self._cards = self.store.read(files, inputs, problems, made, compile_templates,
+                                                               patched)
         finally:
             if self._card_files is not None:
                 self._card_files.opened()

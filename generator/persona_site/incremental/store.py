@@ -125,13 +125,17 @@ class TranscriptStore:
         before it (serve's rebuilds); None when it looked at every file."""
 
     def read(self, files: ContentFiles, inputs: ReadInputs, problems: list[Diagnostic], made: Made = Made(),
-             meanwhile: Callable[[], None] | None = None) -> tuple[dict[str, Parsed], dict[str, bytes], dict]:
+             meanwhile: Callable[[], None] | None = None,
+             patched: tuple[dict, frozenset[str]] | None = None) -> tuple[dict[str, Parsed], dict[str, bytes], dict]:
         """What reading each transcript gave, by path relative to content/ (those that read), the published
         pages and the quotes' cards made as the files were parsed (by `made`, in the worker that read them); only
-        new or changed files are parsed, and a file whose stat is unchanged since the last build is not even read."""
+        new or changed files are parsed, and a file whose stat is unchanged since the last build is not even read.
+        `patched`: the stats `files` were patched from and the paths looked at again (serve's watcher's): no other
+        path's stat is compared."""
         started = time.time_ns()
         keyed_for = (_context(inputs), inputs.history.head if inputs.history else None, files.is_git, files.revision)
-        round_ = self._patch(files, keyed_for, inputs.dirty) or _Round({}, {}, {}, {}, {}, list(files.transcripts), False)
+        round_ = self._patch(files, keyed_for, inputs.dirty, patched) \
+            or _Round({}, {}, {}, {}, {}, list(files.transcripts), False)
         jobs = self._jobs(round_, files, inputs, keyed_for[0])
         pages, cards = {}, {}
         work = Work(inputs, self.entries.keys(), None if files.revision else self.source, made.page, made.cards)
@@ -151,16 +155,22 @@ class TranscriptStore:
             problems += diagnostics
         return self._scan.parsed, pages, cards
 
-    def _patch(self, files: ContentFiles, keyed_for: tuple, dirty: frozenset[str]) -> _Round | None:
+    def _patch(self, files: ContentFiles, keyed_for: tuple, dirty: frozenset[str],
+               patched: tuple[dict, frozenset[str]] | None) -> _Round | None:
         """The last build's answer, with only the files whose stat changed to look at again (serve's rebuilds: set
-        operations in C, not a Python step for each of 10,000 files); None when a whole scan is shorter."""
+        operations in C, not a Python step for each of 10,000 files, and with `patched` the paths it names only);
+        None when a whole scan is shorter."""
         last = self._scan
         if last is None or last.keyed_for != keyed_for or files.revision is not None:
             return None
-        before = last.stats.get
-        todo = ({path for path, stat in files.stats.items() if before(path) is not stat and before(path) != stat}
-                | (last.keys.keys() - self._stats.keys()) | ((dirty ^ last.dirty) & files.stats.keys()))
-        gone = last.keys.keys() - files.stats.keys()
+        before, now = last.stats.get, files.stats
+        if patched is not None and patched[0] is last.stats:  # only these paths' stats may differ
+            todo = {path for path in patched[1] if path in now and before(path) != now[path]}
+            gone = {path for path in patched[1] if path in last.keys and path not in now}
+        else:
+            todo = {path for path, stat in now.items() if before(path) is not stat and before(path) != stat}
+            gone = last.keys.keys() - now.keys()
+        todo |= (last.keys.keys() - self._stats.keys()) | ((dirty ^ last.dirty) & now.keys())
         todo -= gone
         if len(todo) + len(gone) > 10 + len(files.stats) // 20:
             return None

@@ -282,19 +282,25 @@ def _blobs(source: Path, view: _View, tracked: bytes, stats: dict[str, Stat],
     return {path: bytes.fromhex(found[path].decode()) for path in gitmeta.verbatim(source, list(found))}
 
 
-def patch_work_tree(source: Path, files: ContentFiles, changed: set[str]) -> ContentFiles | None:
+def patch_work_tree(source: Path, files: ContentFiles, changed: set[str],
+                    folders: set[str] | None = None) -> ContentFiles | None:
     """read_work_tree's answer now, from its answer before and the paths changed since (serve's watcher
     tells them), without walking 10,000 files; None when only a walk can tell: a folder came or went, there
     are links, a persona or the config changed, or the last walk found a problem.
 
-    Paths are relative to source; a change under themes/ is no change to the content files.
+    Paths are relative to source; a change under themes/ is no change to the content files. `folders`: the
+    transcripts' folders, kept by the caller from one patch to the next (filled here when empty: a pass over
+    100,000 paths), as a patch never adds or removes one (a folder left empty stays one the walk would see).
     """
     if files.revision is not None or files.diagnostics or files.links \
             or any(os.path.islink(f"{source}/{folder}") for folder in ("content", TRANSCRIPTS)) \
             or (not files.is_git and os.path.exists(f"{source}/.git")):  # `git init` while serving
         return None
     stats = dict(files.stats)
-    folders = {rel.rpartition("/")[0] for rel in stats} | {TRANSCRIPTS}
+    if folders is None:
+        folders = set()
+    if not folders:
+        folders.update({rel.rpartition("/")[0] for rel in stats}, (TRANSCRIPTS,))
     added = False
     for rel in changed:
         if rel.startswith("themes/"):
