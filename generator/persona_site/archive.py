@@ -68,7 +68,7 @@ class Archive:
         changed = [*remove, *add]
         for (zone, role), months in self._months.items():  # a month no ref came to or left is the same object
             touched = {_month_key(ref, zone) for ref in changed if role is None or ref.role == role}
-            new._months[zone, role] = by_month(new.refs(role=role), zone,
+            new._months[zone, role] = by_month(new._pool(role), zone,
                                                {key: refs for key, refs in months if key not in touched})
         return new
 
@@ -111,8 +111,12 @@ class Archive:
         months no ref came to or left: their refs keep what they counted)."""
         found = self._months.get((zone, role))
         if found is None:
-            found = self._months[zone, role] = by_month(self.refs(role=role), zone)
+            found = self._months[zone, role] = by_month(self._pool(role), zone)
         return found
+
+    def _pool(self, role: str | None) -> list[QuoteRef]:
+        """The role's refs (every ref when None) as the archive holds them: read, never changed."""
+        return self._all if role is None else self._by_role.get(role, [])
 
 
 _ID = operator.attrgetter("id")
@@ -192,9 +196,5 @@ def _month_key(ref: QuoteRef, zone: dt.tzinfo) -> str:
 
 
 def _newer_than(pool: list[QuoteRef], since: dt.datetime) -> list[QuoteRef]:
-    # The pool is newest first: stop at the first quote older than `since`.
-    limit = -since.timestamp()
-    for cut, ref in enumerate(pool):
-        if ref.order > limit:
-            return pool[:cut]
-    return pool
+    """The refs from `since` on: the pool is newest first (order ascending), so they come first."""
+    return pool[:bisect.bisect_right(pool, -since.timestamp(), key=_ORDER)]
