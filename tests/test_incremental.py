@@ -452,7 +452,7 @@ def test_a_patched_archive_keeps_the_months_no_quote_came_to_or_left_and_groups_
             month.digests()
     remove = [ref for i, ref in enumerate(refs) if i in gone]
     add = [_dated_ref(1000 + i, start + dt.timedelta(days=day), role, f"new {i}") for i, (day, role) in enumerate(added)]
-    new = old.patched(remove, add, lambda ref: None)
+    new = old.patched(iter(remove), iter(add), lambda ref: None)  # any iterables
     fresh = Archive([ref for ref in refs if ref not in remove] + add, lambda ref: None)
     changed = remove + add
     for role in asked:

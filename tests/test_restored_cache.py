@@ -281,7 +281,19 @@ CHANGES = {
     "made executable": lambda ci: (ci.root / "content/transcripts" / NAMES[2]).chmod(0o755),
     "deleted": lambda ci: (ci.root / "content/transcripts" / NAMES[3]).unlink(),
     "a theme file added": lambda ci: ci.write("themes/mine/templates/base.html", "<p>mine</p>"),
+    "made executable in the index only": lambda ci: (
+        ci.git("update-index", "--chmod=+x", f"content/transcripts/{NAMES[2]}"),
+        ci.git("commit", "-qm", "executable", date="2026-10-22T10:00:00+00:00")),
+    "a work tree elsewhere": lambda ci: _worktree_elsewhere(ci),
 }
+
+
+def _worktree_elsewhere(ci: Repo) -> None:
+    """git's work tree set to another copy of the same files, one of them edited there."""
+    other = ci.root.parent / "elsewhere"
+    shutil.copytree(ci.root / "content", other / "content")
+    (other / "content/transcripts" / NAMES[0]).write_text(BODY.format(n="0, edited elsewhere"))
+    ci.git("config", "core.worktree", str(other))
 
 
 @pytest.mark.parametrize("change", CHANGES)
@@ -290,6 +302,13 @@ def test_a_clone_changed_after_its_checkout_is_left_to_git_status(origin, tmp_pa
     CHANGES[change](ci)
     assert clean_tree.clean_since(ci.root) is None
     assert gitmeta.status(ci.root)[0] != []  # git lists it: changed, staged, untracked or ignored
+
+
+@pytest.mark.parametrize("variable", ["GIT_INDEX_FILE", "GIT_DIR", "GIT_WORK_TREE"])
+def test_git_pointed_elsewhere_by_its_environment_is_left_to_git_status(origin, tmp_path, monkeypatch, variable):
+    ci = clone(origin, tmp_path / "ci")
+    monkeypatch.setenv(variable, str(ci.root / ".git" / ("index" if variable == "GIT_INDEX_FILE" else "")))
+    assert clean_tree.clean_since(ci.root) is None
 
 
 def test_the_build_command_in_a_fresh_clone_takes_the_index_for_git_status_and_builds_the_same_site(

@@ -13,7 +13,8 @@ import bisect
 import datetime as dt
 import operator
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import MappingProxyType
 
 from .model import Quote, QuoteRef
 
@@ -28,8 +29,8 @@ class Archive:
         self._by_role: dict[str, list[QuoteRef]] = defaultdict(list)
         self._by_tag: dict[str, list[QuoteRef]] = defaultdict(list)
         self._by_role_tag: dict[tuple[str, str], list[QuoteRef]] = defaultdict(list)
-        self._months: dict[tuple[dt.tzinfo, str | None], list[tuple[str, MonthRefs]]] = {}
-        """(zone, role or None) -> months(zone, role), as first asked for."""
+        self._months: dict[tuple[dt.tzinfo, str | None], tuple[tuple[str, MonthRefs], ...]] = {}
+        """(zone, role or None) -> months(zone, role), as first asked for (in one zone: the site's)."""
         self._ids = Counter(map(_ID, self._all))
         self.reused_ids = {quote_id for quote_id, uses in self._ids.items() if uses > 1}
         """The quote ids more than one quote has (an error)."""
@@ -44,6 +45,7 @@ class Archive:
     def patched(self, remove: Iterable[QuoteRef], add: Iterable[QuoteRef], load: Callable[[QuoteRef], Quote]) -> Archive:
         """This archive without the refs in `remove` (each one of its own) and with those in `add`: what a new
         Archive of the same refs would be, made in milliseconds when a rebuild changed a few transcripts."""
+        remove, add = list(remove), list(add)
         new = Archive((), load)
         new._all = self._all[:]
         new._by_role.update((name, refs[:]) for name, refs in self._by_role.items())
@@ -68,8 +70,8 @@ class Archive:
         changed = [*remove, *add]
         for (zone, role), months in self._months.items():  # a month no ref came to or left is the same object
             touched = {_month_key(ref, zone) for ref in changed if role is None or ref.role == role}
-            new._months[zone, role] = by_month(new._pool(role), zone,
-                                               {key: refs for key, refs in months if key not in touched})
+            new._months[zone, role] = tuple(by_month(new._pool(role), zone,
+                                                     {key: refs for key, refs in months if key not in touched}))
         return new
 
     def _lists(self, ref: QuoteRef) -> list[list[QuoteRef]]:
@@ -106,12 +108,14 @@ class Archive:
     def roles(self) -> set[str]:
         return set(self._by_role)
 
-    def months(self, zone: dt.tzinfo, role: str | None = None) -> list[tuple[str, MonthRefs]]:
+    def months(self, zone: dt.tzinfo, role: str | None = None) -> tuple[tuple[str, MonthRefs], ...]:
         """by_month of the role's refs (every ref's when None), made once an archive (and kept by `patched` for the
         months no ref came to or left: their refs keep what they counted)."""
         found = self._months.get((zone, role))
         if found is None:
-            found = self._months[zone, role] = by_month(self._pool(role), zone)
+            if any(kept != zone for kept, _ in self._months):  # the site's zone changed: the others' go
+                self._months = {asked: months for asked, months in self._months.items() if asked[0] == zone}
+            found = self._months[zone, role] = tuple(by_month(self._pool(role), zone))
         return found
 
     def _pool(self, role: str | None) -> list[QuoteRef]:
@@ -140,12 +144,12 @@ class MonthRefs(list):
             self._digests = tuple(map(_DIGEST, self))
             return self._digests
 
-    def first_tags(self) -> Counter:
+    def first_tags(self) -> Mapping[str, int]:
         """How many of the month's quotes have each tag first (the trend's bars)."""
         try:
             return self._first_tags
         except AttributeError:
-            self._first_tags = first_tags(list(self))
+            self._first_tags = MappingProxyType(first_tags(list(self)))
             return self._first_tags
 
     def companies(self) -> frozenset[str | None]:
@@ -162,7 +166,7 @@ def digests_of(refs: list[QuoteRef]) -> tuple[bytes, ...]:
     return refs.digests() if type(refs) is MonthRefs else tuple(map(_DIGEST, refs))
 
 
-def first_tags(refs: Sequence[QuoteRef]) -> Counter:
+def first_tags(refs: Sequence[QuoteRef]) -> Mapping[str, int]:
     """How many of the refs have each tag first (a quote counts once in the trend, under its first tag)."""
     return refs.first_tags() if type(refs) is MonthRefs else Counter(ref.tags[0] for ref in refs if ref.tags)
 

@@ -24,7 +24,7 @@ import datetime as dt
 import json
 import operator
 import urllib.parse
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from .archive import Archive, companies_of
@@ -39,7 +39,7 @@ _DEFAULTS = (None, None, None, None, -1, None, 0, 0, -1, -1, -1)
 _COMPANY = operator.attrgetter("company")
 
 
-def months(archive: Archive, zone: dt.tzinfo) -> list[tuple[str, list[QuoteRef]]]:
+def months(archive: Archive, zone: dt.tzinfo) -> Sequence[tuple[str, list[QuoteRef]]]:
     """(yyyy-mm, the month's refs in the site's order), newest month first; only months with quotes."""
     return archive.months(zone)
 
@@ -90,7 +90,7 @@ def _compact(data: object) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def manifest(grouped: list[tuple[str, list[QuoteRef]]], ctx: RenderContext, companies: list[str] | None) -> bytes:
+def manifest(grouped: Sequence[tuple[str, list[QuoteRef]]], ctx: RenderContext, companies: list[str] | None) -> bytes:
     data: dict[str, object] = {
         "generated": ctx.now.isoformat(timespec="seconds"), "count": sum(len(refs) for _, refs in grouped),
         "timezone": ctx.config.timezone, "months": [{"month": month, "count": len(refs)} for month, refs in grouped]}

@@ -8,7 +8,14 @@ its stat is the one the index keeps, every field of it, and it was last changed 
 file changed in the same instant (the last ones checked out: file times tick every few milliseconds) is read, and
 is as committed when its bytes are its blob, which git writes byte for byte (gitmeta.verbatim). The tree is clean
 when every tracked file under content/, themes/ and the config is so, nothing is staged, and there is no other file
-there (untracked or ignored). Anything else, and `git status` tells, as before.
+there (untracked or ignored), and git's top, index and work tree are root's own (no core.worktree, GIT_DIR or
+GIT_INDEX_FILE elsewhere). Anything else, and `git status` tells, as before.
+
+What git built without USE_NSEC would catch and this does not: bytes changed after git looked at the file with no
+change to its stat at all (a second write of the same size within one tick of the file clock, or a write through
+a shared memory mapping, which moves no time), in the same second as the index was written but not in the same
+instant. Git misses the same change once it falls in an earlier second than the index; in a fresh clone nothing
+writes the files between the checkout and the build.
 """
 
 from __future__ import annotations
@@ -23,13 +30,16 @@ from pathlib import Path
 
 from ..gitmeta import STATUS_PATHS, command, verbatim
 
+_TOP = ("rev-parse", "--show-toplevel")
 _LISTING = ("ls-files", "-v", "--stage", "--debug", "-z", "--", *STATUS_PATHS)
 _OTHERS = ("ls-files", "--others", "-z", "--", *STATUS_PATHS)
 _STAGED = ("diff-index", "--cached", "--quiet", "HEAD", "--", *STATUS_PATHS)
-_ENTRY = re.compile(rb"H (?:100644|100755) ([0-9a-f]+) 0\t([^\0]+)\0  ctime: (\d+):(\d+)\n  mtime: (\d+):(\d+)\n"
+_ENTRY = re.compile(rb"H (100644|100755) ([0-9a-f]+) 0\t([^\0]+)\0  ctime: (\d+):(\d+)\n  mtime: (\d+):(\d+)\n"
                     rb"  dev: (\d+)\tino: (\d+)\n  uid: (\d+)\tgid: (\d+)\n  size: (\d+)\tflags: ([0-9a-f]+)\n")
 """An index entry as `git ls-files -v --stage --debug -z` shows it: one git checks (tag H: not assume-unchanged or
 skip-worktree), a regular file, merged (stage 0), with its stat as the index keeps it."""
+_ELSEWHERE = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR")
+"""Environment that points git at another repository, work tree or index than root/.git's."""
 _UNUSUAL = 0x8000 | 1 << 29 | 1 << 30
 """Entry flags of an entry git does not check as it does others: assume-valid, intent-to-add, skip-worktree."""
 _U32 = 0xFFFFFFFF
@@ -52,15 +62,18 @@ def clean_since(root: Path) -> int | None:
     committed; None when it cannot say so (changed, staged, untracked or ignored files, a file git does not check
     as others, a file changed in the same instant as the index was written, no index, not git's top)."""
     index = os.path.join(root, ".git", "index")
+    if any(name in os.environ for name in _ELSEWHERE):
+        return None
     try:
         before = os.stat(index)
         started = time.time_ns()
         begun = [subprocess.Popen(command(root, args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                  stderr=subprocess.DEVNULL) for args in (_LISTING, _OTHERS, _STAGED)]
+                                  stderr=subprocess.DEVNULL) for args in (_TOP, _LISTING, _OTHERS, _STAGED)]
     except OSError:
         return None
-    (listing, _), (others, _), _ = (process.communicate() for process in begun)
-    if [process.returncode for process in begun] != [0, 0, 0] or others:
+    (top, _), (listing, _), (others, _), _ = (process.communicate() for process in begun)
+    if [process.returncode for process in begun] != [0, 0, 0, 0] or others \
+            or os.fsdecode(top.rstrip(b"\n")) != os.path.realpath(root):  # core.worktree elsewhere
         return None
     same_instant = _as_indexed(root, listing, before.st_mtime_ns)
     if same_instant is None or not _blobs_match(root, same_instant):
@@ -83,13 +96,14 @@ def _as_indexed(root: Path, listing: bytes, index_mtime_ns: int) -> dict[bytes, 
         if entry is None:  # another kind of entry (a link, a submodule, a conflict, a flag): git status tells
             return None
         position = entry.end()
-        blob, path, csec, cnsec, msec, mnsec, dev, ino, uid, gid, size, flags = entry.groups()
+        mode, blob, path, csec, cnsec, msec, mnsec, dev, ino, uid, gid, size, flags = entry.groups()
         try:
             info = lstat(top + path)
         except OSError:
             return None
         mtime, ctime = info.st_mtime_ns, info.st_ctime_ns
         if int(flags, 16) & _UNUSUAL or not stat_module.S_ISREG(info.st_mode) \
+                or (mode == b"100755") != bool(info.st_mode & stat_module.S_IXUSR) \
                 or (mtime // billion & _U32, mtime % billion, ctime // billion & _U32, ctime % billion,
                     info.st_dev & _U32, info.st_ino & _U32, info.st_uid & _U32, info.st_gid & _U32,
                     info.st_size & _U32) != (int(msec), int(mnsec), int(csec), int(cnsec), int(dev), int(ino),

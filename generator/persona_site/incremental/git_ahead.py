@@ -53,8 +53,12 @@ class GitAhead(GitRunner):
         `git status --no-optional-locks` writes nothing)."""
         begun = self._begun.get((str(root), args))
         if begun is not None and not isinstance(begun[0], subprocess.CompletedProcess):
-            begun[0].kill()
-            begun[0].communicate()
+            process = begun[0]
+            process.kill()
+            for pipe in (process.stdout, process.stderr):  # a filter git ran may hold them open: not waited for
+                if pipe is not None:
+                    pipe.close()
+            process.wait()
         self._begun[(str(root), args)] = (subprocess.CompletedProcess(args, 0, out, b""), asked)
 
     def close(self) -> None:
