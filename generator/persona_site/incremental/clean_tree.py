@@ -26,6 +26,7 @@ import re
 import stat as stat_module
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from ..gitmeta import STATUS_PATHS, command, verbatim
@@ -57,10 +58,11 @@ def worth_asking(root: Path) -> bool:
         return False
 
 
-def clean_since(root: Path) -> int | None:
+def clean_since(root: Path, answered: Callable[[], bool] = lambda: False) -> int | None:
     """When the look began (time.time_ns()), if git's index says the work tree's content, themes and config are as
     committed; None when it cannot say so (changed, staged, untracked or ignored files, a file git does not check
-    as others, a file changed in the same instant as the index was written, no index, not git's top)."""
+    as others, a file changed in the same instant as the index was written, no index, not git's top), or as soon
+    as `answered` says `git status` has answered meanwhile (it was quicker: 100,000 files, few of them racy)."""
     index = os.path.join(root, ".git", "index")
     if any(name in os.environ for name in _ELSEWHERE):
         return None
@@ -73,9 +75,9 @@ def clean_since(root: Path) -> int | None:
         return None
     (top, _), (listing, _), (others, _), _ = (process.communicate() for process in begun)
     if [process.returncode for process in begun] != [0, 0, 0, 0] or others \
-            or os.fsdecode(top.rstrip(b"\n")) != os.path.realpath(root):  # core.worktree elsewhere
+            or os.fsdecode(top.rstrip(b"\n")) != os.path.realpath(root) or answered():  # core.worktree elsewhere
         return None
-    same_instant = _as_indexed(root, listing, before.st_mtime_ns)
+    same_instant = _as_indexed(root, listing, before.st_mtime_ns, answered)
     if same_instant is None or not _blobs_match(root, same_instant):
         return None
     try:
@@ -86,12 +88,16 @@ def clean_since(root: Path) -> int | None:
     return started if same else None  # git wrote its index meanwhile: asked again, by `git status`
 
 
-def _as_indexed(root: Path, listing: bytes, index_mtime_ns: int) -> dict[bytes, bytes] | None:
+def _as_indexed(root: Path, listing: bytes, index_mtime_ns: int,
+                answered: Callable[[], bool]) -> dict[bytes, bytes] | None:
     """The files (path -> blob id) changed in the same instant as the index was written, when every other entry of
     the listing is one git checks as others and its file has the stat the index keeps; None when one is not so."""
     top, position, lstat, billion = os.fsencode(root) + b"/", 0, os.lstat, 1_000_000_000
-    same_instant = {}
+    same_instant, count = {}, 0
     while position < len(listing):
+        count += 1
+        if not count % 4096 and answered():
+            return None
         entry = _ENTRY.match(listing, position)
         if entry is None:  # another kind of entry (a link, a submodule, a conflict, a flag): git status tells
             return None

@@ -78,7 +78,7 @@ def files(source: Path, folder: Path | None, save: bool,
             and clean_tree.worth_asking(source):
         # A fresh clone, or the first build: git's index may tell a clean tree while `git status` hashes every file
         # checked out in the second the index was written (clean_tree.py)
-        clean = clean_tree.clean_since(source)
+        clean = clean_tree.clean_since(source, lambda: git.answered(source, gitmeta.STATUS))
         if clean is not None:
             git.settle(source, gitmeta.STATUS, b"", clean)
     view = _git_view(source, git)
