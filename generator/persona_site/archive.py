@@ -15,6 +15,7 @@ import operator
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
+from typing import TypeVar
 
 from .model import Quote, QuoteRef
 
@@ -69,7 +70,8 @@ class Archive:
                 del index[name]
         changed = [*remove, *add]
         for (zone, role), months in self._months.items():  # a month no ref came to or left is the same object
-            touched = {_month_key(ref, zone) for ref in changed if role is None or ref.role == role}
+            touched = {_month_of(dt.datetime.fromtimestamp(-ref.order, zone)) for ref in changed
+                       if role is None or ref.role == role}
             new._months[zone, role] = tuple(by_month(new._pool(role), zone,
                                                      {key: refs for key, refs in months if key not in touched}))
         return new
@@ -127,53 +129,58 @@ _ID = operator.attrgetter("id")
 _ORDER = operator.attrgetter("order")
 _DIGEST = operator.attrgetter("digest")
 _COMPANY = operator.attrgetter("company")
+T = TypeVar("T")
 
 
 class MonthRefs(list):
-    """A month's refs (by_month's), which keep the digests of their JSON lines once asked for: the month pages',
-    "in their words"' and the query shards' keys ask for the same month's, and serve's unchanged months are the
-    same objects rebuild after rebuild (a pass over 300,000 refs costs 70 ms at 100,000 transcripts). Never
-    changed once made."""
+    """A month's refs (by_month's), which keep what is counted of them once it is asked for (digests_of,
+    first_tags, companies_of): the month pages', "in their words"' and the query shards' keys ask for the same
+    month's digests, and serve's unchanged months are the same objects rebuild after rebuild (a pass over 300,000
+    refs costs 70 ms at 100,000 transcripts). Never changed once made."""
 
-    __slots__ = ("_digests", "_first_tags", "_companies")
+    __slots__ = ("_kept",)
 
-    def digests(self) -> tuple[bytes, ...]:
+    def counted(self, count: Callable[[Sequence[QuoteRef]], T]) -> T:
+        """count(self), made once."""
         try:
-            return self._digests
+            kept = self._kept
         except AttributeError:
-            self._digests = tuple(map(_DIGEST, self))
-            return self._digests
-
-    def first_tags(self) -> Mapping[str, int]:
-        """How many of the month's quotes have each tag first (the trend's bars)."""
-        try:
-            return self._first_tags
-        except AttributeError:
-            self._first_tags = MappingProxyType(first_tags(list(self)))
-            return self._first_tags
-
-    def companies(self) -> frozenset[str | None]:
-        """The companies the month's quotes name (None: withheld)."""
-        try:
-            return self._companies
-        except AttributeError:
-            self._companies = frozenset(map(_COMPANY, self))
-            return self._companies
+            kept = self._kept = {}
+        found = kept.get(count)
+        if found is None:
+            found = kept[count] = count(self)
+        return found
 
 
-def digests_of(refs: list[QuoteRef]) -> tuple[bytes, ...]:
+def _counted(refs: Sequence[QuoteRef], count: Callable[[Sequence[QuoteRef]], T]) -> T:
+    return refs.counted(count) if type(refs) is MonthRefs else count(refs)
+
+
+def _digests(refs: Sequence[QuoteRef]) -> tuple[bytes, ...]:
+    return tuple(map(_DIGEST, refs))
+
+
+def _first_tags(refs: Sequence[QuoteRef]) -> Mapping[str, int]:
+    return MappingProxyType(Counter(ref.tags[0] for ref in refs if ref.tags))
+
+
+def _companies(refs: Sequence[QuoteRef]) -> frozenset[str | None]:
+    return frozenset(map(_COMPANY, refs))
+
+
+def digests_of(refs: Sequence[QuoteRef]) -> tuple[bytes, ...]:
     """The digests of the refs' JSON lines (QuoteRef.digest), in order: what stands for a group of quotes in a key."""
-    return refs.digests() if type(refs) is MonthRefs else tuple(map(_DIGEST, refs))
+    return _counted(refs, _digests)
 
 
 def first_tags(refs: Sequence[QuoteRef]) -> Mapping[str, int]:
     """How many of the refs have each tag first (a quote counts once in the trend, under its first tag)."""
-    return refs.first_tags() if type(refs) is MonthRefs else Counter(ref.tags[0] for ref in refs if ref.tags)
+    return _counted(refs, _first_tags)
 
 
 def companies_of(months: Iterable[Sequence[QuoteRef]]) -> set[str | None]:
     """The companies the refs of these months name (None: withheld)."""
-    return set().union(*(refs.companies() if type(refs) is MonthRefs else map(_COMPANY, refs) for refs in months))
+    return set().union(*(_counted(refs, _companies) for refs in months))
 
 
 def by_month(refs: list[QuoteRef], zone: dt.tzinfo,
@@ -187,15 +194,14 @@ def by_month(refs: list[QuoteRef], zone: dt.tzinfo,
         newest = dt.datetime.fromtimestamp(-refs[start].order, zone)
         first_day = dt.datetime(newest.year, newest.month, 1, tzinfo=zone)
         end = bisect.bisect_right(refs, -first_day.timestamp(), lo=start, key=_ORDER)  # the month's refs come first
-        key = f"{newest.year:04d}-{newest.month:02d}"
+        key = _month_of(newest)
         kept = same.get(key) if same else None
         grouped.append((key, kept if kept is not None and len(kept) == end - start else MonthRefs(refs[start:end])))
         start = end
     return grouped
 
 
-def _month_key(ref: QuoteRef, zone: dt.tzinfo) -> str:
-    day = dt.datetime.fromtimestamp(-ref.order, zone)
+def _month_of(day: dt.datetime) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import operator
 import urllib.parse
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, NamedTuple
@@ -36,7 +35,6 @@ if TYPE_CHECKING:
 
 COLUMNS = ("id", "date", "role", "tags", "company", "text", "html", "timestamp", "transcript", "speaker", "title")
 _DEFAULTS = (None, None, None, None, -1, None, 0, 0, -1, -1, -1)
-_COMPANY = operator.attrgetter("company")
 
 
 def months(archive: Archive, zone: dt.tzinfo) -> Sequence[tuple[str, list[QuoteRef]]]:

@@ -134,8 +134,9 @@ DOCUMENTS_THREAD = "persona-site JSON documents"
 class _Documents:
     """A rebuild's `*.json` documents (QuotesFile), written piece by piece by a thread while this one finds what else
     changed: every quote is in them, so each rebuild makes them whole, and writing them (356 MB at 100,000
-    transcripts, 0.8 s) leaves the interpreter free for the rest of the render. None for a build that does not
-    spool, or a cold one (it makes its pages on every core, and no process is forked while a thread runs)."""
+    transcripts, 0.8 s) leaves the interpreter free for the rest of the render. None are, with no thread, for a
+    build that does not spool, or a cold one (it makes its pages on every core, and no process is forked while a
+    thread runs): those make their documents with the rest."""
 
     def __init__(self, documents: dict[str, QuotesFile], spool: Spool | None) -> None:
         self.paths = frozenset(documents)
