@@ -666,3 +666,35 @@ def test_a_rebuild_reads_from_the_cache_only_the_transcripts_its_new_pages_show(
     assert_same_as_cold(repo, monkeypatch, tmp_path)
     assert "Quote number 0, edited." in (repo.root / "site/transcripts/call-00/index.html").read_text()
     assert 0 < len(reads) <= 25  # the persona page's latest 20 (in the plan), and the freshness check's latest
+
+
+def test_a_load_reads_shards_ahead_of_unpickling_them_but_only_a_few(large, monkeypatch):
+    """The shards are read and checked by a thread while this one unpickles (cache.load): what it loads is what
+    reading each shard in turn gives, and no more than READ_AHEAD shards are held unread besides the one being
+    unpickled (at 100,000 transcripts a shard is 15 MB: holding all of them would add 230 MB to the build)."""
+    folder = large.root / cache.DEFAULT_FOLDER
+    in_turn = {}
+    for number in range(cache.SHARDS):
+        in_turn.update(cache.read_shard(folder / f"transcripts-{number:02d}.pickle", Parsed))
+    held, most = [0], [0]
+    real_read, real_entries = cache._sealed_part, cache._entries
+
+    def read(path):
+        found = real_read(path)
+        held[0] += 1
+        most[0] = max(most[0], held[0])
+        time.sleep(0.01)  # a reader far quicker than the unpickling
+        return found
+
+    def entries(found, entry_type):
+        held[0] -= 1
+        time.sleep(0.05)
+        return real_entries(found, entry_type)
+
+    monkeypatch.setattr(cache, "_sealed_part", read)
+    monkeypatch.setattr(cache, "_entries", entries)
+    loaded = cache.load(folder)["transcripts"]
+    assert loaded.keys() == in_turn.keys() and len(loaded) == POOL_MIN_FILES + 20
+    assert all(loaded[key][1:] == in_turn[key][1:] and bytes(loaded[key][0]) == bytes(in_turn[key][0])
+               for key in loaded)
+    assert 1 < most[0] <= cache.READ_AHEAD + 1

@@ -315,11 +315,16 @@ def test_git_pointed_elsewhere_by_its_environment_is_left_to_git_status(origin, 
 def test_the_build_command_in_a_fresh_clone_takes_the_index_for_git_status_and_builds_the_same_site(
         origin, tmp_path, monkeypatch):
     """The build command begins `git status` as it starts; in a fresh clone, where it may hash every file, the index
-    answers instead (and the status begun is stopped). The site is the one the reference builds."""
+    answers instead (and the status begun is stopped), and the stats taken to compare with it stand for a walk of
+    the transcripts. The site is the one the reference builds."""
+    from persona_site import content
     from persona_site.incremental.git_ahead import GitAhead
 
     ci = clone(origin, tmp_path / "ci")
-    settled = []
+    settled, walked = [], []
+    real_walk = content._markdown_files
+    monkeypatch.setattr(content, "_markdown_files", lambda source, folder, *rest: (
+        walked.append(folder), real_walk(source, folder, *rest))[1])
     real_settle = GitAhead.settle
     monkeypatch.setattr(GitAhead, "answered", lambda self, root, args: False)  # as while git hashes 10,000 files
     monkeypatch.setattr(clean_tree, "MIN_INDEX_BYTES", 0)
@@ -330,15 +335,16 @@ def test_the_build_command_in_a_fresh_clone_takes_the_index_for_git_status_and_b
         built = build_site(ci.root, BuildOptions(), engine)
     finally:
         engine.close()
-    assert settled == [gitmeta.STATUS]
+    assert settled == [gitmeta.STATUS] and content.TRANSCRIPTS not in walked
     assert built.ok and built.outputs == cold_build(ci.root).outputs
     ci.transcript(NAMES[4], BODY.format(n="4, edited"))
+    walked.clear()
     worktree.memo_file(ci.root / cache.DEFAULT_FOLDER, ci.root).unlink()  # as in a clone: no memo of the last look
     engine = PersistentEngine.for_command(ci.root)
     try:
         built = build_site(ci.root, BuildOptions(), engine)
     finally:
         engine.close()
-    assert settled == [gitmeta.STATUS]  # not clean: git status answers
+    assert settled == [gitmeta.STATUS] and content.TRANSCRIPTS in walked  # not clean: git status answers, a walk
     assert built.ok and built.outputs == cold_build(ci.root).outputs
     assert "with uncommitted changes" in built.outputs["index.html"].decode()

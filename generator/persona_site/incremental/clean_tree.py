@@ -28,6 +28,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 from ..gitmeta import STATUS_PATHS, command, verbatim
 
@@ -58,11 +59,22 @@ def worth_asking(root: Path) -> bool:
         return False
 
 
-def clean_since(root: Path, answered: Callable[[], bool] = lambda: False) -> int | None:
-    """When the look began (time.time_ns()), if git's index says the work tree's content, themes and config are as
-    committed; None when it cannot say so (changed, staged, untracked or ignored files, a file git does not check
-    as others, a file changed in the same instant as the index was written, no index, not git's top), or as soon
-    as `answered` says `git status` has answered meanwhile (it was quicker: 100,000 files, few of them racy)."""
+class Clean(NamedTuple):
+    """A work tree found as committed."""
+
+    started: int
+    """When the look began (time.time_ns())."""
+    stats: dict[str, os.stat_result]
+    """The lstat of each file under the folder asked about (`under`), by path: what a walk would find there now
+    (worktree.py takes them for its walk)."""
+
+
+def clean_since(root: Path, answered: Callable[[], bool] = lambda: False, under: str | None = None) -> Clean | None:
+    """The look, if git's index says the work tree's content, themes and config are as committed; None when it
+    cannot say so (changed, staged, untracked or ignored files, a file git does not check as others, a file changed
+    in the same instant as the index was written, no index, not git's top), or as soon as `answered` says `git
+    status` has answered meanwhile (it was quicker: 100,000 files, few of them racy). `under`: a folder
+    ("content/transcripts/") whose files' stats the answer keeps."""
     index = os.path.join(root, ".git", "index")
     if any(name in os.environ for name in _ELSEWHERE):
         return None
@@ -77,23 +89,25 @@ def clean_since(root: Path, answered: Callable[[], bool] = lambda: False) -> int
     if [process.returncode for process in begun] != [0, 0, 0, 0] or others \
             or os.fsdecode(top.rstrip(b"\n")) != os.path.realpath(root) or answered():  # core.worktree elsewhere
         return None
-    same_instant = _as_indexed(root, listing, before.st_mtime_ns, answered)
-    if same_instant is None or not _blobs_match(root, same_instant):
+    looked = _as_indexed(root, listing, before.st_mtime_ns, answered, None if under is None else os.fsencode(under))
+    if looked is None or not _blobs_match(root, looked[0]):
         return None
     try:
         after = os.stat(index)
     except OSError:
         return None
-    same = (after.st_mtime_ns, after.st_ino, after.st_size) == (before.st_mtime_ns, before.st_ino, before.st_size)
-    return started if same else None  # git wrote its index meanwhile: asked again, by `git status`
+    if (after.st_mtime_ns, after.st_ino, after.st_size) != (before.st_mtime_ns, before.st_ino, before.st_size):
+        return None  # git wrote its index meanwhile: asked again, by `git status`
+    return Clean(started, {os.fsdecode(path): info for path, info in looked[1].items()})
 
 
-def _as_indexed(root: Path, listing: bytes, index_mtime_ns: int,
-                answered: Callable[[], bool]) -> dict[bytes, bytes] | None:
-    """The files (path -> blob id) changed in the same instant as the index was written, when every other entry of
-    the listing is one git checks as others and its file has the stat the index keeps; None when one is not so."""
+def _as_indexed(root: Path, listing: bytes, index_mtime_ns: int, answered: Callable[[], bool],
+                under: bytes | None) -> tuple[dict[bytes, bytes], dict[bytes, os.stat_result]] | None:
+    """The files (path -> blob id) changed in the same instant as the index was written, and the stat of each file
+    `under` that folder, when every entry of the listing is one git checks as others and its file has the stat the
+    index keeps; None when one is not so. (A folder made a link is an untracked file: clean_since sees it.)"""
     top, position, lstat, billion = os.fsencode(root) + b"/", 0, os.lstat, 1_000_000_000
-    same_instant, count = {}, 0
+    same_instant, kept, count = {}, {}, 0
     while position < len(listing):
         count += 1
         if not count % 4096 and answered():
@@ -119,7 +133,9 @@ def _as_indexed(root: Path, listing: bytes, index_mtime_ns: int,
             same_instant[path] = blob
             if len(same_instant) > MAX_READ:
                 return None
-    return same_instant
+        if under is not None and path.startswith(under):
+            kept[path] = info
+    return same_instant, kept
 
 
 def _blobs_match(root: Path, files: dict[bytes, bytes]) -> bool:

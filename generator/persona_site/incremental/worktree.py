@@ -74,16 +74,21 @@ def files(source: Path, folder: Path | None, save: bool,
         return read_work_tree(source, git=git)
     real = os.path.realpath(source)
     last_look = _load(folder, real)  # first: git answers meanwhile (git_ahead.py)
+    clean = None
     if last_look is None and isinstance(git, GitAhead) and not git.answered(source, gitmeta.STATUS) \
             and clean_tree.worth_asking(source):
         # A fresh clone, or the first build: git's index may tell a clean tree while `git status` hashes every file
         # checked out in the second the index was written (clean_tree.py)
-        clean = clean_tree.clean_since(source, lambda: git.answered(source, gitmeta.STATUS))
+        clean = clean_tree.clean_since(source, lambda: git.answered(source, gitmeta.STATUS), _PREFIX)
         if clean is not None:
-            git.settle(source, gitmeta.STATUS, b"", clean)
+            git.settle(source, gitmeta.STATUS, b"", clean.started)
     view = _git_view(source, git)
     tracked = _tracked(source, view, last_look) if view is not None else None
-    looked = _stats(source, real, view, tracked, last_look) if tracked is not None and last_look is not None else None
+    looked = None
+    if tracked is not None and last_look is not None:
+        looked = _stats(source, real, view, tracked, last_look)
+    elif tracked is not None and clean is not None:  # every file as committed: its stat taken then, not walked
+        looked = _vouched(source, real, clean.stats)
     tree = read_work_tree(source, None if looked is None else looked[0], git)
     if tracked == b"" and tree.stats:  # git tracks no transcript, so it vouches for none: nothing committed yet,
         return tree  # or content/ a submodule's path whose .git is gone (git says nothing of what is in it)
@@ -208,14 +213,43 @@ def _stats(source: Path, real: str, view: _View, tracked: bytes,
                 continue  # deleted
             except OSError:
                 return None
-            if stat_module.S_ISLNK(info.st_mode) or os.path.realpath(f"{source}/{path}") != f"{real}/{path}":
+            if os.path.realpath(f"{source}/{path}") != f"{real}/{path}":
                 return None  # a link, or a file in a linked folder: the walk follows it, or refuses it
-            if path[-3:] != ".md":
-                continue
-            if not stat_module.S_ISREG(info.st_mode) or info.st_nlink > 1 or info.st_size > MAX_FILE_BYTES:
-                return None  # a folder, a hard link, a file too large: the walk tells
-            stats[path] = stat_of(info)
+            taken = _as_walked(path, info)
+            if taken is None:
+                return None
+            if taken:
+                stats[path] = stat_of(info)
     return stats, again
+
+
+def _as_walked(path: str, info: os.stat_result) -> bool | None:
+    """Whether the walk takes a file it finds at `path` (not hidden, and not in a linked folder) with this lstat
+    as a transcript; None when only the walk can tell: a link, a folder named *.md, a hard link, a file too large
+    (the walk says so)."""
+    if stat_module.S_ISLNK(info.st_mode):
+        return None
+    if path[-3:] != ".md":
+        return False
+    if not stat_module.S_ISREG(info.st_mode) or info.st_nlink > 1 or info.st_size > MAX_FILE_BYTES:
+        return None
+    return True
+
+
+def _vouched(source: Path, real: str, found: dict[str, os.stat_result]) -> tuple[dict[str, Stat], set[str]] | None:
+    """_stats' answer from the stats clean_tree took of the transcripts as committed (none in a linked folder: it
+    checks); None when only the walk can tell."""
+    if os.path.realpath(source / TRANSCRIPTS) != f"{real}/{TRANSCRIPTS}":
+        return None  # content/ or its transcripts reached through a link
+    stats: dict[str, Stat] = {}
+    for path in sorted(found):  # the walk's order
+        if "/." not in path:  # as the walk: no hidden file or folder
+            taken = _as_walked(path, found[path])
+            if taken is None:
+                return None
+            if taken:
+                stats[path] = stat_of(found[path])
+    return stats, set(stats)
 
 
 class _Look(NamedTuple):
