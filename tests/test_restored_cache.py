@@ -318,24 +318,18 @@ def test_the_build_command_in_a_fresh_clone_takes_the_index_for_git_status_and_b
     answers instead (and the status begun is stopped), and the stats taken to compare with it stand for a walk of
     the transcripts. The site is the one the reference builds."""
     from persona_site import content
-    from persona_site.incremental.git_ahead import GitAhead
 
     ci = clone(origin, tmp_path / "ci")
-    settled, walked = [], []
+    (settled, waited), walked = _settling(monkeypatch), []
     real_walk = content._markdown_files
     monkeypatch.setattr(content, "_markdown_files", lambda source, folder, *rest: (
         walked.append(folder), real_walk(source, folder, *rest))[1])
-    real_settle = GitAhead.settle
-    monkeypatch.setattr(GitAhead, "answered", lambda self, root, args: False)  # as while git hashes 10,000 files
-    monkeypatch.setattr(clean_tree, "MIN_INDEX_BYTES", 0)
-    monkeypatch.setattr(GitAhead, "settle", lambda self, root, args, *rest: (settled.append(args),
-                                                                                 real_settle(self, root, args, *rest)))
     engine = PersistentEngine.for_command(ci.root)
     try:
         built = build_site(ci.root, BuildOptions(), engine)
     finally:
         engine.close()
-    assert settled == [gitmeta.STATUS] and content.TRANSCRIPTS not in walked
+    assert settled == [gitmeta.STATUS] and gitmeta.STATUS not in waited and content.TRANSCRIPTS not in walked
     assert built.ok and built.outputs == cold_build(ci.root).outputs
     ci.transcript(NAMES[4], BODY.format(n="4, edited"))
     walked.clear()
@@ -345,6 +339,72 @@ def test_the_build_command_in_a_fresh_clone_takes_the_index_for_git_status_and_b
         built = build_site(ci.root, BuildOptions(), engine)
     finally:
         engine.close()
-    assert settled == [gitmeta.STATUS] and content.TRANSCRIPTS in walked  # not clean: git status answers, a walk
+    assert settled == [gitmeta.STATUS] and gitmeta.STATUS in waited  # not clean: git status answers,
+    assert content.TRANSCRIPTS in walked  # and the transcripts are walked
     assert built.ok and built.outputs == cold_build(ci.root).outputs
     assert "with uncommitted changes" in built.outputs["index.html"].decode()
+
+
+def _settling(monkeypatch) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+    """The git commands whose answer the build settles without them (clean_tree's), and those it waited for as they
+    ran, as while `git status` hashes 10,000 files checked out in the index's second; the index is always worth
+    asking."""
+    from persona_site.incremental.git_ahead import GitAhead
+
+    settled: list[tuple[str, ...]] = []
+    waited: list[tuple[str, ...]] = []
+    real_settle, real_run = GitAhead.settle, GitAhead.run
+
+    def run(self, root, args, input=None):
+        begun = self._begun.get((str(root), args))
+        if begun is not None and not isinstance(begun[0], subprocess.CompletedProcess):
+            waited.append(args)
+        return real_run(self, root, args, input)
+
+    monkeypatch.setattr(GitAhead, "answered", lambda self, root, args: False)
+    monkeypatch.setattr(clean_tree, "MIN_INDEX_BYTES", 0)
+    monkeypatch.setattr(GitAhead, "settle", lambda self, root, args, *rest: (settled.append(args),
+                                                                                 real_settle(self, root, args, *rest)))
+    monkeypatch.setattr(GitAhead, "run", run)
+    return settled, waited
+
+
+def test_a_clone_where_the_last_one_was_takes_the_index_for_git_status_with_the_restored_memo(
+        origin, tmp_path, monkeypatch):
+    """A CI runner checks out each run into the same folder and restores the last run's cache, with its memo of the
+    last look at that folder: the new clone's index, not `git status`, tells it is clean, a build with nothing
+    changed is skipped, and a build after a commit makes the reference's site."""
+    upstream, saved = tmp_path / "upstream.git", tmp_path / "saved"
+    old_enough(origin)  # as a runner's clone: its files older than the look, their stats kept in the memo
+    assert origin.run("build").exit_code == 0
+    subprocess.run(["git", "clone", "-q", "--bare", str(origin.root), str(upstream)], check=True)
+    for kept in (cache.DEFAULT_FOLDER, "site"):
+        shutil.copytree(origin.root / kept, saved / kept, symlinks=True)  # as actions/cache: file times kept
+
+    def checkout() -> Repo:
+        shutil.rmtree(origin.root)
+        subprocess.run(["git", "clone", "-q", str(upstream), str(origin.root)], check=True)
+        for kept in (cache.DEFAULT_FOLDER, "site"):
+            shutil.copytree(saved / kept, origin.root / kept, symlinks=True)
+        assert worktree.memo_file(origin.root / cache.DEFAULT_FOLDER, origin.root).is_file()
+        old_enough(Repo(origin.root))
+        return Repo(origin.root)
+
+    (settled, waited), ci = _settling(monkeypatch), checkout()
+    assert "Nothing changed" in ci.run("build").output
+    assert settled == [gitmeta.STATUS] and gitmeta.STATUS not in waited
+    ci.transcript(NAMES[2], BODY.format(n="2, committed since"))
+    ci.git("add", "content")  # not the site: CI's publish step keeps it, and the cache
+    ci.git("commit", "-qm", "one file changed", date="2026-10-21T10:00:00+00:00")
+    ci.git("push", "-q", str(upstream), "HEAD")
+    settled.clear()
+    waited.clear()
+    ci = checkout()
+    engine = PersistentEngine.for_command(ci.root)
+    try:
+        built = build_site(ci.root, BuildOptions(), engine)
+    finally:
+        engine.close()
+    assert settled == [gitmeta.STATUS] and gitmeta.STATUS not in waited
+    assert built.ok and built.outputs == cold_build(ci.root).outputs
+    assert "2, committed since" in built.outputs["quotes.json"].decode()

@@ -75,10 +75,11 @@ def files(source: Path, folder: Path | None, save: bool,
     real = os.path.realpath(source)
     last_look = _load(folder, real)  # first: git answers meanwhile (git_ahead.py)
     clean = None
-    if last_look is None and isinstance(git, GitAhead) and not git.answered(source, gitmeta.STATUS) \
-            and clean_tree.worth_asking(source):
-        # A fresh clone, or the first build: git's index may tell a clean tree while `git status` hashes every file
-        # checked out in the second the index was written (clean_tree.py)
+    if (last_look is None or last_look["index"] != _index(source)) and isinstance(git, GitAhead) \
+            and not git.answered(source, gitmeta.STATUS) and clean_tree.worth_asking(source):
+        # A fresh clone (CI: with the last run's memo when the clone is where the last one was), a checkout, or the
+        # first build: git's index may tell a clean tree while `git status` hashes every file written in the
+        # second the index was (clean_tree.py)
         clean = clean_tree.clean_since(source, lambda: git.answered(source, gitmeta.STATUS), _PREFIX)
         if clean is not None:
             git.settle(source, gitmeta.STATUS, b"", clean.started)
@@ -145,7 +146,8 @@ def unchanged_since_last_look(source: Path, folder: Path | None, git: gitmeta.Gi
         return None
     real = os.path.realpath(source)
     look = read_state(memo_file(folder, real, LOOK), VERSION)
-    if look.get("source") != real or not isinstance(look.get("digest"), bytes) or look.get("index") is None:
+    if look.get("source") != real or not isinstance(look.get("digest"), bytes) or look.get("index") is None \
+            or _index(source) != look["index"]:  # before asking git: a clone's `git status` may take long (files())
         return None
     view = _git_view(source, git)
     if view is None or view.listed or view.index != look["index"]:
