@@ -244,6 +244,7 @@ def test_quotes_in_a_published_transcript_stand_out_without_colour(browser, publ
     link.first.click()
     mark = page.locator("mark.quote").first
     mark.wait_for()
+    page.wait_for_load_state("load")  # the stylesheet applied: on a busy machine the mark can be there before it
     style = page.evaluate("""(el) => {
         const own = getComputedStyle(el), after = getComputedStyle(el, '::after');
         return {shadow: own.boxShadow, tags: after.content, fontSize: parseFloat(after.fontSize)};
