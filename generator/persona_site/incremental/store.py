@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import operator
 import threading
 import time
 from collections.abc import Callable
-from itertools import compress
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -48,39 +46,20 @@ class Scan(NamedTuple):
     """Path -> its diagnostics, by path, for the files with any."""
 
     def saved(self) -> tuple:
-        """What the cache keeps: keys, parsed and problems are the cache's entries (whose keys are the scan's)."""
-        return self.keyed_for, self.dirty, self.stats
+        """What the cache keeps: parsed and problems are the cache's entries under keys."""
+        return self.keyed_for, self.dirty, self.stats, self.keys
 
     @classmethod
     def of(cls, saved: object, entries: dict[tuple, Parsed]) -> Scan | None:
-        """The scan the cache kept, with its entries; None when there is none, or the entries are not one for each
-        file the scan found (a lost shard). A key names its path (Job.key): the keys by path are the entries'
-        own, in order by path, not 100,000 more keys kept and looked up (0.2 s of a load)."""
+        """The scan the cache kept, with its entries; None when there is none or an entry is gone (a lost shard)."""
         try:
-            keyed_for, dirty, stats = saved  # type: ignore[misc]
-            # In C: (path, (key, entry)) by path (the shards hold runs in that order already), then the keys by path
-            ordered = sorted(zip(map(_PATH, entries), entries.items()))
-            paths, items = list(map(_FIRST, ordered)), list(map(_SECOND, ordered))
-            keys = dict(zip(paths, map(_FIRST, items)))
-            if len(keys) != len(entries) or keys.keys() != stats.keys():
-                return None
-        except (TypeError, ValueError, AttributeError):
+            keyed_for, dirty, stats, keys = saved  # type: ignore[misc]
+            found = [(path, entries[key]) for path, key in keys.items()]
+        except (TypeError, ValueError, KeyError, AttributeError):
             return None
-        found = list(map(_SECOND, items))
-        diagnostics = list(map(_DIAGNOSTICS, found))
-        parsed = dict(compress(zip(map(_RELATIVE, paths), found), map(_TRANSCRIPT, found)))
-        problems = dict(compress(zip(paths, diagnostics), diagnostics))
+        parsed = {path.removeprefix("content/"): entry for path, entry in found if entry.transcript is not None}
+        problems = {path: entry.diagnostics for path, entry in found if entry.diagnostics}
         return cls(keyed_for, dirty, stats, keys, parsed, problems)
-
-
-_FIRST, _SECOND = operator.itemgetter(0), operator.itemgetter(1)
-_PATH = _SECOND
-"""A cache key's path (Job.key)."""
-_RELATIVE = operator.methodcaller("removeprefix", "content/")
-_TRANSCRIPT = operator.attrgetter("transcript")
-"""What reading gave of a transcript that read (bytes, or a FrozenAt of them: never empty); None for one that did
-not."""
-_DIAGNOSTICS = operator.attrgetter("diagnostics")
 
 
 class _Round(NamedTuple):
