@@ -698,3 +698,13 @@ def test_a_load_reads_shards_ahead_of_unpickling_them_but_only_a_few(large, monk
     assert all(loaded[key][1:] == in_turn[key][1:] and bytes(loaded[key][0]) == bytes(in_turn[key][0])
                for key in loaded)
     assert 1 < most[0] <= cache.READ_AHEAD + 1
+
+
+def test_a_load_with_every_shard_left_out_has_no_transcripts(large):
+    """A command that found every shard damaged starts again with all of them left out (cli._recovering): the
+    state loads without a transcript, and the build parses them all."""
+    folder = large.root / cache.DEFAULT_FOLDER
+    every = frozenset(str(folder / f"transcripts-{number:02d}.pickle") for number in range(cache.SHARDS))
+    state = cache.load(folder, every)
+    assert state["transcripts"] == {} and "scan" in state
+    assert len(cache.load(folder, every - {min(every)})["transcripts"]) > 0

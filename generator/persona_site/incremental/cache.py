@@ -210,7 +210,7 @@ def _read_ahead(paths: list[Path]) -> Iterator[Iterator[tuple | None]]:
         yield (taken() for _ in paths)
     finally:
         stop.set()
-        room.release(len(paths))
+        room.release(len(paths) or 1)  # (never 0: release(0) raises, and every shard may be left out)
         reader.join()
 
 
