@@ -408,3 +408,16 @@ def test_a_clone_where_the_last_one_was_takes_the_index_for_git_status_with_the_
     assert settled == [gitmeta.STATUS] and gitmeta.STATUS not in waited
     assert built.ok and built.outputs == cold_build(ci.root).outputs
     assert "2, committed since" in built.outputs["quotes.json"].decode()
+
+
+def test_a_commit_in_the_same_clone_leaves_the_tree_to_git_status(origin, monkeypatch):
+    """After a commit here the index changed too, but the files the memo of the last look saw are still there (not a
+    new clone's in their place): `git status` answers soon, and the index is not compared file by file beside it."""
+    old_enough(origin)
+    assert origin.run("build").exit_code == 0
+    settled, _ = _settling(monkeypatch)
+    origin.transcript(NAMES[3], BODY.format(n="3, committed here"))
+    origin.git("add", "content")
+    origin.git("commit", "-qm", "one file changed here", date="2026-10-21T10:00:00+00:00")
+    assert origin.run("build").exit_code == 0 and settled == []
+    assert "3, committed here" in (origin.root / "site/quotes.json").read_text()

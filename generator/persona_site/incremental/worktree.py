@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import os
 import re
 import stat as stat_module
@@ -75,11 +76,12 @@ def files(source: Path, folder: Path | None, save: bool,
     real = os.path.realpath(source)
     last_look = _load(folder, real)  # first: git answers meanwhile (git_ahead.py)
     clean = None
-    if (last_look is None or last_look["index"] != _index(source)) and isinstance(git, GitAhead) \
-            and not git.answered(source, gitmeta.STATUS) and clean_tree.worth_asking(source):
-        # A fresh clone (CI: with the last run's memo when the clone is where the last one was), a checkout, or the
-        # first build: git's index may tell a clean tree while `git status` hashes every file written in the
-        # second the index was (clean_tree.py)
+    if (last_look is None or (last_look["index"] != _index(source) and not _same_files(source, last_look))) \
+            and isinstance(git, GitAhead) and not git.answered(source, gitmeta.STATUS) \
+            and clean_tree.worth_asking(source):
+        # A fresh clone (CI: with the last run's memo when the clone is where the last one was), or the first build:
+        # git's index may tell a clean tree while `git status` hashes every file checked out in the second the index
+        # was written (clean_tree.py)
         clean = clean_tree.clean_since(source, lambda: git.answered(source, gitmeta.STATUS), _PREFIX)
         if clean is not None:
             git.settle(source, gitmeta.STATUS, b"", clean.started)
@@ -164,6 +166,24 @@ def _load(folder: Path, real: str) -> dict | None:
     except KeyError:
         pass
     return None
+
+
+SAMPLED = 8
+"""Files of the memo looked at to tell a new clone where the last one was from a commit or checkout here."""
+
+
+def _same_files(source: Path, memo: dict) -> bool:
+    """Whether the files the memo saw are still there (a commit or a checkout since: most keep the stat the memo
+    has, and `git status` soon answers), rather than a new clone's in their place (none does: CI's runner, its
+    folder and the last run's memo restored), by a few of them spread over the memo."""
+    stats: dict[str, Stat] = memo["stats"]
+    for path in itertools.islice(stats, 0, None, max(1, len(stats) // SAMPLED)):
+        try:
+            if stat_of(os.lstat(f"{source}/{path}")) == stats[path]:
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def _index(source: Path) -> Stat | None:
