@@ -465,6 +465,28 @@ def test_a_patched_archive_keeps_the_months_no_quote_came_to_or_left_and_groups_
             assert digests_of(month) == tuple(ref.digest for ref in month)
 
 
+def _ref_with_id(n: int, quote_id: int) -> QuoteRef:
+    line = f'{{"id": "q-{quote_id}", "n": {n}}}'.encode()
+    return QuoteRef((-1_700_000_000.0 - n, f"t/{n}.md", n, 0, f"q-{quote_id}", "cfo", ("pain",), line, None,
+                     hashlib.sha256(line).digest()))
+
+
+@given(st.lists(st.integers(0, 6), min_size=1, max_size=12), st.sets(st.integers(0, 11)),
+       st.lists(st.integers(0, 6), max_size=4), st.sets(st.integers(0, 15)))
+def test_a_patched_archive_names_the_ids_two_quotes_share_as_a_new_one_does(ids, gone, added, gone_again):
+    """Two quotes with one id are an error that names the id: an archive patched (serve's rebuilds), patch after
+    patch, names the same ids as a new archive of the same quotes, whether or not the first had any."""
+    refs = [_ref_with_id(n, quote_id) for n, quote_id in enumerate(ids)]
+    archive = Archive(refs, lambda ref: None)
+    assert archive.reused_ids == {f"q-{i}" for i in set(ids) if ids.count(i) > 1}
+    for step, (drop, new_ids) in enumerate(((gone, added), (gone_again, [1, 2]))):
+        remove = [ref for i, ref in enumerate(refs) if i in drop]
+        add = [_ref_with_id(100 * (step + 1) + i, quote_id) for i, quote_id in enumerate(new_ids)]
+        archive = archive.patched(remove, add, lambda ref: None)
+        refs = [ref for ref in refs if ref not in remove] + add
+        assert archive.reused_ids == Archive(refs, lambda ref: None).reused_ids
+
+
 def month_key(ref: QuoteRef, zone) -> str:
     day = dt.datetime.fromtimestamp(-ref.order, zone)
     return f"{day.year:04d}-{day.month:02d}"

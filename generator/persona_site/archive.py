@@ -32,8 +32,11 @@ class Archive:
         self._by_role_tag: dict[tuple[str, str], list[QuoteRef]] = defaultdict(list)
         self._months: dict[tuple[dt.tzinfo, str | None], tuple[tuple[str, MonthRefs], ...]] = {}
         """(zone, role or None) -> months(zone, role), as first asked for (in one zone: the site's)."""
-        self._ids = Counter(map(_ID, self._all))
-        self.reused_ids = {quote_id for quote_id, uses in self._ids.items() if uses > 1}
+        ids = list(map(_ID, self._all))
+        self._uses: Counter[str] | None = None if len(set(ids)) == len(ids) else Counter(ids)
+        """How many quotes have each id; None, when no id is used twice, until patched asks (a command never does)."""
+        self.reused_ids = set() if self._uses is None else {quote_id for quote_id, uses in self._uses.items()
+                                                            if uses > 1}
         """The quote ids more than one quote has (an error)."""
         by_role, by_tag, by_role_tag = self._by_role, self._by_tag, self._by_role_tag  # 30,000 refs: locals
         for ref in self._all:
@@ -52,18 +55,18 @@ class Archive:
         new._by_role.update((name, refs[:]) for name, refs in self._by_role.items())
         new._by_tag.update((name, refs[:]) for name, refs in self._by_tag.items())
         new._by_role_tag.update((name, refs[:]) for name, refs in self._by_role_tag.items())
-        new._ids, new.reused_ids = self._ids.copy(), set(self.reused_ids)
+        new._uses, new.reused_ids = self._id_uses().copy(), set(self.reused_ids)
         for ref in remove:
             for refs in new._lists(ref):
                 del refs[bisect.bisect_left(refs, ref)]
-            new._ids[ref.id] -= 1
-            if new._ids[ref.id] < 2:
+            new._uses[ref.id] -= 1
+            if new._uses[ref.id] < 2:
                 new.reused_ids.discard(ref.id)
         for ref in add:
             for refs in new._lists(ref):
                 bisect.insort(refs, ref)
-            new._ids[ref.id] += 1
-            if new._ids[ref.id] > 1:
+            new._uses[ref.id] += 1
+            if new._uses[ref.id] > 1:
                 new.reused_ids.add(ref.id)
         for index in (new._by_role, new._by_tag, new._by_role_tag):
             for name in [name for name, refs in index.items() if not refs]:
@@ -75,6 +78,11 @@ class Archive:
             new._months[zone, role] = tuple(by_month(new._pool(role), zone,
                                                      {key: refs for key, refs in months if key not in touched}))
         return new
+
+    def _id_uses(self) -> Counter[str]:
+        if self._uses is None:
+            self._uses = Counter(map(_ID, self._all))
+        return self._uses
 
     def _lists(self, ref: QuoteRef) -> list[list[QuoteRef]]:
         """Every list a ref belongs in."""

@@ -13,8 +13,10 @@ What it keeps, and where (benchmarks/README.md has each technique with what it s
 from __future__ import annotations
 
 import gc
+import operator
 from collections.abc import Callable, Collection
 from contextlib import nullcontext
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +26,8 @@ from . import cache, uptodate, worktree, written
 from .git_ahead import GitAhead
 from .git_status import PatchedStatus
 from .worktree import patch_work_tree
+
+_QUOTES = operator.attrgetter("quotes")
 
 if TYPE_CHECKING:
     from ..archive import Archive
@@ -328,7 +332,7 @@ class PersistentEngine:
                                           load)
                 self._last_archive = (parsed, archive)
                 return archive
-        archive = Archive((ref for found in parsed.values() for ref in found.quotes), load)
+        archive = Archive(chain.from_iterable(map(_QUOTES, parsed.values())), load)  # in C: 300,000 refs
         self._last_archive = (parsed, archive)
         return archive
 
