@@ -10,6 +10,7 @@ With `attribution = "role"` companies are withheld: no company pages, no links t
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import operator
 import re
@@ -171,8 +172,8 @@ def month_index(months: dict[str, list[QuoteRef]]) -> list[tuple[str, list[Month
 
 class CompanyIndex:
     """Every company named by a transcript: its transcripts' heads by the company's slug, each company's in the
-    site's order (newest first, then by path: spec section 6), the slugs in the order of their newest call; and the
-    companies, most recently heard first (then by name)."""
+    site's order (newest first, then by path: spec section 6); and the companies, most recently heard first (then
+    by name). The slugs' own order says nothing."""
 
     def __init__(self, by_slug: dict[str, tuple[TranscriptHead, ...]],
                  earlier: dict[str, Company] | None = None, mixed: frozenset[str] | None = None) -> None:
@@ -192,7 +193,7 @@ class CompanyIndex:
 
     def patched(self, removed: Collection[TranscriptHead], added: Collection[TranscriptHead]) -> CompanyIndex:
         """The index with the heads `removed` gone and `added` in (serve's rebuilds: only the companies they
-        name are grouped again); the same as `of` all the heads then."""
+        name are grouped again, and moved in the list of companies); the same as `of` all the heads then."""
         gone = {head.path for head in removed}
         affected = {company_slug(head.company) for head in chain(removed, added) if head.company}
         by_slug = dict(self.by_slug)
@@ -201,13 +202,39 @@ class CompanyIndex:
             heads += [head for head in added if head.company and company_slug(head.company) == slug]
             if heads:
                 by_slug[slug] = tuple(_newest_first(heads, _PATH, _DATE))
-        if affected:  # the slugs in the order of their newest call, as `of` puts them
-            by_slug = dict(_newest_first(list(by_slug.items()), lambda item: item[1][0].path,
-                                         lambda item: item[1][0].date))
         mixed = self.__dict__.get("mixed")
         if mixed is not None:
             mixed = (mixed - affected) | {slug for slug in affected if slug in by_slug and _two_ways(by_slug[slug])}
-        return CompanyIndex(by_slug, self.__dict__.get("_companies"), mixed)
+        index = CompanyIndex(by_slug, self.__dict__.get("_companies"), mixed)
+        if "_companies" in self.__dict__:
+            index._moved(self, affected)
+        return index
+
+    def _moved(self, earlier: CompanyIndex, affected: set[str]) -> None:
+        """Its companies as `earlier`'s with those of the `affected` slugs made again and moved to their place in
+        the list (sorting 15,000 companies, and comparing each one's heads, took 15 ms of a rebuild)."""
+        made = dict(earlier._companies)
+        listed = earlier.__dict__.get("companies")
+        listed = None if listed is None else listed[:]
+        for slug in affected:
+            old, heads = made.pop(slug, None), self.by_slug.get(slug)
+            new = None if heads is None else old if old is not None and old.heads == heads else \
+                Company(slug, heads[0].company, heads)
+            if new is not None:
+                made[slug] = new
+            if listed is not None and old is not new:
+                if old is not None:
+                    at = bisect.bisect_left(listed, old.order, key=_ORDER)
+                    if at == len(listed) or listed[at] is not old:  # never: each company's order is its own
+                        listed = None
+                        continue
+                    del listed[at]
+                if new is not None:
+                    bisect.insort(listed, new, key=_ORDER)
+        self._earlier = {}
+        self.__dict__["_companies"] = made
+        if listed is not None:
+            self.__dict__["companies"] = listed
 
     @cached_property
     def mixed(self) -> frozenset[str]:
