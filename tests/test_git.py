@@ -252,9 +252,19 @@ def test_serves_git_status_asks_again_about_the_changed_paths_only_and_answers_a
         assert answer == sorted(entry for entry in gitmeta.status(root)[0] if not never_read(entry[1]))
         assert gitmeta.dirty_paths(root, memo) == gitmeta.dirty_paths(root)
 
+    def by_git() -> list[str]:  # the paths of git's last `status` but a full one
+        return [arg for args in asked if "status" in args for arg in args if arg.startswith(t)]
+
     step(None, whole=True)  # the first build: everything
+    committed = (root / t / "a.md").read_bytes()
     repo.transcript("2026/a.md", QUOTE + "\n**Dana Whitfield:** [More.]{.pain}\n", date="2026-06-01")
-    step({f"{t}/a.md"}, whole=False)  # a tracked file edited
+    step({f"{t}/a.md"}, whole=False)  # a tracked file edited: another size than the index's, not `git status`
+    assert by_git() == [], asked
+    (root / t / "a.md").write_bytes(committed)
+    step({f"{t}/a.md"}, whole=False)  # and written back as committed: the same size, its blob the index's
+    assert by_git() == [] and any("hash-object" in args for args in asked), asked
+    repo.transcript("2026/a.md", QUOTE + "\n**Dana Whitfield:** [More.]{.pain}\n", date="2026-06-01")
+    step({f"{t}/a.md"}, whole=False)
     repo.transcript("2026/new.md", QUOTE)
     step({f"{t}/new.md"}, whole=False)  # a new file
     (root / t / "new.md").unlink()
@@ -315,3 +325,24 @@ def test_serves_git_status_asks_again_about_the_changed_paths_only_and_answers_a
     step({f"{t}/many-0.md"}, whole=False)
     repo.transcript("2026/f.md", QUOTE)
     step(None, whole=True)  # a batch the watcher could not tell
+    repo.transcript("2026/a.md", QUOTE + "\n**Dana Whitfield:** [Staged.]{.pain}\n", date="2026-06-01")
+    repo.git("add", f"{t}/a.md")
+    step(set(), whole=True)
+    repo.transcript("2026/a.md", QUOTE + "\n**Dana Whitfield:** [Again.]{.pain}\n", date="2026-06-01")
+    step({f"{t}/a.md"}, whole=False)  # staged, then edited again ("MM"): the staged half is the last answer's
+    assert by_git() == [], asked
+    (root / t / "a.md").unlink()
+    step({f"{t}/a.md"}, whole=False)  # staged, then deleted ("MD")
+    (root / t / "a.md").chmod(0o755) if (root / t / "a.md").exists() else (root / t / "c.md").chmod(0o755)
+    step({f"{t}/a.md", f"{t}/c.md"}, whole=False)  # a mode the index does not keep: git tells
+    assert f"{t}/c.md" in by_git(), asked
+    repo.write(".gitattributes", "*.md text\n")
+    repo.commit_all("attributes", date="2026-06-04T09:00:00+00:00")
+    step(set(), whole=True)
+    (root / t / "c.md").write_bytes((root / t / "c.md").read_bytes().replace(b"\n", b"\r\n"))
+    step({f"{t}/c.md"}, whole=False)  # CRLF in the work tree: not the size the index keeps, so changed, as git says
+    repo.git("add", f"{t}/c.md")
+    step(set(), whole=True)  # the index keeps the CRLF file's size, and the same blob as HEAD's
+    (root / t / "c.md").write_bytes((root / t / "c.md").read_bytes())
+    step({f"{t}/c.md"}, whole=False)  # written again: its blob, with its attributes' line ends, is the index's
+    assert by_git() == [] and gitmeta.dirty_paths(root) == set(), gitmeta.dirty_paths(root)
