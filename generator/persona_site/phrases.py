@@ -20,6 +20,7 @@ import bisect
 import datetime as dt
 import functools
 import math
+import operator
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
@@ -35,6 +36,7 @@ TOP = 12
 MIN_COUNT = 2
 """A phrase said once by a persona is an anecdote, not their language."""
 
+_ORDER = operator.attrgetter("order")
 _WORD = re.compile(r"\w[\w'’-]*")
 """A word: letters and digits, with inner apostrophes and hyphens ("don't", "follow-up"); numbers are dropped
 after (the simplest pattern is the fastest: most of the time here is this regex)."""
@@ -145,10 +147,10 @@ def phrases_by_period(archive: Archive, now: dt.datetime, months: dict[str, dict
         counts[role] = _all_terms(list(groups.values()), memo)
         recent: Counter = Counter()
         for group in groups.values():  # newest month first, each newest first: the recent quotes begin each
-            count = bisect.bisect_right([ref.order for ref in group], since)
+            count = bisect.bisect_right(group, since, key=_ORDER)
             if not count:
                 break
-            recent.update(_month_terms(group[:count], memo))  # a whole month: the count made above
+            recent.update(_month_terms(group if count == len(group) else group[:count], memo))  # whole: counted above
         if recent:
             recent_counts[role] = recent
     return {"recent": distinctive(recent_counts), "all": distinctive(counts)}

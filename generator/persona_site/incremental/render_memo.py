@@ -373,8 +373,9 @@ class UsedMemo(dict):
         for key in self.keys() - self._asked:
             del self[key]
             self.changed = True
-        if self._digests is not None:
-            self._digests = {lines: digest for lines, digest in self._digests.items() if digest in self._asked}
+        if self._digests is not None:  # in place: a new dict would hash each key, a tuple of 1,700 digests, again
+            for lines in [lines for lines, digest in self._digests.items() if digest not in self._asked]:
+                del self._digests[lines]
         self._parts = {digest: parts for digest, parts in self._parts.items() if digest in self._asked}
         self._asked = set()
 
