@@ -357,7 +357,7 @@ def patch_work_tree(source: Path, files: ContentFiles, changed: set[str],
         folders = set()
     if not folders:
         folders.update({rel.rpartition("/")[0] for rel in stats}, (TRANSCRIPTS,))
-    added = False
+    added = removed = False
     for rel in changed:
         if rel.startswith("themes/"):
             continue
@@ -380,7 +380,7 @@ def patch_work_tree(source: Path, files: ContentFiles, changed: set[str],
         if rel.rpartition("/")[0] not in folders:
             return None
         if info is None:
-            stats.pop(rel, None)
+            removed = stats.pop(rel, None) is not None or removed
             continue
         if not stat_module.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES or info.st_nlink > 1:
             return None  # a link (hard ones too), a folder named *.md, a file over the limit: the walk decides
@@ -388,4 +388,6 @@ def patch_work_tree(source: Path, files: ContentFiles, changed: set[str],
         stats[rel] = stat_of(info)
     if added:
         stats = dict(sorted(stats.items()))
-    return replace(files, transcripts=dict.fromkeys(stats), stats=stats, blobs={})  # git was not asked
+    # The same paths: the same dict of them, each None (a work tree's file is read when needed)
+    transcripts = dict.fromkeys(stats) if added or removed else files.transcripts
+    return replace(files, transcripts=transcripts, stats=stats, blobs={})  # git was not asked
