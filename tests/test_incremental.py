@@ -350,6 +350,55 @@ def test_a_transcript_that_reads_again_goes_back_in_order(repo):
         assert [str(d) for d in got.diagnostics] == [str(d) for d in fresh.diagnostics]
 
 
+def test_a_read_that_stops_midway_leaves_the_next_rebuild_as_a_fresh_one(repo, monkeypatch):
+    """serve's read changes the last scan in place (store._patch); a read that stops (a worker lost, Ctrl-C) must
+    leave nothing half patched: the rebuilds after it equal fresh builds, the edit it was reading included."""
+    from persona_site.incremental import store
+
+    for n in range(4):
+        repo.transcript(f"2026/c{n}.md", GOOD.replace("fine", f"call {n}"))
+    repo.commit_all("start")
+    age(repo.root)
+    kept = Kept(repo.root)
+    assert kept.build().ok
+    real = store.parse_transcripts
+
+    def stops(*args, **kwargs):
+        monkeypatch.setattr(store, "parse_transcripts", real)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(store, "parse_transcripts", stops)
+    repo.transcript("2026/c1.md", GOOD.replace("fine", "edited while it stopped"))
+    (repo.root / "content/transcripts/2026/c2.md").unlink()
+    with pytest.raises(KeyboardInterrupt):
+        kept.build({"content/transcripts/2026/c1.md", "content/transcripts/2026/c2.md"})
+    for changed in ({"content/transcripts/2026/c3.md"}, set()):
+        repo.transcript("2026/c3.md", GOOD.replace("fine", f"then {len(changed)}"))
+        got, fresh = kept.build(changed), cold_build(repo.root)
+        assert b"edited while it stopped" in made(got.outputs["quotes.json"])
+        assert got.outputs.keys() == fresh.outputs.keys()
+        assert all(made(got.outputs[out]) == fresh.outputs[out] for out in fresh.outputs)
+
+
+def test_serve_keeps_one_cache_entry_a_transcript_through_edits_and_deletions(repo):
+    """What serve's store keeps (and saves) is each transcript's latest reading: an edited file's earlier ones drop
+    out, as do a deleted file's, and a file touched without a change keeps its own."""
+    for n in range(3):
+        repo.transcript(f"2026/c{n}.md", GOOD.replace("fine", f"call {n}"))
+    repo.commit_all("start")
+    age(repo.root)
+    kept = Kept(repo.root)
+    kept.build()
+    for step in range(4):
+        repo.transcript("2026/c0.md", GOOD.replace("fine", f"edit {step}"))
+        os.utime(repo.root / "content/transcripts/2026/c1.md")
+        kept.build({"content/transcripts/2026/c0.md", "content/transcripts/2026/c1.md"})
+        assert sorted(key[1] for key in kept.engine.store.entries) == [f"content/transcripts/2026/c{n}.md" for n in range(3)]
+    (repo.root / "content/transcripts/2026/c2.md").unlink()
+    kept.build({"content/transcripts/2026/c2.md"})
+    assert sorted(key[1] for key in kept.engine.store.entries) == [f"content/transcripts/2026/c{n}.md" for n in range(2)]
+
+
 def test_line_commits_of_a_transcript_edited_since_added_are_kept_between_builds(repo, monkeypatch, patched_calls):
     from persona_site import gitmeta
 

@@ -44,6 +44,9 @@ class Scan(NamedTuple):
     """Path relative to content/ -> what reading it gave, by path: the transcripts that read cleanly."""
     problems: dict[str, tuple[Diagnostic, ...]]
     """Path -> its diagnostics, by path, for the files with any."""
+    unstated: frozenset[str] | None = None
+    """The paths of keys whose stat the store does not remember (read in git's racy window: looked at again by
+    the next build); None: not counted yet."""
 
     def saved(self) -> tuple:
         """What the cache keeps: parsed and problems are the cache's entries under keys."""
@@ -76,6 +79,12 @@ class _Round(NamedTuple):
     """Whether the round starts from the last scan (paths: only those whose stat changed)."""
     gone: tuple[str, ...] = ()
     """The files of the last scan that are gone (a patched round's)."""
+    unstated: frozenset[str] = frozenset()
+    """The last scan's (a patched round's)."""
+    replaced: frozenset[tuple] = frozenset()
+    """The keys the paths looked at again had (a patched round's): each one no path keeps drops out."""
+    added: bool = False
+    """Whether a path looked at again is new to the last scan (a patched round's)."""
 
 
 class Made(NamedTuple):
@@ -112,7 +121,8 @@ class TranscriptStore:
         kept = state.get("personas")
         self._personas: dict[tuple[str, bytes], tuple] = kept if isinstance(kept, dict) else {}
         """(path, blob id) -> what reading that persona file gave (reader.read_personas of it alone)."""
-        self._saved = (set(self.entries), self._stats, self.history, set(self._personas))
+        self._saved = (set(self.entries), dict(self._stats), self.history, set(self._personas))
+        """What the last save wrote (or the load read): a copy of the stats, which a patched read changes in place."""
         self._repair = bool(left_out)
         """A damaged cache file's entries were dropped or left out: the next save writes their shards, however few."""
         self._saving: multiprocessing.process.BaseProcess | None = None
@@ -136,21 +146,26 @@ class TranscriptStore:
         keyed_for = (_context(inputs), inputs.history.head if inputs.history else None, files.is_git, files.revision)
         round_ = self._patch(files, keyed_for, inputs.dirty, patched) \
             or _Round({}, {}, {}, {}, {}, list(files.transcripts), False)
-        jobs = self._jobs(round_, files, inputs, keyed_for[0])
-        pages, cards = {}, {}
-        work = Work(inputs, self.entries.keys(), None if files.revision else self.source, made.page, made.cards)
-        results = parse_transcripts(jobs, work, self._progress, meanwhile, freeze=self._freeze)
-        self._freeze = False
-        for job, (found, done, html, quote_cards) in zip(jobs, results):
-            round_.keys[job.path] = key = job.key(found)
-            if html is not None:
-                pages[job.path.removeprefix("content/")] = html
-            cards.update(quote_cards)
-            round_.kept[key] = self.entries[key] if done is None else done  # None: cached bytes (a touch)
-            stat = files.stats.get(job.path)
-            if stat is not None and found is not None and stat.mtime_ns < started - RACY_NS:
-                round_.stats[job.path] = (stat, found)
-        self._finish(round_, files, keyed_for, inputs.dirty, len(jobs))
+        try:
+            jobs = self._jobs(round_, files, inputs, keyed_for[0])
+            pages, cards = {}, {}
+            work = Work(inputs, self.entries.keys(), None if files.revision else self.source, made.page, made.cards)
+            results = parse_transcripts(jobs, work, self._progress, meanwhile, freeze=self._freeze)
+            self._freeze = False
+            for job, (found, done, html, quote_cards) in zip(jobs, results):
+                round_.keys[job.path] = key = job.key(found)
+                if html is not None:
+                    pages[job.path.removeprefix("content/")] = html
+                cards.update(quote_cards)
+                round_.kept[key] = self.entries[key] if done is None else done  # None: cached bytes (a touch)
+                stat = files.stats.get(job.path)
+                if stat is not None and found is not None and stat.mtime_ns < started - RACY_NS:
+                    round_.stats[job.path] = (stat, found)
+            self._finish(round_, files, keyed_for, inputs.dirty, len(jobs))
+        except BaseException:
+            if round_.patched:
+                self._scan = None  # its dicts were changed in place (_patch): the next read looks at every file
+            raise
         for diagnostics in self._scan.problems.values():
             problems += diagnostics
         return self._scan.parsed, pages, cards
@@ -170,20 +185,24 @@ class TranscriptStore:
         else:
             todo = {path for path, stat in now.items() if before(path) is not stat and before(path) != stat}
             gone = last.keys.keys() - now.keys()
-        todo |= (last.keys.keys() - self._stats.keys()) | ((dirty ^ last.dirty) & now.keys())
+        unstated = last.keys.keys() - self._stats.keys() if last.unstated is None else last.unstated
+        todo |= unstated | ((dirty ^ last.dirty) & now.keys())
         todo -= gone
         if len(todo) + len(gone) > 10 + len(files.stats) // 20:
             return None
-        keys, kept, stats = dict(last.keys), dict(self.entries), dict(self._stats)
+        # The last scan's keys and the store's entries and stats are changed in place (copying 100,000 of each
+        # took 20 ms of a serve rebuild): read() forgets that scan if the read stops before it ends
+        keys, kept, stats = last.keys, self.entries, self._stats
         parsed, found = dict(last.parsed), dict(last.problems)
         for path in gone:
             kept.pop(keys.pop(path), None)
             parsed.pop(path.removeprefix("content/"), None)
             found.pop(path, None)
-        for path in todo | gone:  # a file looked at again keeps its place in keys, parsed and found
-            kept.pop(keys.get(path), None)
             stats.pop(path, None)
-        return _Round(keys, kept, stats, parsed, found, sorted(todo), True, tuple(gone))
+        # A file looked at again keeps its place in keys, parsed and found; its entry stays until its new key is known
+        replaced = frozenset(keys[path] for path in todo if path in keys)
+        return _Round(keys, kept, stats, parsed, found, sorted(todo), True, tuple(gone), unstated, replaced,
+                      len(replaced) < len(todo))
 
     def _jobs(self, round_: _Round, files: ContentFiles, inputs: ReadInputs, context: bytes) -> list[Job]:
         """The files to parse; those the cache has (by the hash remembered for their stat) go straight to kept."""
@@ -202,6 +221,7 @@ class TranscriptStore:
             undated, when = memo
             added = added_commit(path, inputs)
             known = self._known_digest(path, data, stat, files.blobs)
+            round_.stats.pop(path, None)  # remembered again below if it is still so (a patched round's is _stats)
             round_.keys[path] = key = (known, path, context, when, undated.warning, added)  # Job.key
             hit = self.entries.get(key) if known is not None else None
             if hit is not None:
@@ -228,14 +248,21 @@ class TranscriptStore:
                 parsed[relative] = entry
             else:
                 parsed.pop(relative, None)
-        if round_.patched and (unordered or not set(round_.paths) <= self._scan.keys.keys()):
+        if round_.patched and (unordered or round_.added):
             keys, parsed, found = (dict(sorted(d.items())) for d in (keys, parsed, found))  # back in order by path
         self.entries, self._stats = round_.kept, round_.stats  # a renamed or deleted file drops out
         self.read_count = read
         self.patched_from = self._scan.parsed if round_.patched else None
         self.looked_at = frozenset(path.removeprefix("content/") for path in (*round_.paths, *round_.gone)) \
             if round_.patched else None
-        self._scan = Scan(keyed_for, frozenset(dirty), files.stats, keys, parsed, found)
+        if round_.patched:  # only the round's paths' stats and entries changed
+            for key in round_.replaced - {keys[path] for path in round_.paths}:
+                round_.kept.pop(key, None)
+            looked = {*round_.paths, *round_.gone}
+            unstated = frozenset(round_.unstated - looked | {path for path in round_.paths if path not in round_.stats})
+        else:
+            unstated = frozenset(keys.keys() - round_.stats.keys())
+        self._scan = Scan(keyed_for, frozenset(dirty), files.stats, keys, parsed, found, unstated)
 
     def _known_digest(self, path: str, data: bytes | None, stat: Stat | None,
                       blobs: dict[str, bytes]) -> bytes | None:
@@ -270,7 +297,7 @@ class TranscriptStore:
             self._saving.start()
         else:
             cache.save(self.folder, state, unchanged)
-        self._saved = (set(self.entries), self._stats, self.history, set(self._personas))
+        self._saved = (set(self.entries), dict(self._stats), self.history, set(self._personas))
         self._repair = False
 
     def forget_damaged(self, damaged: cache.CacheDamaged) -> bool:
