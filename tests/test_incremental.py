@@ -539,3 +539,38 @@ def test_a_patched_archive_names_the_ids_two_quotes_share_as_a_new_one_does(ids,
 def month_key(ref: QuoteRef, zone) -> str:
     day = dt.datetime.fromtimestamp(-ref.order, zone)
     return f"{day.year:04d}-{day.month:02d}"
+
+
+_SAID = ["forecast", "board deck", "spreadsheet", "renewal", "audit", "quota", "pipeline", "headcount"]
+
+
+@given(st.lists(st.tuples(st.integers(0, 75), st.sampled_from(["cfo", "vp-sales"]),
+                          st.lists(st.integers(0, 7), min_size=1, max_size=5)), min_size=1, max_size=60),
+       st.lists(st.tuples(st.sets(st.integers(0, 59), max_size=3),
+                          st.lists(st.tuples(st.integers(0, 75), st.sampled_from(["cfo", "vp-sales"]),
+                                             st.lists(st.integers(0, 7), min_size=1, max_size=5)), max_size=3)),
+                max_size=6))
+@example([(d % 60, "cfo", [d % 8, (d + 3) % 8, 1]) for d in range(40)],
+         [({3}, [(5, "cfo", [0, 2])]), ({4, 9}, []), (set(), [(50, "cfo", [4, 4, 1])])])
+def test_in_their_words_counted_from_the_last_count_equals_counting_every_month(first, steps):
+    """serve's memo counts a month (or a persona's months) from its last count of it, the quotes (or months) that
+    came and went since added and taken away: through edits, deletions and new quotes, in their words ranks what
+    counting every month from nothing ranks."""
+    from persona_site.incremental.render_memo import UsedMemo
+    from persona_site.pages_archive import months_by_role
+    from persona_site.phrases import phrases_by_period
+
+    zone, start = ZoneInfo("UTC"), dt.datetime(2026, 1, 1, tzinfo=ZoneInfo("UTC"))
+    now = start + dt.timedelta(days=80)
+    said = lambda n, day, role, words: _dated_ref(n, start + dt.timedelta(days=day, minutes=n), role,  # noqa: E731
+                                                   "The " + ", the ".join(_SAID[w] for w in words) + ".")
+    refs = [said(n, *pick) for n, pick in enumerate(first)]
+    archive, memo = Archive(refs, lambda ref: None), UsedMemo(by_lines=True)
+    for step, (gone, added) in enumerate([(set(), []), *steps]):
+        remove = [ref for i, ref in enumerate(refs) if i in gone]
+        add = [said(1000 * (step + 1) + i, *pick) for i, pick in enumerate(added)]
+        refs = [ref for ref in refs if ref not in remove] + add
+        archive = archive.patched(remove, add, lambda ref: None)
+        months = months_by_role(archive, zone)
+        assert phrases_by_period(archive, now, months, memo) == phrases_by_period(archive, now, months), step
+        memo.forget_unasked()

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .archive import Archive, digests_of
+from .archive import Archive, lines_digest
 from .model import QuoteRef
 from .quotejson import texts_of
 
@@ -144,42 +144,58 @@ def phrases_by_period(archive: Archive, now: dt.datetime, months: dict[str, dict
     since = -(now - dt.timedelta(days=PHRASE_DAYS)).timestamp()
     counts, recent_counts = {}, {}
     for role, groups in months.items():
-        counts[role] = _all_terms(list(groups.values()), memo)
+        counts[role] = _all_terms(role, groups, memo)
         recent: Counter = Counter()
-        for group in groups.values():  # newest month first, each newest first: the recent quotes begin each
+        for month, group in groups.items():  # newest month first, each newest first: the recent quotes begin each
             count = bisect.bisect_right(group, since, key=_ORDER)
             if not count:
                 break
-            recent.update(_month_terms(group if count == len(group) else group[:count], memo))  # whole: counted above
+            whole = count == len(group)  # a whole month: the count made above
+            recent.update(_month_terms(group if whole else group[:count], memo, (role, month, whole)))
         if recent:
             recent_counts[role] = recent
     return {"recent": distinctive(recent_counts), "all": distinctive(counts)}
 
 
-def _all_terms(groups: list[list[QuoteRef]], memo: MutableMapping[tuple, Counter] | None) -> Counter:
+class Months(tuple):
+    """The key of many months' counts summed in a memo: each month's lines_digest."""
+
+
+def _all_terms(role: str, groups: dict[str, list[QuoteRef]], memo: MutableMapping[tuple, Counter] | None) -> Counter:
     """The terms of all of a persona's months together: from `memo` when no month changed (summing 36 months'
     counts is most of the work at 10,000 transcripts), else the months' counts summed."""
     if memo is None:
-        return sum((_month_terms(group, None) for group in groups), Counter())
-    key = tuple(map(digests_of, groups))
+        return sum((_month_terms(group, None) for group in groups.values()), Counter())
+    key = Months(map(lines_digest, groups.values()))
     found = memo.get(key)
     if found is None:
-        found = memo[key] = Counter()
-        for group in groups:
-            found.update(_month_terms(group, memo))
+        def summed(months: list[tuple[str, list[QuoteRef]]]) -> Counter:
+            total: Counter = Counter()
+            for month, group in months:
+                total.update(_month_terms(group, memo, (role, month, True)))
+            return total
+
+        found = memo[key] = _recounted(memo, (role,), dict(zip(key, groups.items())), summed)
     return found
 
 
-def _month_terms(refs: list[QuoteRef], memo: MutableMapping[tuple, Counter] | None) -> Counter:
-    """phrases.counted for some quotes: from `memo` when these quotes were counted before (known by the digests of
-    their JSON lines, the key)."""
+def _month_terms(refs: list[QuoteRef], memo: MutableMapping[tuple, Counter] | None, where: tuple = ()) -> Counter:
+    """phrases.counted for some quotes (of a persona's month, `where`): from `memo` when these quotes were counted
+    before (known by the digest of their JSON lines, the key)."""
     if memo is None:
         return counted(texts_of(refs))
-    key = digests_of(refs)
+    key = lines_digest(refs)
     found = memo.get(key)
     if found is None:
-        found = memo[key] = counted(texts_of(refs))
+        found = memo[key] = _recounted(memo, where, {ref.digest: ref for ref in refs}, lambda some: counted(texts_of(some)))
     return found
+
+
+def _recounted(memo: MutableMapping[tuple, Counter], where: tuple, parts: dict, count: Callable[[list], Counter]) -> Counter:
+    """count() of the parts' values. Counts add up part by part (no phrase spans two quotes): a memo that keeps what
+    it last counted at `where` (an engine's: `recount`) may count only the parts that came or went since."""
+    recount = getattr(memo, "recount", None)
+    return recount(where, parts, count) if recount is not None else count(list(parts.values()))
 
 
 class Counting:

@@ -14,6 +14,7 @@ import hashlib
 import operator
 import pickle
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from itertools import compress, count
@@ -24,6 +25,7 @@ from ..model import QuoteRef, Site, transcript_page_path
 from ..output import Output, Spool, Spooled, Unchanged
 from ..querydata import QueryShard
 from ..archive import digests_of
+from ..phrases import Months
 from ..quotejson import DOCUMENT_TAIL, JSON_OF, QUOTE_SEPARATOR, document_pieces, whole_document
 from ..render import (Feed, LazyPage, Page, Planned, QuotesFile, RenderContext, Renderer, TranscriptPage,
                       transcript_version)
@@ -324,6 +326,10 @@ def spliced_document(old_refs: list[QuoteRef], old: bytes, old_head: int, refs: 
     return b"".join([head, _SEPARATOR.join(groups), _TAIL])
 
 
+RECOUNTED = 16
+"""How many places UsedMemo.recount keeps its last count of."""
+
+
 class UsedMemo(dict):
     """A memo that forgets, when told, what was not asked for since it last forgot (serve's "in their words":
     a month of quotes counted before is not counted again; a month that changed is not kept forever).
@@ -342,6 +348,34 @@ class UsedMemo(dict):
         """A key of many months -> its months' digests: asking for it asks for them (they stay remembered)."""
         self.changed = False
         """Whether it holds anything it did not hold when made or last saved."""
+        self._last: dict[tuple, tuple[dict, Counter]] = {}
+        """Where a count was last made (phrases: a persona's month, or all of its months) -> its parts and the count
+        (recount): the few places a writer edits in serve, the latest RECOUNTED."""
+
+    def recount(self, where: tuple, parts: dict, count: Callable[[list], Counter]) -> Counter:
+        """count() of the parts' values, from the count last made at `where` when few parts came or went since (the
+        counts must add up part by part): a month at 100,000 transcripts holds 1,700 quotes, a persona 36 months."""
+        last = self._last.pop(where, None) if where else None
+        found = None
+        if last is not None:
+            before, total = last
+            gone = [before[part] for part in before.keys() - parts.keys()]
+            new = [parts[part] for part in parts.keys() - before.keys()]
+            if len(gone) + len(new) <= max(1, len(parts) // 4):
+                found = total.copy()
+                less = count(gone) if gone else Counter()
+                found.subtract(less)
+                for term in less:  # no term the parts do not have (count() would not have it)
+                    if found[term] <= 0:
+                        del found[term]
+                found.update(count(new) if new else ())
+        if found is None:
+            found = count(list(parts.values()))
+        if where:
+            self._last[where] = (parts, found)
+            while len(self._last) > RECOUNTED:
+                del self._last[next(iter(self._last))]
+        return found
 
     def get(self, key, default=None):  # noqa: ANN001, ANN201 (dict's)
         return super().get(self._ask(key), default)
@@ -356,10 +390,12 @@ class UsedMemo(dict):
         self._asked.update(self._parts.get(digest, ()))
         return digest
 
-    def _digest(self, lines: tuple) -> bytes:
+    def _digest(self, lines: tuple | bytes) -> bytes:
+        if type(lines) is bytes:  # a month's digest already (archive.lines_digest)
+            return lines
         known = self._digests.get(lines) if self._digests is not None else None
         if known is None:
-            if lines and isinstance(lines[0], tuple):
+            if isinstance(lines, Months) or lines and isinstance(lines[0], tuple):
                 parts = tuple(map(self._digest, lines))
                 known = hashlib.sha1(b"many" + b"".join(parts)).digest()
                 self._parts[known] = parts
