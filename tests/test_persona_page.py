@@ -136,6 +136,16 @@ def test_one_persona_alone_has_no_distinctive_words():
     assert phrases.distinctive({"a": Counter({"spreadsheet": 3})}) == {}
 
 
+def test_a_site_where_everyone_says_one_word_builds_with_nothing_distinctive(repo):
+    """Found by Hypothesis: two personas who said nothing but 'forecast' (the odds of a term that is all that was
+    said divide by zero). The build goes on; no phrase stands out."""
+    repo.transcript("a.md", "**Dana Whitfield:** [The forecast, the forecast.]{.pain}\n", date="2026-11-02")
+    repo.transcript("b.md", "**Priya Raman:** [The forecast.]{.pain}\n", date="2026-11-03")
+    assert phrases.distinctive({"a": Counter({"forecast": 2}), "b": Counter({"forecast": 1})}) == {"a": [], "b": []}
+    assert repo.run("build").exit_code == 0
+    assert not re.findall(r'data-phrase="([^"]+)"', (repo.root / "site/personas/head-of-revops/index.html").read_text())
+
+
 def test_in_their_words_is_counted_as_a_cold_builds_pages_are_made_and_kept_where_it_is_the_same(repo, monkeypatch):
     """phrases.Counting: a cold build counts the phrases while its pages are made (beside the forked process that
     makes the pages of many); a later build counts them to compare, keeps a persona page whose phrases and quotes

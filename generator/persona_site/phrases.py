@@ -104,8 +104,10 @@ def distinctive(counts: dict[str, Counter], top: int = TOP) -> dict[str, list[Ph
                 continue
             a = everyone[term]
             y_j = a - y_i
-            delta = (math.log((y_i + a) / (n_i + total - y_i - a))
-                     - math.log((y_j + a) / (n_j + total - y_j - a)))
+            rest_i, rest_j = n_i + total - y_i - a, n_j + total - y_j - a
+            if rest_i <= 0 or rest_j <= 0:
+                continue  # the term is all that was said: no odds to compare
+            delta = math.log((y_i + a) / rest_i) - math.log((y_j + a) / rest_j)
             z = delta / math.sqrt(1 / (y_i + a) + 1 / (y_j + a))
             if z > 0:
                 scored.append((-z, term, y_i))
