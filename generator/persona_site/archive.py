@@ -143,7 +143,7 @@ T = TypeVar("T")
 
 class MonthRefs(list):
     """A month's refs (by_month's), which keep what is counted of them once it is asked for (digests_of,
-    lines_digest, first_tags, companies_of): the month pages', "in their words"' and the query shards' keys ask for the same
+    lines_digest, first_tags, month_companies): the month pages', "in their words"' and the query shards' keys ask for the same
     month's digests, and serve's unchanged months are the same objects rebuild after rebuild (a pass over 300,000
     refs costs 70 ms at 100,000 transcripts). Never changed once made."""
 
@@ -197,9 +197,9 @@ def first_tags(refs: Sequence[QuoteRef]) -> Mapping[str, int]:
     return _counted(refs, _first_tags)
 
 
-def companies_of(months: Iterable[Sequence[QuoteRef]]) -> set[str | None]:
-    """The companies the refs of these months name (None: withheld)."""
-    return set().union(*(_counted(refs, _companies) for refs in months))
+def month_companies(refs: Sequence[QuoteRef]) -> frozenset[str | None]:
+    """The companies some refs name (None: withheld), kept by a month once asked for."""
+    return _counted(refs, _companies)
 
 
 def by_month(refs: list[QuoteRef], zone: dt.tzinfo,
