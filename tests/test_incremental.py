@@ -501,8 +501,12 @@ def test_a_patched_archive_keeps_the_months_no_quote_came_to_or_left_and_groups_
             digests_of(month)
     remove = [ref for i, ref in enumerate(refs) if i in gone]
     add = [_dated_ref(1000 + i, start + dt.timedelta(days=day), role, f"new {i}") for i, (day, role) in enumerate(added)]
+    filters = [(role, tag) for role in (None, "cfo", "vp-sales") for tag in (None, "pain")]
+    answered = [old.refs(role, tag) for role, tag in filters]
     new = old.patched(iter(remove), iter(add), lambda ref: None)  # any iterables
     fresh = Archive([ref for ref in refs if ref not in remove] + add, lambda ref: None)
+    assert [old.refs(role, tag) for role, tag in filters] == answered  # the last build's archive answers as it did
+    assert [new.refs(role, tag) for role, tag in filters] == [fresh.refs(role, tag) for role, tag in filters]
     changed = remove + add
     for role in asked:
         now = new.months(zone, *role)

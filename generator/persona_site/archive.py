@@ -49,22 +49,25 @@ class Archive:
 
     def patched(self, remove: Iterable[QuoteRef], add: Iterable[QuoteRef], load: Callable[[QuoteRef], Quote]) -> Archive:
         """This archive without the refs in `remove` (each one of its own) and with those in `add`: what a new
-        Archive of the same refs would be, made in milliseconds when a rebuild changed a few transcripts."""
+        Archive of the same refs would be, made in milliseconds when a rebuild changed a few transcripts. The lists
+        no ref comes to or leaves are this archive's own (neither changes a list once made), and the count of ids
+        moves to the new one (this one counts again if ever asked)."""
         remove, add = list(remove), list(add)
         new = Archive((), load)
         new._all = self._all[:]
-        new._by_role.update((name, refs[:]) for name, refs in self._by_role.items())
-        new._by_tag.update((name, refs[:]) for name, refs in self._by_tag.items())
-        new._by_role_tag.update((name, refs[:]) for name, refs in self._by_role_tag.items())
-        new._uses, new.reused_ids = self._id_uses().copy(), set(self.reused_ids)
+        new._by_role.update(self._by_role)
+        new._by_tag.update(self._by_tag)
+        new._by_role_tag.update(self._by_role_tag)
+        new._uses, new.reused_ids, self._uses = self._id_uses(), set(self.reused_ids), None
+        copied: set[tuple[int, object]] = set()
         for ref in remove:
-            for refs in new._lists(ref):
+            for refs in new._own_lists(ref, copied):
                 del refs[bisect.bisect_left(refs, ref)]
             new._uses[ref.id] -= 1
             if new._uses[ref.id] < 2:
                 new.reused_ids.discard(ref.id)
         for ref in add:
-            for refs in new._lists(ref):
+            for refs in new._own_lists(ref, copied):
                 bisect.insort(refs, ref)
             new._uses[ref.id] += 1
             if new._uses[ref.id] > 1:
@@ -85,10 +88,16 @@ class Archive:
             self._uses = Counter(map(_ID, self._all))
         return self._uses
 
-    def _lists(self, ref: QuoteRef) -> list[list[QuoteRef]]:
-        """Every list a ref belongs in."""
-        return [self._all, self._by_role[ref.role], *(self._by_tag[tag] for tag in ref.tags),
-                *(self._by_role_tag[ref.role, tag] for tag in ref.tags)]
+    def _own_lists(self, ref: QuoteRef, copied: set[tuple[int, object]]) -> list[list[QuoteRef]]:
+        """Every list a ref belongs in, each made this archive's own (a copy) when first asked for (patched)."""
+        found = [self._all]
+        for index, name in ((self._by_role, ref.role), *((self._by_tag, tag) for tag in ref.tags),
+                            *((self._by_role_tag, (ref.role, tag)) for tag in ref.tags)):
+            if (id(index), name) not in copied:
+                copied.add((id(index), name))
+                index[name] = index[name][:]  # a new list for a name not there before (defaultdict)
+            found.append(index[name])
+        return found
 
     def __len__(self) -> int:
         return len(self._all)
