@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from zoneinfo import ZoneInfo
 
+from persona_site import render
 from persona_site.archive import Archive, digests_of
 from conftest import Kept, cold_build, made
 
@@ -507,6 +508,11 @@ def test_a_patched_archive_keeps_the_months_no_quote_came_to_or_left_and_groups_
     fresh = Archive([ref for ref in refs if ref not in remove] + add, lambda ref: None)
     assert [old.refs(role, tag) for role, tag in filters] == answered  # the last build's archive answers as it did
     assert [new.refs(role, tag) for role, tag in filters] == [fresh.refs(role, tag) for role, tag in filters]
+    since = start + dt.timedelta(days=200)
+    assert [new.count(role, tag, when) for role, tag in filters for when in (None, since)] == \
+        [len(new.refs(role, tag, when)) for role, tag in filters for when in (None, since)]
+    twice = sorted(new.refs() * 2)  # quotes that share a date, one after the other (a transcript's)
+    assert render._days(twice, zone) == [render._day(ref.order, zone) for ref in twice]
     changed = remove + add
     for role in asked:
         now = new.months(zone, *role)

@@ -105,17 +105,20 @@ class Archive:
     def refs(self, role: str | None = None, tag: str | None = None,
              since: dt.datetime | None = None, limit: int | None = None) -> list[QuoteRef]:
         """The first `limit` refs in spec order that match every filter given."""
-        if role is not None and tag is not None:
-            pool = self._by_role_tag.get((role, tag), [])
-        elif role is not None:
-            pool = self._by_role.get(role, [])
-        elif tag is not None:
-            pool = self._by_tag.get(tag, [])
-        else:
-            pool = self._all
+        pool = self._filtered(role, tag)
         if since is not None:
             pool = _newer_than(pool, since)
         return pool[:limit] if limit is not None else list(pool)
+
+    def _filtered(self, role: str | None, tag: str | None) -> list[QuoteRef]:
+        """The refs of a role and a tag (any when None), as the archive holds them: read, never changed."""
+        if role is not None and tag is not None:
+            return self._by_role_tag.get((role, tag), [])
+        if role is not None:
+            return self._by_role.get(role, [])
+        if tag is not None:
+            return self._by_tag.get(tag, [])
+        return self._all
 
     def latest(self, role: str | None = None, tag: str | None = None,
                since: dt.datetime | None = None, limit: int | None = None) -> list[Quote]:
@@ -123,7 +126,9 @@ class Archive:
         return [self.load(ref) for ref in self.refs(role, tag, since, limit)]
 
     def count(self, role: str | None = None, tag: str | None = None, since: dt.datetime | None = None) -> int:
-        return len(self.refs(role, tag, since))
+        """len(refs(...)), without a copy of them."""
+        pool = self._filtered(role, tag)
+        return len(pool) if since is None else bisect.bisect_right(pool, -since.timestamp(), key=_ORDER)
 
     def roles(self) -> set[str]:
         return set(self._by_role)

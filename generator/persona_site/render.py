@@ -6,7 +6,9 @@ import datetime as dt
 import functools
 import hashlib
 import html
+import itertools
 import json
+import operator
 import re
 import urllib.parse
 import uuid
@@ -138,9 +140,16 @@ def days_ago(when: dt.datetime, now: dt.datetime) -> int:
     return (now.date() - when.astimezone(now.tzinfo).date()).days
 
 
+_ORDER = operator.attrgetter("order")
+
+
 def _days(refs: list[QuoteRef], zone: dt.tzinfo) -> list[str]:
-    """Each quote's day (YYYY-MM-DD) in the site's zone, in the refs' order."""
-    return [_day(ref.order, zone) for ref in refs]
+    """Each quote's day (YYYY-MM-DD) in the site's zone, in the refs' order (a transcript's quotes, one after the
+    other, share its date: each date is looked up once)."""
+    days: list[str] = []
+    for order, same in itertools.groupby(map(_ORDER, refs)):
+        days += [_day(order, zone)] * sum(1 for _ in same)
+    return days
 
 
 @functools.lru_cache(maxsize=1 << 17)  # a transcript's quotes share its date: asked 10,000s of times a build
