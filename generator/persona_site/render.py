@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import hashlib
 import html
-import itertools
 import json
 import operator
 import re
@@ -144,11 +144,13 @@ _ORDER = operator.attrgetter("order")
 
 
 def _days(refs: list[QuoteRef], zone: dt.tzinfo) -> list[str]:
-    """Each quote's day (YYYY-MM-DD) in the site's zone, in the refs' order (a transcript's quotes, one after the
-    other, share its date: each date is looked up once)."""
-    days: list[str] = []
-    for order, same in itertools.groupby(map(_ORDER, refs)):
-        days += [_day(order, zone)] * sum(1 for _ in same)
+    """Each quote's day (YYYY-MM-DD) in the site's zone, for refs in the site's order (a transcript's quotes, one
+    after the other, share its date: each date is looked up once)."""
+    orders, days, start = list(map(_ORDER, refs)), [], 0
+    while start < len(orders):  # the refs are in the site's order: each date's run ends where bisection says
+        end = bisect.bisect_right(orders, orders[start], start)
+        days += [_day(orders[start], zone)] * (end - start)
+        start = end
     return days
 
 
