@@ -337,3 +337,25 @@ def test_ctrl_c_stops_cleanly(source):
     finally:
         process.kill()
     assert process.returncode == 0 and "Traceback" not in err and "Stopped." in err
+
+
+def test_a_rebuild_lets_the_site_it_replaced_go_a_moment_after_not_before_it_returns(source):
+    """Freeing the last build's pages and all they hold alive (120 ms after the first build at 100,000 transcripts)
+    waits until the new page is served, and no longer than RETIRE_AFTER: the preview never holds three sites."""
+    from persona_site import preview
+
+    site = preview.LiveSite(source)
+    try:
+        site.rebuild()
+        first = site.current
+        write(source, ACME, transcript("We reconcile pipeline in spreadsheets."))
+        site.rebuild({ACME})
+        assert site.current is not first and site._retired is first  # still held as the rebuild returns
+        second = site.current
+        write(source, ACME, transcript("We reconcile pipeline twice."))
+        site.rebuild({ACME})  # within the moment: the one retired before goes now
+        assert site._retired is second
+        wait_until(lambda: site._retired is None, what="the replaced site let go")
+        assert b"We reconcile pipeline twice." in site.current.page("quotes.json")
+    finally:
+        site.close()
