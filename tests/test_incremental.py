@@ -400,6 +400,25 @@ def test_serve_keeps_one_cache_entry_a_transcript_through_edits_and_deletions(re
     assert sorted(key[1] for key in kept.engine.store.entries) == [f"content/transcripts/2026/c{n}.md" for n in range(2)]
 
 
+def test_serve_remakes_a_published_page_whose_transcript_became_uncommitted_with_its_bytes_the_same(repo):
+    """serve keeps a transcript's page without its key while its bytes, git's history and whether it is uncommitted
+    are the same: `git rm --cached` changes only the last, and the page must say so, as a fresh build's does."""
+    repo.write("persona-site.toml", "publish_transcripts = true\n")
+    for n in range(3):
+        repo.transcript(f"2026/c{n}.md", GOOD.replace("fine", f"call {n}"))
+    repo.commit_all("start")
+    age(repo.root)
+    kept = Kept(repo.root)
+    kept.build()
+    repo.git("rm", "-q", "--cached", "content/transcripts/2026/c1.md")
+    for changed in (set(), {"content/transcripts/2026/c2.md"}):
+        if changed:
+            repo.transcript("2026/c2.md", GOOD.replace("fine", "edited"))
+        got, fresh = kept.build(changed), cold_build(repo.root)
+        assert got.outputs.keys() == fresh.outputs.keys()
+        assert all(made(got.outputs[out]) == fresh.outputs[out] for out in fresh.outputs)
+
+
 def test_line_commits_of_a_transcript_edited_since_added_are_kept_between_builds(repo, monkeypatch, patched_calls):
     from persona_site import gitmeta
 

@@ -7,6 +7,7 @@ the engine for each stage and never sees how it is done.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import unicodedata
 from dataclasses import dataclass, field
@@ -215,13 +216,19 @@ def _output_collisions(site: Site) -> list[Diagnostic]:
     seen: dict[str, str] = {}
     problems = []
     for path in site.transcripts.paths:
-        key = unicodedata.normalize("NFC", transcript_url_path(path)).casefold()
+        key = _page_key(path)
         if key in seen:
             problems.append(error(f"content/{path}", 1, f"this transcript and content/{seen[key]} would publish "
                                                         f"to the same page ({transcript_url_path(path)}): rename one"))
         else:
             seen[key] = path
     return problems
+
+
+@functools.lru_cache(maxsize=1 << 18)  # a pure function of the path, asked by every build for every transcript
+def _page_key(path: str) -> str:
+    """What two transcripts whose pages would be one on a case-folding, normalizing disk have in common."""
+    return unicodedata.normalize("NFC", transcript_url_path(path)).casefold()
 
 
 def sorted_problems(problems: list[Diagnostic]) -> list[Diagnostic]:

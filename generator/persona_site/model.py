@@ -10,6 +10,7 @@ read by attribute; change one with `_replace`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import pickle
 from collections.abc import KeysView
@@ -257,6 +258,7 @@ class Reading(NamedTuple):
     """The companies they name, where the engine patched the last build's (else grouped when asked)."""
 
 
+@functools.lru_cache(maxsize=1 << 18)  # asked for every transcript by every build of a published site: 100,000
 def transcript_url_path(doc_path: str) -> str:
     """Where a published transcript's page lives: transcripts/2026/acme.md -> transcripts/2026/acme/ (a transcript
     is always a .md file; string methods, as PurePosixPath took half a second for 10,000 published transcripts)."""
