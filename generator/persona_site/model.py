@@ -9,6 +9,7 @@ read by attribute; change one with `_replace`.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import hashlib
@@ -211,12 +212,25 @@ class Transcripts:
         """Path -> (pickle, transcript) for each one asked for."""
         self._earlier = earlier._loaded if earlier is not None else {}
         """An earlier build's: a transcript it unpickled from the very same bytes is not unpickled again (serve)."""
+        self._newest: tuple[list[TranscriptHead], tuple[tuple, ...]] | None = None
+        """newest_first(), once asked for."""
 
     def patched(self, changed: dict[str, tuple[SupportsBytes | Transcript, TranscriptHead]]) -> Transcripts:
         """These transcripts with some of them replaced, each by (its transcript or pickle, its head): the same
         paths in the same order (serve's rebuilds: two dicts copied, not two made anew from 100,000 entries)."""
-        return Transcripts({**self._stored, **{path: found[0] for path, found in changed.items()}}, self,
-                           {**self._heads, **{path: found[1] for path, found in changed.items()}})
+        new = Transcripts({**self._stored, **{path: found[0] for path, found in changed.items()}}, self,
+                          {**self._heads, **{path: found[1] for path, found in changed.items()}})
+        if self._newest is not None:
+            new._newest = _moved(self._newest, [(self.head(path), found[1]) for path, found in changed.items()])
+        return new
+
+    def newest_first(self) -> tuple[list[TranscriptHead], tuple[tuple, ...]]:
+        """Every transcript's head in the site's order (newest first, then by path), and each one's row as the list
+        of transcripts shows it: made once (a patched one moves its changed heads: 100,000 sorted took 0.25 s)."""
+        if self._newest is None:
+            heads = sorted(map(self.head, self.paths), key=_newest_key)
+            self._newest = (heads, tuple(map(_row, heads)))
+        return self._newest
 
     def __len__(self) -> int:
         return len(self._stored)
@@ -245,6 +259,31 @@ class Transcripts:
 
     def quote(self, ref: QuoteRef) -> Quote:
         return self.get(ref.transcript).quotes[ref.index]
+
+
+def _newest_key(head: TranscriptHead) -> tuple[float, str]:
+    return -head.date.timestamp(), head.path
+
+
+def _row(head: TranscriptHead) -> tuple:
+    """What the list of transcripts shows of one (its page's key is these rows)."""
+    return head.path, head.title, head.date, head.company, head.roles, head.quotes
+
+
+def _moved(newest: tuple[list[TranscriptHead], tuple[tuple, ...]],
+           changed: list[tuple[TranscriptHead, TranscriptHead]]) -> tuple[list[TranscriptHead], tuple[tuple, ...]] | None:
+    """newest_first() with each (old, new) head moved by bisection to where the new one goes; None when an old
+    one is not where its key says (never: each path is listed once)."""
+    heads, rows = newest[0][:], list(newest[1])
+    for old, new in changed:
+        at = bisect.bisect_left(heads, _newest_key(old), key=_newest_key)
+        if at == len(heads) or heads[at] is not old:
+            return None
+        del heads[at], rows[at]
+        at = bisect.bisect_left(heads, _newest_key(new), key=_newest_key)
+        heads.insert(at, new)
+        rows.insert(at, _row(new))
+    return heads, tuple(rows)
 
 
 class Reading(NamedTuple):

@@ -169,8 +169,7 @@ def day_counts(days: list[str]) -> str:
 def transcript_index(site: Site) -> list[TranscriptHead]:
     """The published transcripts for their index, by their heads (not one of 10,000 unpickled for it): newest
     first, then by path (the site's order)."""
-    found = [site.transcripts.head(path) for path in site.transcripts.paths]
-    return sorted(found, key=lambda t: (-t.date.timestamp(), t.path))
+    return site.transcripts.newest_first()[0]
 
 
 PAGE_TEMPLATES = ("index.html", "persona.html", "tags.html", "tag.html", "feed.xml", "404.html", "transcript.html",
@@ -245,9 +244,8 @@ def _transcript_pages(site: Site) -> dict[str, Planned]:
     """Each published transcript's page, and the list of them all."""
     pages: dict[str, Planned] = {transcript_page_path(source): TranscriptPage(source)
                                  for source in site.transcripts.paths}
-    calls = transcript_index(site)
-    pages["transcripts/index.html"] = LazyPage("transcripts.html", tuple(
-        (t.path, t.title, t.date, t.company, t.roles, t.quotes) for t in calls), lambda: {"calls": calls})
+    calls, rows = site.transcripts.newest_first()
+    pages["transcripts/index.html"] = LazyPage("transcripts.html", rows, lambda: {"calls": calls})
     return pages
 
 
