@@ -406,21 +406,45 @@ def test_serve_keeps_one_cache_entry_a_transcript_through_edits_and_deletions(re
     assert sorted(key[1] for key in kept.engine.store.entries) == [f"content/transcripts/2026/c{n}.md" for n in range(2)]
 
 
-def test_serve_remakes_a_published_page_whose_transcript_became_uncommitted_with_its_bytes_the_same(repo):
-    """serve keeps a transcript's page without its key while its bytes, git's history and whether it is uncommitted
-    are the same: `git rm --cached` changes only the last, and the page must say so, as a fresh build's does."""
+def _published_three(repo) -> Kept:
+    """Three committed transcripts, published, out of git's racy window; an engine kept as serve keeps it."""
     repo.write("persona-site.toml", "publish_transcripts = true\n")
     for n in range(3):
         repo.transcript(f"2026/c{n}.md", GOOD.replace("fine", f"call {n}"))
     repo.commit_all("start")
     age(repo.root)
     kept = Kept(repo.root)
+    return kept
+
+
+def test_serve_remakes_a_published_page_whose_transcript_became_uncommitted_with_its_bytes_the_same(repo):
+    """serve keeps a transcript's page without its key while its bytes, git's history and whether it is uncommitted
+    are the same: `git rm --cached` changes only the last, and the page must say so, as a fresh build's does."""
+    kept = _published_three(repo)
     kept.build()
     repo.git("rm", "-q", "--cached", "content/transcripts/2026/c1.md")
     for changed in (set(), {"content/transcripts/2026/c2.md"}):
         if changed:
             repo.transcript("2026/c2.md", GOOD.replace("fine", "edited"))
         assert_as_fresh(kept.build(changed), repo.root)
+
+
+def test_serve_after_a_build_that_failed_shows_the_pages_of_both_builds_edits(repo):
+    """serve keeps the last render's transcript pages whole but those patched since; a build that failed renders
+    nothing, so the next one must make the pages of the edits both made."""
+    kept = _published_three(repo)
+    t = "content/transcripts/2026"
+    repo.transcript("2026/new.md", GOOD.replace("fine", "never committed"))
+    age(repo.root)  # out of git's racy window: else each build looks at the file again
+    kept.build({f"{t}/new.md"})  # uncommitted from here on, and dated by its file: nothing but an edit remakes its page
+    repo.transcript("2026/new.md", GOOD.replace("fine", "edited in the failed build").replace("]{.", "]{#q-twice .", 1))
+    repo.transcript("2026/c1.md", GOOD.replace("fine", "call 1").replace("]{.", "]{#q-twice .", 1))
+    age(repo.root)
+    assert not kept.build({f"{t}/new.md", f"{t}/c1.md"}).ok  # one id used twice: no render
+    repo.transcript("2026/c1.md", GOOD.replace("fine", "call 1, fixed"))
+    got = kept.build({f"{t}/c1.md"})
+    assert b"edited in the failed build" in made(got.outputs["transcripts/2026/new/index.html"])
+    assert_as_fresh(got, repo.root)
 
 
 def test_line_commits_of_a_transcript_edited_since_added_are_kept_between_builds(repo, monkeypatch, patched_calls):

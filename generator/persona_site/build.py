@@ -10,6 +10,7 @@ import datetime as dt
 import functools
 import os
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -213,16 +214,20 @@ def site_checks(site: Site, archive: Archive, config: Config, now: dt.datetime) 
 
 def _output_collisions(site: Site) -> list[Diagnostic]:
     """Acme.md and acme.md, or NFC and NFD café.md, would be one page on many disks: say so."""
+    return list(site.transcripts.by_paths(_collisions))
+
+
+def _collisions(paths: Iterable[str]) -> tuple[Diagnostic, ...]:
     seen: dict[str, str] = {}
     problems = []
-    for path in site.transcripts.paths:
+    for path in paths:
         key = _page_key(path)
         if key in seen:
             problems.append(error(f"content/{path}", 1, f"this transcript and content/{seen[key]} would publish "
                                                         f"to the same page ({transcript_url_path(path)}): rename one"))
         else:
             seen[key] = path
-    return problems
+    return tuple(problems)
 
 
 @functools.lru_cache(maxsize=1 << 18)  # a pure function of the path, asked by every build for every transcript

@@ -14,12 +14,14 @@ import datetime as dt
 import functools
 import hashlib
 import pickle
-from collections.abc import KeysView
+from collections.abc import Callable, KeysView
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple, SupportsBytes
+from typing import TYPE_CHECKING, NamedTuple, SupportsBytes, TypeVar
 from zoneinfo import ZoneInfo
 
 from .basics import Diagnostic, error, loaded_in_c, warning  # noqa: F401 (the model's names, where they were)
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from .pages_archive import CompanyIndex
@@ -214,6 +216,10 @@ class Transcripts:
         """An earlier build's: a transcript it unpickled from the very same bytes is not unpickled again (serve)."""
         self._newest: tuple[list[TranscriptHead], tuple[tuple, ...]] | None = None
         """newest_first(), once asked for."""
+        self._by_paths: dict[Callable, object] = {}
+        """by_paths(make) -> what it made."""
+        self.patched_from: tuple[Transcripts, frozenset[str]] | None = None
+        """The transcripts these were patched from, and the paths patched (serve's rebuilds)."""
 
     def patched(self, changed: dict[str, tuple[SupportsBytes | Transcript, TranscriptHead]]) -> Transcripts:
         """These transcripts with some of them replaced, each by (its transcript or pickle, its head): the same
@@ -222,7 +228,17 @@ class Transcripts:
                           {**self._heads, **{path: found[1] for path, found in changed.items()}})
         if self._newest is not None:
             new._newest = _moved(self._newest, [(self.head(path), found[1]) for path, found in changed.items()])
+        if changed.keys() <= self._stored.keys():  # the same paths (a path that came makes a new Transcripts)
+            new._by_paths, new.patched_from = self._by_paths, (self, frozenset(changed))
         return new
+
+    def by_paths(self, make: Callable[[KeysView[str]], T]) -> T:
+        """make(self.paths), made once for these paths: a patched one has the same paths, and keeps it (the pages
+        of 100,000 published transcripts, listed, and checked for two with one page)."""
+        found = self._by_paths.get(make)
+        if found is None:
+            found = self._by_paths[make] = make(self.paths)
+        return found  # type: ignore[return-value]
 
     def newest_first(self) -> tuple[list[TranscriptHead], tuple[tuple, ...]]:
         """Every transcript's head in the site's order (newest first, then by path), and each one's row as the list

@@ -13,7 +13,7 @@ import re
 import urllib.parse
 import uuid
 from collections import Counter
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple, Protocol
 
@@ -240,10 +240,13 @@ def _grid(archive: Archive, ctx: RenderContext) -> dict[str, dict[str, tuple[int
             for role in ctx.personas}
 
 
+def _pages_of(paths: Iterable[str]) -> dict[str, TranscriptPage]:
+    return {transcript_page_path(source): TranscriptPage(source) for source in paths}
+
+
 def _transcript_pages(site: Site) -> dict[str, Planned]:
     """Each published transcript's page, and the list of them all."""
-    pages: dict[str, Planned] = {transcript_page_path(source): TranscriptPage(source)
-                                 for source in site.transcripts.paths}
+    pages: dict[str, Planned] = dict(site.transcripts.by_paths(_pages_of))
     calls, rows = site.transcripts.newest_first()
     pages["transcripts/index.html"] = LazyPage("transcripts.html", rows, lambda: {"calls": calls})
     return pages

@@ -35,10 +35,14 @@ _JSON, _SEPARATOR, _TAIL = JSON_OF, QUOTE_SEPARATOR, DOCUMENT_TAIL
 
 
 class RenderMemo:
-    """The last render's outputs, by path, with what each was made from."""
+    """The last render's outputs, by path, with what each was made from (published transcripts' pages apart)."""
 
     def __init__(self) -> None:
         self._made: dict[str, tuple[object, bytes | Deferred]] = {}
+        self._pages: tuple[object, dict[str, tuple[object, bytes | Deferred]], dict[str, bytes | Deferred]] = \
+            (None, {}, {})
+        """The transcripts the last render's transcript pages were made for, and those pages: path -> (key, data),
+        and path -> data."""
         self._context: tuple[bytes, object, frozenset[str]] | None = None
         """The last render's inputs, git history and uncommitted paths: what a transcript page's key holds besides
         its transcript's version (_key)."""
@@ -52,47 +56,68 @@ class RenderMemo:
         inputs = inputs_of(renderer, ctx) if inputs is None else inputs
         common = renderer.common(ctx)
         outputs: dict[str, bytes | Deferred] = {}
-        same_pages = self._same_transcript_pages(inputs, ctx, site, made)
+        same_page, page_made, page_out = self._transcript_pages(inputs, ctx, site)
+        last_pages = self._pages[1]
+
+        def made_again(path: str, planned: Planned, key: object, last: tuple | None) -> bytes | Deferred:
+            """The output: the last render's when its key is the same, else made (a QuotesFile Deferred)."""
+            if last is not None and last[0] == key and not (type(last[1]) is Later and last[1].pending):
+                return last[1]
+            if isinstance(planned, QuotesFile):
+                return Deferred(planned.head, planned.refs, last[1].base() if last is not None else None)
+            if isinstance(planned, QueryShard):  # made with this build's inputs, not an earlier one's kept alive
+                return Later(functools.partial(renderer.make, path, planned, site, ctx, common))
+            if isinstance(planned, TranscriptPage) and planned.source in pages:
+                return pages[planned.source]
+            return renderer.make(path, planned, site, ctx, common)
+
         for path, planned in plan.items():
             if isinstance(planned, bytes):
                 outputs[path] = planned
                 continue
-            if type(planned) is TranscriptPage and same_pages(path, planned.source):
-                self._made[path] = last = made[path]
-                outputs[path] = last[1]
-                continue
-            key = _key(inputs, planned, site, ctx)
-            last = made.get(path)
-            if last is not None and last[0] == key and not (type(last[1]) is Later and last[1].pending):
-                data = last[1]
-            elif isinstance(planned, QuotesFile):
-                data = Deferred(planned.head, planned.refs, last[1].base() if last is not None else None)
-            elif isinstance(planned, QueryShard):  # made with this build's inputs, not an earlier one's kept alive
-                data = Later(functools.partial(renderer.make, path, planned, site, ctx, common))
-            elif isinstance(planned, TranscriptPage) and planned.source in pages:
-                data = pages[planned.source]
+            is_page = type(planned) is TranscriptPage
+            if is_page and path in page_out:
+                continue  # kept whole (_transcript_pages)
+            last = last_pages.get(path) if is_page else made.get(path)
+            if is_page and same_page(last, planned.source):
+                key, data = last  # type: ignore[misc]
             else:
-                data = renderer.make(path, planned, site, ctx, common)
-            self._made[path] = (key, data)
-            outputs[path] = data
+                key = _key(inputs, planned, site, ctx)
+                data = made_again(path, planned, key, last)
+            if is_page:
+                page_made[path], page_out[path] = (key, data), data
+            else:
+                self._made[path] = (key, data)
+                outputs[path] = data
+        outputs.update(page_out)
+        self._pages = (site.transcripts, page_made, page_out)
         return outputs
 
-    def _same_transcript_pages(self, inputs: bytes, ctx: RenderContext, site: Site,
-                               made: dict[str, tuple[object, bytes | Deferred]]) -> Callable[[str, str], bool]:
-        """Whether a transcript's page (path, source) is the last render's, known without its key (100,000 keys
-        took 0.3 s of each serve rebuild with transcripts published): the inputs and git's history are the same,
-        the transcript's version is the same object, and it is uncommitted as it was."""
+    def _transcript_pages(self, inputs: bytes, ctx: RenderContext, site: Site) -> tuple[
+            Callable[[tuple | None, str], bool], dict[str, tuple], dict[str, bytes | Deferred]]:
+        """Whether a transcript's page (its last entry, its source) is the last render's, known without its key
+        (100,000 keys took 0.3 s of each serve rebuild with transcripts published): the inputs and git's history
+        are the same, the transcript's version is the same object, and it is uncommitted as it was. And the pages
+        known so together, when the transcripts were patched from the last render's (their paths the same): all
+        but those of the paths patched or uncommitted otherwise, copied whole (two dicts, not 100,000 steps)."""
         dirty = frozenset(ctx.build_info.get("dirty_paths", ()))
         last, self._context = self._context, (inputs, ctx.history, dirty)
         if last is None or last[0] != inputs or last[1] is not ctx.history:
-            return lambda path, source: False
+            return lambda found, source: False, {}, {}
         flipped = {path.removeprefix("content/") for path in last[2] ^ dirty}
         head = site.transcripts.head
 
-        def same(path: str, source: str) -> bool:
-            found = made.get(path)
+        def same(found: tuple | None, source: str) -> bool:
             return found is not None and source not in flipped and found[0][1] is head(source).version  # type: ignore[index]
-        return same
+
+        patched_from = site.transcripts.patched_from
+        if patched_from is None or patched_from[0] is not self._pages[0]:
+            return same, {}, {}
+        page_made, page_out = dict(self._pages[1]), dict(self._pages[2])
+        for source in patched_from[1] | flipped:
+            page_made.pop(transcript_page_path(source), None)
+            page_out.pop(transcript_page_path(source), None)
+        return same, page_made, page_out
 
 
 class SiteOnDisk(NamedTuple):
