@@ -115,7 +115,7 @@ def build_site(source: Path, options: BuildOptions, engine: Engine) -> BuildResu
     problems += site_checks(site, archive, config, now)
     result = BuildResult(config, sorted_problems(problems), site, archive, provenance=made_from)
     if options.render and result.ok:
-        ctx.published = set(site.transcripts.paths)
+        ctx.published = site.transcripts.by_paths(frozenset)  # the same set while the paths are
         result.outputs, found = render_site(engine, site, archive, ctx, theme)
         result.diagnostics += found
     return result

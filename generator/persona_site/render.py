@@ -13,7 +13,7 @@ import re
 import urllib.parse
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import Callable, Iterable, MutableMapping, Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple, Protocol
 
@@ -58,7 +58,7 @@ class RenderContext:
     config: Config
     now: dt.datetime
     personas: dict[str, Persona]
-    published: set[str] = field(default_factory=set)
+    published: AbstractSet[str] = field(default_factory=frozenset)
     live_reload: str = ""
     build_info: dict = field(default_factory=dict)
     history: "gitmeta.History | None" = None
