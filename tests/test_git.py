@@ -344,5 +344,24 @@ def test_serves_git_status_asks_again_about_the_changed_paths_only_and_answers_a
     repo.git("add", f"{t}/c.md")
     step(set(), whole=True)  # the index keeps the CRLF file's size, and the same blob as HEAD's
     (root / t / "c.md").write_bytes((root / t / "c.md").read_bytes())
-    step({f"{t}/c.md"}, whole=False)  # written again: its blob, with its attributes' line ends, is the index's
-    assert by_git() == [] and gitmeta.dirty_paths(root) == set(), gitmeta.dirty_paths(root)
+    step({f"{t}/c.md"}, whole=False)  # written again with CRLF: git's line ends depend on the index's blob
+    assert by_git() == [f"{t}/c.md"] and gitmeta.dirty_paths(root) == set(), gitmeta.dirty_paths(root)
+    repo.git("config", "core.autocrlf", "true")  # a blob committed with CRLF is left so by git status
+    repo.git("status")
+    memo.expect(None)
+    step(None, whole=True)
+    (root / t / "c.md").write_bytes((root / t / "c.md").read_bytes())
+    step({f"{t}/c.md"}, whole=False)  # the same bytes again: not changed, as git says (not as hash-object would)
+    repo.git("config", "core.autocrlf", "false")
+    step(None, whole=True)
+    (root / t / "d2.md").write_text(QUOTE)
+    repo.git("add", f"{t}/d2.md")
+    repo.git("commit", "-q", "-m", "d2")
+    step(None, whole=True)
+    (root / t / "d2.md").unlink()
+    (root / t / "d2.md").mkdir()
+    (root / t / "d2.md" / "f.md").write_text(QUOTE)
+    step({f"{t}/d2.md"}, whole=False)  # a tracked file made a folder, reported as one path: git tells
+    shutil.rmtree(root / t / "d2.md")
+    (root / t / "d2.md").write_text(QUOTE)
+    step({f"{t}/d2.md"}, whole=False)  # a file again, answered from the index: nothing left below it

@@ -447,6 +447,29 @@ def test_serve_after_a_build_that_failed_shows_the_pages_of_both_builds_edits(re
     assert_as_fresh(got, repo.root)
 
 
+def test_serve_after_a_render_that_failed_under_a_new_template_makes_every_page_with_it(repo):
+    """Found in review: a render that fails partway (a template error on one transcript) must not leave the pages
+    of the render before it standing for the new template's inputs: once the transcript is fixed, every page is
+    the new template's, as a fresh build's."""
+    kept = _published_three(repo)
+    t = "content/transcripts/2026"
+    source = BUILTIN_THEME.joinpath("templates/transcript.html").read_text()
+    repo.write("persona-site.toml", 'publish_transcripts = true\ntheme = "t"\n')
+    repo.write("themes/t/templates/transcript.html", source.replace("<article", "MARK-A<article", 1))
+    age(repo.root)
+    kept.build()
+    repo.write("themes/t/templates/transcript.html", source.replace(
+        "<article", "MARK-B{% if 'BOOM' in transcript.body_html %}{{ no_such_function() }}{% endif %}<article", 1))
+    repo.transcript("2026/c1.md", GOOD.replace("fine", "BOOM"))
+    age(repo.root)
+    assert not kept.build({"themes/t/templates/transcript.html", f"{t}/c1.md"}).ok
+    repo.transcript("2026/c1.md", GOOD.replace("fine", "fixed"))
+    age(repo.root)
+    got = kept.build({f"{t}/c1.md"})
+    assert b"MARK-B" in made(got.outputs["transcripts/2026/c0/index.html"])
+    assert_as_fresh(got, repo.root)
+
+
 def test_line_commits_of_a_transcript_edited_since_added_are_kept_between_builds(repo, monkeypatch, patched_calls):
     from persona_site import gitmeta
 

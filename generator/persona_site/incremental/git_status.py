@@ -93,7 +93,7 @@ class PatchedStatus(GitRunner):
             else (subprocess.CompletedProcess(args, 0, b"", b""), last.asked)
         if done.returncode != 0:
             return self._full(root, state)
-        below = tuple(path.encode("utf-8", "surrogateescape") + b"/" for path in rest)
+        below = tuple(path.encode("utf-8", "surrogateescape") + b"/" for path in paths)  # a file now: nothing below
         asked_again = {path.encode("utf-8", "surrogateescape") for path in paths}
         records = {path: record for path, record in last.records.items()
                    if path not in asked_again and not path.startswith(below)}
@@ -107,7 +107,8 @@ class PatchedStatus(GitRunner):
                        last: dict[bytes, tuple[bytes, ...]]) -> dict[str, tuple[bytes, ...] | None]:
         """The record (None: none, the file is as committed) of each of the paths that the index answers for, as
         git does: a merged regular file, still one (or gone), with the mode the index keeps, is changed when its
-        size is not the one the index keeps (unless that is 0), else when its blob is not the index's."""
+        size is not the one the index keeps (unless that is 0), else when its blob is not the index's (a file with a
+        carriage return is asked of git)."""
         entries = {path: entry for path, entry in ((path, self._entry(root, state, path)) for path in paths)
                    if entry is not None}
         to_hash, found = [], {}
@@ -123,7 +124,7 @@ class PatchedStatus(GitRunner):
                 continue  # git tells
             if size and info.st_size & 0xFFFFFFFF != size:
                 found[path] = b"M"
-            else:
+            elif not _has_cr(root / path):  # a CR: git's line ends depend on the index's blob (git tells)
                 to_hash.append(path)
         if to_hash:
             done, _ = super().run(root, ("hash-object", "--", *to_hash))
@@ -159,6 +160,15 @@ class PatchedStatus(GitRunner):
             if _patchable(records):
                 self._last = _Answer(state, records, asked)
         return done, asked
+
+
+def _has_cr(path: Path) -> bool:
+    """Whether the file holds a carriage return (or cannot be read): `git hash-object` converts CRLF under
+    core.autocrlf or a text attribute where `git status` leaves a blob committed with CRLF as it is."""
+    try:
+        return b"\r" in path.read_bytes()
+    except OSError:
+        return True
 
 
 def _by_path(out: bytes) -> dict[bytes, tuple[bytes, ...]]:

@@ -45,7 +45,8 @@ class RenderMemo:
         and path -> data."""
         self._context: tuple[bytes, object, frozenset[str]] | None = None
         """The last render's inputs, git history and uncommitted paths: what a transcript page's key holds besides
-        its transcript's version (_key)."""
+        its transcript's version (_key); None after a render that did not end."""
+        self._rendering: tuple[bytes, object, frozenset[str]] | None = None
 
     def render(self, renderer: Renderer, site: Site, plan: dict[str, Planned], ctx: RenderContext,
                pages: dict[str, bytes], inputs: bytes | None = None) -> dict[str, bytes | Deferred]:
@@ -89,7 +90,7 @@ class RenderMemo:
                 self._made[path] = (key, data)
                 outputs[path] = data
         outputs.update(page_out)
-        self._pages = (site.transcripts, page_made, page_out)
+        self._pages, self._context = (site.transcripts, page_made, page_out), self._rendering
         return outputs
 
     def _transcript_pages(self, inputs: bytes, ctx: RenderContext, site: Site) -> tuple[
@@ -101,7 +102,8 @@ class RenderMemo:
         but those of the paths patched or uncommitted otherwise, taken whole (the last render's two dicts, changed
         in place: copying them took 40 ms). Last, the last render's entries of the pages to look at one by one."""
         dirty = frozenset(ctx.build_info.get("dirty_paths", ()))
-        last, self._context = self._context, (inputs, ctx.history, dirty)
+        last, self._context = self._context, None  # the render's own once it ends (a render that fails says nothing)
+        self._rendering = (inputs, ctx.history, dirty)
         if last is None or last[0] != inputs or last[1] is not ctx.history:
             return lambda found, source: False, {}, {}, self._pages[1]
         flipped = {path.removeprefix("content/") for path in last[2] ^ dirty}
