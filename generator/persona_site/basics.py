@@ -6,6 +6,8 @@ creation is a tenth of a no-change build's imports (issue 5); model.py re-export
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Callable
 from fnmatch import fnmatch
 from typing import NamedTuple
 
@@ -73,3 +75,19 @@ def loaded_in_c(cls: type) -> type:
     cls.__new__ = tuple.__new__
     cls.__getnewargs__ = lambda self: (tuple(self),)
     return cls
+
+
+def moved(items: list, old: object, new: object, key: Callable) -> tuple[int, int] | None:
+    """In `items` (sorted by `key`, each item's key its own), `old` taken out and `new` put where its key goes, in
+    place (either may be None: nothing to take out, or to put in); where old was and where new went (-1 for None).
+    None, and `items` as they were, when old is not where its key says (serve's patched lists)."""
+    out = into = -1
+    if old is not None:
+        out = bisect.bisect_left(items, key(old), key=key)
+        if out == len(items) or items[out] is not old:
+            return None
+        del items[out]
+    if new is not None:
+        into = bisect.bisect_left(items, key(new), key=key)
+        items.insert(into, new)
+    return out, into

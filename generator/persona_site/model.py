@@ -9,7 +9,6 @@ read by attribute; change one with `_replace`.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import functools
 import hashlib
@@ -19,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple, SupportsBytes, TypeVar
 from zoneinfo import ZoneInfo
 
-from .basics import Diagnostic, error, loaded_in_c, warning  # noqa: F401 (the model's names, where they were)
+from .basics import Diagnostic, error, loaded_in_c, moved, warning  # noqa: F401 (the model's names, where they were)
 
 T = TypeVar("T")
 
@@ -292,13 +291,11 @@ def _moved(newest: tuple[list[TranscriptHead], tuple[tuple, ...]],
     one is not where its key says (never: each path is listed once)."""
     heads, rows = newest[0][:], list(newest[1])
     for old, new in changed:
-        at = bisect.bisect_left(heads, _newest_key(old), key=_newest_key)
-        if at == len(heads) or heads[at] is not old:
+        places = moved(heads, old, new, _newest_key)
+        if places is None:
             return None
-        del heads[at], rows[at]
-        at = bisect.bisect_left(heads, _newest_key(new), key=_newest_key)
-        heads.insert(at, new)
-        rows.insert(at, _row(new))
+        del rows[places[0]]
+        rows.insert(places[1], _row(new))
     return heads, tuple(rows)
 
 

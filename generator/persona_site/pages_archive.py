@@ -10,7 +10,6 @@ With `attribution = "role"` companies are withheld: no company pages, no links t
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import operator
 import re
@@ -24,7 +23,7 @@ from typing import NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
 from .archive import Archive, digests_of
-from .basics import Diagnostic, error
+from .basics import Diagnostic, error, moved
 from .config import Config
 from .model import Quote, QuoteRef, Site, TranscriptHead, Transcripts, transcript_url_path
 
@@ -222,15 +221,8 @@ class CompanyIndex:
                 Company(slug, heads[0].company, heads)
             if new is not None:
                 made[slug] = new
-            if listed is not None and old is not new:
-                if old is not None:
-                    at = bisect.bisect_left(listed, old.order, key=_ORDER)
-                    if at == len(listed) or listed[at] is not old:  # never: each company's order is its own
-                        listed = None
-                        continue
-                    del listed[at]
-                if new is not None:
-                    bisect.insort(listed, new, key=_ORDER)
+            if listed is not None and old is not new and moved(listed, old, new, _ORDER) is None:
+                listed = None  # never: each company's order is its own
         self._earlier = {}
         self.__dict__["_companies"] = made
         if listed is not None:

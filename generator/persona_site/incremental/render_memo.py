@@ -46,7 +46,6 @@ class RenderMemo:
         self._context: tuple[bytes, object, frozenset[str]] | None = None
         """The last render's inputs, git history and uncommitted paths: what a transcript page's key holds besides
         its transcript's version (_key); None after a render that did not end."""
-        self._rendering: tuple[bytes, object, frozenset[str]] | None = None
 
     def render(self, renderer: Renderer, site: Site, plan: dict[str, Planned], ctx: RenderContext,
                pages: dict[str, bytes], inputs: bytes | None = None) -> dict[str, bytes | Deferred]:
@@ -57,7 +56,8 @@ class RenderMemo:
         inputs = inputs_of(renderer, ctx) if inputs is None else inputs
         common = renderer.common(ctx)
         outputs: dict[str, bytes | Deferred] = {}
-        same_page, page_made, page_out, last_pages = self._transcript_pages(inputs, ctx, site)
+        context = (inputs, ctx.history, frozenset(ctx.build_info.get("dirty_paths", ())))
+        same_page, page_made, page_out, last_pages = self._transcript_pages(context, site)
 
         def made_again(path: str, planned: Planned, key: object, last: tuple | None) -> bytes | Deferred:
             """The output: the last render's when its key is the same, else made (a QuotesFile Deferred)."""
@@ -90,23 +90,21 @@ class RenderMemo:
                 self._made[path] = (key, data)
                 outputs[path] = data
         outputs.update(page_out)
-        self._pages, self._context = (site.transcripts, page_made, page_out), self._rendering
+        self._pages, self._context = (site.transcripts, page_made, page_out), context
         return outputs
 
-    def _transcript_pages(self, inputs: bytes, ctx: RenderContext, site: Site) -> tuple[
+    def _transcript_pages(self, context: tuple[bytes, object, frozenset[str]], site: Site) -> tuple[
             Callable[[tuple | None, str], bool], dict[str, tuple], dict[str, bytes | Deferred], dict[str, tuple]]:
         """Whether a transcript's page (its last entry, its source) is the last render's, known without its key
-        (100,000 keys took 0.3 s of each serve rebuild with transcripts published): the inputs and git's history
-        are the same, the transcript's version is the same object, and it is uncommitted as it was. And the pages
-        known so together, when the transcripts were patched from the last render's (their paths the same): all
+        (100,000 keys took 0.3 s of each serve rebuild with transcripts published): the `context` (inputs, git's
+        history, uncommitted paths) is the last render's but for the last, the transcript's version is the same
+        object, and it is uncommitted as it was. And the pages known so together, when the transcripts were patched from the last render's (their paths the same): all
         but those of the paths patched or uncommitted otherwise, taken whole (the last render's two dicts, changed
         in place: copying them took 40 ms). Last, the last render's entries of the pages to look at one by one."""
-        dirty = frozenset(ctx.build_info.get("dirty_paths", ()))
-        last, self._context = self._context, None  # the render's own once it ends (a render that fails says nothing)
-        self._rendering = (inputs, ctx.history, dirty)
-        if last is None or last[0] != inputs or last[1] is not ctx.history:
+        last, self._context = self._context, None  # `context` once the render ends (a render that fails says nothing)
+        if last is None or last[0] != context[0] or last[1] is not context[1]:
             return lambda found, source: False, {}, {}, self._pages[1]
-        flipped = {path.removeprefix("content/") for path in last[2] ^ dirty}
+        flipped = {path.removeprefix("content/") for path in last[2] ^ context[2]}
         head = site.transcripts.head
 
         def same(found: tuple | None, source: str) -> bool:
