@@ -266,3 +266,53 @@ def test_a_rebuild_that_makes_every_page_writes_its_json_documents_before_forkin
     assert repo.run("build", "--quiet").exit_code == 0
     assert alive and not any(alive)
     assert site_files(repo.root / "site") == cold_build(repo.root).outputs
+
+
+@pytest.mark.parametrize("kernel_copies", [True, False])
+def test_a_rebuilds_json_documents_copy_the_months_it_left_alone_from_the_last_files(repo, monkeypatch, kernel_copies):
+    """quotes.json holds every quote, so each rebuild writes it again: after one edit, the months the edit left
+    alone are copied from the last build's file (by the kernel, or read and written where it cannot) and only the
+    edited month is made again; a file changed by hand in the site since is not copied from, and every document is
+    what a cold build writes."""
+    import errno
+    import os
+
+    from persona_site.output import Copied, Spool
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764936000")
+    if not kernel_copies:  # another file system, or an older kernel
+        def refused(*args, **kwargs):
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+        monkeypatch.setattr(os, "copy_file_range", refused)
+    rng = random.Random(4)
+    for n in range(24):
+        call(repo, f"2025/call-{n:02d}.md", body(rng, n), f"2025-{1 + n % 12:02d}-10", f"Co {n % 5}")
+    repo.commit_all("start", date="2025-11-20T10:00:00+00:00")
+    assert repo.run("build", "--quiet").exit_code == 0
+    kinds: dict[str, list[str]] = {}
+    real = Spool.keep_pieces
+
+    def keep_pieces(self, rel, pieces):
+        made = list(pieces())
+        kinds[rel] = ["copied" if type(piece) is Copied else "made" for piece in made]
+        return real(self, rel, lambda: iter(made))
+
+    monkeypatch.setattr(Spool, "keep_pieces", keep_pieces)
+    months = len(json.loads((repo.root / "site/data/quotes/index.json").read_text())["months"])
+    assert months == 12
+    target = repo.root / "content/transcripts/2025/call-03.md"  # April's
+    target.write_text(target.read_text().replace("hurts", "hurts badly", 1))
+    assert repo.run("build", "--quiet").exit_code == 0
+    assert kinds["quotes.json"].count("copied") == months - 1  # every month but April, copied
+    personas = {rel: kind.count("copied") for rel, kind in kinds.items() if rel.endswith("/quotes.json")}
+    assert personas == {"personas/head-of-revops/quotes.json": months - 1,  # the edited quote is one of theirs
+                        "personas/vp-sales/quotes.json": months}
+    assert site_files(repo.root / "site") == cold_build(repo.root).outputs
+
+    document = repo.root / "site/quotes.json"
+    document.write_bytes(document.read_bytes().replace(b"hurts", b"HURTS"))  # by hand: the same size
+    target.write_text(target.read_text().replace("hurts badly", "hurts a lot", 1))
+    assert repo.run("build", "--quiet").exit_code == 0
+    assert "copied" not in kinds["quotes.json"]
+    assert site_files(repo.root / "site") == cold_build(repo.root).outputs

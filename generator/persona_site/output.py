@@ -46,6 +46,21 @@ class Spooled(NamedTuple):
 Output = bytes | Unchanged | Spooled
 
 
+class Copied(NamedTuple):
+    """A piece of an output that is a range of an open file (a document spliced from the last build's:
+    incremental/spliced.py), copied by the kernel."""
+
+    handle: int
+    offset: int
+    size: int
+
+    def __bytes__(self) -> bytes:
+        data = os.pread(self.handle, self.size, self.offset)
+        if len(data) != self.size:
+            raise OSError(f"{self.size} bytes were to be read, and {len(data)} were")
+        return data
+
+
 class Spool:
     """A folder beside the output where a build writes its outputs as they are made, in whichever process makes
     them, so that no process holds every page at once (issue 22, goal 4: 127 MB of pages at 10,000 transcripts,
@@ -70,24 +85,28 @@ class Spool:
         worker that read the file before the build knows it will be published: the build unspools it if not."""
         return self.keep_pieces(rel, lambda: (data,))
 
-    def keep_pieces(self, rel: str, pieces: Callable[[], Iterable[bytes]]) -> Spooled | bytes:
-        """keep() an output made piece by piece, never held whole (quotes.json: 178 MB at 100,000 transcripts);
-        `pieces` gives them, again from the first, for its bytes when the disk refuses."""
+    def keep_pieces(self, rel: str, pieces: Callable[[], Iterable[bytes | Copied]]) -> Spooled | bytes:
+        """keep() an output made piece by piece, never held whole (quotes.json: 178 MB at 100,000 transcripts), a
+        piece Copied from another file by the kernel; `pieces` gives them, again from the first, for its bytes
+        when the disk refuses."""
         path = f"{self.folder}/{rel}"
         try:
             _make_folder(self.folder, rel.rpartition("/")[0], self._folders)
             handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o666)
         except OSError:
-            return b"".join(pieces())
+            return b"".join(map(bytes, pieces()))
         size = 0
         try:
             for piece in pieces():
-                _write_all(handle, piece)
-                size += len(piece)
+                if type(piece) is Copied:
+                    _copy_all(piece, handle)
+                else:
+                    _write_all(handle, piece)
+                size += len(piece) if type(piece) is bytes else piece.size
         except OSError:  # a full disk: no part of a file left where write_site will write it
             with contextlib.suppress(OSError):
                 os.unlink(path)
-            return b"".join(pieces())
+            return b"".join(map(bytes, pieces()))
         finally:
             os.close(handle)
         return Spooled(size, path)
@@ -515,6 +534,22 @@ def _write_all(handle: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(handle, view):]
+
+
+def _copy_all(piece: Copied, handle: int) -> None:
+    """Append a range of another file to the file open at `handle`, in the kernel where it can (a file system or a
+    kernel that cannot: read, then written)."""
+    offset, left = piece.offset, piece.size
+    try:
+        while left:
+            copied = os.copy_file_range(piece.handle, handle, left, offset)
+            if not copied:  # the other file ends sooner than it should
+                raise OSError(f"{left} bytes were to be copied, and the file ends")
+            offset, left = offset + copied, left - copied
+    except OSError as exc:
+        if exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+            raise
+        _write_all(handle, bytes(Copied(piece.handle, offset, left)))
 
 
 def _link(existing: Path, target: str) -> bool:

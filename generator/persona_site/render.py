@@ -13,7 +13,7 @@ import re
 import urllib.parse
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, MutableMapping, Set as AbstractSet
+from collections.abc import Callable, Iterable, MutableMapping, Sequence, Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple, Protocol
 
@@ -206,6 +206,8 @@ class QuotesFile(NamedTuple):
 
     head: bytes
     refs: list[QuoteRef]
+    months: tuple[Sequence[QuoteRef], ...] = ()
+    """The same refs by month, newest first (a rebuild splices the document by month: incremental/spliced.py)."""
 
 
 class TranscriptPage(NamedTuple):
@@ -378,13 +380,13 @@ class Renderer:
                 outputs[f"{base}{tag}/index.html"] = Page("persona.html", dict(shared, quotes=tagged, current_tag=tag))
                 outputs[f"{base}{tag}/feed.xml"] = Feed(persona, tagged, tag)
             refs = archive.refs(role=persona.slug)
-            outputs[base + "quotes.json"] = QuotesFile(head(refs), refs)
+            outputs[base + "quotes.json"] = QuotesFile(head(refs), refs, tuple(months.get(persona.slug, {}).values()))
             outputs[base + "feed.xml"] = Feed(persona, quotes)
         outputs.update(_tag_pages(archive, ctx, dated))
         if config.publish_transcripts:
             outputs.update(_transcript_pages(site))
         refs = archive.refs()
-        outputs["quotes.json"] = QuotesFile(head(refs), refs)
+        outputs["quotes.json"] = QuotesFile(head(refs), refs, tuple(refs for _, refs in archive.months(config.zone)))
         outputs["quotes/index.html"] = Page("quotes.html", dict(total=len(archive)))
         outputs.update(query_data(archive, ctx))  # the query page's data, by month (spec section 8)
         outputs["404.html"] = Page("404.html", {})

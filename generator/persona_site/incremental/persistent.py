@@ -112,8 +112,9 @@ class PersistentEngine:
         self._built = False
         self._out: Path | None = None
         """The folder the site will be written to (build: up_to_date says), whose files may be kept."""
-        self._digests: dict[str, bytes] = {}
-        """The digest of what each output of the last render was made from (render_memo.render_unchanged)."""
+        self._written = written.Written({}, {})
+        """What the last render made: the digest of what each output was made from, and the documents' layouts
+        (render_memo.render_unchanged)."""
         self._spool: Spool | None = None
         """Where the outputs a build makes go as they are made (spool_to)."""
 
@@ -185,7 +186,7 @@ class PersistentEngine:
                fail_on_stale: bool = False) -> None:
         """Remember a build that was written, so the next with nothing changed is skipped, and what each of its
         outputs was made from, so the next renders only what changed."""
-        written.remember(self.folder if self._save else None, out, self._digests)
+        written.remember(self.folder if self._save else None, out, self._written)
         if self._counted is not None:
             self._counted.save(self.folder if self._save else None)
         if fingerprint:
@@ -363,9 +364,9 @@ class PersistentEngine:
         else:
             from .render_memo import SiteOnDisk, render_unchanged
 
-            kept = written.recall(self.folder, self._out) if self._out is not None else {}
-            outputs, self._digests = render_unchanged(renderer, site, plan, ctx, self._pages,
-                                                      SiteOnDisk(kept, self._spool))
+            kept = written.recall(self.folder, self._out) if self._out is not None else written.Written({}, {})
+            outputs, self._written = render_unchanged(renderer, site, plan, ctx, self._pages,
+                                                      SiteOnDisk(kept.digests, self._spool, kept.layouts, self._out))
         renderer.memo.forget_unasked()  # after the pages: a cold build counts "in their words" as it makes them
         return outputs  # type: ignore[return-value]
 

@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import hashlib
 import operator
+import os
 import pickle
 import threading
 from collections import Counter
@@ -24,12 +25,14 @@ from typing import NamedTuple
 from ..model import QuoteRef, Site, transcript_page_path
 from ..output import Output, Spool, Spooled, Unchanged
 from ..querydata import QueryShard
-from ..archive import digests_of
+from ..archive import lines_digest
 from ..phrases import Months
 from ..quotejson import DOCUMENT_TAIL, JSON_OF, QUOTE_SEPARATOR, document_pieces, whole_document
 from ..render import (Feed, LazyPage, Page, Planned, QuotesFile, RenderContext, Renderer, TranscriptPage,
                       transcript_version)
 from .cache import keep_state, read_state
+from .spliced import Layout, layout_of, open_last, pieces as spliced_pieces
+from .written import Written
 
 _JSON, _SEPARATOR, _TAIL = JSON_OF, QUOTE_SEPARATOR, DOCUMENT_TAIL
 
@@ -130,15 +133,19 @@ class SiteOnDisk(NamedTuple):
     """The digest of what each of its files was made from (the last build's, written.recall)."""
     spool: Spool | None = None
     """Where each output made is written at once, by the process that made it (None: held in memory)."""
+    layouts: dict[str, Layout] | None = None
+    """Where the months of each `*.json` document lie in its file (the last build's, written.recall)."""
+    folder: Path | None = None
+    """Where its files are."""
 
 
 def render_unchanged(renderer: Renderer, site: Site, plan: dict[str, Planned], ctx: RenderContext,
-                     pages: dict[str, bytes], disk: SiteOnDisk) -> tuple[dict[str, Output], dict[str, bytes]]:
+                     pages: dict[str, bytes], disk: SiteOnDisk) -> tuple[dict[str, Output], Written]:
     """Every output of `plan` for a build that writes the site (build, in a new process): an output whose inputs
     have the digest of those the file at its path was written from (`disk.written`) is Unchanged, linked by
     output.write_site and made only if that file is gone; the others are made (published transcripts' pages from
-    `pages`, made by the workers that read them), and spooled when `disk.spool`. Returns the outputs and the
-    digests to remember."""
+    `pages`, made by the workers that read them), and spooled when `disk.spool`. Returns the outputs and what to
+    remember of them: their digests and the documents' layouts."""
     from .pool import MAKE_MIN_OUTPUTS, make_outputs
 
     inputs = inputs_of(renderer, ctx)
@@ -149,6 +156,8 @@ def render_unchanged(renderer: Renderer, site: Site, plan: dict[str, Planned], c
 
     def digest_of(path: str) -> bytes | None:
         planned = plan[path]
+        if type(planned) is LazyPage and type(planned.key) is bytes:  # a company page: its key a digest already
+            return _lazy_digest(inputs, planned)
         return None if isinstance(planned, (bytes, QuotesFile)) else _page_digest(inputs, planned, site, ctx) \
             if isinstance(planned, TranscriptPage) else _digest(_key(inputs, planned, site, ctx))
 
@@ -180,7 +189,9 @@ def render_unchanged(renderer: Renderer, site: Site, plan: dict[str, Planned], c
             outputs.update(documents.made())  # first: no process is forked while a thread runs (cores_to_fork)
         outputs.update(make_outputs(to_make, make, disk.spool.keep if disk.spool else None))
         outputs.update(documents.made())
-    return outputs, digests if disk.written else digest_all()  # type: ignore[return-value]
+    layouts = {path: layout for path, planned in plan.items() if isinstance(planned, QuotesFile)
+               and (layout := documents.layouts.get(path) or layout_of(planned.head, planned.months)) is not None}
+    return outputs, Written(digests if disk.written else digest_all(), layouts)
 
 
 DOCUMENTS_THREAD = "persona-site JSON documents"
@@ -193,11 +204,13 @@ class _Documents:
     build that does not spool, or a cold one (it makes its pages on every core, and no process is forked while a
     thread runs): those make their documents with the rest."""
 
-    def __init__(self, documents: dict[str, QuotesFile], spool: Spool | None) -> None:
+    def __init__(self, documents: dict[str, QuotesFile], disk: SiteOnDisk) -> None:
         self.paths = frozenset(documents)
+        self.layouts: dict[str, Layout] = {}
+        """Where the months of each document made lie in its file (spliced.py)."""
         self._made: dict[str, Output] = {}
         self._failed: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(documents, spool), name=DOCUMENTS_THREAD,
+        self._thread = threading.Thread(target=self._run, args=(documents, disk), name=DOCUMENTS_THREAD,
                                         daemon=True) if documents else None
         if self._thread is not None:
             self._thread.start()
@@ -209,19 +222,43 @@ class _Documents:
         waited for whatever happens."""
         wanted = disk.spool is not None and disk.written
         documents = cls({path: planned for path, planned in plan.items() if isinstance(planned, QuotesFile)}
-                        if wanted else {}, disk.spool)
+                        if wanted else {}, disk)
         try:
             yield documents
         finally:
             if documents._thread is not None:
                 documents._thread.join()
 
-    def _run(self, documents: dict[str, QuotesFile], spool: Spool) -> None:
+    def _run(self, documents: dict[str, QuotesFile], disk: SiteOnDisk) -> None:
         try:
             for path, planned in documents.items():  # written piece by piece: never held whole
-                self._made[path] = spool.keep_pieces(path, functools.partial(document_pieces, *planned))
+                self._made[path], layout = self._document(path, planned, disk)
+                if layout is not None:
+                    self.layouts[path] = layout
         except BaseException as exc:  # noqa: BLE001 - raised again in the render's thread, by made()
             self._failed = exc
+
+    @staticmethod
+    def _document(path: str, planned: QuotesFile, disk: SiteOnDisk) -> tuple[Output, Layout | None]:
+        """A document, month by month, and its layout: spliced from the last build's file where that file is as its
+        layout says (spliced.py); else, or when reading it fails, made whole."""
+        spool, laid = disk.spool, []
+        if not planned.months:  # no quote
+            return spool.keep_pieces(path, functools.partial(document_pieces, planned.head, planned.refs)), None
+        last = None
+        if disk.folder is not None and disk.layouts:
+            last = open_last(f"{disk.folder}/{path}", disk.layouts.get(path))
+        try:
+            made = spool.keep_pieces(path, functools.partial(
+                spliced_pieces, planned.head, planned.months, None if last is None else (last, disk.layouts[path]),
+                laid))
+            return made, Layout(len(planned.head), tuple(laid))
+        except OSError:  # the last file changed meanwhile
+            pass
+        finally:
+            if last is not None:
+                os.close(last)
+        return spool.keep_pieces(path, functools.partial(document_pieces, planned.head, planned.refs)), None
 
     def made(self) -> dict[str, Output]:
         """The documents, each Spooled (or its bytes when the disk refused it), once all are made."""
@@ -238,7 +275,7 @@ def _key(inputs: bytes, planned: Page | LazyPage | Feed | QuotesFile | QueryShar
     if isinstance(planned, QuotesFile):
         return planned  # its head and refs: refs are compared one by one, by identity first
     if isinstance(planned, QueryShard):  # the settings and published transcripts, and the month's quotes' JSON
-        return inputs, planned.month, digests_of(planned.refs)  # by their lines' digests
+        return inputs, planned.month, lines_digest(planned.refs)  # by one digest of their lines' digests
     if isinstance(planned, LazyPage):
         return inputs, planned.template, planned.key  # its values are made only when the page is
     if isinstance(planned, TranscriptPage):  # its pickle, by the digest its head keeps (not 10 KB hashed again a
@@ -255,6 +292,12 @@ def _page_digest(inputs: bytes, planned: TranscriptPage, site: Site, ctx: Render
     _, stored, version = _key(inputs, planned, site, ctx)
     return hashlib.sha256(b"\0".join((b"transcript page", inputs, stored, repr(sorted(version.items())).encode()))
                           ).digest()
+
+
+def _lazy_digest(inputs: bytes, planned: LazyPage) -> bytes:
+    """The digest of a page made lazily whose key is a digest itself (pages_archive.Company.key), from what _key
+    holds for it joined as bytes, not pickled (15,000 company pages at 100,000 transcripts)."""
+    return hashlib.sha256(b"\0".join((b"lazy page", inputs, planned.key, planned.template.encode()))).digest()
 
 
 def _digest(value: object) -> bytes:

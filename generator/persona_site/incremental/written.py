@@ -12,27 +12,46 @@ manifest is the same, and the digests hold for it wherever it is.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..output import manifest_digest
 from .cache import keep_state, read_state
 
+if TYPE_CHECKING:
+    from .spliced import Layout
+
 FILE = "written.pickle"
 
 
-def recall(folder: Path | None, out: Path) -> dict[str, bytes]:
-    """Path -> digest for the outputs in `out` as the last build with this cache wrote them; {} when unknown."""
+class Written(NamedTuple):
+    """What a build wrote, as the next one needs it."""
+
+    digests: dict[str, bytes]
+    """Path -> the digest of what the output there was made from."""
+    layouts: dict[str, Layout]
+    """Path -> where each month of the `*.json` document there lies in its file, and the file's stat once written
+    (spliced.py)."""
+
+
+def recall(folder: Path | None, out: Path) -> Written:
+    """What the last build with this cache wrote to `out`, when the folder is as it left it; else nothing."""
+    nothing = Written({}, {})
     if folder is None:
-        return {}
+        return nothing
     state = read_state(folder / FILE)
     marker = manifest_digest(out)
     if not state or marker is None or state.get("manifest") != marker:
-        return {}
-    digests = state.get("digests")
-    return digests if isinstance(digests, dict) else {}
+        return nothing
+    digests, layouts = state.get("digests"), state.get("layouts")
+    if not isinstance(digests, dict):
+        return nothing
+    return Written(digests, layouts if isinstance(layouts, dict) else {})
 
 
-def remember(folder: Path | None, out: Path, digests: dict[str, bytes]) -> None:
-    """Keep the digests of a build just written to `out` (nothing when the cache is not saved)."""
+def remember(folder: Path | None, out: Path, written: Written) -> None:
+    """Keep what a build just wrote to `out` (nothing when the cache is not saved)."""
     marker = manifest_digest(out) if folder is not None else None
     if marker is not None:
-        keep_state(folder / FILE, {"manifest": marker, "digests": digests})
+        stamped = {path: layout.stamped(f"{out}/{path}") for path, layout in written.layouts.items()}
+        keep_state(folder / FILE, {"manifest": marker, "digests": written.digests,
+                                   "layouts": {path: layout for path, layout in stamped.items() if layout is not None}})
