@@ -540,15 +540,17 @@ def _copy_all(piece: Copied, handle: int) -> None:
     """Append a range of another file to the file open at `handle`, in the kernel where it can (a file system or a
     kernel that cannot: read, then written)."""
     offset, left = piece.offset, piece.size
+    copy = getattr(os, "copy_file_range", None)  # not on macOS, nor in a Python built without it
     try:
-        while left:
-            copied = os.copy_file_range(piece.handle, handle, left, offset)
-            if not copied:  # the other file ends sooner than it should
-                raise OSError(f"{left} bytes were to be copied, and the file ends")
+        while left and copy is not None:
+            copied = copy(piece.handle, handle, left, offset)
+            if not copied:  # the file ends, or a file system that copies nothing: reading tells which
+                break
             offset, left = offset + copied, left - copied
     except OSError as exc:
         if exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
             raise
+    if left:
         _write_all(handle, bytes(Copied(piece.handle, offset, left)))
 
 

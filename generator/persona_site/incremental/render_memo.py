@@ -198,9 +198,10 @@ DOCUMENTS_THREAD = "persona-site JSON documents"
 
 
 class _Documents:
-    """A rebuild's `*.json` documents (QuotesFile), written piece by piece by a thread while this one finds what else
-    changed: every quote is in them, so each rebuild makes them whole, and writing them (356 MB at 100,000
-    transcripts, 0.8 s) leaves the interpreter free for the rest of the render. None are, with no thread, for a
+    """A rebuild's `*.json` documents (QuotesFile), written month by month by a thread while this one finds what else
+    changed: every quote is in them, so each rebuild writes them whole (356 MB at 100,000 transcripts), each month
+    whose quotes are the same copied from the last build's file (spliced.py), which leaves the interpreter free for
+    the rest of the render. None are, with no thread, for a
     build that does not spool, or a cold one (it makes its pages on every core, and no process is forked while a
     thread runs): those make their documents with the rest."""
 

@@ -9,8 +9,9 @@ by the month's key (archive.lines_digest: one digest of its quotes' lines). A re
 in the last file's layout (os.copy_file_range) and joins the others. The last file is taken only when the site
 folder is as the last build left it (written.recall: its manifest) and its size is the one its layout gives.
 
-The reference is quotejson.whole_document; tests/test_rebuild.py compares each rebuild's documents with a cold
-build's, and tests/test_fastpath.py a spliced document with the whole one.
+The reference is quotejson.whole_document: tests/test_rebuild.py compares each rebuild's documents with a cold
+build's (test_a_rebuilds_json_documents_copy_the_months_it_left_alone_from_the_last_files: the months copied, by
+the kernel or not).
 """
 
 from __future__ import annotations
