@@ -7,7 +7,8 @@ writes them again, though one edit changes one month of them. A document's bytes
 its Layout, kept with the digests of the last build (written.py), says where each month's piece lies in the file,
 by the month's key (archive.lines_digest: one digest of its quotes' lines). A rebuild copies each piece whose key is
 in the last file's layout (os.copy_file_range) and joins the others. The last file is taken only when the site
-folder is as the last build left it (written.recall: its manifest) and its size is the one its layout gives.
+folder is as the last build left it (written.recall: its manifest) and the file has the size and modification time
+it was written with (Layout.stamped, when the build was remembered): one changed by hand since is not copied from.
 
 The reference is quotejson.whole_document: tests/test_rebuild.py compares each rebuild's documents with a cold
 build's (test_a_rebuilds_json_documents_copy_the_months_it_left_alone_from_the_last_files: the months copied, by
