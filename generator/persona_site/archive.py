@@ -128,7 +128,7 @@ class Archive:
     def count(self, role: str | None = None, tag: str | None = None, since: dt.datetime | None = None) -> int:
         """len(refs(...)), without a copy of them."""
         pool = self._filtered(role, tag)
-        return len(pool) if since is None else bisect.bisect_right(pool, -since.timestamp(), key=_ORDER)
+        return len(pool) if since is None else bisect.bisect_right(pool, -since.timestamp(), key=ORDER)
 
     def roles(self) -> set[str]:
         return set(self._by_role)
@@ -149,7 +149,8 @@ class Archive:
 
 
 _ID = operator.attrgetter("id")
-_ORDER = operator.attrgetter("order")
+ORDER = operator.attrgetter("order")
+"""A ref's place in the site's order (minus its date's timestamp): the key that bisects a list of refs by date."""
 _DIGEST = operator.attrgetter("digest")
 _COMPANY = operator.attrgetter("company")
 T = TypeVar("T")
@@ -226,7 +227,7 @@ def by_month(refs: list[QuoteRef], zone: dt.tzinfo,
     while start < len(refs):
         newest = dt.datetime.fromtimestamp(-refs[start].order, zone)
         first_day = dt.datetime(newest.year, newest.month, 1, tzinfo=zone)
-        end = bisect.bisect_right(refs, -first_day.timestamp(), lo=start, key=_ORDER)  # the month's refs come first
+        end = bisect.bisect_right(refs, -first_day.timestamp(), lo=start, key=ORDER)  # the month's refs come first
         key = _month_of(newest)
         kept = same.get(key) if same else None
         grouped.append((key, kept if kept is not None and len(kept) == end - start else MonthRefs(refs[start:end])))
@@ -240,4 +241,4 @@ def _month_of(day: dt.datetime) -> str:
 
 def _newer_than(pool: list[QuoteRef], since: dt.datetime) -> list[QuoteRef]:
     """The refs from `since` on: the pool is newest first (order ascending), so they come first."""
-    return pool[:bisect.bisect_right(pool, -since.timestamp(), key=_ORDER)]
+    return pool[:bisect.bisect_right(pool, -since.timestamp(), key=ORDER)]

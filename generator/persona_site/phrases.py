@@ -20,14 +20,13 @@ import bisect
 import datetime as dt
 import functools
 import math
-import operator
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .archive import Archive, lines_digest
+from .archive import ORDER, Archive, lines_digest
 from .model import QuoteRef
 from .quotejson import texts_of
 
@@ -36,7 +35,6 @@ TOP = 12
 MIN_COUNT = 2
 """A phrase said once by a persona is an anecdote, not their language."""
 
-_ORDER = operator.attrgetter("order")
 _WORD = re.compile(r"\w[\w'’-]*")
 """A word: letters and digits, with inner apostrophes and hyphens ("don't", "follow-up"); numbers are dropped
 after (the simplest pattern is the fastest: most of the time here is this regex)."""
@@ -149,7 +147,7 @@ def phrases_by_period(archive: Archive, now: dt.datetime, months: dict[str, dict
         counts[role] = _all_terms(role, groups, memo)
         recent: Counter = Counter()
         for month, group in groups.items():  # newest month first, each newest first: the recent quotes begin each
-            count = bisect.bisect_right(group, since, key=_ORDER)
+            count = bisect.bisect_right(group, since, key=ORDER)
             if not count:
                 break
             whole = count == len(group)  # a whole month: the count made above

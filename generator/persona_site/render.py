@@ -8,7 +8,6 @@ import functools
 import hashlib
 import html
 import json
-import operator
 import re
 import urllib.parse
 import uuid
@@ -20,7 +19,7 @@ from typing import NamedTuple, Protocol
 import jinja2
 
 from . import gitmeta, pages_archive, phrases, trend
-from .archive import Archive
+from .archive import ORDER, Archive
 from .basics import Diagnostic, error
 from .config import Config
 from .model import (Persona, Quote, QuoteRef, Site, Transcript, TranscriptHead, transcript_page_path,
@@ -140,13 +139,10 @@ def days_ago(when: dt.datetime, now: dt.datetime) -> int:
     return (now.date() - when.astimezone(now.tzinfo).date()).days
 
 
-_ORDER = operator.attrgetter("order")
-
-
 def _days(refs: list[QuoteRef], zone: dt.tzinfo) -> list[str]:
     """Each quote's day (YYYY-MM-DD) in the site's zone, for refs in the site's order (a transcript's quotes, one
     after the other, share its date: each date is looked up once)."""
-    orders, days, start = list(map(_ORDER, refs)), [], 0
+    orders, days, start = list(map(ORDER, refs)), [], 0
     while start < len(orders):  # the refs are in the site's order: each date's run ends where bisection says
         end = bisect.bisect_right(orders, orders[start], start)
         days += [_day(orders[start], zone)] * (end - start)
@@ -386,7 +382,7 @@ class Renderer:
         if config.publish_transcripts:
             outputs.update(_transcript_pages(site))
         refs = archive.refs()
-        outputs["quotes.json"] = QuotesFile(head(refs), refs, tuple(refs for _, refs in archive.months(config.zone)))
+        outputs["quotes.json"] = QuotesFile(head(refs), refs, tuple(month for _, month in archive.months(config.zone)))
         outputs["quotes/index.html"] = Page("quotes.html", dict(total=len(archive)))
         outputs.update(query_data(archive, ctx))  # the query page's data, by month (spec section 8)
         outputs["404.html"] = Page("404.html", {})
