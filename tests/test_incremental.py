@@ -645,7 +645,7 @@ def test_in_their_words_counted_from_the_last_count_equals_counting_every_month(
     said = lambda n, day, role, words: _dated_ref(n, start + dt.timedelta(days=day, minutes=n), role,  # noqa: E731
                                                    "The " + ", the ".join(_SAID[w] for w in words) + ".")
     refs = [said(n, *pick) for n, pick in enumerate(first)]
-    archive, memo = Archive(refs, lambda ref: None), UsedMemo(by_lines=True)
+    archive, memo = Archive(refs, lambda ref: None), UsedMemo()
     for step, (gone, added) in enumerate([(set(), []), *steps]):
         remove = [ref for i, ref in enumerate(refs) if i in gone]
         add = [said(1000 * (step + 1) + i, *pick) for i, pick in enumerate(added)]

@@ -241,7 +241,7 @@ def test_serve_remembers_no_more_lines_after_many_edits_when_its_theme_shows_no_
                         date="2026-01-10")
         assert kept.build().ok
         memo = kept.engine._counted
-        remembered.append(len(memo) + len(memo._digests))
+        remembered.append(len(memo) + len(memo._parts))
     assert max(remembered) <= remembered[0] + 2, remembered
 
 
@@ -261,7 +261,7 @@ def test_in_their_words_kept_between_builds_is_what_counting_everything_again_gi
         who = "Dana Whitfield" if i % 3 else "Priya Raman"
         repo.transcript(f"c{i:02d}.md", f"**{who}:** [The {words[i % 8]} and the {words[(i * 3) % 8]} "
                                         f"again, the {words[i % 5]}.]{{.pain}}\n", date=f"2026-{1 + i % 11:02d}-1{i % 9}")
-    memo = UsedMemo(by_lines=True)
+    memo = UsedMemo()
     steps = [("c03.md", "The spreadsheet, the spreadsheet and the quota.", "2026-04-13"),
              ("c03.md", None, None),  # its month loses a quote
              ("c30.md", "A renewal in a month of its own, the renewal.", "2025-12-01"),  # a new month
@@ -278,4 +278,4 @@ def test_in_their_words_kept_between_builds_is_what_counting_everything_again_gi
         expected = phrases_by_period(built.archive, when, months)
         assert phrases_by_period(built.archive, when, months, memo) == expected, step
         memo.forget_unasked()
-        memo = UsedMemo(pickle.loads(pickle.dumps(dict(memo))), by_lines=True)  # as the next process loads it
+        memo = UsedMemo(pickle.loads(pickle.dumps(dict(memo))))  # as the next process loads it

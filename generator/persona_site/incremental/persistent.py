@@ -388,7 +388,7 @@ class PersistentEngine:
             from .render_memo import UsedMemo
 
             if self._counted is None:  # serve's is kept in memory; a command's comes from the last one's
-                self._counted = UsedMemo(by_lines=True) if self.watching else UsedMemo.load(self.folder)
+                self._counted = UsedMemo() if self.watching else UsedMemo.load(self.folder)
             self._renderer = (key, Renderer(theme, self._bytecode(), self._counted))
         return self._renderer[1]
 

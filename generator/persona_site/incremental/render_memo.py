@@ -435,16 +435,13 @@ class UsedMemo(dict):
     """A memo that forgets, when told, what was not asked for since it last forgot (serve's "in their words":
     a month of quotes counted before is not counted again; a month that changed is not kept forever).
 
-    Its keys are the digests of quotes' JSON lines (QuoteRef.digest; a tuple of them: one month; a tuple of those:
-    many), kept by a digest of their bytes; with `by_lines` it digests the same keys once: serve, whose unchanged
-    months are the same objects build after build, and a build command, which would otherwise hash each month three
-    or four times."""
+    Its keys are a month's digest (archive.lines_digest of its quotes, made once a month) or many months' together
+    (phrases.Months: their digests), kept by one digest of theirs."""
 
-    def __init__(self, kept: dict | None = None, by_lines: bool = False) -> None:
+    def __init__(self, kept: dict | None = None) -> None:
         """`kept`: what an earlier process remembered (the cache's COUNTED file)."""
         super().__init__(kept or {})
         self._asked: set = set()
-        self._digests: dict[tuple, bytes] | None = {} if by_lines else None
         self._parts: dict[bytes, tuple[bytes, ...]] = {}
         """A key of many months -> its months' digests: asking for it asks for them (they stay remembered)."""
         self.changed = False
@@ -485,34 +482,24 @@ class UsedMemo(dict):
         self.changed = True
         super().__setitem__(self._ask(key), value)
 
-    def _ask(self, key: tuple) -> bytes:
+    def _ask(self, key: bytes | Months) -> bytes:
         digest = self._digest(key)
         self._asked.add(digest)
         self._asked.update(self._parts.get(digest, ()))
         return digest
 
-    def _digest(self, lines: tuple | bytes) -> bytes:
-        if type(lines) is bytes:  # a month's digest already (archive.lines_digest)
-            return lines
-        known = self._digests.get(lines) if self._digests is not None else None
-        if known is None:
-            if isinstance(lines, Months) or lines and isinstance(lines[0], tuple):
-                parts = tuple(map(self._digest, lines))
-                known = hashlib.sha1(b"many" + b"".join(parts)).digest()
-                self._parts[known] = parts
-            else:
-                known = hashlib.sha1(b"\n".join(lines)).digest()
-            if self._digests is not None:
-                self._digests[lines] = known
+    def _digest(self, key: bytes | Months) -> bytes:
+        if type(key) is bytes:  # a month's
+            return key
+        parts = tuple(key)
+        known = hashlib.sha1(b"many" + b"".join(parts)).digest()
+        self._parts[known] = parts
         return known
 
     def forget_unasked(self) -> None:
         for key in self.keys() - self._asked:
             del self[key]
             self.changed = True
-        if self._digests is not None:  # in place: a new dict would hash each key, a tuple of 1,700 digests, again
-            for lines in [lines for lines, digest in self._digests.items() if digest not in self._asked]:
-                del self._digests[lines]
         self._parts = {digest: parts for digest, parts in self._parts.items() if digest in self._asked}
         self._asked = set()
 
@@ -520,7 +507,7 @@ class UsedMemo(dict):
     def load(cls, folder: Path | None) -> UsedMemo:
         """The memo the last build command saved in the cache folder (an empty one when there is none)."""
         kept = read_state(folder / COUNTED).get("counted") if folder is not None else None
-        return cls(kept if isinstance(kept, dict) else None, by_lines=True)
+        return cls(kept if isinstance(kept, dict) else None)
 
     def save(self, folder: Path | None) -> None:
         """Keep it for the next build command, when it changed (nothing when the cache is not saved)."""
