@@ -100,9 +100,10 @@ class Spool:
             for piece in pieces():
                 if type(piece) is Copied:
                     _copy_all(piece, handle)
+                    size += piece.size
                 else:
                     _write_all(handle, piece)
-                size += len(piece) if type(piece) is bytes else piece.size
+                    size += len(piece)
         except OSError:  # a full disk: no part of a file left where write_site will write it
             with contextlib.suppress(OSError):
                 os.unlink(path)
