@@ -33,13 +33,15 @@ from typing import NamedTuple
 from ..gitmeta import STATUS_PATHS, command, verbatim
 
 _TOP = ("rev-parse", "--show-toplevel")
-_LISTING = ("ls-files", "-v", "--stage", "--debug", "-z", "--", *STATUS_PATHS)
+LISTING = ("ls-files", "-v", "--stage", "--debug", "-z", "--", *STATUS_PATHS)
 _OTHERS = ("ls-files", "--others", "-z", "--", *STATUS_PATHS)
 _STAGED = ("diff-index", "--cached", "--quiet", "HEAD", "--", *STATUS_PATHS)
-_ENTRY = re.compile(rb"H (100644|100755) ([0-9a-f]+) 0\t([^\0]+)\0  ctime: (\d+):(\d+)\n  mtime: (\d+):(\d+)\n"
+ENTRY = re.compile(rb"H (100644|100755) ([0-9a-f]+) 0\t([^\0]+)\0  ctime: (\d+):(\d+)\n  mtime: (\d+):(\d+)\n"
                     rb"  dev: (\d+)\tino: (\d+)\n  uid: (\d+)\tgid: (\d+)\n  size: (\d+)\tflags: ([0-9a-f]+)\n")
-"""An index entry as `git ls-files -v --stage --debug -z` shows it: one git checks (tag H: not assume-unchanged or
-skip-worktree), a regular file, merged (stage 0), with its stat as the index keeps it."""
+"""An index entry as `git ls-files -v --stage --debug -z` (LISTING) shows it: one git checks (tag H: not
+assume-unchanged or skip-worktree), a regular file, merged (stage 0), with its stat as the index keeps it: mode,
+blob, path, ctime (s, ns), mtime (s, ns), dev, ino, uid, gid, size and flags. (serve's git_status.py reads the
+same listing.)"""
 _ELSEWHERE = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR")
 """Environment that points git at another repository, work tree or index than root/.git's."""
 _UNUSUAL = 0x8000 | 1 << 29 | 1 << 30
@@ -82,7 +84,7 @@ def clean_since(root: Path, answered: Callable[[], bool] = lambda: False, under:
         before = os.stat(index)
         started = time.time_ns()
         begun = [subprocess.Popen(command(root, args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                  stderr=subprocess.DEVNULL) for args in (_TOP, _LISTING, _OTHERS, _STAGED)]
+                                  stderr=subprocess.DEVNULL) for args in (_TOP, LISTING, _OTHERS, _STAGED)]
     except OSError:
         return None
     (top, _), (listing, _), (others, _), _ = (process.communicate() for process in begun)
@@ -112,7 +114,7 @@ def _as_indexed(root: Path, listing: bytes, index_mtime_ns: int, answered: Calla
         count += 1
         if not count % 4096 and answered():
             return None
-        entry = _ENTRY.match(listing, position)
+        entry = ENTRY.match(listing, position)
         if entry is None:  # another kind of entry (a link, a submodule, a conflict, a flag): git status tells
             return None
         position = entry.end()

@@ -30,7 +30,6 @@ whether a file nobody committed counts as uncommitted, in the preview, until the
 from __future__ import annotations
 
 import os
-import re
 import stat as stat_module
 import subprocess
 from pathlib import Path
@@ -38,15 +37,10 @@ from typing import NamedTuple
 
 from ..content import stat_of
 from ..gitmeta import STATUS, STATUS_PATHS, GitRunner, head_commit, status_records
+from .clean_tree import ENTRY, LISTING
 
 MAX_PATHS = 200
 """More changed paths than this in one batch: git is asked about everything (as quick as asking about 200)."""
-_LISTING = ("ls-files", "--stage", "-v", "--debug", "-z", "--", *STATUS_PATHS)
-_LISTED = re.compile(rb"H (100644|100755) ([0-9a-f]{40}|[0-9a-f]{64}) 0\Z")
-"""The head of a listing's entry that is answered here: a file git checks (not assume-unchanged or skip-worktree),
-a regular one, merged (stage 0)."""
-_SIZE = re.compile(rb"  ctime: \d+:\d+\n  mtime: \d+:\d+\n  dev: \d+\tino: \d+\n  uid: \d+\tgid: \d+\n  size: (\d+)\t")
-"""The size git's index keeps for the file, after its path (`--debug`)."""
 _DECIDING = (".git/index", ".gitignore", "content/.gitignore", "themes/.gitignore", ".git/info/exclude")
 """The files besides HEAD whose change may change git's answer for a path nobody edited."""
 
@@ -141,17 +135,17 @@ class PatchedStatus(GitRunner):
         return answers
 
     def _entry(self, root: Path, state: tuple, path: str) -> tuple[bytes, bytes, int] | None:
-        """(mode, blob, size) of the path's one entry in the index, when _LISTED (else None)."""
+        """(mode, blob, size) of the path's one entry in the index, when it is one clean_tree.ENTRY matches (else
+        None)."""
         if self._listing is None or self._listing[0] != state:
-            done, _ = super().run(root, _LISTING)
+            done, _ = super().run(root, LISTING)
             self._listing = (state, done.stdout if done.returncode == 0 else b"")
         listing, name = self._listing[1], path.encode("utf-8", "surrogateescape")
         at = listing.find(b"\t" + name + b"\0")  # a path's stage 0 entry is its only one
         if at == -1:
             return None
-        head = _LISTED.match(listing, listing.rfind(b"\n", 0, at) + 1, at)
-        size = _SIZE.match(listing, at + len(name) + 2)
-        return None if head is None or size is None else (head[1], head[2], int(size[1]))
+        entry = ENTRY.match(listing, listing.rfind(b"\n", 0, at) + 1)
+        return None if entry is None or entry.start(3) != at + 1 else (entry[1], entry[2], int(entry[12]))
 
     def _full(self, root: Path, state: tuple | None) -> tuple[subprocess.CompletedProcess[bytes], int]:
         done, asked = super().run(root, STATUS)
