@@ -285,7 +285,7 @@ def test_a_document_written_piece_by_piece_is_the_document_made_whole(lines, per
     from persona_site.model import QuoteRef
     from persona_site.quotejson import document_pieces, whole_document
 
-    refs = [QuoteRef((0.0, "t.md", 1, i, f"q{i}", "cfo", ("pain",), line, None, b"")) for i, line in enumerate(lines)]
+    refs = [QuoteRef((0.0, "t.md", 1, i, f"q{i}", "cfo", ("pain",), line, None, b"", None)) for i, line in enumerate(lines)]
     head = b'{\n  "count": %d,\n  "quotes": ' % len(refs)
     pieces = list(document_pieces(head, refs, per_piece))
     assert b"".join(pieces) == whole_document(head, refs)

@@ -235,7 +235,7 @@ def test_the_file_list_patched_from_the_watchers_paths_equals_a_walk(repo):
 
 
 def _ref(n: int, words: str) -> QuoteRef:
-    return QuoteRef((-float(n), f"t/{n}.md", n, 0, f"q-{n}", "cfo", ("pain",), f'{{"id": "q-{n}", "text": "{words}"}}'.encode()))
+    return QuoteRef((-float(n), f"t/{n}.md", n, 0, f"q-{n}", "cfo", ("pain",), f'{{"id": "q-{n}", "text": "{words}"}}'.encode(), None, b"", None))
 
 
 POOL = [_ref(n, "x" * (n % 7)) for n in range(30)]
@@ -550,7 +550,7 @@ def test_a_walk_that_fails_leaves_nothing_to_patch(repo, monkeypatch):
 def _dated_ref(n: int, day: dt.datetime, role: str, words: str) -> QuoteRef:
     line = f'{{"id": "q-{n}", "text": "{words}"}}'.encode()
     return QuoteRef((-day.timestamp(), f"t/{n}.md", n, 0, f"q-{n}", role, ("pain",), line, None,
-                     hashlib.sha256(line).digest()))
+                     hashlib.sha256(line).digest(), None))
 
 
 @given(st.lists(st.tuples(st.integers(0, 400), st.sampled_from(["cfo", "vp-sales"])), min_size=1, max_size=40,
@@ -597,7 +597,7 @@ def test_a_patched_archive_keeps_the_months_no_quote_came_to_or_left_and_groups_
 def _ref_with_id(n: int, quote_id: int) -> QuoteRef:
     line = f'{{"id": "q-{quote_id}", "n": {n}}}'.encode()
     return QuoteRef((-1_700_000_000.0 - n, f"t/{n}.md", n, 0, f"q-{quote_id}", "cfo", ("pain",), line, None,
-                     hashlib.sha256(line).digest()))
+                     hashlib.sha256(line).digest(), None))
 
 
 @given(st.lists(st.integers(0, 6), min_size=1, max_size=12), st.sets(st.integers(0, 11)),

@@ -487,6 +487,53 @@ def _frozen_transcripts_changed(repo, marker: Path, name: str) -> None:
     assert changed == 1
 
 
+def _quote_lines_changed(repo, name: str, old: bytes, new: bytes) -> None:
+    """In the cache's shard file, the JSON line of each quote of transcripts/<name> with `old` in it changed in place
+    to say `new` (as long), the shard's sealed part as the build wrote it."""
+    import pickle
+
+    from persona_site.incremental import signing
+
+    assert len(old) == len(new)
+    changed = 0
+    for shard in (repo.root / ".persona-cache").glob("transcripts-*.pickle"):
+        data = bytearray(shard.read_bytes())
+        length = int.from_bytes(data[:8], "big")
+        state = pickle.loads(signing.opened(bytes(data[8:8 + length])))
+        start = 8 + length + state["lines"][1]
+        for key, entry in state["transcripts"].items():
+            for ref in entry.quotes if key[1] == f"content/transcripts/{name}" else ():
+                offset, size = start + (ref.encoded >> 32), ref.encoded & 0xFFFFFFFF
+                if old in data[offset:offset + size]:
+                    data[offset:offset + size] = data[offset:offset + size].replace(old, new)
+                    changed += 1
+        shard.write_bytes(data)
+    assert changed
+
+
+def test_a_quote_line_changed_in_its_cache_file_is_never_published_and_is_parsed_again(repo, tmp_path):
+    """The quotes' JSON lines follow the frozen transcripts in a shard file, each read when a month that holds it is
+    written again, and checked by the digest the sealed part keeps. A line changed there (a disk error, another
+    program) is never published: the build makes what a build without that file makes, and `quotes` says what the
+    transcript says."""
+    for name, day in (("a.md", "2026-03-02"), ("b.md", "2026-03-09"), ("c.md", "2026-05-04")):
+        repo.transcript(name, GOOD.replace("A fine quote.", f"Quote of {name}."), date=day)
+    repo.commit_all()
+    assert repo.run("build").exit_code == 0
+    _quote_lines_changed(repo, "a.md", b"Quote of a.md.", b"Forged line!!!")
+    repo.transcript("b.md", GOOD.replace("A fine quote.", "Quote of b.md, edited."), date="2026-03-09")
+    for attempt in range(2):  # and the next build finds the cache whole
+        result = repo.run("build")
+        assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+        assert b"Forged" not in b"".join(path.read_bytes() for path in (repo.root / "site").rglob("*") if path.is_file())
+        assert site_files(repo.root / "site") == site_files(_cold_site(repo, tmp_path))
+    _quote_lines_changed(repo, "a.md", b"Quote of a.md.", b"Forged line!!!")
+    for _ in range(2):  # quotes never writes the cache: each run finds the damage
+        listed = repo.run("quotes", "--format", "json")
+        assert listed.exit_code == 0, listed.output
+        assert "Quote of a.md." in listed.output and "Forged" not in listed.output
+
+
 def _published(repo, *names: str, config: str = "") -> None:
     repo.write("persona-site.toml", "publish_transcripts = true\n" + config)
     for n, name in enumerate(names):

@@ -15,7 +15,7 @@ import hashlib
 import pickle
 from collections.abc import Callable, KeysView
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple, SupportsBytes, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, Protocol, SupportsBytes, TypeVar
 from zoneinfo import ZoneInfo
 
 from .basics import Diagnostic, error, loaded_in_c, moved, warning  # noqa: F401 (the model's names, where they were)
@@ -135,8 +135,8 @@ class QuoteRef(NamedTuple):
     id: str
     role: str
     tags: tuple[str, ...]
-    json: bytes
-    """The quote as one line of JSON (spec section 6), UTF-8."""
+    encoded: bytes | int
+    """The quote's JSON line (`json`), or where `lines` keeps it."""
     company: str | None
     """The quote's company, when the site publishes companies (attribution is not 'role'): the company pages and
     filters ask for it without reading the JSON."""
@@ -144,6 +144,29 @@ class QuoteRef(NamedTuple):
     """The SHA-256 of `json`: what stands for the quote where a key must tell a group of quotes from another (a month
     page's, a query shard's, "in their words" counted by month), 32 bytes hashed rather than its line (36 MB of
     lines hashed by every rebuild at 10,000 transcripts)."""
+    lines: LineSource | None
+    """Where its line is kept when not held (the build cache's file: a rebuild of 100,000 transcripts reads the lines
+    of the months it writes again, not 300,000 of them), else None."""
+
+    @property
+    def json(self) -> bytes:
+        """The quote as one line of JSON (spec section 6), UTF-8."""
+        lines = self.lines
+        return self.encoded if lines is None else lines.line(self.encoded, self.digest)  # type: ignore[return-value]
+
+    def held(self) -> QuoteRef:
+        """The same quote with its line held: what a copy (a pickle) carries, never the file it came from."""
+        return self if self.lines is None else QuoteRef((*self[:7], self.json, self.company, self.digest, None))
+
+
+class LineSource(Protocol):
+    """Where quotes' JSON lines are kept (incremental.cache.LinesAt): each found by where it is, checked by its
+    digest."""
+
+    def line(self, at: int, digest: bytes) -> bytes: ...
+
+
+QuoteRef.__getnewargs__ = lambda self: (tuple(self.held()),)  # type: ignore[method-assign]
 
 
 class TranscriptHead(NamedTuple):

@@ -104,7 +104,7 @@ def quote_refs(transcript: Transcript, config: Config) -> tuple[QuoteRef, ...]:
     company = transcript.company if config.attribution != "role" else None
     lines = [encode_quote(q, config, date if (q.date, q.date_only) == shared else None).encode() for q in transcript.quotes]
     return tuple(QuoteRef((order, q.transcript, q.line, index, q.id, q.role, q.tags, line, company,
-                           hashlib.sha256(line).digest()))
+                           hashlib.sha256(line).digest(), None))
                  for index, (q, line) in enumerate(zip(transcript.quotes, lines)))
 
 

@@ -9,9 +9,11 @@ once each leave a whole file behind, never a torn one.
 
 from __future__ import annotations
 
+import copyreg
 import functools
 import gc
 import hashlib
+import io
 import os
 import pickle
 import queue
@@ -27,7 +29,7 @@ from types import MappingProxyType
 from .. import __version__
 from .signing import opened, seal_of, signing_key
 
-FORMAT = 16  # 3: entries are model.Parsed (pickled transcripts, quote refs), loaded in C; 4: model.freeze; 5: the scan;
+FORMAT = 17  # 3: entries are model.Parsed (pickled transcripts, quote refs), loaded in C; 4: model.freeze; 5: the scan;
 # 6: a transcript with errors keeps its good quotes, and misspelt tag spans are warned about; 7: span attributes
 # other than tags and a q- id, and bidirectional controls, are warned about; quotes are isolated (issue 21);
 # 8: a quote ref holds its company; 9: every file is sealed (signing.py, issue 21, item 1); 10: with
@@ -37,7 +39,8 @@ FORMAT = 16  # 3: entries are model.Parsed (pickled transcripts, quote refs), lo
 # 14: the head has a version (a digest of the frozen transcript: a company page is keyed by its calls' heads);
 # 15: a shard keeps its frozen transcripts after its sealed entries, each read when a page shows it (FrozenAt), and
 # the build keeps what reading each persona file gave (store.read_personas: a change to reading personas needs a
-# new FORMAT too); 16: a quote ref keeps the digest of its JSON line (QuoteRef.digest)
+# new FORMAT too); 16: a quote ref keeps the digest of its JSON line (QuoteRef.digest); 17: a shard keeps its quotes'
+# JSON lines after its frozen transcripts, each ref where its line is (LinesAt)
 
 LIBRARIES = MappingProxyType({"jinja2": "jinja2", "markdown_it": "markdown_it_py", "mdit_py_plugins": "mdit_py_plugins",
                               "yaml": "pyyaml", "frontmatter": "python_frontmatter", "stop_words": "stop_words"})
@@ -275,10 +278,11 @@ def write_atomic(path: Path, *parts: bytes) -> None:
 # --- A shard: its entries sealed, then the frozen transcripts they name, each read only when a page shows it ----
 #
 # A shard file is the length of its sealed part (8 bytes, big-endian), the sealed part (seal_of, then a pickle of
-# {"version", "transcripts": cache key -> model.Parsed whose transcript is (offset, size, SHA-256) or None}), and
-# the frozen transcripts one after the other. Loading reads and checks the sealed part only: at 10,000 transcripts
-# published, 80 of 103 MB are frozen transcripts (their HTML bodies), which a one-file rebuild does not need and
-# the main process need not hold. A frozen transcript is read (os.pread, from the file as it was opened: a build
+# {"version", "transcripts": cache key -> model.Parsed whose transcript is (offset, size, SHA-256) or None, "lines":
+# (LinesAt, where the lines start after the frozen transcripts)}), the frozen transcripts one after the other, then
+# the quotes' JSON lines (each ref's `encoded` is its line's offset << 32 | size). Loading reads and checks the
+# sealed part only: at 10,000 transcripts published, 80 of 103 MB are frozen transcripts (their HTML bodies), and at
+# 100,000 a shard's lines are 11 MB, which a one-file rebuild does not need and the main process need not hold. A frozen transcript is read (os.pread, from the file as it was opened: a build
 # that replaces the file meanwhile changes nothing for this one) and unpickled only when its SHA-256, kept in the
 # sealed part, is the one of the bytes read: bytes changed in place are never unpickled (SECURITY.md, item 37); the
 # build is made again without that file's entries (cli._recovering, persistent.build_recovering), as if the cache
@@ -288,8 +292,8 @@ _LENGTH = struct.Struct(">Q")
 
 
 class CacheDamaged(Exception):
-    """A frozen transcript in a cache file is not what the file's sealed part says it is (changed in place after it
-    was written: a disk error, another program). Never unpickled: a command starts again with that file left out
+    """A frozen transcript or a quote's line in a cache file is not what the file's sealed part says it is (changed
+    in place after it was written: a disk error, another program). Never unpickled: a command starts again with that file left out
     (cli._recovering), serve builds again with its entries dropped (persistent.build_recovering); either way those
     transcripts are parsed again."""
 
@@ -331,26 +335,80 @@ class FrozenAt:
         return bytes, (bytes(self),)
 
 
+class LinesAt:
+    """The quotes' JSON lines of a shard file, after its frozen transcripts (model.LineSource): a quote ref loaded
+    from the file holds where its line is, and the line is read when first asked for, checked by the ref's digest
+    (a line changed in place is CacheDamaged), and held from then on. Pickled, it is a new one, placed when its
+    shard is loaded (_placed): every ref of a shard names the same one."""
+
+    __slots__ = ("file", "start", "held")
+
+    def __init__(self) -> None:
+        self.file: _ShardFile | None = None
+        self.start = 0
+        self.held: dict[int, bytes] = {}
+
+    def __reduce__(self):
+        return LinesAt, ()
+
+    def line(self, at: int, digest: bytes) -> bytes:
+        found = self.held.get(at)
+        if found is None:
+            if self.file is None:  # never: a shard's is placed as it is loaded, and a copy of a ref holds its line
+                raise RuntimeError("a quote's line asked of a cache file not loaded")
+            found = self.held[at] = self.file.read(self.start + (at >> 32), at & 0xFFFFFFFF, digest)
+        return found
+
+
 def write_shard(path: Path, entries: dict) -> None:
-    """A shard file of these entries (cache key -> model.Parsed, its transcript bytes or FrozenAt), sealed and written
-    atomically; OSError when it cannot be. Without a key, nothing is written."""
-    frozen, placed, offset = [], {}, 0
+    """A shard file of these entries (cache key -> model.Parsed, its transcript bytes or FrozenAt, its refs' lines
+    held or LinesAt), sealed and written atomically; OSError when it cannot be. Without a key, nothing is written."""
+    frozen, lines, placed, offset = [], [], {}, 0
+    names, written = LinesAt(), 0  # the LinesAt each ref's line is placed in when the shard is loaded
+    one = {}.setdefault  # equal tags, roles and companies pickled as one object: loaded as one (40 MB at 100,000)
     for key, entry in entries.items():
         transcript = entry.transcript
-        if transcript is not None:
-            try:
-                data = bytes(transcript)
-            except CacheDamaged:  # left out: parsed again when next needed
-                continue
+        try:
+            data = None if transcript is None else bytes(transcript)
+            held = [ref.json for ref in entry.quotes]
+        except CacheDamaged:  # left out: parsed again when next needed
+            continue
+        refs = []
+        for ref, line in zip(entry.quotes, held):
+            refs.append(type(ref)((*ref[:5], one(ref.role, ref.role), one(ref.tags, ref.tags), written << 32 | len(line),
+                                   one(ref.company, ref.company), ref.digest, names)))
+            written += len(line)
+        lines += held
+        place = None
+        if data is not None:
             digest = transcript.digest if type(transcript) is FrozenAt else hashlib.sha256(data).digest()
             frozen.append(data)
-            entry = type(entry)(((offset, len(data), digest), *entry[1:]))
+            place = (offset, len(data), digest)
             offset += len(data)
-        placed[key] = entry
-    header = pickle.dumps({"transcripts": placed, "version": VERSION}, protocol=pickle.HIGHEST_PROTOCOL)
+        head = entry.head
+        if head is not None:
+            head = head._replace(company=one(head.company, head.company), roles=one(head.roles, head.roles))
+        placed[key] = type(entry)((place, entry.diagnostics, tuple(refs), head))
+    header = _pickled({"transcripts": placed, "lines": (names, offset), "version": VERSION})
     seal = seal_of(header)
     if seal is not None:
-        write_atomic(path, _LENGTH.pack(len(seal) + len(header)), seal, header, *frozen)
+        write_atomic(path, _LENGTH.pack(len(seal) + len(header)), seal, header, *frozen, *lines)
+
+
+def _pickled(state: dict) -> bytes:
+    """A shard's sealed state, its quote refs pickled as they are (write_shard's: their lines placed in the file),
+    not held as a copy of one carries them (model.QuoteRef.held)."""
+    from ..model import QuoteRef  # here: a no-change build imports this module, not the model
+
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out, pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = {**copyreg.dispatch_table, QuoteRef: _as_placed}
+    pickler.dump(state)
+    return out.getvalue()
+
+
+def _as_placed(ref: tuple) -> tuple:
+    return copyreg.__newobj__, (type(ref), tuple(ref))
 
 
 def read_shard(path: Path, entry_type: type) -> dict:
@@ -383,7 +441,11 @@ def _entries(found: tuple[_ShardFile, int, memoryview] | None, entry_type: type)
         return {}
     file, start, data = found
     try:
-        return _placed(_state_of(data, VERSION).get("transcripts", {}), file, start, entry_type)
+        state = _state_of(data, VERSION)
+        if state:
+            names, offset = state["lines"]
+            names.file, names.start = file, start + offset
+        return _placed(state.get("transcripts", {}), file, start, entry_type)
     except _UNREADABLE:
         return {}
 
