@@ -338,7 +338,7 @@ def test_a_rebuild_reads_from_the_cache_the_quote_lines_of_the_months_it_writes_
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764936000")
     _a_year_of_calls(repo, seed=5)
-    read, saving, real, real_write = [], [], cache.LinesAt.line, cache.write_shard
+    read, saving, real, real_write = [], [], cache.ShardParts.line, cache.write_shard
 
     def line(self, at, digest):
         found = real(self, at, digest)
@@ -354,7 +354,7 @@ def test_a_rebuild_reads_from_the_cache_the_quote_lines_of_the_months_it_writes_
             saving.pop()
 
     monkeypatch.setattr(cache, "write_shard", write_shard)
-    monkeypatch.setattr(cache.LinesAt, "line", line)
+    monkeypatch.setattr(cache.ShardParts, "line", line)
     target = repo.root / "content/transcripts/2025/call-03.md"  # April's
     target.write_text(target.read_text().replace("hurts", "hurts badly", 1))
     assert repo.run("build", "--quiet").exit_code == 0

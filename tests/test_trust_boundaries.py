@@ -479,7 +479,7 @@ def _frozen_transcripts_changed(repo, marker: Path, name: str) -> None:
         length, entries = _sealed_part(bytes(data))
         for key, entry in entries.items():
             if entry[0] is not None and key[1] == f"content/transcripts/{name}":
-                offset, size = 8 + length + entry[0][0], entry[0][1]
+                offset, size = 8 + length + entry[0][1], entry[0][2]
                 data[offset:offset + size] = pickle.dumps(_Payload(str(marker))).ljust(size, b"\0")
                 changed += 1
                 with open(shard, "r+b") as handle:  # in place
@@ -500,7 +500,7 @@ def _quote_lines_changed(repo, name: str, old: bytes, new: bytes) -> None:
         data = bytearray(shard.read_bytes())
         length = int.from_bytes(data[:8], "big")
         state = pickle.loads(signing.opened(bytes(data[8:8 + length])))
-        start = 8 + length + state["lines"][1]
+        start = 8 + length + state["parts"][1]
         for key, entry in state["transcripts"].items():
             for ref in entry.quotes if key[1] == f"content/transcripts/{name}" else ():
                 offset, size = start + (ref.encoded >> 32), ref.encoded & 0xFFFFFFFF

@@ -160,7 +160,7 @@ class QuoteRef(NamedTuple):
 
 
 class LineSource(Protocol):
-    """Where quotes' JSON lines are kept (incremental.cache.LinesAt): each found by where it is, checked by its
+    """Where quotes' JSON lines are kept (incremental.cache.ShardParts): each found by where it is, checked by its
     digest."""
 
     def line(self, at: int, digest: bytes) -> bytes: ...

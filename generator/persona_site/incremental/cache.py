@@ -40,7 +40,7 @@ FORMAT = 17  # 3: entries are model.Parsed (pickled transcripts, quote refs), lo
 # 15: a shard keeps its frozen transcripts after its sealed entries, each read when a page shows it (FrozenAt), and
 # the build keeps what reading each persona file gave (store.read_personas: a change to reading personas needs a
 # new FORMAT too); 16: a quote ref keeps the digest of its JSON line (QuoteRef.digest); 17: a shard keeps its quotes'
-# JSON lines after its frozen transcripts, each ref where its line is (LinesAt)
+# JSON lines after its frozen transcripts, each ref where its line is; a shard's entries name one ShardParts
 
 LIBRARIES = MappingProxyType({"jinja2": "jinja2", "markdown_it": "markdown_it_py", "mdit_py_plugins": "mdit_py_plugins",
                               "yaml": "pyyaml", "frontmatter": "python_frontmatter", "stop_words": "stop_words"})
@@ -278,15 +278,17 @@ def write_atomic(path: Path, *parts: bytes) -> None:
 # --- A shard: its entries sealed, then the frozen transcripts they name, each read only when a page shows it ----
 #
 # A shard file is the length of its sealed part (8 bytes, big-endian), the sealed part (seal_of, then a pickle of
-# {"version", "transcripts": cache key -> model.Parsed whose transcript is (offset, size, SHA-256) or None, "lines":
-# (LinesAt, where the lines start after the frozen transcripts)}), the frozen transcripts one after the other, then
-# the quotes' JSON lines (each ref's `encoded` is its line's offset << 32 | size). Loading reads and checks the
-# sealed part only: at 10,000 transcripts published, 80 of 103 MB are frozen transcripts (their HTML bodies), and at
-# 100,000 a shard's lines are 11 MB, which a one-file rebuild does not need and the main process need not hold. A frozen transcript is read (os.pread, from the file as it was opened: a build
-# that replaces the file meanwhile changes nothing for this one) and unpickled only when its SHA-256, kept in the
-# sealed part, is the one of the bytes read: bytes changed in place are never unpickled (SECURITY.md, item 37); the
-# build is made again without that file's entries (cli._recovering, persistent.build_recovering), as if the cache
-# lacked them.
+# {"version", "transcripts": cache key -> model.Parsed whose transcript is a FrozenAt (ShardParts, offset, size,
+# SHA-256) or None, "parts": (the ShardParts every entry names, where the lines start after the frozen
+# transcripts)}), the frozen transcripts one after the other, then the quotes' JSON lines (each ref's `encoded` is
+# its line's offset << 32 | size, its `lines` the ShardParts). Loading reads and checks the sealed part only, and
+# places the one ShardParts in the file: at 10,000 transcripts published, 80 of 103 MB are frozen transcripts (their
+# HTML bodies), and at 100,000 a shard's lines are 11 of its 15.6 MB, which a one-file rebuild does not need and the
+# main process need not hold. A frozen transcript or a line is read (os.pread, from the file as it was opened: a
+# build that replaces the file meanwhile changes nothing for this one) and used only when its SHA-256, kept in the
+# sealed part, is the one of the bytes read: bytes changed in place are never unpickled or published (SECURITY.md,
+# item 37); the build is made again without that file's entries (cli._recovering, persistent.build_recovering), as
+# if the cache lacked them.
 
 _LENGTH = struct.Struct(">Q")
 
@@ -319,52 +321,71 @@ class _ShardFile:
         return data
 
 
-class FrozenAt:
-    """A transcript's frozen form (model.freeze) where it lies in its shard file: bytes(it) reads and checks it, as
-    model.thaw does. Stands for the bytes in model.Parsed.transcript."""
+class ShardParts:
+    """A shard file as its entries find their parts in it: the frozen transcripts (FrozenAt) and, after them, the
+    quotes' JSON lines (model.LineSource: a ref loaded from the file holds where its line is, read when first asked
+    for, checked by the ref's digest, and held from then on). Pickled, it is a new one, placed as its shard is
+    loaded (_entries): every entry of a shard names the same one, so no entry is visited to place it."""
 
-    __slots__ = ("file", "offset", "size", "digest")
+    __slots__ = ("file", "frozen", "lines", "held")
 
-    def __init__(self, file: _ShardFile, offset: int, size: int, digest: bytes) -> None:
-        self.file, self.offset, self.size, self.digest = file, offset, size, digest
+    def __init__(self) -> None:
+        self.file: _ShardFile | None = None
+        self.frozen = self.lines = 0
+        """Where the frozen transcripts and the lines start in the file."""
+        self.held: dict[int, bytes] = {}
+
+    def __reduce__(self):
+        return ShardParts, ()
+
+    def place(self, file: _ShardFile, frozen: int, lines: int) -> None:
+        self.file, self.frozen, self.lines = file, frozen, lines
+
+    def read(self, offset: int, size: int, digest: bytes) -> bytes:
+        """The bytes at `offset` among the frozen transcripts, checked (CacheDamaged)."""
+        return self._file().read(self.frozen + offset, size, digest)
+
+    def line(self, at: int, digest: bytes) -> bytes:
+        found = self.held.get(at)
+        if found is None:
+            found = self.held[at] = self._file().read(self.lines + (at >> 32), at & 0xFFFFFFFF, digest)
+        return found
+
+    def _file(self) -> _ShardFile:
+        if self.file is None:  # never: a shard's is placed as it is loaded, and a copy carries the bytes
+            raise RuntimeError("a part asked of a cache file not loaded")
+        return self.file
+
+
+class FrozenAt(tuple):
+    """A transcript's frozen form (model.freeze) where it lies in its shard file: (ShardParts, offset, size, SHA-256).
+    bytes(it) reads and checks it, as model.thaw does. Stands for the bytes in model.Parsed.transcript; a tuple,
+    made in C as its shard is unpickled."""
+
+    __slots__ = ()
+
+    @property
+    def digest(self) -> bytes:
+        return self[3]
+
+    @property
+    def file(self) -> _ShardFile:
+        return self[0].file
 
     def __bytes__(self) -> bytes:
-        return self.file.read(self.offset, self.size, self.digest)
+        parts, offset, size, digest = self
+        return parts.read(offset, size, digest)
 
     def __reduce__(self):  # a copy (a forked saver's, a worker's) carries the bytes, never the open file
         return bytes, (bytes(self),)
 
 
-class LinesAt:
-    """The quotes' JSON lines of a shard file, after its frozen transcripts (model.LineSource): a quote ref loaded
-    from the file holds where its line is, and the line is read when first asked for, checked by the ref's digest
-    (a line changed in place is CacheDamaged), and held from then on. Pickled, it is a new one, placed when its
-    shard is loaded (_placed): every ref of a shard names the same one."""
-
-    __slots__ = ("file", "start", "held")
-
-    def __init__(self) -> None:
-        self.file: _ShardFile | None = None
-        self.start = 0
-        self.held: dict[int, bytes] = {}
-
-    def __reduce__(self):
-        return LinesAt, ()
-
-    def line(self, at: int, digest: bytes) -> bytes:
-        found = self.held.get(at)
-        if found is None:
-            if self.file is None:  # never: a shard's is placed as it is loaded, and a copy of a ref holds its line
-                raise RuntimeError("a quote's line asked of a cache file not loaded")
-            found = self.held[at] = self.file.read(self.start + (at >> 32), at & 0xFFFFFFFF, digest)
-        return found
-
-
 def write_shard(path: Path, entries: dict) -> None:
     """A shard file of these entries (cache key -> model.Parsed, its transcript bytes or FrozenAt, its refs' lines
-    held or LinesAt), sealed and written atomically; OSError when it cannot be. Without a key, nothing is written."""
-    frozen, lines, placed, offset = [], [], {}, 0
-    names, written = LinesAt(), 0  # the LinesAt each ref's line is placed in when the shard is loaded
+    held or in a ShardParts), sealed and written atomically; OSError when it cannot be. Without a key, nothing is
+    written."""
+    frozen, lines, placed, offset, written = [], [], {}, 0, 0
+    parts = ShardParts()  # what each entry's transcript and lines are placed in when the shard is loaded
     one = {}.setdefault  # equal tags, roles and companies pickled as one object: loaded as one (40 MB at 100,000)
     for key, entry in entries.items():
         transcript = entry.transcript
@@ -376,39 +397,38 @@ def write_shard(path: Path, entries: dict) -> None:
         refs = []
         for ref, line in zip(entry.quotes, held):
             refs.append(type(ref)((*ref[:5], one(ref.role, ref.role), one(ref.tags, ref.tags), written << 32 | len(line),
-                                   one(ref.company, ref.company), ref.digest, names)))
+                                   one(ref.company, ref.company), ref.digest, parts)))
             written += len(line)
         lines += held
-        place = None
         if data is not None:
             digest = transcript.digest if type(transcript) is FrozenAt else hashlib.sha256(data).digest()
             frozen.append(data)
-            place = (offset, len(data), digest)
-            offset += len(data)
+            data = FrozenAt((parts, offset, len(data), digest))
+            offset += data[2]
         head = entry.head
         if head is not None:
             head = head._replace(company=one(head.company, head.company), roles=one(head.roles, head.roles))
-        placed[key] = type(entry)((place, entry.diagnostics, tuple(refs), head))
-    header = _pickled({"transcripts": placed, "lines": (names, offset), "version": VERSION})
+        placed[key] = type(entry)((data, entry.diagnostics, tuple(refs), head))
+    header = _pickled({"transcripts": placed, "parts": (parts, offset), "version": VERSION})
     seal = seal_of(header)
     if seal is not None:
         write_atomic(path, _LENGTH.pack(len(seal) + len(header)), seal, header, *frozen, *lines)
 
 
 def _pickled(state: dict) -> bytes:
-    """A shard's sealed state, its quote refs pickled as they are (write_shard's: their lines placed in the file),
-    not held as a copy of one carries them (model.QuoteRef.held)."""
+    """A shard's sealed state, its quote refs and frozen transcripts pickled as they are (write_shard's: placed in the
+    shard's ShardParts), not as a copy of one carries them (model.QuoteRef.held, FrozenAt.__reduce__)."""
     from ..model import QuoteRef  # here: a no-change build imports this module, not the model
 
     out = io.BytesIO()
     pickler = pickle.Pickler(out, pickle.HIGHEST_PROTOCOL)
-    pickler.dispatch_table = {**copyreg.dispatch_table, QuoteRef: _as_placed}
+    pickler.dispatch_table = {**copyreg.dispatch_table, QuoteRef: _as_placed, FrozenAt: _as_placed}
     pickler.dump(state)
     return out.getvalue()
 
 
-def _as_placed(ref: tuple) -> tuple:
-    return copyreg.__newobj__, (type(ref), tuple(ref))
+def _as_placed(placed: tuple) -> tuple:
+    return copyreg.__newobj__, (type(placed), tuple(placed))
 
 
 def read_shard(path: Path, entry_type: type) -> dict:
@@ -435,30 +455,20 @@ def _sealed_part(path: Path) -> tuple[_ShardFile, int, memoryview] | None:
 
 
 def _entries(found: tuple[_ShardFile, int, memoryview] | None, entry_type: type) -> dict:
-    """The entries of a shard's sealed part (_sealed_part's), or {} when there is none or it is not of this
-    version."""
+    """The entries of a shard's sealed part (_sealed_part's), their parts placed in its file, or {} when there is none
+    or it is not of this version; an entry of another shape is left out."""
     if found is None:
         return {}
     file, start, data = found
     try:
         state = _state_of(data, VERSION)
-        if state:
-            names, offset = state["lines"]
-            names.file, names.start = file, start + offset
-        return _placed(state.get("transcripts", {}), file, start, entry_type)
+        if not state:
+            return {}
+        parts, lines = state["parts"]
+        parts.place(file, start, start + lines)
+        entries = state["transcripts"]
+        if all(type(entry) is entry_type for entry in entries.values()):
+            return entries
+        return {key: entry for key, entry in entries.items() if type(entry) is entry_type}
     except _UNREADABLE:
         return {}
-
-
-def _placed(part: dict, file: _ShardFile, start: int, entry_type: type) -> dict:
-    """The entries of a shard's sealed part, each frozen transcript's place made a FrozenAt in `file`."""
-    found = {}
-    for key, entry in part.items():
-        if type(entry) is not entry_type:
-            continue
-        place = entry[0]
-        if place is not None:
-            offset, size, digest = place
-            entry = entry_type((FrozenAt(file, start + offset, size, digest), *entry[1:]))
-        found[key] = entry
-    return found
