@@ -223,16 +223,22 @@ def save(folder: Path | None, state: dict, unchanged: set[int] | frozenset[int] 
     if folder is None:
         return
     try:
-        ensure_folder(folder)
-        shards: list[dict] = [{} for _ in range(SHARDS)]
-        for key, entry in state.get("transcripts", {}).items():
-            shards[shard_of(key)][key] = entry
-        for number, part in enumerate(shards):
-            if number not in unchanged:
-                write_shard(_shard(folder, number), part)
-        write_state(folder / FILE, {name: value for name, value in state.items() if name != "transcripts"})
+        with collector_paused():  # the shards' placed copies are no garbage, and a collection in a forked saver
+            _save_all(folder, state, unchanged)  # would write to every page of its parent's objects
     except OSError:
         pass
+
+
+def _save_all(folder: Path, state: dict, unchanged: set[int] | frozenset[int]) -> None:
+    """save's work: OSError when a file cannot be written."""
+    ensure_folder(folder)
+    shards: list[dict] = [{} for _ in range(SHARDS)]
+    for key, entry in state.get("transcripts", {}).items():
+        shards[shard_of(key)][key] = entry
+    for number, part in enumerate(shards):
+        if number not in unchanged:
+            write_shard(_shard(folder, number), part)
+    write_state(folder / FILE, {name: value for name, value in state.items() if name != "transcripts"})
 
 
 def ensure_folder(folder: Path) -> None:
