@@ -122,7 +122,10 @@ class Transcript(NamedTuple):
 @loaded_in_c
 class QuoteRef(NamedTuple):
     """What the archive needs of a quote without loading its transcript: its place in spec order, what
-    filters it, and its line in the `*.json` files. Sorting refs sorts quotes in spec order."""
+    filters it, and its line in the `*.json` files. Sorting refs sorts quotes in spec order: (order, transcript,
+    line, index) is one quote's alone, so no comparison reaches `encoded`, which is bytes in a ref made by a read and
+    an int in one loaded from the cache (two refs of one quote are never in one list: a patched list takes out the
+    old ref, the very object, before the new one goes in)."""
 
     order: float
     """Minus the date's timestamp: newest first."""
@@ -146,7 +149,7 @@ class QuoteRef(NamedTuple):
     lines hashed by every rebuild at 10,000 transcripts)."""
     lines: LineSource | None
     """Where its line is kept when not held (the build cache's file: a rebuild of 100,000 transcripts reads the lines
-    of the months it writes again, not 300,000 of them), else None."""
+    of the months it writes again, not 300,000 of them), else None. An equal ref of the other form is not == to it."""
 
     @property
     def json(self) -> bytes:

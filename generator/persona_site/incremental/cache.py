@@ -331,7 +331,11 @@ class ShardParts:
     """A shard file as its entries find their parts in it: the frozen transcripts (FrozenAt) and, after them, the
     quotes' JSON lines (model.LineSource: a ref loaded from the file holds where its line is, read when first asked
     for, checked by the ref's digest, and held from then on). Pickled, it is a new one, placed as its shard is
-    loaded (_entries): every entry of a shard names the same one, so no entry is visited to place it."""
+    loaded (_entries): every entry of a shard names the same one, so no entry is visited to place it.
+
+    Which lines are read: a build command's, those of the months it makes again (its save is forked, or writes
+    few shards); serve's, every line by its first build (a persona page counts every month) and each saved shard's,
+    held while serve runs, as every line was before lines were kept in the file."""
 
     __slots__ = ("file", "frozen", "lines", "held")
 
@@ -382,8 +386,8 @@ class FrozenAt(tuple):
         parts, offset, size, digest = self
         return parts.read(offset, size, digest)
 
-    def __reduce__(self):  # a copy (a forked saver's, a worker's) carries the bytes, never the open file
-        return bytes, (bytes(self),)
+    def __reduce__(self):  # a copy (a worker's, a page key's) carries the bytes, never the open file; write_shard
+        return bytes, (bytes(self),)  # pickles its own placed ones through _pickled
 
 
 def write_shard(path: Path, entries: dict) -> None:
