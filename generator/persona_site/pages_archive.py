@@ -16,6 +16,7 @@ import operator
 import re
 import unicodedata
 import urllib.parse
+from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
@@ -187,11 +188,20 @@ class CompanyIndex:
 
     @classmethod
     def of(cls, heads: Iterable[TranscriptHead]) -> CompanyIndex:
-        """The index of these heads."""
-        by_slug: dict[str, list[TranscriptHead]] = {}
+        """The index of these heads: grouped by company name, then each name's slug made once (100,000 heads of
+        15,000 companies), and the slugs two names share found on the way."""
+        by_company: defaultdict[str, list[TranscriptHead]] = defaultdict(list)
         for head in _newest_first(list(filter(_COMPANY, heads)), _PATH, _DATE):
-            by_slug.setdefault(company_slug(head.company), []).append(head)
-        return cls({slug: tuple(found) for slug, found in by_slug.items()})
+            by_company[head.company].append(head)
+        by_slug: dict[str, tuple[TranscriptHead, ...]] = {}
+        mixed = set()
+        for company, found in by_company.items():
+            slug = company_slug(company)
+            if slug in by_slug:  # another name's too: the heads of both, in the site's order
+                mixed.add(slug)
+                found = _newest_first([*by_slug[slug], *found], _PATH, _DATE)
+            by_slug[slug] = tuple(found)
+        return cls(by_slug, mixed=frozenset(mixed))
 
     def patched(self, removed: Collection[TranscriptHead], added: Collection[TranscriptHead]) -> CompanyIndex:
         """The index with the heads `removed` gone and `added` in (serve's rebuilds: only the companies they
