@@ -301,9 +301,9 @@ _LENGTH = struct.Struct(">Q")
 
 class CacheDamaged(Exception):
     """A frozen transcript or a quote's line in a cache file is not what the file's sealed part says it is (changed
-    in place after it was written: a disk error, another program). Never unpickled: a command starts again with that file left out
-    (cli._recovering), serve builds again with its entries dropped (persistent.build_recovering); either way those
-    transcripts are parsed again."""
+    in place after it was written: a disk error, another program). Never unpickled: a command starts again with that
+    file left out (cli._recovering), serve builds again with its entries dropped (persistent.build_recovering);
+    either way those transcripts are parsed again."""
 
     def __init__(self, path: str) -> None:
         super().__init__(path)
@@ -406,19 +406,21 @@ def write_shard(path: Path, entries: dict) -> None:
             continue
         refs = []
         for ref, line in zip(entry.quotes, held):
-            refs.append(type(ref)((*ref[:5], one(ref.role, ref.role), one(ref.tags, ref.tags), written << 32 | len(line),
+            at = written << 32 | len(line)  # where the line will lie among the shard's lines, and its size
+            refs.append(type(ref)((*ref[:5], one(ref.role, ref.role), one(ref.tags, ref.tags), at,
                                    one(ref.company, ref.company), ref.digest, parts)))
             written += len(line)
         lines += held
+        frozen_at = None
         if data is not None:
             digest = transcript.digest if type(transcript) is FrozenAt else hashlib.sha256(data).digest()
             frozen.append(data)
-            data = FrozenAt((parts, offset, len(data), digest))
-            offset += data[2]
+            frozen_at = FrozenAt((parts, offset, len(data), digest))
+            offset += len(data)
         head = entry.head
         if head is not None:
             head = head._replace(company=one(head.company, head.company), roles=one(head.roles, head.roles))
-        placed[key] = type(entry)((data, entry.diagnostics, tuple(refs), head))
+        placed[key] = type(entry)((frozen_at, entry.diagnostics, tuple(refs), head))
     header = _pickled({"transcripts": placed, "parts": (parts, offset), "version": VERSION})
     seal = seal_of(header)
     if seal is not None:

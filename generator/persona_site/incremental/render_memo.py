@@ -318,8 +318,8 @@ class _Sink(NamedTuple):
 
 class _Plain(pickle.Pickler):
     """A pickle of values as plain data, for a digest: a named tuple or a dataclass (30,000 quotes and their refs
-    on the month and company pages) as the tuple of its fields (a quote ref's line by its digest), a date-time as its ISO text, so each is not written
-    with its class's module and name (three times faster)."""
+    on the month and company pages) as the tuple of its fields (a quote ref's line by its digest), a date-time as
+    its ISO text, so each is not written with its class's module and name (three times faster)."""
 
     def reducer_override(self, obj: object) -> object:
         if type(obj) is QuoteRef:  # by its line's digest: its line is held or kept in a file (QuoteRef.lines)

@@ -72,8 +72,11 @@ def _save(folder: Path | None, state: dict, unchanged: set[int]) -> None:
     history = state["git"]
     if history is not None and state["stats"]:
         same = {path: path for path in state["stats"]}.get
-        state = {**state, "git": replace(history, added={same(path, path): commit for path, commit in history.added.items()},
-                                         changed={same(path, path): commit for path, commit in history.changed.items()})}
+
+        def rekeyed(by_path: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+            return {same(path, path): commit for path, commit in by_path.items()}
+
+        state = {**state, "git": replace(history, added=rekeyed(history.added), changed=rekeyed(history.changed))}
     cache.save(folder, state, unchanged)
 
 
