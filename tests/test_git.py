@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -186,9 +187,14 @@ def test_provenance_in_footer_json_and_added_in(history):
     first = history.git("rev-parse", "v2026-q2").strip()
     assert history.run("build").exit_code == 0
     site = history.root / "site"
+    index = (site / "index.html").read_text()
+    assert f"from commit {head[:7]} " in index
+    assert "with uncommitted changes" not in index
+    build = json.loads((site / "build.json").read_text())  # what every other page's footer shows (site.js)
+    assert build["commit"] == head[:7] and f"from commit {head[:7]} " in build["text"]
     page = (site / "personas/head-of-revops/index.html").read_text()
-    assert f"from commit {head[:7]} " in page
-    assert "with uncommitted changes" not in page
+    assert re.search(r'<p class="built" data-built="[^"]*build.json">Built 1 Dec 2026.</p>', page), page
+    assert head[:7] not in page  # the day without script; the commit from build.json: not rewritten each commit
     data = json.loads((site / "quotes.json").read_text())
     assert data["commit"] == head
     added = {q["text"]: q["added_in"] for q in data["quotes"]}

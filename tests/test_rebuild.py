@@ -174,6 +174,14 @@ def test_a_page_changes_with_the_build_time_only_where_it_shows_it(repo, monkeyp
     a_day = differ("first", "a day on")
     assert "personas/head-of-revops/index.html" in a_day and "tags/index.html" in a_day
     assert not any(p.startswith(("transcripts/", "companies/")) or "/2025-" in p for p in a_day), a_day
+    # A commit that changed no transcript (CI builds every commit): the persona and tag pages say the day, and
+    # build.json the commit, which their footers show through site.js: they are not written again
+    repo.write("NOTES.md", "Who to call next.\n")
+    repo.commit_all("notes", date="2025-11-21T10:00:00+00:00")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764936000")
+    builds["a commit on"] = cold_build(repo.root).outputs
+    assert differ("first", "a commit on") == sorted(
+        {"index.html", "build.json", *(p for p in builds["first"] if p.endswith("quotes.json"))})
 
 
 def test_a_transcript_page_shows_the_commit_that_last_changed_it(repo):

@@ -352,12 +352,13 @@ class Renderer:
         trends = {p.slug: trend.monthly(months.get(p.slug, {}), config.tags, ctx.now, config.zone) for p in personas}
         heard = sorted(personas, key=lambda p: -fresh[p.slug].last_heard.timestamp() if fresh[p.slug].last_heard else 0)
         # The site's build time and commit: in build.json, which every page's footer reads; shown by the index, and
-        # (the day and commit) by pages that count from today. No other page changes with the time (issue 22).
-        dated = dict(today=ctx.now.date(), build=ctx.built())
+        # (the day only) by pages that count from today. No other page changes with the time or the commit (issue
+        # 22): a new commit that leaves a persona's quotes as they were leaves its pages as they were.
+        dated = dict(today=ctx.now.date())
         outputs["build.json"] = (json.dumps({"built": ctx.now.isoformat(timespec="seconds"), **ctx.built(),
                                              "text": built_text(ctx.now, ctx.built())}, ensure_ascii=False) + "\n").encode()
         outputs["index.html"] = Page("index.html", dict(
-            dated, now=ctx.now, personas=heard, fresh=fresh, latest=latest, trends=trends,
+            dated, now=ctx.now, build=ctx.built(), personas=heard, fresh=fresh, latest=latest, trends=trends,
             recent_dates=self._recent_dates(archive, ctx), recent_quotes=archive.latest(limit=6), total=len(archive)))
         words = phrases.Counting(archive, ctx.now, months, self.memo)  # counted when first asked for
         for persona in personas:
