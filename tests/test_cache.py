@@ -429,6 +429,61 @@ def test_small_changes_are_saved_together_and_a_save_rewrites_only_their_shards(
         {f"transcripts-{cache.shard_of(key):02d}.pickle" for key in now ^ saved}
 
 
+def test_a_commit_of_a_few_changes_leaves_the_cache_for_the_next_build_to_continue_until_enough_commits_came(
+        large, monkeypatch, tmp_path):
+    """CI builds each commit in a fresh clone: saving the cache for a commit that changed one transcript cost more
+    than the next build's `git log` over the commits since the saved history (issue 22, goal 5). So a commit is
+    saved as a changed file is: once SAVE_AFTER of them touched transcripts since the save."""
+    from persona_site.incremental.store import SAVE_AFTER
+
+    folder = large.root / cache.DEFAULT_FOLDER
+    saved_head = large.git("rev-parse", "HEAD").strip()
+
+    def files() -> dict[str, int]:
+        return {path.name: path.stat().st_mtime_ns for path in [folder / cache.FILE, *folder.glob("transcripts-*")]}
+
+    before = files()
+    for n in range(SAVE_AFTER - 1):  # each commit changes the same file: one file to read again, whatever their number
+        large.transcript("2026/call-003.md", GOOD.replace("A fine quote.", f"Changed {n}."))
+        large.commit_all(f"change {n}", date=f"2026-10-21T10:{n:02d}:00+00:00")
+    assert_same_as_cold(large, monkeypatch, tmp_path)
+    assert f"Changed {SAVE_AFTER - 2}." in (large.root / "site/quotes.json").read_text()
+    assert files() == before
+    assert cache.load(folder)["git"].head == saved_head
+    large.transcript("2026/call-003.md", GOOD.replace("A fine quote.", "Changed once more."))
+    large.commit_all("once more", date="2026-10-22T10:00:00+00:00")
+    assert_same_as_cold(large, monkeypatch, tmp_path)
+    assert cache.load(folder)["git"].head == large.git("rev-parse", "HEAD").strip()  # SAVE_AFTER commits: saved
+    assert files().keys() == before.keys() and files() != before
+
+
+def test_a_build_after_commits_looks_again_at_the_transcripts_they_touched_only(large):
+    """A scan of the work tree is kept for the next build with its history; after new commits, the next build looks
+    again at the files whose stat changed and at those the commits touched (their dates and line commits may
+    differ), not at every file, and keys each as a scan of every file would. Here two commits made elsewhere (a
+    pull) change a transcript and change it back: its bytes and stat stay as they were, and its history moves."""
+    path = "content/transcripts/2026/call-005.md"
+    original = (large.root / path).read_bytes()
+    head = large.git("rev-parse", "HEAD").strip()
+    for message, data in (("changed", original.replace(b"Quote number 005.", b"Elsewhere.")), ("back", original)):
+        blob = subprocess.run(["git", "hash-object", "-w", "--stdin"], cwd=large.root, input=data,
+                              capture_output=True, check=True).stdout.decode().strip()
+        index = {**os.environ, "GIT_INDEX_FILE": str(large.root / ".git/elsewhere.index")}
+        for args in (["read-tree", head], ["update-index", "--cacheinfo", f"100644,{blob},{path}"]):
+            subprocess.run(["git", *args], cwd=large.root, env=index, check=True)
+        tree = subprocess.run(["git", "write-tree"], cwd=large.root, env=index, capture_output=True, text=True,
+                              check=True).stdout.strip()
+        head = large.git("commit-tree", tree, "-p", head, "-m", message, date="2026-10-23T10:00:00+00:00").strip()
+    large.git("update-ref", "refs/heads/main", head)
+    assert large.git("status", "--porcelain", "content") == ""
+    kept = PersistentEngine(large.root)
+    assert build_with(large.root, kept).ok
+    assert kept.store.looked_at == {"transcripts/2026/call-005.md"}
+    everything = PersistentEngine(large.root, cache_dir=None)
+    assert build_with(large.root, everything).ok and everything.store.looked_at is None
+    assert kept.store._scan.keys == everything.store._scan.keys
+
+
 def test_a_new_builder_does_not_keep_the_last_ones_garbage(repo):
     """The collector skips the loaded cache from then on (gc.freeze), once per process: freezing at each new
     Builder would keep the last build's cyclic garbage (its Renderer and templates) for good."""

@@ -75,6 +75,7 @@ def clone(origin: Repo, to: Path, *options: str) -> Repo:
 
 
 def test_a_restored_cache_is_used_for_what_git_vouches_for_and_not_for_what_changed(origin, monkeypatch, tmp_path):
+    monkeypatch.setattr(store, "SAVE_AFTER", 6)  # the clone's stats saved once as many are new (here 3 read, 4 vouched)
     origin.transcript(NAMES[1], BODY.format(n="1, committed after the cache was saved"))
     origin.commit_all("one file changed", date="2026-10-21T10:00:00+00:00")
     ci = clone(origin, tmp_path / "ci")
@@ -421,3 +422,40 @@ def test_a_commit_in_the_same_clone_leaves_the_tree_to_git_status(origin, monkey
     origin.git("commit", "-qm", "one file changed here", date="2026-10-21T10:00:00+00:00")
     assert origin.run("build").exit_code == 0 and settled == []
     assert "3, committed here" in (origin.root / "site/quotes.json").read_text()
+
+
+def test_ci_in_one_folder_reads_again_only_what_the_commits_since_the_last_save_changed(origin, tmp_path, monkeypatch):
+    """CI builds each commit where the last run was, with the last run's cache and site restored, and keeps them
+    again for the next run (actions/cache, under each commit). A commit of one file leaves the cache as it was
+    (store.SAVE_AFTER): the next run reads again the files changed since the cache was saved, and no other, and
+    each run makes the reference's site."""
+    upstream, saved, dev = tmp_path / "upstream.git", tmp_path / "saved", tmp_path / "dev"
+    old_enough(origin)  # as a runner's clone: its files older than the look, their stats kept
+    shutil.rmtree(origin.root / cache.DEFAULT_FOLDER)  # the first run: the cache saved with them
+    assert origin.run("build").exit_code == 0
+    subprocess.run(["git", "clone", "-q", "--bare", str(origin.root), str(upstream)], check=True)
+    subprocess.run(["git", "clone", "-q", str(upstream), str(dev)], check=True)
+    for kept in (cache.DEFAULT_FOLDER, "site"):
+        shutil.copytree(origin.root / kept, saved / kept, symlinks=True)
+    saved_head = cache.load(saved / cache.DEFAULT_FOLDER)["git"].head
+    reads = Reads(monkeypatch)
+
+    def ci_run() -> set[str]:
+        shutil.rmtree(origin.root)
+        subprocess.run(["git", "clone", "-q", str(upstream), str(origin.root)], check=True)
+        for kept in (cache.DEFAULT_FOLDER, "site"):
+            shutil.copytree(saved / kept, origin.root / kept, symlinks=True)
+        old_enough(Repo(origin.root))
+        read = reads.build(origin.root)
+        shutil.rmtree(saved)
+        for kept in (cache.DEFAULT_FOLDER, "site"):
+            shutil.copytree(origin.root / kept, saved / kept, symlinks=True)
+        return read
+
+    for number, name in ((1, NAMES[2]), (2, NAMES[3])):
+        Repo(dev).transcript(name, BODY.format(n=f"{number}, committed since"))
+        Repo(dev).git("commit", "-qam", f"change {number}", date=f"2026-10-2{number}T10:00:00+00:00")
+        Repo(dev).git("push", "-q", "origin", "HEAD")
+        assert ci_run() == set((NAMES[2], NAMES[3])[:number])
+        assert f"{number}, committed since" in reads.quotes()
+        assert cache.load(saved / cache.DEFAULT_FOLDER)["git"].head == saved_head  # not saved for one file

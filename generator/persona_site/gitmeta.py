@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from .basics import never_read
 
@@ -230,6 +231,18 @@ def uncommitted_lines(root: Path, paths: list[str]) -> dict[str, set[str]]:
     return added
 
 
+class Since(NamedTuple):
+    """What a history continued from another took in: the commits after that one's head."""
+
+    head: str
+    """The head of the history it was continued from."""
+    commits: int
+    """How many of those commits added, changed, renamed or deleted a transcript."""
+    paths: frozenset[str]
+    """The transcripts they added, changed, renamed (both paths) or deleted: only these paths' dates and line
+    commits can differ from the other history's."""
+
+
 @dataclass
 class History:
     """What the history of content/transcripts says, up to one commit."""
@@ -242,6 +255,8 @@ class History:
     """For transcripts changed after they were added: line text -> (sha, ISO author date) of its first commit."""
     changed: dict[str, tuple[str, str]] = field(default_factory=dict)
     """(sha, ISO author date) of the last commit that added, edited or renamed each transcript."""
+    since: Since | None = None
+    """What the commits since the history this one was continued from changed; None when it was made anew."""
 
     def added_date(self, path: str) -> dt.datetime | None:
         """Author date of the commit that added the transcript."""
@@ -267,16 +282,19 @@ def history(root: Path, head: str, previous: History | None = None) -> History:
         return previous
     into = History(head, {}, {})
     span = head
-    if previous is not None and _is_ancestor(root, previous.head, head):
+    continued = previous is not None and _is_ancestor(root, previous.head, head)
+    if continued:
         into = History(head, dict(previous.added), dict(previous.lines), dict(previous.changed))
         span = f"{previous.head}..{head}"
     try:
         files = _git(root, "log", "--reverse", "-M", "--name-status", "--relative", "--no-color",
                      "--format=%x00%H %aI", span, "--", TRANSCRIPTS)
-        _apply_files(files.decode("utf-8", "replace"), into)
+        commits, paths = _apply_files(files.decode("utf-8", "replace"), into)
         patches = _git(root, "log", "--reverse", "-p", "-M", "--diff-filter=MRD", "--unified=0", "--no-color",
                        "--relative", "--format=%x00%H %aI", span, "--", TRANSCRIPTS)
         _apply_patches(patches.decode("utf-8", "replace"), into)
+        if continued:
+            into.since = Since(previous.head, commits, frozenset(paths))
     except GitError:
         pass
     return into
@@ -290,16 +308,19 @@ def _is_ancestor(root: Path, old: str, new: str) -> bool:
         return False
 
 
-def _apply_files(log: str, into: History) -> None:
-    commit = ("", "")
+def _apply_files(log: str, into: History) -> tuple[int, set[str]]:
+    """The log's adds, changes, renames and deletes into `into`; returns how many commits it lists, and the paths
+    they touch."""
+    commit, commits, paths = ("", ""), 0, set()
     for raw in log.split("\n"):
         if raw.startswith("\0"):
             sha, _, date = raw[1:].partition(" ")
-            commit = (sha, date.strip())
+            commit, commits = (sha, date.strip()), commits + 1
             continue
         parts = raw.split("\t")
         if len(parts) < 2:
             continue
+        paths.update(parts[1:3])
         status = parts[0][:1]
         if status == "A":
             into.added[parts[1]] = into.changed[parts[1]] = commit
@@ -312,6 +333,7 @@ def _apply_files(log: str, into: History) -> None:
         elif status == "D":
             into.added.pop(parts[1], None)
             into.changed.pop(parts[1], None)
+    return commits, paths
 
 
 def _apply_patches(log: str, into: History) -> None:

@@ -28,6 +28,8 @@ from .pool import POOL_MIN_FILES, Job, Work, blob_id, parse_transcripts
 if TYPE_CHECKING:
     import multiprocessing.process
 
+    from ..gitmeta import History
+
 SAVE_AFTER = 20
 """A build that read fewer files than this, and changed fewer cache entries, leaves the cache as it was."""
 
@@ -151,6 +153,9 @@ class TranscriptStore:
         self._saving: multiprocessing.process.BaseProcess | None = None
         self.read_count = 0
         """How many files the last read parsed (their stats were new)."""
+        self.vouched_count = 0
+        """How many files the last read knew by git's blob ids, their stats new to the cache (a fresh clone's: the
+        next build there reads each again, unless the cache is saved with them)."""
         self.patched_from: dict[str, Parsed] | None = None
         """The parsed transcripts of the read before the last, when the last patched them (else None)."""
         self.looked_at: frozenset[str] | None = None
@@ -167,7 +172,7 @@ class TranscriptStore:
         path's stat is compared."""
         started = time.time_ns()
         keyed_for = (_context(inputs), inputs.history.head if inputs.history else None, files.is_git, files.revision)
-        round_ = self._patch(files, keyed_for, inputs.dirty, patched) \
+        round_ = self._patch(files, keyed_for, inputs, patched) \
             or _Round({}, {}, {}, {}, {}, list(files.transcripts), False)
         try:
             jobs = self._jobs(round_, files, inputs, keyed_for[0])
@@ -193,13 +198,14 @@ class TranscriptStore:
             problems += diagnostics
         return self._scan.parsed, pages, cards
 
-    def _patch(self, files: ContentFiles, keyed_for: tuple, dirty: frozenset[str],
+    def _patch(self, files: ContentFiles, keyed_for: tuple, inputs: ReadInputs,
                patched: tuple[dict, frozenset[str]] | None) -> _Round | None:
         """The last build's answer, with only the files whose stat changed to look at again (serve's rebuilds: set
-        operations in C, not a Python step for each of 10,000 files, and with `patched` the paths it names only);
-        None when a whole scan is shorter."""
-        last = self._scan
-        if last is None or last.keyed_for != keyed_for or files.revision is not None:
+        operations in C, not a Python step for each of 10,000 files, and with `patched` the paths it names only),
+        and those that commits since its history touched; None when a whole scan is shorter."""
+        last, dirty = self._scan, inputs.dirty
+        moved = _moved_since(last.keyed_for, keyed_for, inputs.history) if last is not None else None
+        if moved is None or files.revision is not None:
             return None
         before, now = last.stats.get, files.stats
         if patched is not None and patched[0] is last.stats:  # only these paths' stats may differ
@@ -209,7 +215,7 @@ class TranscriptStore:
             todo = {path for path, stat in now.items() if before(path) is not stat and before(path) != stat}
             gone = last.keys.keys() - now.keys()
         unstated = last.keys.keys() - self._stats.keys() if last.unstated is None else last.unstated
-        todo |= unstated | ((dirty ^ last.dirty) & now.keys())
+        todo |= unstated | ((dirty ^ last.dirty) & now.keys()) | (moved & now.keys())
         todo -= gone
         if len(todo) + len(gone) > 10 + len(files.stats) // 20:
             return None
@@ -229,7 +235,7 @@ class TranscriptStore:
 
     def _jobs(self, round_: _Round, files: ContentFiles, inputs: ReadInputs, context: bytes) -> list[Job]:
         """The files to parse; those the cache has (by the hash remembered for their stat) go straight to kept."""
-        jobs = []
+        jobs, self.vouched_count = [], 0
         undated_by_commit: dict[tuple[str, str], tuple] = {}  # a commit adds many files
         history = inputs.history
         for path in round_.paths:
@@ -243,12 +249,13 @@ class TranscriptStore:
                     undated_by_commit[commit] = memo
             undated, when = memo
             added = added_commit(path, inputs)
-            known = self._known_digest(path, data, stat, files.blobs)
+            known, vouched = self._known_digest(path, data, stat, files.blobs)
             round_.stats.pop(path, None)  # remembered again below if it is still so (a patched round's is _stats)
             round_.keys[path] = key = (known, path, context, when, undated.warning, added)  # Job.key
             hit = self.entries.get(key) if known is not None else None
             if hit is not None:
                 round_.kept[key] = hit
+                self.vouched_count += vouched
                 if stat is not None:
                     round_.stats[path] = (stat, known)
             else:
@@ -288,21 +295,26 @@ class TranscriptStore:
         self._scan = Scan(keyed_for, frozenset(dirty), files.stats, keys, parsed, found, unstated)
 
     def _known_digest(self, path: str, data: bytes | None, stat: Stat | None,
-                      blobs: dict[str, bytes]) -> bytes | None:
+                      blobs: dict[str, bytes]) -> tuple[bytes | None, bool]:
         """The content hash without reading the file: of the bytes given (a revision), the one remembered for
-        this exact stat, or the blob id git vouches for; None when only reading the file can tell."""
+        this exact stat, or the blob id git vouches for; None when only reading the file can tell. And whether it
+        is git's (the stat new to the cache)."""
         if data is not None:
-            return blob_id(data)
+            return blob_id(data), False
         remembered = self._stats.get(path)
-        return remembered[1] if remembered is not None and remembered[0] == stat else blobs.get(path)
+        if remembered is not None and remembered[0] == stat:
+            return remembered[1], False
+        vouched = blobs.get(path)
+        return vouched, vouched is not None
 
     def persist(self, always: bool = False) -> None:
         """Save parsed transcripts and git history for the next process, when anything changed: unless
         `always`, not for a few files (a save takes 0.1-0.2 s at 10,000 transcripts; skipping it costs the
         next build a read of those few files, and the changes add up until a build saves them)."""
         different = self.entries.keys() ^ self._saved[0]
-        if not always and not self._repair and self._saved[0] and self.history is self._saved[2] and self.read_count < SAVE_AFTER \
-                and len(different) < SAVE_AFTER and self._personas.keys() == self._saved[3]:
+        if not always and not self._repair and self._saved[0] and _few_commits_since(self.history, self._saved[2]) \
+                and self.read_count + self.vouched_count < SAVE_AFTER and len(different) < SAVE_AFTER \
+                and self._personas.keys() == self._saved[3]:
             return
         if not self._save or (self.entries.keys(), self._stats, self.history, self._personas.keys()) == self._saved:
             return
@@ -359,6 +371,28 @@ class TranscriptStore:
         if self._saving is not None:
             self._saving.join()
             self._saving = None
+
+
+def _moved_since(was: tuple, now: tuple, history: History | None) -> frozenset[str] | None:
+    """The transcripts whose keys may differ from those of a scan keyed for `was`, now keyed for `now`, by their
+    history alone: none for the same keying; the paths the commits since touched when only git's head moved and
+    `history` was continued from the scan's (a new commit, in CI or after `git commit`); None otherwise."""
+    if was == now:
+        return frozenset()
+    since = history.since if history is not None else None
+    if since is None or was[1] != since.head or (was[0], *was[2:]) != (now[0], *now[2:]):
+        return None
+    return since.paths
+
+
+def _few_commits_since(history: History | None, saved: History | None) -> bool:
+    """Whether `history` is the saved one, or was continued from it over fewer than SAVE_AFTER commits that touched
+    transcripts: the next process continues the saved one again (one `git log` over those few commits), and
+    reads again the files they changed (which read_count counts), rather than this one saving the cache for it."""
+    if history is saved:
+        return True
+    since = history.since if history is not None else None
+    return since is not None and saved is not None and since.head == saved.head and since.commits < SAVE_AFTER
 
 
 def _context(inputs: ReadInputs) -> bytes:
