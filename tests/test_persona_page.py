@@ -7,6 +7,7 @@ import shutil
 from collections import Counter
 
 import pytest
+from conftest import cold_build
 
 from persona_site import phrases
 from persona_site.phrases import phrases_by_period
@@ -198,6 +199,44 @@ def test_in_their_words_is_counted_as_a_cold_builds_pages_are_made_and_kept_wher
     shutil.rmtree(repo.root / "site")
     assert repo.run("build", env=env).exit_code == 0
     assert page.read_bytes() == rebuilt
+
+
+def test_a_quote_of_one_persona_leaves_the_others_pages_that_show_the_same_phrases(repo, monkeypatch):
+    """Each persona's phrases are weighed against the others' words: an edit of one persona's quote moves every
+    persona's scores a little. A page that shows the same phrases, in the same order, with the same counts, is
+    kept (CI: a commit that changed one quote made every persona page again); one whose phrases change is not."""
+    from persona_site import render
+
+    made, make = [], render.Renderer.make
+    monkeypatch.setattr(render.Renderer, "make", lambda self, path, *a, **k: made.append(path) or make(self, path, *a, **k))
+    for i in range(6):
+        repo.transcript(f"r{i}.md", "**Dana Whitfield:** [Our spreadsheet is the forecast again today.]{.pain}\n",
+                        date=f"2026-11-{i + 1:02d}")
+        repo.transcript(f"s{i}.md", "**Priya Raman:** [The pipeline review runs long again.]{.pain}\n",
+                        date=f"2026-11-{i + 1:02d}")
+    env = {"SOURCE_DATE_EPOCH": "1796472000"}
+    assert repo.run("build", env=env).exit_code == 0
+    revops = repo.root / "site/personas/head-of-revops/index.html"
+    before = re.findall(r'data-phrase="([^"]+)"', revops.read_text())
+    assert "spreadsheet" in before
+
+    made.clear()
+    repo.transcript("s0.md", "**Priya Raman:** [The pipeline review runs long again, sadly.]{.pain}\n",
+                    date="2026-11-01")  # a word said once by the VP of Sales: no phrase of theirs, other scores
+    assert repo.run("build", env=env).exit_code == 0
+    assert "personas/vp-sales/2026-11/index.html" in made
+    assert "personas/head-of-revops/index.html" not in made
+    assert re.findall(r'data-phrase="([^"]+)"', revops.read_text()) == before
+
+    made.clear()
+    for i in range(6):  # now the VP of Sales says what the Head of RevOps says: nothing sets them apart
+        repo.transcript(f"s{i}.md", "**Priya Raman:** [Our spreadsheet is the forecast again today.]{.pain}\n",
+                        date=f"2026-11-{i + 1:02d}")
+    assert repo.run("build", env=env).exit_code == 0
+    assert "personas/head-of-revops/index.html" in made
+    assert re.findall(r'data-phrase="([^"]+)"', revops.read_text()) != before
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", env["SOURCE_DATE_EPOCH"])
+    assert revops.read_bytes() == cold_build(repo.root).outputs["personas/head-of-revops/index.html"]
 
 
 def test_a_persona_page_is_made_again_when_in_their_words_ranks_otherwise(repo, monkeypatch):

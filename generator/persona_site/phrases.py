@@ -222,7 +222,7 @@ class Counting:
 @dataclass(frozen=True, eq=False)
 class PersonaPhrases(Mapping):
     """One persona's phrases, by period ('recent', 'all'), as a page shows them: counted when first read, and
-    pickled (a page's digest) as what they are."""
+    pickled (a page's digest) as what a page shows of them."""
 
     counting: Counting
     role: str
@@ -237,4 +237,8 @@ class PersonaPhrases(Mapping):
         return len(self.counting.found())
 
     def __reduce__(self) -> tuple:
-        return dict, (dict(self),)
+        """Pickled (for a page's digest) as each period's phrases in their order, with their counts: not their
+        scores. Each phrase is weighed against the other personas' words, so one quote changed anywhere moves
+        every persona's scores a little, and every persona page would be made again for the same words; a theme
+        that shows a score shows the one of the day it was made (a persona page is made again each day)."""
+        return dict, ({period: [(phrase.text, phrase.count) for phrase in found] for period, found in self.items()},)
