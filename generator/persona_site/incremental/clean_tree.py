@@ -36,12 +36,15 @@ _TOP = ("rev-parse", "--show-toplevel")
 LISTING = ("ls-files", "-v", "--stage", "--debug", "-z", "--", *STATUS_PATHS)
 _OTHERS = ("ls-files", "--others", "-z", "--", *STATUS_PATHS)
 _STAGED = ("diff-index", "--cached", "--quiet", "HEAD", "--", *STATUS_PATHS)
-ENTRY = re.compile(rb"H (100644|100755) ([0-9a-f]+) 0\t([^\0]+)\0  ctime: (\d+):(\d+)\n  mtime: (\d+):(\d+)\n"
-                    rb"  dev: (\d+)\tino: (\d+)\n  uid: (\d+)\tgid: (\d+)\n  size: (\d+)\tflags: ([0-9a-f]+)\n")
+ENTRY = re.compile(rb"H (100644|100755) ([0-9a-f]+) 0\t([^\0]+)\0(  ctime: \d+:\d+\n  mtime: \d+:\d+\n"
+                    rb"  dev: \d+\tino: \d+\n  uid: \d+\tgid: \d+\n  size: (\d+))\tflags: ([0-9a-f]+)\n")
 """An index entry as `git ls-files -v --stage --debug -z` (LISTING) shows it: one git checks (tag H: not
 assume-unchanged or skip-worktree), a regular file, merged (stage 0), with its stat as the index keeps it: mode,
-blob, path, ctime (s, ns), mtime (s, ns), dev, ino, uid, gid, size and flags. (serve's git_status.py reads the
-same listing.)"""
+blob, path, the stat's lines (ctime and mtime in s:ns, dev, ino, uid, gid and size, as STAT_LINES writes them),
+the size alone, and the flags. (serve's git_status.py reads the same listing.)"""
+STAT_LINES = b"  ctime: %d:%d\n  mtime: %d:%d\n  dev: %d\tino: %d\n  uid: %d\tgid: %d\n  size: %d"
+"""A stat as git's listing shows it (each field as the index keeps it: 32 bits, unsigned, in decimal): one
+comparison of bytes for a file's stat, not nine numbers read."""
 _ELSEWHERE = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR")
 """Environment that points git at another repository, work tree or index than root/.git's."""
 _UNUSUAL = 0x8000 | 1 << 29 | 1 << 30
@@ -108,7 +111,7 @@ def _as_indexed(root: Path, listing: bytes, index_mtime_ns: int, answered: Calla
     """The files (path -> blob id) changed in the same instant as the index was written, and the stat of each file
     `under` that folder, when every entry of the listing is one git checks as others and its file has the stat the
     index keeps; None when one is not so. (A folder made a link is an untracked file: clean_since sees it.)"""
-    top, position, lstat, billion = os.fsencode(root) + b"/", 0, os.lstat, 1_000_000_000
+    top, position, lstat, billion, u32 = os.fsencode(root) + b"/", 0, os.lstat, 1_000_000_000, _U32
     same_instant, kept, count = {}, {}, 0
     while position < len(listing):
         count += 1
@@ -118,18 +121,17 @@ def _as_indexed(root: Path, listing: bytes, index_mtime_ns: int, answered: Calla
         if entry is None:  # another kind of entry (a link, a submodule, a conflict, a flag): git status tells
             return None
         position = entry.end()
-        mode, blob, path, csec, cnsec, msec, mnsec, dev, ino, uid, gid, size, flags = entry.groups()
+        mode, blob, path, stat_lines, _, flags = entry.groups()
         try:
             info = lstat(top + path)
         except OSError:
             return None
         mtime, ctime = info.st_mtime_ns, info.st_ctime_ns
-        if int(flags, 16) & _UNUSUAL or not stat_module.S_ISREG(info.st_mode) \
-                or (mode == b"100755") != bool(info.st_mode & stat_module.S_IXUSR) \
-                or (mtime // billion & _U32, mtime % billion, ctime // billion & _U32, ctime % billion,
-                    info.st_dev & _U32, info.st_ino & _U32, info.st_uid & _U32, info.st_gid & _U32,
-                    info.st_size & _U32) != (int(msec), int(mnsec), int(csec), int(cnsec), int(dev), int(ino),
-                                             int(uid), int(gid), int(size)):
+        if STAT_LINES % (ctime // billion & u32, ctime % billion, mtime // billion & u32, mtime % billion,
+                         info.st_dev & u32, info.st_ino & u32, info.st_uid & u32, info.st_gid & u32,
+                         info.st_size & u32) != stat_lines \
+                or (len(flags) > 3 and int(flags, 16) & _UNUSUAL) or not stat_module.S_ISREG(info.st_mode) \
+                or (mode == b"100755") != bool(info.st_mode & stat_module.S_IXUSR):
             return None
         if mtime >= index_mtime_ns:
             same_instant[path] = blob

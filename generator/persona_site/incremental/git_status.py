@@ -145,7 +145,7 @@ class PatchedStatus(GitRunner):
         if at == -1:
             return None
         entry = ENTRY.match(listing, listing.rfind(b"\n", 0, at) + 1)
-        return None if entry is None or entry.start(3) != at + 1 else (entry[1], entry[2], int(entry[12]))
+        return None if entry is None or entry.start(3) != at + 1 else (entry[1], entry[2], int(entry[5]))
 
     def _full(self, root: Path, state: tuple | None) -> tuple[subprocess.CompletedProcess[bytes], int]:
         done, asked = super().run(root, STATUS)
