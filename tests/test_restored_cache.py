@@ -242,7 +242,9 @@ def test_a_fresh_clone_is_found_clean_from_gits_index_as_git_status_finds_it(ori
     monkeypatch.setattr(clean_tree, "_blobs_match", lambda root, files: read.append(set(files)) or real(root, files))
     ci = clone(origin, tmp_path / "ci")
     assert clean_tree.clean_since(ci.root, lambda: True) is None  # git status answered first: it is taken
-    assert clean_tree.clean_since(ci.root) is not None
+    clean = clean_tree.clean_since(ci.root, under="content/transcripts/")
+    assert clean is not None and clean.tracked == gitmeta.tracked(ci.root)  # the index's entries, not asked again
+    assert sorted(clean.stats) == sorted(f"content/transcripts/{name}" for name in NAMES)
     assert gitmeta.status(ci.root)[0] == []
     time.sleep(0.02)
     ci.git("update-index", "-q", "--refresh")  # the index written again: every file is older than it

@@ -72,6 +72,9 @@ class Clean(NamedTuple):
     stats: dict[str, os.stat_result]
     """The lstat of each file under the folder asked about (`under`), by path: what a walk would find there now
     (worktree.py takes them for its walk)."""
+    tracked: bytes
+    """The index's entries under that folder as `gitmeta.tracked` lists them (`ls-files --stage -v -z`), from the
+    same listing: not asked of git again."""
 
 
 def clean_since(root: Path, answered: Callable[[], bool] = lambda: False, under: str | None = None) -> Clean | None:
@@ -103,16 +106,17 @@ def clean_since(root: Path, answered: Callable[[], bool] = lambda: False, under:
         return None
     if (after.st_mtime_ns, after.st_ino, after.st_size) != (before.st_mtime_ns, before.st_ino, before.st_size):
         return None  # git wrote its index meanwhile: asked again, by `git status`
-    return Clean(started, {os.fsdecode(path): info for path, info in looked[1].items()})
+    return Clean(started, {os.fsdecode(path): info for path, info in looked[1].items()}, looked[2])
 
 
 def _as_indexed(root: Path, listing: bytes, index_mtime_ns: int, answered: Callable[[], bool],
-                under: bytes | None) -> tuple[dict[bytes, bytes], dict[bytes, os.stat_result]] | None:
-    """The files (path -> blob id) changed in the same instant as the index was written, and the stat of each file
-    `under` that folder, when every entry of the listing is one git checks as others and its file has the stat the
-    index keeps; None when one is not so. (A folder made a link is an untracked file: clean_since sees it.)"""
+                under: bytes | None) -> tuple[dict[bytes, bytes], dict[bytes, os.stat_result], bytes] | None:
+    """The files (path -> blob id) changed in the same instant as the index was written, and the stat and the entry
+    (as Clean.tracked) of each file `under` that folder, when every entry of the listing is one git checks as others
+    and its file has the stat the index keeps; None when one is not so. (A folder made a link is an untracked file:
+    clean_since sees it.)"""
     top, position, lstat, billion, u32 = os.fsencode(root) + b"/", 0, os.lstat, 1_000_000_000, _U32
-    same_instant, kept, count = {}, {}, 0
+    same_instant, kept, count, entries = {}, {}, 0, []
     while position < len(listing):
         count += 1
         if not count % 4096 and answered():
@@ -139,7 +143,8 @@ def _as_indexed(root: Path, listing: bytes, index_mtime_ns: int, answered: Calla
                 return None
         if under is not None and path.startswith(under):
             kept[path] = info
-    return same_instant, kept
+            entries.append(listing[entry.start():entry.end(3) + 1])  # "H <mode> <blob> 0\t<path>\0"
+    return same_instant, kept, b"".join(entries)
 
 
 def _blobs_match(root: Path, files: dict[bytes, bytes]) -> bool:

@@ -87,7 +87,7 @@ def files(source: Path, folder: Path | None, save: bool,
         if clean is not None:
             git.settle(source, gitmeta.STATUS, b"", clean.started)
     view = _git_view(source, git)
-    tracked = _tracked(source, view, last_look) if view is not None else None
+    tracked = None if view is None else clean.tracked if clean is not None else _tracked(source, view, last_look)
     looked = None
     if tracked is not None and last_look is not None:
         looked = _stats(source, real, view, tracked, last_look)
