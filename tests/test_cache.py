@@ -457,6 +457,24 @@ def test_a_commit_of_a_few_changes_leaves_the_cache_for_the_next_build_to_contin
     assert files().keys() == before.keys() and files() != before
 
 
+def test_commits_that_touch_no_transcript_count_toward_a_save(cached, monkeypatch, tmp_path):
+    """Every commit since the saved history makes the next build's `git log` longer, those that changed no
+    transcript too (a repository that holds more than the personas): SAVE_AFTER of them, and a build saves."""
+    from persona_site.incremental.store import SAVE_AFTER
+
+    folder = cached.root / cache.DEFAULT_FOLDER
+    saved = cache.load(folder)["git"].head
+    for n in range(SAVE_AFTER - 1):
+        cached.write("NOTES.md", f"Note {n}.\n")
+        cached.commit_all(f"note {n}", date=f"2026-10-21T10:{n:02d}:00+00:00")
+    assert_same_as_cold(cached, monkeypatch, tmp_path)
+    assert cache.load(folder)["git"].head == saved
+    cached.write("NOTES.md", "One more.\n")
+    cached.commit_all("one more", date="2026-10-22T10:00:00+00:00")
+    assert_same_as_cold(cached, monkeypatch, tmp_path)
+    assert cache.load(folder)["git"].head == cached.git("rev-parse", "HEAD").strip()
+
+
 def test_a_build_after_commits_looks_again_at_the_transcripts_they_touched_only(large):
     """A scan of the work tree is kept for the next build with its history; after new commits, the next build looks
     again at the files whose stat changed and at those the commits touched (their dates and line commits may

@@ -371,3 +371,23 @@ def test_serves_git_status_asks_again_about_the_changed_paths_only_and_answers_a
     shutil.rmtree(root / t / "d2.md")
     (root / t / "d2.md").write_text(QUOTE)
     step({f"{t}/d2.md"}, whole=False)  # a file again, answered from the index: nothing left below it
+
+
+def test_a_history_continued_over_new_commits_is_the_history_made_anew_and_says_what_they_touched(history):
+    """gitmeta.history(previous=...) reads only the commits since previous's head when it is an ancestor (a new
+    commit), and says how many came and which transcripts they touched (the cache patches its scan by them);
+    after a reset to an older commit, or a rewritten one, it is made anew."""
+    first, second = (history.git("rev-parse", ref).strip() for ref in ("v2026-q2", "HEAD"))
+    old = gitmeta.history(history.root, first)
+    continued = gitmeta.history(history.root, second, old)
+    assert continued.since == gitmeta.Since(first, 1, frozenset({"content/transcripts/2026/first.md",
+                                                                 "content/transcripts/2026/second.md"}))
+    anew = gitmeta.history(history.root, second)
+    assert (continued.added, continued.lines, continued.changed) == (anew.added, anew.lines, anew.changed)
+    assert anew.since is None
+    history.write("NOTES.md", "Not a transcript.\n")
+    history.commit_all("notes", date="2026-11-26T09:00:00+00:00")
+    third = history.git("rev-parse", "HEAD").strip()
+    assert gitmeta.history(history.root, third, continued).since == gitmeta.Since(second, 1, frozenset())
+    back = gitmeta.history(history.root, first, continued)  # second is no ancestor of first
+    assert back.since is None and back.added == old.added and back.lines == old.lines

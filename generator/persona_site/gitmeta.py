@@ -237,10 +237,10 @@ class Since(NamedTuple):
     head: str
     """The head of the history it was continued from."""
     commits: int
-    """How many of those commits added, changed, renamed or deleted a transcript."""
+    """How many commits came since, all of them (merges too): each makes `git log` from that head longer."""
     paths: frozenset[str]
-    """The transcripts they added, changed, renamed (both paths) or deleted: only these paths' dates and line
-    commits can differ from the other history's."""
+    """The transcripts they added, changed, renamed (both paths) or deleted: only these paths' dates, line commits
+    and last commits can differ from the other history's."""
 
 
 @dataclass
@@ -282,40 +282,42 @@ def history(root: Path, head: str, previous: History | None = None) -> History:
         return previous
     into = History(head, {}, {})
     span = head
-    continued = previous is not None and _is_ancestor(root, previous.head, head)
+    since = _commits_since(root, previous.head, head) if previous is not None else None
+    continued = since is not None
     if continued:
         into = History(head, dict(previous.added), dict(previous.lines), dict(previous.changed))
         span = f"{previous.head}..{head}"
     try:
         files = _git(root, "log", "--reverse", "-M", "--name-status", "--relative", "--no-color",
                      "--format=%x00%H %aI", span, "--", TRANSCRIPTS)
-        commits, paths = _apply_files(files.decode("utf-8", "replace"), into)
+        paths = _apply_files(files.decode("utf-8", "replace"), into)
         patches = _git(root, "log", "--reverse", "-p", "-M", "--diff-filter=MRD", "--unified=0", "--no-color",
                        "--relative", "--format=%x00%H %aI", span, "--", TRANSCRIPTS)
         _apply_patches(patches.decode("utf-8", "replace"), into)
         if continued:
-            into.since = Since(previous.head, commits, frozenset(paths))
+            into.since = Since(previous.head, since, frozenset(paths))
     except GitError:
         pass
     return into
 
 
-def _is_ancestor(root: Path, old: str, new: str) -> bool:
+def _commits_since(root: Path, old: str, new: str) -> int | None:
+    """How many commits `new` has that `old` has not, when `old` is an ancestor of `new` (none of old's commits is
+    missing from new's history); None when it is not (a rebase, a reset to an older commit), or git cannot say."""
     try:
-        _git(root, "merge-base", "--is-ancestor", old, new)
-        return True
-    except GitError:
-        return False
+        missing, since = _git(root, "rev-list", "--left-right", "--count", f"{old}...{new}").split()
+    except (GitError, ValueError):
+        return None
+    return int(since) if missing == b"0" else None
 
 
-def _apply_files(log: str, into: History) -> tuple[int, set[str]]:
-    """The log's adds, changes, renames and deletes into `into`; returns how many commits it lists, and the paths
-    they touch."""
-    commit, commits, paths = ("", ""), 0, set()
+def _apply_files(log: str, into: History) -> set[str]:
+    """The log's adds, changes, renames and deletes into `into`; returns the paths they touch."""
+    commit, paths = ("", ""), set()
     for raw in log.split("\n"):
         if raw.startswith("\0"):
             sha, _, date = raw[1:].partition(" ")
-            commit, commits = (sha, date.strip()), commits + 1
+            commit = (sha, date.strip())
             continue
         parts = raw.split("\t")
         if len(parts) < 2:
@@ -333,7 +335,7 @@ def _apply_files(log: str, into: History) -> tuple[int, set[str]]:
         elif status == "D":
             into.added.pop(parts[1], None)
             into.changed.pop(parts[1], None)
-    return commits, paths
+    return paths
 
 
 def _apply_patches(log: str, into: History) -> None:

@@ -239,6 +239,8 @@ class PersonaPhrases(Mapping):
     def __reduce__(self) -> tuple:
         """Pickled (for a page's digest) as each period's phrases in their order, with their counts: not their
         scores. Each phrase is weighed against the other personas' words, so one quote changed anywhere moves
-        every persona's scores a little, and every persona page would be made again for the same words; a theme
-        that shows a score shows the one of the day it was made (a persona page is made again each day)."""
+        every persona's scores a little, and every persona page would be made again for the same words. A theme
+        of its own that shows a score shows the one of the build that last made the page (a persona page is made
+        again each day, and whenever its phrases, their order or their counts change), which a build from nothing
+        that day may give a little otherwise: the trade for the built-in theme, which shows none."""
         return dict, ({period: [(phrase.text, phrase.count) for phrase in found] for period, found in self.items()},)

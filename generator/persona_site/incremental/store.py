@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from ..gitmeta import History
 
 SAVE_AFTER = 20
-"""A build that read fewer files than this, and changed fewer cache entries, leaves the cache as it was."""
+"""A build that read fewer files than this (counting those git vouched for by their blob ids, their stats new),
+changed fewer cache entries, and came fewer commits after the saved history, leaves the cache as it was."""
 
 
 class Scan(NamedTuple):
@@ -309,8 +310,9 @@ class TranscriptStore:
 
     def persist(self, always: bool = False) -> None:
         """Save parsed transcripts and git history for the next process, when anything changed: unless
-        `always`, not for a few files (a save takes 0.1-0.2 s at 10,000 transcripts; skipping it costs the
-        next build a read of those few files, and the changes add up until a build saves them)."""
+        `always`, not for a few files or commits (SAVE_AFTER: a save takes 0.1-0.2 s at 10,000 transcripts;
+        skipping it costs the next build a read of those few files and a `git log` over those few commits, and
+        they add up until a build saves them)."""
         different = self.entries.keys() ^ self._saved[0]
         if not always and not self._repair and self._saved[0] and _few_commits_since(self.history, self._saved[2]) \
                 and self.read_count + self.vouched_count < SAVE_AFTER and len(different) < SAVE_AFTER \
@@ -386,9 +388,9 @@ def _moved_since(was: tuple, now: tuple, history: History | None) -> frozenset[s
 
 
 def _few_commits_since(history: History | None, saved: History | None) -> bool:
-    """Whether `history` is the saved one, or was continued from it over fewer than SAVE_AFTER commits that touched
-    transcripts: the next process continues the saved one again (one `git log` over those few commits), and
-    reads again the files they changed (which read_count counts), rather than this one saving the cache for it."""
+    """Whether `history` is the saved one, or was continued from it over fewer than SAVE_AFTER commits: the next
+    process continues the saved one again (git's logs over those few commits), and reads again the files they
+    changed (which read_count counts), rather than this one saving the cache for it."""
     if history is saved:
         return True
     since = history.since if history is not None else None

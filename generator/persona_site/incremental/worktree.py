@@ -55,7 +55,7 @@ transcript then (none listed by `git status`, none stat-ed too close to when git
 as it was, and stats_digest of the transcripts' stats. While the index is the same file and `git status` lists
 no transcript, the memo would give those same stats, so a no-change build takes the digest and leaves the memo
 unread (unchanged_since_last_look: at 100,000 transcripts, 25 MB and a third of a second)."""
-VERSION = f"{__version__}/work-tree/3"
+VERSION = f"{__version__}/work-tree/4"
 _PREFIX = TRANSCRIPTS + "/"
 _TRUSTED_MODES = (b"H 100644 ", b"H 100755 ")
 """A regular file git checks (tag H): not a link (120000), a submodule (160000), assume-unchanged (h), or
