@@ -283,8 +283,7 @@ def history(root: Path, head: str, previous: History | None = None) -> History:
     into = History(head, {}, {})
     span = head
     since = _commits_since(root, previous.head, head) if previous is not None else None
-    continued = since is not None
-    if continued:
+    if since is not None:
         into = History(head, dict(previous.added), dict(previous.lines), dict(previous.changed))
         span = f"{previous.head}..{head}"
     try:
@@ -294,7 +293,7 @@ def history(root: Path, head: str, previous: History | None = None) -> History:
         patches = _git(root, "log", "--reverse", "-p", "-M", "--diff-filter=MRD", "--unified=0", "--no-color",
                        "--relative", "--format=%x00%H %aI", span, "--", TRANSCRIPTS)
         _apply_patches(patches.decode("utf-8", "replace"), into)
-        if continued:
+        if since is not None:
             into.since = Since(previous.head, since, frozenset(paths))
     except GitError:
         pass

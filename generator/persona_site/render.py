@@ -354,11 +354,11 @@ class Renderer:
         # The site's build time and commit: in build.json, which every page's footer reads; shown by the index, and
         # (the day only) by pages that count from today. No other page changes with the time or the commit (issue
         # 22): a new commit that leaves a persona's quotes as they were leaves its pages as they were.
-        dated = dict(today=ctx.now.date())
-        outputs["build.json"] = (json.dumps({"built": ctx.now.isoformat(timespec="seconds"), **ctx.built(),
-                                             "text": built_text(ctx.now, ctx.built())}, ensure_ascii=False) + "\n").encode()
+        dated, built = dict(today=ctx.now.date()), ctx.built()
+        outputs["build.json"] = (json.dumps({"built": ctx.now.isoformat(timespec="seconds"), **built,
+                                             "text": built_text(ctx.now, built)}, ensure_ascii=False) + "\n").encode()
         outputs["index.html"] = Page("index.html", dict(
-            dated, now=ctx.now, build=ctx.built(), personas=heard, fresh=fresh, latest=latest, trends=trends,
+            dated, now=ctx.now, build=built, personas=heard, fresh=fresh, latest=latest, trends=trends,
             recent_dates=self._recent_dates(archive, ctx), recent_quotes=archive.latest(limit=6), total=len(archive)))
         words = phrases.Counting(archive, ctx.now, months, self.memo)  # counted when first asked for
         for persona in personas:
