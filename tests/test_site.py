@@ -284,3 +284,19 @@ def test_a_transcript_page_path_drops_the_md_suffix_as_pathlib_does(segments):
     if any(part in (".", "..") for part in segments[:-1]):
         return  # pathlib folds these away; no transcript path holds them
     assert transcript_url_path(path) == str(PurePosixPath(path).with_suffix("")) + "/"
+
+
+def test_a_theme_whose_footer_was_copied_from_an_older_version_still_builds(built):
+    """Persona and tag pages no longer get the build's commit (issue 22): a theme that copied base.html when they
+    did, and passes `build` to built_text, still builds, and says the day as the built-in theme does."""
+    base = (Path(__file__).parents[1] / "themes/default/templates/base.html").read_text()
+    old = ('<p class="built">{% if now is defined %}{{ built_text(now, build) }}{% elif today is defined %}'
+           '{{ built_text(today, build) }}{% else %}Rebuilt on every commit.{% endif %}</p>')
+    built.write("themes/default/templates/base.html",
+                re.sub(r"(?s)\{% block built %\}.*?\{% endblock %\}", lambda _: "{% block built %}" + old
+                       + "{% endblock %}", base, count=1))
+    built.commit_all()
+    site = build(built)
+    persona = (site / "personas/head-of-revops/index.html").read_text()
+    assert re.search(r'<p class="built">Built \d+ [A-Z][a-z]{2} \d{4}\.</p>', persona), persona[-600:]
+    assert "from commit" in (site / "index.html").read_text()

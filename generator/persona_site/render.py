@@ -353,8 +353,9 @@ class Renderer:
         heard = sorted(personas, key=lambda p: -fresh[p.slug].last_heard.timestamp() if fresh[p.slug].last_heard else 0)
         # The site's build time and commit: in build.json, which every page's footer reads; shown by the index, and
         # (the day only) by pages that count from today. No other page changes with the time or the commit (issue
-        # 22): a new commit that leaves a persona's quotes as they were leaves its pages as they were.
-        dated, built = dict(today=ctx.now.date()), ctx.built()
+        # 22): a new commit that leaves a persona's quotes as they were leaves its pages as they were. Their `build` is
+        # empty, so a theme's footer copied from a version that gave them the commit still says the day.
+        dated, built = dict(today=ctx.now.date(), build={}), ctx.built()
         outputs["build.json"] = (json.dumps({"built": ctx.now.isoformat(timespec="seconds"), **built,
                                              "text": built_text(ctx.now, built)}, ensure_ascii=False) + "\n").encode()
         outputs["index.html"] = Page("index.html", dict(
