@@ -35,6 +35,28 @@ def test_undated_transcript_takes_the_date_of_the_commit_that_added_it(repo):
     assert quote["date"] == "2026-03-04" and quote["transcript"] == "transcripts/moved.md"
 
 
+@pytest.mark.parametrize("name", ["acme pilot call", 'acme "pilot" call', "acme\\pilot", "acme\tpilot"])
+def test_a_file_name_git_quotes_or_pads_keeps_its_dates(repo, name):
+    """Git writes a name with a space followed by a tab in a patch's header, and a name with a quote, a backslash or
+    a tab quoted and escaped, in its logs: such a transcript is still the one git added and edited."""
+    repo.transcript(f"2026/{name}.md", QUOTE, date=None)
+    repo.commit_all("add", date="2026-03-04T10:00:00+00:00")
+    added = repo.git("rev-parse", "HEAD").strip()
+    path = repo.root / f"content/transcripts/2026/{name}.md"
+    path.write_text(path.read_text() + "\n**Dana Whitfield:** [Added later.]{.objection}\n")
+    repo.commit_all("edit", date="2026-05-06T10:00:00+00:00")
+    edited = repo.git("rev-parse", "HEAD").strip()
+    path.write_text(path.read_text() + "\n**Dana Whitfield:** [Not committed.]{.criteria}\n")
+    result = repo.run("quotes", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert "modification time" not in result.stderr  # the date is the commit's that added the file
+    found = {q["text"]: q for q in json.loads(result.stdout)["quotes"]}
+    assert {q["date"] for q in found.values()} == {"2026-03-04"}
+    assert found["First words."]["added_in"] == {"commit": added, "date": "2026-03-04T10:00:00+00:00"}
+    assert found["Added later."]["added_in"] == {"commit": edited, "date": "2026-05-06T10:00:00+00:00"}
+    assert found["Not committed."]["added_in"] is None
+
+
 def test_uncommitted_undated_transcript_warns(repo):
     repo.commit_all("personas", date="2026-03-04T10:00:00+00:00")
     repo.transcript("new.md", QUOTE, date=None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -225,10 +226,32 @@ def uncommitted_lines(root: Path, paths: list[str]) -> dict[str, set[str]]:
     current: set[str] | None = None
     for raw in out.decode("utf-8", "replace").split("\n"):
         if raw.startswith("+++ "):
-            current = added.setdefault(raw[6:], set()) if raw.startswith("+++ b/") else None
+            path = header_path(raw, "b/")
+            current = added.setdefault(path, set()) if path is not None else None
         elif raw.startswith("+") and current is not None:
             current.add(raw[1:].rstrip("\r"))
     return added
+
+
+_ESCAPED = re.compile(r'\\([0-7]{3}|[abtnvfr"\\])')
+_ESCAPES = {"a": "\a", "b": "\b", "t": "\t", "n": "\n", "v": "\v", "f": "\f", "r": "\r", '"': '"', "\\": "\\"}
+
+
+def unquoted(name: str) -> str:
+    """A file name as git writes it in a log or a diff: in double quotes, C-escaped, when it holds a quote, a
+    backslash or a control character (in octal: core.quotepath=off, which every command here sets, leaves other
+    characters as they are); else as it is."""
+    if len(name) < 2 or name[0] != '"' or name[-1] != '"':
+        return name
+    return _ESCAPED.sub(lambda m: chr(int(m[1], 8)) if len(m[1]) == 3 else _ESCAPES[m[1]], name[1:-1])
+
+
+def header_path(line: str, prefix: str) -> str | None:
+    """The file a diff's `--- a/<name>` or `+++ b/<name>` line names (`prefix` "a/" or "b/"); None for /dev/null.
+    Git ends the line with a tab when the name holds a space, and quotes the name (prefix included) as unquoted
+    reads."""
+    name = unquoted(line[4:].removesuffix("\t"))
+    return name[len(prefix):] if name.startswith(prefix) else None
 
 
 class Since(NamedTuple):
@@ -318,7 +341,9 @@ def _apply_files(log: str, into: History) -> set[str]:
             sha, _, date = raw[1:].partition(" ")
             commit = (sha, date.strip())
             continue
-        parts = raw.split("\t")
+        parts = raw.split("\t")  # a quoted name's tab is written \t
+        if '"' in raw:
+            parts = list(map(unquoted, parts))
         if len(parts) < 2:
             continue
         paths.update(parts[1:3])
@@ -357,14 +382,15 @@ def _apply_patches(log: str, into: History) -> None:
         elif raw.startswith("diff --git "):
             first_seen, old_path, rename_from = None, None, None
         elif raw.startswith("--- "):
-            old_path = raw[6:] if raw.startswith("--- a/") else None
-        elif raw.startswith("+++ b/"):
-            path = raw[6:]
-            old_path = old_path or path
-            first_seen = lines[path] = dict(lines.get(path, {}))
-        elif raw.startswith("+++ /dev/null") and old_path:
-            lines.pop(old_path, None)
+            old_path = header_path(raw, "a/")
+        elif raw.startswith("+++ "):
+            path = header_path(raw, "b/")
+            if path is not None:
+                old_path = old_path or path
+                first_seen = lines[path] = dict(lines.get(path, {}))
+            elif old_path:  # +++ /dev/null: deleted
+                lines.pop(old_path, None)
         elif raw.startswith("rename from "):
-            rename_from = raw[len("rename from "):]
+            rename_from = unquoted(raw[len("rename from "):])
         elif raw.startswith("rename to ") and rename_from is not None:
-            lines[raw[len("rename to "):]] = lines.pop(rename_from, {})
+            lines[unquoted(raw[len("rename to "):])] = lines.pop(rename_from, {})
