@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import NamedTuple
 
 from .basics import never_read
@@ -234,7 +235,7 @@ def uncommitted_lines(root: Path, paths: list[str]) -> dict[str, set[str]]:
 
 
 _ESCAPED = re.compile(r'\\([0-7]{3}|[abtnvfr"\\])')
-_ESCAPES = {"a": "\a", "b": "\b", "t": "\t", "n": "\n", "v": "\v", "f": "\f", "r": "\r", '"': '"', "\\": "\\"}
+_ESCAPES = MappingProxyType({"a": "\a", "b": "\b", "t": "\t", "n": "\n", "v": "\v", "f": "\f", "r": "\r", '"': '"', "\\": "\\"})
 
 
 def unquoted(name: str) -> str:
