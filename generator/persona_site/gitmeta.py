@@ -235,7 +235,8 @@ def uncommitted_lines(root: Path, paths: list[str]) -> dict[str, set[str]]:
 
 
 _ESCAPED = re.compile(r'\\([0-7]{3}|[abtnvfr"\\])')
-_ESCAPES = MappingProxyType({"a": "\a", "b": "\b", "t": "\t", "n": "\n", "v": "\v", "f": "\f", "r": "\r", '"': '"', "\\": "\\"})
+_ESCAPES = MappingProxyType({"a": "\a", "b": "\b", "t": "\t", "n": "\n", "v": "\v", "f": "\f", "r": "\r", '"': '"',
+                             "\\": "\\"})
 
 
 def unquoted(name: str) -> str:
