@@ -24,13 +24,12 @@ import hashlib
 import os
 import re
 import stat as stat_module
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-from ..gitmeta import STATUS_PATHS, command, verbatim
+from ..gitmeta import STATUS_PATHS, GitError, answers, verbatim
 
 _TOP = ("rev-parse", "--show-toplevel")
 LISTING = ("ls-files", "-v", "--stage", "--debug", "-z", "--", *STATUS_PATHS)
@@ -89,13 +88,10 @@ def clean_since(root: Path, answered: Callable[[], bool] = lambda: False, under:
     try:
         before = os.stat(index)
         started = time.time_ns()
-        begun = [subprocess.Popen(command(root, args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                  stderr=subprocess.DEVNULL) for args in (_TOP, LISTING, _OTHERS, _STAGED)]
-    except OSError:
+        top, listing, others, _ = answers(root, [(args, None) for args in (_TOP, LISTING, _OTHERS, _STAGED)])
+    except (OSError, GitError):  # _STAGED fails when something is staged
         return None
-    (top, _), (listing, _), (others, _), _ = (process.communicate() for process in begun)
-    if [process.returncode for process in begun] != [0, 0, 0, 0] or others \
-            or os.fsdecode(top.rstrip(b"\n")) != os.path.realpath(root) or answered():  # core.worktree elsewhere
+    if others or os.fsdecode(top.rstrip(b"\n")) != os.path.realpath(root) or answered():  # core.worktree elsewhere
         return None
     looked = _as_indexed(root, listing, before.st_mtime_ns, answered, None if under is None else os.fsencode(under))
     if looked is None or not _blobs_match(root, looked[0]):
