@@ -65,7 +65,11 @@ def test_most_sample_transcripts_take_the_fast_path():
     "Metric | Q3\n--- | ---\nWin rate | 21%\n\n**Dana Whitfield:** [ok]{.pain}\n",
     "**Sam Ortiz:** hi\n\u00a0\nDana Whitfield: [words]{.pain}\n \n",  # a line holding only a no-break space
     "**Dana Whitfield:** [00:04:12](https://example.com/rec?t=252) [It hurts.]{.pain}\n",  # a timestamp link
-    "Dana Whitfield: \n\n[words]{.pain}",  # a plain label with nothing after it is not a turn
+    "Dana Whitfield: \n\n[words]{.pain}",  # a plain label with nothing after it starts a turn
+    # Found by a bug hunt: a plain label whose line ends, or that a quote follows with no space, starts a turn too
+    "**Sam Ortiz:** hi\n\nDana Whitfield:\n[words]{.pain}", "**Sam Ortiz:** hi\n\nDana Whitfield:[words]{.pain}",
+    "**Sam Ortiz:** hi\n\nDana Whitfield:\n\n[words]{.pain}",
+    "Https://example.com [words]{.pain}\n\nQ3:2026 [a]{.pain}",
     "**Dana Whitfield:** a\n  \n[words]{.pain}",  # a blank line holding spaces ends a paragraph
     # Found by the fifth round's review: characters markdown-it keeps and str.strip() drops, with and without a
     # last line of white space that _BLOCK_START reads as indented code.
@@ -290,3 +294,15 @@ def test_a_document_written_piece_by_piece_is_the_document_made_whole(lines, per
     pieces = list(document_pieces(head, refs, per_piece))
     assert b"".join(pieces) == whole_document(head, refs)
     assert len(pieces) == max(1, -(-len(refs) // per_piece))
+
+
+@pytest.mark.parametrize("label", ["Dana Whitfield:\n", "Dana Whitfield:", "Dana Whitfield:\n\n", "Dana Whitfield: \n\n"])
+def test_a_plain_label_that_no_space_follows_is_a_turn_and_its_name_is_not_published(label):
+    """A bug hunt found "Name:" on a line of its own, or right before a quote, read as prose: the quote went to the
+    speaker before, and a published transcript showed the name."""
+    body = f"**Sam Ortiz:** hi\n\n{label}[words]{{.pain}}\n"
+    for found in (extract, reference):
+        result = found(body, path="content/transcripts/x.md", line_offset=7, participants=PEOPLE, tags=DEFAULT_TAGS,
+                       render_body=True, speaker_label=speaker_label)
+        assert [q.speaker.name for q in result.quotes] == ["Dana Whitfield"]
+        assert "Dana" not in result.body_html and "head-of-revops &lt;title&gt;:" in result.body_html

@@ -24,7 +24,9 @@ if TYPE_CHECKING:
     from markdown_it.token import Token
 
 _BOLD_LABEL = re.compile(r"^\*\*(?P<name>[^*\n]{1,80}?)(?::\*\*|\*\*:)[ \t]*")
-_PLAIN_LABEL = re.compile(r"^(?P<name>[^\s:*\[\]`#>][^:\n*\[\]`]{0,79}?):[ \t]+")
+_PLAIN_LABEL = re.compile(r"^(?P<name>[^\s:*\[\]`#>][^:\n*\[\]`]{0,79}?):(?:[ \t]+|(?=[\n\[])|$)")
+"""A plain label: the name, then a colon that white space, the line's end, a bracket (a quote or a timestamp) or the
+paragraph's end follows (so that "Https://" or "Q3:2026" opening a paragraph is prose)."""
 # A turn's [hh:mm:ss] right after its label; ANY_STAMP is any timestamp that is not a span, link or reference.
 TIMESTAMP = re.compile(r"[ \t]*\[(?:(?P<h>\d{1,2}):)?(?P<m>\d{1,2}):(?P<s>\d{2})\]")
 

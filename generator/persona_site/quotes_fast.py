@@ -79,6 +79,9 @@ _BOLD_NAME = r"\*\*([^*\n]{1,80})(?::\*\*|\*\*:)"
 
 _PLAIN_NAME = r"([^\s:*\[\]`#>][^:\n*\[\]`]{0,79}+):"  # possessive: a shorter name cannot end at a colon
 _TURN_START = re.compile(rf"\n\n(?:{_BOLD_NAME}|{_PLAIN_NAME}[ \t]+)")
+_BARE_LABEL = re.compile(rf"\n\n{_PLAIN_NAME}(?=[\n\[]|\Z)")
+"""A plain label that no space or tab follows (the line ends, a quote or a timestamp follows, or the paragraph does):
+a body holding one is not plain, and read_label decides."""
 # A paragraph opening with white space, blank lines in a row, or a blank line holding spaces: _PARAGRAPH's case.
 _ODD_PARAGRAPH = re.compile(r"\n\n(?:\s|\Z)|\n[ \t]+\n")
 
@@ -151,9 +154,12 @@ def _labelled_text(body: str) -> tuple[int, str, set[tuple[str, str]]] | None:
         tail = body[lead + len(content):]  # white space text leaves out, where _BLOCK_START may see indented code
         found = set(_LINE_STARTS.findall("\n\n" + content))
         if "\n " not in tail and "\n\t" not in tail and not any(odd for _, _, odd in found):
-            return lead, "\n\n" + content, {(bold, plain) for bold, plain, _ in found}
+            text = "\n\n" + content
+            return None if _BARE_LABEL.search(text) else (lead, text, {(bold, plain) for bold, plain, _ in found})
     simple = _simple_text(body)
-    return None if simple is None else (*simple, set(_TURN_START.findall(simple[1])))
+    if simple is None or _BARE_LABEL.search(simple[1]):
+        return None
+    return (*simple, set(_TURN_START.findall(simple[1])))
 
 
 def _speakers(labels: set[tuple[str, str]], by_name: dict[str, Participant]) -> dict[tuple[str, str], Participant | str]:
@@ -173,7 +179,7 @@ def _turn_before(text: str, start: int, speakers: dict[tuple, object], by_name: 
 
 def _label_turn(text: str, match: re.Match | None, speakers: dict[tuple, object],
                 by_name: dict[str, Participant]) -> Turn | None:
-    """The turn a label match starts, or None when it is not one (prose, or a plain name with nothing after)."""
+    """The turn a label match starts, or None when it is not one (prose)."""
     if match is None:
         return None
     label = match.groups()
@@ -181,10 +187,6 @@ def _label_turn(text: str, match: re.Match | None, speakers: dict[tuple, object]
     speaker = speakers.get(label) or speaker_of(name, bool(label[0]), by_name)
     if speaker is PROSE:
         return None
-    if not label[0]:
-        end = text.find("\n\n", match.end())
-        if not text[match.end(2) + 1:end if end != -1 else None].strip():
-            return None  # "Name:" alone: the stripped paragraph has no space after the colon
     return Turn(None if speaker is UNKNOWN else speaker, name, hhmmss(TIMESTAMP.match(text, match.end())))
 
 
