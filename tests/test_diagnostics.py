@@ -183,6 +183,16 @@ def test_github_actions_annotations(repo):
     assert "::error file=content/transcripts/a.md,line=11::unknown tag '.pian'" in result.stdout
 
 
+def test_a_github_annotation_names_a_file_whose_name_holds_a_comma_a_colon_or_a_percent(repo):
+    """GitHub reads `,` and `:` in a property as its end, and `%` as an escape: such a name is escaped (as GitHub's
+    toolkit escapes a property), or the annotation lands on no file."""
+    repo.transcript("Acme, Inc: 100% call.md", "**Dana Whitfield:** [One.]{.pian}\n")
+    result = repo.run("check", env={"GITHUB_ACTIONS": "true"})
+    assert "::error file=content/transcripts/Acme%2C Inc%3A 100%25 call.md,line=11::unknown tag '.pian'" \
+        in result.stdout, result.stdout
+    assert "content/transcripts/Acme, Inc: 100% call.md:11: error: unknown tag" in result.stderr
+
+
 def test_usage_errors_exit_2(repo):
     repo.transcript("good.md", GOOD)
     assert repo.run("build", "--nope").exit_code == 2

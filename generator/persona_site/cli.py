@@ -64,16 +64,21 @@ def print_diagnostics(diagnostics: list[Diagnostic], strict: bool = False, fail_
     for d in diagnostics:
         color = {"error": "red", "warning": "yellow"}.get(d.severity, "cyan")
         click.echo(click.style(shown(str(d)), fg=color), err=True)
-        if github:
-            message = shown(d.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
+        if github:  # escaped as GitHub's toolkit escapes a message, and a property (its end at ',' or ':')
+            message = shown(_github_escaped(d.message))
             line = f",line={d.line}" if d.line else ""
-            click.echo(f"::{d.severity} file={shown(d.path)}{line}::{message}")
+            click.echo(f"::{d.severity} file={shown(_github_escaped(d.path, property=True))}{line}::{message}")
     if diagnostics:
         counts = {severity: sum(d.severity == severity for d in diagnostics) for severity in ("error", "warning", "notice")}
         click.echo(", ".join(_count(n, word) for word, n in counts.items() if n), err=True)
     if made_errors:
         what = "warnings and stale personas (fail_on_stale = true)" if fail_on_stale else "warnings"
         click.echo(f"--strict makes {what} errors: fix them, or run without --strict.", err=True)
+
+
+def _github_escaped(text: str, property: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if property else text
 
 
 def check_source(source: Path) -> None:
