@@ -197,6 +197,24 @@ def test_company_slugs_fold_case_accents_and_punctuation():
     assert company_slug("AT&T") == "at-t"
     assert company_slug("Smith & Søns") == "smith-sons"
     assert company_slug("株式会社") != company_slug("有限会社")  # no letter in Latin script: still one page each
+    assert company_slug("株式会社") == "c-682a-5f0f-4f1a-793e"  # as before: a slug is kept once published
+    # Letters outside Latin script beside Latin ones are kept (as their code points): two subsidiaries, two pages
+    assert company_slug("Acme 日本") == "acme-65e5-672c" and company_slug("Acme 中国") == "acme-4e2d-56fd"
+    assert company_slug("Ωmega Corp") != company_slug("mega Corp")
+
+
+def test_a_company_name_typed_on_a_mac_and_elsewhere_is_one_company(repo):
+    """The same name in NFD (as a Mac may write it) and NFC: one company, one page, no collision (spec section 4
+    compares names after NFC)."""
+    import unicodedata
+
+    write_call(repo, "a.md", unicodedata.normalize("NFD", "Müller GmbH"), "2026-11-02", "[One.]{.pain}")
+    write_call(repo, "b.md", unicodedata.normalize("NFC", "Müller GmbH"), "2026-11-03", "[Two.]{.pain}")
+    site = build(repo)
+    page = (site / "companies/muller-gmbh/index.html").read_text("utf-8")
+    assert page.count('data-quote-id="') == 2 and unicodedata.normalize("NFC", "Müller GmbH") in page
+    assert json.loads((site / "data/quotes/index.json").read_text())["companies"] \
+        == [unicodedata.normalize("NFC", "Müller GmbH")]
 
 
 def test_two_company_names_with_one_page_are_an_error_at_their_company_lines(repo):

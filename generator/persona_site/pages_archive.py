@@ -142,11 +142,23 @@ _LETTERS = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "o
 
 @lru_cache(maxsize=1 << 16)  # a pure function of the name, asked twice a build for each of 10,000 transcripts
 def company_slug(name: str) -> str:
-    """'Café & Co.' -> 'cafe-co': lower case, accents folded, anything else between words a '-'.
-    A name with no letter or digit in Latin script gets one made from its own characters' code points."""
-    folded = unicodedata.normalize("NFKD", name.translate(_LETTERS)).encode("ascii", "ignore").decode().lower()
+    """'Café & Co.' -> 'cafe-co': lower case, accents folded, anything else between words a '-'; a letter or digit
+    outside Latin script beside Latin ones as its code point ('Acme 日本' -> 'acme-65e5-672c', not the 'acme' of
+    'Acme 中国'). A name with no letter or digit in Latin script gets one made from all its characters' code points."""
+    nfc = unicodedata.normalize("NFC", name)
+    folded = _ascii(name.translate(_LETTERS)).lower()
     slug = _NOT_SLUG.sub("-", folded).strip("-")
-    return slug or "c-" + "-".join(f"{ord(ch):x}" for ch in unicodedata.normalize("NFC", name) if not ch.isspace())
+    if not slug:
+        return "c-" + "-".join(f"{ord(ch):x}" for ch in nfc if not ch.isspace())
+    if nfc.isascii() or not any(ch.isalnum() and not _ascii(ch.translate(_LETTERS)) for ch in nfc):
+        return slug
+    spelt = "".join(f"-{ord(ch):x}-" if ch.isalnum() and not _ascii(ch.translate(_LETTERS)) else ch for ch in nfc)
+    return _NOT_SLUG.sub("-", _ascii(spelt.translate(_LETTERS)).lower()).strip("-")
+
+
+def _ascii(text: str) -> str:
+    """The text with accents folded, and what is not ASCII then left out."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
 
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")

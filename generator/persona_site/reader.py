@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -149,7 +150,7 @@ def read_transcript(path: str, text: str, rules: Rules, undated: Undated | None,
         if value is not None and not isinstance(value, str):
             problems.append(error(path, lines.get(key, 1), f"'{key}' must be text, not a list or mapping"))
             value = None
-        strings[key] = value.strip() if value else None
+        strings[key] = unicodedata.normalize("NFC", value.strip()) if value else None  # as a Mac or a PC typed it
     if strings["recording"] and not _SAFE_URL.match(strings["recording"]):
         problems.append(error(path, lines["recording"], "'recording' must be an http:// or https:// link"))
         strings["recording"] = None
