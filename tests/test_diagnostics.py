@@ -335,6 +335,17 @@ def test_an_alias_claimed_twice_is_reported_at_its_aliases_line(repo):
             in result.stderr)
 
 
+@pytest.mark.parametrize("slug", ["internal", "unknown"])
+def test_a_persona_file_named_as_a_reserved_role_is_an_error(repo, slug):
+    """Its quotes could never be tagged (a speaker with that role is our side, or not yet assigned): said at once,
+    not as a warning that --strict then fails on forever."""
+    repo.transcript("a.md", GOOD)
+    repo.write(f"content/personas/{slug}.md", "---\ntitle: Someone\nsummary: Them.\n---\nSketch.\n")
+    result = repo.run("check")
+    assert result.exit_code == 1
+    assert f"content/personas/{slug}.md:1: error: '{slug}' is a reserved role" in result.stderr, result.stderr
+
+
 def test_a_quote_across_paragraphs_is_a_warning_with_windows_line_ends_too(repo):
     path = repo.transcript("a.md", "**Dana Whitfield:** [We spend days\n\nreconciling.]{.pain}\n\n**Priya Raman:** [Fine.]{.criteria}\n")
     path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))

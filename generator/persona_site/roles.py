@@ -20,6 +20,10 @@ def roles_of(personas: list[Persona] | tuple[Persona, ...], problems: list[Diagn
     roles = {p.slug: p.slug for p in personas}
     for persona in personas:
         where = f"content/{persona.path}"
+        if persona.slug in RESERVED:
+            means = "our own side" if persona.slug == "internal" else "a speaker not yet assigned"
+            problems.append(error(where, 1, f"'{persona.slug}' is a reserved role ({means}), so no quote can be this "
+                                            "persona's: rename the file"))
         for alias in persona.aliases:
             if alias in roles and roles[alias] != persona.slug:
                 problems.append(error(where, _aliases_line(files, where),
