@@ -287,6 +287,16 @@ def test_a_bad_tag_vocabulary_stops_before_the_content(repo):
     assert "1 error\n" in result.stderr
 
 
+def test_a_tag_named_as_a_month_is_an_error_not_a_page_lost_under_the_months_archive(repo):
+    """A persona's tag page and its month's archive page are both personas/<role>/<name>/: found by a bug hunt."""
+    repo.transcript("a.md", "**Dana Whitfield:** [Fine.]{.pain}\n")
+    repo.write("persona-site.toml", '[tags]\npain = "Pain"\n2026-10 = "October push"\n')
+    result = repo.run("build")
+    assert result.exit_code == 1
+    assert ("persona-site.toml:3: error: tag '2026-10' has the address of a month's archive page "
+            "(personas/<role>/2026-10/): name it otherwise") in result.stderr, result.stderr
+
+
 def test_check_with_warnings_does_not_say_no_problems(repo):
     repo.transcript("a.md", "**Dana Whitfield:** [Fine.]{.pain} and [lost]{pain}\n\n**Priya Raman:** [Fine.]{.criteria}\n")
     result = repo.run("check")

@@ -17,6 +17,8 @@ CONFIG_NAME = "persona-site.toml"
 DEFAULT_TAGS = MappingProxyType({"pain": "Pain", "objection": "Objection", "criteria": "Decision criteria"})
 ATTRIBUTIONS = ("role", "role-company", "name")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_MONTH = re.compile(r"^\d{4}-\d{2}$")
+"""A tag slug a persona's month archive page may have (pages_archive.py: personas/<role>/<yyyy-mm>/)."""
 _THEME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")  # one folder under themes/: never a path out of it
 
 
@@ -168,6 +170,9 @@ def _validate(values: dict[str, object], text: str, path: str) -> list[tuple[str
         line = line_of(text, slug)
         if not _SLUG.match(slug) or slug in ("index", "feed.xml", "quotes.json"):
             problems.append(("tags", error(path, line, f"tag '{slug}' must be lower-case letters, digits and '-'")))
+        elif _MONTH.match(slug):
+            problems.append(("tags", error(path, line, f"tag '{slug}' has the address of a month's archive page "
+                                                       f"(personas/<role>/{slug}/): name it otherwise")))
         elif not isinstance(label, str):
             problems.append(("tags", error(path, line, f"the label of tag '{slug}' must be a string")))
     if values.get("tags") == {}:
