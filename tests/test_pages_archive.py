@@ -203,6 +203,21 @@ def test_company_slugs_fold_case_accents_and_punctuation():
     assert company_slug("Ωmega Corp") != company_slug("mega Corp")
 
 
+def test_a_long_company_name_outside_latin_script_has_a_page_a_disk_can_hold(repo):
+    """Its slug spells each letter's code point (4-5 characters a letter): a long name gave a folder name longer than
+    a disk allows, and the whole build failed naming no transcript (found by a bug hunt). A slug is at most
+    MAX_SLUG characters, the rest of the name kept in a digest, so two long names that differ late differ too."""
+    from persona_site.pages_archive import MAX_SLUG
+
+    name = "شركة " + "التقنيات المتقدمة للحلول السحابية والبرمجيات " * 3
+    other = name + "ب"
+    assert len(company_slug(name)) <= MAX_SLUG and company_slug(name) != company_slug(other)
+    assert company_slug("Acme Corp") == "acme-corp"  # a short one as before
+    write_call(repo, "a.md", name, "2026-11-02", "[One.]{.pain}")
+    site = build(repo)
+    assert (site / f"companies/{company_slug(name)}/index.html").is_file()
+
+
 def test_a_company_name_typed_on_a_mac_and_elsewhere_is_one_company(repo):
     """The same name in NFD (as a Mac may write it) and NFC: one company, one page, no collision (spec section 4
     compares names after NFC)."""

@@ -140,8 +140,23 @@ _LETTERS = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "o
 """Latin letters that are not a letter plus an accent (NFKD leaves them whole), as they are usually written."""
 
 
+MAX_SLUG = 200
+"""The longest a company's slug is (a folder's name holds 255 bytes on most disks): a longer one keeps its start and
+a digest of the whole name (slugs no longer are as they were)."""
+
+
 @lru_cache(maxsize=1 << 16)  # a pure function of the name, asked twice a build for each of 10,000 transcripts
 def company_slug(name: str) -> str:
+    """_slug_of(name), at most MAX_SLUG characters."""
+    slug = _slug_of(name)
+    if len(slug) <= MAX_SLUG:
+        return slug
+    folded = " ".join(unicodedata.normalize("NFC", name).casefold().split())  # as the slug folds case and spaces
+    digest = hashlib.sha256(folded.encode("utf-8")).hexdigest()[:12]
+    return f"{slug[:MAX_SLUG - 13].rstrip('-')}-{digest}"
+
+
+def _slug_of(name: str) -> str:
     """'Café & Co.' -> 'cafe-co': lower case, accents folded, anything else between words a '-'; a letter or digit
     outside Latin script beside Latin ones as its code point ('Acme 日本' -> 'acme-65e5-672c', not the 'acme' of
     'Acme 中国'). A name with no letter or digit in Latin script gets one made from all its characters' code points."""
