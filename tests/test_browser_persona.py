@@ -246,3 +246,29 @@ def test_without_javascript_the_tags_grid_says_as_of_the_build(browser, tags_url
     assert _grid(page) == BUILD_GRID
     assert "of the last 90 days (as of 1 Dec 2026)" in page.locator(".lede").inner_text()
     context.close()
+
+
+def test_a_quote_with_its_own_offset_is_counted_on_its_day_in_the_sites_zone(browser, repo):
+    """Said at 23:30 in California on 30 Nov, it is 1 Dec, 02:30 in New York, the site's zone: read on 1 Dec at
+    07:00 there, it was heard today, on the page as built and as site.js counts it again (a bug hunt found site.js
+    taking the day from the date as written, in the quote's own offset)."""
+    repo.write("persona-site.toml", 'timezone = "America/New_York"\n')
+    repo.transcript("late.md", "**Dana Whitfield:** [Said late on the West Coast.]{.pain}\n",
+                    date="2026-11-30T23:30:00-08:00")
+    repo.transcript("edge.md", "**Dana Whitfield:** [Late on 1 Nov out west, 2 Nov here.]{.objection}\n",
+                    date="2026-11-01T23:30:00-08:00")  # 29 days before 1 Dec in New York: in the last 30 days
+    repo.transcript("early.md", "**Dana Whitfield:** [Said in October.]{.criteria}\n", date="2026-10-14")
+    repo.commit_all("calls", date="2026-12-01T01:00:00+00:00")
+    served = _built_and_served(repo)
+    url = next(served)
+    try:
+        context, page = _page(browser)
+        for address in ("", "personas/head-of-revops/"):
+            page.goto(url + address)
+            assert page.locator("time[data-days]").first.inner_text() == "today", address
+        assert page.locator(".persona-status [data-recent-count]").inner_text() == "2"
+        page.locator("[data-windows] button[data-window='30d']").click()
+        assert _visible(page) == ["pain", "objection"]
+        context.close()
+    finally:
+        next(served, None)

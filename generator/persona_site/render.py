@@ -102,7 +102,8 @@ def freshness(archive: Archive, role: str, now: dt.datetime, config: Config) -> 
     if not newest:
         return Freshness(None, None, recent, True)
     days = days_ago(newest[0].date, now)
-    return Freshness(newest[0].date, days, recent, days > config.stale_after_days)
+    # In the site's zone: its day (a page's `datetime`, site.js's "N days ago") is the day days_ago counted
+    return Freshness(newest[0].date.astimezone(now.tzinfo), days, recent, days > config.stale_after_days)
 
 
 def built_text(when: dt.datetime | dt.date, build: dict) -> str:

@@ -7,19 +7,26 @@
   var zone = document.body.getAttribute("data-timezone") || "UTC";
   var each = function (selector, root, fn) { Array.prototype.forEach.call((root || document).querySelectorAll(selector), fn); };
 
-  // Today as YYYY-MM-DD in the site's zone, and whole days between two such dates.
-  var today = (function () {
+  // An instant's day as YYYY-MM-DD in the site's zone; today; and whole days between two days. A date-time in a page
+  // (a quote's, in its own offset) counts on its day in the site's zone, as the build counts it; a date is that day.
+  var dayFormat = (function () {
     try {
-      var parts = new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" })
-        .formatToParts(new Date());
-      var get = function (type) { return parts.filter(function (p) { return p.type === type; })[0].value; };
-      return get("year") + "-" + get("month") + "-" + get("day");
+      return new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" });
     } catch (e) {
-      return new Date().toISOString().slice(0, 10);
+      return null;
     }
   })();
+  var dayOf = function (when) {
+    if (!dayFormat) return when.toISOString().slice(0, 10);
+    var parts = dayFormat.formatToParts(when);
+    var get = function (type) { return parts.filter(function (p) { return p.type === type; })[0].value; };
+    return get("year") + "-" + get("month") + "-" + get("day");
+  };
+  var today = dayOf(new Date());
   var dayNumber = function (iso) {
-    var p = String(iso || "").slice(0, 10).split("-").map(Number);
+    iso = String(iso || "");
+    var when = iso.length > 10 ? new Date(iso) : null;
+    var p = (when && isFinite(when.getTime()) ? dayOf(when) : iso.slice(0, 10)).split("-").map(Number);
     return p.length === 3 && p.every(isFinite) ? Date.UTC(p[0], p[1] - 1, p[2]) / DAY : NaN;
   };
   var todayNumber = dayNumber(today);
