@@ -227,20 +227,46 @@ def collect_spans(token: Token, line: int, turn: Turn | None, walk: Walk) -> Non
     depth = 0
     start = 0
     start_line = line
+    left_open = 0  # '[' in the paragraph's text before, not closed: a quote after one starts later than written
     for position, child in enumerate(children):
         if child.type in ("softbreak", "hardbreak"):
             line += 1
+        elif child.type == "text" and depth == 0 and ("[" in child.content or left_open):
+            left_open = open_brackets(child.content, left_open)
         elif child.type == "span_open":
             _drop_attributes(child, walk.path, line, walk.result.diagnostics)
             depth += 1
             if depth == 1:
                 start, start_line = position, line
+                if left_open and _is_quote_span(child):
+                    walk.result.diagnostics.append(warning(
+                        walk.path, line, "a '[' before this quote is never closed, so the quote starts at the next "
+                                         "'[' and leaves out the words between: close it, or write it as '\\['"))
             elif _is_quote_span(child):
                 walk.result.diagnostics.append(error(walk.path, line, "a tagged quote cannot sit inside another one"))
         elif child.type == "span_close":
             depth -= 1
             if depth == 0 and _is_quote_span(children[start]):
                 _quote(children, start, position, start_line, turn, walk)
+
+
+_BRACKET = re.compile(r"[\[\]]")
+
+
+def open_brackets(text: str, depth: int = 0) -> int:
+    """How many '[' are left open after text, from `depth` open before it (a ']' with none open closes nothing)."""
+    for bracket in _BRACKET.findall(text):
+        depth = depth + 1 if bracket == "[" else max(depth - 1, 0)
+    return depth
+
+
+def nested_brackets(text: str) -> bool:
+    """Whether a '[' opens inside another in text (as a quote's '[' after one left open: collect_spans warns): the
+    first time open_brackets would reach 2, the bracket before is a '['."""
+    return _NESTED.search(text) is not None
+
+
+_NESTED = re.compile(r"\[[^\[\]]*\[")
 
 
 def _drop_attributes(span: Token, path: str, line: int, diagnostics: list[Diagnostic]) -> None:

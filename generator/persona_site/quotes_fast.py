@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 from .markdown import escape_html, markdown
 from .model import Diagnostic, Participant
 from .quotes import (PROSE, STAMP_REST, TIMESTAMP, UNKNOWN, UNRESOLVED, Extraction, RawQuote, Turn,
-                     Walk, add_quote, collect_spans, hhmmss, parse_inline, read_label, relabel, speaker_of, token_text,
-                     unknown_speaker)
+                     Walk, add_quote, collect_spans, hhmmss, nested_brackets, parse_inline, read_label, relabel,
+                     speaker_of, token_text, unknown_speaker)
 from .spans_fast import ANY_TIMESTAMP, SIMPLE_SPAN, simple_spans, span_attrs
 
 if TYPE_CHECKING:
@@ -133,13 +133,14 @@ def _simple_text(body: str) -> tuple[int, str] | None:
 # _labelled_text's one pass, at each "\n": the first alternative finds what _TURN_START finds, with the same
 # groups, in a lookahead that leaves the label's second "\n" to the second; that one finds what _MAYBE_BLOCK finds
 # (a line that may start a block other than a paragraph; that takes in _ODD_PARAGRAPH's "\n[ \t]+\n") and
-# _ODD_PARAGRAPH's "\n\n" before white space, and its group is never empty. Every alternative starts with the
-# "\n" outside them, so re skips to each one fast.
+# _ODD_PARAGRAPH's "\n\n" before white space, and a _BARE_LABEL; its group is never empty. Every alternative starts
+# with the "\n" outside them, so re skips to each one fast.
 
 
 _LINE_STARTS = re.compile(
     rf"\n(?:(?=\n(?:{_BOLD_NAME}|{_PLAIN_NAME}[ \t]+))"
-    r"|([^*A-Za-z\n\[]|\*(?:[ \t_-]|$|\*[ \t]*(?:[*_-]|$))|\[[^\]]*\]:|\n(?:\s|\Z)))", re.MULTILINE)
+    r"|([^*A-Za-z\n\[]|\*(?:[ \t_-]|$|\*[ \t]*(?:[*_-]|$))|\[[^\]]*\]:|\n(?:\s|\Z)"
+    rf"|\n{_PLAIN_NAME.replace('(', '(?:', 1)}(?=[\n\[]|\Z)))", re.MULTILINE)
 
 
 def _labelled_text(body: str) -> tuple[int, str, set[tuple[str, str]]] | None:
@@ -154,8 +155,7 @@ def _labelled_text(body: str) -> tuple[int, str, set[tuple[str, str]]] | None:
         tail = body[lead + len(content):]  # white space text leaves out, where _BLOCK_START may see indented code
         found = set(_LINE_STARTS.findall("\n\n" + content))
         if "\n " not in tail and "\n\t" not in tail and not any(odd for _, _, odd in found):
-            text = "\n\n" + content
-            return None if _BARE_LABEL.search(text) else (lead, text, {(bold, plain) for bold, plain, _ in found})
+            return lead, "\n\n" + content, {(bold, plain) for bold, plain, _ in found}
     simple = _simple_text(body)
     if simple is None or _BARE_LABEL.search(simple[1]):
         return None
@@ -471,6 +471,9 @@ def _clean_spans(text: str, paragraphs: list[str], odd: set[int], speakers: dict
         line += text.count("\n", counted, start)
         counted = start
         found, paragraph, in_paragraph, counted_in = [], paragraphs[index], 0, 0
+        if nested_brackets(paragraph):  # a '[' left open before a span (simple_spans): markdown-it decides
+            odd.add(index)
+            continue
         for match in SIMPLE_SPAN.finditer(paragraph):
             attrs = span_attrs(match[2])
             if attrs is None or not _clean_quote(match[1], attrs[0], turn, tags):

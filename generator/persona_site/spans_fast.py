@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from .quotes import ANY_STAMP
+from .quotes import ANY_STAMP, nested_brackets
 
 SIMPLE_SPAN = re.compile(r"\[([^\[\]\n]*)\]\{([^{}\n]*)\}")
 """A span with no bracket or brace inside: `[words]{.pain}`."""
@@ -24,6 +24,8 @@ def simple_spans(content: str) -> list[tuple[int, str, list[str], str | None]] |
     a run of n backticks closes at the next run of exactly n); emphasis, entities and
     simple links around a span cannot change it.
     """
+    if nested_brackets(content):  # a '[' left open before a span: markdown-it's walk decides, and warns
+        return None
     if _ONLY_SPANS_AND_TIMESTAMPS.match(content):  # the usual paragraph: the checks below all pass
         return _spans_of(content, [])
     if _STRUCTURE.search(content):
