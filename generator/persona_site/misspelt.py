@@ -10,6 +10,8 @@ from .model import Diagnostic, warning
 
 # --- Spans that were surely meant as tagged quotes but are not (a typo must not drop a quote silently) -----------
 _SPAN_END = re.compile(r"\]\{([^{}\n]*)\}")  # in text whose escaped brackets _without_code blanked
+SPACED_SPAN = re.compile(r"\][ \t]+\{([^{}\n]*)\}")
+"""Words' `]` and tags' `{` with a space between: no span at all."""
 
 _ATTR_TOKENS = re.compile(r"""[\w-]+=(?:"[^"]*"|'[^']*')|\S+""")
 _SPAN_TOKEN = re.compile(r"""\.[\w-]+|#[\w-]+|[\w-]+=(?:"[^"]*"|'[^']*'|[^\s"'{}]+)""")
@@ -28,17 +30,27 @@ def misspelt_spans(body: str, tags: dict[str, str], path: str, line_offset: int)
     names.update((label.strip().casefold(), slug) for slug, label in tags.items() if label.strip().isidentifier())
     problems = []
     for token in block_markdown().parse(body):
-        if token.type != "inline" or "]{" not in token.content or not token.map:
+        if token.type != "inline" or not token.map or ("]{" not in token.content
+                                                         and SPACED_SPAN.search(token.content) is None):
             continue
         content = token.content
         plain = _without_code(content)
         opened = _opened_brackets(plain)
-        for match in _SPAN_END.finditer(plain):
-            message = _misspelt(match.group(1), match.start() in opened, names)
+        found = [(match.start(), _misspelt(match.group(1), match.start() in opened, names))
+                 for match in _SPAN_END.finditer(plain)]
+        found += [(match.start(), f"'{match.group()}' has a space before its '{{', so these words are not a quote: "
+                                  f"write ']{{{match.group(1)}}}'")
+                  for match in SPACED_SPAN.finditer(plain) if match.start() in opened and _names_a_tag(match[1], names)]
+        for at, message in sorted(found):
             if message is not None:
-                problems.append(warning(path, line_offset + token.map[0] + content.count("\n", 0, match.start()) + 1,
-                                        message))
+                problems.append(warning(path, line_offset + token.map[0] + content.count("\n", 0, at) + 1, message))
     return problems
+
+
+def _names_a_tag(attrs: str, names: dict[str, str]) -> bool:
+    """Whether `{attrs}` is a list of tags, each one of the vocabulary (a dot before each)."""
+    tokens = attrs.split()
+    return bool(tokens) and all(token[:1] == "." and token[1:].casefold() in names for token in tokens)
 
 
 def _misspelt(attrs: str, opened: bool, names: dict[str, str]) -> str | None:

@@ -15,7 +15,7 @@ from .frontmatter_yaml import FrontMatter, FrontMatterError, fold, split_front_m
 from .markdown import render
 from .model import Diagnostic, Participant, Persona, Quote, Transcript, error
 from .roles import RESERVED as SPECIAL_ROLES
-from .misspelt import misspelt_spans
+from .misspelt import SPACED_SPAN, misspelt_spans
 from .quotes import UNRESOLVED, Walk, extract_quotes
 from .quotes_fast import try_extract
 from .suggest import did_you_mean_role, new_persona_hint
@@ -161,7 +161,8 @@ def read_transcript(path: str, text: str, rules: Rules, undated: Undated | None,
                       speaker_label=rules.speaker_label)
     found = try_extract(fm.body, walk) or extract_quotes(fm.body, walk)
     problems += found.diagnostics
-    if found.spans < (fm.body.count("]{") if found.ends is None else found.ends):  # a `]{` that tagged nothing
+    if found.spans < (fm.body.count("]{") if found.ends is None else found.ends) \
+            or SPACED_SPAN.search(fm.body):  # a `]{` that tagged nothing, or a `] {` that meant to
         problems += misspelt_spans(fm.body, tags, path, fm.body_line)
     if date is None:
         return None, problems
