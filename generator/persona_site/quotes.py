@@ -138,8 +138,8 @@ def extract_quotes(body: str, walk: Walk) -> Extraction:
             continue
         line = walk.line_offset + token.map[0] + 1
         opener = tokens[index - 1] if index else token
-        if opener.type == "paragraph_open" and opener.level == 0:
-            found = read_label(token.content, walk.by_name, walk.path, line, result.diagnostics)
+        if opener.type == "paragraph_open":  # in a quote block or a list item, only a participant's name is a label
+            found = read_label(token.content, walk.by_name, walk.path, line, result.diagnostics, opener.level > 0)
             if found is not None:
                 turn = found
                 if render_body and walk.speaker_label is not None:
@@ -194,7 +194,7 @@ def parse_inline(content: str, env: dict) -> list[Token]:
 
 
 def read_label(content: str, by_name: dict[str, Participant], path: str, line: int,
-           diagnostics: list[Diagnostic]) -> Turn | None:
+               diagnostics: list[Diagnostic], participants_only: bool = False) -> Turn | None:
     if ":" not in content[:90]:
         return None  # both label forms end with a colon within their first 84 characters
     bold = _BOLD_LABEL.match(content)
@@ -203,7 +203,7 @@ def read_label(content: str, by_name: dict[str, Participant], path: str, line: i
         return None
     name = match.group("name").strip()
     speaker = speaker_of(name, bold is not None, by_name)
-    if speaker is PROSE:
+    if speaker is PROSE or (participants_only and speaker is UNKNOWN):
         return None
     if speaker is UNKNOWN:
         diagnostics.append(unknown_speaker(path, line, name, by_name))
