@@ -300,3 +300,26 @@ def test_a_theme_whose_footer_was_copied_from_an_older_version_still_builds(buil
     persona = (site / "personas/head-of-revops/index.html").read_text()
     assert re.search(r'<p class="built">Built \d+ [A-Z][a-z]{2} \d{4}\.</p>', persona), persona[-600:]
     assert "from commit" in (site / "index.html").read_text()
+
+
+def test_a_published_transcript_shows_no_name_of_a_label_on_its_own_line_in_a_quote_block_or_a_list(repo):
+    """Labels a bug hunt found read as prose, so published as written: each is a turn, shown by the speaker's title
+    (attribution "role-company", the default)."""
+    repo.write("persona-site.toml", "publish_transcripts = true\n")
+    repo.transcript("2026/acme.md", """\
+        **Sam Ortiz:** How is quarter-end?
+
+        Priya Raman:
+        [It needs a week.]{.objection}
+
+        > **Dana Whitfield:** [We reconcile in spreadsheets.]{.pain}
+
+        - Priya Raman: [Too slow.]{.criteria}
+        """)
+    site = build(repo)
+    body = (site / "transcripts/2026/acme/index.html").read_text().split("<article", 1)[1].split("</article>", 1)[0]
+    assert "Priya" not in body and "Dana" not in body, body
+    assert body.count("VP Sales:") == 2 and "Head of Revenue Operations:" in body
+    found = {q["text"]: q["role"] for q in json.loads((site / "quotes.json").read_text())["quotes"]}
+    assert found == {"It needs a week.": "vp-sales", "We reconcile in spreadsheets.": "head-of-revops",
+                     "Too slow.": "vp-sales"}
