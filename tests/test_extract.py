@@ -77,7 +77,7 @@ def test_html_keeps_inline_markdown_and_escapes_raw_html() -> None:
     assert t.quotes[0].html == "We <em>never</em> trust &lt;b&gt;x&lt;/b&gt;"
 
 
-@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])  # "\r": a classic Mac's line end, as markdown-it reads it
 @pytest.mark.parametrize("bom", ["", "\ufeff"])
 def test_line_numbers_count_front_matter_bom_and_crlf(newline: str, bom: str) -> None:
     body = "\n**Dana Whitfield:** Hi.\n\n[Here.]{.pain}\n"

@@ -52,6 +52,8 @@ def split_front_matter(text: str, *, fast: bool = True) -> FrontMatter:
     _split and try_load (tests/test_frontmatter_fast.py checks both ways agree).
     """
     text = text.removeprefix("\ufeff")
+    if "\r" in text and "\n" not in text:  # a classic Mac's line ends, which markdown-it reads as line ends too
+        text = text.replace("\r", "\n")
     try:
         parts = _split(text) if fast else _frontmatter_split(text)
     except ValueError:
