@@ -254,6 +254,8 @@ def test_a_file_with_an_error_still_counts_for_its_persona(repo):
 
 @pytest.mark.parametrize("role, problem", [
     ("head-of-revop", "no persona defines the role 'head-of-revop'; did you mean 'head-of-revops'?"),
+    ("INTERNAL", "no persona defines the role 'INTERNAL'; did you mean 'internal'?"),  # case, as a bug hunt wrote it
+    ("Head-Of-Revops", "no persona defines the role 'Head-Of-Revops'; did you mean 'head-of-revops'?"),
     ('""', "give 'Ann Lee' a role: a persona slug, 'internal' or 'unknown'"),
 ])
 def test_a_participant_whose_role_is_wrong_is_still_a_participant(repo, role, problem):

@@ -17,7 +17,7 @@ def did_you_mean_role(word: str, roles: dict[str, str], others: Iterable[str] = 
     """did_you_mean over role slugs and aliases (alias -> persona slug in `roles`), naming the persona: an alias
     is a second name, the slug is the one people see on the site (issue 19, item 9: 'revops' means
     'head-of-revops', not its alias 'revops-lead')."""
-    close = difflib.get_close_matches(word, sorted({*roles, *others}), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(word.lower(), sorted({*roles, *others}), n=1, cutoff=0.6)  # slugs: lower case
     return f"; did you mean '{roles.get(close[0], close[0])}'?" if close else ""
 
 
