@@ -84,6 +84,18 @@ def test_the_persona_page_opens_with_quotes_before_the_sketch(repo):
     assert "(as of 1 Dec 2026)" in page
 
 
+def test_a_fact_that_maps_names_to_lists_reads_as_text(repo):
+    """A persona's facts are shown as written: a mapping of lists (found by a bug hunt) read "crm: ['Salesforce',
+    'HubSpot']", Python's way of writing a list, on the page."""
+    repo.write("content/personas/vp-sales.md",
+               "---\ntitle: VP Sales\nsummary: Sells.\ntools:\n  crm: [Salesforce, HubSpot]\n  bi: Looker\n---\nSketch.\n")
+    repo.transcript("a.md", "**Priya Raman:** [Words.]{.pain}\n", date="2026-11-10")
+    assert repo.run("build").exit_code == 0
+    page = (repo.root / "site/personas/vp-sales/index.html").read_text()
+    assert "<dt>Tools</dt><dd>crm: Salesforce, HubSpot; bi: Looker</dd>" in page
+    assert "[" not in page.split('class="facts"', 1)[1].split("</section>", 1)[0]
+
+
 def test_an_empty_persona_says_so_and_links_nowhere(repo):
     repo.transcript("a.md", "**Dana Whitfield:** [Words.]{.pain}\n", date="2026-11-10")
     assert repo.run("build").exit_code == 0
