@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -95,7 +96,7 @@ def _call(monologues: object, info: GongCall, call_id: str) -> Call:
         for sentence in monologue.get("sentences") or ():
             if isinstance(sentence, dict) and isinstance(sentence.get("text"), str):
                 start = sentence.get("start")
-                seconds = int(start // 1000) if isinstance(start, (int, float)) and start >= 0 else None
+                seconds = int(start // 1000) if isinstance(start, (int, float)) and 0 <= start < math.inf else None
                 cues.append(Cue(speaker, seconds, sentence["text"]))
     parties = tuple(Party(names[sid], info.parties[sid].title, info.parties[sid].internal)
                     for sid in names if sid in info.parties)
