@@ -380,7 +380,7 @@ class Renderer:
                 outputs[f"{base}{tag}/feed.xml"] = Feed(persona, tagged, tag)
             refs = archive.refs(role=persona.slug)
             outputs[base + "quotes.json"] = QuotesFile(head(refs), refs, tuple(months.get(persona.slug, {}).values()))
-            outputs[base + "feed.xml"] = Feed(persona, quotes)
+            outputs[base + "feed.xml"] = Feed(persona, quotes[:config.quotes_per_role])  # the page keeps more
         outputs.update(_tag_pages(archive, ctx, dated))
         if config.publish_transcripts:
             outputs.update(_transcript_pages(site))
