@@ -329,6 +329,19 @@ def test_check_finds_the_theme_template_error_a_build_would(repo):
         assert problem in result.stderr, command  # the path relative to the source, as every path
 
 
+@pytest.mark.parametrize("template", ['{% extends "nope.html" %}', '{% block x %}{% endblock %}\n{% include "nope.html" %}'])
+def test_a_template_that_asks_for_a_missing_one_is_named_with_its_line(repo, template):
+    """The missing template's name was given as the file at fault, with no line (found by a bug hunt)."""
+    repo.transcript("a.md", GOOD)
+    repo.write("persona-site.toml", 'theme = "mine"\n')
+    repo.write("themes/mine/templates/404.html", template + "\n")
+    result = repo.run("build")
+    assert result.exit_code == 1
+    line = template.count("\n") + 1
+    assert (f"themes/mine/templates/404.html:{line}: error: the theme template failed: 'nope.html' not found"
+            in result.stderr), result.stderr
+
+
 def test_a_theme_with_no_folder_is_a_warning(repo):
     repo.transcript("a.md", GOOD)
     repo.write("persona-site.toml", 'title = "X"\ntheme = "nope"\n')

@@ -9,6 +9,7 @@ import hashlib
 import html
 import json
 import re
+import traceback
 import urllib.parse
 import uuid
 from collections import Counter
@@ -531,7 +532,14 @@ def template_problems(theme: Theme) -> list[Diagnostic]:
 
 
 def template_problem(exc: jinja2.TemplateError, theme: Theme) -> Diagnostic:
-    """A theme bug as a diagnostic pointing at the template, not a traceback."""
-    name = theme.own_path(str(getattr(exc, "filename", None) or getattr(exc, "name", None) or "theme"))
-    line = getattr(exc, "lineno", None) or 0
-    return error(name, line, f"the theme template failed: {exc.message or exc}")
+    """A theme bug as a diagnostic pointing at the template, not a traceback: a syntax error where it is, another
+    (a missing template asked for, an error as a page is made) where the template that met it was (the last of
+    the frames Jinja writes for its templates in the traceback)."""
+    name, line = getattr(exc, "filename", None), getattr(exc, "lineno", None) or 0
+    if not isinstance(exc, jinja2.TemplateSyntaxError):
+        for frame, frame_line in traceback.walk_tb(exc.__traceback__):
+            if "__jinja_exception__" in frame.f_globals:  # a frame standing for a template's line
+                name, line = frame.f_code.co_filename, frame_line
+    message = f"'{exc.name}' not found" if isinstance(exc, jinja2.TemplateNotFound) else exc.message or exc
+    return error(theme.own_path(str(name or getattr(exc, "name", None) or "theme")), line,
+                 f"the theme template failed: {message}")
