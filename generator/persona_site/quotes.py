@@ -261,12 +261,14 @@ def open_brackets(text: str, depth: int = 0) -> int:
 
 
 def nested_brackets(text: str) -> bool:
-    """Whether a '[' opens inside another in text (as a quote's '[' after one left open: collect_spans warns): the
-    first time open_brackets would reach 2, the bracket before is a '['."""
-    return _NESTED.search(text) is not None
+    """Whether a '[' opens inside another in text, links aside (as a quote's '[' after one left open: collect_spans
+    warns; a link in a quote is none): the first time open_brackets would reach 2, the bracket before is a '['."""
+    return _NESTED.search(text) is not None and _NESTED.search(_LINK.sub("", text)) is not None
 
 
 _NESTED = re.compile(r"\[[^\[\]]*\[")
+_LINK = re.compile(r"\[[^\[\]\n]*\]\([^()\s]*\)")
+"""A link whose text holds no bracket, to an address with no space or parenthesis."""
 
 
 def _drop_attributes(span: Token, path: str, line: int, diagnostics: list[Diagnostic]) -> None:
