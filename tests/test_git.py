@@ -57,6 +57,21 @@ def test_a_file_name_git_quotes_or_pads_keeps_its_dates(repo, name):
     assert found["Not committed."]["added_in"] is None
 
 
+def test_a_line_that_reads_like_a_patch_header_keeps_the_dates_of_the_lines_after_it(repo):
+    """A transcript line that starts '++ ' or '-- ' is '+++ ' or '--- ' in a patch: inside a hunk it is a line of
+    the file, and the lines added with it keep their commit, in history and in the work tree."""
+    repo.transcript("call.md", QUOTE + "\n-- notes\n", date=None)
+    repo.commit_all("add", date="2026-03-04T10:00:00+00:00")
+    path = repo.root / "content/transcripts/call.md"
+    path.write_text(path.read_text() + "\n++ agenda\n\n**Dana Whitfield:** [Added later.]{.objection}\n")
+    repo.commit_all("edit", date="2026-05-06T10:00:00+00:00")
+    edited = repo.git("rev-parse", "HEAD").strip()
+    path.write_text(path.read_text() + "\n++ draft\n\n**Dana Whitfield:** [Not committed.]{.criteria}\n")
+    found = {q["text"]: q for q in quotes(repo)["quotes"]}
+    assert found["Added later."]["added_in"] == {"commit": edited, "date": "2026-05-06T10:00:00+00:00"}
+    assert found["Not committed."]["added_in"] is None
+
+
 def test_uncommitted_undated_transcript_warns(repo):
     repo.commit_all("personas", date="2026-03-04T10:00:00+00:00")
     repo.transcript("new.md", QUOTE, date=None)

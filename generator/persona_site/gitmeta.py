@@ -242,11 +242,16 @@ def uncommitted_lines(root: Path, paths: list[str]) -> dict[str, set[str]]:
         return {}
     added: dict[str, set[str]] = {}
     current: set[str] | None = None
+    in_hunk = False
     for raw in out.decode("utf-8", "replace").split("\n"):
-        if raw.startswith("+++ "):
+        if raw.startswith("diff --git "):
+            in_hunk = False
+        elif raw.startswith("@@"):
+            in_hunk = True
+        elif raw.startswith("+++ ") and not in_hunk:
             path = header_path(raw, "b/")
             current = added.setdefault(path, set()) if path is not None else None
-        elif raw.startswith("+") and current is not None:
+        elif raw.startswith("+") and current is not None and in_hunk:
             current.add(raw[1:].rstrip("\r"))
     return added
 
@@ -386,9 +391,10 @@ def _apply_patches(log: str, into: History) -> None:
     commit = ("", "")
     first_seen: dict[str, tuple[str, str]] | None = None
     old_path = rename_from = None
+    in_hunk = False  # in a hunk every line that starts '+' or '-' is a line of the file, '+++ note' too
     for raw in log.split("\n"):
         head = raw[:1]
-        if head in ("+", "-") and first_seen is not None and not raw.startswith(("+++ ", "--- ")):
+        if head in ("+", "-") and first_seen is not None and in_hunk:
             # A line removed before it was ever added came with the file's first commit.
             text = raw[1:].rstrip("\r")
             if head == "+":
@@ -398,8 +404,10 @@ def _apply_patches(log: str, into: History) -> None:
         elif raw.startswith("\0"):
             sha, _, date = raw[1:].partition(" ")
             commit = (sha, date.strip())
+        elif raw.startswith("@@"):
+            in_hunk = True
         elif raw.startswith("diff --git "):
-            first_seen, old_path, rename_from = None, None, None
+            first_seen, old_path, rename_from, in_hunk = None, None, None, False
         elif raw.startswith("--- "):
             old_path = header_path(raw, "a/")
         elif raw.startswith("+++ "):
