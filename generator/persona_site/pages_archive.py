@@ -151,8 +151,7 @@ def company_slug(name: str) -> str:
     slug = _slug_of(name)
     if len(slug) <= MAX_SLUG:
         return slug
-    folded = " ".join(unicodedata.normalize("NFC", name).casefold().split())  # as the slug folds case and spaces
-    digest = hashlib.sha256(folded.encode("utf-8")).hexdigest()[:12]
+    digest = hashlib.sha256(slug.encode("ascii")).hexdigest()[:12]  # names one slug folds together stay one
     return f"{slug[:MAX_SLUG - 13].rstrip('-')}-{digest}"
 
 
@@ -165,10 +164,21 @@ def _slug_of(name: str) -> str:
     slug = _NOT_SLUG.sub("-", folded).strip("-")
     if not slug:
         return "c-" + "-".join(f"{ord(ch):x}" for ch in nfc if not ch.isspace())
-    if nfc.isascii() or not any(ch.isalnum() and not _ascii(ch.translate(_LETTERS)) for ch in nfc):
+    if nfc.isascii() or not any(map(_spelt, nfc)):
         return slug
-    spelt = "".join(f"-{ord(ch):x}-" if ch.isalnum() and not _ascii(ch.translate(_LETTERS)) else ch for ch in nfc)
+    spelt = "".join(f"-{ord(ch):x}-" if _spelt(ch) else ch for ch in nfc)
     return _NOT_SLUG.sub("-", _ascii(spelt.translate(_LETTERS)).lower()).strip("-")
+
+
+def _spelt(ch: str) -> bool:
+    """Whether a slug spells ch as its code point: a letter or digit outside Latin script that folds to no ASCII.
+    Latin letters that do not fold ('ð', 'ħ', 'ŋ', 'µ') are left out, as slugs always left them."""
+    return (ch.isalnum() and not _ascii(ch.translate(_LETTERS)) and ord(ch) >= _LATIN_END
+            and not unicodedata.name(ch, "").startswith("LATIN "))
+
+
+_LATIN_END = 0x250
+"""Where Latin-1, Latin Extended-A and -B end: a letter before it is Latin ('µ', 'ª' and 'º' too)."""
 
 
 def _ascii(text: str) -> str:
