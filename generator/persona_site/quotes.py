@@ -227,7 +227,8 @@ def collect_spans(token: Token, line: int, turn: Turn | None, walk: Walk) -> Non
     depth = 0
     start = 0
     start_line = line
-    left_open = 0  # '[' in the paragraph's text before, not closed: a quote after one starts later than written
+    left_open = 0  # '[' in the paragraph's text before, not closed: a quote after one may start later than written
+    first_line, suspect = line, False
     for position, child in enumerate(children):
         if child.type in ("softbreak", "hardbreak"):
             line += 1
@@ -238,16 +239,41 @@ def collect_spans(token: Token, line: int, turn: Turn | None, walk: Walk) -> Non
             depth += 1
             if depth == 1:
                 start, start_line = position, line
-                if left_open and _is_quote_span(child):
-                    walk.result.diagnostics.append(warning(
-                        walk.path, line, "a '[' before this quote is never closed, so the quote starts at the next "
-                                         "'[' and leaves out the words between: close it, or write it as '\\['"))
+                suspect = suspect or (left_open > 0 and _is_quote_span(child))
             elif _is_quote_span(child):
                 walk.result.diagnostics.append(error(walk.path, line, "a tagged quote cannot sit inside another one"))
         elif child.type == "span_close":
             depth -= 1
             if depth == 0 and _is_quote_span(children[start]):
                 _quote(children, start, position, start_line, turn, walk)
+    for at in _after_unclosed(token.content, first_line) if suspect else ():
+        walk.result.diagnostics.append(warning(
+            walk.path, at, "a '[' before this quote is never closed, so the quote starts at the next '[' and leaves "
+                           "out the words between: close it, or write it as '\\['"))
+
+
+def _after_unclosed(content: str, line: int) -> list[int]:
+    """The lines of the quotes in a paragraph that a '[' of its text comes before and no ']' after closes (as
+    markdown-it reads '[We said "[" is bad]{.pain}': the quote is '" is bad'). A '\\[' or '&#91;' is no bracket, so
+    the paragraph is read again with those apart (a full parse joins them into its text)."""
+    md = markdown()
+    children: list[Token] = []
+    md.inline.parse(content, md, {}, children)
+    left_open, depth, found = 0, 0, []  # found: [line, how many '[' were open before the quote]
+    for child in children:
+        if child.type in ("softbreak", "hardbreak"):
+            line += 1
+        elif child.type == "text" and depth == 0:
+            for bracket in _BRACKET.findall(child.content):
+                left_open = left_open + 1 if bracket == "[" else max(left_open - 1, 0)
+                found = [quote for quote in found if quote[1] <= left_open]  # a ']' after it closed its '['
+        elif child.type == "span_open":
+            depth += 1
+            if depth == 1 and left_open and _is_quote_span(child):
+                found.append([line, left_open])
+        elif child.type == "span_close":
+            depth -= 1
+    return [at for at, _ in found]
 
 
 _BRACKET = re.compile(r"[\[\]]")
