@@ -69,6 +69,11 @@ def test_most_sample_transcripts_take_the_fast_path():
     # Found by a bug hunt: a plain label whose line ends, or that a quote follows with no space, starts a turn too
     "**Sam Ortiz:** hi\n\nDana Whitfield:\n[words]{.pain}", "**Sam Ortiz:** hi\n\nDana Whitfield:[words]{.pain}",
     "**Sam Ortiz:** hi\n\nDana Whitfield:\n\n[words]{.pain}",
+    # Found by a review: white space other than a space or a tab after the colon (markdown-it strips it at a
+    # paragraph's end, and the label stands alone)
+    "**Sam Ortiz:** hi\n\nDana Whitfield:\u3000\n\n[words]{.pain}",
+    "**Sam Ortiz:** hi\n\nDana Whitfield:\u00a0\n\n[w]{.pain}",
+    "**Sam Ortiz:** hi\n\nDana Whitfield:\u00a0[words]{.pain}",
     "Https://example.com [words]{.pain}\n\nQ3:2026 [a]{.pain}",
     "**Dana Whitfield:** a\n  \n[words]{.pain}",  # a blank line holding spaces ends a paragraph
     # Found by the fifth round's review: characters markdown-it keeps and str.strip() drops, with and without a

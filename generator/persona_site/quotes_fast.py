@@ -79,9 +79,9 @@ _BOLD_NAME = r"\*\*([^*\n]{1,80})(?::\*\*|\*\*:)"
 
 _PLAIN_NAME = r"([^\s:*\[\]`#>][^:\n*\[\]`]{0,79}+):"  # possessive: a shorter name cannot end at a colon
 _TURN_START = re.compile(rf"\n\n(?:{_BOLD_NAME}|{_PLAIN_NAME}[ \t]+)")
-_BARE_LABEL = re.compile(rf"\n\n{_PLAIN_NAME}(?=[\n\[]|\Z)")
-"""A plain label that no space or tab follows (the line ends, a quote or a timestamp follows, or the paragraph does):
-a body holding one is not plain, and read_label decides."""
+_BARE_LABEL = re.compile(rf"\n\n{_PLAIN_NAME}(?=[^\S \t]|\[|\Z)")
+"""A plain label that no space or tab follows (the line ends, a quote or a timestamp follows, the paragraph does, or
+other white space that markdown-it may strip: '\u3000'): a body holding one is not plain, and read_label decides."""
 # A paragraph opening with white space, blank lines in a row, or a blank line holding spaces: _PARAGRAPH's case.
 _ODD_PARAGRAPH = re.compile(r"\n\n(?:\s|\Z)|\n[ \t]+\n")
 
@@ -140,7 +140,7 @@ def _simple_text(body: str) -> tuple[int, str] | None:
 _LINE_STARTS = re.compile(
     rf"\n(?:(?=\n(?:{_BOLD_NAME}|{_PLAIN_NAME}[ \t]+))"
     r"|([^*A-Za-z\n\[]|\*(?:[ \t_-]|$|\*[ \t]*(?:[*_-]|$))|\[[^\]]*\]:|\n(?:\s|\Z)"
-    rf"|\n{_PLAIN_NAME.replace('(', '(?:', 1)}(?=[\n\[]|\Z)))", re.MULTILINE)
+    rf"|\n{_PLAIN_NAME.replace('(', '(?:', 1)}(?=[^\S \t]|\[|\Z)))", re.MULTILINE)
 
 
 def _labelled_text(body: str) -> tuple[int, str, set[tuple[str, str]]] | None:
