@@ -29,7 +29,7 @@ from types import MappingProxyType
 from .. import __version__
 from .signing import opened, seal_of, signing_key
 
-FORMAT = 27  # 3: entries are model.Parsed (pickled transcripts, quote refs), loaded in C; 4: model.freeze; 5: the scan;
+FORMAT = 28  # 3: entries are model.Parsed (pickled transcripts, quote refs), loaded in C; 4: model.freeze; 5: the scan;
 # 6: a transcript with errors keeps its good quotes, and misspelt tag spans are warned about; 7: span attributes
 # other than tags and a q- id, and bidirectional controls, are warned about; quotes are isolated (issue 21);
 # 8: a quote ref holds its company; 9: every file is sealed (signing.py, issue 21, item 1); 10: with
@@ -48,7 +48,8 @@ FORMAT = 27  # 3: entries are model.Parsed (pickled transcripts, quote refs), lo
 # starts a turn; 24: a file whose lines end in a lone CR has its front matter read; 25: a line "++ x" or "-- x"
 # in a patch is a line of the file, not a header (the history's line dates); 26: Latin letters that fold to no ASCII are
 # left out of a company slug again (as before 20), a long name's digest is of its slug; 27: no
-# warning for a '\[' or '&#91;' before a quote, or a '[' closed after it
+# warning for a '\[' or '&#91;' before a quote, or a '[' closed after it; 28: a plain
+# label that other white space follows is read by the reference
 
 LIBRARIES = MappingProxyType({"jinja2": "jinja2", "markdown_it": "markdown_it_py", "mdit_py_plugins": "mdit_py_plugins",
                               "yaml": "pyyaml", "frontmatter": "python_frontmatter", "stop_words": "stop_words"})
