@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -96,7 +95,7 @@ def _call(monologues: object, info: GongCall, call_id: str) -> Call:
         for sentence in monologue.get("sentences") or ():
             if isinstance(sentence, dict) and isinstance(sentence.get("text"), str):
                 start = sentence.get("start")
-                seconds = int(start // 1000) if isinstance(start, (int, float)) and 0 <= start < math.inf else None
+                seconds = int(start // 1000) if isinstance(start, (int, float)) and 0 <= start < _LONGEST_MS else None
                 cues.append(Cue(speaker, seconds, sentence["text"]))
     parties = tuple(Party(names[sid], info.parties[sid].title, info.parties[sid].internal)
                     for sid in names if sid in info.parties)
@@ -105,6 +104,10 @@ def _call(monologues: object, info: GongCall, call_id: str) -> Call:
         notes = (f"Gong call {call_id or '(no id)'}: no party details for some speakers, so they are "
                  "'Speaker N': import the call's details JSON (with parties) together with the transcript",)
     return Call(merge_cues(cues), parties, info.title, info.started, info.company, info.url, notes)
+
+
+_LONGEST_MS = 7 * 24 * 3600 * 1000
+"""A sentence's start (ms from the call's start) past a week is no time: 1e300 made a timestamp 290 digits long."""
 
 
 def _speaker(speaker_id: str, info: GongCall, names: dict[str, str]) -> str:
