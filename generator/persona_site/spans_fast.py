@@ -40,7 +40,7 @@ def simple_spans(content: str) -> list[tuple[int, str, list[str], str | None]] |
     for start, end in code:
         kept.append(content[last:start])
         last = end
-    rest = " ".join([*kept, content[last:]])
+    rest = "\n".join([*kept, content[last:]])  # no span crosses a code span: SIMPLE_SPAN does not cross a newline
     rest = ANY_TIMESTAMP.sub("", _SIMPLE_LINK.sub("", SIMPLE_SPAN.sub("", rest)))
     if any(c in rest for c in "[]{"):
         return None
