@@ -204,17 +204,19 @@ def test_company_slugs_fold_case_accents_and_punctuation():
 
 
 def test_a_latin_letter_that_folds_to_no_ascii_leaves_the_slug_as_it_was():
-    """'ð', 'ħ', 'ŋ' and other Latin letters with no accent to fold are left out of a slug, as they always were: a
-    published company page keeps its address ('Hafnarfjörður' is not spelt as code points, found by a review)."""
+    """'ð', 'ħ', 'ŋ' and other Latin letters with no accent to fold, and modifier letters ('ʻ' in 'Hawaiʻi'), are left
+    out of a slug, as they always were: a published company page keeps its address ('Hafnarfjörður' is not spelt as
+    code points, found by a review)."""
     import sys
     import unicodedata
 
     latin = [chr(n) for n in range(0xC0, sys.maxunicode) if chr(n).isalpha()
-             and (n < 0x250 or unicodedata.name(chr(n), "").startswith("LATIN "))]
+             and (n < 0x250 or unicodedata.name(chr(n), "").startswith(("LATIN ", "MODIFIER LETTER ")))]
     assert len(latin) > 1000
     changed = {ch: company_slug(f"Ab{ch}cd Ehf") for ch in latin}
     assert {ch: slug for ch, slug in changed.items() if not re.fullmatch(r"ab[a-z]*cd-ehf", slug)} == {}
     assert company_slug("Hafnarfjörður Ehf") == "hafnarfjorur-ehf" and company_slug("µTech") == "tech"
+    assert company_slug("Hawaiʻi Pacific Health") == "hawaii-pacific-health"
 
 
 def test_two_long_names_one_slug_folds_together_are_one_slug():

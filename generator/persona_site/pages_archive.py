@@ -172,9 +172,10 @@ def _slug_of(name: str) -> str:
 
 def _spelt(ch: str) -> bool:
     """Whether a slug spells ch as its code point: a letter or digit outside Latin script that folds to no ASCII.
-    Latin letters that do not fold ('ð', 'ħ', 'ŋ', 'µ') are left out, as slugs always left them."""
+    Latin letters that do not fold ('ð', 'ħ', 'ŋ', 'µ') and modifier letters (the ʻokina of 'Hawaiʻi') are left out,
+    as slugs always left them."""
     return (ch.isalnum() and not _ascii(ch.translate(_LETTERS)) and ord(ch) >= _LATIN_END
-            and not unicodedata.name(ch, "").startswith("LATIN "))
+            and not unicodedata.name(ch, "").startswith(("LATIN ", "MODIFIER LETTER ")))
 
 
 _LATIN_END = 0x250

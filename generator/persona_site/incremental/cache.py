@@ -29,7 +29,7 @@ from types import MappingProxyType
 from .. import __version__
 from .signing import opened, seal_of, signing_key
 
-FORMAT = 28  # 3: entries are model.Parsed (pickled transcripts, quote refs), loaded in C; 4: model.freeze; 5: the scan;
+FORMAT = 29  # 3: entries are model.Parsed (pickled transcripts, quote refs), loaded in C; 4: model.freeze; 5: the scan;
 # 6: a transcript with errors keeps its good quotes, and misspelt tag spans are warned about; 7: span attributes
 # other than tags and a q- id, and bidirectional controls, are warned about; quotes are isolated (issue 21);
 # 8: a quote ref holds its company; 9: every file is sealed (signing.py, issue 21, item 1); 10: with
