@@ -49,7 +49,8 @@ FORMAT = 29  # 3: entries are model.Parsed (pickled transcripts, quote refs), lo
 # in a patch is a line of the file, not a header (the history's line dates); 26: Latin letters that fold to no ASCII are
 # left out of a company slug again (as before 20), a long name's digest is of its slug; 27: no
 # warning for a '\[' or '&#91;' before a quote, or a '[' closed after it; 28: a plain
-# label that other white space follows is read by the reference
+# label that other white space follows is read by the reference; 29: a quote
+# holding a code span with a link is read by markdown-it; modifier letters are left out of a company slug
 
 LIBRARIES = MappingProxyType({"jinja2": "jinja2", "markdown_it": "markdown_it_py", "mdit_py_plugins": "mdit_py_plugins",
                               "yaml": "pyyaml", "frontmatter": "python_frontmatter", "stop_words": "stop_words"})
