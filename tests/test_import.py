@@ -502,7 +502,7 @@ def test_gong_start_that_is_not_a_time_asks_for_the_date(site: Path, tmp_path: P
     assert result.exit_code == 1 and "does not say when the call was: pass --date YYYY-MM-DD" in result.stderr
 
 
-@pytest.mark.parametrize("start", ["1e400", "-1e400", "NaN", "Infinity", "1e300"])
+@pytest.mark.parametrize("start", ["1e400", "-1e400", "NaN", "Infinity", "1e300", "360000000", "396000000"])
 def test_gong_sentence_start_out_of_range_is_no_time_and_no_crash(start):
     """JSON's 1e400 is Python's inf, and inf // 1000 is NaN: it made a traceback that lost the rest of the command's
     files (found by a bug hunt). Such a start is no time, as a start that is not a number."""
@@ -510,6 +510,19 @@ def test_gong_sentence_start_out_of_range_is_no_time_and_no_crash(start):
             f'[{{"start": {start}, "text": "hello there"}}, {{"start": 61000, "text": "and then"}}]}}]}}]}}')
     [call] = parse_export(text, "gong")
     assert call.turns == (Turn("Speaker 1", 61, "hello there and then"),)  # the turn's time: its first one known
+
+
+def test_a_start_of_100_hours_or_more_is_written_with_no_timestamp(site: Path, tmp_path: Path):
+    """A transcript's timestamp has at most two digits of hours: '[100:00:00]' would be read as words, so an import
+    writes such a turn with no time rather than one the build ignores (found by a review)."""
+    notes = tmp_path / "long call.txt"
+    notes.write_text("99:59:59\nAna Ruiz: Still here.\n100:00:00\nBo Chen: And me.\n", "utf-8")
+    result = run_import(site, str(notes), "--date", "2026-11-02")
+    assert result.exit_code == 0, result.output
+    [made] = [p for p in written(site) if p.is_file()]
+    text = made.read_text("utf-8")
+    assert "[99:59:59] Still here." in text.replace("**Ana Ruiz:** ", "")
+    assert "**Bo Chen:** And me." in text and "100:00:00" not in text
 
 
 def test_gong_parties_inside_a_call_transcript_and_several_calls():

@@ -60,6 +60,11 @@ def escape_markdown(text: str) -> str:
     return "\\" + text if text[:1] in ("#", ">") else text
 
 
+STAMPED_UNDER = 100 * 3600
+"""A turn's start is written as [hh:mm:ss] when it is under 100 hours: a transcript's timestamp has one or two digits
+of hours (spec section 4), so a longer one would be read as no time at all."""
+
+
 def clock(seconds: int) -> str:
     return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
@@ -79,7 +84,7 @@ def render(doc: Transcript) -> str:
         lines.append(f"recording: {yaml_scalar(doc.recording)}")
     lines += ["---", ""]
     for turn in doc.turns:
-        stamp = f" [{clock(turn.start)}]" if turn.start is not None else ""
+        stamp = f" [{clock(turn.start)}]" if turn.start is not None and turn.start < STAMPED_UNDER else ""
         lines += [f"**{turn.speaker}:**{stamp} {escape_markdown(turn.text)}", ""]
     return "\n".join(lines)
 

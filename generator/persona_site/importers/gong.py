@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ..frontmatter_yaml import fold
 from .call import Call, Cue, ExportError, Party, clean_name, clean_text, merge_cues
+from .document import STAMPED_UNDER
 
 
 @dataclass(frozen=True)
@@ -106,8 +107,8 @@ def _call(monologues: object, info: GongCall, call_id: str) -> Call:
     return Call(merge_cues(cues), parties, info.title, info.started, info.company, info.url, notes)
 
 
-_LONGEST_MS = 7 * 24 * 3600 * 1000
-"""A sentence's start (ms from the call's start) past a week is no time: 1e300 made a timestamp 290 digits long."""
+_LONGEST_MS = STAMPED_UNDER * 1000
+"""A sentence's start (ms from the call's start) no timestamp can say is no time: 1e300 made one 290 digits long."""
 
 
 def _speaker(speaker_id: str, info: GongCall, names: dict[str, str]) -> str:
