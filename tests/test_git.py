@@ -72,6 +72,30 @@ def test_a_line_that_reads_like_a_patch_header_keeps_the_dates_of_the_lines_afte
     assert found["Not committed."]["added_in"] is None
 
 
+def test_a_line_moved_or_taken_out_and_put_back_keeps_the_commit_that_first_added_it(repo):
+    """A quote moved up the file is added before it is removed in the patch, and one taken out and put back before
+    the file was renamed was taken out under the old name: both still date from the commit that added the file."""
+    second = "**Dana Whitfield:** [Second thought.]{.objection}\n"
+    third = "**Dana Whitfield:** [Third, taken out and put back.]{.criteria}\n"
+    repo.transcript("old name.md", QUOTE + "\nMiddle words.\n\n" + second + "\n" + third, date=None)
+    repo.commit_all("add", date="2026-03-04T10:00:00+00:00")
+    added = repo.git("rev-parse", "HEAD").strip()
+    path = repo.root / "content/transcripts/old name.md"
+    body = path.read_text()
+    path.write_text(body.replace(QUOTE + "\nMiddle words.\n\n" + second, second + "\nMiddle words.\n\n" + QUOTE))
+    repo.commit_all("move a quote up", date="2026-04-05T10:00:00+00:00")
+    path.write_text(path.read_text().replace(third, ""))
+    repo.commit_all("take one out", date="2026-05-06T10:00:00+00:00")
+    path.write_text(path.read_text() + "\n" + third)
+    repo.commit_all("put it back", date="2026-06-07T10:00:00+00:00")
+    repo.git("mv", "content/transcripts/old name.md", "content/transcripts/new.md")
+    repo.commit_all("rename", date="2026-07-08T10:00:00+00:00")
+    found = {q["text"]: q["added_in"] for q in quotes(repo)["quotes"]}
+    assert found == {"First words.": {"commit": added, "date": "2026-03-04T10:00:00+00:00"},
+                     "Second thought.": {"commit": added, "date": "2026-03-04T10:00:00+00:00"},
+                     "Third, taken out and put back.": {"commit": added, "date": "2026-03-04T10:00:00+00:00"}}
+
+
 def test_uncommitted_undated_transcript_warns(repo):
     repo.commit_all("personas", date="2026-03-04T10:00:00+00:00")
     repo.transcript("new.md", QUOTE, date=None)

@@ -298,8 +298,9 @@ class History:
     """Full sha of the commit this history ends at."""
     added: dict[str, tuple[str, str]]
     """(sha, ISO author date) of the commit that added each transcript, by path relative to the source."""
-    lines: dict[str, dict[str, tuple[str, str]]]
-    """For transcripts changed after they were added: line text -> (sha, ISO author date) of its first commit."""
+    lines: dict[str, dict[str, tuple[str, str] | None]]
+    """For transcripts changed after they were added: line text -> (sha, ISO author date) of its first commit, or None
+    for a line that came with the file (its date is the add's, whatever the file was called then)."""
     changed: dict[str, tuple[str, str]] = field(default_factory=dict)
     """(sha, ISO author date) of the last commit that added, edited or renamed each transcript."""
     since: Since | None = None
@@ -389,19 +390,24 @@ def _apply_files(log: str, into: History) -> set[str]:
 def _apply_patches(log: str, into: History) -> None:
     lines = into.lines
     commit = ("", "")
-    first_seen: dict[str, tuple[str, str]] | None = None
+    first_seen: dict[str, tuple[str, str] | None] | None = None
+    added: list[str] = []  # this file's lines added by this commit: taken in after its removed ones (a moved line)
     old_path = rename_from = None
     in_hunk = False  # in a hunk every line that starts '+' or '-' is a line of the file, '+++ note' too
     for raw in log.split("\n"):
         head = raw[:1]
         if head in ("+", "-") and first_seen is not None and in_hunk:
-            # A line removed before it was ever added came with the file's first commit.
             text = raw[1:].rstrip("\r")
             if head == "+":
+                added.append(text)
+            elif text not in first_seen:  # removed before it was ever added: it came with the file's first commit
+                first_seen[text] = None
+            continue
+        if added and raw.startswith(("\0", "diff --git ")):  # the file's patch ends
+            for text in added:
                 first_seen.setdefault(text, commit)
-            elif text not in first_seen and old_path in into.added:
-                first_seen[text] = into.added[old_path]
-        elif raw.startswith("\0"):
+            added.clear()
+        if raw.startswith("\0"):
             sha, _, date = raw[1:].partition(" ")
             commit = (sha, date.strip())
         elif raw.startswith("@@"):
@@ -421,3 +427,5 @@ def _apply_patches(log: str, into: History) -> None:
             rename_from = unquoted(raw[len("rename from "):])
         elif raw.startswith("rename to ") and rename_from is not None:
             lines[unquoted(raw[len("rename to "):])] = lines.pop(rename_from, {})
+    for text in added:  # the log's last file
+        first_seen.setdefault(text, commit)
