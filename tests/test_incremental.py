@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 
 from zoneinfo import ZoneInfo
 
-from persona_site import render
 from persona_site.archive import Archive, digests_of
 from conftest import Kept, cold_build, made
 
@@ -581,8 +580,6 @@ def test_a_patched_archive_keeps_the_months_no_quote_came_to_or_left_and_groups_
     since = start + dt.timedelta(days=200)
     assert [new.count(role, tag, when) for role, tag in filters for when in (None, since)] == \
         [len(new.refs(role, tag, when)) for role, tag in filters for when in (None, since)]
-    twice = sorted(new.refs() * 2)  # quotes that share a date, one after the other (a transcript's)
-    assert render._days(twice, zone) == [render._day(ref.order, zone) for ref in twice]
     changed = remove + add
     for role in asked:
         now = new.months(zone, *role)

@@ -8,6 +8,7 @@ import functools
 import http.server
 import json
 import threading
+import urllib.parse
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -268,6 +269,68 @@ def test_counts_on_the_pages_open_the_search_that_finds_them(site, page):
     link.click()
     at_address(page, "quotes/?tag=pain")
     assert len(everything(page)) == total
+
+
+CLOCKS = [  # (the moment, in UTC; the query there): each reads a quote near its edge differently by day or by hour
+    ("2026-12-01T00:00:00+00:00", "since=30d"),  # 30 Nov, 19:00 in New York: a quote late on 31 Oct is in
+    ("2026-03-09T06:30:00+00:00", "since=1d"),  # 02:30 on 9 March: a day back is a time the clocks skipped
+    ("2026-11-02T06:30:00+00:00", "since=1d"),  # 01:30 on 2 November: a day back is a time they went through twice
+    ("2026-11-02T06:30:00+00:00", "since=2026-11-01&until=2026-11-01"),
+]
+
+
+@pytest.mark.slow
+def test_counts_and_queries_agree_with_the_command_at_their_edges(tmp_path, browser):
+    """A count on the index, the tags grid and a persona page is the number of quotes its link's query finds, and the
+    page finds what the command finds, around the hour: quotes late in the day 30 days back and around clock changes
+    (found by a bug hunt: the pages counted whole days, and the page read a skipped time otherwise than Python)."""
+    repo = Repo(tmp_path / "edges")
+    for slug, text in PERSONAS.items():
+        repo.write(f"content/personas/{slug}.md", text)
+    repo.write("persona-site.toml", 'timezone = "America/New_York"\n')
+    dates = ["2026-10-31T22:00:00-04:00", "2026-10-31T18:00:00-04:00", "2026-10-31", "2026-11-01", "2026-11-29",
+             "2026-03-08T06:45:00+00:00", "2026-03-08T07:15:00+00:00", "2026-03-08",
+             "2026-11-01T05:15:00+00:00", "2026-11-01T06:15:00+00:00", "2026-11-01T05:45:00+00:00"]
+    for n, date in enumerate(dates):
+        repo.write(f"content/transcripts/call-{n:02d}.md",
+                   f"---\ntitle: Call {n}\ndate: '{date}'\ncompany: Acme\nparticipants:\n  Dana Whitfield: head-of-revops\n"
+                   f"---\n\n**Dana Whitfield:** [Edge {n}.]{{.pain}}\n")
+    result = repo.run("build")
+    assert result.exit_code == 0, result.output
+    server = _serve(repo.root / "site")
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    page = browser.new_page()
+    try:
+        for when, query in CLOCKS:
+            moment = dt.datetime.fromisoformat(when)
+            args = [a for pair in query.split("&") for a in (f"--{pair.split('=')[0]}", pair.split("=")[1])]
+            expected = command_at(repo, moment, *args)
+            page.clock.set_fixed_time(moment)
+            page.goto(url + "quotes/?" + query)
+            assert answer(page) == expected, (when, query)
+        moment = dt.datetime.fromisoformat(CLOCKS[0][0])
+        expected = command_at(repo, moment, "--since", "30d", "--role", "head-of-revops")
+        assert len(expected) == 6  # 22:00 on 31 Oct (not 18:00, not its date), 1 Nov (four), 29 Nov
+        page.clock.set_fixed_time(moment)
+        page.goto(url)
+        assert page.locator("[data-recent-dates]").first.inner_text() == "6 quotes"
+        page.goto(url + "tags/")
+        cell = page.locator("a[data-dates]").first
+        asked = urllib.parse.parse_qsl(urllib.parse.urlsplit(cell.get_attribute("href")).query)
+        assert cell.inner_text() == str(len(command_at(repo, moment, *(a for k, v in asked for a in (f"--{k}", v)))))
+        page.goto(url + "personas/head-of-revops/")
+        assert page.locator(".persona-status [data-recent-count]").inner_text() == "6"
+        page.locator("button[data-window='30d']").click()
+        assert page.locator(".persona-quotes [data-quote-id]:visible").count() == 6
+    finally:
+        page.close()
+        server.shutdown()
+
+
+def command_at(repo: Repo, moment: dt.datetime, *args: str) -> list[str]:
+    result = repo.run("quotes", "--format", "json", *args, env={"SOURCE_DATE_EPOCH": str(int(moment.timestamp()))})
+    assert result.exit_code == 0, result.output
+    return [q["id"] for q in json.loads(result.stdout)["quotes"]]
 
 
 def test_a_time_that_is_no_time_is_explained_at_its_field(site, page):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import functools
 import hashlib
@@ -141,27 +140,23 @@ def days_ago(when: dt.datetime, now: dt.datetime) -> int:
     return (now.date() - when.astimezone(now.tzinfo).date()).days
 
 
-def _days(refs: list[QuoteRef], zone: dt.tzinfo) -> list[str]:
-    """Each quote's day (YYYY-MM-DD) in the site's zone, for refs in the site's order (a transcript's quotes, one
-    after the other, share its date: each date is looked up once)."""
-    orders, days, start = list(map(ORDER, refs)), [], 0
-    while start < len(orders):  # the refs are in the site's order: each date's run ends where bisection says
-        end = bisect.bisect_right(orders, orders[start], start)
-        days += [_day(orders[start], zone)] * (end - start)
-        start = end
-    return days
+def _instants(refs: list[QuoteRef]) -> list[str]:
+    """Each quote's instant as since=Nd compares it (query.py): seconds since 1970, milliseconds kept when there are
+    some; a date's quotes share its midnight in the site's zone."""
+    return [_seconds(ORDER(ref)) for ref in refs]
 
 
 @functools.lru_cache(maxsize=1 << 17)  # a transcript's quotes share its date: asked 10,000s of times a build
-def _day(order: float, zone: dt.tzinfo) -> str:
-    return f"{dt.datetime.fromtimestamp(-order, zone):%Y-%m-%d}"
+def _seconds(order: float) -> str:
+    return f"{-order:.3f}".rstrip("0").rstrip(".")
 
 
-def day_counts(days: list[str]) -> str:
-    """Days as a page's data-dates holds them: each day once, newest first, with `xN` after it for N quotes that
-    day ('2026-11-02x3 2026-10-30'); site.js reads a day written N times the same (the index's data-recent-dates)."""
-    counted = Counter(days)
-    return " ".join(day if n == 1 else f"{day}x{n}" for day, n in sorted(counted.items(), reverse=True))
+def day_counts(instants: list[str]) -> str:
+    """Instants as a page's data-dates holds them: each once, newest first, with `xN` after it for N quotes then
+    ('1793059200x3 1792800000'); site.js reads one written N times the same (the index's data-recent-dates)."""
+    counted = Counter(instants)
+    newest_first = sorted(counted.items(), key=lambda item: -float(item[0]))
+    return " ".join(at if n == 1 else f"{at}x{n}" for at, n in newest_first)
 
 
 def transcript_index(site: Site) -> list[TranscriptHead]:
@@ -232,10 +227,10 @@ def _tag_pages(archive: Archive, ctx: RenderContext, dated: dict) -> dict[str, P
 
 
 def _grid(archive: Archive, ctx: RenderContext) -> dict[str, dict[str, tuple[int, str]]]:
-    """The tags index: role -> tag -> (its quotes of the last GRID_DAYS days, their days in data-dates form).
-    The page shows the count as of the build; site.js counts the days again on the day it is read."""
+    """The tags index: role -> tag -> (its quotes of the last GRID_DAYS days, their instants in data-dates form).
+    The page shows the count as of the build; site.js counts them again when it is read."""
     since = ctx.now - dt.timedelta(days=GRID_DAYS)
-    cell = lambda refs: (len(refs), day_counts(_days(refs, ctx.config.zone)))  # noqa: E731
+    cell = lambda refs: (len(refs), day_counts(_instants(refs)))  # noqa: E731
     return {role: {tag: cell(archive.refs(role=role, tag=tag, since=since)) for tag in ctx.config.tags}
             for role in ctx.personas}
 
@@ -455,9 +450,9 @@ class Renderer:
 
     @staticmethod
     def _recent_dates(archive: Archive, ctx: RenderContext) -> dict[str, list[str]]:
-        """Each persona's quote dates of the last 30 days: the index counts them again on the day it is read."""
+        """Each persona's quotes' instants of the last 30 days: the index counts them again when it is read."""
         since = ctx.now - dt.timedelta(days=30)
-        return {role: _days(archive.refs(role=role, since=since), ctx.config.zone) for role in ctx.personas}
+        return {role: _instants(archive.refs(role=role, since=since)) for role in ctx.personas}
 
     @staticmethod
     def _quote_view(quote: Quote, ctx: RenderContext) -> QuoteView:

@@ -2,12 +2,15 @@
 // generator/persona_site/query.py rule for rule, and tests/test_query_browser.py runs a table of queries both ways.
 // Data: data/quotes/index.json (months and counts), then data/quotes/<yyyy-mm>.json newest first, only the months
 // the time window touches, stopping as soon as the page of results can be shown (querydata.py has the format).
+// The site's clock (wall, instant) is site.js's: this runs once it has (both are deferred; site.js comes last).
 (function () {
   "use strict";
+  if (window.personaSiteTime) main();
+  else document.addEventListener("DOMContentLoaded", main);
+function main() {
   var form = document.querySelector("form[data-query]");
   if (!form) return;
   var PAGE = 50;
-  var zone = form.getAttribute("data-timezone") || "UTC";
   var base = form.getAttribute("data-base") || "/";
   var dataFolder = new URL("../data/quotes/", window.location.href);  // relative: works under any base_url
   var results = document.getElementById("results");
@@ -18,24 +21,7 @@
   var companyInput = form.elements.company || null;
 
   // ---- Time, in the site's zone (query.py: period) ----
-  var parts = new Intl.DateTimeFormat("en-US", {
-    timeZone: zone, hourCycle: "h23", year: "numeric", month: "numeric", day: "numeric",
-    hour: "numeric", minute: "numeric", second: "numeric"
-  });
-  function wall(ms) {  // the wall clock in the zone at an instant: [y, m, d, h, mi, s]
-    var out = {};
-    parts.formatToParts(new Date(ms)).forEach(function (p) { out[p.type] = Number(p.value); });
-    return [out.year, out.month, out.day, out.hour % 24, out.minute, out.second];
-  }
-  function offsetAt(ms) {
-    var w = wall(ms);
-    return Date.UTC(w[0], w[1] - 1, w[2], w[3], w[4], w[5]) - Math.floor(ms / 1000) * 1000;
-  }
-  function instant(y, m, d, h, mi, s) {  // a wall-clock time in the zone -> ms (months may overflow: Date.UTC folds them)
-    var asUtc = Date.UTC(y, m - 1, d, h || 0, mi || 0, s || 0);
-    var first = asUtc - offsetAt(asUtc);
-    return asUtc - offsetAt(first);
-  }
+  var wall = window.personaSiteTime.wall, instant = window.personaSiteTime.instant;
   function daysIn(y, m) { return new Date(Date.UTC(y, m, 0)).getUTCDate(); }
   function addMonths(w, n) {  // the same wall time n calendar months away; the 31st becomes the month's last day
     var index = w[0] * 12 + (w[1] - 1) + n;
@@ -348,4 +334,5 @@
     setBusy(false);
     status.textContent = "The quotes could not be loaded (" + error.message + "). Reload to try again.";
   });
+}
 })();

@@ -5,37 +5,69 @@
   "use strict";
   var DAY = 86400000;
   var zone = document.body.getAttribute("data-timezone") || "UTC";
-  var each = function (selector, root, fn) { Array.prototype.forEach.call((root || document).querySelectorAll(selector), fn); };
 
-  // An instant's day as YYYY-MM-DD in the site's zone; today; and whole days between two days. A date-time in a page
-  // (a quote's, in its own offset) counts on its day in the site's zone, as the build counts it; a date is that day.
-  var dayFormat = (function () {
+  // The site's wall clock, as query.py reads it: wall(ms) is [y, m, d, h, mi, s] in the site's zone at an instant;
+  // instant(y, m, d, h, mi, s) the instant of a wall-clock time there (months and days may overflow: Date.UTC folds
+  // them). A time a clock change skips or repeats is read as Python reads it (fold=0): with the offset before the
+  // change, and the earlier of the two. query.js asks these too (window.personaSiteTime), so a count on a page and
+  // the query its link opens agree.
+  var clockParts = (function () {
     try {
-      return new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" });
+      return new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "numeric",
+        day: "numeric", hour: "numeric", minute: "numeric", second: "numeric" });
     } catch (e) {
-      return null;
+      return null;  // a zone this browser does not know: UTC
     }
   })();
-  var dayOf = function (when) {
-    if (!dayFormat) return when.toISOString().slice(0, 10);
-    var parts = dayFormat.formatToParts(when);
-    var get = function (type) { return parts.filter(function (p) { return p.type === type; })[0].value; };
-    return get("year") + "-" + get("month") + "-" + get("day");
+  var wall = function (ms) {
+    if (!clockParts) {
+      var d = new Date(ms);
+      return [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()];
+    }
+    var out = {};
+    clockParts.formatToParts(new Date(ms)).forEach(function (p) { out[p.type] = Number(p.value); });
+    return [out.year, out.month, out.day, out.hour % 24, out.minute, out.second];
   };
-  var today = dayOf(new Date());
-  var dayNumber = function (iso) {
+  var offsetAt = function (ms) {
+    var w = wall(ms);
+    return Date.UTC(w[0], w[1] - 1, w[2], w[3], w[4], w[5]) - Math.floor(ms / 1000) * 1000;
+  };
+  var instant = function (y, m, d, h, mi, s) {
+    var asUtc = Date.UTC(y, m - 1, d, h || 0, mi || 0, s || 0);
+    var before = offsetAt(asUtc - DAY), after = offsetAt(asUtc + DAY);  // no zone changes its offset twice a day
+    var early = asUtc - before, late = asUtc - after;
+    var earlyReads = offsetAt(early) === before, lateReads = offsetAt(late) === after;
+    if (earlyReads && lateReads) return Math.min(early, late);  // the same, or a repeated time: the earlier
+    return lateReads ? late : early;  // a skipped time: the offset before the change
+  };
+  window.personaSiteTime = { wall: wall, instant: instant };
+  // The instant N days before now on the site's clock: where since=Nd starts (query.py: now - timedelta(days=N)).
+  var daysBack = function (days) {
+    var w = wall(Date.now());
+    return instant(w[0], w[1], w[2] - days, w[3], w[4], w[5]);
+  };
+  // When a quote was: a date-time in its own offset, or a date's midnight in the site's zone (as the build reads it)
+  var instantOf = function (iso) {
     iso = String(iso || "");
-    var when = iso.length > 10 ? new Date(iso) : null;
-    var p = (when && isFinite(when.getTime()) ? dayOf(when) : iso.slice(0, 10)).split("-").map(Number);
-    return p.length === 3 && p.every(isFinite) ? Date.UTC(p[0], p[1] - 1, p[2]) / DAY : NaN;
+    if (iso.length > 10) return Date.parse(iso);
+    var p = iso.split("-").map(Number);
+    return p.length === 3 && p.every(isFinite) ? instant(p[0], p[1], p[2]) : NaN;
   };
-  var todayNumber = dayNumber(today);
+  var each = function (selector, root, fn) { Array.prototype.forEach.call((root || document).querySelectorAll(selector), fn); };
+
+  // Whole days between a day and today. A date-time in a page (a quote's, in its own offset) counts on its day in the
+  // site's zone, as the build counts it; a date is that day.
+  var dayNumber = function (iso) {  // whole days since 1970 of a date, or of a date-time's day on the site's clock
+    iso = String(iso || "");
+    var when = iso.length > 10 ? Date.parse(iso) : NaN;
+    var p = isFinite(when) ? wall(when) : iso.slice(0, 10).split("-").map(Number);
+    return p.length >= 3 && p.every(isFinite) ? Date.UTC(p[0], p[1] - 1, p[2]) / DAY : NaN;
+  };
+  var todayWall = wall(Date.now());
+  var todayNumber = Date.UTC(todayWall[0], todayWall[1] - 1, todayWall[2]) / DAY;
   var daysAgo = function (iso) { return todayNumber - dayNumber(iso); };
-  // "The last 30 days" as the query page's since=30d means it: from this time 30 days ago (so not 30 days ago's date).
-  var quarterStart = (function () {
-    var p = today.split("-").map(Number);
-    return Date.UTC(p[0], Math.floor((p[1] - 1) / 3) * 3, 1) / DAY;
-  })();
+  // Where this quarter starts (since=this-quarter): its first day's midnight in the site's zone
+  var quarterStart = instant(todayWall[0], Math.floor((todayWall[1] - 1) / 3) * 3 + 1, 1);
   var plural = function (n, word) { return n + " " + word + (n === 1 ? "" : "s"); };
 
   // When the site was built, and from which commit: in one file, build.json, so a page that did not change is not
@@ -68,12 +100,13 @@
     if (card) card.classList.toggle("is-stale", state === "stale");
   });
 
-  // How many of these days fall in the last `days` days: "2026-11-02x3 2026-10-30" is three quotes on 2 November
-  // and one on 30 October (render.day_counts writes them; a day written three times counts the same).
+  // How many of these quotes since=<days>d finds: "1793059200x3 1792800000" is three quotes at one instant (seconds
+  // since 1970: a date's quotes share its midnight) and one at another (render.day_counts writes them).
   var countWithin = function (list, days) {
+    var since = daysBack(days);
     return (list || "").split(" ").filter(Boolean).reduce(function (n, item) {
-      var parts = item.split("x"), a = daysAgo(parts[0]);
-      return n + (a >= 0 && a < days ? Number(parts[1] || 1) : 0);
+      var parts = item.split("x");
+      return n + (Number(parts[0]) * 1000 >= since ? Number(parts[1] || 1) : 0);
     }, 0);
   };
 
@@ -101,9 +134,8 @@
   var list = document.querySelector(".persona-quotes .quotes");
   var cards = list ? Array.prototype.slice.call(list.querySelectorAll("[data-quote-id]")) : [];
   var recent = document.querySelector(".persona-status [data-recent-count]");
-  if (recent) {
-    recent.textContent = String(cards.filter(function (c) { var a = daysAgo(c.getAttribute("data-date")); return a >= 0 && a < 30; }).length);
-  }
+  var sinceDays = function (card, days) { return instantOf(card.getAttribute("data-date")) >= daysBack(days); };
+  if (recent) recent.textContent = String(cards.filter(function (c) { return sinceDays(c, 30); }).length);
   if (filter && list) {
     var status = document.querySelector(".filter-status");
     var windows = document.querySelector("[data-windows]");
@@ -113,8 +145,8 @@
     var limit = cards.filter(function (c) { return !c.hasAttribute("data-extra"); }).length;
     var label = function (el) { return el.firstChild.textContent.trim(); };
     var WINDOWS = {
-      "30d": { name: "the last 30 days", test: function (c, i) { var a = daysAgo(c.getAttribute("data-date")); return a >= 0 && a < 30; } },
-      quarter: { name: "this quarter", test: function (c) { var d = dayNumber(c.getAttribute("data-date")); return d >= quarterStart && d <= todayNumber; } },
+      "30d": { name: "the last 30 days", test: function (c) { return sinceDays(c, 30); } },
+      quarter: { name: "this quarter", test: function (c) { return instantOf(c.getAttribute("data-date")) >= quarterStart; } },
       latest: { name: "the latest " + limit, test: function (c, i) { return i < limit; } }
     };
     var inWindow = function (name) { return cards.filter(function (c, i) { return WINDOWS[name].test(c, i); }); };
