@@ -51,6 +51,17 @@ def test_a_month_starts_at_midnight_in_the_zone_not_in_utc():
     assert october[1].timestamp() - october[0].timestamp() == (31 * 24 + 1) * 3600
 
 
+def test_the_last_years_python_holds_end_with_no_bound_and_other_digits_are_no_time():
+    """until=9999 keeps every quote (the page's script reads it so); --until 9999-12-31 was a traceback, and
+    '２０２６-１１' (full-width digits) a period in the terminal and no time on the page (found by a bug hunt)."""
+    assert period("9999-12-31", NOW) == (local(9999, 12, 31), None)
+    assert period("9999", NOW) == (local(9999, 1, 1), None)
+    assert matches(Query(until="9999-12"), when=local(2026, 11, 3)) and not matches(Query(since="9999"))
+    for word in ("２０２６-１１", "３０d", "٣٠d"):
+        with pytest.raises(TimeWordError):
+            period(word, NOW)
+
+
 @pytest.mark.parametrize("word", ["last tuesday", "2026-13", "2026-02-30", "0000", "30", "d30", "this-week", "", "99999m"])
 def test_a_word_that_is_no_time_is_an_error_that_lists_the_words(word):
     with pytest.raises(TimeWordError, match="this-month, last-month"):
@@ -160,6 +171,16 @@ def test_quotes_prints_the_count_and_the_same_search_on_the_site(calls):
     printed = calls.run("quotes", "--company", "Smith & Sons", "--format", "json")
     assert json.loads(printed.stdout)["count"] == 1
     assert "1 quote. On the site: https://intranet.example.com/personas/quotes/?company=Smith+%26+Sons" in printed.stderr
+
+
+def test_the_terminal_shows_a_quotes_day_on_the_sites_clock(repo):
+    """A quote at 01:00 UTC on 1 December is 30 November in New York: the site shows that day, and so does the
+    command (it printed the date as written; found by a bug hunt)."""
+    repo.write("persona-site.toml", 'timezone = "America/New_York"\n')
+    repo.transcript("late.md", "**Dana Whitfield:** [Late call.]{.pain}\n", date="'2026-12-01T01:00:00+00:00'")
+    result = repo.run("quotes", "--until", "2026-11")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("2026-11-30  ")
 
 
 def test_quotes_that_find_nothing_say_so_with_the_address(calls):

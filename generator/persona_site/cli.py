@@ -519,7 +519,8 @@ def _print_text(quotes: list, result: BuildResult) -> None:
         data = quote_json(quote, result.config)
         who = shown(" · ".join(x for x in (titles.get(quote.role, quote.role), data["speaker"], data["company"]) if x))
         tags = " ".join(f"[{t}]" for t in quote.tags)
-        click.echo(click.style(f"{data['date'][:10]}  {who}", bold=True) + "  " + click.style(tags, fg="cyan"))
+        day = f"{quote.date.astimezone(result.config.zone):%Y-%m-%d}"  # its day on the site's clock, as pages show it
+        click.echo(click.style(f"{day}  {who}", bold=True) + "  " + click.style(tags, fg="cyan"))
         for line in textwrap.wrap(f"“{shown(quote.text)}”", width=width - 2):
             click.echo(f"  {line}")
         click.echo(click.style(shown(f"  content/{quote.transcript}:{quote.line}"), dim=True))

@@ -31,16 +31,17 @@ from .model import QuoteRef
 
 TIME_WORDS_HELP = ("this-month, last-month, this-quarter, last-quarter, this-year, "
                    "30d, 2w, 3m, 2026, 2026-11 or 2026-11-15")
-_RELATIVE = re.compile(r"(\d{1,4})([dwm])")
-_CALENDAR = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+_RELATIVE = re.compile(r"([0-9]{1,4})([dwm])")  # ASCII digits, as the page's script reads them
+_CALENDAR = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
 
 
 class TimeWordError(ValueError):
     """A time word that is not one of TIME_WORDS_HELP."""
 
 
-def period(word: str, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    """The period a time word names, [start, end), as aware date-times in now's zone."""
+def period(word: str, now: dt.datetime) -> tuple[dt.datetime, dt.datetime | None]:
+    """The period a time word names, [start, end), as aware date-times in now's zone; the end None past the last
+    date Python holds (the end of 9999: until=9999 keeps every quote, as the page's script reads it)."""
     word = word.strip().lower()
     wall = now.replace(tzinfo=None)
     zone = now.tzinfo
@@ -68,15 +69,15 @@ def period(word: str, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     if match := _CALENDAR.fullmatch(word):
         year, month, day = int(match[1]), match[2], match[3]
         try:  # the year 0, 2026-13, 2026-02-30: not a date (ValueError)
-            if day is not None:
-                start = dt.datetime(year, int(month), int(day))
-                return _local(start, zone), _local(start + dt.timedelta(days=1), zone)
-            if month is not None:
-                start = dt.datetime(year, int(month), 1)
-                return _local(start, zone), _local(_add_months(start, 1), zone)
-            return _local(dt.datetime(year, 1, 1), zone), _local(dt.datetime(year + 1, 1, 1), zone)
+            start = dt.datetime(year, int(month or 1), int(day or 1))
         except ValueError:
-            pass
+            start = None
+        if start is not None:
+            try:
+                end = start + dt.timedelta(days=1) if day else _add_months(start, 1 if month else 12)
+            except (ValueError, OverflowError):  # past 9999-12-31
+                return _local(start, zone), None
+            return _local(start, zone), _local(end, zone)
     raise TimeWordError(f"'{word}' is not a time: use {TIME_WORDS_HELP}")
 
 
