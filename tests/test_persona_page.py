@@ -55,6 +55,21 @@ def test_terms_drop_stop_words_from_the_maintained_list_and_keep_two_word_phrase
     assert "the board" not in found
 
 
+@pytest.mark.parametrize("text", ["Die Straße ist lang, STRASSE", "Ο λόγος είναι απλός", "İstanbul ofisi",
+                                  "Ǆungla and ﬁnance", "Board DECK week"])
+def test_each_phrase_links_to_a_search_that_finds_the_quote_it_came_from(text):
+    """A phrase is shown as its quotes write it, lower case, and its link searches for it: 'straße' (not 'strasse',
+    which finds nothing) and 'λόγος' (not the misspelt 'λόγοσ'; found by a bug hunt)."""
+    import datetime as dt
+
+    from persona_site.query import Query
+
+    now = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)
+    for term in phrases.terms(text, phrases.stop_words()):
+        assert Query(text=term).matcher(now)("r", ("pain",), now.timestamp(), None, text), term
+    assert "straße" in phrases.terms("Die Straße", frozenset()) and "λόγος" in phrases.terms("λόγος", frozenset())
+
+
 def test_the_trend_has_twelve_months_that_link_to_their_archive_pages(repo):
     repo.transcript("a.md", "**Dana Whitfield:** [One.]{.pain}\n\n**Dana Whitfield:** [Two.]{.objection .pain}\n",
                     date="2026-11-10")

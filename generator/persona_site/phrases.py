@@ -57,7 +57,7 @@ def stop_words() -> frozenset[str]:
     """English stop words from the `stop-words` package, with its curly-apostrophe forms."""
     from stop_words import get_stop_words
 
-    words = {w.casefold() for w in get_stop_words("en")}
+    words = {w.lower() for w in get_stop_words("en")}
     return frozenset(words | {w.replace("'", "’") for w in words})
 
 
@@ -65,7 +65,7 @@ def terms(text: str, stop: frozenset[str]) -> Counter:
     """The words of a text (no stop word, no number, two letters or more) and its two-word phrases (of adjacent
     words, neither a stop word: 'board deck', not 'the board'), counted."""
     kept = [w if len(w) > 1 and w not in stop and not w[0].isdigit() and w[0] != "_" else None
-            for w in _WORD.findall(text.casefold())]
+            for w in _WORD.findall(text.lower())]  # as query.fold lowers: a phrase's link finds its quotes
     counts = Counter(kept)
     del counts[None]
     for (a, b), n in Counter(zip(kept, kept[1:])).items():  # pairs counted in C, joined once each
