@@ -104,6 +104,18 @@ def test_wrong_config_type_is_an_error(repo):
     assert "persona-site.toml:1: error: 'quotes_per_role' must be a whole number" in result.stderr
 
 
+@pytest.mark.parametrize("zone", ["localtime", "posix/Europe/Berlin", "right/UTC"])
+def test_a_timezone_only_this_computer_knows_is_an_error(repo, zone):
+    """Python reads these from the system's zone files, but a browser's Intl knows no such zone: the query page
+    stayed on 'Loading quotes…' (found by a bug hunt)."""
+    repo.transcript("good.md", GOOD)
+    repo.write("persona-site.toml", f'title = "X"\ntimezone = "{zone}"\n')
+    result = repo.run("build")
+    assert result.exit_code == 1
+    assert f"persona-site.toml:2: error: timezone '{zone}' is a file of this computer's, not a zone a browser knows" \
+        in result.stderr
+
+
 def test_persona_without_quotes_warns(repo):
     repo.transcript("good.md", "**Dana Whitfield:** [Only revops.]{.pain}\n")
     result = repo.run("check")

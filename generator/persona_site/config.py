@@ -19,6 +19,8 @@ ATTRIBUTIONS = ("role", "role-company", "name")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 """A tag slug a persona's month archive page may have (pages_archive.py: personas/<role>/<yyyy-mm>/)."""
+_NOT_A_BROWSER_ZONE = re.compile(r"(?:posix|right)/|(?:localtime|Factory|posixrules)$")
+"""Names Python finds in the system's zone files that are no IANA zone a browser's Intl knows."""
 _THEME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")  # one folder under themes/: never a path out of it
 
 
@@ -160,6 +162,11 @@ def _validate(values: dict[str, object], text: str, path: str) -> list[tuple[str
             zones = zoneinfo.available_timezones()
             hint = did_you_mean(values["timezone"], zones)  # type: ignore[arg-type]
             problems.append(("timezone", error(path, line_of(text, "timezone"), f"unknown timezone '{values['timezone']}'{hint}")))
+        else:
+            if _NOT_A_BROWSER_ZONE.match(str(values["timezone"])):
+                problems.append(("timezone", error(path, line_of(text, "timezone"), (
+                    f"timezone '{values['timezone']}' is a file of this computer's, not a zone a browser knows (the "
+                    "pages count days in it): use a zone's name, such as 'Europe/Berlin' or 'America/New_York'"))))
     if "base_url" in values and (problem := base_url_problem(values["base_url"])):  # type: ignore[arg-type]
         problems.append(("base_url", error(path, line_of(text, "base_url"), f"'base_url' {problem}")))
     theme = values.get("theme", "default")
