@@ -290,6 +290,20 @@ def test_a_bad_setting_hides_no_content_error(repo):
     assert "content/transcripts/a.md:11: error: unknown tag '.pian'" in result.stderr
 
 
+def test_a_persona_file_with_a_typo_is_the_one_error_not_one_for_each_participant(repo):
+    """A quote left open in one persona's front matter made every participant of that role (and of its aliases) an
+    error telling the writer to create the file they have (found by a bug hunt: 34 errors for one typo)."""
+    for n in range(5):
+        repo.transcript(f"t{n}.md", "**Dana Whitfield:** [Fine.]{.pain}\n",
+                        participants="  Dana Whitfield: revops-lead\n  Priya Raman: head-of-revops\n")
+    path = repo.root / "content/personas/head-of-revops.md"
+    path.write_text(path.read_text().replace("title: Head", 'title: "Head'))
+    result = repo.run("check")
+    assert result.exit_code == 1
+    assert "no persona defines" not in result.stderr
+    assert result.stderr.count(" error: ") == 1 and "content/personas/head-of-revops.md:" in result.stderr
+
+
 def test_a_bad_tag_vocabulary_stops_before_the_content(repo):
     # Every tagged quote would be an error against a vocabulary that is not the one written: only the config's.
     repo.transcript("a.md", "**Dana Whitfield:** [Fine.]{.risk}\n")

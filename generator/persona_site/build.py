@@ -12,7 +12,7 @@ import os
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Protocol
 from types import MappingProxyType
 
@@ -24,6 +24,7 @@ from .basics import Diagnostic, error, fails_strict, notice, warning
 from .config import CONFIG_NAME, Config, line_of, read_config
 from .content import ContentFiles, decode
 from .model import Persona, Reading, Site, transcript_url_path
+from .quotes import UNRESOLVED
 from .pages_archive import company_collisions
 from .reading import ReadInputs
 from .render import RenderContext, freshness, template_problem, template_problems
@@ -98,6 +99,8 @@ def build_site(source: Path, options: BuildOptions, engine: Engine) -> BuildResu
         return BuildResult(config, problems)
     personas = read_all_personas(files, problems, engine)
     roles = roles_of(personas, problems, files.personas)
+    for path in files.personas:  # a persona file that could not be read still names its role: its error is the one
+        roles.setdefault(PurePosixPath(path).stem, UNRESOLVED)  # to fix, not every participant of that role
     made_from = provenance(source, files, engine.git)
     history = engine.history(made_from.get("full"))
     now = build_time(config, options.minute_clock)

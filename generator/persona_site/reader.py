@@ -240,9 +240,12 @@ def _participants(path: str, value: object, lines: dict, roles: Mapping[str, str
             continue
         role = spec.strip()
         canonical = role if role in SPECIAL_ROLES else roles.get(role)
-        if canonical is None:
-            hint = did_you_mean_role(role, roles, SPECIAL_ROLES) + new_persona_hint(role)
-            problems.append(error(path, line, f"no persona defines the role '{role}'{hint}"))
+        if canonical is None or canonical == UNRESOLVED:
+            # A persona file with an error of its own (its role UNRESOLVED) may define this role, as a slug or an
+            # alias: its error is the one to fix, not one for each participant it would have named.
+            if canonical is None and UNRESOLVED not in roles.values():
+                hint = did_you_mean_role(role, roles, SPECIAL_ROLES) + new_persona_hint(role)
+                problems.append(error(path, line, f"no persona defines the role '{role}'{hint}"))
             unresolved.append(Participant(str(name), UNRESOLVED, None))
             continue
         result.append(Participant(str(name), canonical, title.strip() if title else None))
