@@ -304,6 +304,23 @@ def test_a_persona_file_with_a_typo_is_the_one_error_not_one_for_each_participan
     assert result.stderr.count(" error: ") == 1 and "content/personas/head-of-revops.md:" in result.stderr
 
 
+@pytest.mark.parametrize("change, expected", [
+    (("title: Acme call", 'title: "Acme call'),
+     ':2: error: a quote (") opened on this line is never closed: end the value with "'),
+    (("title: Acme call", "title: Acme: call"), ":2: error: a value that holds ': ' must be in quotes"),
+    (("company: Acme Corp", "company: [Acme Corp"), ":4: error: a list ('[') opened on this line is never closed"),
+    (("  Priya Raman:", " Priya Raman:"), ":7: error: this line is not indented as the lines above it are"),
+])
+def test_a_front_matter_mistake_is_explained_where_it_was_made(repo, change, expected):
+    """YAML gave up lines later ('found unexpected end of stream' at the end of the front matter) in its own words;
+    the writer is sent to the line where the quote or list opened, told what to do (found by a bug hunt)."""
+    path = repo.transcript("a.md", "**Dana Whitfield:** [Fine.]{.pain}\n")
+    path.write_text(path.read_text().replace(*change, 1))
+    result = repo.run("check")
+    assert result.exit_code == 1
+    assert "content/transcripts/a.md" + expected in result.stderr, result.stderr
+
+
 def test_a_bad_tag_vocabulary_stops_before_the_content(repo):
     # Every tagged quote would be an error against a vocabulary that is not the one written: only the config's.
     repo.transcript("a.md", "**Dana Whitfield:** [Fine.]{.risk}\n")

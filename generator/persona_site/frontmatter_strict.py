@@ -100,9 +100,7 @@ def load(fm: str) -> tuple[dict, dict[str, int]]:
         key_lines = _key_lines(node)
         meta = _without_surrogates(loader.construct_document(node))
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        raise FrontMatterError(line, f"the front matter is not valid YAML: {exc.problem or exc}") from None
+        raise FrontMatterError(*_explained(exc, fm)) from None
     except yaml.reader.ReaderError as exc:
         raise FrontMatterError(fm.count("\n", 0, max(exc.position, 0)) + 1,
                                f"the front matter holds a character YAML does not allow (code {exc.character!r}): "
@@ -113,6 +111,32 @@ def load(fm: str) -> tuple[dict, dict[str, int]]:
         if loader is not None:
             loader.dispose()
     return meta, key_lines
+
+
+def _explained(exc: yaml.MarkedYAMLError, fm: str) -> tuple[int, str]:
+    """The line a writer should look at, and what to do there, for YAML's common complaints; YAML's own words
+    otherwise. An unclosed quote or list is reported where it opened, not where YAML gave up reading."""
+    context, problem = exc.context or "", exc.problem or str(exc)
+    opened = exc.context_mark.line + 1 if exc.context_mark else None
+    line = exc.problem_mark.line + 1 if exc.problem_mark else opened or 1
+    lines = fm.split("\n")
+    if "quoted scalar" in context and opened:
+        mark = lines[opened - 1][exc.context_mark.column:exc.context_mark.column + 1] or '"'
+        return opened, f"a quote ({mark}) opened on this line is never closed: end the value with {mark}"
+    if "flow sequence" in context and opened:
+        return opened, "a list ('[') opened on this line is never closed: end it with ']', e.g. [a, b]"
+    if "flow mapping" in context and opened:
+        return opened, "a '{' opened on this line is never closed: end it with '}', e.g. {role: cfo, title: CFO}"
+    if "mapping values are not allowed" in problem:
+        return line, "a value that holds ': ' must be in quotes, e.g. title: \"Acme: renewal call\""
+    if "cannot start any token" in problem and "\t" in lines[line - 1][:exc.problem_mark.column + 1]:
+        return line, "a tab before a key: indent with spaces"
+    if "expected key" in problem:
+        unclosed = next((n for n, text in enumerate(lines[:line], 1) if text.count('"') % 2), None)
+        if unclosed is not None and unclosed < line:  # a quote that ran on into the lines below it
+            return unclosed, 'a quote (") opened on this line is never closed: end the value with "'
+        return line, "this line is not indented as the lines above it are: line up the keys of one list"
+    return line, f"the front matter is not valid YAML: {problem}"
 
 
 def _has_alias(fm: str) -> bool:
