@@ -69,6 +69,18 @@ def test_serves_the_site_under_its_base_url_with_content_types(tmp_path):
         assert missing.status == 404 and "Page not found" in missing.text
 
 
+def test_a_base_url_in_other_letters_and_a_query_survive_a_redirect(tmp_path):
+    """A Location header holds ASCII only: '/übersicht/' made the front door an empty reply and a traceback; and a
+    redirect to a folder's slash kept no query, so a pasted /quotes?role=cfo lost its filter (found by a bug hunt)."""
+    with serving(make_repo(tmp_path / "repo", base_url="/übersicht/")) as r:
+        door = r.get("/")
+        assert door.status == 302 and door.headers["location"] == "/%C3%BCbersicht/"
+        assert r.get(door.headers["location"]).status == 200
+        search = r.get("/%C3%BCbersicht/quotes?role=cfo&since=30d")
+        assert search.status == 302 and search.headers["location"] == "/%C3%BCbersicht/quotes/?role=cfo&since=30d"
+        assert r.get(search.headers["location"]).status == 200
+
+
 def test_pages_carry_the_live_reload_script_and_built_pages_never_do(running, source):
     assert EVENTS in running.get(REVOPS).text
     assert not (source / "site").exists(), "serve must not write the site folder"

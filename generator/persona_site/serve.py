@@ -83,7 +83,8 @@ def route(snapshot: Snapshot, path: str) -> tuple[int, str]:
     """A decoded request path -> (200, output name), (302, where to go) or (404, '')."""
     base = unquote(snapshot.base_path)
     if not path.startswith(base):
-        return (302, snapshot.base_path) if path in ("/", base.rstrip("/")) else (404, "")
+        # A header holds ASCII only: a base_url written with other letters ('/übersicht/') goes there percent-encoded
+        return (302, quote(base)) if path in ("/", base.rstrip("/")) else (404, "")
     name = path[len(base):]
     # The outputs are dict keys, so nothing can escape; refuse tricks anyway rather than guess.
     if "\\" in name or "\0" in name or name.startswith("/") or {".", ".."} & set(name.split("/")):
@@ -211,8 +212,9 @@ class _Handler(BaseHTTPRequestHandler):
         if not snapshot.outputs:
             return self._send(503, _placeholder(snapshot), _TYPES[".html"], body)
         status, target = route(snapshot, path)
-        if status == 302:
-            return self._send(302, b"", "text/plain", body, {"Location": target})
+        if status == 302:  # the query kept: /quotes?role=cfo is /quotes/?role=cfo
+            query = urlsplit(self.path).query
+            return self._send(302, b"", "text/plain", body, {"Location": target + (f"?{query}" if query else "")})
         if status == 404:  # the theme's 404 page (the renderer always makes one)
             page = snapshot.page("404.html") if "404.html" in snapshot.outputs else b"Not found"
             return self._send(404, page, _TYPES[".html"], body)
