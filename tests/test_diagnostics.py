@@ -385,6 +385,21 @@ def test_a_template_that_asks_for_a_missing_one_is_named_with_its_line(repo, tem
             in result.stderr), result.stderr
 
 
+@pytest.mark.parametrize("template, settings", [("index.html", ""), ("transcript.html", "publish_transcripts = true\n")])
+@pytest.mark.parametrize("expression, message", [("1/0", "division by zero (ZeroDivisionError)"),
+                                                 ('"a" + 1', 'can only concatenate str (not "int") to str')])
+def test_python_s_error_in_a_theme_template_is_the_themes_at_its_line(repo, template, settings, expression, message):
+    """{{ 1/0 }} in a page's template (made in the main process, or where a transcript is read) was a traceback, and
+    in serve 'a bug in persona-site, please report it' (found by a bug hunt)."""
+    repo.transcript("a.md", GOOD)
+    repo.write("persona-site.toml", f'theme = "mine"\n{settings}')
+    repo.write(f"themes/mine/templates/{template}",
+               '{% extends "base.html" %}\n{% block main %}\n<p>{{ ' + expression + ' }}</p>\n{% endblock %}\n')
+    result = repo.run("build")
+    assert result.exit_code == 1
+    assert f"themes/mine/templates/{template}:3: error: the theme template failed: {message}" in result.stderr
+
+
 def test_a_theme_with_no_folder_is_a_warning(repo):
     repo.transcript("a.md", GOOD)
     repo.write("persona-site.toml", 'title = "X"\ntheme = "nope"\n')

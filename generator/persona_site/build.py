@@ -27,7 +27,7 @@ from .model import Persona, Reading, Site, transcript_url_path
 from .quotes import UNRESOLVED
 from .pages_archive import company_collisions
 from .reading import ReadInputs
-from .render import RenderContext, freshness, template_problem, template_problems
+from .render import RenderContext, freshness, template_frame, template_problem, template_problems
 from .roles import roles_of
 from .theme import Theme, theme_links
 
@@ -191,6 +191,10 @@ def render_site(engine: Engine, site: Site, archive: Archive, ctx: RenderContext
         return {}, [template_problem(exc, theme)]
     except (UnicodeDecodeError, OSError) as exc:  # a template not saved as UTF-8, or unreadable: which one
         return {}, template_problems(theme) or [error("themes", 0, f"the theme could not be read: {exc}")]
+    except Exception as exc:  # {{ 1/0 }}, {{ "a" + 1 }}: Python's error, met in a template's line, is the theme's
+        if template_frame(exc) is None:
+            raise
+        return {}, [template_problem(exc, theme)]
 
 
 def site_checks(site: Site, archive: Archive, config: Config, now: dt.datetime) -> list[Diagnostic]:

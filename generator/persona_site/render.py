@@ -526,15 +526,28 @@ def template_problems(theme: Theme) -> list[Diagnostic]:
     return problems
 
 
-def template_problem(exc: jinja2.TemplateError, theme: Theme) -> Diagnostic:
+def template_problem(exc: Exception, theme: Theme) -> Diagnostic:
     """A theme bug as a diagnostic pointing at the template, not a traceback: a syntax error where it is, another
-    (a missing template asked for, an error as a page is made) where the template that met it was (the last of
-    the frames Jinja writes for its templates in the traceback)."""
+    (a missing template asked for, an error as a page is made, Jinja's or Python's) where the template that met it
+    was (template_frame)."""
     name, line = getattr(exc, "filename", None), getattr(exc, "lineno", None) or 0
-    if not isinstance(exc, jinja2.TemplateSyntaxError):
-        for frame, frame_line in traceback.walk_tb(exc.__traceback__):
-            if "__jinja_exception__" in frame.f_globals:  # a frame standing for a template's line
-                name, line = frame.f_code.co_filename, frame_line
-    message = f"'{exc.name}' not found" if isinstance(exc, jinja2.TemplateNotFound) else exc.message or exc
+    if not isinstance(exc, jinja2.TemplateSyntaxError) and (found := template_frame(exc)) is not None:
+        name, line = found
+    if isinstance(exc, jinja2.TemplateNotFound):
+        message = f"'{exc.name}' not found"
+    elif isinstance(exc, jinja2.TemplateError):
+        message = exc.message or str(exc)
+    else:
+        message = f"{exc} ({type(exc).__name__})"
     return error(theme.own_path(str(name or getattr(exc, "name", None) or "theme")), line,
                  f"the theme template failed: {message}")
+
+
+def template_frame(exc: BaseException) -> tuple[str, int] | None:
+    """(template file, line) of the last frame Jinja writes for a template's line in the traceback; None when the
+    error was met outside any template."""
+    found = None
+    for frame, frame_line in traceback.walk_tb(exc.__traceback__):
+        if "__jinja_exception__" in frame.f_globals:  # a frame standing for a template's line
+            found = (frame.f_code.co_filename, frame_line)
+    return found

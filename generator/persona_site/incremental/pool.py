@@ -17,6 +17,7 @@ from typing import NamedTuple, TypeVar
 import jinja2
 
 from ..model import Parsed, Quote, Transcript
+from ..render import template_frame
 from ..reader import Undated
 from ..reading import ReadInputs, parse_file, read_bytes
 from .cache import collector_paused
@@ -149,6 +150,10 @@ def _made(make: Callable[[Transcript], T] | None, transcript: Transcript | None)
     try:
         return make(transcript)
     except (jinja2.TemplateError, UnicodeDecodeError, OSError):
+        return None
+    except Exception as exc:  # Python's error met in a template's line ({{ 1/0 }}): the theme's too
+        if template_frame(exc) is None:
+            raise
         return None
 
 
