@@ -271,6 +271,16 @@ def test_a_first_build_with_errors_serves_them_until_fixed(source):
         r.wait_for_text(REVOPS, "Now it builds.")
 
 
+def test_without_watching_the_waiting_page_says_to_start_again(source):
+    """With --no-watch nothing rebuilds on a save: the page said 'Fix these errors and save; this page reloads'
+    (found by a bug hunt)."""
+    write(source, ACME, transcript("Not yet.", tag="no-such-tag"))
+    with serving(source, watch=False) as r:
+        waiting = r.get(REVOPS)
+        assert waiting.status == 503 and f"{ACME}:13" in waiting.text and EVENTS not in waiting.text
+        assert "stop the preview (Ctrl-C) and start it again" in waiting.text and "this page reloads" not in waiting.text
+
+
 def test_every_response_is_one_whole_build(running, source):
     """Pages fetched during rebuilds carry one version each, and always a complete page."""
     versions = set()

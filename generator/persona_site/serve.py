@@ -71,12 +71,15 @@ class ServeError(Exception):
     """The preview cannot start: a busy port, an address this machine does not have."""
 
 
-def _placeholder(snapshot: Snapshot) -> bytes:
-    """The page for every request until the first good build: its errors, and the live-reload script."""
+def _placeholder(snapshot: Snapshot, watching: bool) -> bytes:
+    """The page for every request until the first good build: its errors, and (watching) the live-reload script."""
     items = "".join(f"<li>{escape(str(d))}</li>" for d in snapshot.errors)
+    todo = ("Fix these errors and save; this page reloads." if watching else
+            "Fix these errors, then stop the preview (Ctrl-C) and start it again: it is not watching for changes "
+            "(--no-watch).")
+    script = live_reload_script("", snapshot.base_path) if watching else ""
     return (f"<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Not built yet</title>"
-            f"<body><h1>The site has not built yet</h1><p>Fix these errors and save; this page reloads.</p>"
-            f"<ul>{items}</ul>{live_reload_script('', snapshot.base_path)}</body></html>").encode()
+            f"<body><h1>The site has not built yet</h1><p>{todo}</p><ul>{items}</ul>{script}</body></html>").encode()
 
 
 def route(snapshot: Snapshot, path: str) -> tuple[int, str]:
@@ -210,7 +213,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.server.streams.release()
         snapshot = self.server.site.current  # read once: this response is all one build
         if not snapshot.outputs:
-            return self._send(503, _placeholder(snapshot), _TYPES[".html"], body)
+            return self._send(503, _placeholder(snapshot, self.server.site.live_reload), _TYPES[".html"], body)
         status, target = route(snapshot, path)
         if status == 302:  # the query kept: /quotes?role=cfo is /quotes/?role=cfo
             query = urlsplit(self.path).query
