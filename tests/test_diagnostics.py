@@ -96,6 +96,24 @@ def test_unknown_config_key_warns_with_suggestion(repo):
     assert repo.run("build", "--strict").exit_code == 1
 
 
+@pytest.mark.parametrize("settings, expected", [
+    ('title = Buyer personas\n', ':1: error: this is not valid TOML: text goes in double quotes, e.g. title = "Buyer'),
+    ('title = "X"\nbase_url = "/team/\n', ":2: error: this is not valid TOML: this text's closing quote is missing"),
+    ('title = “Buyer”\n', ':1: error: this is not valid TOML: write text between straight double quotes'),
+    ('title = "X"\n\n[tag]\npain = "Pain"\n', ":3: warning: unknown key 'tag' is ignored; did you mean 'tags'?"),
+    ('[site]\ntitle = "X"\nbase_url = "/team/"\n', ":1: error: there is no [site] table, so 'title', 'base_url' "
+                                                   "would be ignored: delete the [site] line"),
+])
+def test_a_settings_mistake_says_what_to_write_at_its_line(repo, settings, expected):
+    """tomllib's own words ('Invalid value (at line 1, column 9)') told a marketer nothing; a table was placed on
+    the line above it (a blank line counted as its start); settings under a [site] line, as Hugo has them, were
+    silently ignored (found by a bug hunt)."""
+    repo.transcript("good.md", GOOD)
+    repo.write("persona-site.toml", settings)
+    result = repo.run("check")
+    assert "persona-site.toml" + expected in result.stderr, result.stderr
+
+
 def test_wrong_config_type_is_an_error(repo):
     repo.transcript("good.md", GOOD)
     repo.write("persona-site.toml", 'quotes_per_role = "twenty"\n')

@@ -100,8 +100,33 @@ def normalize_base_url(url: str) -> str:
 
 
 def line_of(text: str, key: str) -> int:
-    match = re.search(rf"^\s*\"?{re.escape(key)}\"?\s*=", text, re.MULTILINE)
+    """The line that sets key (`key = ...`) or opens it as a table (`[key]`); 1 when none does."""
+    name = rf"\"?{re.escape(key)}\"?"
+    match = re.search(rf"^[ \t]*(?:{name}[ \t]*=|\[[ \t]*{name}[ \t]*\])", text, re.MULTILINE)
     return text.count("\n", 0, match.start()) + 1 if match else 1
+
+
+def _toml_explained(problem: str, text: str) -> tuple[int, str]:
+    """The line of tomllib's complaint, and what to do there for the mistakes people make; tomllib's words else."""
+    at = re.search(r"\(at line (\d+), column (\d+)\)", problem)
+    lines = text.split("\n")
+    line = int(at[1]) if at else max(len(text.rstrip("\n").split("\n")), 1)
+    there = lines[line - 1][int(at[2]) - 1:] if at and line <= len(lines) else ""
+    if problem.startswith("Invalid value") and there[:1] and there[:1] in "“”‘’":
+        return line, 'write text between straight double quotes ("), not curly ones'
+    if problem.startswith("Invalid value") and there[:1].isalpha():
+        return line, 'text goes in double quotes, e.g. title = "Buyer personas"'
+    if problem.startswith(("Illegal character '\\n'", "Expected '\"'", 'Expected "\'"')):
+        return line, "this text's closing quote is missing: end it with the quote it starts with, on the same line"
+    if problem.startswith("Expected '=' after a key"):
+        return line, "a setting is written key = value, and this line has no '='"
+    if problem.startswith("Expected ']' at the end of a table"):
+        return line, "a table's name ends with ']', e.g. [tags]"
+    if problem.startswith("Cannot overwrite a value"):
+        return line, "this setting is written twice: keep one"
+    if problem.startswith("Expected newline or end of document"):
+        return line, 'one setting a line, its value alone: a number with no letters, text in double quotes'
+    return line, problem
 
 
 def parse_config(text: str, path: str = CONFIG_NAME) -> tuple[Config, list[Diagnostic]]:
@@ -117,14 +142,19 @@ def read_config(text: str, path: str = CONFIG_NAME) -> tuple[Config, list[Diagno
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = int(m.group(1)) if (m := re.search(r"line (\d+)", str(exc))) else 1
-        return Config(), [error(path, line, f"this is not valid TOML: {exc}")], False
+        line, message = _toml_explained(str(exc), text)
+        return Config(), [error(path, line, f"this is not valid TOML: {message}")], False
     diagnostics: list[Diagnostic] = []
     values: dict[str, object] = {}
     for key, value in raw.items():
         line = line_of(text, key)
         expected = _TYPES.get(key)
-        if expected is None:
+        known = [k for k in value if k in _TYPES] if expected is None and isinstance(value, dict) else []
+        if known:  # [site] above the settings, as some tools have it: they would all be ignored
+            listed = ", ".join(f"'{k}'" for k in known)
+            diagnostics.append(error(path, line, f"there is no [{key}] table, so {listed} would be ignored: delete "
+                                                 f"the [{key}] line (settings go at the top, before any table)"))
+        elif expected is None:
             diagnostics.append(warning(path, line, f"unknown key '{key}' is ignored{did_you_mean(key, _TYPES)}"))
         elif type(value) is not expected:  # bool is an int subclass: compare exactly
             diagnostics.append(error(path, line, f"'{key}' must be {_TYPE_NAMES[expected]}, not {value!r}"))
