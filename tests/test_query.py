@@ -88,6 +88,17 @@ def test_every_word_must_appear_in_the_text_or_the_company():
     assert not matches(Query(text="spreadsheets.acme"))  # the text and the company are not one string
 
 
+def test_an_apostrophe_is_an_apostrophe_and_quote_marks_are_not_searched_for():
+    """A quote says 'it’s' (curly), a rep types "it's"; and types a phrase in quote marks as into a web search: both
+    found nothing (found by a bug hunt)."""
+    text = "Honestly, it’s the pipeline: we don't trust the forecast."
+    assert matches(Query(text="it's the pipeline"), text=text)
+    assert matches(Query(text="don’t"), text=text)
+    assert matches(Query(text='"trust the forecast"'), text=text)
+    assert matches(Query(text="“trust” 'forecast'"), text=text)
+    assert not matches(Query(text='"trust the budget"'), text=text)
+
+
 def test_tags_are_any_of_and_company_is_whole_and_case_blind():
     assert matches(Query(tags=("objection", "pain")))
     assert not matches(Query(tags=("objection",)))

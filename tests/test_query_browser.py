@@ -137,6 +137,7 @@ TABLE = [
     ["--text", "FORECAST problem"],
     ["--text", "cafe"],
     ["--text", "acme pipeline", "--since", "6m"],
+    ["--text", '"the forecast" ’is’'],
 ]
 
 

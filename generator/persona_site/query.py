@@ -13,7 +13,8 @@ Pure: "now" (an aware date-time in the site's zone) is always passed in.
 - Tags: a quote passes with any of the tags asked for.
 - Company: equal after lower-casing (NFC), so 'acme corp' finds 'Acme Corp'.
 - Words: every word, lower-cased and with accents dropped (NFKD, marks removed), appears somewhere in
-  the quote's text or its company, as a whole word or part of one ('forecast' finds 'forecasting').
+  the quote's text or its company, as a whole word or part of one ('forecast' finds 'forecasting'); a curly
+  apostrophe is a straight one, and quote marks around words are not searched for.
 """
 
 from __future__ import annotations
@@ -95,8 +96,20 @@ def _add_months(wall: dt.datetime, months: int) -> dt.datetime:
 
 
 def fold(text: str) -> str:
-    """Lower case without accents: 'Façade' -> 'facade' (query.js: toLowerCase, NFKD, drop \\p{M})."""
-    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.category(c).startswith("M"))
+    """Lower case without accents, a curly apostrophe straight: 'Façade' -> 'facade', 'It’s' -> "it's" (query.js:
+    toLowerCase, the apostrophes, NFKD, drop \\p{M})."""
+    lowered = text.lower().translate(_APOSTROPHES)
+    return "".join(c for c in unicodedata.normalize("NFKD", lowered) if not unicodedata.category(c).startswith("M"))
+
+
+_APOSTROPHES = str.maketrans(dict.fromkeys("’‘ʼ", "'"))
+_QUOTE_MARKS = "\"'“”„«»"
+"""Taken off a searched word's ends: '"trust the forecast"' searches for its three words (query.js: QUOTE_MARKS)."""
+
+
+def words_of(text: str) -> list[str]:
+    """The words a search asks for, folded, quote marks off their ends."""
+    return [word for word in (w.strip(_QUOTE_MARKS) for w in fold(text).split()) if word]
 
 
 def same_company(a: str, b: str) -> bool:
@@ -133,7 +146,7 @@ class Query:
         start, end = self.bounds(now)
         low = start.timestamp() if start else None
         high = end.timestamp() if end else None
-        words = fold(self.text or "").split()
+        words = words_of(self.text or "")
         tags = set(self.tags)
 
         def matches(role: str, quote_tags: tuple[str, ...], when: float, company: str | None, text: str) -> bool:

@@ -69,12 +69,13 @@ function main() {
   }
 
   // ---- Matching (query.py: fold, same_company, Query.matcher) ----
-  function fold(text) { return text.toLowerCase().normalize("NFKD").replace(/\p{M}/gu, ""); }
+  function fold(text) { return text.toLowerCase().replace(/[’‘ʼ]/g, "'").normalize("NFKD").replace(/\p{M}/gu, ""); }
+  var QUOTE_MARKS = /^["'“”„«»]+|["'“”„«»]+$/g;  // query.py: _QUOTE_MARKS, off a searched word's ends
   function sameCompany(a, b) { return a.normalize("NFC").toLowerCase() === b.normalize("NFC").toLowerCase(); }
   function matcher(query, now) {
     var low = query.since ? period(query.since, now)[0] : null;
     var high = query.until ? period(query.until, now)[1] : null;
-    var words = fold(query.q || "").split(/\s+/).filter(Boolean);
+    var words = fold(query.q || "").split(/\s+/).map(function (w) { return w.replace(QUOTE_MARKS, ""); }).filter(Boolean);
     return {
       low: low, high: high,
       test: function (role, tags, when, company, text) {
