@@ -216,6 +216,32 @@ def test_a_search_that_finds_nothing_says_so(site, page):
     assert not page.locator("#more").is_visible()
 
 
+def test_a_tag_or_a_company_the_site_does_not_have_is_refused_with_why(site, page, tmp_path):
+    """As the command refuses them (a usage error): '?tag=criterion' said 'No quotes match. Try fewer words, more
+    tags' with no box ticked, and with companies withheld '?company=Acme Corp' showed every quote as if filtered
+    (found by a bug hunt)."""
+    _, url, _ = site
+    page.goto(url + "quotes/?tag=criterion&tag=pain")
+    assert answer(page) == [] and page.locator("#results").get_attribute("data-count") == "0"
+    assert page.locator("#query-status").inner_text() == (
+        "This site has no tag 'criterion': its tags are Pain, Objection, Decision criteria.")
+    repo = Repo(tmp_path / "withheld")
+    for slug, text in PERSONAS.items():
+        repo.write(f"content/personas/{slug}.md", text)
+    repo.write("persona-site.toml", 'attribution = "role"\n')
+    _transcripts(repo)
+    assert repo.run("build").exit_code == 0
+    assert repo.run("quotes", "--company", "Acme Corp").exit_code == 2
+    server = _serve(repo.root / "site")
+    try:
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/quotes/?company=Acme+Corp")
+        assert answer(page) == []
+        assert page.locator("#query-status").inner_text() == (
+            "Companies are not published on this site, so a search cannot ask for one.")
+    finally:
+        server.shutdown()
+
+
 def test_words_match_without_accents_and_capitals(site, page):
     repo, url, _ = site
     type_and_enter(page, url, "Words", "CAFÉ", "quotes/?q=CAF%C3%89")

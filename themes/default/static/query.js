@@ -105,7 +105,8 @@ function main() {
     return {
       role: params.get("role") ? aliasOf(params.get("role")) : "", tags: params.getAll("tag").filter(Boolean),
       since: params.get("since") || "", until: params.get("until") || "",
-      company: companyInput ? params.get("company") || "" : "", q: params.get("q") || ""
+      company: companyInput ? params.get("company") || "" : "", q: params.get("q") || "",
+      withheld: !companyInput && Boolean(params.get("company"))  // asked for a company where none is published
     };
   }
   function fromForm() {
@@ -284,12 +285,20 @@ function main() {
       try { if (query[name]) period(query[name], now); fieldError(name, ""); }
       catch (error) { fieldError(name, error.message); bad = true; }
     });
-    if (bad) {
+    // What `persona-site quotes` refuses as a usage error, the page does not search for either: it says why.
+    var unknown = query.tags.filter(function (t) { return !Object.prototype.hasOwnProperty.call(tagLabels, t); });
+    var refused = [];
+    if (unknown.length) {
+      refused.push("This site has no tag " + unknown.map(function (t) { return "'" + t + "'"; }).join(" or ") +
+        ": its tags are " + Object.keys(tagLabels).map(function (t) { return tagLabels[t]; }).join(", ") + ".");
+    }
+    if (query.withheld) refused.push("Companies are not published on this site, so a search cannot ask for one.");
+    if (bad || refused.length) {
       run = null;
       setBusy(false);
       results.setAttribute("data-count", "0");
       more.hidden = true;
-      status.textContent = "Fix the time above to search.";
+      status.textContent = bad ? "Fix the time above to search." : refused.join(" ");
       return;
     }
     matches = matcher(query, now);
