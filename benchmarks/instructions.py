@@ -29,7 +29,8 @@ from pathlib import Path
 
 # What a worker does for each file, without the pool: the corpus's own config and personas.
 _PARSE = """
-import sys
+import gc, sys
+gc.disable()  # where a full collection falls moves with any allocation: counts swung 5-10% between commits with it
 from pathlib import Path
 from persona_site import content
 from persona_site.config import parse_config

@@ -183,8 +183,10 @@ def test_published_transcripts_have_anchors_and_quotes_link_to_them(built):
     site = build(built)
     page = site / "transcripts/2026/acme/index.html"
     html = page.read_text()
-    quote_id = json.loads((site / "quotes.json").read_text())["quotes"][0]["id"]
-    assert f'<mark id="{quote_id}" class="quote" data-quote-id="{quote_id}" data-tags="pain" dir="auto">' in html
+    quote = json.loads((site / "quotes.json").read_text())["quotes"][0]
+    quote_id = quote["id"]
+    assert (f'<mark id="{quote_id}" class="quote" data-quote-id="{quote_id}" data-tags="pain" '
+            f'data-date="{quote["date"]}" dir="auto">') in html
     persona = (site / "personas/head-of-revops/index.html").read_text()
     assert f'href="/transcripts/2026/acme/#{quote_id}"' in persona
 
@@ -323,3 +325,37 @@ def test_a_published_transcript_shows_no_name_of_a_label_on_its_own_line_in_a_qu
     found = {q["text"]: q["role"] for q in json.loads((site / "quotes.json").read_text())["quotes"]}
     assert found == {"It needs a week.": "vp-sales", "We reconcile in spreadsheets.": "head-of-revops",
                      "Too slow.": "vp-sales"}
+
+
+class _QuoteElements(HTMLParser):
+    """The attributes of every element of a page that carries data-quote-id."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[dict] = []
+
+    def handle_starttag(self, tag, attrs):
+        if "data-quote-id" in dict(attrs):
+            self.found.append(dict(attrs))
+
+
+def test_every_quote_on_every_page_carries_its_id_tags_and_date(repo):
+    """Spec section 6: every quote on a page sits in an element carrying data-quote-id, data-tags and data-date. The
+    marks of a published transcript had no data-date (found by a bug hunt)."""
+    repo.write("persona-site.toml", "publish_transcripts = true\n")
+    repo.transcript("2026/dated.md", "**Dana Whitfield:** [A date.]{.pain} and [another.]{.objection .pain}\n")
+    repo.transcript("2026/timed.md", "**Priya Raman:** *Plain* words, then [a time]{.criteria}.\n",
+                    date="'2026-10-14T09:30:00+02:00'")
+    assert repo.run("build").exit_code == 0
+    pages = 0
+    for page in (repo.root / "site").rglob("*.html"):
+        parser = _QuoteElements()
+        parser.feed(page.read_text("utf-8"))
+        for attrs in parser.found:
+            assert attrs.get("data-tags") and re.fullmatch(r"\d{4}-\d\d-\d\d(T[\d:]+[+-]\d\d:\d\d)?", attrs.get("data-date", "")), \
+                (page, attrs)
+        pages += "/transcripts/" in page.as_posix() and bool(parser.found)
+    assert pages == 2
+    timed = (repo.root / "site/transcripts/2026/timed/index.html").read_text("utf-8")
+    assert 'data-date="2026-10-14T09:30:00+02:00"' in timed
+

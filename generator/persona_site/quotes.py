@@ -107,14 +107,18 @@ class Walk:
     result: Extraction
     seen_ids: dict[str, int]
     """Ids made from words so far, with how often each came up: the same words again get '-2'."""
+    date_iso: str = ""
+    """The transcript's date (ISO, as written: a date or a date-time), each rendered quote's data-date (spec
+    section 6); empty when it has none."""
 
     @classmethod
     def start(cls, *, path: str, line_offset: int, participants: tuple[Participant, ...], tags: dict[str, str],
-              render_body: bool = False, speaker_label: Callable[[Participant | None], str] | None = None) -> Walk:
+              render_body: bool = False, speaker_label: Callable[[Participant | None], str] | None = None,
+              date_iso: str = "") -> Walk:
         """The walk of the body of the transcript at `path` (relative to the source folder): its quote ids name it
         relative to content/ (spec section 6)."""
         return cls(path, path.removeprefix("content/"), line_offset, tags, {fold_name(p.name): p for p in participants},
-                   render_body, speaker_label, Extraction(), {})
+                   render_body, speaker_label, Extraction(), {}, date_iso)
 
 
 def quote_id(transcript: str, text: str) -> str:
@@ -328,7 +332,7 @@ def _quote(children: list[Token], start: int, end: int, line: int, turn: Turn | 
     if found is not None:
         span.tag = children[end].tag = "mark"
         span.attrs = {"id": found.id, "class": "quote", "data-quote-id": found.id, "data-tags": " ".join(found.tags),
-                      "dir": "auto"}  # an isolate: a bidirectional control in the words stops at its end
+                      "data-date": walk.date_iso, "dir": "auto"}  # dir: a bidirectional control stops at its end
 
 
 _BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")  # Trojan Source (issue 21, item 12)

@@ -320,7 +320,7 @@ def _plain_html(content: str, spans: list, found: Turn | None, line: int, turn: 
         return None  # markdown-it renders (and reports) what is not a clean quote
     for text, offset, words, classes, explicit in pending:
         quote = add_quote((classes, explicit), (words, escape_html(words)), line + offset, turn, walk)
-        parts += [text, _mark(quote, words)]
+        parts += [text, _mark(quote, words, walk.date_iso)]
     parts.append(tail)
     return "".join(parts)
 
@@ -332,10 +332,11 @@ def _clean_quote(words: str, classes: list[str], turn: Turn | None, tags: dict[s
                 and speaker.role not in ("internal", "unknown", UNRESOLVED) and all(c in tags for c in classes))
 
 
-def _mark(quote: RawQuote, words: str) -> str:
+def _mark(quote: RawQuote, words: str, date_iso: str) -> str:
     """A quote's words as the anchor its published transcript is linked at."""
     return (f'<mark id="{escape_html(quote.id)}" class="quote" data-quote-id="{escape_html(quote.id)}" '
-            f'data-tags="{escape_html(" ".join(quote.tags))}" dir="auto">{escape_html(words)}</mark>')
+            f'data-tags="{escape_html(" ".join(quote.tags))}" data-date="{escape_html(date_iso)}" dir="auto">'
+            f'{escape_html(words)}</mark>')
 
 # --- Rendering bodies in one pass (benchmarks/README.md, "Rendering bodies in one pass") -----------------------
 # _plain_html renders a paragraph with several regex calls of its own; here the plain paragraphs of a body get
@@ -379,7 +380,7 @@ def _render_simple(body: str, walk: Walk) -> bool:
     def mark(match: re.Match) -> str:
         words, classes, explicit, turn, line = next(pending)[1:]
         quote = add_quote((classes, explicit), (words, escape_html(words)), line, turn, walk)
-        return _mark(quote, words)
+        return _mark(quote, words, walk.date_iso)
 
     for index in sorted(odd.union(span[0] for span in spans)):  # in order: quote ids count the ones before
         if index not in odd:

@@ -18,6 +18,7 @@ from .roles import RESERVED as SPECIAL_ROLES
 from .misspelt import SPACED_SPAN, misspelt_spans
 from .quotes import UNRESOLVED, Walk, extract_quotes
 from .quotes_fast import try_extract
+from .quotejson import iso_date
 from .suggest import did_you_mean_role, new_persona_hint
 
 _PERSONA_KEYS = ("title", "summary", "aliases", "match_titles")
@@ -158,7 +159,7 @@ def read_transcript(path: str, text: str, rules: Rules, undated: Undated | None,
     participants, unresolved = _participants(path, meta.get("participants"), lines, roles, problems)
     walk = Walk.start(path=path, line_offset=fm.body_line, tags=tags, render_body=rules.render_body,
                       participants=participants + unresolved if unresolved else participants,
-                      speaker_label=rules.speaker_label)
+                      speaker_label=rules.speaker_label, date_iso=iso_date(*date) if date else "")
     found = try_extract(fm.body, walk) or extract_quotes(fm.body, walk)
     problems += found.diagnostics
     if found.spans < (fm.body.count("]{") if found.ends is None else found.ends) \
