@@ -445,6 +445,16 @@ def test_plain_text_labels_clock_lines_and_continuations():
     assert call.notes == ("skipped 1 line(s) before the first 'Name:' line",)
 
 
+def test_a_turn_that_ends_in_transcript_is_words_not_the_meet_heading():
+    """Any line ending '- Transcript' was taken for a Meet document's heading: a rep's words became the call's title
+    (and the file's name), and the line above the first turn was dropped unannounced (found by a bug hunt)."""
+    call = parse_text("Acme QBR notes, budget approved\nSam Ortiz: Can you send me the recording - transcript\n"
+                      "Dana Whitfield: Sure.\nSam Ortiz: Thanks.\n")
+    assert call.title is None
+    assert call.turns[0] == Turn("Sam Ortiz", None, "Can you send me the recording - transcript")
+    assert call.notes == ("skipped 1 line(s) before the first 'Name:' line",)
+
+
 def test_google_meet_transcript_document_heading_and_closing_lines():
     call = parse_text((FIXTURES / "meet-doc/Acme Corp renewal - Transcript.txt").read_text("utf-8"))
     assert (call.title, call.started, call.notes) == ("Acme Corp renewal", dt.date(2026, 11, 2), ())

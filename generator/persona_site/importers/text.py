@@ -88,12 +88,16 @@ def _preamble(lines: list[str]) -> tuple[str | None, dt.date | None, int]:
 def parse_text(text: str) -> Call:
     """Plain text: 'Name: text' lines; other lines continue the turn; a line '00:05:00' times the next turn."""
     lines = [line for line in _lines(text) if not _TRAILER.match(line)]
-    heading = next((line for line in lines if _HEADING.match(line)), None)
+    trusted = trusted_speakers(label[0] for line in lines if (label := split_label(_unstamped(line)[1])))
+    # A Meet document's heading ('Title - Transcript') is above its first turn: a turn that ends '- transcript'
+    # ('Can you send me the recording - transcript') is words, not the call's title.
+    first_turn = next((n for n, line in enumerate(lines)
+                       if (label := split_label(_unstamped(line)[1])) and fold(label[0]) in trusted), len(lines))
+    heading = next((line for line in lines[:first_turn] if _HEADING.match(line)), None)
     day, title = date_and_title(heading) if heading else (None, None)
     first = next((line for line in lines if line), "")
     dated = day_in_words(first) is not None
     day = day or day_in_words(first)
-    trusted = trusted_speakers(label[0] for line in lines if (label := split_label(_unstamped(line)[1])))
     cues: list[Cue] = []
     clock: int | None = None
     skipped = 0
