@@ -455,6 +455,28 @@ def test_a_turn_that_ends_in_transcript_is_words_not_the_meet_heading():
     assert call.notes == ("skipped 1 line(s) before the first 'Name:' line",)
 
 
+def test_a_zoom_speaker_heard_once_under_any_display_name_keeps_their_words():
+    """Zoom opens every cue with 'Name:'. A buyer who spoke once as 'Dana Whitfield - Acme Corp' (or 'jsmith') was
+    not taken for a speaker: her answer went to the rep before her, silently (found by a bug hunt)."""
+    said = [("Sam Ortiz", "Thanks all for joining."), ("Priya Raman", "Glad to be here."),
+            ("Dana Whitfield - Acme Corp", "Honestly, the forecast is a mess."), ("Sam Ortiz", "Understood."),
+            ("Priya Raman", "Same for us."), ("jsmith", "And for me."), ("Sam Ortiz", "Let us fix that.")]
+    vtt = "WEBVTT\n\n" + "".join(f"{n}\n00:00:{n:02d}.000 --> 00:00:{n:02d}.900\n{who}: {words}\n\n"
+                                  for n, (who, words) in enumerate(said, 1))
+    call = parse_vtt(vtt)
+    assert [(t.speaker, t.text) for t in call.turns] == said
+
+
+def test_a_label_kept_as_words_is_said_so():
+    """Notes where 'Next steps:' opens a line once: kept as the words of the turn before (it may be a heading),
+    and the import says so, so a speaker taken for words is never silent."""
+    call = parse_text("Sam Ortiz: Where are we?\nDana Whitfield: Close.\nSam Ortiz: Good.\nNext steps: send the deck\n")
+    assert call.turns[-1] == Turn("Sam Ortiz", None, "Good. Next steps: send the deck")
+    assert call.notes == ("1 line(s) open with a label read as words, not a speaker ('Next steps'): if one is a "
+                          "speaker, their words are in the turn before; write the name as the others are written and "
+                          "import again",)
+
+
 def test_google_meet_transcript_document_heading_and_closing_lines():
     call = parse_text((FIXTURES / "meet-doc/Acme Corp renewal - Transcript.txt").read_text("utf-8"))
     assert (call.title, call.started, call.notes) == ("Acme Corp renewal", dt.date(2026, 11, 2), ())

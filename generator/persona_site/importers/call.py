@@ -132,6 +132,16 @@ def trusted_speakers(labels: Iterable[str]) -> set[str]:
     return {key for key, count in counts.items() if count > 1 or looks[key]}
 
 
+def labels_read_as_words(names: list[str]) -> tuple[str, ...]:
+    """A note for lines that open like 'Name:' but were kept as the words of the turn before (the name was seen
+    once and does not look like one: 'Next steps:'), so a speaker taken for words is never silent."""
+    if not names:
+        return ()
+    shown = ", ".join(f"'{name}'" for name in dict.fromkeys(names[:3]))
+    return (f"{len(names)} line(s) open with a label read as words, not a speaker ({shown}): if one is a speaker, "
+            "their words are in the turn before; write the name as the others are written and import again",)
+
+
 def parse_clock(value: str) -> int | None:
     """'1:02:13', '02:13', '00:01:02.500' or '00:01:02,500' -> whole seconds; None when not a clock."""
     match = _CLOCK.match(value.strip())

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from ..frontmatter_yaml import fold
 from .call import (UNKNOWN_SPEAKER, Call, Cue, ExportError, is_name_line, merge_cues, split_label,
-                   trusted_speakers)
+                   labels_read_as_words, trusted_speakers)
 
 TIMING = re.compile(r"^\s*(?P<start>(?:(?P<h>\d+):)?(?P<m>\d{1,2}):(?P<s>\d{1,2})(?:[.,]\d{1,3})?)\s*-->\s*\S+")
 _LIKE_TIMING = re.compile(r"^\s*\S*\d\S*\s*-->")  # a timing line, whether or not TIMING can read it
@@ -52,16 +52,26 @@ def _parse(text: str, kind: str) -> Call:
     # Google Meet opens every cue with '(Name)'; elsewhere '(laughs)' is speech.
     meet = 2 * sum(bool(c.lines and _MEET_NAME.match(c.lines[0].strip())) for c in raw) >= len(raw)
     raw = raw if meet else _names_above_words(raw)
-    segments = [seg for cue in raw for seg in _segments(cue, meet)]
+    per_cue = [_segments(cue, meet) for cue in raw]
+    segments = [seg for found in per_cue for seg in found]
     trusted = trusted_speakers(label[0] for _, name, line in segments if name is None and (label := split_label(line)))
-    cues, current, named = [], None, 0
+    # Zoom opens every cue with 'Name:': when two cues in three open with a speaker's, so does each that opens with a
+    # label, however little its name looks like a name ('Dana Whitfield - Acme Corp', 'jsmith').
+    openers = [label[0] for found in per_cue if found and found[0][1] is None and (label := split_label(found[0][2]))]
+    if 3 * sum(fold(name) in trusted for name in openers) >= 2 * len(raw):
+        trusted |= {fold(name) for name in openers}
+    cues, current, named, words = [], None, 0, []
     for start, name, line in segments:
-        if name is None and (label := split_label(line)) and fold(label[0]) in trusted:
-            name, line = label
+        if name is None and (label := split_label(line)):
+            if fold(label[0]) in trusted:
+                name, line = label
+            else:
+                words.append(label[0])
         if name is not None:
             current, named = name, named + 1
         cues.append(Cue(current or UNKNOWN_SPEAKER, start, line))
     notes = () if named else (_nameless(raw, kind),)
+    notes += labels_read_as_words(words) if named else ()
     if unread := sum(cue.start is None for cue in raw):
         notes += (f"{unread} timing line(s) could not be read, so those lines have no time in the transcript",)
     return Call(merge_cues(cues), notes=notes)

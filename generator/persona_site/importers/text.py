@@ -6,7 +6,8 @@ import datetime as dt
 import re
 
 from ..frontmatter_yaml import fold
-from .call import Call, Cue, ExportError, is_name_line, merge_cues, parse_clock, split_label, trusted_speakers
+from .call import (Call, Cue, ExportError, is_name_line, labels_read_as_words, merge_cues, parse_clock, split_label,
+                   trusted_speakers)
 from .naming import date_and_title, day_in_words
 
 # Otter and Teams: 'Dana Whitfield  0:04' or 'Dana Whitfield 1:02:13' on its own line, the speech below it.
@@ -101,6 +102,7 @@ def parse_text(text: str) -> Call:
     cues: list[Cue] = []
     clock: int | None = None
     skipped = 0
+    words: list[str] = []  # labels read as the words of the turn before
     for line in lines:
         if (alone := parse_clock(line)) is not None:
             clock = alone
@@ -111,6 +113,7 @@ def parse_text(text: str) -> Call:
             cues.append(Cue(label[0], stamp if stamp is not None else clock, label[1]))
             clock = None
         elif cues:
+            words += [label[0]] if label else []
             last = cues[-1]
             cues[-1] = Cue(last.speaker, last.start, f"{last.text} {line}")
         elif line and line != heading and not (dated and line == first):
@@ -119,7 +122,7 @@ def parse_text(text: str) -> Call:
         raise ExportError("this text file has no 'Name: what they said' lines")
     # Above a Meet transcript's first turn are its heading and attendees: nothing lost there.
     notes = (f"skipped {skipped} line(s) before the first 'Name:' line",) if skipped and not heading else ()
-    return Call(merge_cues(cues), title=title, started=day, notes=notes)
+    return Call(merge_cues(cues), title=title, started=day, notes=notes + labels_read_as_words(words))
 
 
 def _unstamped(line: str) -> tuple[int | None, str]:
