@@ -467,6 +467,15 @@ def test_a_zoom_speaker_heard_once_under_any_display_name_keeps_their_words():
     assert [(t.speaker, t.text) for t in call.turns] == said
 
 
+def test_an_arrow_in_a_cues_words_is_words_not_a_timing():
+    """A cue's line '2025 --> 2026 numbers are bad' was taken for a timing that could not be read: the words were
+    lost, and the note spoke of timings only (found by a bug hunt)."""
+    call = parse_srt("1\n00:00:01,000 --> 00:00:04,000\nDana Whitfield: we moved\n2025 --> 2026 numbers are bad\n\n"
+                     "2\n00:00:05,000 --> 00:00:06,000\nSam Ortiz: ok\n")
+    assert call.turns[0] == Turn("Dana Whitfield", 1, "we moved 2025 --> 2026 numbers are bad")
+    assert call.notes == ()
+
+
 def test_a_label_kept_as_words_is_said_so():
     """Notes where 'Next steps:' opens a line once: kept as the words of the turn before (it may be a heading),
     and the import says so, so a speaker taken for words is never silent."""

@@ -79,7 +79,10 @@ def _parse(text: str, kind: str) -> Call:
 
 def _cues(text: str, kind: str) -> list[_RawCue]:
     lines = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    timings = [i for i, line in enumerate(lines) if _LIKE_TIMING.match(line)]
+    # A timing line TIMING cannot read still starts a cue where one may start (after a blank line or a cue id);
+    # inside a cue's words ('2025 --> 2026 numbers are bad') it is words.
+    timings = [i for i, line in enumerate(lines) if TIMING.match(line) or (
+        _LIKE_TIMING.match(line) and (i == 0 or not lines[i - 1].strip() or _is_cue_id(lines, i - 1)))]
     if not timings:
         raise ExportError(f"this {kind} file has no cues (no '00:00:01.000 --> 00:00:04.000' lines)")
     if not any(TIMING.match(lines[at]) for at in timings):
