@@ -354,6 +354,42 @@ def test_counts_and_queries_agree_with_the_command_at_their_edges(tmp_path, brow
         server.shutdown()
 
 
+def test_the_query_page_works_without_site_js_and_counts_past_the_cards_a_page_holds(site, browser, tmp_path):
+    """query.js asks clock.js for the site's clock, not site.js: without site.js (a theme of its own) the page
+    stayed on 'Loading quotes…' (found by a review). A persona page counts its last 30 days from every quote's
+    instant, not from its cards (at most 200: it said 200 where its link found 210)."""
+    import shutil
+
+    _, url, _ = site
+    copy = tmp_path / "www"
+    shutil.copytree(site[0].root / "www", copy)
+    (copy / BASE.strip("/") / "assets/site.js").unlink()
+    server = _serve(copy)
+    page = browser.new_page()
+    page.clock.set_fixed_time(NOW)
+    try:
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}{BASE}quotes/?role=head-of-revops")
+        assert len(answer(page)) == 50
+    finally:
+        server.shutdown()
+    repo = Repo(tmp_path / "many")
+    for slug, text in PERSONAS.items():
+        repo.write(f"content/personas/{slug}.md", text)
+    for n in range(7):
+        turns = "\n\n".join(f"**Dana Whitfield:** [Quote {n}.{i}.]{{.pain}}" for i in range(30))
+        repo.write(f"content/transcripts/call-{n}.md", f"---\ntitle: Call {n}\ndate: 2026-11-{20 + n}\ncompany: Acme\n"
+                   f"participants:\n  Dana Whitfield: head-of-revops\n---\n\n{turns}\n")
+    assert repo.run("build").exit_code == 0
+    server = _serve(repo.root / "site")
+    try:
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/personas/head-of-revops/")
+        assert page.locator(".persona-status [data-recent-count]").inner_text() == "210"
+        assert page.locator(".persona-quotes [data-quote-id]").count() == 200
+    finally:
+        page.close()
+        server.shutdown()
+
+
 def command_at(repo: Repo, moment: dt.datetime, *args: str) -> list[str]:
     result = repo.run("quotes", "--format", "json", *args, env={"SOURCE_DATE_EPOCH": str(int(moment.timestamp()))})
     assert result.exit_code == 0, result.output

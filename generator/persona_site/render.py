@@ -355,15 +355,16 @@ class Renderer:
         dated, built = dict(today=ctx.now.date(), build={}), ctx.built()
         outputs["build.json"] = (json.dumps({"built": ctx.now.isoformat(timespec="seconds"), **built,
                                              "text": built_text(ctx.now, built)}, ensure_ascii=False) + "\n").encode()
+        recent = self._recent_dates(archive, ctx)
         outputs["index.html"] = Page("index.html", dict(
             dated, now=ctx.now, build=built, personas=heard, fresh=fresh, latest=latest, trends=trends,
-            recent_dates=self._recent_dates(archive, ctx), recent_quotes=archive.latest(limit=6), total=len(archive)))
+            recent_dates=recent, recent_quotes=archive.latest(limit=6), total=len(archive)))
         words = phrases.Counting(archive, ctx.now, months, self.memo)  # counted when first asked for
         for persona in personas:
             base = f"personas/{persona.slug}/"
             counts = {tag: archive.count(role=persona.slug, tag=tag) for tag in config.tags}
             shared = dict(dated, persona=persona, fresh=fresh[persona.slug], tag_counts=counts,
-                          total=archive.count(role=persona.slug))
+                          total=archive.count(role=persona.slug), recent_dates=recent[persona.slug])
             # The latest N, and every quote any later day's "this quarter" may ask for (issue 19, item 4)
             in_quarter = archive.count(role=persona.slug, since=ctx.now - dt.timedelta(days=QUARTER_DAYS))
             quotes = archive.latest(role=persona.slug, limit=max(config.quotes_per_role, min(in_quarter, WINDOW_CAP)))

@@ -2,7 +2,7 @@
 // generator/persona_site/query.py rule for rule, and tests/test_query_browser.py runs a table of queries both ways.
 // Data: data/quotes/index.json (months and counts), then data/quotes/<yyyy-mm>.json newest first, only the months
 // the time window touches, stopping as soon as the page of results can be shown (querydata.py has the format).
-// The site's clock (wall, instant) is site.js's: this runs once it has (both are deferred; site.js comes last).
+// The site's clock (wall, instant) is clock.js's, which quotes.html loads before this file.
 (function () {
   "use strict";
   if (window.personaSiteTime) main();
@@ -21,8 +21,8 @@ function main() {
   var companyInput = form.elements.company || null;
 
   // ---- Time, in the site's zone (query.py: period) ----
-  var wall = window.personaSiteTime.wall, instant = window.personaSiteTime.instant;
-  function daysIn(y, m) { return new Date(Date.UTC(y, m, 0)).getUTCDate(); }
+  var wall = window.personaSiteTime.wall, instant = window.personaSiteTime.instant, utc = window.personaSiteTime.utc;
+  function daysIn(y, m) { return new Date(utc(y, m + 1, 0)).getUTCDate(); }
   function addMonths(w, n) {  // the same wall time n calendar months away; the 31st becomes the month's last day
     var index = w[0] * 12 + (w[1] - 1) + n;
     var y = Math.floor(index / 12), m = index - y * 12 + 1;

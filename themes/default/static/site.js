@@ -6,41 +6,16 @@
   var DAY = 86400000;
   var zone = document.body.getAttribute("data-timezone") || "UTC";
 
-  // The site's wall clock, as query.py reads it: wall(ms) is [y, m, d, h, mi, s] in the site's zone at an instant;
-  // instant(y, m, d, h, mi, s) the instant of a wall-clock time there (months and days may overflow: Date.UTC folds
-  // them). A time a clock change skips or repeats is read as Python reads it (fold=0): with the offset before the
-  // change, and the earlier of the two. query.js asks these too (window.personaSiteTime), so a count on a page and
-  // the query its link opens agree.
-  var clockParts = (function () {
-    try {
-      return new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "numeric",
-        day: "numeric", hour: "numeric", minute: "numeric", second: "numeric" });
-    } catch (e) {
-      return null;  // a zone this browser does not know: UTC
-    }
-  })();
-  var wall = function (ms) {
-    if (!clockParts) {
+  // The site's clock (clock.js: wall and instant in the site's zone, as query.py reads them); a theme whose
+  // base.html does not load clock.js counts in UTC.
+  var clock = window.personaSiteTime || {
+    wall: function (ms) {
       var d = new Date(ms);
       return [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()];
-    }
-    var out = {};
-    clockParts.formatToParts(new Date(ms)).forEach(function (p) { out[p.type] = Number(p.value); });
-    return [out.year, out.month, out.day, out.hour % 24, out.minute, out.second];
+    },
+    instant: function (y, m, d, h, mi, s) { return Date.UTC(y, m - 1, d, h || 0, mi || 0, s || 0); }
   };
-  var offsetAt = function (ms) {
-    var w = wall(ms);
-    return Date.UTC(w[0], w[1] - 1, w[2], w[3], w[4], w[5]) - Math.floor(ms / 1000) * 1000;
-  };
-  var instant = function (y, m, d, h, mi, s) {
-    var asUtc = Date.UTC(y, m - 1, d, h || 0, mi || 0, s || 0);
-    var before = offsetAt(asUtc - DAY), after = offsetAt(asUtc + DAY);  // no zone changes its offset twice a day
-    var early = asUtc - before, late = asUtc - after;
-    var earlyReads = offsetAt(early) === before, lateReads = offsetAt(late) === after;
-    if (earlyReads && lateReads) return Math.min(early, late);  // the same, or a repeated time: the earlier
-    return lateReads ? late : early;  // a skipped time: the offset before the change
-  };
-  window.personaSiteTime = { wall: wall, instant: instant };
+  var wall = clock.wall, instant = clock.instant;
   // The instant N days before now on the site's clock: where since=Nd starts (query.py: now - timedelta(days=N)).
   var daysBack = function (days) {
     var w = wall(Date.now());
@@ -111,8 +86,12 @@
   };
 
   // Quotes in the last 30 days, on the index (from the dates each card carries)
-  each("[data-recent-dates]", null, function (link) {
+  each("a[data-recent-dates]", null, function (link) {
     link.textContent = plural(countWithin(link.getAttribute("data-recent-dates"), 30), "quote");
+  });
+  // ... and on a persona page, from all of them (its cards are only the latest, up to 200)
+  each("[data-recent-count][data-recent-dates]", null, function (count) {
+    count.textContent = String(countWithin(count.getAttribute("data-recent-dates"), 30));
   });
 
   // The tags index: each persona's quotes per tag in the last N days (data-days), from the days each cell carries.
@@ -135,7 +114,9 @@
   var cards = list ? Array.prototype.slice.call(list.querySelectorAll("[data-quote-id]")) : [];
   var recent = document.querySelector(".persona-status [data-recent-count]");
   var sinceDays = function (card, days) { return instantOf(card.getAttribute("data-date")) >= daysBack(days); };
-  if (recent) recent.textContent = String(cards.filter(function (c) { return sinceDays(c, 30); }).length);
+  if (recent && !recent.hasAttribute("data-recent-dates")) {  // a theme's older persona.html: its cards
+    recent.textContent = String(cards.filter(function (c) { return sinceDays(c, 30); }).length);
+  }
   if (filter && list) {
     var status = document.querySelector(".filter-status");
     var windows = document.querySelector("[data-windows]");
