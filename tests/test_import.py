@@ -465,6 +465,11 @@ def test_a_zoom_speaker_heard_once_under_any_display_name_keeps_their_words():
                                   for n, (who, words) in enumerate(said, 1))
     call = parse_vtt(vtt)
     assert [(t.speaker, t.text) for t in call.turns] == said
+    # Where a cue opens with no label (a speaker's words run on), a cue's 'Bottom line:' is words (found by a review)
+    run_on = vtt + "8\n00:00:08.000 --> 00:00:08.900\nand the rest of it.\n\n9\n00:00:09.000 --> 00:00:09.900\n" \
+        "Bottom line: we cannot trust the numbers.\n\n"
+    assert parse_vtt(run_on).turns[-1] == Turn("Sam Ortiz", 7, "Let us fix that. and the rest of it. Bottom line: we "
+                                               "cannot trust the numbers.")
 
 
 def test_an_arrow_in_a_cues_words_is_words_not_a_timing():

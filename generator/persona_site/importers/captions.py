@@ -55,10 +55,11 @@ def _parse(text: str, kind: str) -> Call:
     per_cue = [_segments(cue, meet) for cue in raw]
     segments = [seg for found in per_cue for seg in found]
     trusted = trusted_speakers(label[0] for _, name, line in segments if name is None and (label := split_label(line)))
-    # Zoom opens every cue with 'Name:': when two cues in three open with a speaker's, so does each that opens with a
-    # label, however little its name looks like a name ('Dana Whitfield - Acme Corp', 'jsmith').
+    # Zoom opens every cue with 'Name:'. In a file whose every cue opens with a label, two in three of them a
+    # speaker's, each label is one, however little its name looks like a name ('Dana Whitfield - Acme Corp',
+    # 'jsmith'); where some cue opens without one, a cue's 'Bottom line:' stays words.
     openers = [label[0] for found in per_cue if found and found[0][1] is None and (label := split_label(found[0][2]))]
-    if 3 * sum(fold(name) in trusted for name in openers) >= 2 * len(raw):
+    if len(openers) == len(raw) and 3 * sum(fold(name) in trusted for name in openers) >= 2 * len(raw):
         trusted |= {fold(name) for name in openers}
     cues, current, named, words = [], None, 0, []
     for start, name, line in segments:
