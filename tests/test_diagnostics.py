@@ -328,12 +328,22 @@ def test_a_persona_file_with_a_typo_is_the_one_error_not_one_for_each_participan
     (("title: Acme call", "title: Acme: call"), ":2: error: a value that holds ': ' must be in quotes"),
     (("company: Acme Corp", "company: [Acme Corp"), ":4: error: a list ('[') opened on this line is never closed"),
     (("  Priya Raman:", " Priya Raman:"), ":7: error: this line is not indented as the lines above it are"),
+    # Found by a review: a backslash, a list's item, words after a closing quote, a lone '"' in a value
+    (("company: Acme Corp", 'company: Acme Corp\nrecording: "C:\\Users\\call.mp4"'),
+     ":5: error: a backslash in double quotes starts an escape"),
+    (("company: Acme Corp", 'company: [Acme, "Big co" maybe]'), ":4: error: the items between '[' and ']' need a comma"),
+    (("title: Acme call", 'title: "Acme" call'), ":2: error: a value in quotes ends at its closing quote"),
+    (("title: Acme call", 'title: A 5" screen', "  Priya Raman:", " Priya Raman:"),
+     ":7: error: this line is not indented as the lines above it are"),
 ])
 def test_a_front_matter_mistake_is_explained_where_it_was_made(repo, change, expected):
     """YAML gave up lines later ('found unexpected end of stream' at the end of the front matter) in its own words;
     the writer is sent to the line where the quote or list opened, told what to do (found by a bug hunt)."""
     path = repo.transcript("a.md", "**Dana Whitfield:** [Fine.]{.pain}\n")
-    path.write_text(path.read_text().replace(*change, 1))
+    text = path.read_text()
+    for old, new in zip(change[::2], change[1::2]):
+        text = text.replace(old, new, 1)
+    path.write_text(text)
     result = repo.run("check")
     assert result.exit_code == 1
     assert "content/transcripts/a.md" + expected in result.stderr, result.stderr

@@ -8,6 +8,7 @@ all are (a rebuild of a few files, most of the time) never loads PyYAML.
 
 from __future__ import annotations
 
+import re
 from types import MappingProxyType
 
 import frontmatter
@@ -120,23 +121,39 @@ def _explained(exc: yaml.MarkedYAMLError, fm: str) -> tuple[int, str]:
     opened = exc.context_mark.line + 1 if exc.context_mark else None
     line = exc.problem_mark.line + 1 if exc.problem_mark else opened or 1
     lines = fm.split("\n")
+    if "quoted scalar" in context and opened and ("escape" in problem or "hexdecimal" in problem):
+        return line, ("a backslash in double quotes starts an escape such as \\n: put the value in single quotes "
+                      "instead ('C:\\Users\\call.mp4'), or write each backslash twice")
     if "quoted scalar" in context and opened:
         mark = lines[opened - 1][exc.context_mark.column:exc.context_mark.column + 1] or '"'
         return opened, f"a quote ({mark}) opened on this line is never closed: end the value with {mark}"
-    if "flow sequence" in context and opened:
-        return opened, "a list ('[') opened on this line is never closed: end it with ']', e.g. [a, b]"
-    if "flow mapping" in context and opened:
+    if ("flow sequence" in context or "flow mapping" in context) and opened:
+        close = "]" if "sequence" in context else "}"
+        if close in lines[opened - 1][exc.context_mark.column:]:
+            return line, (f"the items between '{'[' if close == ']' else '{'}' and '{close}' need a comma between "
+                          'them, and an item with a quote in it goes all in quotes, e.g. [pricing, "big deal"]')
+        if close == "]":
+            return opened, "a list ('[') opened on this line is never closed: end it with ']', e.g. [a, b]"
         return opened, "a '{' opened on this line is never closed: end it with '}', e.g. {role: cfo, title: CFO}"
     if "mapping values are not allowed" in problem:
         return line, "a value that holds ': ' must be in quotes, e.g. title: \"Acme: renewal call\""
     if "cannot start any token" in problem and "\t" in lines[line - 1][:exc.problem_mark.column + 1]:
         return line, "a tab before a key: indent with spaces"
-    if "expected key" in problem:
-        unclosed = next((n for n, text in enumerate(lines[:line], 1) if text.count('"') % 2), None)
+    if "expected key" in problem or "expected <block end>" in problem:
+        if _AFTER_QUOTES.match(lines[line - 1]):
+            return line, ('a value in quotes ends at its closing quote: put all of it in quotes, '
+                          'e.g. title: "Acme renewal"')
+        unclosed = next((n for n, text in enumerate(lines[:line], 1) if _UNCLOSED_QUOTE.match(text)), None)
         if unclosed is not None and unclosed < line:  # a quote that ran on into the lines below it
             return unclosed, 'a quote (") opened on this line is never closed: end the value with "'
         return line, "this line is not indented as the lines above it are: line up the keys of one list"
     return line, f"the front matter is not valid YAML: {problem}"
+
+
+_AFTER_QUOTES = re.compile(r"""^[^:#]*:[ \t]*(["'])(?:(?!\1)[^\\]|\\.)*\1[ \t]*[^\s#]""")
+"""'title: "Acme" renewal call': words after a quoted value's closing quote."""
+_UNCLOSED_QUOTE = re.compile(r'^[^:#]*:[ \t]*"(?:[^"\\]|\\.)*$')
+"""'title: "Acme call': a value that opens a double quote and does not close it on its line."""
 
 
 def _has_alias(fm: str) -> bool:
