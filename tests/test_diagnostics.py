@@ -103,6 +103,11 @@ def test_unknown_config_key_warns_with_suggestion(repo):
     ('title = "X"\n\n[tag]\npain = "Pain"\n', ":3: warning: unknown key 'tag' is ignored; did you mean 'tags'?"),
     ('[site]\ntitle = "X"\nbase_url = "/team/"\n', ":1: error: there is no [site] table, so 'title', 'base_url' "
                                                    "would be ignored: delete the [site] line"),
+    # Found by a review: a capital True, a dotted key, a zone suggested that is refused
+    ("fail_on_stale = True\n", ":1: error: this is not valid TOML: yes or no is written true or false, in lower case"),
+    ('title = "X"\n\nsite.base_url = "/team/"\n', ":3: error: there is no [site] table, so 'base_url' would be "
+                                                  "ignored: write 'base_url' without 'site.'"),
+    ('timezone = "local"\n', ":1: error: unknown timezone 'local'\n"),
 ])
 def test_a_settings_mistake_says_what_to_write_at_its_line(repo, settings, expected):
     """tomllib's own words ('Invalid value (at line 1, column 9)') told a marketer nothing; a table was placed on

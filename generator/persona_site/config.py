@@ -114,6 +114,8 @@ def _toml_explained(problem: str, text: str) -> tuple[int, str]:
     there = lines[line - 1][int(at[2]) - 1:] if at and line <= len(lines) else ""
     if problem.startswith("Invalid value") and there[:1] and there[:1] in "“”‘’":
         return line, 'write text between straight double quotes ("), not curly ones'
+    if problem.startswith("Invalid value") and re.match(r"(?:true|false|yes|no|on|off)\b", there, re.IGNORECASE):
+        return line, "yes or no is written true or false, in lower case and with no quotes"
     if problem.startswith("Invalid value") and there[:1].isalpha():
         return line, 'text goes in double quotes, e.g. title = "Buyer personas"'
     if problem.startswith(("Illegal character '\\n'", "Expected '\"'", 'Expected "\'"')):
@@ -150,10 +152,14 @@ def read_config(text: str, path: str = CONFIG_NAME) -> tuple[Config, list[Diagno
         line = line_of(text, key)
         expected = _TYPES.get(key)
         known = [k for k in value if k in _TYPES] if expected is None and isinstance(value, dict) else []
-        if known:  # [site] above the settings, as some tools have it: they would all be ignored
+        if known:  # [site] above the settings, as some tools have it (or site.title): they would all be ignored
             listed = ", ".join(f"'{k}'" for k in known)
-            diagnostics.append(error(path, line, f"there is no [{key}] table, so {listed} would be ignored: delete "
-                                                 f"the [{key}] line (settings go at the top, before any table)"))
+            if re.search(rf"^[ \t]*\[[ \t]*{re.escape(key)}[ \t]*\]", text, re.MULTILINE):
+                todo = f"delete the [{key}] line (settings go at the top, before any table)"
+            else:
+                line = line_of(text, f"{key}.{known[0]}")
+                todo = f"write {listed} without '{key}.'"
+            diagnostics.append(error(path, line, f"there is no [{key}] table, so {listed} would be ignored: {todo}"))
         elif expected is None:
             diagnostics.append(warning(path, line, f"unknown key '{key}' is ignored{did_you_mean(key, _TYPES)}"))
         elif type(value) is not expected:  # bool is an int subclass: compare exactly
@@ -189,7 +195,7 @@ def _validate(values: dict[str, object], text: str, path: str) -> list[tuple[str
         try:
             zoneinfo.ZoneInfo(values["timezone"])  # type: ignore[arg-type]
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            zones = zoneinfo.available_timezones()
+            zones = {zone for zone in zoneinfo.available_timezones() if not _NOT_A_BROWSER_ZONE.match(zone)}
             hint = did_you_mean(values["timezone"], zones)  # type: ignore[arg-type]
             problems.append(("timezone", error(path, line_of(text, "timezone"), f"unknown timezone '{values['timezone']}'{hint}")))
         else:
