@@ -224,7 +224,10 @@ def test_a_tag_or_a_company_the_site_does_not_have_is_refused_with_why(site, pag
     page.goto(url + "quotes/?tag=criterion&tag=pain")
     assert answer(page) == [] and page.locator("#results").get_attribute("data-count") == "0"
     assert page.locator("#query-status").inner_text() == (
-        "This site has no tag 'criterion': its tags are Pain, Objection, Decision criteria.")
+        "This site has no tag 'criterion': its tags are pain, objection, criteria.")
+    page.goto(url + "quotes/?role=ceo")  # as `quotes --role ceo` refuses it (found by a review)
+    assert answer(page) == [] and page.locator("#query-status").inner_text().startswith(
+        "This site has no persona 'ceo': its personas are ")
     repo = Repo(tmp_path / "withheld")
     for slug, text in PERSONAS.items():
         repo.write(f"content/personas/{slug}.md", text)

@@ -288,9 +288,13 @@ function main() {
     // What `persona-site quotes` refuses as a usage error, the page does not search for either: it says why.
     var unknown = query.tags.filter(function (t) { return !Object.prototype.hasOwnProperty.call(tagLabels, t); });
     var refused = [];
+    var quoted = function (names) { return names.map(function (n) { return "'" + n + "'"; }).join(" or "); };
+    if (query.role && !Object.prototype.hasOwnProperty.call(roleTitles, query.role)) {
+      refused.push("This site has no persona " + quoted([query.role]) + ": its personas are " +
+        Object.keys(roleTitles).join(", ") + ".");
+    }
     if (unknown.length) {
-      refused.push("This site has no tag " + unknown.map(function (t) { return "'" + t + "'"; }).join(" or ") +
-        ": its tags are " + Object.keys(tagLabels).map(function (t) { return tagLabels[t]; }).join(", ") + ".");
+      refused.push("This site has no tag " + quoted(unknown) + ": its tags are " + Object.keys(tagLabels).join(", ") + ".");
     }
     if (query.withheld) refused.push("Companies are not published on this site, so a search cannot ask for one.");
     if (bad || refused.length) {
