@@ -325,6 +325,11 @@ def test_a_persona_file_with_a_typo_is_the_one_error_not_one_for_each_participan
     assert result.exit_code == 1
     assert "no persona defines" not in result.stderr
     assert result.stderr.count(" error: ") == 1 and "content/personas/head-of-revops.md:" in result.stderr
+    # Asked for by its slug or an alias, the persona is not told to be created (found by a review)
+    for role in ("head-of-revops", "revops-lead"):
+        asked = repo.run("quotes", "--role", role)
+        assert asked.exit_code == 2 and "create content/personas" not in asked.stderr
+        assert f"no persona '{role}' could be read: content/personas/head-of-revops.md has an error" in asked.stderr
 
 
 @pytest.mark.parametrize("change, expected", [

@@ -454,6 +454,10 @@ def _query(search: QuoteSearch, result: BuildResult) -> tuple[Query, dt.datetime
     config, role = result.config, search.role
     if role is not None:
         slug, hint = resolve_role(role, result.site.personas)
+        broken = sorted({d.path for d in result.diagnostics if d.is_error and d.path.startswith("content/personas/")})
+        if slug is None and broken:  # a persona file that could not be read may be the one that defines it
+            raise click.BadParameter(f"no persona '{role}' could be read: {', '.join(broken)} has an error, and may "
+                                     "define it (persona-site check shows where)", param_hint="--role")
         if slug is None:
             raise click.BadParameter(f"no persona '{role}'{hint}", param_hint="--role")
         role = slug
