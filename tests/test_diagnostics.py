@@ -105,6 +105,7 @@ def test_unknown_config_key_warns_with_suggestion(repo):
                                                    "would be ignored: delete the [site] line"),
     # Found by a review: a capital True, a dotted key, a zone suggested that is refused
     ("fail_on_stale = True\n", ":1: error: this is not valid TOML: yes or no is written true or false, in lower case"),
+    ("title = True North buyers\n", ':1: error: this is not valid TOML: text goes in double quotes'),
     ('title = "X"\n\nsite.base_url = "/team/"\n', ":3: error: there is no [site] table, so 'base_url' would be "
                                                   "ignored: write 'base_url' without 'site.'"),
     ('timezone = "local"\n', ":1: error: unknown timezone 'local'\n"),
@@ -326,10 +327,15 @@ def test_a_persona_file_with_a_typo_is_the_one_error_not_one_for_each_participan
     assert "no persona defines" not in result.stderr
     assert result.stderr.count(" error: ") == 1 and "content/personas/head-of-revops.md:" in result.stderr
     # Asked for by its slug or an alias, the persona is not told to be created (found by a review)
-    for role in ("head-of-revops", "revops-lead"):
-        asked = repo.run("quotes", "--role", role)
-        assert asked.exit_code == 2 and "create content/personas" not in asked.stderr
-        assert f"no persona '{role}' could be read: content/personas/head-of-revops.md has an error" in asked.stderr
+    asked = repo.run("quotes", "--role", "head-of-revops")
+    assert asked.exit_code == 2 and "create content/personas" not in asked.stderr
+    assert "no persona 'head-of-revops' could be read: content/personas/head-of-revops.md has an error" in asked.stderr
+    asked = repo.run("quotes", "--role", "revops-lead")  # an alias the broken file may hold
+    assert asked.exit_code == 2 and "create content/personas" not in asked.stderr
+    assert "content/personas/head-of-revops.md has an error, and may define it" in asked.stderr
+    # ... and a typo of a persona that reads keeps its suggestion
+    assert "no persona 'vp-sale'; did you mean 'vp-sales'?; content/personas/head-of-revops.md has an error" \
+        in repo.run("quotes", "--role", "vp-sale").stderr
 
 
 @pytest.mark.parametrize("change, expected", [

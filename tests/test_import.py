@@ -465,6 +465,8 @@ def test_a_zoom_speaker_heard_once_under_any_display_name_keeps_their_words():
                                   for n, (who, words) in enumerate(said, 1))
     call = parse_vtt(vtt)
     assert [(t.speaker, t.text) for t in call.turns] == said
+    # A cue with no words (a timing line alone) opens with no label and changes nothing (found by a review)
+    assert [(t.speaker, t.text) for t in parse_vtt(vtt + "8\n00:00:08.000 --> 00:00:08.900\n\n").turns] == said
     # Where a cue opens with no label (a speaker's words run on), a cue's 'Bottom line:' is words (found by a review)
     run_on = vtt + "8\n00:00:08.000 --> 00:00:08.900\nand the rest of it.\n\n9\n00:00:09.000 --> 00:00:09.900\n" \
         "Bottom line: we cannot trust the numbers.\n\n"

@@ -448,16 +448,21 @@ def _query(search: QuoteSearch, result: BuildResult) -> tuple[Query, dt.datetime
     from .build import build_time
     from .config import CONFIG_NAME
     from .query import Query
-    from .roles import resolve_role
-    from .suggest import did_you_mean
+    from .roles import resolve_role, roles_of
+    from .suggest import did_you_mean, did_you_mean_role
 
     config, role = result.config, search.role
     if role is not None:
         slug, hint = resolve_role(role, result.site.personas)
         broken = sorted({d.path for d in result.diagnostics if d.is_error and d.path.startswith("content/personas/")})
-        if slug is None and broken:  # a persona file that could not be read may be the one that defines it
-            raise click.BadParameter(f"no persona '{role}' could be read: {', '.join(broken)} has an error, and may "
-                                     "define it (persona-site check shows where)", param_hint="--role")
+        named = [path for path in broken if path == f"content/personas/{role}.md"]
+        if slug is None and named:
+            raise click.BadParameter(f"no persona '{role}' could be read: {named[0]} has an error (persona-site "
+                                     "check shows where)", param_hint="--role")
+        if slug is None and broken:  # a persona file that could not be read may define it (as an alias)
+            close = did_you_mean_role(role, roles_of(result.site.personas))
+            raise click.BadParameter(f"no persona '{role}'{close}; {', '.join(broken)} has an error, and may define "
+                                     "it (persona-site check shows where)", param_hint="--role")
         if slug is None:
             raise click.BadParameter(f"no persona '{role}'{hint}", param_hint="--role")
         role = slug

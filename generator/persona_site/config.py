@@ -114,7 +114,8 @@ def _toml_explained(problem: str, text: str) -> tuple[int, str]:
     there = lines[line - 1][int(at[2]) - 1:] if at and line <= len(lines) else ""
     if problem.startswith("Invalid value") and there[:1] and there[:1] in "“”‘’":
         return line, 'write text between straight double quotes ("), not curly ones'
-    if problem.startswith("Invalid value") and re.match(r"(?:true|false|yes|no|on|off)\b", there, re.IGNORECASE):
+    if problem.startswith("Invalid value") and re.fullmatch(r"(?:true|false|yes|no|on|off)[ \t]*(?:#.*)?", there,
+                                                             re.IGNORECASE):
         return line, "yes or no is written true or false, in lower case and with no quotes"
     if problem.startswith("Invalid value") and there[:1].isalpha():
         return line, 'text goes in double quotes, e.g. title = "Buyer personas"'

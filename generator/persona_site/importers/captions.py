@@ -59,7 +59,8 @@ def _parse(text: str, kind: str) -> Call:
     # speaker's, each label is one, however little its name looks like a name ('Dana Whitfield - Acme Corp',
     # 'jsmith'); where some cue opens without one, a cue's 'Bottom line:' stays words.
     openers = [label[0] for found in per_cue if found and found[0][1] is None and (label := split_label(found[0][2]))]
-    if len(openers) == len(raw) and 3 * sum(fold(name) in trusted for name in openers) >= 2 * len(raw):
+    spoken = sum(1 for found in per_cue if found)  # a cue with no words ('[music]' aside) opens with nothing
+    if len(openers) == spoken and 3 * sum(fold(name) in trusted for name in openers) >= 2 * spoken:
         trusted |= {fold(name) for name in openers}
     cues, current, named, words = [], None, 0, []
     for start, name, line in segments:
