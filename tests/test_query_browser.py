@@ -393,6 +393,42 @@ def test_the_query_page_works_without_site_js_and_counts_past_the_cards_a_page_h
         server.shutdown()
 
 
+def test_a_theme_whose_templates_predate_clock_js_still_searches_and_counts_in_its_zone(tmp_path, browser):
+    """A theme of its own with base.html and quotes.html copied before clock.js: the query page stopped at 'Loading
+    quotes…' and the other pages counted days in UTC (found by a review). site.js and query.js load the clock."""
+    repo = Repo(tmp_path / "old")
+    for slug, text in PERSONAS.items():
+        repo.write(f"content/personas/{slug}.md", text)
+    repo.write("persona-site.toml", 'timezone = "America/New_York"\ntheme = "old"\n')
+    templates = Path(__file__).parents[1] / "themes/default/templates"
+    for name in ("base.html", "quotes.html"):
+        clock = "<script src=\"{{ url('assets/clock.js') }}?v={{ asset_version }}\" defer></script>\n"
+        text = (templates / name).read_text("utf-8")
+        assert clock in text
+        repo.write(f"themes/old/templates/{name}", text.replace(clock, ""))
+    _transcripts(repo)
+    result = repo.run("build")
+    assert result.exit_code == 0, result.output
+    assert "clock.js" not in (repo.root / "site/quotes/index.html").read_text("utf-8")
+    server = _serve(repo.root / "site")
+    page = browser.new_page()
+    page.clock.set_fixed_time(NOW)
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        page.goto(url + "quotes/?role=head-of-revops&since=30d")
+        assert answer(page) == command(repo, "--role", "head-of-revops", "--since", "30d")
+        page.goto(url)
+        page.wait_for_function("() => document.querySelector('.as-of') && document.querySelector('.as-of').hidden",
+                               polling=50)  # site.js has counted, with the clock it loaded
+        link = page.locator("a[data-recent-dates]").first
+        asked = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(link.get_attribute("href")).query))
+        found = command(repo, "--role", asked["role"], "--since", asked["since"])
+        assert link.inner_text() == f"{len(found)} quote{'' if len(found) == 1 else 's'}"
+    finally:
+        page.close()
+        server.shutdown()
+
+
 def command_at(repo: Repo, moment: dt.datetime, *args: str) -> list[str]:
     result = repo.run("quotes", "--format", "json", *args, env={"SOURCE_DATE_EPOCH": str(int(moment.timestamp()))})
     assert result.exit_code == 0, result.output

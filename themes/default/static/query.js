@@ -2,11 +2,18 @@
 // generator/persona_site/query.py rule for rule, and tests/test_query_browser.py runs a table of queries both ways.
 // Data: data/quotes/index.json (months and counts), then data/quotes/<yyyy-mm>.json newest first, only the months
 // the time window touches, stopping as soon as the page of results can be shown (querydata.py has the format).
-// The site's clock (wall, instant) is clock.js's, which quotes.html loads before this file.
+// The site's clock (wall, instant) is clock.js's, which quotes.html loads before this file; a theme's quotes.html
+// from before it does not: then this loads it, from beside itself, and runs once it has.
 (function () {
   "use strict";
-  if (window.personaSiteTime) main();
-  else document.addEventListener("DOMContentLoaded", main);
+  var here = document.currentScript && document.currentScript.src;
+  if (window.personaSiteTime || !here) main();
+  else {
+    var script = document.createElement("script");
+    script.src = new URL("clock.js" + new URL(here).search, here).href;  // its version, as this file's
+    script.onload = main;
+    document.head.appendChild(script);
+  }
 function main() {
   var form = document.querySelector("form[data-query]");
   if (!form) return;

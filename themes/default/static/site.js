@@ -3,8 +3,18 @@
 // here from the dates in the page, so a site built weeks ago reads right today (issue 19, item 4).
 (function () {
   "use strict";
+  // The site's clock is clock.js's, which base.html loads first; a theme's base.html from before it does not: then
+  // this loads it, from beside itself, and runs once it has (without it, it counts in UTC).
+  var here = document.currentScript && document.currentScript.src;
+  if (window.personaSiteTime || !here) main();
+  else {
+    var script = document.createElement("script");
+    script.src = new URL("clock.js" + new URL(here).search, here).href;  // its version, as this file's
+    script.onload = script.onerror = main;
+    document.head.appendChild(script);
+  }
+function main() {
   var DAY = 86400000;
-  var zone = document.body.getAttribute("data-timezone") || "UTC";
 
   // The site's clock (clock.js: wall and instant in the site's zone, as query.py reads them); a theme whose
   // base.html does not load clock.js counts in UTC.
@@ -272,4 +282,5 @@
     var button = event.target.closest && event.target.closest(".quote-card [data-copy]");
     if (button) copy(button);
   });
+}
 })();
