@@ -348,7 +348,9 @@ def test_a_persona_file_with_a_typo_is_the_one_error_not_one_for_each_participan
     (("company: Acme Corp", 'company: Acme Corp\nrecording: "C:\\Users\\call.mp4"'),
      ":5: error: a backslash in double quotes starts an escape"),
     (("company: Acme Corp", 'company: [Acme, "Big co" maybe]'), ":4: error: the items between '[' and ']' need a comma"),
-    (("title: Acme call", 'title: "Acme" call'), ":2: error: a value in quotes ends at its closing quote"),
+    (("title: Acme call", 'title: "Acme" call'), ':2: error: a value in double quotes ends at the next "'),
+    (("title: Acme call", "title: 'Dana\\'s call'"), ":2: error: a value in single quotes ends at the next '"),
+    (("company: Acme Corp", 'company: ["a [b]", c'), ":4: error: a list ('[') opened on this line is never closed"),
     (("title: Acme call", 'title: A 5" screen', "  Priya Raman:", " Priya Raman:"),
      ":7: error: this line is not indented as the lines above it are"),
 ])

@@ -129,7 +129,7 @@ def _explained(exc: yaml.MarkedYAMLError, fm: str) -> tuple[int, str]:
         return opened, f"a quote ({mark}) opened on this line is never closed: end the value with {mark}"
     if ("flow sequence" in context or "flow mapping" in context) and opened:
         close = "]" if "sequence" in context else "}"
-        if close in lines[opened - 1][exc.context_mark.column:]:
+        if _closed(lines[opened - 1], exc.context_mark.column, close):
             return line, (f"the items between '{'[' if close == ']' else '{'}' and '{close}' need a comma between "
                           'them, and an item with a quote in it goes all in quotes, e.g. [pricing, "big deal"]')
         if close == "]":
@@ -140,9 +140,12 @@ def _explained(exc: yaml.MarkedYAMLError, fm: str) -> tuple[int, str]:
     if "cannot start any token" in problem and "\t" in lines[line - 1][:exc.problem_mark.column + 1]:
         return line, "a tab before a key: indent with spaces"
     if "expected key" in problem or "expected <block end>" in problem:
-        if _AFTER_QUOTES.match(lines[line - 1]):
-            return line, ('a value in quotes ends at its closing quote: put all of it in quotes, '
-                          'e.g. title: "Acme renewal"')
+        if found := _AFTER_QUOTES.match(lines[line - 1]):
+            if found[2]:
+                return line, ("a value in single quotes ends at the next ': write a ' inside it twice, "
+                              "e.g. 'Dana''s call'")
+            return line, ('a value in double quotes ends at the next ": quote all of it, and put a value holding " '
+                          """in single quotes, e.g. title: 'Dana says "hi"'""")
         unclosed = next((n for n, text in enumerate(lines[:line], 1) if _UNCLOSED_QUOTE.match(text)), None)
         if unclosed is not None and unclosed < line:  # a quote that ran on into the lines below it
             return unclosed, 'a quote (") opened on this line is never closed: end the value with "'
@@ -150,7 +153,24 @@ def _explained(exc: yaml.MarkedYAMLError, fm: str) -> tuple[int, str]:
     return line, f"the front matter is not valid YAML: {problem}"
 
 
-_AFTER_QUOTES = re.compile(r"""^[^:#]*:[ \t]*(["'])(?:(?!\1)[^\\]|\\.)*\1[ \t]*[^\s#]""")
+def _closed(text: str, column: int, close: str) -> bool:
+    """Whether the '[' or '{' at text[column] is closed on its line, brackets inside quotes aside."""
+    depth, quote = 0, ""
+    for ch in text[column:]:
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+            if depth == 0:
+                return ch == close
+    return False
+
+
+_AFTER_QUOTES = re.compile(r"""^[^:#]*:[ \t]*(?:(")(?:[^"\\]|\\.)*"|(')[^']*')[ \t]*[^\s#]""")
 """'title: "Acme" renewal call': words after a quoted value's closing quote."""
 _UNCLOSED_QUOTE = re.compile(r'^[^:#]*:[ \t]*"(?:[^"\\]|\\.)*$')
 """'title: "Acme call': a value that opens a double quote and does not close it on its line."""

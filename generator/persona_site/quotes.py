@@ -113,12 +113,11 @@ class Walk:
 
     @classmethod
     def start(cls, *, path: str, line_offset: int, participants: tuple[Participant, ...], tags: dict[str, str],
-              render_body: bool = False, speaker_label: Callable[[Participant | None], str] | None = None,
-              date_iso: str = "") -> Walk:
+              render_body: bool = False, speaker_label: Callable[[Participant | None], str] | None = None) -> Walk:
         """The walk of the body of the transcript at `path` (relative to the source folder): its quote ids name it
         relative to content/ (spec section 6)."""
         return cls(path, path.removeprefix("content/"), line_offset, tags, {fold_name(p.name): p for p in participants},
-                   render_body, speaker_label, Extraction(), {}, date_iso)
+                   render_body, speaker_label, Extraction(), {})
 
 
 def quote_id(transcript: str, text: str) -> str:

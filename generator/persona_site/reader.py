@@ -159,7 +159,8 @@ def read_transcript(path: str, text: str, rules: Rules, undated: Undated | None,
     participants, unresolved = _participants(path, meta.get("participants"), lines, roles, problems)
     walk = Walk.start(path=path, line_offset=fm.body_line, tags=tags, render_body=rules.render_body,
                       participants=participants + unresolved if unresolved else participants,
-                      speaker_label=rules.speaker_label, date_iso=iso_date(*date) if date else "")
+                      speaker_label=rules.speaker_label)
+    walk.date_iso = iso_date(*date) if date else ""
     found = try_extract(fm.body, walk) or extract_quotes(fm.body, walk)
     problems += found.diagnostics
     if found.spans < (fm.body.count("]{") if found.ends is None else found.ends) \

@@ -29,7 +29,7 @@ from types import MappingProxyType
 from .. import __version__
 from .signing import opened, seal_of, signing_key
 
-FORMAT = 35  # 3: entries are model.Parsed (pickled transcripts, quote refs), loaded in C; 4: model.freeze; 5: the scan;
+FORMAT = 36  # 3: entries are model.Parsed (pickled transcripts, quote refs), loaded in C; 4: model.freeze; 5: the scan;
 # 6: a transcript with errors keeps its good quotes, and misspelt tag spans are warned about; 7: span attributes
 # other than tags and a q- id, and bidirectional controls, are warned about; quotes are isolated (issue 21);
 # 8: a quote ref holds its company; 9: every file is sealed (signing.py, issue 21, item 1); 10: with
@@ -56,7 +56,8 @@ FORMAT = 35  # 3: entries are model.Parsed (pickled transcripts, quote refs), lo
 # whose persona's file has an error is no error of its participants; 33: front
 # matter mistakes are explained where they were made; 34: a
 # published transcript's quote marks carry data-date; 35: front matter
-# messages for a backslash, a list's items, words after a closing quote
+# messages for a backslash, a list's items, words after a closing quote; 36: quotes
+# inside a quoted value, brackets inside quotes in a list
 
 LIBRARIES = MappingProxyType({"jinja2": "jinja2", "markdown_it": "markdown_it_py", "mdit_py_plugins": "mdit_py_plugins",
                               "yaml": "pyyaml", "frontmatter": "python_frontmatter", "stop_words": "stop_words"})
