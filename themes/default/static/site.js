@@ -86,7 +86,7 @@ function main() {
   });
 
   // How many of these quotes since=<days>d finds: "1793059200x3 1792800000" is three quotes at one instant (seconds
-  // since 1970: a date's quotes share its midnight) and one at another (render.day_counts writes them).
+  // since 1970: a date's quotes share its midnight) and one at another (render.instant_counts writes them).
   var countWithin = function (list, days) {
     var since = daysBack(days);
     return (list || "").split(" ").filter(Boolean).reduce(function (n, item) {
@@ -123,9 +123,12 @@ function main() {
   var list = document.querySelector(".persona-quotes .quotes");
   var cards = list ? Array.prototype.slice.call(list.querySelectorAll("[data-quote-id]")) : [];
   var recent = document.querySelector(".persona-status [data-recent-count]");
-  var sinceDays = function (card, days) { return instantOf(card.getAttribute("data-date")) >= daysBack(days); };
+  // Each card's instant, and where the last 30 days start: read once, not each time a window counts its cards
+  var cardTimes = cards.map(function (c) { return instantOf(c.getAttribute("data-date")); });
+  var monthBack = daysBack(30);
+  var inLast30 = function (c, i) { return cardTimes[i] >= monthBack; };
   if (recent && !recent.hasAttribute("data-recent-dates")) {  // a theme's older persona.html: its cards
-    recent.textContent = String(cards.filter(function (c) { return sinceDays(c, 30); }).length);
+    recent.textContent = String(cards.filter(inLast30).length);
   }
   if (filter && list) {
     var status = document.querySelector(".filter-status");
@@ -136,8 +139,8 @@ function main() {
     var limit = cards.filter(function (c) { return !c.hasAttribute("data-extra"); }).length;
     var label = function (el) { return el.firstChild.textContent.trim(); };
     var WINDOWS = {
-      "30d": { name: "the last 30 days", test: function (c) { return sinceDays(c, 30); } },
-      quarter: { name: "this quarter", test: function (c) { return instantOf(c.getAttribute("data-date")) >= quarterStart; } },
+      "30d": { name: "the last 30 days", test: inLast30 },
+      quarter: { name: "this quarter", test: function (c, i) { return cardTimes[i] >= quarterStart; } },
       latest: { name: "the latest " + limit, test: function (c, i) { return i < limit; } }
     };
     var inWindow = function (name) { return cards.filter(function (c, i) { return WINDOWS[name].test(c, i); }); };
