@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 import subprocess
 import time
@@ -394,7 +395,7 @@ def _apply_patches(log: str, into: History) -> None:
     added: list[str] = []  # this file's lines added by this commit: taken in after its removed ones (a moved line)
     old_path = rename_from = None
     in_hunk = False  # in a hunk every line that starts '+' or '-' is a line of the file, '+++ note' too
-    for raw in log.split("\n"):
+    for raw in itertools.chain(log.split("\n"), ["diff --git "]):  # a last header ends the last file's patch too
         head = raw[:1]
         if head in ("+", "-") and first_seen is not None and in_hunk:
             text = raw[1:].rstrip("\r")
@@ -427,5 +428,3 @@ def _apply_patches(log: str, into: History) -> None:
             rename_from = unquoted(raw[len("rename from "):])
         elif raw.startswith("rename to ") and rename_from is not None:
             lines[unquoted(raw[len("rename to "):])] = lines.pop(rename_from, {})
-    for text in added:  # the log's last file
-        first_seen.setdefault(text, commit)

@@ -151,7 +151,7 @@ def _seconds(order: float) -> str:
     return f"{-order:.3f}".rstrip("0").rstrip(".")
 
 
-def day_counts(instants: list[str]) -> str:
+def instant_counts(instants: list[str]) -> str:
     """Instants as a page's data-dates holds them: each once, newest first, with `xN` after it for N quotes then
     ('1793059200x3 1792800000'); site.js reads one written N times the same (the index's data-recent-dates)."""
     counted = Counter(instants)
@@ -230,7 +230,7 @@ def _grid(archive: Archive, ctx: RenderContext) -> dict[str, dict[str, tuple[int
     """The tags index: role -> tag -> (its quotes of the last GRID_DAYS days, their instants in data-dates form).
     The page shows the count as of the build; site.js counts them again when it is read."""
     since = ctx.now - dt.timedelta(days=GRID_DAYS)
-    cell = lambda refs: (len(refs), day_counts(_instants(refs)))  # noqa: E731
+    cell = lambda refs: (len(refs), instant_counts(_instants(refs)))  # noqa: E731
     return {role: {tag: cell(archive.refs(role=role, tag=tag, since=since)) for tag in ctx.config.tags}
             for role in ctx.personas}
 

@@ -149,12 +149,10 @@ def _made(make: Callable[[Transcript], T] | None, transcript: Transcript | None)
         return None
     try:
         return make(transcript)
-    except (jinja2.TemplateError, UnicodeDecodeError, OSError):
-        return None
-    except Exception as exc:  # Python's error met in a template's line ({{ 1/0 }}): the theme's too
-        if template_frame(exc) is None:
-            raise
-        return None
+    except Exception as exc:  # Jinja's, an unreadable template, or Python's met in a template's line ({{ 1/0 }})
+        if isinstance(exc, (jinja2.TemplateError, UnicodeDecodeError, OSError)) or template_frame(exc) is not None:
+            return None
+        raise
 
 
 MAKE_MIN_OUTPUTS = 200
